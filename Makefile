@@ -1,0 +1,47 @@
+# retrace — build, test and demo targets. See README.md.
+GO      ?= go
+BIN     ?= bin/retrace
+PKGS    ?= ./...
+SHARED  ?= ../shared
+
+.PHONY: all build test test-unit test-race deps lint demo fuzz bench generate clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/retrace
+
+# deps installs the system packages the tests use (sysdig as the reference
+# reader, zstd, clang/libbpf for the recorder, podman for container tests,
+# chromium for the HTML report). It is idempotent and skips what is present.
+deps:
+	@./scripts/install-deps.sh
+
+# test installs what the tests need, then runs every test. Tests that need
+# root, BPF, podman or ../shared skip with a message when those are missing.
+test: deps build
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-race:
+	$(GO) test -count=1 -race -timeout 20m $$($(GO) list ./... | grep -v /record)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+demo: build
+	@./scripts/demo.sh $(BIN)
+
+# fuzz runs every fuzz target for FUZZTIME each (outside CI).
+FUZZTIME ?= 30s
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

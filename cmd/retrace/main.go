@@ -1,0 +1,64 @@
+// Command retrace records syscall captures on an incident host, replays them
+// against Falco rules on an analyst's machine, and checks detections in CI.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the command ran and found a problem (a failed check, a detection diff, a bad file)
+	exitUsage    = 2 // bad flags, arguments or input that could not be loaded
+	exitInternal = 3
+)
+
+// exitError carries an exit code through cobra's error return.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode wraps err so that main exits with code.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "retrace",
+		Short: "Offline forensic analyzer for recorded syscall captures",
+		Long: `retrace records what processes do on a Linux host (retrace record), and
+answers later, elsewhere, "what happened here?" by replaying sysdig/Falco
+captures against rules written in Falco's rule language (retrace replay).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newVersionCmd())
+	return root
+}
+
+func main() {
+	root := newRootCmd()
+	err := root.Execute()
+	if err == nil {
+		os.Exit(exitOK)
+	}
+	fmt.Fprintf(os.Stderr, "retrace: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
+	}
+	os.Exit(exitUsage)
+}
