@@ -1,0 +1,4 @@
+// Package testutil holds helpers shared by retrace's tests: locating the
+// repository and the ../shared reference data, and skipping clearly when a
+// test's requirement (root, a tool, the reference data) is missing.
+package testutil
