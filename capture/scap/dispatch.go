@@ -1,0 +1,82 @@
+package scap
+
+import "encoding/binary"
+
+// EventTypeIndex maps evt.type names to dense dispatch ids for the rule
+// engine: ids 0..NumTypes-1 are event codes, NumTypes+k is the generic
+// syscall event whose ID parameter is ppm_sc code k. The zero value is
+// ready to use and holds no state.
+type EventTypeIndex struct{}
+
+// Count returns the number of dispatch ids (NumTypes + NumSyscalls).
+func (EventTypeIndex) Count() int { return NumTypes + NumSyscalls }
+
+// IDs returns every dispatch id whose evt.type is name: enter and exit
+// codes of every version, plus the generic syscall id of that name. It
+// returns nil for a name nothing produces.
+func (EventTypeIndex) IDs(name string) []int {
+	var ids []int
+	for i := range eventTable {
+		if eventTable[i].Name == name && eventTable[i].Flags&EFUnused == 0 {
+			ids = append(ids, i)
+		}
+	}
+	for k := 1; k < NumSyscalls; k++ {
+		if syscallNames[k] == name {
+			ids = append(ids, NumTypes+k)
+		}
+	}
+	return ids
+}
+
+// Name returns the evt.type of dispatch id, or "" when id is out of range.
+func (EventTypeIndex) Name(id int) string {
+	switch {
+	case id >= 0 && id < NumTypes:
+		return eventTable[id].Name
+	case id >= NumTypes && id < NumTypes+NumSyscalls:
+		return syscallNames[id-NumTypes]
+	}
+	return ""
+}
+
+// IsGeneric reports whether t is a generic syscall event (PPME_GENERIC_E/X),
+// whose evt.type comes from its ID parameter.
+func IsGeneric(t Type) bool { return t == GenericE || t == GenericX }
+
+// syscallID returns the ppm_sc code of a generic event, ok false when the
+// event is not generic or lacks a well-formed ID parameter.
+func (e *Event) syscallID() (uint16, bool) {
+	if !IsGeneric(e.typ) {
+		return 0, false
+	}
+	p := e.Param(0)
+	if len(p) != 2 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint16(p), true
+}
+
+// DispatchID returns the event's dispatch id (see EventTypeIndex): the
+// event code, or NumTypes+ID for a generic syscall event with a known ID.
+func (e *Event) DispatchID() int {
+	if id, ok := e.syscallID(); ok && int(id) < NumSyscalls && id != 0 {
+		return NumTypes + int(id)
+	}
+	return int(e.typ)
+}
+
+// TypeName returns the event's evt.type as libsinsp names it: the syscall
+// name for a generic event, the table name otherwise ("" for a code outside
+// the table).
+func (e *Event) TypeName() string {
+	if id, ok := e.syscallID(); ok {
+		if n := SyscallName(id); n != "" && id != 0 {
+			return n
+		}
+	}
+	if e.info == nil {
+		return ""
+	}
+	return e.info.Name
+}
