@@ -1,0 +1,232 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Report is everything one replay (or timeline) run hands to a writer: the
+// captures it read and the detections it produced, in the order to print them
+// (normally by time).
+type Report struct {
+	// Title heads the HTML report; empty means "retrace report".
+	Title string
+	// Generated is when the report was produced; the zero time omits it
+	// (golden tests keep it zero so output is reproducible).
+	Generated time.Time
+	// Captures describes the input files, in the order given.
+	Captures []CaptureInfo
+	// RuleFiles names the rule files loaded (empty for the built-in set).
+	RuleFiles []string
+	// Detections are the alerts, in output order.
+	Detections []Detection
+}
+
+// CaptureInfo describes one capture file a report covers.
+type CaptureInfo struct {
+	// File is the capture's path or base name as the user gave it.
+	File string
+	// Hostname is the recorded machine's host name (from the capture's
+	// machine info, never from the analyst's machine).
+	Hostname string
+	// Start and End are the timestamps of the first and last event; zero
+	// when unknown.
+	Start, End time.Time
+	// Events counts the events read; Drops counts events the recorder
+	// reported as lost.
+	Events, Drops uint64
+}
+
+// Detection is one rule match on one event, with the context an analyst
+// needs to judge it.
+type Detection struct {
+	// Time is the event's timestamp, with nanosecond precision.
+	Time time.Time
+	// Rule is the rule's name.
+	Rule string
+	// Priority is the rule's canonical Falco priority name: Emergency,
+	// Alert, Critical, Error, Warning, Notice, Informational or Debug.
+	Priority string
+	// Source is the rule's event source, normally "syscall".
+	Source string
+	// Tags are the rule's tags (writers print them sorted, as Falco does).
+	Tags []string
+	// Output is the rule's formatted output, without the time and priority
+	// prefix (Falco's "message").
+	Output string
+	// OutputFields maps every field used in the rule's output to its typed
+	// value: string, bool, signed or unsigned integers, float64, time.Time
+	// (encoded as integer nanoseconds), []string, or nil for a missing
+	// value. The writers add the time field of the prefix themselves.
+	OutputFields map[string]any
+	// Hostname is the recorded machine's host name.
+	Hostname string
+	// Capture is the name of the capture file the event came from.
+	Capture string
+	// EventNum is the event's number in its capture (sysdig's evt.num).
+	EventNum uint64
+	// EventType is the event's type name (evt.type), e.g. "openat".
+	EventType string
+	// Container is the container the process runs in; an empty ID or
+	// "host" means the host.
+	Container Container
+	// Process is the thread that caused the event.
+	Process Process
+	// Ancestry lists the process's ancestors, parent first, up to the
+	// oldest known one.
+	Ancestry []Process
+	// Files lists the file objects the event touched (paths, e.g. the
+	// opened file or both names of a rename).
+	Files []string
+	// Network lists the network objects the event touched, as the replay
+	// prints them, e.g. "tcp 10.0.0.2:51234->93.184.216.34:443".
+	Network []string
+}
+
+// Container identifies a container.
+type Container struct {
+	// ID is the short container id, "host" (or empty) for the host.
+	ID string
+	// Name and Image are from the capture's container metadata; empty
+	// when unknown.
+	Name, Image string
+}
+
+// IsHost reports whether c stands for the host rather than a container.
+func (c Container) IsHost() bool { return c.ID == "" || c.ID == "host" }
+
+// Label returns a short human name: the container's name, else its id, else
+// "host".
+func (c Container) Label() string {
+	switch {
+	case c.IsHost():
+		return "host"
+	case c.Name != "":
+		return c.Name
+	default:
+		return c.ID
+	}
+}
+
+// Process describes one process (thread group leader) at the time of an
+// event.
+type Process struct {
+	// Pid is the process id as seen from the host.
+	Pid int64
+	// Name is the command name (proc.name).
+	Name string
+	// Exe is the executable path (proc.exepath); empty when unknown.
+	Exe string
+	// Cmdline is the command line (proc.cmdline): name and arguments.
+	Cmdline string
+	// User is the user name, or the numeric uid when the name is unknown.
+	User string
+	// Tty is the controlling terminal number (proc.tty); 0 for none.
+	Tty int64
+}
+
+// Format names an output format.
+type Format string
+
+// The output formats [Write] knows.
+const (
+	FormatText  Format = "text"
+	FormatJSON  Format = "json"
+	FormatTable Format = "table"
+	FormatHTML  Format = "html"
+)
+
+// Formats lists the formats [Write] accepts, in the order to document them.
+func Formats() []Format { return []Format{FormatText, FormatJSON, FormatTable, FormatHTML} }
+
+// ParseFormat returns the format named s, or an error listing the valid ones.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats() {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	names := make([]string, 0, 4)
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return "", fmt.Errorf("parse format %q: want one of %s", s, strings.Join(names, ", "))
+}
+
+// TimeFormat selects how the text prefix prints an event's time.
+type TimeFormat int
+
+const (
+	// TimeISO8601 prints the date and time with nanoseconds and the zone
+	// offset, like Falco's time_format_iso_8601: 2016-08-04T16:17:57.881781397+0000.
+	TimeISO8601 TimeFormat = iota
+	// TimeOfDay prints only the time of day with nanoseconds, like Falco's
+	// default %evt.time: 16:17:57.881781397.
+	TimeOfDay
+)
+
+// Options tunes the writers. The zero value prints Falco's ISO-8601 format in
+// UTC.
+type Options struct {
+	// TZ is the zone times print in; nil means UTC (captures do not record
+	// the recorded host's zone). The JSON "time" key is always UTC.
+	TZ *time.Location
+	// TimeFormat selects the text prefix's time format.
+	TimeFormat TimeFormat
+	// Width is the table's maximum width in terminal columns; 0 means 120.
+	Width int
+}
+
+func (o Options) zone() *time.Location {
+	if o.TZ == nil {
+		return time.UTC
+	}
+	return o.TZ
+}
+
+// Write renders r in format f to w.
+func Write(w io.Writer, r *Report, f Format, opts Options) error {
+	switch f {
+	case FormatText:
+		return WriteText(w, r, opts)
+	case FormatJSON:
+		return WriteJSON(w, r, opts)
+	case FormatTable:
+		return WriteTable(w, r, opts)
+	case FormatHTML:
+		return WriteHTML(w, r, opts)
+	}
+	_, err := ParseFormat(string(f))
+	return err
+}
+
+// priorityNames returns Falco's priority names, most severe first.
+func priorityNames() []string {
+	return []string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"}
+}
+
+// priorityRank returns 0 for Emergency up to 7 for Debug, and 8 for a name
+// that is not a priority.
+func priorityRank(name string) int {
+	switch strings.ToLower(name) {
+	case "emergency":
+		return 0
+	case "alert":
+		return 1
+	case "critical":
+		return 2
+	case "error":
+		return 3
+	case "warning":
+		return 4
+	case "notice":
+		return 5
+	case "informational", "info":
+		return 6
+	case "debug":
+		return 7
+	}
+	return 8
+}

@@ -1,0 +1,335 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// defaultTableWidth is the table width when Options.Width is zero.
+const defaultTableWidth = 120
+
+// maxPathDepth is how many processes a table's process path shows, the
+// detection's own process included; older ancestors collapse into "…".
+const maxPathDepth = 4
+
+// WriteTable writes the detections as a timeline table (one row per
+// detection: time, container, process path such as "sshd > bash > cat",
+// rule, priority and the key objects: command line, files, network) that
+// fits in Options.Width columns, wrapping long cells. Control characters in
+// captured strings print as escapes, so a hostile file name cannot drive the
+// terminal.
+func WriteTable(w io.Writer, r *Report, opts Options) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	loc := opts.zone()
+
+	timeLayout := "2006-01-02 15:04:05.000000"
+	day, oneDay := sameDay(r.Detections, loc)
+	if oneDay {
+		timeLayout = "15:04:05.000000"
+	}
+	header := []string{"time", "container", "process", "rule", "priority", "details"}
+	rows := make([][]string, 0, len(r.Detections))
+	for i := range r.Detections {
+		d := &r.Detections[i]
+		rows = append(rows, []string{
+			d.Time.In(loc).Format(timeLayout),
+			cleanCell(d.Container.Label()),
+			cleanCell(processPath(d, maxPathDepth)),
+			cleanCell(d.Rule),
+			cleanCell(d.Priority),
+			tableDetails(d),
+		})
+	}
+
+	width := opts.Width
+	if width <= 0 {
+		width = defaultTableWidth
+	}
+	// Time and priority never wrap; the other columns share what is left,
+	// the details column twice as much as the others.
+	widths := columnWidths(header, rows, width, []int{0, 1, 1, 1, 0, 2})
+	for _, row := range rows {
+		for c, w := range widths {
+			if w > 0 {
+				row[c] = wrapCell(row[c], w)
+			}
+		}
+	}
+	table := tablewriter.NewTable(bw,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	table.Header(upper(header))
+	if err := table.Bulk(rows); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	if err := table.Render(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	summary := fmt.Sprintf("%d detection(s), times in %s", len(r.Detections), zoneName(loc))
+	if oneDay && len(r.Detections) > 0 {
+		summary += " on " + day
+	}
+	if _, err := fmt.Fprintln(bw, summary); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+// sameDay reports whether every detection falls on one calendar day in loc,
+// and which (YYYY-MM-DD).
+func sameDay(ds []Detection, loc *time.Location) (string, bool) {
+	if len(ds) == 0 {
+		return "", true
+	}
+	day := ds[0].Time.In(loc).Format(time.DateOnly)
+	for i := range ds {
+		if ds[i].Time.In(loc).Format(time.DateOnly) != day {
+			return "", false
+		}
+	}
+	return day, true
+}
+
+func zoneName(loc *time.Location) string {
+	if loc == time.UTC {
+		return "UTC"
+	}
+	return loc.String()
+}
+
+func upper(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
+}
+
+// processPath returns the process tree path from the oldest shown ancestor
+// to the process itself, e.g. "sshd > bash > cat[4133]", keeping at most
+// depth names.
+func processPath(d *Detection, depth int) string {
+	var b strings.Builder
+	n := min(len(d.Ancestry), depth-1)
+	if n < len(d.Ancestry) {
+		b.WriteString("… > ")
+	}
+	for i := n - 1; i >= 0; i-- {
+		b.WriteString(procName(d.Ancestry[i]))
+		b.WriteString(" > ")
+	}
+	b.WriteString(procName(d.Process))
+	if d.Process.Pid != 0 {
+		b.WriteByte('[')
+		b.WriteString(strconv.FormatInt(d.Process.Pid, 10))
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+func procName(p Process) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if p.Pid != 0 {
+		return strconv.FormatInt(p.Pid, 10)
+	}
+	return "?"
+}
+
+// tableDetails lists the detection's key objects, one per line.
+func tableDetails(d *Detection) string {
+	var lines []string
+	if d.Process.Cmdline != "" {
+		lines = append(lines, "cmd: "+cleanCell(d.Process.Cmdline))
+	}
+	if d.Process.User != "" {
+		lines = append(lines, "user: "+cleanCell(d.Process.User))
+	}
+	for _, f := range d.Files {
+		lines = append(lines, "file: "+cleanCell(f))
+	}
+	for _, n := range d.Network {
+		lines = append(lines, "net: "+cleanCell(n))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// cleanCell makes a captured string safe and single-line for a terminal:
+// control characters (including newlines and escape sequences) become Go
+// escapes and invalid UTF-8 becomes U+FFFD.
+func cleanCell(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+			} else {
+				b.WriteRune(r)
+			}
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// columnWidths decides each column's content width so that the table fits
+// in width terminal columns, or returns nil when it fits as it is. Columns of
+// weight 0 keep their natural width; the others share the rest in
+// proportion to their weights, a column narrower than its share keeping its
+// natural width and leaving the remainder to the others (water filling).
+// A zero entry in the result means "do not wrap".
+func columnWidths(header []string, rows [][]string, width int, weights []int) []int {
+	n := len(header)
+	natural := make([]int, n)
+	for c := range n {
+		natural[c] = cellWidth(header[c])
+		for _, row := range rows {
+			natural[c] = max(natural[c], cellWidth(row[c]))
+		}
+	}
+	budget := width - (3*n + 1) // "│ " before each cell, " │" after the last
+	total := 0
+	for _, w := range natural {
+		total += w
+	}
+	if total <= budget {
+		return nil
+	}
+	minWidth := make([]int, n)
+	for c := range n {
+		minWidth[c] = max(6, cellWidth(header[c]))
+	}
+	out := make([]int, n)
+	var flex []int
+	for c := range n {
+		if weights[c] == 0 {
+			budget -= natural[c]
+			continue
+		}
+		flex = append(flex, c)
+	}
+	for len(flex) > 0 {
+		sum := 0
+		for _, c := range flex {
+			sum += weights[c]
+		}
+		var rest []int
+		for _, c := range flex {
+			if share := budget * weights[c] / sum; natural[c] <= share {
+				out[c] = natural[c]
+				budget -= natural[c]
+			} else {
+				rest = append(rest, c)
+			}
+		}
+		if len(rest) == len(flex) {
+			for _, c := range rest {
+				out[c] = max(budget*weights[c]/sum, minWidth[c])
+				budget -= out[c]
+			}
+			// Hand columns' minimum widths back from the widest ones, or
+			// spread rounding leftovers, until the row fits exactly.
+			for budget != 0 {
+				widest := rest[0]
+				for _, c := range rest {
+					if out[c] > out[widest] {
+						widest = c
+					}
+				}
+				if budget > 0 {
+					out[rest[len(rest)-1]] += budget
+					break
+				}
+				if out[widest] <= minWidth[widest] {
+					break // too narrow for the minimums; overflow
+				}
+				out[widest]--
+				budget++
+			}
+			break
+		}
+		flex = rest
+	}
+	return out
+}
+
+// wrapCell wraps each line of s at spaces so that no line is wider than
+// width display columns, breaking words that are longer than a line. It
+// never drops a character.
+func wrapCell(s string, width int) string {
+	var b strings.Builder
+	for i, line := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		col := 0
+		for j, word := range strings.Split(line, " ") {
+			ww := twwidth.Width(word)
+			if j > 0 {
+				if col+1+ww <= width {
+					b.WriteByte(' ')
+					col++
+				} else {
+					b.WriteByte('\n')
+					col = 0
+				}
+			}
+			for _, r := range word {
+				rw := twwidth.Width(string(r))
+				if col+rw > width && col > 0 {
+					b.WriteByte('\n')
+					col = 0
+				}
+				b.WriteRune(r)
+				col += rw
+			}
+		}
+	}
+	return b.String()
+}
+
+// cellWidth returns the display width of the widest line of a cell.
+func cellWidth(s string) int {
+	w := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		w = max(w, twwidth.Width(line))
+	}
+	return w
+}
