@@ -1,0 +1,200 @@
+package replay
+
+import (
+	"bytes"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/replay/container"
+)
+
+// LoadHeader seeds the state with what a capture says before its first
+// event: machine info, users and groups, the process snapshot with its fd
+// tables, and the containers retrace's recorder described.
+func (s *State) LoadHeader(h *capture.Header) {
+	if h == nil {
+		return
+	}
+	if m := h.Machine; m != nil {
+		s.Machine = MachineInfo{Hostname: m.Hostname, NumCPUs: m.NumCPUs, MemoryBytes: m.MemoryBytes, BootTs: m.BootTime}
+	}
+	if md := h.Metadata; md != nil {
+		if s.Machine.Hostname == "" {
+			s.Machine.Hostname = md.Hostname
+		}
+		for _, c := range md.Containers {
+			s.Containers.Put(containerFromMeta(c))
+		}
+	}
+	for _, u := range h.Users {
+		s.Users.AddUser(User{UID: u.UID, GID: u.GID, Name: u.Name, HomeDir: u.HomeDir, Shell: u.Shell})
+	}
+	for _, g := range h.Groups {
+		s.Users.AddGroup(Group{GID: g.GID, Name: g.Name})
+	}
+	for i := range h.Processes {
+		s.addProcess(&h.Processes[i])
+	}
+	for i := range h.FDs {
+		s.addFDList(&h.FDs[i])
+	}
+}
+
+// containerFromMeta converts the recorder's container metadata.
+func containerFromMeta(c capture.Container) *container.Info {
+	info := &container.Info{ID: c.ID, Name: c.Name, Image: c.Image, ImageID: c.ImageID,
+		Labels: c.Labels, Privileged: c.Privileged, PrivilegedKnown: true, Type: container.TypeDocker}
+	switch c.Runtime {
+	case "podman":
+		info.Type = container.TypePodman
+	case "containerd":
+		info.Type = container.TypeContainerd
+	case "cri-o", "crio":
+		info.Type = container.TypeCRIO
+	case "cri":
+		info.Type = container.TypeCRI
+	case "lxc":
+		info.Type = container.TypeLXC
+	}
+	info.ImageRepo, info.ImageTag = splitImage(c.Image)
+	return info
+}
+
+// splitImage splits "repo[:tag][@digest]" into repository and tag.
+func splitImage(image string) (repo, tag string) {
+	if i := bytesIndexString(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	slash := -1
+	for i := len(image) - 1; i >= 0; i-- {
+		if image[i] == '/' {
+			slash = i
+			break
+		}
+	}
+	for i := len(image) - 1; i > slash; i-- {
+		if image[i] == ':' {
+			return image[:i], image[i+1:]
+		}
+	}
+	return image, ""
+}
+
+func bytesIndexString(s, sub string) int {
+	return bytes.Index([]byte(s), []byte(sub))
+}
+
+// addProcess adds one thread of the process snapshot.
+func (s *State) addProcess(p *capture.Process) {
+	if len(s.threads) >= s.maxThreads {
+		return
+	}
+	t := s.newThread(int64(p.TID))
+	t.Pid, t.PTid = int64(p.PID), int64(p.PTID)
+	t.Sid, t.Vpgid, t.Pgid = p.SID, p.VPGID, p.PGID
+	t.Vtid, t.Vpid = p.VTID, p.VPID
+	if t.Vtid < 0 {
+		t.Vtid = t.Tid
+	}
+	if t.Vpid < 0 {
+		t.Vpid = t.Pid
+	}
+	t.exe = append(t.exe[:0], p.Exe...)
+	t.exePath = append(t.exePath[:0], p.ExePath...)
+	t.comm = append(t.comm[:0], p.Comm...)
+	t.args = t.args[:0]
+	for i, a := range p.Args {
+		if i > 0 {
+			t.args = append(t.args, 0)
+		}
+		t.args = append(t.args, a...)
+	}
+	t.rebuildCmdline()
+	t.setCwd([]byte(p.Cwd))
+	t.FDLimit = int64(p.FDLimit)
+	t.Flags = p.Flags
+	t.UID, t.GID = p.UID, p.GID
+	t.VMSize, t.VMRSS, t.VMSwap = p.VMSizeKB, p.VMRSSKB, p.VMSwapKB
+	t.PFMajor, t.PFMinor = p.PageFaultsMaj, p.PageFaultsMin
+	t.env = t.env[:0]
+	for i, v := range p.Env {
+		if i > 0 {
+			t.env = append(t.env, 0)
+		}
+		t.env = append(t.env, v...)
+	}
+	t.cgroups = t.cgroups[:0]
+	for _, c := range p.Cgroups {
+		t.cgroups = append(append(t.cgroups, c...), 0)
+	}
+	s.setCgroups(t, t.cgroups)
+	t.root = append(t.root[:0], p.Root...)
+	t.PidnsInitStart = p.PidnsInitStartTS
+	t.Tty, t.LoginUID = p.TTY, p.LoginUID
+	t.CapInheritable, t.CapPermitted, t.CapEffective = p.CapInheritable, p.CapPermitted, p.CapEffective
+	t.CapsKnown = p.CapInheritable|p.CapPermitted|p.CapEffective != 0
+	t.ExeFlags = 0
+	if p.ExeWritable {
+		t.ExeFlags |= exeWritable
+	}
+	if p.ExeUpperLayer {
+		t.ExeFlags |= exeUpperLayer
+	}
+	if p.ExeFromMemfd {
+		t.ExeFlags |= exeFromMemfd
+	}
+	if p.ExeLowerLayer {
+		t.ExeFlags |= exeLowerLayer
+	}
+	t.ExeIno, t.ExeCtime, t.ExeMtime = p.ExeIno, p.ExeInoCtime, p.ExeInoMtime
+	s.addThread(t)
+	// Threads share the fd table of their main thread.
+	if t.Tid != t.Pid {
+		if m, ok := s.threads[t.Pid]; ok {
+			t.fds = s.threadFDs(m)
+		}
+	} else {
+		t.fds = s.newFDTable()
+		for _, o := range s.threads {
+			if o.Pid == t.Pid && o != t {
+				o.fds = t.fds
+			}
+		}
+	}
+}
+
+// addFDList adds the snapshot's fds of one thread.
+func (s *State) addFDList(l *capture.FDList) {
+	t, ok := s.threads[int64(l.TID)]
+	if !ok {
+		return
+	}
+	ft := s.threadFDs(t)
+	for i := range l.FDs {
+		x := &l.FDs[i]
+		typ := FDType(x.Type)
+		if typ == FDFileV2 {
+			typ = FDFile
+		}
+		if typ > FDPidFD {
+			typ = FDUnsupported
+		}
+		f := ft.add(x.Num, typ)
+		f.Ino, f.OpenFlags, f.Dev = x.Ino, x.OpenFlags, x.Dev
+		switch typ {
+		case FDIPv4Sock, FDIPv6Sock:
+			f.SIP, f.DIP, f.SPort, f.DPort, f.L4Proto = x.SrcIP, x.DstIP, x.SrcPort, x.DstPort, x.L4Proto
+			f.role = roleClient
+			f.setTupleName()
+		case FDIPv4Server, FDIPv6Server:
+			f.SIP, f.SPort, f.L4Proto = x.SrcIP, x.SrcPort, x.L4Proto
+			f.role = roleServer
+			f.setTupleName()
+		case FDUnixSock:
+			f.srcPtr, f.dstPtr = x.UnixSource, x.UnixDest
+			f.name = appendUnixTuple(f.name[:0], x.UnixSource, x.UnixDest, []byte(x.Name))
+		default:
+			f.name = append(f.name[:0], x.Name...)
+			f.nameRaw = append(f.nameRaw[:0], x.Name...)
+		}
+	}
+}

@@ -1,0 +1,1043 @@
+package replay
+
+import (
+	"bytes"
+	"net/netip"
+
+	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/replay/container"
+)
+
+// handler identifies the state update an exit event triggers.
+type handler uint8
+
+const (
+	hNone handler = iota
+	hClone
+	hExecve
+	hOpen
+	hSocket
+	hSocketpair
+	hBind
+	hConnect
+	hAccept
+	hClose
+	hDup
+	hFcntl
+	hPipe
+	hSimpleFD // eventfd, signalfd, timerfd, inotify, epoll, memfd, userfaultfd, io_uring, bpf, pidfd
+	hChdir
+	hFchdir
+	hSetuid
+	hSetgid
+	hCapset
+	hSetsid
+	hSetpgid
+	hChroot
+	hSendRecv
+	hPrctl
+)
+
+// handlers maps every event code to its handler. It is computed once from
+// the immutable scap table and never modified.
+var handlers = buildHandlers()
+
+func buildHandlers() [scap.NumTypes]handler {
+	var h [scap.NumTypes]handler
+	names := map[string]handler{
+		"clone": hClone, "fork": hClone, "vfork": hClone, "clone3": hClone,
+		"execve": hExecve, "execveat": hExecve,
+		"open": hOpen, "openat": hOpen, "openat2": hOpen, "creat": hOpen, "open_by_handle_at": hOpen,
+		"socket": hSocket, "socketpair": hSocketpair, "bind": hBind, "connect": hConnect,
+		"accept": hAccept, "accept4": hAccept, "close": hClose,
+		"dup": hDup, "dup2": hDup, "dup3": hDup, "fcntl": hFcntl, "pipe": hPipe, "pipe2": hPipe,
+		"eventfd": hSimpleFD, "eventfd2": hSimpleFD, "signalfd": hSimpleFD, "signalfd4": hSimpleFD,
+		"timerfd_create": hSimpleFD, "inotify_init": hSimpleFD, "inotify_init1": hSimpleFD,
+		"epoll_create": hSimpleFD, "epoll_create1": hSimpleFD, "memfd_create": hSimpleFD,
+		"userfaultfd": hSimpleFD, "io_uring_setup": hSimpleFD, "bpf": hSimpleFD,
+		"pidfd_open": hSimpleFD, "pidfd_getfd": hSimpleFD,
+		"chdir": hChdir, "fchdir": hFchdir,
+		"setuid": hSetuid, "setresuid": hSetuid, "setreuid": hSetuid,
+		"setgid": hSetgid, "setresgid": hSetgid, "setregid": hSetgid,
+		"capset": hCapset, "setsid": hSetsid, "setpgid": hSetpgid, "chroot": hChroot,
+		"sendto": hSendRecv, "sendmsg": hSendRecv, "recvfrom": hSendRecv, "recvmsg": hSendRecv,
+		"prctl": hPrctl,
+	}
+	for code := 0; code < scap.NumTypes; code++ {
+		info, _ := scap.Lookup(scap.Type(code))
+		if info.Dir != 'X' {
+			continue
+		}
+		h[code] = names[info.Name]
+	}
+	return h
+}
+
+// simpleFDTypes maps the evt.type of single-fd creating syscalls to the fd type.
+func simpleFDType(name string) FDType {
+	switch name {
+	case "eventfd", "eventfd2":
+		return FDEvent
+	case "signalfd", "signalfd4":
+		return FDSignalFD
+	case "timerfd_create":
+		return FDTimerFD
+	case "inotify_init", "inotify_init1":
+		return FDInotify
+	case "epoll_create", "epoll_create1":
+		return FDEventPoll
+	case "memfd_create":
+		return FDMemFD
+	case "userfaultfd":
+		return FDUserfaultFD
+	case "io_uring_setup":
+		return FDIOUring
+	case "bpf":
+		return FDBPF
+	case "pidfd_open", "pidfd_getfd":
+		return FDPidFD
+	}
+	return FDUnknown
+}
+
+// parseExit applies an exit event.
+func (s *State) parseExit(e *Event, info *scap.Info) {
+	h := handlers[e.Ev.Type()]
+	if h == hNone {
+		return
+	}
+	if h != hClone && e.Thread == nil {
+		return
+	}
+	if e.strict() && h != hClone && h != hExecve {
+		// libsinsp ignores exits whose enter it did not see.
+		return
+	}
+	switch h {
+	case hClone:
+		s.parseClone(e, info)
+	case hExecve:
+		s.parseExecve(e, info)
+	case hOpen:
+		s.parseOpen(e, info)
+	case hSocket:
+		s.parseSocket(e)
+	case hSocketpair:
+		s.parseSocketpair(e)
+	case hBind:
+		s.parseBind(e)
+	case hConnect:
+		s.parseConnectExit(e)
+	case hAccept:
+		s.parseAccept(e)
+	case hClose:
+		s.parseClose(e)
+	case hDup:
+		s.parseDup(e)
+	case hFcntl:
+		s.parseFcntl(e)
+	case hPipe:
+		s.parsePipe(e)
+	case hSimpleFD:
+		s.parseSimpleFD(e, info)
+	case hChdir:
+		s.parseChdir(e)
+	case hFchdir:
+		s.parseFchdir(e)
+	case hSetuid:
+		s.parseSetid(e, true)
+	case hSetgid:
+		s.parseSetid(e, false)
+	case hCapset:
+		s.parseCapset(e)
+	case hSetsid:
+		if r, ok := e.res(); ok && r >= 0 {
+			e.Thread.Sid = r
+		}
+	case hSetpgid:
+		s.parseSetpgid(e)
+	case hChroot:
+		if r, ok := e.res(); ok && r == 0 {
+			if p, ok := e.strParam("path"); ok {
+				e.Thread.root = resolvePath(e.Thread.root[:0], s.cwdOf(e.Thread), p)
+			}
+		}
+	case hSendRecv:
+		s.parseSendRecv(e)
+	case hPrctl:
+		s.parsePrctl(e)
+	}
+}
+
+// cwdOf returns the working directory of t's process.
+func (s *State) cwdOf(t *Thread) []byte {
+	return s.mainThread(t).cwd
+}
+
+// parseProcexit marks the thread for removal at the next event.
+func (s *State) parseProcexit(e *Event) {
+	if e.Thread == nil {
+		return
+	}
+	e.Thread.dead = true
+	s.toRemove = e.Thread.Tid
+}
+
+// parseClone creates the new thread of a clone/fork/vfork/clone3 exit.
+func (s *State) parseClone(e *Event, info *scap.Info) {
+	ev := e.Ev
+	res, ok := ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	flags64, _ := e.uint64Param("flags")
+	flags := uint32(flags64)
+	pidParam, _ := e.int64Param("pid")
+	ptidParam, _ := e.int64Param("ptid")
+	var childTid, parentTid int64
+	if res == 0 {
+		// Child side: the event's thread is the child.
+		childTid = ev.Tid()
+		if flags&clCloneThread != 0 {
+			parentTid = pidParam
+		} else {
+			parentTid = ptidParam
+		}
+		if t, ok := s.threads[childTid]; ok && !t.fake {
+			if vtid, ok := e.int64Param("vtid"); ok {
+				t.Vtid = vtid
+			}
+			if vpid, ok := e.int64Param("vpid"); ok {
+				t.Vpid = vpid
+			}
+			e.Thread = t
+			return
+		}
+	} else {
+		childTid = res
+		parentTid = ev.Tid()
+		if e.Thread == nil {
+			e.Thread = s.fakeThread(ev.Tid())
+		}
+		if t, ok := s.threads[childTid]; ok && !t.fake {
+			return
+		}
+	}
+	if len(s.threads) >= s.maxThreads {
+		return
+	}
+	parent := s.threads[parentTid]
+	t := s.newThread(childTid)
+	t.PTid = parentTid
+	validParent := parent != nil && !parent.fake
+	if validParent {
+		t.copyProcessFrom(parent)
+		if flags&clCloneThread != 0 {
+			t.env = t.env[:0]
+		}
+	}
+	exe, _ := e.strParam("exe")
+	t.exe = append(t.exe[:0], exe...)
+	comm, ok := e.strParam("comm")
+	if !ok {
+		comm = exe
+	}
+	args, _ := e.Param("args")
+	t.setCmd(comm, trimTrailingNUL(args))
+	t.Flags = flags
+	if flags&clCloneThread != 0 {
+		t.Pid = pidParam
+	} else {
+		t.Pid = childTid
+	}
+	if fl, ok := e.int64Param("fdlimit"); ok {
+		t.FDLimit = fl
+	}
+	if uid, ok := e.uint64Param("uid"); ok {
+		t.UID = uint32(uid)
+	}
+	if gid, ok := e.uint64Param("gid"); ok {
+		t.GID = uint32(gid)
+	}
+	t.Vtid, t.Vpid = childTid, t.Pid
+	if v, ok := e.int64Param("vtid"); ok {
+		t.Vtid = v
+	}
+	if v, ok := e.int64Param("vpid"); ok {
+		t.Vpid = v
+	}
+	if v, ok := e.uint64Param("pidns_init_start_ts"); ok {
+		t.PidnsInitStart = v
+	}
+	if cg, ok := e.Param("cgroups"); ok {
+		s.setCgroups(t, cg)
+	}
+	if cwd, ok := e.strParam("cwd"); ok && !validParent {
+		t.setCwd(cwd)
+	}
+	t.CloneTs = ev.Ts()
+	// fd table: threads share the process's; processes get a copy.
+	if flags&clCloneThread != 0 {
+		if m, ok := s.threads[t.Pid]; ok {
+			t.fds = s.threadFDs(m)
+		} else if parent != nil {
+			t.fds = s.threadFDs(parent)
+		} else {
+			t.fds = s.newFDTable()
+		}
+	} else {
+		t.fds = s.newFDTable()
+		if parent != nil {
+			t.fds.copyFrom(s.threadFDs(parent))
+		}
+	}
+	s.addThread(t)
+	if res == 0 {
+		e.Thread = t
+	}
+}
+
+// setCgroups stores t's cgroups and derives its container.
+func (s *State) setCgroups(t *Thread, cg []byte) {
+	t.cgroups = append(t.cgroups[:0], cg...)
+	if id, typ, ok := container.IDFromCgroups(cg); ok {
+		if t.ContainerID != id {
+			t.ContainerID = id
+		}
+		t.ContainerType = typ
+		s.Containers.Ensure(id, typ)
+	} else {
+		t.ContainerID, t.ContainerType = "", container.TypeHost
+	}
+}
+
+// parseExecve applies a successful execve/execveat exit.
+func (s *State) parseExecve(e *Event, info *scap.Info) {
+	ev := e.Ev
+	t := e.Thread
+	res, ok := ev.ParamInt64(0)
+	if !ok || res < 0 || t == nil {
+		return
+	}
+	t.fake = false
+	exe, _ := e.strParam("exe")
+	t.exe = append(t.exe[:0], exe...)
+	comm, ok := ev.ParamByName("comm")
+	if ok {
+		comm = scap.TrimNUL(comm)
+	} else {
+		comm = exe
+	}
+	args, _ := ev.ParamByName("args")
+	t.setCmd(comm, trimTrailingNUL(args))
+	if pid, ok := ev.ParamByName("pid"); ok {
+		if v, ok := scap.Int64(pid); ok {
+			t.Pid = v
+		}
+	}
+	if t.PTid == -1 {
+		if v, ok := e.int64Param("ptid"); ok {
+			t.PTid = v
+		}
+	}
+	if v, ok := e.int64Param("fdlimit"); ok {
+		t.FDLimit = v
+	}
+	if env, ok := ev.ParamByName("env"); ok {
+		t.env = append(t.env[:0], trimTrailingNUL(env)...)
+	}
+	if cg, ok := ev.ParamByName("cgroups"); ok {
+		s.setCgroups(t, cg)
+	}
+	if v, ok := ev.ParamByName("tty"); ok {
+		if x, ok := scap.Int64(v); ok {
+			t.Tty = uint32(x)
+		}
+	}
+	// exepath: the trusted path when the producer sends it, else the
+	// enter event's filename resolved against the cwd.
+	if p, ok := ev.ParamByName("trusted_exepath"); ok && len(scap.TrimNUL(p)) > 0 {
+		t.exePath = append(t.exePath[:0], scap.TrimNUL(p)...)
+	} else if e.enterOK {
+		switch ev.Type() {
+		case scap.SyscallExecveatX:
+			if p, ok := e.enter.ParamByName("pathname"); ok {
+				dirfd, _ := e.enter.ParamInt64(0)
+				t.exePath = s.resolveAt(t.exePath[:0], t, dirfd, scap.TrimNUL(p))
+			}
+		default:
+			if p, ok := e.enter.ParamByName("filename"); ok {
+				p = scap.TrimNUL(p)
+				if bytes.HasPrefix(p, []byte("<NA>")) {
+					t.exePath = append(t.exePath[:0], "<NA>"...)
+				} else {
+					t.exePath = resolvePath(t.exePath[:0], s.cwdOf(t), p)
+				}
+			}
+		}
+	} else if p, ok := ev.ParamByName("filename"); ok && len(scap.TrimNUL(p)) > 0 {
+		t.exePath = resolvePath(t.exePath[:0], s.cwdOf(t), scap.TrimNUL(p))
+	}
+	if v, ok := ev.ParamByName("vpgid"); ok {
+		if x, ok := scap.Int64(v); ok {
+			t.Vpgid = x
+		}
+	}
+	if v, ok := ev.ParamByName("pgid"); ok {
+		if x, ok := scap.Int64(v); ok {
+			t.Pgid = x
+		}
+	}
+	if v, ok := ev.ParamByName("loginuid"); ok {
+		if x, ok := scap.Uint64(v); ok {
+			t.LoginUID = uint32(x)
+		}
+	}
+	if v, ok := ev.ParamByName("flags"); ok {
+		if x, ok := scap.Uint64(v); ok {
+			t.ExeFlags = uint32(x)
+		}
+	}
+	ci, ok1 := ev.ParamByName("cap_inheritable")
+	cp, ok2 := ev.ParamByName("cap_permitted")
+	ce, ok3 := ev.ParamByName("cap_effective")
+	if ok1 && ok2 && ok3 {
+		t.CapInheritable, _ = scap.Uint64(ci)
+		t.CapPermitted, _ = scap.Uint64(cp)
+		t.CapEffective, _ = scap.Uint64(ce)
+		t.CapsKnown = true
+	}
+	if v, ok := ev.ParamByName("exe_ino"); ok {
+		t.ExeIno, _ = scap.Uint64(v)
+	}
+	if v, ok := ev.ParamByName("exe_ino_ctime"); ok {
+		t.ExeCtime, _ = scap.Uint64(v)
+	}
+	if v, ok := ev.ParamByName("exe_ino_mtime"); ok {
+		t.ExeMtime, _ = scap.Uint64(v)
+	}
+	if v, ok := ev.ParamByName("uid"); ok {
+		if x, ok := scap.Uint64(v); ok {
+			t.UID = uint32(x)
+		}
+	}
+	if v, ok := ev.ParamByName("gid"); ok {
+		if x, ok := scap.Uint64(v); ok {
+			t.GID = uint32(x)
+		}
+	}
+}
+
+// resolveAt resolves path p relative to dirfd of t (AT_FDCWD = cwd).
+func (s *State) resolveAt(dst []byte, t *Thread, dirfd int64, p []byte) []byte {
+	if hasPrefixSlash(p) {
+		return resolvePath(dst, nil, p)
+	}
+	if dirfd == atFDCWD {
+		return resolvePath(dst, s.cwdOf(t), p)
+	}
+	if f := s.getFD(t, dirfd); f != nil {
+		base := f.name
+		return resolvePath(dst, append(s.scratch[:0], append(base, '/')...), p)
+	}
+	return resolvePath(dst, nil, p)
+}
+
+// atFDCWD is PPM_AT_FDCWD.
+const atFDCWD = -100
+
+// Open flags (PPM_O_*).
+const (
+	oRDONLY    = 1 << 0
+	oWRONLY    = 1 << 1
+	oCREAT     = 1 << 2
+	oDIRECTORY = 1 << 10
+	oTMPFILE   = 1 << 13
+	oFCreated  = 1 << 14
+)
+
+// parseOpen adds the fd an open/openat/openat2/creat/open_by_handle_at
+// exit created.
+func (s *State) parseOpen(e *Event, info *scap.Info) {
+	ev := e.Ev
+	t := e.Thread
+	fd, ok := ev.ParamInt64(0)
+	if !ok || fd < 0 {
+		return
+	}
+	var name []byte
+	var flags uint32
+	dirfd := int64(atFDCWD)
+	switch info.Name {
+	case "creat":
+		name, _ = e.strParam("name")
+		flags = oCREAT | oWRONLY
+	case "open_by_handle_at":
+		name, _ = e.strParam("path")
+		f, _ := e.uint64Param("flags")
+		flags = uint32(f)
+	default:
+		name, _ = e.strParam("name")
+		f, _ := e.uint64Param("flags")
+		flags = uint32(f)
+		if info.Name != "open" {
+			if d, ok := e.int64Param("dirfd"); ok {
+				dirfd = d
+			}
+		}
+	}
+	typ := FDFile
+	if flags&oDIRECTORY != 0 {
+		typ = FDDirectory
+	}
+	ft := s.threadFDs(t)
+	f := ft.add(fd, typ)
+	f.nameRaw = append(f.nameRaw[:0], name...)
+	if info.Name == "open_by_handle_at" {
+		f.name = append(f.name[:0], name...)
+	} else {
+		f.name = s.resolveAt(f.name[:0], t, dirfd, name)
+	}
+	f.OpenFlags = flags
+	if v, ok := e.uint64Param("dev"); ok {
+		f.Dev = uint32(v)
+	}
+	if v, ok := e.uint64Param("ino"); ok {
+		f.Ino = v
+	}
+	e.FD, e.FDNum = f, fd
+}
+
+// Socket domains and types.
+const (
+	afUnix      = 1
+	afInet      = 2
+	afInet6     = 10
+	afNetlink   = 16
+	sockStream  = 1
+	sockDgram   = 2
+	sockRaw     = 3
+	ipprotoIP   = 0
+	ipprotoICMP = 1
+	ipprotoTCP  = 6
+	ipprotoUDP  = 17
+	ipprotoRaw  = 255
+)
+
+// parseSocket adds the fd a socket exit created.
+func (s *State) parseSocket(e *Event) {
+	fd, ok := e.Ev.ParamInt64(0)
+	if !ok || fd < 0 {
+		return
+	}
+	domain, ok1 := e.uint64Param("domain")
+	typ, ok2 := e.uint64Param("type")
+	proto, ok3 := e.uint64Param("proto")
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	f := s.addSocket(e.Thread, fd, uint32(domain), uint32(typ), uint32(proto))
+	e.FD, e.FDNum = f, fd
+}
+
+// addSocket creates a socket fd as libsinsp does (type from the domain,
+// l4 protocol from type and protocol).
+func (s *State) addSocket(t *Thread, fd int64, domain, typ, proto uint32) *FD {
+	ft := s.threadFDs(t)
+	var ftyp FDType
+	switch domain {
+	case afUnix:
+		ftyp = FDUnixSock
+	case afInet:
+		ftyp = FDIPv4Sock
+	case afInet6:
+		ftyp = FDIPv6Sock
+	case afNetlink:
+		ftyp = FDNetlink
+	default:
+		ftyp = FDUnknown
+	}
+	f := ft.add(fd, ftyp)
+	if domain == afInet || domain == afInet6 {
+		l4 := L4Unknown
+		switch proto {
+		case ipprotoTCP:
+			l4 = L4TCP
+			if typ == sockRaw {
+				l4 = L4Raw
+			}
+		case ipprotoUDP:
+			l4 = L4UDP
+			if typ == sockRaw {
+				l4 = L4Raw
+			}
+		case ipprotoIP:
+			switch typ & 0xff {
+			case sockStream:
+				l4 = L4TCP
+			case sockDgram:
+				l4 = L4UDP
+			}
+		case ipprotoICMP:
+			l4 = L4ICMP
+			if typ == sockRaw {
+				l4 = L4Raw
+			}
+		case ipprotoRaw:
+			l4 = L4Raw
+		}
+		f.L4Proto = l4
+	}
+	return f
+}
+
+// parseSocketpair adds the two fds of a socketpair exit.
+func (s *State) parseSocketpair(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	fd1, ok1 := e.int64Param("fd1")
+	fd2, ok2 := e.int64Param("fd2")
+	if !ok1 || !ok2 {
+		return
+	}
+	src, _ := e.uint64Param("source")
+	dst, _ := e.uint64Param("peer")
+	ft := s.threadFDs(e.Thread)
+	for _, fd := range [2]int64{fd1, fd2} {
+		f := ft.add(fd, FDUnixSock)
+		f.srcPtr, f.dstPtr = src, dst
+	}
+}
+
+// parseBind records a socket's local address.
+func (s *State) parseBind(e *Event) {
+	f := e.FD
+	if f == nil {
+		return
+	}
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	p, ok := e.Ev.ParamByName("addr")
+	if !ok || len(p) == 0 {
+		return
+	}
+	sa, ok := scap.ParseSockAddr(p)
+	if !ok {
+		return
+	}
+	switch sa.Family {
+	case afInet, afInet6:
+		if sa.Port > 0 {
+			a := sa.Addr
+			if a.Is4In6() {
+				a = a.Unmap()
+				f.Type = FDIPv4Server
+			} else if sa.Family == afInet {
+				f.Type = FDIPv4Server
+			} else {
+				f.Type = FDIPv6Server
+			}
+			f.SIP, f.SPort = a, sa.Port
+			f.role = roleServer
+		}
+		f.name = appendAddrPort(f.name[:0], sa.Addr.Unmap(), sa.Port)
+		if sa.Family == afInet6 && !sa.Addr.Is4In6() {
+			f.name = appendAddrPort(f.name[:0], sa.Addr, sa.Port)
+		}
+	case afUnix:
+		f.name = append(f.name[:0], sa.Path...)
+	}
+}
+
+// parseConnectEnter records the destination of a connect in progress.
+func (s *State) parseConnectEnter(e *Event) {}
+
+// parseConnectExit records a socket's endpoints after connect.
+func (s *State) parseConnectExit(e *Event) {
+	f := e.FD
+	if f == nil {
+		return
+	}
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || (res < 0 && res != -115) {
+		return
+	}
+	f.connected = true
+	p, ok := e.Ev.ParamByName("tuple")
+	if !ok || len(p) == 0 {
+		return
+	}
+	s.fillClientSocket(e, f, p)
+}
+
+// fillClientSocket sets a socket's addresses from a SOCKTUPLE.
+func (s *State) fillClientSocket(e *Event, f *FD, p []byte) {
+	st, ok := scap.ParseSockTuple(p)
+	if !ok {
+		return
+	}
+	switch st.Family {
+	case afInet, afInet6:
+		sip, dip := st.SrcAddr, st.DstAddr
+		if st.Family == afInet6 && sip.Is4In6() && dip.Is4In6() {
+			sip, dip = sip.Unmap(), dip.Unmap()
+			f.Type = FDIPv4Sock
+		} else if st.Family == afInet6 {
+			f.Type = FDIPv6Sock
+		} else {
+			f.Type = FDIPv4Sock
+		}
+		changed := f.SIP != sip || f.DIP != dip || f.SPort != st.SrcPort || f.DPort != st.DstPort
+		f.SIP, f.SPort, f.DIP, f.DPort = sip, st.SrcPort, dip, st.DstPort
+		if changed && f.role == roleServer && f.L4Proto == L4UDP {
+			f.SIP, f.DIP = f.DIP, f.SIP
+			f.SPort, f.DPort = f.DPort, f.SPort
+		}
+		f.setTupleName()
+	case afUnix:
+		f.srcPtr, f.dstPtr = st.SrcPtr, st.DstPtr
+		f.name = appendUnixTuple(f.name[:0], st.SrcPtr, st.DstPtr, st.Path)
+	}
+	if f.role == roleNone {
+		f.role = roleClient
+	}
+}
+
+// appendUnixTuple renders a unix socket tuple as libsinsp prints it:
+// "<src ptr hex>-><dst ptr hex> <path>".
+func appendUnixTuple(b []byte, src, dst uint64, path []byte) []byte {
+	b = appendHex(b, src)
+	b = append(b, "->"...)
+	b = appendHex(b, dst)
+	b = append(b, ' ')
+	return append(b, path...)
+}
+
+// appendHex renders v in lower-case hex without prefix.
+func appendHex(b []byte, v uint64) []byte {
+	const digits = "0123456789abcdef"
+	if v == 0 {
+		return append(b, '0')
+	}
+	var tmp [16]byte
+	i := len(tmp)
+	for v > 0 {
+		i--
+		tmp[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return append(b, tmp[i:]...)
+}
+
+// parseAccept adds the connected fd an accept exit returned.
+func (s *State) parseAccept(e *Event) {
+	fd, ok := e.Ev.ParamInt64(0)
+	if !ok || fd < 0 {
+		return
+	}
+	t := e.Thread
+	p, _ := e.Ev.ParamByName("tuple")
+	ft := s.threadFDs(t)
+	st, ok := scap.ParseSockTuple(p)
+	if !ok {
+		return
+	}
+	var f *FD
+	switch st.Family {
+	case afInet, afInet6:
+		typ := FDIPv4Sock
+		sip, dip := st.SrcAddr, st.DstAddr
+		if st.Family == afInet6 {
+			if sip.Is4In6() && dip.Is4In6() {
+				sip, dip = sip.Unmap(), dip.Unmap()
+			} else {
+				typ = FDIPv6Sock
+			}
+		}
+		f = ft.add(fd, typ)
+		f.SIP, f.SPort, f.DIP, f.DPort = sip, st.SrcPort, dip, st.DstPort
+		f.L4Proto = L4TCP
+		f.setTupleName()
+	case afUnix:
+		f = ft.add(fd, FDUnixSock)
+		f.srcPtr, f.dstPtr = st.SrcPtr, st.DstPtr
+		f.name = appendUnixTuple(f.name[:0], st.SrcPtr, st.DstPtr, st.Path)
+	default:
+		f = ft.add(fd, FDUnknown)
+	}
+	f.role = roleServer
+	f.connected = true
+	e.FD, e.FDNum = f, fd
+	if e.Thread != nil {
+		e.Thread.lastFD = fd
+	}
+}
+
+// parseClose removes a closed fd.
+func (s *State) parseClose(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 || e.FDNum < 0 {
+		return
+	}
+	s.threadFDs(e.Thread).remove(e.FDNum)
+}
+
+// parseDup copies an fd (dup, dup2, dup3).
+func (s *State) parseDup(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	old := e.FD
+	if old == nil {
+		if v, ok := e.int64Param("oldfd"); ok {
+			old = s.getFD(e.Thread, v)
+		}
+	}
+	if old == nil || res == old.Num {
+		return
+	}
+	ft := s.threadFDs(e.Thread)
+	tmp := *old // copy before add may reuse the entry
+	f := ft.add(res, old.Type)
+	nameBuf, rawBuf := f.name, f.nameRaw
+	*f = tmp
+	f.Num = res
+	f.name = append(nameBuf[:0], tmp.name...)
+	f.nameRaw = append(rawBuf[:0], tmp.nameRaw...)
+}
+
+// fcntl commands that duplicate.
+const (
+	fcntlDupFD        = 1
+	fcntlDupFDCloexec = 24
+)
+
+// parseFcntl handles F_DUPFD and F_DUPFD_CLOEXEC.
+func (s *State) parseFcntl(e *Event) {
+	cmd, ok := e.uint64Param("cmd")
+	if !ok || (cmd != fcntlDupFD && cmd != fcntlDupFDCloexec) {
+		return
+	}
+	s.parseDup(e)
+}
+
+// parsePipe adds the two fds of a pipe.
+func (s *State) parsePipe(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	fd1, ok1 := e.int64Param("fd1")
+	fd2, ok2 := e.int64Param("fd2")
+	if !ok1 || !ok2 {
+		return
+	}
+	ino, _ := e.uint64Param("ino")
+	ft := s.threadFDs(e.Thread)
+	for _, fd := range [2]int64{fd1, fd2} {
+		f := ft.add(fd, FDFifo)
+		f.Ino = ino
+	}
+}
+
+// parseSimpleFD adds the fd of eventfd, signalfd, timerfd, inotify, epoll,
+// memfd, userfaultfd, io_uring, bpf and pidfd syscalls.
+func (s *State) parseSimpleFD(e *Event, info *scap.Info) {
+	fd, ok := e.Ev.ParamInt64(0)
+	if !ok || fd < 0 {
+		return
+	}
+	typ := simpleFDType(info.Name)
+	if info.Name == "bpf" {
+		// Only program and map loads return fds; cmd tells them apart on
+		// newer producers, older ones put the fd in a DYN parameter.
+		if p := e.Ev.Param(0); len(p) != 8 {
+			return
+		}
+	}
+	f := s.threadFDs(e.Thread).add(fd, typ)
+	if typ == FDMemFD {
+		if name, ok := e.strParam("name"); ok {
+			f.name = append(append(f.name[:0], "memfd:"...), name...)
+		}
+	}
+	e.FD, e.FDNum = f, fd
+}
+
+// parseChdir updates the working directory.
+func (s *State) parseChdir(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	p, ok := e.strParam("path")
+	if !ok {
+		return
+	}
+	m := s.mainThread(e.Thread)
+	buf := resolvePath(s.scratch[:0], m.cwd, p)
+	m.setCwd(buf)
+	s.scratch = buf[:0]
+	if e.Thread != m {
+		e.Thread.setCwd(m.cwd)
+	}
+}
+
+// parseFchdir sets the working directory to an fd's directory.
+func (s *State) parseFchdir(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 || e.FD == nil {
+		return
+	}
+	m := s.mainThread(e.Thread)
+	m.setCwd(e.FD.name)
+	if e.Thread != m {
+		e.Thread.setCwd(m.cwd)
+	}
+}
+
+// parseSetid applies setuid/setresuid/setreuid or the gid variants.
+func (s *State) parseSetid(e *Event, uid bool) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res != 0 {
+		return
+	}
+	var names []string
+	if uid {
+		names = []string{"euid", "uid"}
+	} else {
+		names = []string{"egid", "gid"}
+	}
+	for _, n := range names {
+		if v, ok := e.uint64Param(n); ok {
+			if uint32(v) == noID {
+				return
+			}
+			if uid {
+				e.Thread.UID = uint32(v)
+			} else {
+				e.Thread.GID = uint32(v)
+			}
+			return
+		}
+	}
+}
+
+// parseCapset applies capset.
+func (s *State) parseCapset(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res != 0 {
+		return
+	}
+	ci, ok1 := e.uint64Param("cap_inheritable")
+	cp, ok2 := e.uint64Param("cap_permitted")
+	ce, ok3 := e.uint64Param("cap_effective")
+	if ok1 && ok2 && ok3 {
+		t := e.Thread
+		t.CapInheritable, t.CapPermitted, t.CapEffective, t.CapsKnown = ci, cp, ce, true
+	}
+}
+
+// parseSetpgid applies setpgid for the calling process.
+func (s *State) parseSetpgid(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res != 0 {
+		return
+	}
+	pid, _ := e.int64Param("pid")
+	pgid, ok := e.int64Param("pgid")
+	if !ok {
+		return
+	}
+	t := e.Thread
+	if pid != 0 && pid != t.Pid && pid != t.Vpid {
+		return
+	}
+	if pgid == 0 {
+		pgid = t.Vpid
+	}
+	t.Vpgid = pgid
+}
+
+// parseSendRecv updates an unconnected UDP socket's tuple.
+func (s *State) parseSendRecv(e *Event) {
+	f := e.FD
+	if f == nil || !f.Type.IsSocket() && f.Type != FDUnknown {
+		return
+	}
+	p, ok := e.Ev.ParamByName("tuple")
+	if !ok || len(p) == 0 {
+		return
+	}
+	if f.connected && f.Type != FDIPv4Sock && f.Type != FDIPv6Sock {
+		return
+	}
+	old := append(s.scratch[:0], f.name...)
+	s.fillClientSocket(e, f, p)
+	if !bytes.Equal(old, f.name) {
+		e.fdNameChanged = true
+	}
+	s.scratch = old[:0]
+}
+
+// PR_SET_NAME.
+const prSetName = 15
+
+// parsePrctl applies PR_SET_NAME (the thread's comm).
+func (s *State) parsePrctl(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	opt, ok := e.uint64Param("option")
+	if !ok || opt != prSetName {
+		return
+	}
+	if name, ok := e.strParam("arg2_str"); ok && len(name) > 0 {
+		t := e.Thread
+		t.comm = append(t.comm[:0], name...)
+		t.rebuildCmdline()
+	}
+}
+
+// parseContainer applies a container event and attributes it to the
+// container's synthetic thread.
+func (s *State) parseContainer(e *Event) {
+	ev := e.Ev
+	var info *container.Info
+	switch ev.Type() {
+	case scap.ContainerE:
+		id := scap.TrimNUL(ev.Param(0))
+		if len(id) == 0 {
+			return
+		}
+		typ, _ := ev.ParamUint64(1)
+		info = &container.Info{ID: string(id), Type: container.Type(typ),
+			Name: string(scap.TrimNUL(ev.Param(2))), Image: string(scap.TrimNUL(ev.Param(3)))}
+	default:
+		c, err := container.ParseJSON(ev.Param(0))
+		if err != nil {
+			return
+		}
+		info = c
+	}
+	s.Containers.Put(info)
+	t, ok := s.containerThreads[info.ID]
+	if !ok {
+		t = s.newThread(-1)
+		t.Pid, t.Vtid, t.Vpid = -1, -2, -2
+		t.comm = append(append(t.comm[:0], "container:"...), info.ID...)
+		t.rebuildCmdline()
+		t.ContainerID, t.ContainerType = info.ID, info.Type
+		t.fds = s.newFDTable()
+		s.containerThreads[info.ID] = t
+	}
+	e.Thread = t
+}
+
+var _ = netip.Addr{}

@@ -1,0 +1,526 @@
+package replay
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/replay/container"
+)
+
+// Event is one event as the rule engine and the field extractors see it:
+// the decoded scap event plus the state it resolved to (thread, fd). It
+// implements engine.Event. An Event is reused for every event of a replay;
+// nothing in it stays valid after the next call to [State.Apply].
+type Event struct {
+	// Ev is the decoded event.
+	Ev *scap.Event
+	// Num is the event number, from 1, counting every event read.
+	Num uint64
+	// Thread is the thread that produced the event, nil when unknown.
+	Thread *Thread
+	// FD is the file descriptor the event operates on, nil when none.
+	FD *FD
+	// FDNum is the number of the event's fd, -1 when none.
+	FDNum int64
+	// StateOnly is set for events flagged SCAP_DF_STATE_ONLY by the
+	// producer: they update the state but rules must not see them.
+	StateOnly bool
+
+	state         *State
+	enter         scap.Event // decoded paired enter event, when enterOK
+	enterOK       bool
+	fdNameChanged bool
+	prevTs        uint64
+}
+
+// DispatchID returns the event's dense type id (engine.Event).
+func (e *Event) DispatchID() int { return e.Ev.DispatchID() }
+
+// State returns the state the event was applied to.
+func (e *Event) State() *State { return e.state }
+
+// Enter returns the enter event paired with this exit event, if the
+// capture carries one.
+func (e *Event) Enter() (*scap.Event, bool) {
+	if !e.enterOK {
+		return nil, false
+	}
+	return &e.enter, true
+}
+
+// Param returns the event's parameter called name, falling back to the
+// paired enter event's parameter of the same name when the exit event
+// does not carry it (older captures), as libs' converter merges them.
+func (e *Event) Param(name string) ([]byte, bool) {
+	if p, ok := e.Ev.ParamByName(name); ok {
+		return p, true
+	}
+	if e.enterOK {
+		return e.enter.ParamByName(name)
+	}
+	return nil, false
+}
+
+// MachineInfo is what the capture says about the recorded host.
+type MachineInfo struct {
+	Hostname    string
+	NumCPUs     uint32
+	MemoryBytes uint64
+	BootTs      uint64
+}
+
+// Stats counts what the state saw.
+type Stats struct {
+	Events         uint64
+	ThreadsCreated uint64
+	ThreadsRemoved uint64
+	FakeThreads    uint64
+}
+
+// State is the replayed system state. It is not safe for concurrent use.
+type State struct {
+	threads    map[int64]*Thread
+	threadPool []*Thread
+	tablePool  []*FDTable
+	fdPool     fdPool
+	// Users are the host's users and groups.
+	Users *UserTable
+	// Containers are the containers the capture described.
+	Containers *container.Store
+	// Machine is the recorded host.
+	Machine MachineInfo
+	// containerThreads are the synthetic threads container events are
+	// attributed to (comm "container:<id>", as libsinsp does).
+	containerThreads map[string]*Thread
+	toRemove         int64
+	sawEnter         bool
+	stats            Stats
+	ev               Event
+	lastTs           uint64
+	firstTs          uint64
+	scratch          []byte
+	// MaxThreads bounds the thread table against hostile captures.
+	maxThreads int
+}
+
+// Options configure a State.
+type Options struct {
+	// MaxThreads bounds the thread table (default 1<<20); events of
+	// further unknown threads are processed without a thread.
+	MaxThreads int
+}
+
+// NewState returns an empty state.
+func NewState(opts Options) *State {
+	if opts.MaxThreads <= 0 {
+		opts.MaxThreads = 1 << 20
+	}
+	s := &State{
+		threads:          map[int64]*Thread{},
+		Users:            newUserTable(),
+		Containers:       container.NewStore(),
+		containerThreads: map[string]*Thread{},
+		toRemove:         -1,
+		maxThreads:       opts.MaxThreads,
+	}
+	s.ev.state = s
+	return s
+}
+
+// Thread returns the thread with this tid.
+func (s *State) Thread(tid int64) (*Thread, bool) {
+	t, ok := s.threads[tid]
+	return t, ok
+}
+
+// NumThreads returns the number of threads in the table.
+func (s *State) NumThreads() int { return len(s.threads) }
+
+// Stats returns counters about the replay so far.
+func (s *State) Stats() Stats { return s.stats }
+
+// FirstTs returns the timestamp of the first event applied.
+func (s *State) FirstTs() uint64 { return s.firstTs }
+
+// Threads calls fn for every thread, in no particular order, until fn
+// returns false.
+func (s *State) Threads(fn func(*Thread) bool) {
+	for _, t := range s.threads {
+		if !fn(t) {
+			return
+		}
+	}
+}
+
+// Parent returns t's parent thread.
+func (s *State) Parent(t *Thread) (*Thread, bool) {
+	if t == nil || t.PTid < 0 || t.PTid == t.Tid {
+		return nil, false
+	}
+	p, ok := s.threads[t.PTid]
+	return p, ok
+}
+
+// Ancestor returns t's n-th ancestor (0 = t itself, 1 = parent ...).
+func (s *State) Ancestor(t *Thread, n int) (*Thread, bool) {
+	for i := 0; i < n; i++ {
+		p, ok := s.Parent(t)
+		if !ok {
+			return nil, false
+		}
+		t = p
+	}
+	return t, t != nil
+}
+
+// mainThread returns the main thread of t's process (t itself if unknown).
+func (s *State) mainThread(t *Thread) *Thread {
+	if t.Tid == t.Pid {
+		return t
+	}
+	if m, ok := s.threads[t.Pid]; ok {
+		return m
+	}
+	return t
+}
+
+// newThread returns a cleared thread for tid, not yet in the table.
+func (s *State) newThread(tid int64) *Thread {
+	var t *Thread
+	if n := len(s.threadPool); n > 0 {
+		t = s.threadPool[n-1]
+		s.threadPool = s.threadPool[:n-1]
+	} else {
+		t = &Thread{}
+	}
+	t.reset(tid)
+	return t
+}
+
+// newFDTable returns an empty fd table.
+func (s *State) newFDTable() *FDTable {
+	if n := len(s.tablePool); n > 0 {
+		ft := s.tablePool[n-1]
+		s.tablePool = s.tablePool[:n-1]
+		return ft
+	}
+	return &FDTable{m: map[int64]*FD{}, free: &s.fdPool}
+}
+
+// addThread inserts t, replacing (and freeing) any thread with its tid.
+func (s *State) addThread(t *Thread) {
+	if old, ok := s.threads[t.Tid]; ok && old != t {
+		s.freeThread(old)
+	}
+	s.threads[t.Tid] = t
+	s.stats.ThreadsCreated++
+}
+
+// removeThread drops tid from the table and frees it.
+func (s *State) removeThread(tid int64) {
+	t, ok := s.threads[tid]
+	if !ok {
+		return
+	}
+	delete(s.threads, tid)
+	s.stats.ThreadsRemoved++
+	s.freeThread(t)
+}
+
+// freeThread recycles t and, when no live thread shares it, its fd table.
+func (s *State) freeThread(t *Thread) {
+	if ft := t.fds; ft != nil {
+		shared := false
+		if t.Tid == t.Pid {
+			// Threads of the process keep using the table.
+			for _, o := range s.threads {
+				if o != t && o.fds == ft {
+					shared = true
+					break
+				}
+			}
+		} else if m, ok := s.threads[t.Pid]; ok && m.fds == ft {
+			shared = true
+		}
+		if !shared {
+			ft.clear()
+			if len(s.tablePool) < 1024 {
+				s.tablePool = append(s.tablePool, ft)
+			}
+		}
+	}
+	t.fds = nil
+	if len(s.threadPool) < 1024 {
+		s.threadPool = append(s.threadPool, t)
+	}
+}
+
+// fakeThread creates the placeholder libsinsp adds for an event of an
+// unknown tid: pid = tid, no parent, comm "<NA>".
+func (s *State) fakeThread(tid int64) *Thread {
+	if len(s.threads) >= s.maxThreads {
+		return nil
+	}
+	t := s.newThread(tid)
+	t.comm = append(t.comm, "<NA>"...)
+	t.exe = append(t.exe, "<NA>"...)
+	t.rebuildCmdline()
+	t.fake = true
+	t.fds = s.newFDTable()
+	s.addThread(t)
+	s.stats.FakeThreads++
+	return t
+}
+
+// threadFDs returns the fd table t uses (its process's).
+func (s *State) threadFDs(t *Thread) *FDTable {
+	if t.fds == nil {
+		m := s.mainThread(t)
+		if m.fds == nil {
+			m.fds = s.newFDTable()
+		}
+		t.fds = m.fds
+	}
+	return t.fds
+}
+
+// getFD returns fd num of t's process.
+func (s *State) getFD(t *Thread, num int64) *FD {
+	if t == nil || num < 0 {
+		return nil
+	}
+	f, _ := s.threadFDs(t).Get(num)
+	return f
+}
+
+// Apply updates the state with ev and returns the Event view the rule
+// engine and extractors use. The view and everything it points to are
+// valid until the next call. stateOnly marks events the producer flagged
+// SCAP_DF_STATE_ONLY.
+func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
+	if s.toRemove >= 0 {
+		s.removeThread(s.toRemove)
+		s.toRemove = -1
+	}
+	s.stats.Events++
+	e := &s.ev
+	e.Ev = ev
+	e.Num = s.stats.Events
+	e.Thread, e.FD, e.FDNum = nil, nil, -1
+	e.StateOnly = stateOnly
+	e.enterOK = false
+	e.fdNameChanged = false
+	e.prevTs = s.lastTs
+	if s.firstTs == 0 {
+		s.firstTs = ev.Ts()
+	}
+	s.lastTs = ev.Ts()
+
+	info := ev.Info()
+	if info == nil {
+		e.Thread = s.threads[ev.Tid()]
+		return e
+	}
+	typ := ev.Type()
+	switch typ {
+	case scap.ContainerE, scap.ContainerJsonE, scap.ContainerJsonV2E:
+		s.parseContainer(e)
+		return e
+	}
+	if info.Flags&scap.EFSkipParseReset != 0 {
+		// Scheduler and procinfo events: look the thread up, change nothing.
+		e.Thread = s.threads[ev.Tid()]
+		s.parseSkipReset(e)
+		return e
+	}
+	isClone := isCloneExit(typ, info)
+	t := s.threads[ev.Tid()]
+	if t == nil && !isClone && typ != scap.SchedswitchV6E {
+		t = s.fakeThread(ev.Tid())
+	}
+	e.Thread = t
+	if typ == scap.SchedswitchV6E || t == nil && !isClone {
+		return e
+	}
+
+	if info.Dir == 'E' {
+		s.enterEvent(e, t, info)
+		return e
+	}
+	if t != nil {
+		s.pairExit(e, t, info)
+	}
+	s.parseExit(e, info)
+	return e
+}
+
+// isCloneExit reports whether typ is an exit of clone/fork/vfork/clone3.
+func isCloneExit(typ scap.Type, info *scap.Info) bool {
+	if info.Dir != 'X' {
+		return false
+	}
+	switch info.Name {
+	case "clone", "fork", "vfork", "clone3":
+		return true
+	}
+	return false
+}
+
+// enterEvent records an enter event for pairing and resolves its fd.
+func (s *State) enterEvent(e *Event, t *Thread, info *scap.Info) {
+	ev := e.Ev
+	if !isNoPairEnter(ev.Type()) {
+		s.sawEnter = true
+		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
+		t.lastEnterType = uint16(ev.Type())
+		t.lastEnterOK = ev.HeaderLen() == scap.HeaderLenV2
+		t.lastFD = -1
+		if info.Flags&scap.EFUsesFD != 0 {
+			if fd, ok := ev.ParamInt64(0); ok && len(info.Params) > 0 && isFDParam(info.Params[0].Type) {
+				t.lastFD = fd
+				e.FDNum = fd
+				e.FD = s.getFD(t, fd)
+			}
+		}
+	}
+	switch ev.Type() {
+	case scap.ProcexitE, scap.ProcexitV1E:
+		s.parseProcexit(e)
+	case scap.SocketConnectE:
+		s.parseConnectEnter(e)
+	case scap.UserAddedE, scap.GroupAddedE:
+		s.parseUsers(e)
+	}
+}
+
+// isNoPairEnter reports enter-only events that do not start a syscall.
+func isNoPairEnter(t scap.Type) bool {
+	switch t {
+	case scap.ProcexitE, scap.ProcexitV1E:
+		return true
+	}
+	return false
+}
+
+func isFDParam(t scap.ParamType) bool { return t == scap.PTFD || t == scap.PTFD32 }
+
+// pairExit matches an exit event with the thread's last enter event and
+// resolves the event's fd.
+func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
+	ev := e.Ev
+	if t.lastEnterType != noEnter && uint16(ev.Type()) == t.lastEnterType+1 && len(t.lastEnter) > 0 {
+		v1 := !t.lastEnterOK
+		if err := e.enter.Decode(t.lastEnter, v1); err == nil {
+			e.enterOK = true
+		}
+	}
+	if info.Flags&(scap.EFUsesFD) != 0 {
+		fd := int64(-1)
+		if p, ok := ev.ParamByName("fd"); ok && info.Flags&scap.EFCreatesFD == 0 {
+			if v, ok := scap.Int64(p); ok {
+				fd = v
+			}
+		} else if e.enterOK {
+			fd = t.lastFD
+		}
+		if ev.Type() == scap.SyscallCopyFileRangeX {
+			if v, ok := ev.ParamInt64(1); ok {
+				fd = v
+			}
+		}
+		if fd >= 0 {
+			e.FDNum = fd
+			e.FD = s.getFD(t, fd)
+		}
+	}
+	t.lastEnterType = noEnter
+}
+
+// strict reports whether an exit whose enter is missing must be ignored for
+// state, as libsinsp does for captures that carry enter events.
+func (e *Event) strict() bool {
+	return !e.enterOK && e.state.sawEnter
+}
+
+// int64Param returns the named parameter as an integer (exit, then enter).
+func (e *Event) int64Param(name string) (int64, bool) {
+	p, ok := e.Param(name)
+	if !ok {
+		return 0, false
+	}
+	return scap.Int64(p)
+}
+
+// uint64Param returns the named parameter as an unsigned integer.
+func (e *Event) uint64Param(name string) (uint64, bool) {
+	p, ok := e.Param(name)
+	if !ok {
+		return 0, false
+	}
+	return scap.Uint64(p)
+}
+
+// strParam returns the named string parameter without its NUL.
+func (e *Event) strParam(name string) ([]byte, bool) {
+	p, ok := e.Param(name)
+	if !ok {
+		return nil, false
+	}
+	return scap.TrimNUL(p), true
+}
+
+// res returns the event's return value (first parameter named res or fd).
+func (e *Event) res() (int64, bool) {
+	info := e.Ev.Info()
+	if info == nil || len(info.Params) == 0 || e.Ev.NumParams() == 0 {
+		return 0, false
+	}
+	switch info.Params[0].Name {
+	case "res", "fd":
+		return e.Ev.ParamInt64(0)
+	}
+	return 0, false
+}
+
+// parseSkipReset handles events that do not go through the parser reset.
+func (s *State) parseSkipReset(e *Event) {}
+
+// parseUsers handles user and group events of newer captures.
+func (s *State) parseUsers(e *Event) {
+	ev := e.Ev
+	switch ev.Type() {
+	case scap.UserAddedE:
+		uid, _ := e.uint64Param("uid")
+		gid, _ := e.uint64Param("gid")
+		name, _ := e.strParam("name")
+		home, _ := e.strParam("home")
+		shell, _ := e.strParam("shell")
+		s.Users.AddUser(User{UID: uint32(uid), GID: uint32(gid), Name: string(name), HomeDir: string(home), Shell: string(shell)})
+	case scap.GroupAddedE:
+		gid, _ := e.uint64Param("gid")
+		name, _ := e.strParam("name")
+		s.Users.AddGroup(Group{GID: uint32(gid), Name: string(name)})
+	}
+}
+
+// readUint32 reads a little-endian u32 at b[off:], 0 when short.
+func readUint32(b []byte) uint32 {
+	if len(b) < 4 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// trimTrailingNUL drops one trailing NUL of a NUL-separated list.
+func trimTrailingNUL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == 0 {
+		return b[:n-1]
+	}
+	return b
+}
+
+// hasPrefixSlash reports whether p is absolute.
+func hasPrefixSlash(p []byte) bool { return len(p) > 0 && p[0] == '/' }
+
+var _ = bytes.Equal
