@@ -72,6 +72,9 @@ type Error struct {
 	Msg string
 	// Text is the whole text the position refers to.
 	Text string
+	// Macro is the name of the macro whose condition text Pos refers to,
+	// when the error lies inside an expanded macro ("" otherwise).
+	Macro string
 	// Err is the underlying error, if any.
 	Err error
 }

@@ -29,9 +29,9 @@ import (
 //     the extended slice. It must not allocate: strings are []byte views into
 //     the event or the state, valid until the next event is processed. A
 //     missing value (no thread, no fd, no such parameter) is reported by
-//     appending nothing. A single-valued field appends at most one value; a
-//     list field (proc.aname without index, proc.args without index,
-//     fd.types) appends one value per element.
+//     appending nothing. A Single field appends at most one value; AnyOf
+//     (proc.aname without index: one value per ancestor) and Set fields
+//     (fd.types) append one value per element.
 //
 // Value encoding by FieldType: see the constants below.
 
@@ -59,8 +59,9 @@ const (
 	// TypeIPAddr is an IPv4 or IPv6 address (PT_IPADDR, PT_IPV4ADDR,
 	// PT_IPV6ADDR): Value.Bytes holds 4 or 16 bytes in network order.
 	TypeIPAddr
-	// TypeIPNet is an IP network (PT_IPNET): Value.Bytes holds the address
-	// (4 or 16 bytes) and Value.Num the prefix length in bits.
+	// TypeIPNet is an IP network field (PT_IPNET, fd.net): the extractor
+	// returns the event's address in Value.Bytes (4 or 16 bytes) and checks
+	// test whether it lies in the networks written in the condition.
 	TypeIPNet
 	// TypePort is a TCP/UDP port or protocol number (PT_PORT) in Value.Num.
 	TypePort
@@ -245,9 +246,9 @@ type FieldInfo struct {
 	Arg ArgKind
 	// ArgSyntax says how the argument may be written; zero when Arg is ArgNone.
 	ArgSyntax ArgSyntax
-	// List is true when the field without an argument yields a list of
-	// values (proc.aname: every ancestor). A check on a list matches when
-	// any element matches.
+	// List is true for fields whose values form a set (libsinsp's
+	// EPF_IS_LIST, e.g. fd.types): only exists, in (every value is in the
+	// list) and intersects (some value is in the list) apply to them.
 	List bool
 	// Flags are the field's properties.
 	Flags FieldFlags
@@ -255,12 +256,30 @@ type FieldInfo struct {
 	Desc string
 }
 
+// Multiplicity says how many values a bound field produces and how checks
+// combine them.
+type Multiplicity uint8
+
+// Multiplicities.
+const (
+	// Single: at most one value (the engine ignores any extra values).
+	Single Multiplicity = iota
+	// AnyOf: several values, and a check is true when it is true for any
+	// of them. This is how libsinsp compares proc.aname, proc.apid,
+	// proc.aexe... written without an index (any ancestor matches).
+	AnyOf
+	// Set: the values form a set (FieldInfo.List fields): `in` is true when
+	// every value is in the list, `intersects` when some value is.
+	Set
+)
+
 // Binding is a field bound to a concrete argument, ready for extraction.
 type Binding struct {
-	// Type is the effective type of the extracted values.
+	// Type is the effective type of the extracted values; zero means the
+	// FieldInfo's type.
 	Type FieldType
-	// List is true when Extractor may return more than one value.
-	List bool
+	// Values says how many values Extractor may return.
+	Values Multiplicity
 	// Extractor produces the values.
 	Extractor Extractor
 }

@@ -1,0 +1,370 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Node is a boolean expression of a parsed condition: *[AndExpr],
+// *[OrExpr], *[NotExpr], *[CheckExpr] or *[MacroRef]. Nodes are plain data;
+// after parsing they are only read, except MacroRef.Expansion, which
+// [ExpandMacros] sets.
+type Node interface {
+	// Pos returns where the node starts in its text.
+	Pos() Pos
+	// String returns the node as condition text that parses back to an
+	// equivalent node.
+	String() string
+	node()
+}
+
+// Operand is a side of a check: *[FieldExpr], *[TransformExpr],
+// *[LiteralExpr] or *[ListExpr].
+type Operand interface {
+	// Pos returns where the operand starts in its text.
+	Pos() Pos
+	// String returns the operand as condition text.
+	String() string
+	operand()
+}
+
+// AndExpr is `a and b and ...`.
+type AndExpr struct {
+	At    Pos
+	Terms []Node
+}
+
+// OrExpr is `a or b or ...`.
+type OrExpr struct {
+	At    Pos
+	Terms []Node
+}
+
+// NotExpr is `not x`.
+type NotExpr struct {
+	At   Pos
+	Term Node
+}
+
+// MacroRef is a bare identifier in a condition: a reference to a macro.
+// Expansion is nil until [ExpandMacros] replaces the reference by the
+// macro's parsed (and itself expanded) condition; compiling an unexpanded
+// reference is an error.
+//
+// Text is the macro's condition text, which positions inside Expansion
+// refer to; resolvers set it so that errors inside a macro can be shown with
+// a snippet.
+type MacroRef struct {
+	At        Pos
+	Name      string
+	Expansion Node
+	Text      string
+}
+
+// CheckExpr is a comparison `Left Op Right`, or `Left exists` with a nil
+// Right. Left is a *FieldExpr or a *TransformExpr; Right is a
+// *LiteralExpr, a *ListExpr, or a *TransformExpr (val(...) or a
+// transformer).
+type CheckExpr struct {
+	At    Pos
+	Left  Operand
+	Op    Operator
+	OpPos Pos
+	Right Operand
+}
+
+// FieldExpr is a field reference with its optional bracketed argument:
+// `proc.name`, `proc.aname[2]`, `evt.arg.flags` (a dotted argument is part
+// of Name until the field is resolved against a registry).
+type FieldExpr struct {
+	At     Pos
+	Name   string
+	HasArg bool
+	Arg    string
+}
+
+// TransformExpr is a transformer applied to operands: `tolower(proc.name)`,
+// or `val(proc.pname)` on the right-hand side of a check.
+type TransformExpr struct {
+	At   Pos
+	Name string
+	Args []Operand
+}
+
+// LiteralExpr is a constant: a bare word, a number, or a quoted string
+// (Text holds the unescaped content).
+type LiteralExpr struct {
+	At     Pos
+	Text   string
+	Quoted bool
+}
+
+// ListExpr is a parenthesised list of constants: `(a, "b c", 3)`.
+type ListExpr struct {
+	At    Pos
+	Items []*LiteralExpr
+}
+
+func (n *AndExpr) Pos() Pos       { return n.At }
+func (n *OrExpr) Pos() Pos        { return n.At }
+func (n *NotExpr) Pos() Pos       { return n.At }
+func (n *MacroRef) Pos() Pos      { return n.At }
+func (n *CheckExpr) Pos() Pos     { return n.At }
+func (n *FieldExpr) Pos() Pos     { return n.At }
+func (n *TransformExpr) Pos() Pos { return n.At }
+func (n *LiteralExpr) Pos() Pos   { return n.At }
+func (n *ListExpr) Pos() Pos      { return n.At }
+
+func (*AndExpr) node()   {}
+func (*OrExpr) node()    {}
+func (*NotExpr) node()   {}
+func (*MacroRef) node()  {}
+func (*CheckExpr) node() {}
+
+func (*FieldExpr) operand()     {}
+func (*TransformExpr) operand() {}
+func (*LiteralExpr) operand()   {}
+func (*ListExpr) operand()      {}
+
+// String returns "(a and b)".
+func (n *AndExpr) String() string { return joinNodes(n.Terms, " and ") }
+
+// String returns "(a or b)".
+func (n *OrExpr) String() string { return joinNodes(n.Terms, " or ") }
+
+// String returns "not a".
+func (n *NotExpr) String() string { return "not " + n.Term.String() }
+
+// String returns the macro name.
+func (n *MacroRef) String() string { return n.Name }
+
+// String returns "left op right".
+func (n *CheckExpr) String() string {
+	if n.Right == nil {
+		return n.Left.String() + " " + n.Op.String()
+	}
+	return n.Left.String() + " " + n.Op.String() + " " + n.Right.String()
+}
+
+// String returns "name" or "name[arg]".
+func (n *FieldExpr) String() string {
+	if !n.HasArg {
+		return n.Name
+	}
+	return n.Name + "[" + quoteIfNeeded(n.Arg, true) + "]"
+}
+
+// String returns "name(arg, ...)".
+func (n *TransformExpr) String() string {
+	parts := make([]string, len(n.Args))
+	for i, a := range n.Args {
+		parts[i] = a.String()
+	}
+	return n.Name + "(" + strings.Join(parts, ", ") + ")"
+}
+
+// String returns the literal, quoted when needed.
+func (n *LiteralExpr) String() string { return quoteIfNeeded(n.Text, false) }
+
+// String returns "(a, b)".
+func (n *ListExpr) String() string {
+	parts := make([]string, len(n.Items))
+	for i, it := range n.Items {
+		parts[i] = it.String()
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func joinNodes(ns []Node, sep string) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = n.String()
+	}
+	return "(" + strings.Join(parts, sep) + ")"
+}
+
+// quoteIfNeeded returns s as a bare word when it lexes back as one, else
+// as a double-quoted string.
+func quoteIfNeeded(s string, fieldArg bool) string {
+	bare := s != ""
+	for i := 0; i < len(s) && bare; i++ {
+		c := s[i]
+		if isSpace(c) || c == '"' || c == '\'' || c == '\\' || c < 0x20 || c >= 0x7f {
+			bare = false
+		} else if fieldArg && (c == '[' || c == ']') {
+			bare = false
+		} else if !fieldArg && (c == '(' || c == ')' || c == '=' || c == ',') {
+			bare = false
+		}
+	}
+	if bare {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Operator is a check operator.
+type Operator uint8
+
+// Check operators.
+const (
+	OpInvalid Operator = iota
+	OpEq               // = and ==
+	OpNe               // !=
+	OpLt               // <
+	OpLe               // <=
+	OpGt               // >
+	OpGe               // >=
+	OpContains
+	OpIContains
+	OpBContains
+	OpStartsWith
+	OpBStartsWith
+	OpEndsWith
+	OpGlob
+	OpIGlob
+	OpRegex
+	OpIn
+	OpIntersects
+	OpPMatch
+	OpExists
+	numOperators
+)
+
+var operatorNames = [numOperators]string{
+	OpInvalid:     "invalid",
+	OpEq:          "=",
+	OpNe:          "!=",
+	OpLt:          "<",
+	OpLe:          "<=",
+	OpGt:          ">",
+	OpGe:          ">=",
+	OpContains:    "contains",
+	OpIContains:   "icontains",
+	OpBContains:   "bcontains",
+	OpStartsWith:  "startswith",
+	OpBStartsWith: "bstartswith",
+	OpEndsWith:    "endswith",
+	OpGlob:        "glob",
+	OpIGlob:       "iglob",
+	OpRegex:       "regex",
+	OpIn:          "in",
+	OpIntersects:  "intersects",
+	OpPMatch:      "pmatch",
+	OpExists:      "exists",
+}
+
+// String returns the operator as written in conditions ("=" for OpEq).
+func (o Operator) String() string {
+	if o < numOperators {
+		return operatorNames[o]
+	}
+	return "Operator(" + strconv.Itoa(int(o)) + ")"
+}
+
+// ParseOperator returns the operator written as s ("==" and "=" are OpEq),
+// after trimming blanks, as exception comps are written.
+func ParseOperator(s string) (Operator, bool) {
+	s = strings.TrimSpace(s)
+	if s == "==" {
+		return OpEq, true
+	}
+	for o := OpEq; o < numOperators; o++ {
+		if operatorNames[o] == s {
+			return o, true
+		}
+	}
+	return OpInvalid, false
+}
+
+// IsListOperator reports whether o takes a list on its right side (in,
+// intersects, pmatch).
+func (o Operator) IsListOperator() bool {
+	return o == OpIn || o == OpIntersects || o == OpPMatch
+}
+
+// Walk calls fn for n and, while fn returns true, for its descendants in
+// depth-first order. It descends into macro expansions.
+func Walk(n Node, fn func(Node) bool) {
+	if n == nil || !fn(n) {
+		return
+	}
+	switch n := n.(type) {
+	case *AndExpr:
+		for _, t := range n.Terms {
+			Walk(t, fn)
+		}
+	case *OrExpr:
+		for _, t := range n.Terms {
+			Walk(t, fn)
+		}
+	case *NotExpr:
+		Walk(n.Term, fn)
+	case *MacroRef:
+		Walk(n.Expansion, fn)
+	}
+}
+
+// MacroRefs returns the macro references in n that are not expanded yet,
+// in text order.
+func MacroRefs(n Node) []*MacroRef {
+	var refs []*MacroRef
+	Walk(n, func(n Node) bool {
+		if m, ok := n.(*MacroRef); ok && m.Expansion == nil {
+			refs = append(refs, m)
+		}
+		return true
+	})
+	return refs
+}
+
+// ExpandMacros sets the Expansion of every unexpanded macro reference in n
+// to what resolve returns for it. resolve returns an error for an undefined
+// macro; ExpandMacros stops at the first error and returns it. Expansions
+// are shared, not copied: resolve usually returns the macro's own,
+// already expanded, tree.
+func ExpandMacros(n Node, resolve func(ref *MacroRef) (Node, error)) error {
+	var err error
+	Walk(n, func(n Node) bool {
+		if err != nil {
+			return false
+		}
+		m, ok := n.(*MacroRef)
+		if !ok {
+			return true
+		}
+		if m.Expansion != nil {
+			return false
+		}
+		var x Node
+		if x, err = resolve(m); err == nil {
+			if x == nil {
+				err = fmt.Errorf("expand macro %s: resolver returned no condition", m.Name)
+			}
+			m.Expansion = x
+		}
+		return false
+	})
+	return err
+}
