@@ -1,0 +1,535 @@
+package capture
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Limits of the frame reader. A frame must declare its content size, and
+// neither that size nor its window may exceed MaxFrameContent; a frame's
+// compressed bytes may not exceed maxFrameCompressed.
+const (
+	MaxFrameContent    = 64 << 20
+	maxFrameCompressed = MaxFrameContent + MaxFrameContent/8
+	zstdMaxBlock       = 128 << 10
+)
+
+// frameHeader is the parsed header of a zstd frame.
+type frameHeader struct {
+	headerLen   int
+	contentSize uint64
+	hasSize     bool
+	window      uint64
+	checksum    bool
+}
+
+// parseFrameHeader parses a zstd frame header (after nothing: b starts with
+// the magic). It returns errShortBlock when b is too short.
+func parseFrameHeader(b []byte) (frameHeader, error) {
+	var h frameHeader
+	if len(b) < 5 {
+		return h, errShortBlock
+	}
+	desc := b[4]
+	fcsFlag := desc >> 6
+	single := desc&0x20 != 0
+	if desc&0x08 != 0 {
+		return h, errors.New("zstd frame header: reserved bit set")
+	}
+	h.checksum = desc&0x04 != 0
+	dictLen := [4]int{0, 1, 2, 4}[desc&3]
+	fcsLen := [4]int{0, 2, 4, 8}[fcsFlag]
+	if fcsFlag == 0 && single {
+		fcsLen = 1
+	}
+	n := 5
+	if !single {
+		if len(b) < n+1 {
+			return h, errShortBlock
+		}
+		wd := b[n]
+		exp := uint64(wd>>3) + 10
+		base := uint64(1) << exp
+		h.window = base + (base/8)*uint64(wd&7)
+		n++
+	}
+	n += dictLen
+	if len(b) < n+fcsLen {
+		return h, errShortBlock
+	}
+	if dictLen > 0 {
+		var id uint32
+		for i := 0; i < dictLen; i++ {
+			id |= uint32(b[n-dictLen+i]) << (8 * i)
+		}
+		if id != 0 {
+			return h, fmt.Errorf("zstd frame header: dictionary %d required", id)
+		}
+	}
+	switch fcsLen {
+	case 1:
+		h.contentSize, h.hasSize = uint64(b[n]), true
+	case 2:
+		h.contentSize, h.hasSize = uint64(binary.LittleEndian.Uint16(b[n:]))+256, true
+	case 4:
+		h.contentSize, h.hasSize = uint64(binary.LittleEndian.Uint32(b[n:])), true
+	case 8:
+		h.contentSize, h.hasSize = binary.LittleEndian.Uint64(b[n:]), true
+	}
+	if single {
+		h.window = h.contentSize
+	}
+	h.headerLen = n + fcsLen
+	return h, nil
+}
+
+// framed reports whether a zstd file can be read frame by frame in
+// parallel: it starts with a skippable frame, or with a frame that declares
+// a content size within MaxFrameContent.
+func framed(br *bufio.Reader) bool {
+	b, _ := br.Peek(18)
+	if len(b) < 4 {
+		return true
+	}
+	if isSkippable(binary.LittleEndian.Uint32(b)) {
+		return true
+	}
+	h, err := parseFrameHeader(b)
+	if err != nil {
+		return true // let the frame reader report the problem
+	}
+	return h.hasSize && h.contentSize <= MaxFrameContent && h.window <= MaxFrameContent
+}
+
+// Job kinds of the frame pipeline.
+const (
+	jobData = iota
+	jobSkippable
+	jobEnd
+)
+
+// frameJob is one frame travelling from the scanner through a decoder to
+// the consumer.
+type frameJob struct {
+	kind   int
+	index  int
+	offset int64
+	magic  uint32
+	src    []byte
+	dst    []byte
+	err    error
+	done   chan struct{}
+}
+
+// frameSource reads a .scap.zst file: a scanner goroutine splits the file
+// into frames, decoder goroutines decompress data frames in parallel, and
+// next hands out their blocks in file order.
+type frameSource struct {
+	name    string
+	br      *bufio.Reader
+	meta    *metaState
+	dec     *zstd.Decoder
+	work    chan *frameJob
+	ordered chan *frameJob
+	free    chan *frameJob
+	quit    chan struct{}
+	wg      sync.WaitGroup
+
+	// Consumer state.
+	cur       *frameJob
+	pos       int
+	curRaw    int64 // scap-stream offset of cur's content
+	raw       int64 // scap-stream bytes handed out so far
+	fileBytes int64 // file bytes of the frames consumed
+	frames    int
+	metas     int
+	ended     bool
+	retrace   bool // the file has retrace metadata, so it must end with a footer
+	footer    bool
+	lastEnd   int64
+	lastIndex int
+}
+
+func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState) *frameSource {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	dec, _ := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(workers),
+		zstd.WithDecoderMaxWindow(MaxFrameContent),
+		zstd.WithDecoderMaxMemory(MaxFrameContent))
+	pool := 2*workers + 2
+	s := &frameSource{
+		name:    name,
+		br:      br,
+		meta:    meta,
+		dec:     dec,
+		work:    make(chan *frameJob, pool),
+		ordered: make(chan *frameJob, pool),
+		free:    make(chan *frameJob, pool),
+		quit:    make(chan struct{}),
+	}
+	for i := 0; i < pool; i++ {
+		s.free <- &frameJob{done: make(chan struct{}, 1)}
+	}
+	s.wg.Add(1 + workers)
+	go s.scan()
+	for i := 0; i < workers; i++ {
+		go s.decode()
+	}
+	return s
+}
+
+func (s *frameSource) decode() {
+	defer s.wg.Done()
+	for j := range s.work {
+		j.dst, j.err = s.dec.DecodeAll(j.src, j.dst[:0])
+		j.done <- struct{}{}
+	}
+}
+
+// scan splits the file into frames and queues them.
+func (s *frameSource) scan() {
+	defer s.wg.Done()
+	defer close(s.work)
+	var off int64
+	for index := 0; ; index++ {
+		var j *frameJob
+		select {
+		case j = <-s.free:
+		case <-s.quit:
+			return
+		}
+		j.index, j.offset, j.err = index, off, nil
+		j.src = j.src[:0]
+		n, err := s.readFrame(j)
+		if err != nil {
+			j.kind = jobEnd
+			if err != io.EOF {
+				j.err = err
+			}
+		}
+		select {
+		case s.ordered <- j:
+		case <-s.quit:
+			return
+		}
+		if j.kind == jobEnd {
+			return
+		}
+		if j.kind == jobData {
+			select {
+			case s.work <- j:
+			case <-s.quit:
+				return
+			}
+		}
+		off += n
+	}
+}
+
+// grow reads n more bytes of the current frame into j.src.
+func (s *frameSource) grow(j *frameJob, n int) error {
+	if len(j.src)+n > maxFrameCompressed {
+		return s.corruptAt(j, fmt.Sprintf("frame exceeds %d compressed bytes", maxFrameCompressed), nil)
+	}
+	l := len(j.src)
+	j.src = slices.Grow(j.src, n)[:l+n]
+	if _, err := io.ReadFull(s.br, j.src[l:]); err != nil {
+		return s.readErr(j, err)
+	}
+	return nil
+}
+
+func (s *frameSource) corruptAt(j *frameJob, reason string, err error) error {
+	return &CorruptError{File: s.name, Offset: j.offset, Frame: j.index, Reason: reason, Err: err}
+}
+
+func (s *frameSource) readErr(j *frameJob, err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &TruncatedError{File: s.name, Offset: j.offset, Frame: j.index}
+	}
+	return s.corruptAt(j, "read error", err)
+}
+
+// readFrame reads one whole frame into j and returns its size in the file.
+// It returns io.EOF at a clean end of file.
+func (s *frameSource) readFrame(j *frameJob) (int64, error) {
+	head, _ := s.br.Peek(4)
+	if len(head) == 0 {
+		return 0, io.EOF
+	}
+	if len(head) < 4 {
+		return 0, &TruncatedError{File: s.name, Offset: j.offset, Frame: j.index}
+	}
+	magic := binary.LittleEndian.Uint32(head)
+	j.magic = magic
+	switch {
+	case magic == 0:
+		return 0, s.zeroTail(j)
+	case isSkippable(magic):
+		if err := s.grow(j, 8); err != nil {
+			return 0, err
+		}
+		size := binary.LittleEndian.Uint32(j.src[4:])
+		if size > maxMetaPayload {
+			return 0, s.corruptAt(j, fmt.Sprintf("skippable frame of %d bytes exceeds the %d-byte limit", size, maxMetaPayload), nil)
+		}
+		j.src = j.src[:0]
+		if err := s.grow(j, int(size)); err != nil {
+			return 0, err
+		}
+		j.kind = jobSkippable
+		return 8 + int64(size), nil
+	case magic == zstdMagic:
+	default:
+		return 0, s.corruptAt(j, fmt.Sprintf("bad frame magic 0x%08X", magic), nil)
+	}
+	// Frame header: at most 18 bytes.
+	hb, _ := s.br.Peek(18)
+	h, err := parseFrameHeader(hb)
+	if err == errShortBlock {
+		return 0, &TruncatedError{File: s.name, Offset: j.offset, Frame: j.index}
+	}
+	if err != nil {
+		return 0, s.corruptAt(j, "bad frame header", err)
+	}
+	if !h.hasSize {
+		return 0, s.corruptAt(j, "frame does not declare its content size", nil)
+	}
+	if h.contentSize > MaxFrameContent || h.window > MaxFrameContent {
+		return 0, s.corruptAt(j, fmt.Sprintf("frame content %d or window %d exceeds the %d-byte limit", h.contentSize, h.window, MaxFrameContent), nil)
+	}
+	if err := s.grow(j, h.headerLen); err != nil {
+		return 0, err
+	}
+	for {
+		if err := s.grow(j, 3); err != nil {
+			return 0, err
+		}
+		bh := uint32(j.src[len(j.src)-3]) | uint32(j.src[len(j.src)-2])<<8 | uint32(j.src[len(j.src)-1])<<16
+		last := bh&1 != 0
+		size := int(bh >> 3)
+		switch (bh >> 1) & 3 {
+		case 0, 2: // raw, compressed
+		case 1: // RLE: one byte
+			size = 1
+		default:
+			return 0, s.corruptAt(j, fmt.Sprintf("reserved zstd block type at frame offset %d", len(j.src)-3), nil)
+		}
+		if size > zstdMaxBlock {
+			return 0, s.corruptAt(j, fmt.Sprintf("zstd block of %d bytes at frame offset %d", size, len(j.src)-3), nil)
+		}
+		if err := s.grow(j, size); err != nil {
+			return 0, err
+		}
+		if last {
+			break
+		}
+	}
+	if h.checksum {
+		if err := s.grow(j, 4); err != nil {
+			return 0, err
+		}
+	}
+	j.kind = jobData
+	if cap(j.dst) < int(h.contentSize) {
+		j.dst = make([]byte, 0, h.contentSize)
+	}
+	return int64(len(j.src)), nil
+}
+
+// zeroTail reads the rest of the file: all zeros is a truncation (a zero-
+// filled tail after a crash), anything else corruption.
+func (s *frameSource) zeroTail(j *frameJob) error {
+	var buf [32 << 10]byte
+	for {
+		n, err := s.br.Read(buf[:])
+		if !allZero(buf[:n]) {
+			return s.corruptAt(j, "zero frame magic followed by non-zero bytes", nil)
+		}
+		if err == io.EOF {
+			return &TruncatedError{File: s.name, Offset: j.offset, Frame: j.index}
+		}
+		if err != nil {
+			return s.readErr(j, err)
+		}
+	}
+}
+
+func (s *frameSource) release() {
+	if s.cur != nil {
+		s.free <- s.cur
+		s.cur = nil
+	}
+}
+
+func (s *frameSource) next() (Block, error) {
+	for {
+		if s.cur != nil && s.pos < len(s.cur.dst) {
+			b, err := splitBlock(s.cur.dst[s.pos:])
+			if err != nil {
+				reason := fmt.Sprintf("block at offset %d of the frame's content", s.pos)
+				if err == errShortBlock {
+					reason += " crosses the end of the frame"
+					err = nil
+				}
+				return Block{}, s.corruptAt(s.cur, reason, err)
+			}
+			b.Offset = s.curRaw + int64(s.pos)
+			s.pos += len(b.Raw)
+			return b, nil
+		}
+		if s.ended {
+			return Block{}, io.EOF
+		}
+		s.release()
+		j := <-s.ordered
+		s.lastIndex = j.index
+		switch j.kind {
+		case jobData:
+			<-j.done
+			if j.err != nil {
+				err := s.corruptAt(j, "bad zstd frame", j.err)
+				s.free <- j
+				return Block{}, err
+			}
+			s.cur, s.pos = j, 0
+			s.curRaw = s.raw
+			s.raw += int64(len(j.dst))
+			s.fileBytes += int64(len(j.src))
+			s.frames++
+			s.lastEnd = j.offset + int64(len(j.src))
+		case jobSkippable:
+			s.metas++
+			s.fileBytes += 8 + int64(len(j.src))
+			s.lastEnd = j.offset + 8 + int64(len(j.src))
+			err := s.meta.add(j.magic, j.src, j.offset)
+			if err != nil {
+				err = s.corruptAt(j, "bad metadata frame", err)
+			}
+			s.free <- j
+			if err != nil {
+				return Block{}, err
+			}
+		case jobEnd:
+			s.ended = true
+			err := j.err
+			s.free <- j
+			if err != nil {
+				return Block{}, err
+			}
+			if s.meta.retrace && !s.meta.haveFooter {
+				return Block{}, &TruncatedError{File: s.name, Offset: s.lastEnd, Frame: j.index}
+			}
+			return Block{}, io.EOF
+		}
+	}
+}
+
+func (s *frameSource) stats(st *Stats) {
+	st.RawBytes += s.raw
+	st.FileBytes += s.fileBytes
+	st.Frames += s.frames
+	st.MetadataFrames += s.metas
+}
+
+func (s *frameSource) close() {
+	select {
+	case <-s.quit:
+		return
+	default:
+	}
+	close(s.quit)
+	// Drain so that the scanner and decoders can finish.
+	go func() {
+		for range s.ordered {
+		}
+	}()
+	s.wg.Wait()
+	close(s.ordered)
+	s.dec.Close()
+}
+
+// metaState collects what skippable frames say.
+type metaState struct {
+	retrace    bool
+	haveFooter bool
+	start, end *Metadata
+	containers []Container
+	index      []FrameInfo
+	footer     footer
+	seekTable  bool
+}
+
+// add decodes a skippable frame's payload.
+func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
+	if magic == seekTableMagic && len(payload) >= 9 && binary.LittleEndian.Uint32(payload[len(payload)-4:]) == seekableFooterMagc {
+		m.seekTable = true
+		return nil
+	}
+	if magic != retraceMagic || len(payload) < 4 {
+		return nil // someone else's skippable frame
+	}
+	tag, body := string(payload[:4]), payload[4:]
+	switch tag {
+	case tagMetaStart, tagMetaEnd:
+		md, err := decodeMetadata(body)
+		if err != nil {
+			return err
+		}
+		m.retrace = true
+		if tag == tagMetaStart {
+			m.start = md
+		} else {
+			m.end = md
+		}
+	case tagContainers:
+		var cs []Container
+		if err := json.Unmarshal(body, &cs); err != nil {
+			return fmt.Errorf("decode containers: %w", err)
+		}
+		m.containers = append(m.containers, cs...)
+	case tagIndex:
+		idx, err := decodeIndex(body)
+		if err != nil {
+			return err
+		}
+		m.index = idx
+	case tagFooter:
+		f, err := decodeFooter(body)
+		if err != nil {
+			return err
+		}
+		m.footer, m.haveFooter = f, true
+	}
+	return nil
+}
+
+// metadata returns the best metadata known so far, or nil.
+func (m *metaState) metadata() *Metadata {
+	var md Metadata
+	switch {
+	case m.end != nil:
+		md = *m.end
+	case m.start != nil:
+		md = *m.start
+	default:
+		if len(m.containers) == 0 {
+			return nil
+		}
+	}
+	if len(md.Containers) == 0 {
+		md.Containers = m.containers
+	}
+	return &md
+}

@@ -1,0 +1,197 @@
+package capture
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Metadata is what retrace's recorder says about a capture besides its
+// events. It is stored as JSON in skippable zstd frames: once after the
+// header frame (start fields) and again, complete, when the file is closed.
+type Metadata struct {
+	RecorderVersion string    `json:"recorder_version,omitempty"`
+	KernelRelease   string    `json:"kernel_release,omitempty"`
+	Hostname        string    `json:"hostname,omitempty"`
+	CommandLine     []string  `json:"command_line,omitempty"`
+	StartTime       time.Time `json:"start_time,omitzero"`
+	StopTime        time.Time `json:"stop_time,omitzero"`
+	BootTime        time.Time `json:"boot_time,omitzero"`
+	// Unrecorded counts, per event type name, syscalls the recorder saw but
+	// did not write (filtered out by the event profile).
+	Unrecorded map[string]uint64 `json:"unrecorded,omitempty"`
+	// Drops counts events the kernel side lost.
+	Drops *Drops `json:"drops,omitempty"`
+	// Containers are the containers the recorder learned about.
+	Containers []Container `json:"containers,omitempty"`
+}
+
+// Drops are the recorder's drop counters.
+type Drops struct {
+	// Total is the number of events lost.
+	Total uint64 `json:"total"`
+	// PerCPU is the number lost on each CPU, indexed by CPU number.
+	PerCPU []uint64 `json:"per_cpu,omitempty"`
+	// ByReason splits Total by cause (e.g. "ringbuf_full").
+	ByReason map[string]uint64 `json:"by_reason,omitempty"`
+}
+
+// Container is what the recorder knows of a container.
+type Container struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name,omitempty"`
+	Image      string            `json:"image,omitempty"`
+	ImageID    string            `json:"image_id,omitempty"`
+	Runtime    string            `json:"runtime,omitempty"`
+	Privileged bool              `json:"privileged,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// FrameInfo is one entry of the frame index of a .scap.zst file.
+type FrameInfo struct {
+	// Offset is the frame's byte offset in the file.
+	Offset int64
+	// CompressedSize and RawSize are the frame's sizes in the file and
+	// decompressed.
+	CompressedSize uint32
+	RawSize        uint32
+	// FirstTS and LastTS are the first and last event timestamps (ns).
+	FirstTS, LastTS uint64
+	// Events is the number of events in the frame.
+	Events uint64
+}
+
+// Tags of retrace's skippable frames (first four payload bytes).
+const (
+	tagMetaStart  = "RTMS" // JSON Metadata, start fields
+	tagMetaEnd    = "RTME" // JSON Metadata, complete, written at close
+	tagContainers = "RTCT" // JSON []Container
+	tagIndex      = "RTIX" // binary frame index
+	tagFooter     = "RTFT" // binary footer
+)
+
+const (
+	indexVersion   = 1
+	indexEntryLen  = 40
+	footerVersion  = 1
+	footerBodyLen  = 4 + 8 + 4 + 8 + 8 + 8 + 8
+	maxMetaPayload = 64 << 20
+)
+
+// footer closes a retrace capture.
+type footer struct {
+	Events         uint64
+	EventFrames    uint32
+	IndexOffset    int64 // file offset of the index frame
+	MetadataOffset int64 // file offset of the closing metadata frame
+	FirstTS        uint64
+	LastTS         uint64
+}
+
+// appendSkippable appends a skippable frame with a retrace tag to dst.
+func appendSkippable(dst []byte, tag string, payload []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, retraceMagic)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(4+len(payload)))
+	dst = append(dst, tag...)
+	return append(dst, payload...)
+}
+
+func encodeIndex(idx []FrameInfo) []byte {
+	b := make([]byte, 0, 8+len(idx)*indexEntryLen)
+	b = binary.LittleEndian.AppendUint32(b, indexVersion)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(idx)))
+	for _, f := range idx {
+		b = binary.LittleEndian.AppendUint64(b, uint64(f.Offset))
+		b = binary.LittleEndian.AppendUint32(b, f.CompressedSize)
+		b = binary.LittleEndian.AppendUint32(b, f.RawSize)
+		b = binary.LittleEndian.AppendUint64(b, f.FirstTS)
+		b = binary.LittleEndian.AppendUint64(b, f.LastTS)
+		b = binary.LittleEndian.AppendUint64(b, f.Events)
+	}
+	return b
+}
+
+func decodeIndex(b []byte) ([]FrameInfo, error) {
+	c := cursor{b: b}
+	if v := c.u32("index version"); c.err == nil && v != indexVersion {
+		return nil, fmt.Errorf("frame index: unsupported version %d", v)
+	}
+	n := int(c.u32("index entry count"))
+	if c.err != nil {
+		return nil, fmt.Errorf("frame index: %w", c.err)
+	}
+	if n > c.left()/indexEntryLen {
+		return nil, fmt.Errorf("frame index: %d entries do not fit in %d bytes", n, c.left())
+	}
+	out := make([]FrameInfo, n)
+	for i := range out {
+		out[i] = FrameInfo{
+			Offset:         int64(c.u64("offset")),
+			CompressedSize: c.u32("compressed size"),
+			RawSize:        c.u32("raw size"),
+			FirstTS:        c.u64("first ts"),
+			LastTS:         c.u64("last ts"),
+			Events:         c.u64("events"),
+		}
+	}
+	return out, c.err
+}
+
+func encodeFooter(f footer) []byte {
+	b := make([]byte, 0, footerBodyLen)
+	b = binary.LittleEndian.AppendUint32(b, footerVersion)
+	b = binary.LittleEndian.AppendUint64(b, f.Events)
+	b = binary.LittleEndian.AppendUint32(b, f.EventFrames)
+	b = binary.LittleEndian.AppendUint64(b, uint64(f.IndexOffset))
+	b = binary.LittleEndian.AppendUint64(b, uint64(f.MetadataOffset))
+	b = binary.LittleEndian.AppendUint64(b, f.FirstTS)
+	return binary.LittleEndian.AppendUint64(b, f.LastTS)
+}
+
+func decodeFooter(b []byte) (footer, error) {
+	c := cursor{b: b}
+	if v := c.u32("footer version"); c.err == nil && v != footerVersion {
+		return footer{}, fmt.Errorf("footer: unsupported version %d", v)
+	}
+	f := footer{
+		Events:         c.u64("events"),
+		EventFrames:    c.u32("event frames"),
+		IndexOffset:    int64(c.u64("index offset")),
+		MetadataOffset: int64(c.u64("metadata offset")),
+		FirstTS:        c.u64("first ts"),
+		LastTS:         c.u64("last ts"),
+	}
+	if c.err != nil {
+		return f, fmt.Errorf("footer: %w", c.err)
+	}
+	return f, nil
+}
+
+// seekEntry is one entry of the zstd seekable format's seek table.
+type seekEntry struct {
+	CompressedSize, DecompressedSize uint32
+}
+
+// appendSeekTable appends the seek table frame (zstd seekable format,
+// without checksums) listing every frame of the file.
+func appendSeekTable(dst []byte, entries []seekEntry) []byte {
+	size := len(entries)*8 + 9
+	dst = binary.LittleEndian.AppendUint32(dst, seekTableMagic)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(size))
+	for _, e := range entries {
+		dst = binary.LittleEndian.AppendUint32(dst, e.CompressedSize)
+		dst = binary.LittleEndian.AppendUint32(dst, e.DecompressedSize)
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(entries)))
+	dst = append(dst, 0) // descriptor: no checksums
+	return binary.LittleEndian.AppendUint32(dst, seekableFooterMagc)
+}
+
+func decodeMetadata(b []byte) (*Metadata, error) {
+	var m Metadata
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decode metadata: %w", err)
+	}
+	return &m, nil
+}

@@ -1,0 +1,355 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/retrace-dev/retrace/capture/scap"
+)
+
+// ReaderOptions configures a [Reader]. The zero value is ready to use.
+type ReaderOptions struct {
+	// Workers is the number of goroutines decompressing zstd frames in
+	// parallel; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Stats counts what a [Reader] has read so far.
+type Stats struct {
+	// Events is the number of events returned by Next (or event blocks by
+	// NextBlock).
+	Events int64
+	// SkippedEvents counts events of types unknown to the event table, which
+	// Next skips as libscap does.
+	SkippedEvents int64
+	// Blocks is the number of scap blocks read, header blocks included.
+	Blocks int64
+	// Frames and MetadataFrames count the zstd data frames and the
+	// skippable frames read (.scap.zst only).
+	Frames, MetadataFrames int
+	// FileBytes is the number of bytes read from the file; RawBytes the
+	// number of scap bytes they decompressed to.
+	FileBytes, RawBytes int64
+	// Truncated is set once the reader has reported a [TruncatedError].
+	Truncated bool
+}
+
+// blockSource yields the blocks of one container format.
+type blockSource interface {
+	// next returns the next block, io.EOF at a clean end, or a
+	// *CorruptError / *TruncatedError (Events left for the Reader to fill).
+	next() (Block, error)
+	// stats adds the source's byte and frame counters to s.
+	stats(s *Stats)
+	close()
+}
+
+// Reader reads a capture file of any supported format. Events come out in
+// file order. A Reader is not safe for concurrent use; for .scap.zst files it
+// decompresses frames in background goroutines, which Close stops.
+type Reader struct {
+	name   string
+	file   io.Closer
+	src    blockSource
+	header Header
+	meta   *metaState
+
+	// Header blocks kept for NextBlock, and the first event block read by
+	// the header scan.
+	headerBlocks [][]byte
+	headerPos    int
+	first        Block
+	haveFirst    bool
+	firstCopy    []byte
+
+	ev     scap.Event
+	cpu    uint16
+	flags  uint32
+	events int64
+	skip   int64
+	blocks int64
+	err    error
+	closed bool
+}
+
+// Open opens the capture file at path, detects its format and reads its
+// header blocks.
+func Open(path string) (*Reader, error) {
+	return OpenOptions(path, ReaderOptions{})
+}
+
+// OpenOptions is [Open] with options.
+func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open capture: %w", err)
+	}
+	r, err := newReader(f, path, opts, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewReader reads a capture from rd, naming it name in errors. Close does
+// not close rd.
+func NewReader(rd io.Reader, name string) (*Reader, error) {
+	return newReader(rd, name, ReaderOptions{}, nil)
+}
+
+// NewReaderOptions is [NewReader] with options.
+func NewReaderOptions(rd io.Reader, name string, opts ReaderOptions) (*Reader, error) {
+	return newReader(rd, name, opts, nil)
+}
+
+const fileBufferSize = 1 << 20
+
+func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) (*Reader, error) {
+	r := &Reader{name: name, file: closer, meta: &metaState{}}
+	cr := &countingReader{r: rd}
+	br := bufio.NewReaderSize(cr, fileBufferSize)
+	head, err := br.Peek(4)
+	if err != nil && len(head) < 4 {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("read capture %s: %w", name, err)
+		}
+		if allZero(head) {
+			return nil, &TruncatedError{File: name, Offset: 0, Frame: -1}
+		}
+		return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: fmt.Sprintf("file of %d bytes is too short for a capture", len(head))}
+	}
+	switch r.header.Format = detectFormat(head); r.header.Format {
+	case FormatScap:
+		r.src = newStreamSource(name, br, cr, -1)
+	case FormatGzip:
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: "bad gzip header", Err: err}
+		}
+		r.src = newStreamSource(name, bufio.NewReaderSize(zr, fileBufferSize), cr, -1)
+	case FormatZstd:
+		if framed(br) {
+			r.src = newFrameSource(name, br, opts.Workers, r.meta)
+		} else {
+			zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(MaxFrameContent), zstd.WithDecoderMaxMemory(MaxFrameContent))
+			if err != nil {
+				return nil, fmt.Errorf("read capture %s: %w", name, err)
+			}
+			r.src = &zstdStream{streamSource: newStreamSource(name, bufio.NewReaderSize(zr.IOReadCloser(), fileBufferSize), cr, -1), dec: zr}
+		}
+	default:
+		if allZero(head) {
+			return nil, &TruncatedError{File: name, Offset: 0, Frame: -1}
+		}
+		return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: fmt.Sprintf("unknown file format (first bytes % x)", head)}
+	}
+	if err := r.readHeader(); err != nil {
+		r.src.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// readHeader reads blocks up to the first event block.
+func (r *Reader) readHeader() error {
+	for i := 0; ; i++ {
+		b, err := r.src.next()
+		if err != nil {
+			if err == io.EOF {
+				return &CorruptError{File: r.name, Offset: r.rawOffset(), Frame: -1, Reason: "no events in file"}
+			}
+			return r.fail(err)
+		}
+		r.blocks++
+		if i == 0 && b.Type != BlockSHB {
+			return &CorruptError{File: r.name, Offset: b.Offset, Frame: -1, Reason: fmt.Sprintf("first block is %s, want a section header", BlockName(b.Type))}
+		}
+		if IsEventBlock(b.Type) {
+			r.firstCopy = append([]byte(nil), b.Raw...)
+			b.Raw = r.firstCopy
+			r.first, r.haveFirst = b, true
+			r.header.Metadata = r.meta.metadata()
+			return nil
+		}
+		if err := r.header.addBlock(b); err != nil {
+			return &CorruptError{File: r.name, Offset: b.Offset, Frame: -1, Reason: "bad header block", Err: err}
+		}
+		r.headerBlocks = append(r.headerBlocks, append([]byte(nil), b.Raw...))
+	}
+}
+
+func (r *Reader) rawOffset() int64 {
+	var s Stats
+	r.src.stats(&s)
+	return s.RawBytes
+}
+
+// fail records err as the reader's final error, filling in the event count
+// of a truncation.
+func (r *Reader) fail(err error) error {
+	var te *TruncatedError
+	if errors.As(err, &te) {
+		te.Events = r.events
+	}
+	r.err = err
+	return err
+}
+
+// Name returns the name the reader was opened with.
+func (r *Reader) Name() string { return r.name }
+
+// Header returns the capture's header. Its Metadata field is updated as
+// metadata frames are read (retrace writes the complete metadata at the end
+// of the file).
+func (r *Reader) Header() *Header {
+	r.header.Metadata = r.meta.metadata()
+	return &r.header
+}
+
+// Index returns the frame index of a .scap.zst file once the reader has
+// reached it (at the end of the file), or nil.
+func (r *Reader) Index() []FrameInfo { return r.meta.index }
+
+// nextBlock returns the next block after the header scan.
+func (r *Reader) nextBlock() (Block, error) {
+	if r.err != nil {
+		return Block{}, r.err
+	}
+	if r.closed {
+		return Block{}, ErrClosed
+	}
+	if r.haveFirst {
+		r.haveFirst = false
+		return r.first, nil
+	}
+	b, err := r.src.next()
+	if err != nil {
+		if err == io.EOF {
+			r.err = io.EOF
+			return Block{}, err
+		}
+		return Block{}, r.fail(err)
+	}
+	r.blocks++
+	return b, nil
+}
+
+// NextBlock returns the next raw block of the file, starting with the header
+// blocks, so that a copy of every block gives a byte-identical scap stream.
+// Its Raw bytes are valid until the next call. It returns io.EOF at the end.
+func (r *Reader) NextBlock() (Block, error) {
+	if r.headerPos < len(r.headerBlocks) {
+		raw := r.headerBlocks[r.headerPos]
+		r.headerPos++
+		return Block{Type: binary.LittleEndian.Uint32(raw), Raw: raw}, nil
+	}
+	b, err := r.nextBlock()
+	if err == nil && IsEventBlock(b.Type) {
+		r.events++
+	}
+	return b, err
+}
+
+// Next returns the next event. The event and its bytes are valid until the
+// next call. Blocks other than events are skipped, and so are events whose
+// type the event table does not know (as libscap does). At the end of the
+// file Next returns io.EOF, or a *TruncatedError when the file ends early.
+func (r *Reader) Next() (*scap.Event, error) {
+	r.headerPos = len(r.headerBlocks)
+	for {
+		b, err := r.nextBlock()
+		if err != nil {
+			return nil, err
+		}
+		k, ok := eventKind(b.Type)
+		if !ok {
+			continue
+		}
+		body := b.Raw[blockHeaderLen : len(b.Raw)-4]
+		pre := 2
+		if k.flags {
+			pre = 6
+		}
+		if len(body) < pre {
+			return nil, r.corrupt(b, fmt.Sprintf("event block %s of %d bytes", BlockName(b.Type), len(b.Raw)), nil)
+		}
+		r.cpu = binary.LittleEndian.Uint16(body)
+		r.flags = 0
+		if k.flags {
+			r.flags = binary.LittleEndian.Uint32(body[2:])
+		}
+		if err := r.ev.Decode(body[pre:], k.v1); err != nil {
+			if errors.Is(err, scap.ErrUnknownType) {
+				r.skip++
+				continue
+			}
+			return nil, r.corrupt(b, "bad event", err)
+		}
+		if r.ev.Info() == nil {
+			r.skip++
+			continue
+		}
+		r.events++
+		return &r.ev, nil
+	}
+}
+
+// corrupt builds the CorruptError for a bad block b.
+func (r *Reader) corrupt(b Block, reason string, err error) error {
+	ce := &CorruptError{File: r.name, Offset: b.Offset, Frame: -1, Reason: reason, Err: err}
+	if fs, ok := r.src.(*frameSource); ok && fs.cur != nil {
+		ce.Offset, ce.Frame = fs.cur.offset, fs.cur.index
+		ce.Reason = fmt.Sprintf("block at offset %d of the frame's content: %s", b.Offset-fs.curRaw, reason)
+	}
+	r.err = ce
+	return ce
+}
+
+// CPU returns the CPU number of the event last returned by Next.
+func (r *Reader) CPU() uint16 { return r.cpu }
+
+// BlockFlags returns the flags of the event block last returned by Next (0
+// for blocks without flags; 1 = SCAP_DF_STATE_ONLY).
+func (r *Reader) BlockFlags() uint32 { return r.flags }
+
+// Stats returns the reader's counters.
+func (r *Reader) Stats() Stats {
+	s := Stats{Events: r.events, SkippedEvents: r.skip, Blocks: r.blocks}
+	r.src.stats(&s)
+	var te *TruncatedError
+	s.Truncated = errors.As(r.err, &te)
+	return s
+}
+
+// Close stops background decompression and closes the file if the reader
+// opened it.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.src.close()
+	if r.file != nil {
+		return r.file.Close()
+	}
+	return nil
+}
+
+// countingReader counts the bytes read from the file.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
