@@ -1,0 +1,222 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Priority is a rule priority. Lower values are more severe; the zero value
+// is "no priority" (in a [Selection]: no minimum).
+type Priority uint8
+
+// Priorities, most severe first (Falco's order).
+const (
+	PriorityNone Priority = iota
+	PriorityEmergency
+	PriorityAlert
+	PriorityCritical
+	PriorityError
+	PriorityWarning
+	PriorityNotice
+	PriorityInformational
+	PriorityDebug
+)
+
+var priorityNames = [...]string{
+	PriorityNone:          "None",
+	PriorityEmergency:     "Emergency",
+	PriorityAlert:         "Alert",
+	PriorityCritical:      "Critical",
+	PriorityError:         "Error",
+	PriorityWarning:       "Warning",
+	PriorityNotice:        "Notice",
+	PriorityInformational: "Informational",
+	PriorityDebug:         "Debug",
+}
+
+// String returns the canonical capitalised name, e.g. "Informational".
+func (p Priority) String() string {
+	if int(p) < len(priorityNames) {
+		return priorityNames[p]
+	}
+	return fmt.Sprintf("Priority(%d)", uint8(p))
+}
+
+// ErrUnknownPriority is wrapped by [ParsePriority] errors.
+var ErrUnknownPriority = errors.New("unknown priority")
+
+// ParsePriority parses a priority name case-insensitively; "info" is an
+// alias of Informational.
+func ParsePriority(s string) (Priority, error) {
+	t := strings.TrimSpace(s)
+	if strings.EqualFold(t, "info") {
+		return PriorityInformational, nil
+	}
+	for p := PriorityEmergency; p <= PriorityDebug; p++ {
+		if strings.EqualFold(t, priorityNames[p]) {
+			return p, nil
+		}
+	}
+	return PriorityNone, fmt.Errorf("parse priority %q: %w", s, ErrUnknownPriority)
+}
+
+// MatchMode is Falco's rule_matching setting.
+type MatchMode uint8
+
+// Match modes.
+const (
+	// MatchFirst stops at the first matching rule (in load order) for each
+	// event; Falco's default.
+	MatchFirst MatchMode = iota
+	// MatchAll reports every matching rule.
+	MatchAll
+)
+
+// String returns "first" or "all".
+func (m MatchMode) String() string {
+	if m == MatchAll {
+		return "all"
+	}
+	return "first"
+}
+
+// ParseMatchMode parses "first" or "all".
+func ParseMatchMode(s string) (MatchMode, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "first":
+		return MatchFirst, nil
+	case "all":
+		return MatchAll, nil
+	}
+	return MatchFirst, fmt.Errorf("parse rule matching mode %q: want first or all", s)
+}
+
+// Rule is a compiled rule, as package rules builds it from a rule file.
+type Rule struct {
+	// Name is the rule name.
+	Name string
+	// Priority is the rule priority.
+	Priority Priority
+	// Source is the event source ("syscall").
+	Source string
+	// Tags are the rule tags.
+	Tags []string
+	// Enabled is false for rules that are compiled but not run.
+	Enabled bool
+	// Condition is the compiled condition.
+	Condition *Condition
+	// Output is the compiled output format (may be nil).
+	Output *Format
+	// Data is for the caller (e.g. the rule's definition); the engine does
+	// not use it.
+	Data any
+}
+
+// Selection chooses which enabled rules a [Ruleset] runs, like Falco's
+// command line options.
+type Selection struct {
+	// Tags, when not empty, keeps only rules having at least one of these
+	// tags (-t).
+	Tags []string
+	// ExcludeTags drops rules having any of these tags (-T).
+	ExcludeTags []string
+	// Disable drops rules whose name contains any of these substrings (-D).
+	Disable []string
+	// MinPriority drops rules less severe than it; PriorityNone keeps all.
+	MinPriority Priority
+	// IncludeDisabled also runs rules with Enabled false.
+	IncludeDisabled bool
+}
+
+// Selected reports whether r passes the selection.
+func (s Selection) Selected(r *Rule) bool {
+	if !r.Enabled && !s.IncludeDisabled {
+		return false
+	}
+	if s.MinPriority != PriorityNone && r.Priority > s.MinPriority {
+		return false
+	}
+	if len(s.Tags) > 0 && !slices.ContainsFunc(r.Tags, func(t string) bool { return slices.Contains(s.Tags, t) }) {
+		return false
+	}
+	if slices.ContainsFunc(r.Tags, func(t string) bool { return slices.Contains(s.ExcludeTags, t) }) {
+		return false
+	}
+	for _, d := range s.Disable {
+		if d != "" && strings.Contains(r.Name, d) {
+			return false
+		}
+	}
+	return true
+}
+
+// Ruleset is a set of selected rules indexed by dispatch id. For each event
+// only the rules indexed under its id are evaluated, in load order. A
+// Ruleset is not safe for concurrent use (its conditions keep scratch
+// buffers); build one per goroutine.
+type Ruleset struct {
+	mode    MatchMode
+	rules   []*Rule
+	byType  [][]*Rule
+	matches []*Rule
+}
+
+// NewRuleset selects rules with sel (keeping their order, which is the load
+// order) and indexes them by event type. Conditions compiled without an
+// event type table are indexed under every id.
+func NewRuleset(types EventTypes, rules []*Rule, sel Selection, mode MatchMode) (*Ruleset, error) {
+	if types == nil {
+		return nil, errors.New("new ruleset: no event type table")
+	}
+	n := types.Count()
+	rs := &Ruleset{mode: mode, byType: make([][]*Rule, n)}
+	for _, r := range rules {
+		if r == nil || r.Condition == nil {
+			return nil, errors.New("new ruleset: rule without a compiled condition")
+		}
+		if !sel.Selected(r) {
+			continue
+		}
+		rs.rules = append(rs.rules, r)
+		for id := range n {
+			if r.Condition.MatchesEventType(id) {
+				rs.byType[id] = append(rs.byType[id], r)
+			}
+		}
+	}
+	rs.matches = make([]*Rule, 0, len(rs.rules))
+	return rs, nil
+}
+
+// Rules returns the selected rules in load order.
+func (rs *Ruleset) Rules() []*Rule { return rs.rules }
+
+// RulesFor returns the rules indexed under dispatch id id, in load order.
+func (rs *Ruleset) RulesFor(id int) []*Rule {
+	if id < 0 || id >= len(rs.byType) {
+		return nil
+	}
+	return rs.byType[id]
+}
+
+// Match evaluates the rules indexed under ev's dispatch id and returns the
+// matching ones in load order (at most one in MatchFirst mode). The result
+// is reused by the next call. It does not allocate.
+func (rs *Ruleset) Match(ev Event) []*Rule {
+	rs.matches = rs.matches[:0]
+	id := ev.DispatchID()
+	if id < 0 || id >= len(rs.byType) {
+		return nil
+	}
+	for _, r := range rs.byType[id] {
+		if r.Condition.eval(ev) {
+			rs.matches = append(rs.matches, r)
+			if rs.mode == MatchFirst {
+				break
+			}
+		}
+	}
+	return rs.matches
+}
