@@ -1,5 +1,310 @@
 package report
 
-import "io"
+import (
+	"bufio"
+	"cmp"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+)
 
-func WriteHTML(w io.Writer, r *Report, opts Options) error { return nil }
+var (
+	//go:embed assets/report.html.tmpl
+	htmlTemplateText string
+	//go:embed assets/report.css
+	htmlStyle string
+	//go:embed assets/report.js
+	htmlScript string
+)
+
+// htmlTemplate is parsed once; it is never modified after package
+// initialisation.
+var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
+
+// WriteHTML writes r as one self-contained HTML page: a summary (counts by
+// priority, rule and container), a zoomable timeline, filters by priority,
+// rule and container, full-text search, and every detection with its process
+// ancestry and the files and network endpoints it touched.
+//
+// The page loads nothing from the network. Captured strings reach the page
+// only through html/template's contextual escaping and a JSON data block
+// that the page's script inserts as text, never as markup; the page's
+// Content-Security-Policy allows no source but its own inline script and
+// style, pinned by their SHA-256 hashes.
+func WriteHTML(w io.Writer, r *Report, opts Options) error {
+	page := buildHTMLPage(r, opts)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := htmlTemplate.Execute(bw, page); err != nil {
+		return fmt.Errorf("write html: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write html: %w", err)
+	}
+	return nil
+}
+
+// ContentSecurityPolicy returns the policy the HTML report declares: nothing
+// may load, and only the report's own inline script and style (by hash) may
+// run.
+func ContentSecurityPolicy() string {
+	return "default-src 'none'; script-src " + cspHash(htmlScript) + "; style-src " + cspHash(htmlStyle) +
+		"; img-src 'none'; base-uri 'none'; form-action 'none'"
+}
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// htmlPage is what the template renders.
+type htmlPage struct {
+	Title       string
+	CSP         string
+	Style       template.CSS
+	Script      template.JS
+	Zone        string
+	Generated   string
+	Captures    []htmlCapture
+	RuleFiles   []string
+	Total       int
+	First, Last string // times of the first and last detections
+	Day         string // their common date, when they share one
+	ByPriority  []htmlCount
+	ByRule      []htmlCount
+	ByContainer []htmlCount
+	Data        htmlData
+}
+
+type htmlCapture struct {
+	File, Hostname, Span string
+	Events, Drops        string // with thousands separators; empty for zero
+}
+
+// htmlCount is one row of a summary table. Key is the filter value the
+// page's script matches: the priority rank, or the index into
+// htmlData.Rules or htmlData.Containers.
+type htmlCount struct {
+	Key      string
+	Name     string
+	Image    string
+	Priority string // a rule's most severe priority
+	Rank     int
+	Count    int
+	Pct      string // bar length in percent of the largest count
+}
+
+// htmlData is the JSON the page's script reads. Short keys keep large
+// reports small; strings repeated across detections are indexed.
+type htmlData struct {
+	Zone       string          `json:"zone"`
+	Offset     int             `json:"offset"` // seconds east of UTC at the first detection
+	Priorities []string        `json:"priorities"`
+	Rules      []string        `json:"rules"`
+	Containers []htmlContainer `json:"containers"`
+	Captures   []string        `json:"captures"`
+	Detections []htmlDetection `json:"detections"`
+}
+
+type htmlContainer struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Image string `json:"image,omitempty"`
+	Host  bool   `json:"host,omitempty"`
+}
+
+type htmlDetection struct {
+	T        float64       `json:"t"`  // milliseconds since the epoch, for the timeline
+	TS       string        `json:"ts"` // the time as printed
+	P        int           `json:"p"`  // priority rank
+	R        int           `json:"r"`  // rule index
+	C        int           `json:"c"`  // container index
+	K        int           `json:"k"`  // capture index
+	Output   string        `json:"o"`
+	Source   string        `json:"s,omitempty"`
+	Tags     []string      `json:"g,omitempty"`
+	Proc     htmlProcess   `json:"pr"`
+	Ancestry []htmlProcess `json:"a,omitempty"`
+	Files    []string      `json:"f,omitempty"`
+	Network  []string      `json:"n,omitempty"`
+	EventNum uint64        `json:"e"`
+	Type     string        `json:"y,omitempty"`
+	Host     string        `json:"h,omitempty"`
+}
+
+type htmlProcess struct {
+	Pid     int64  `json:"pid"`
+	Name    string `json:"n,omitempty"`
+	Exe     string `json:"x,omitempty"`
+	Cmdline string `json:"c,omitempty"`
+	User    string `json:"u,omitempty"`
+	Tty     int64  `json:"t,omitempty"`
+}
+
+func toHTMLProcess(p Process) htmlProcess {
+	return htmlProcess{Pid: p.Pid, Name: p.Name, Exe: p.Exe, Cmdline: p.Cmdline, User: p.User, Tty: p.Tty}
+}
+
+const htmlTimeLayout = "2006-01-02 15:04:05.000000000 -0700"
+
+func buildHTMLPage(r *Report, opts Options) *htmlPage {
+	loc := opts.zone()
+	title := r.Title
+	if title == "" {
+		title = "retrace report"
+	}
+	p := &htmlPage{
+		Title:     title,
+		CSP:       ContentSecurityPolicy(),
+		Style:     template.CSS(htmlStyle),
+		Script:    template.JS(htmlScript),
+		Zone:      zoneName(loc),
+		RuleFiles: r.RuleFiles,
+		Total:     len(r.Detections),
+	}
+	if !r.Generated.IsZero() {
+		p.Generated = r.Generated.In(loc).Format("2006-01-02 15:04:05 -0700")
+	}
+	for _, c := range r.Captures {
+		hc := htmlCapture{File: c.File, Hostname: c.Hostname, Events: groupDigits(c.Events), Drops: groupDigits(c.Drops)}
+		if !c.Start.IsZero() && !c.End.IsZero() {
+			hc.Span = c.Start.In(loc).Format("2006-01-02 15:04:05") + " – " + c.End.In(loc).Format("15:04:05") +
+				" (" + c.End.Sub(c.Start).Round(time.Millisecond).String() + ")"
+		}
+		p.Captures = append(p.Captures, hc)
+	}
+
+	data := htmlData{Zone: p.Zone, Priorities: append(priorityNames(), "Other")}
+	if len(r.Detections) > 0 {
+		_, off := r.Detections[0].Time.In(loc).Zone()
+		data.Offset = off
+	}
+	ruleIdx := map[string]int{}
+	ctrIdx := map[Container]int{}
+	capIdx := map[string]int{}
+	index := func(m map[string]int, list *[]string, s string) int {
+		i, ok := m[s]
+		if !ok {
+			i = len(*list)
+			m[s] = i
+			*list = append(*list, s)
+		}
+		return i
+	}
+	prioCount := make([]int, len(data.Priorities))
+	ruleCount := map[int]int{}
+	ruleRank := map[int]int{}
+	ctrCount := map[int]int{}
+	var first, last time.Time
+	data.Detections = make([]htmlDetection, 0, len(r.Detections))
+	for i := range r.Detections {
+		d := &r.Detections[i]
+		rank := priorityRank(d.Priority)
+		ri := index(ruleIdx, &data.Rules, d.Rule)
+		key := d.Container
+		if key.IsHost() {
+			key = Container{ID: "host"}
+		}
+		ci, ok := ctrIdx[key]
+		if !ok {
+			ci = len(data.Containers)
+			ctrIdx[key] = ci
+			data.Containers = append(data.Containers, htmlContainer{ID: key.ID, Name: key.Name, Image: key.Image, Host: key.IsHost()})
+		}
+		hd := htmlDetection{
+			T:  float64(d.Time.Unix())*1e3 + float64(d.Time.Nanosecond())/1e6,
+			TS: d.Time.In(loc).Format(htmlTimeLayout),
+			P:  rank, R: ri, C: ci, K: index(capIdx, &data.Captures, d.Capture),
+			Output: d.Output, Source: d.Source, Tags: d.Tags,
+			Proc:  toHTMLProcess(d.Process),
+			Files: d.Files, Network: d.Network,
+			EventNum: d.EventNum, Type: d.EventType, Host: d.Hostname,
+		}
+		for _, a := range d.Ancestry {
+			hd.Ancestry = append(hd.Ancestry, toHTMLProcess(a))
+		}
+		data.Detections = append(data.Detections, hd)
+
+		prioCount[rank]++
+		ruleCount[ri]++
+		if cur, ok := ruleRank[ri]; !ok || rank < cur {
+			ruleRank[ri] = rank
+		}
+		ctrCount[ci]++
+		if first.IsZero() || d.Time.Before(first) {
+			first = d.Time
+		}
+		if d.Time.After(last) {
+			last = d.Time
+		}
+	}
+	if !first.IsZero() {
+		f, l := first.In(loc), last.In(loc)
+		p.First = f.Format("2006-01-02 15:04:05.000")
+		p.Last = l.Format("2006-01-02 15:04:05.000")
+		if f.Format(time.DateOnly) == l.Format(time.DateOnly) {
+			p.Day = f.Format(time.DateOnly)
+			p.First = f.Format("15:04:05.000")
+			p.Last = l.Format("15:04:05.000")
+		}
+	}
+
+	for rank, n := range prioCount {
+		if n > 0 {
+			p.ByPriority = append(p.ByPriority, htmlCount{Key: strconv.Itoa(rank), Name: data.Priorities[rank], Rank: rank, Count: n})
+		}
+	}
+	for ri, n := range ruleCount {
+		rank := ruleRank[ri]
+		p.ByRule = append(p.ByRule, htmlCount{Key: strconv.Itoa(ri), Name: data.Rules[ri], Rank: rank, Priority: data.Priorities[rank], Count: n})
+	}
+	for ci, n := range ctrCount {
+		c := data.Containers[ci]
+		name := c.Name
+		if c.Host {
+			name = "host"
+		} else if name == "" {
+			name = c.ID
+		}
+		p.ByContainer = append(p.ByContainer, htmlCount{Key: strconv.Itoa(ci), Name: name, Image: c.Image, Count: n})
+	}
+	// Most frequent first; ties by severity, then name, so output is stable.
+	byCount := func(a, b htmlCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Key, b.Key))
+	}
+	slices.SortFunc(p.ByRule, byCount)
+	slices.SortFunc(p.ByContainer, byCount)
+	for _, rows := range [][]htmlCount{p.ByPriority, p.ByRule, p.ByContainer} {
+		maxN := 0
+		for _, c := range rows {
+			maxN = max(maxN, c.Count)
+		}
+		for i := range rows {
+			rows[i].Pct = strconv.FormatFloat(100*float64(rows[i].Count)/float64(maxN), 'f', 1, 64)
+		}
+	}
+	p.Data = data
+	return p
+}
+
+// groupDigits formats n with commas between thousands ("1,843,307"), or
+// returns "" for zero.
+func groupDigits(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	s := strconv.FormatUint(n, 10)
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}

@@ -51,9 +51,9 @@ func sampleReport() *Report {
 		Detections: []Detection{
 			{
 				Time: base, Rule: "Terminal shell in container", Priority: "Notice", Source: "syscall",
-				Tags:      []string{"container", "shell", "mitre_execution"},
-				Output:    "A shell was spawned in a container with an attached terminal (user=root container=web-frontend shell=bash parent=runc cmdline=bash -i terminal=34816)",
-				Hostname:  "web-01", Capture: "incident-42.scap.zst", EventNum: 10421, EventType: "execve",
+				Tags:     []string{"container", "shell", "mitre_execution"},
+				Output:   "A shell was spawned in a container with an attached terminal (user=root container=web-frontend shell=bash parent=runc cmdline=bash -i terminal=34816)",
+				Hostname: "web-01", Capture: "incident-42.scap.zst", EventNum: 10421, EventType: "execve",
 				Container: web,
 				Process:   bash,
 				Ancestry: []Process{
@@ -68,9 +68,9 @@ func sampleReport() *Report {
 			},
 			{
 				Time: base.Add(1500 * time.Millisecond), Rule: "Read sensitive file untrusted", Priority: "Warning", Source: "syscall",
-				Tags:      []string{"filesystem", "mitre_credential_access"},
-				Output:    "Sensitive file opened for reading by non-trusted program (user=root program=cat command=cat /etc/shadow file=/etc/shadow)",
-				Hostname:  "web-01", Capture: "incident-42.scap.zst", EventNum: 10907, EventType: "openat",
+				Tags:     []string{"filesystem", "mitre_credential_access"},
+				Output:   "Sensitive file opened for reading by non-trusted program (user=root program=cat command=cat /etc/shadow file=/etc/shadow)",
+				Hostname: "web-01", Capture: "incident-42.scap.zst", EventNum: 10907, EventType: "openat",
 				Container: web,
 				Process:   Process{Pid: 4133, Name: "cat", Exe: "/usr/bin/cat", Cmdline: "cat /etc/shadow", User: "root", Tty: 34816},
 				Ancestry:  []Process{bash, {Pid: 4090, Name: "runc", Cmdline: "runc exec -t 3ad7b2c1e9f0 bash -i", User: "root"}},

@@ -1,0 +1,311 @@
+(function () {
+  "use strict";
+  // Everything from the capture is inserted with textContent or as SVG
+  // attribute values, never as markup.
+  var data = JSON.parse(document.getElementById("retrace-data").textContent);
+  var D = data.detections || [];
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var PAGE = 100;
+
+  var state = { prios: {}, rule: "", ctr: "", q: "", v0: 0, v1: 0, zoomed: false, sel: -1, limit: PAGE };
+  var t0 = Infinity, t1 = -Infinity;
+  D.forEach(function (d) { if (d.t < t0) t0 = d.t; if (d.t > t1) t1 = d.t; });
+  if (!D.length) { t0 = 0; t1 = 1000; }
+  var pad = Math.max((t1 - t0) * 0.03, 0.5);
+  var full0 = t0 - pad, full1 = t1 + pad;
+  state.v0 = full0; state.v1 = full1;
+
+  var usedPrios = [];
+  D.forEach(function (d) { if (usedPrios.indexOf(d.p) < 0) usedPrios.push(d.p); });
+  usedPrios.sort(function (a, b) { return a - b; });
+  usedPrios.forEach(function (p) { state.prios[p] = true; });
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+  function $(id) { return document.getElementById(id); }
+
+  // Search text per detection, built lazily.
+  var hay = [];
+  function haystack(i) {
+    if (hay[i] === undefined) {
+      var d = D[i], c = data.containers[d.c] || {}, parts = [data.rules[d.r], d.o, d.ts, d.y, d.h, data.captures[d.k], c.id, c.name, c.image];
+      [d.pr].concat(d.a || []).forEach(function (p) { parts.push(p.n, p.x, p.c, p.u, String(p.pid)); });
+      parts = parts.concat(d.f || [], d.n || [], d.g || [], [data.priorities[d.p]]);
+      hay[i] = parts.filter(function (s) { return s; }).join("\n").toLowerCase();
+    }
+    return hay[i];
+  }
+  function matches(i) {
+    var d = D[i];
+    if (!state.prios[d.p]) return false;
+    if (state.rule !== "" && d.r !== +state.rule) return false;
+    if (state.ctr !== "" && d.c !== +state.ctr) return false;
+    if (state.q && haystack(i).indexOf(state.q) < 0) return false;
+    return true;
+  }
+  function inWindow(i) { return !state.zoomed || (D[i].t >= state.v0 && D[i].t <= state.v1); }
+
+  // ---- time labels in the report's zone (fixed offset from the data) ----
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function three(n) { return (n < 10 ? "00" : n < 100 ? "0" : "") + n; }
+  function fmtTime(ms, step) {
+    var z = new Date(Math.floor(ms) + data.offset * 1000);
+    var hms = two(z.getUTCHours()) + ":" + two(z.getUTCMinutes());
+    if (step >= 86400000) return z.getUTCFullYear() + "-" + two(z.getUTCMonth() + 1) + "-" + two(z.getUTCDate());
+    if (step >= 60000) return hms;
+    hms += ":" + two(z.getUTCSeconds());
+    if (step >= 1000) return hms;
+    hms += "." + three(z.getUTCMilliseconds());
+    if (step >= 1) return hms;
+    return hms + three(Math.floor((ms - Math.floor(ms)) * 1000 + 1e-6));
+  }
+  var STEPS = [];
+  [1e-3, 1e-2, 1e-1, 1, 10, 100].forEach(function (m) { STEPS.push(m, 2 * m, 5 * m); });
+  STEPS.push(1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000, 900000, 1800000,
+    3600000, 7200000, 10800000, 21600000, 43200000, 86400000, 172800000, 604800000);
+
+  // ---- timeline ----
+  var tl = $("tl"), LEFT = 118, RIGHT = 16, TOP = 8, LANE = 26, AXIS = 24;
+  function lanes() { return usedPrios.length ? usedPrios : [4]; }
+  function width() { return Math.max(tl.getBoundingClientRect().width || tl.parentNode.clientWidth || 900, 320); }
+  function xOf(t, w) { return LEFT + (t - state.v0) / (state.v1 - state.v0) * (w - LEFT - RIGHT); }
+  function tOf(x, w) { return state.v0 + (x - LEFT) / (w - LEFT - RIGHT) * (state.v1 - state.v0); }
+
+  function drawTimeline() {
+    var w = width(), L = lanes(), h = TOP + L.length * LANE + AXIS;
+    tl.setAttribute("viewBox", "0 0 " + w + " " + h);
+    tl.setAttribute("height", h);
+    while (tl.firstChild) tl.removeChild(tl.firstChild);
+    L.forEach(function (p, li) {
+      var y = TOP + li * LANE;
+      tl.appendChild(svg("rect", { "class": "lane" + (li % 2 ? " alt" : ""), x: LEFT, y: y, width: w - LEFT - RIGHT, height: LANE }));
+      var lab = svg("text", { "class": "lane-label", x: LEFT - 10, y: y + LANE / 2 + 4, "text-anchor": "end" });
+      lab.textContent = data.priorities[p];
+      tl.appendChild(lab);
+    });
+    // ticks
+    var span = state.v1 - state.v0, target = Math.max(2, Math.floor((w - LEFT - RIGHT) / 110)), step = STEPS[STEPS.length - 1];
+    for (var s = 0; s < STEPS.length; s++) if (span / STEPS[s] <= target) { step = STEPS[s]; break; }
+    var off = data.offset * 1000, first = Math.ceil((state.v0 + off) / step) * step - off, axisY = TOP + L.length * LANE;
+    for (var t = first; t <= state.v1; t += step) {
+      var x = xOf(t, w);
+      tl.appendChild(svg("line", { "class": "grid", x1: x, x2: x, y1: TOP, y2: axisY + 4 }));
+      var lbl = svg("text", { "class": "tick", x: x, y: axisY + 17, "text-anchor": "middle" });
+      lbl.textContent = fmtTime(t, step);
+      tl.appendChild(lbl);
+    }
+    // dots, most severe drawn last so they stay on top
+    var order = [];
+    for (var i = 0; i < D.length; i++) if (D[i].t >= state.v0 && D[i].t <= state.v1 && matches(i)) order.push(i);
+    order.sort(function (a, b) { return D[b].p - D[a].p; });
+    order.forEach(function (i) {
+      var d = D[i], li = L.indexOf(d.p);
+      var c = svg("circle", { "class": "dot p" + d.p + (i === state.sel ? " sel" : ""), cx: xOf(d.t, w), cy: TOP + li * LANE + LANE / 2, r: i === state.sel ? 6.5 : 5, "data-i": i });
+      var tt = svg("title", {});
+      tt.textContent = d.ts + "  " + data.rules[d.r] + "\n" + d.o;
+      c.appendChild(tt);
+      tl.appendChild(c);
+    });
+    var win = $("window");
+    win.textContent = state.zoomed ? "Window " + fmtTime(state.v0, 0.001) + " – " + fmtTime(state.v1, 0.001) + " (" + data.zone + "); the list shows only detections in this window. Fit resets it." : "";
+  }
+
+  function zoom(factor, centerX) {
+    var w = width(), c = tOf(centerX === undefined ? (LEFT + w - RIGHT) / 2 : centerX, w);
+    var span = Math.max((state.v1 - state.v0) * factor, 0.01);
+    if (span >= full1 - full0) { fit(); return; }
+    var left = (c - state.v0) / (state.v1 - state.v0);
+    state.v0 = c - span * left; state.v1 = state.v0 + span;
+    clampView(); state.zoomed = true; state.limit = PAGE; render();
+  }
+  function clampView() {
+    var span = state.v1 - state.v0;
+    if (state.v0 < full0) { state.v0 = full0; state.v1 = full0 + span; }
+    if (state.v1 > full1) { state.v1 = full1; state.v0 = full1 - span; }
+  }
+  function fit() { state.v0 = full0; state.v1 = full1; state.zoomed = false; state.limit = PAGE; render(); }
+
+  tl.addEventListener("wheel", function (e) {
+    e.preventDefault();
+    var r = tl.getBoundingClientRect();
+    zoom(e.deltaY < 0 ? 0.8 : 1.25, (e.clientX - r.left) * width() / r.width);
+  }, { passive: false });
+  var drag = null;
+  tl.addEventListener("pointerdown", function (e) {
+    if (e.target.getAttribute("data-i") !== null) return;
+    drag = { x: e.clientX, v0: state.v0, v1: state.v1, moved: false };
+    tl.setPointerCapture(e.pointerId);
+  });
+  tl.addEventListener("pointermove", function (e) {
+    if (!drag) return;
+    var w = width(), dx = (e.clientX - drag.x) * w / tl.getBoundingClientRect().width;
+    if (Math.abs(dx) < 3 && !drag.moved) return;
+    drag.moved = true; tl.classList.add("dragging");
+    var dt = dx / (w - LEFT - RIGHT) * (drag.v1 - drag.v0);
+    state.v0 = drag.v0 - dt; state.v1 = drag.v1 - dt; clampView();
+    state.zoomed = state.v1 - state.v0 < full1 - full0; drawTimeline();
+  });
+  function endDrag() { if (drag && drag.moved) { state.limit = PAGE; renderList(); } drag = null; tl.classList.remove("dragging"); }
+  tl.addEventListener("pointerup", endDrag);
+  tl.addEventListener("pointercancel", endDrag);
+  tl.addEventListener("click", function (e) {
+    var i = e.target.getAttribute && e.target.getAttribute("data-i");
+    if (i !== null && i !== undefined) select(+i, true);
+  });
+  $("zin").addEventListener("click", function () { zoom(0.5); });
+  $("zout").addEventListener("click", function () { zoom(2); });
+  $("zreset").addEventListener("click", fit);
+  window.addEventListener("resize", drawTimeline);
+
+  // ---- detection cards ----
+  function procLine(li, p, self) {
+    li.appendChild(el("span", "pname", p.n || "?"));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "pid", "[" + p.pid + "]"));
+    if (p.u) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "user", "user " + p.u)); }
+    if (p.t) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "user", "tty " + p.t)); }
+    if (p.c) { li.appendChild(el("br")); li.appendChild(el("span", "cmd", p.c)); }
+    else if (p.x) { li.appendChild(el("br")); li.appendChild(el("span", "cmd", p.x)); }
+    if (self) li.className = "self";
+  }
+  function objList(title, items) {
+    var s = el("section");
+    s.appendChild(el("h3", "", title));
+    if (!items || !items.length) { s.appendChild(el("div", "none", "none recorded")); return s; }
+    var ul = el("ul", "objs");
+    items.forEach(function (x) { ul.appendChild(el("li", "", x)); });
+    s.appendChild(ul);
+    return s;
+  }
+  function card(i) {
+    var d = D[i], c = data.containers[d.c] || {};
+    var a = el("article", "det p" + d.p + (i === state.sel ? " sel" : ""));
+    a.id = "d" + i;
+    var head = el("div", "det-head");
+    head.appendChild(el("span", "pill p" + d.p, data.priorities[d.p]));
+    head.appendChild(el("span", "rule", data.rules[d.r]));
+    var ctr = el("span", "ctr");
+    if (c.host) ctr.textContent = "host";
+    else {
+      ctr.appendChild(document.createTextNode("container "));
+      ctr.appendChild(el("b", "", c.name || c.id));
+      if (c.image) ctr.appendChild(document.createTextNode(" · " + c.image));
+    }
+    head.appendChild(ctr);
+    head.appendChild(el("span", "when", d.ts));
+    a.appendChild(head);
+    a.appendChild(el("div", "out", d.o));
+    var cols = el("div", "cols"), left = el("section"), right = el("div");
+    left.appendChild(el("h3", "", "Process ancestry"));
+    var ol = el("ol", "tree"), chain = (d.a || []).slice().reverse();
+    chain.forEach(function (p) { var li = el("li"); procLine(li, p, false); ol.appendChild(li); });
+    var me = el("li"); procLine(me, d.pr, true); ol.appendChild(me);
+    left.appendChild(ol);
+    cols.appendChild(left);
+    right.appendChild(objList("Files", d.f));
+    right.appendChild(objList("Network", d.n));
+    var ev = el("section");
+    ev.appendChild(el("h3", "", "Event"));
+    var facts = el("div", "facts");
+    facts.appendChild(el("span", "", "#" + d.e));
+    if (d.y) facts.appendChild(el("span", "", d.y));
+    if (data.captures[d.k]) facts.appendChild(el("span", "", data.captures[d.k]));
+    if (d.h) facts.appendChild(el("span", "", d.h));
+    if (d.s) facts.appendChild(el("span", "", d.s));
+    ev.appendChild(facts);
+    (d.g || []).forEach(function (t) { ev.appendChild(el("span", "tag", t)); });
+    right.appendChild(ev);
+    cols.appendChild(right);
+    a.appendChild(cols);
+    return a;
+  }
+
+  function renderList() {
+    var list = $("list"), shown = [], total = 0;
+    for (var i = 0; i < D.length; i++) if (matches(i) && inWindow(i)) { total++; if (shown.length < state.limit) shown.push(i); }
+    while (list.firstChild) list.removeChild(list.firstChild);
+    if (!total) list.appendChild(el("div", "empty", D.length ? "No detection matches the filters." : "No detections."));
+    shown.forEach(function (i) { list.appendChild(card(i)); });
+    if (total > shown.length) {
+      var more = el("button", "more", "Show " + Math.min(PAGE, total - shown.length) + " more of " + (total - shown.length) + " remaining");
+      more.type = "button";
+      more.addEventListener("click", function () { state.limit += PAGE; renderList(); });
+      list.appendChild(more);
+    }
+    $("count").textContent = total === D.length ? D.length + " detections" : "Showing " + total + " of " + D.length;
+  }
+  function render() { drawTimeline(); renderList(); syncControls(); }
+
+  function select(i, scroll) {
+    state.sel = i;
+    var d = D[i];
+    if (state.zoomed && !inWindow(i)) fit();
+    var pos = 0;
+    for (var j = 0; j < i; j++) if (matches(j) && inWindow(j)) pos++;
+    if (pos >= state.limit) state.limit = pos + 1;
+    render();
+    var c = $("d" + i);
+    if (c && scroll) c.scrollIntoView({ block: "center", behavior: "smooth" });
+    return d;
+  }
+
+  // ---- filters ----
+  function syncControls() {
+    Array.prototype.forEach.call(document.querySelectorAll("#prios button"), function (b) {
+      var on = !!state.prios[b.getAttribute("data-key")];
+      b.classList.toggle("off", !on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    $("rule").value = state.rule;
+    $("container").value = state.ctr;
+    Array.prototype.forEach.call(document.querySelectorAll("tr.pick"), function (tr) {
+      var k = tr.getAttribute("data-kind"), v = tr.getAttribute("data-key"), on = false;
+      if (k === "rule") on = state.rule === v;
+      if (k === "container") on = state.ctr === v;
+      if (k === "priority") on = onlyPrio() === v;
+      tr.classList.toggle("active", on);
+    });
+  }
+  function onlyPrio() {
+    var on = usedPrios.filter(function (p) { return state.prios[p]; });
+    return on.length === 1 && usedPrios.length > 1 ? String(on[0]) : null;
+  }
+  function changed() { state.limit = PAGE; render(); }
+  Array.prototype.forEach.call(document.querySelectorAll("#prios button"), function (b) {
+    b.addEventListener("click", function () { var k = b.getAttribute("data-key"); state.prios[k] = !state.prios[k]; changed(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("tr.pick"), function (tr) {
+    tr.addEventListener("click", function () {
+      var k = tr.getAttribute("data-kind"), v = tr.getAttribute("data-key");
+      if (k === "rule") state.rule = state.rule === v ? "" : v;
+      if (k === "container") state.ctr = state.ctr === v ? "" : v;
+      if (k === "priority") {
+        var only = onlyPrio() === v;
+        usedPrios.forEach(function (p) { state.prios[p] = only || String(p) === v; });
+      }
+      changed();
+    });
+  });
+  $("rule").addEventListener("change", function (e) { state.rule = e.target.value; changed(); });
+  $("container").addEventListener("change", function (e) { state.ctr = e.target.value; changed(); });
+  var qTimer = 0;
+  $("q").addEventListener("input", function (e) {
+    clearTimeout(qTimer);
+    qTimer = setTimeout(function () { state.q = e.target.value.trim().toLowerCase(); changed(); }, 120);
+  });
+  $("reset").addEventListener("click", function () {
+    usedPrios.forEach(function (p) { state.prios[p] = true; });
+    state.rule = ""; state.ctr = ""; state.q = ""; $("q").value = ""; state.sel = -1;
+    fit();
+  });
+  render();
+})();

@@ -1,0 +1,247 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+const (
+	payloadScript = `<script>document.title='pwned'</script>`
+	payloadImg    = `<img src=x onerror="document.title='pwned'">`
+	payloadBreak  = `</script><script>document.title='pwned'</script><!--`
+	payloadSVG    = `<svg onload="document.title='pwned'"></svg>`
+)
+
+// hostileReport carries script and markup payloads in every string that can
+// come from a capture or a rule file.
+func hostileReport() *Report {
+	all := payloadScript + " " + payloadImg + " " + payloadBreak + " " + payloadSVG
+	r := sampleReport()
+	r.Title = "case " + payloadImg
+	r.Captures[0].File = payloadScript + ".scap"
+	r.Captures[0].Hostname = payloadImg
+	r.RuleFiles = []string{payloadSVG}
+	for i := range r.Detections {
+		d := &r.Detections[i]
+		d.Rule += " " + payloadScript
+		d.Output = "cmd=" + all
+		d.Tags = append(d.Tags, payloadImg)
+		d.Hostname = payloadBreak
+		d.Capture = payloadSVG
+		d.EventType = payloadImg
+		d.Source = payloadScript
+		d.Container = Container{ID: "c0ffee" + fmt.Sprint(i), Name: payloadImg, Image: payloadScript}
+		d.Process.Cmdline = all
+		d.Process.Name = payloadImg
+		d.Process.User = payloadScript
+		d.Process.Exe = payloadSVG
+		d.Files = []string{"/tmp/" + payloadImg, "/tmp/" + payloadBreak}
+		d.Network = []string{payloadSVG}
+		for j := range d.Ancestry {
+			d.Ancestry[j].Cmdline = all
+			d.Ancestry[j].Name = payloadScript
+		}
+	}
+	return r
+}
+
+func TestHTMLStatic(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, hostileReport(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+
+	t.Run("csp pins the inline script and style", func(t *testing.T) {
+		csp := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]+)">`).FindStringSubmatch(page)
+		if csp == nil {
+			t.Fatal("no Content-Security-Policy meta tag")
+		}
+		policy := strings.ReplaceAll(csp[1], "&#39;", "'")
+		if !strings.HasPrefix(policy, "default-src 'none';") || strings.Contains(policy, "unsafe") {
+			t.Errorf("policy is not strict: %s", policy)
+		}
+		scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(page, -1)
+		styles := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindAllStringSubmatch(page, -1)
+		if len(scripts) != 1 || len(styles) != 1 {
+			t.Fatalf("got %d inline scripts and %d styles, want 1 and 1", len(scripts), len(styles))
+		}
+		for _, body := range []string{scripts[0][1], styles[0][1]} {
+			sum := sha256.Sum256([]byte(body))
+			if h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(policy, h) {
+				t.Errorf("policy %q lacks the hash %s of an inline block", policy, h)
+			}
+		}
+	})
+
+	t.Run("nothing loads from elsewhere", func(t *testing.T) {
+		if m := regexp.MustCompile(`(?i)<[^>]*\s(src|href|action|srcset|poster|data)\s*=`).FindString(page); m != "" {
+			t.Errorf("page loads a resource: %s", m)
+		}
+		for _, bad := range []string{"url(", "@import", "<link", "<iframe", "<object", "<embed"} {
+			if strings.Contains(htmlStyle+htmlScript+htmlTemplateText, bad) {
+				t.Errorf("report assets contain %q", bad)
+			}
+		}
+	})
+
+	t.Run("no inline event handlers", func(t *testing.T) {
+		if m := regexp.MustCompile(`(?i)<[^>]*\son[a-z]+\s*=`).FindString(page); m != "" {
+			t.Errorf("inline event handler: %s", m)
+		}
+	})
+
+	t.Run("data block holds the strings escaped", func(t *testing.T) {
+		m := regexp.MustCompile(`(?s)<script type="application/json" id="retrace-data">(.*?)</script>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no data block")
+		}
+		if strings.ContainsAny(m[1], "<>") {
+			t.Error("data block holds a raw < or >")
+		}
+		var data htmlData
+		if err := json.Unmarshal([]byte(m[1]), &data); err != nil {
+			t.Fatal(err)
+		}
+		if got := data.Detections[0].Proc.Name; got != payloadImg {
+			t.Errorf("process name round-trips as %q, want %q", got, payloadImg)
+		}
+	})
+}
+
+// chromium runs headless Chromium on an HTML file with extra arguments and
+// returns its standard output.
+func chromium(t *testing.T, file string, args ...string) []byte {
+	t.Helper()
+	bin := testutil.NeedTool(t, "chromium")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--no-first-run", "--hide-scrollbars", "--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(append(base, args...), file)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %v: %v\n%s", args, err, stderr.Bytes())
+	}
+	return stdout.Bytes()
+}
+
+func writeHTMLFile(t *testing.T, r *Report, edit func(string) string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteHTML(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if edit != nil {
+		page = edit(page)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestHTMLChromiumListsDetections(t *testing.T) {
+	r := sampleReport()
+	dom := string(chromium(t, writeHTMLFile(t, r, nil), "--dump-dom"))
+	// The cards are built by the page's script, so seeing them also proves
+	// that the Content-Security-Policy hash admits the script.
+	if got := strings.Count(dom, `<article class="det `); got != len(r.Detections) {
+		t.Errorf("rendered %d detection cards, want %d", got, len(r.Detections))
+	}
+	for _, d := range r.Detections {
+		for _, want := range []string{d.Rule, d.Process.Name} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("rendered page lacks %q", want)
+			}
+		}
+	}
+	if got := strings.Count(dom, `class="dot `); got != len(r.Detections) {
+		t.Errorf("timeline shows %d dots, want %d", got, len(r.Detections))
+	}
+	if !strings.Contains(dom, "<title>retrace replay: incident-42</title>") {
+		t.Error("title changed")
+	}
+	if !strings.Contains(dom, `4 detections`) {
+		t.Error("count label missing")
+	}
+}
+
+func TestHTMLChromiumHostileStringsStayText(t *testing.T) {
+	r := hostileReport()
+	stripCSP := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy"[^>]*>`)
+	tests := []struct {
+		name string
+		edit func(string) string
+	}{
+		{"with csp", nil},
+		// Without the policy, escaping alone must hold.
+		{"without csp", func(s string) string { return stripCSP.ReplaceAllString(s, "") }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dom := string(chromium(t, writeHTMLFile(t, r, tc.edit), "--dump-dom"))
+			title := regexp.MustCompile(`(?s)<title>(.*?)</title>`).FindStringSubmatch(dom)
+			if title == nil || strings.Contains(title[1], "pwned") && !strings.Contains(title[1], "&lt;img") {
+				t.Fatalf("title was changed by a payload: %v", title)
+			}
+			if want := "case &lt;img src=x onerror=\"document.title='pwned'\"&gt;"; title[1] != want {
+				t.Errorf("title = %q, want %q", title[1], want)
+			}
+			if n := strings.Count(dom, "<img"); n != 0 {
+				t.Errorf("DOM holds %d <img> elements", n)
+			}
+			if n := strings.Count(dom, "<script"); n != 2 {
+				t.Errorf("DOM holds %d <script> elements, want the report's 2", n)
+			}
+			if n := strings.Count(dom, "<svg onload"); n != 0 {
+				t.Errorf("DOM holds %d injected <svg> elements", n)
+			}
+			if got := strings.Count(dom, `<article class="det `); got != len(r.Detections) {
+				t.Errorf("rendered %d detection cards, want %d", got, len(r.Detections))
+			}
+			for _, text := range []string{
+				"&lt;script&gt;document.title='pwned'&lt;/script&gt;",
+				"&lt;img src=x onerror=\"document.title='pwned'\"&gt;",
+				"&lt;/script&gt;&lt;script&gt;",
+			} {
+				if !strings.Contains(dom, text) {
+					t.Errorf("payload not shown as text: %s", text)
+				}
+			}
+		})
+	}
+}
+
+// TestHTMLScreenshot renders a demo report; with -update it refreshes the
+// README's screenshot, docs/report.png.
+func TestHTMLScreenshot(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.png")
+	if *update {
+		out = filepath.Join(testutil.RepoRoot(), "docs", "report.png")
+	}
+	chromium(t, writeHTMLFile(t, demoReport(), nil), "--screenshot="+out, "--window-size=1400,1000")
+	png, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 10000 {
+		t.Errorf("screenshot is not a plausible PNG (%d bytes)", len(png))
+	}
+}
