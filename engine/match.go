@@ -78,7 +78,21 @@ func (c *compiler) typeError(n *CheckExpr, left source) error {
 
 // matcher builds the matcher for the field type.
 func (c *compiler) matcher(n *CheckExpr, left source, items []*LiteralExpr) (matcher, error) {
-	switch t := left.typ; {
+	t := left.typ
+	if !t.Textual() {
+		// Non-text types support equality, set membership and, for
+		// numbers, ordering; check before parsing values.
+		switch n.Op {
+		case OpEq, OpNe, OpIn, OpIntersects:
+		case OpLt, OpLe, OpGt, OpGe:
+			if !t.Numeric() {
+				return nil, c.typeError(n, left)
+			}
+		default:
+			return nil, c.typeError(n, left)
+		}
+	}
+	switch {
 	case t.Textual():
 		return c.textMatcher(n, left, items)
 	case t.Numeric():
