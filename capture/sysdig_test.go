@@ -246,4 +246,3 @@ func headerSummary(r *capture.Reader) string {
 	fmt.Fprintf(&b, "fds %d by type %v\n", fds, types)
 	return b.String()
 }
-
