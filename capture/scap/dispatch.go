@@ -21,7 +21,7 @@ func (EventTypeIndex) IDs(name string) []int {
 			ids = append(ids, i)
 		}
 	}
-	for k := 1; k < NumSyscalls; k++ {
+	for k := 0; k < NumSyscalls; k++ {
 		if syscallNames[k] == name {
 			ids = append(ids, NumTypes+k)
 		}
@@ -60,7 +60,7 @@ func (e *Event) syscallID() (uint16, bool) {
 // DispatchID returns the event's dispatch id (see EventTypeIndex): the
 // event code, or NumTypes+ID for a generic syscall event with a known ID.
 func (e *Event) DispatchID() int {
-	if id, ok := e.syscallID(); ok && int(id) < NumSyscalls && id != 0 {
+	if id, ok := e.syscallID(); ok && int(id) < NumSyscalls {
 		return NumTypes + int(id)
 	}
 	return int(e.typ)
@@ -71,7 +71,7 @@ func (e *Event) DispatchID() int {
 // the table).
 func (e *Event) TypeName() string {
 	if id, ok := e.syscallID(); ok {
-		if n := SyscallName(id); n != "" && id != 0 {
+		if n := SyscallName(id); n != "" {
 			return n
 		}
 	}
@@ -79,4 +79,25 @@ func (e *Event) TypeName() string {
 		return ""
 	}
 	return e.info.Name
+}
+
+// sysdig029SyscallNames are the ppm_sc codes whose names in sysdig 0.29.3
+// (libs 0.7 syscall_info_table.c) differ from current libs' names.
+var sysdig029SyscallNames = map[uint16]string{
+	0: "<unknown>", 283: "newselect", 292: "llseek", 298: "sigreturn",
+	305: "setuid", 306: "getuid", 307: "setgid", 308: "geteuid", 309: "getgid",
+	310: "setresuid", 311: "setresgid", 312: "getresuid", 313: "getresgid",
+}
+
+// SyscallNameSysdig029 returns the name sysdig 0.29.3 prints as evt.type of
+// a generic event with ppm_sc code id (for cross-checks; docs/COMPATIBILITY.md
+// row SCAP-GENERIC-NAMES-029). Codes it did not know (333 and up) return "".
+func SyscallNameSysdig029(id uint16) string {
+	if n, ok := sysdig029SyscallNames[id]; ok {
+		return n
+	}
+	if id >= 333 {
+		return ""
+	}
+	return SyscallName(id)
 }
