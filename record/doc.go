@@ -1,0 +1,10 @@
+// Package record is retrace's eBPF recorder: BPF programs on the syscall and
+// scheduler tracepoints write scap-encoded events (the event profile of
+// docs/FORMAT.md) into a BPF ring buffer; [Recorder] copies them, in
+// timestamp order, into a capture file together with a snapshot of the
+// host's processes, fds, users, interfaces and containers.
+//
+// The BPF object is compiled by bpf2go from bpf/recorder.bpf.c and
+// committed (see gen.go). Loading it needs root and a kernel with BTF; the
+// package is Linux/amd64 only.
+package record
