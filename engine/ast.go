@@ -205,9 +205,12 @@ func quoteIfNeeded(s string, fieldArg bool) string {
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
+		case c == '"':
+			b.WriteString(`\"`)
+		case c == '\\':
+			// A backslash is written \x5c, not \\: the lexer does not end a
+			// string at a quote preceded by a backslash, even an escaped one.
+			b.WriteString(`\x5c`)
 		case c == '\n':
 			b.WriteString(`\n`)
 		case c == '\t':

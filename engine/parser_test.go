@@ -40,7 +40,7 @@ func TestParseString(t *testing.T) {
 		{"len(tolower(proc.name))>2", "len(tolower(proc.name)) > 2"},
 		{"proc.name exists", "proc.name exists"},
 		{"proc.name existsnot", "proc.name exists"}, // rejected below: trailing text
-		{`proc.name = "a\"b\\c\x41\n"`, `proc.name = "a\"b\\cA\n"`},
+		{`proc.name = "a\"b\\c\x41\n"`, `proc.name = "a\"b\x5ccA\n"`},
 		{`proc.name = 'it\'s'`, `proc.name = "it's"`},
 		{"\tproc.name\n=\ncat\r\n", "proc.name = cat"},
 		{"macro_a", "macro_a"},
