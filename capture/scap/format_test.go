@@ -180,7 +180,7 @@ func TestTableLookups(t *testing.T) {
 	if SyscallOpenX.String() != "PPME_SYSCALL_OPEN_X" || Type(999).String() != "PPME_999" {
 		t.Error("Type.String")
 	}
-	if (EFCreatesFD | EFOldVersion).String() != "CREATES_FD OLD_VERSION" || Flags(0).String() != "NONE" {
+	if (EFCreatesFD|EFOldVersion).String() != "CREATES_FD OLD_VERSION" || Flags(0).String() != "NONE" {
 		t.Error("Flags.String")
 	}
 	if PTFSRelPath.String() != "FSRELPATH" {
