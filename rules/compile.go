@@ -1,0 +1,452 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/retrace-dev/retrace/engine"
+)
+
+// errMacroFailed marks a condition that uses a macro which itself failed;
+// the macro's error has been reported already.
+var errMacroFailed = errors.New("uses a macro that failed to compile")
+
+// compiledList is a list with earlier lists named in its items expanded.
+type compiledList struct {
+	info   *listInfo
+	joined string // items rendered for substitution
+	used   bool
+}
+
+// compiledMacro is a macro's condition after list substitution, parsed.
+type compiledMacro struct {
+	info     *macroInfo
+	text     ctext
+	root     engine.Node
+	resolved bool // its references are expanded (it was processed)
+	failed   bool
+	used     bool
+}
+
+// compiler holds one compilation of the collected items.
+type compiler struct {
+	l       *loader
+	lists   []*compiledList
+	macros  []*compiledMacro
+	byName  map[string]*compiledMacro
+	seenErr map[string]bool
+}
+
+// compile turns the collected lists, macros and rules into the loaded set,
+// reporting errors and warnings on the loader.
+func (l *loader) compile() *Set {
+	c := &compiler{l: l, byName: map[string]*compiledMacro{}, seenErr: map[string]bool{}}
+	c.compileLists()
+	c.compileMacros()
+	set := &Set{
+		RequiredEngineVersion: l.requiredEngine,
+		RequiredPlugins:       l.plugins,
+		opts:                  l.opts,
+	}
+	for _, f := range l.files {
+		set.Files = append(set.Files, f.name)
+	}
+	for _, r := range l.rules.items {
+		if rule := c.compileRule(r); rule != nil {
+			set.Rules = append(set.Rules, rule)
+		}
+	}
+	for _, m := range c.macros {
+		set.Macros = append(set.Macros, &Macro{Name: m.info.name, Condition: m.info.cond.s, Pos: m.info.ctx.file.nodePos(m.info.ctx.node)})
+		if !m.used {
+			l.warnf(m.info.ctx, m.info.ctx.node, WarnUnusedMacro, "macro not referred to by any other rule/macro")
+		}
+	}
+	for _, li := range c.lists {
+		set.Lists = append(set.Lists, &List{Name: li.info.name, Items: slices.Clone(li.info.items), Pos: li.info.ctx.file.nodePos(li.info.ctx.node)})
+		if !li.used {
+			l.warnf(li.info.ctx, li.info.ctx.node, WarnUnusedList, "list not referred to by any other rule/macro")
+		}
+	}
+	set.Warnings = l.warnings
+	set.Errors = l.errors
+	return set
+}
+
+// compileLists expands, in each list, items naming a list defined before
+// it (Falco's one-level nesting, by definition order).
+func (c *compiler) compileLists() {
+	var used []*listInfo
+	for _, li := range c.l.lists.items {
+		var items []string
+		for _, it := range li.items {
+			if ref := c.l.lists.at(it); ref != nil && ref.index < li.visibility {
+				used = append(used, ref)
+				items = append(items, ref.items...)
+			} else {
+				items = append(items, it)
+			}
+		}
+		c.lists = append(c.lists, &compiledList{info: li, joined: joinListItems(items)})
+	}
+	for _, u := range used {
+		for _, cl := range c.lists {
+			if cl.info == u {
+				cl.used = true
+			}
+		}
+	}
+}
+
+// substituteLists applies every list to a condition text, in list order.
+func (c *compiler) substituteLists(t ctext) ctext {
+	for _, li := range c.lists {
+		var used bool
+		t, used = substituteList(t, li.info.name, li.joined)
+		if used {
+			li.used = true
+		}
+	}
+	return t
+}
+
+// compileMacros parses every macro, then expands the references of each in
+// definition order: a macro sees the macros defined before its latest
+// definition or append.
+func (c *compiler) compileMacros() {
+	for _, mi := range c.l.macros.items {
+		m := &compiledMacro{info: mi, text: c.substituteLists(mi.cond)}
+		c.macros = append(c.macros, m)
+		c.byName[mi.name] = m
+		root, err := c.parse(m.text)
+		if err != nil {
+			c.report(mi.ctx, err, m.text, "")
+			m.failed = true
+			continue
+		}
+		m.root = root
+	}
+	for _, m := range c.macros {
+		if m.failed {
+			continue
+		}
+		vis := m.info.visibility
+		err := c.expand(m.root, m.text, []string{m.info.name}, func(name string) *compiledMacro {
+			if x := c.byName[name]; x != nil && x.info.index < vis {
+				return x
+			}
+			return nil
+		})
+		if err != nil {
+			m.failed = true
+			if !errors.Is(err, errMacroFailed) {
+				c.report(m.info.ctx, err, m.text, "")
+			}
+			continue
+		}
+		m.resolved = true
+	}
+}
+
+// parse parses a condition text with Falco's rule depth budget.
+func (c *compiler) parse(t ctext) (engine.Node, error) {
+	return engine.Parse(t.s, engine.ParseOptions{MaxDepth: engine.DefaultMaxDepth})
+}
+
+// expand expands the macro references in root (parsed from text) with the
+// macros visible returns. A macro not yet processed is parsed afresh and
+// expanded with the same visibility, as Falco clones it; a processed one is
+// shared. path holds the macros being expanded, to detect loops.
+func (c *compiler) expand(root engine.Node, text ctext, path []string, visible func(string) *compiledMacro) error {
+	for _, ref := range engine.MacroRefs(root) {
+		x := visible(ref.Name)
+		if x == nil {
+			return &engine.Error{Kind: engine.KindUndefinedMacro, Pos: ref.At, Text: text.s,
+				Msg: fmt.Sprintf("undefined macro '%s' used in filter", ref.Name)}
+		}
+		if x.failed {
+			return errMacroFailed
+		}
+		if slices.Contains(path, x.info.name) {
+			return &engine.Error{Kind: engine.KindUndefinedMacro, Pos: ref.At, Text: text.s,
+				Msg: fmt.Sprintf("reference loop in macro '%s'", x.info.name)}
+		}
+		exp := x.root
+		if !x.resolved {
+			fresh, err := c.parse(x.text)
+			if err != nil {
+				return errMacroFailed // reported when the macro itself is parsed
+			}
+			if err := c.expand(fresh, x.text, append(path, x.info.name), visible); err != nil {
+				if ee := (*engine.Error)(nil); errors.As(err, &ee) && ee.Macro == "" && ee.Text == x.text.s {
+					ee.Macro = x.info.name
+				}
+				return err
+			}
+			exp = fresh
+		}
+		ref.Expansion = exp
+		ref.Text = x.text.s
+		x.used = true
+	}
+	return nil
+}
+
+// compileRule builds, checks and compiles one rule. It returns nil for a
+// rule that is skipped or failed.
+func (c *compiler) compileRule(r *ruleInfo) *Rule {
+	if r.unknownSource {
+		return nil
+	}
+	l := c.l
+	cond := r.cond
+	if len(r.exceptions) > 0 {
+		var err *Error
+		if cond, err = l.exceptionCondition(r); err != nil {
+			l.addError(err)
+			return nil
+		}
+	}
+	text := c.substituteLists(cond)
+	root, err := c.parse(text)
+	if err != nil {
+		c.report(r.ctx, err, text, "")
+		return nil
+	}
+	all := func(name string) *compiledMacro { return c.byName[name] }
+	if err := c.expand(root, text, nil, all); err != nil {
+		if !errors.Is(err, errMacroFailed) {
+			c.report(r.ctx, err, text, "")
+		}
+		return nil
+	}
+	opts := engine.CompileOptions{Registry: l.opts.Fields, EventTypes: l.opts.EventTypes}
+	format, ok := c.checkOutput(r, opts)
+	if !ok {
+		return nil
+	}
+	compiled, warnings, err := engine.Compile(root, text.s, opts)
+	if err != nil {
+		var ee *engine.Error
+		if r.skipIfUnknownFilter && errors.As(err, &ee) &&
+			(ee.Kind == engine.KindUnknownField || ee.Kind == engine.KindUnknownEventType) {
+			d := c.diagnostic(r.ctx, ee, text)
+			d.Severity, d.Code = SeverityWarning, WarnUnknownFilter
+			d.Message += " (rule skipped: skip-if-unknown-filter is true)"
+			l.warnings = append(l.warnings, d)
+			return nil
+		}
+		c.report(r.ctx, err, text, "")
+		return nil
+	}
+	for _, w := range warnings {
+		code := WarnCondition
+		switch w.Kind {
+		case engine.WarnNoEventType:
+			code = WarnNoEventType
+		case engine.WarnTooManyEventTypes:
+			code = WarnTooManyEventTypes
+		case engine.WarnNoEvents:
+			code = WarnEmptyEventTypes
+		}
+		if (code == WarnNoEventType || code == WarnTooManyEventTypes) && !r.warnEvttypes {
+			continue
+		}
+		// Warning positions may lie inside a macro's text, which the engine
+		// does not name; only event-type warnings (at the root, in the
+		// rule's own text) are placed precisely, others at the condition.
+		off := 0
+		if code != WarnCondition {
+			off = w.Pos.Offset
+		}
+		pos := text.position(off)
+		file := c.fileOf(pos.File, r.ctx.file)
+		l.warnings = append(l.warnings, Diagnostic{
+			Severity: SeverityWarning, Code: code, Pos: pos, Kind: KindRule, Name: r.name,
+			Message: w.Msg, Snippet: snippet(file, pos.Line, pos.Col),
+		})
+	}
+	return c.newRule(r, cond, text, root, compiled, format)
+}
+
+// fileOf returns the loaded file with the given name, or def.
+func (c *compiler) fileOf(name string, def *sourceFile) *sourceFile {
+	for _, f := range c.l.files {
+		if f.name == name {
+			return f
+		}
+	}
+	return def
+}
+
+// newRule builds the exported rule from a compiled one.
+func (c *compiler) newRule(r *ruleInfo, cond, text ctext, root engine.Node, compiled *engine.Condition, format *engine.Format) *Rule {
+	rule := &Rule{
+		Name:                r.name,
+		Desc:                r.desc,
+		Condition:           r.cond.s,
+		Output:              r.output.s,
+		Priority:            r.priority,
+		Source:              r.source,
+		Tags:                slices.Clone(r.tags),
+		Enabled:             r.enabled,
+		WarnEventTypes:      r.warnEvttypes,
+		SkipIfUnknownFilter: r.skipIfUnknownFilter,
+		Capture:             r.capture,
+		CaptureDuration:     r.captureDuration,
+		Pos:                 r.ctx.file.nodePos(r.ctx.node),
+		WithExceptions:      cond.s,
+		Substituted:         text.s,
+		Expanded:            Expand(root),
+		root:                root,
+		format:              format.String(),
+	}
+	rule.engine = &engine.Rule{Name: rule.Name, Priority: rule.Priority, Source: rule.Source, Tags: rule.Tags,
+		Enabled: rule.Enabled, Condition: compiled, Output: format, Data: rule}
+	if rule.Tags == nil {
+		rule.Tags = []string{}
+	}
+	for _, ex := range r.exceptions {
+		rule.Exceptions = append(rule.Exceptions, ex.name)
+	}
+	ids := compiled.EventTypes()
+	et := c.l.opts.EventTypes
+	if len(ids) == et.Count() || ids == nil {
+		rule.AllEventTypes = true
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if n := et.Name(id); n != "" && !seen[n] {
+			seen[n] = true
+			rule.EventTypes = append(rule.EventTypes, n)
+		}
+	}
+	slices.Sort(rule.EventTypes)
+	return rule
+}
+
+// report records an error from parsing, expanding or compiling a
+// condition of the item ctx, mapping its position into the file.
+func (c *compiler) report(ctx itemCtx, err error, text ctext, _ string) {
+	var ee *engine.Error
+	if !errors.As(err, &ee) {
+		c.l.addError(&Error{Diagnostic: Diagnostic{
+			Severity: SeverityError, Code: CodeCompile, Pos: ctx.file.nodePos(ctx.node),
+			Kind: ctx.kind, Name: ctx.name, Message: err.Error(),
+		}, Err: err})
+		return
+	}
+	d := c.diagnostic(ctx, ee, text)
+	key := d.Pos.String() + "\x00" + d.Message
+	if c.seenErr[key] {
+		return // the same error inside a shared macro, met again by another rule
+	}
+	c.seenErr[key] = true
+	c.l.addError(&Error{Diagnostic: d, Err: err})
+}
+
+// diagnostic maps an engine error to a diagnostic of item ctx.
+func (c *compiler) diagnostic(ctx itemCtx, ee *engine.Error, text ctext) Diagnostic {
+	msg := ee.Msg
+	if ee.Macro != "" {
+		if m := c.byName[ee.Macro]; m != nil && m.text.s == ee.Text {
+			text = m.text
+		}
+		if ctx.kind != KindMacro || ctx.name != ee.Macro {
+			msg = fmt.Sprintf("in macro '%s': %s", ee.Macro, msg)
+		}
+	}
+	pos := text.position(ee.Pos.Offset)
+	if pos.File == "" {
+		pos = ctx.file.nodePos(ctx.node)
+	}
+	file := c.fileOf(pos.File, ctx.file)
+	return Diagnostic{
+		Severity: SeverityError, Code: codeOf(ee.Kind), Pos: pos, Kind: ctx.kind, Name: ctx.name,
+		Message: msg, Snippet: snippet(file, pos.Line, pos.Col),
+	}
+}
+
+// codeOf maps an engine error kind to a diagnostic code.
+func codeOf(k engine.ErrorKind) Code {
+	switch k {
+	case engine.KindSyntax:
+		return CodeConditionSyntax
+	case engine.KindUnknownField:
+		return CodeUnknownField
+	case engine.KindBadArgument:
+		return CodeBadArgument
+	case engine.KindUnknownEventType:
+		return CodeUnknownEventType
+	case engine.KindUndefinedMacro:
+		return CodeUndefinedMacro
+	case engine.KindType:
+		return CodeTypeMismatch
+	case engine.KindLimit:
+		return CodeLimit
+	case engine.KindTransformer:
+		return CodeBadTransformer
+	}
+	return CodeCompile
+}
+
+// containerInfo is the pseudo-field Falco's engine (not libsinsp) expands
+// in outputs; retrace expands it like Falco 0.32 did.
+const (
+	containerInfo       = "%container.info"
+	containerInfoFields = "%container.name (id=%container.id)"
+)
+
+// checkOutput compiles the rule's output format. A rule with
+// skip-if-unknown-filter and an unknown field in its output is skipped with
+// a warning; any other problem is an error. ok is false when the rule is
+// dropped.
+func (c *compiler) checkOutput(r *ruleInfo, opts engine.CompileOptions) (_ *engine.Format, ok bool) {
+	out := r.output
+	if strings.Contains(out.s, containerInfo) {
+		c.l.warnf(r.ctx, r.ctx.node, WarnDeprecated,
+			"%%container.info is deprecated; it is replaced by %q", containerInfoFields)
+		out = replaceText(out, containerInfo, containerInfoFields)
+	}
+	f, err := engine.CompileFormat(out.s, opts)
+	if err == nil {
+		return f, true
+	}
+	var ee *engine.Error
+	if !errors.As(err, &ee) {
+		c.report(r.ctx, err, out, "")
+		return nil, false
+	}
+	d := c.diagnostic(r.ctx, ee, out)
+	d.Message = fmt.Sprintf("invalid output format '%s': %s", out.s, d.Message)
+	if r.skipIfUnknownFilter && (ee.Kind == engine.KindUnknownField || ee.Kind == engine.KindUnknownEventType) {
+		d.Severity, d.Code = SeverityWarning, WarnUnknownFilter
+		d.Message += " (rule skipped: skip-if-unknown-filter is true)"
+		c.l.warnings = append(c.l.warnings, d)
+		return nil, false
+	}
+	d.Code = CodeOutput
+	c.l.addError(&Error{Diagnostic: d, Err: err})
+	return nil, false
+}
+
+// replaceText replaces every occurrence of old in t by generated text that
+// maps to where old was written.
+func replaceText(t ctext, old, repl string) ctext {
+	var parts []ctext
+	last := 0
+	for {
+		i := strings.Index(t.s[last:], old)
+		if i < 0 {
+			break
+		}
+		at := last + i
+		ref, off := t.origin(at)
+		parts = append(parts, t.slice(last, at), generated(repl, ref, off))
+		last = at + len(old)
+	}
+	parts = append(parts, t.slice(last, len(t.s)))
+	return join(parts...)
+}

@@ -1,0 +1,173 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/retrace-dev/retrace/engine"
+)
+
+// Options configure [Load].
+type Options struct {
+	// Fields is the field registry conditions, outputs and exception fields
+	// are checked and compiled against. Required.
+	Fields engine.Registry
+	// EventTypes is the event table evt.type values are checked against
+	// and event types inferred from. Required.
+	EventTypes engine.EventTypes
+	// Sources are the event sources whose rules are compiled; rules for
+	// other sources are skipped with a warning. Nil means {"syscall"}.
+	Sources []string
+	// Plugins are the plugins whose fields retrace provides, checked
+	// against required_plugin_versions. Nil means [ProvidedPlugins].
+	Plugins []Plugin
+}
+
+func (o *Options) sources() []string {
+	if o.Sources == nil {
+		return []string{"syscall"}
+	}
+	return o.Sources
+}
+
+func (o *Options) plugins() []Plugin {
+	if o.Plugins == nil {
+		return ProvidedPlugins()
+	}
+	return o.Plugins
+}
+
+// File is a rules file's name and content, for [LoadFiles].
+type File struct {
+	Name string
+	Data []byte
+}
+
+// maxFileSize bounds a rules file; the largest upstream file is ~150 KiB.
+const maxFileSize = 64 << 20
+
+// ExpandPaths returns the rules files named by paths in the order Falco
+// loads them: each path in turn; a directory contributes its .yaml and
+// .yml files (not its subdirectories), sorted by name.
+func ExpandPaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read rules: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("read rules directory: %w", err)
+		}
+		var names []string
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if (ext == ".yaml" || ext == ".yml") && e.Type().IsRegular() {
+				names = append(names, e.Name())
+			}
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			out = append(out, filepath.Join(p, n))
+		}
+	}
+	return out, nil
+}
+
+// Load reads the rules files and directories in paths (see [ExpandPaths]
+// for the order), applies Falco's definition, append and override
+// semantics, and checks and compiles every rule. It returns the loaded
+// set and, when anything is wrong, a *[LoadError] listing every error; the
+// set is returned even then, with its warnings.
+func Load(paths []string, opts Options) (*Set, error) {
+	names, err := ExpandPaths(paths)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return nil, &LoadError{Errors: []*Error{{
+				Diagnostic: Diagnostic{Severity: SeverityError, Code: CodeReadFile, Pos: Position{File: pe.Path},
+					Kind: KindFile, Message: pe.Err.Error()},
+				Err: err,
+			}}}
+		}
+		return nil, err
+	}
+	files := make([]File, 0, len(names))
+	var readErrs []*Error
+	for _, n := range names {
+		data, err := readLimited(n)
+		if err != nil {
+			readErrs = append(readErrs, &Error{Diagnostic: Diagnostic{
+				Severity: SeverityError, Code: CodeReadFile, Pos: Position{File: n}, Kind: KindFile,
+				Message: err.Error()}, Err: err})
+			continue
+		}
+		files = append(files, File{Name: n, Data: data})
+	}
+	if len(readErrs) > 0 {
+		return nil, &LoadError{Errors: readErrs}
+	}
+	return LoadFiles(files, opts)
+}
+
+func readLimited(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("rules file is more than the %d bytes allowed", maxFileSize)
+	}
+	return data, nil
+}
+
+// LoadFiles is [Load] for files already in memory, loaded in order.
+func LoadFiles(files []File, opts Options) (*Set, error) {
+	if opts.Fields == nil {
+		return nil, errors.New("load rules: no field registry")
+	}
+	if opts.EventTypes == nil {
+		return nil, errors.New("load rules: no event type table")
+	}
+	l := &loader{opts: opts}
+	for _, f := range files {
+		src := newSourceFile(f.Name, f.Data)
+		l.files = append(l.files, src)
+		l.readFile(src)
+	}
+	set := l.compile()
+	if len(l.errors) > 0 {
+		return set, &LoadError{Errors: l.errors}
+	}
+	return set, nil
+}
+
+// loader holds the state of one load: what the files defined so far, and
+// the diagnostics.
+type loader struct {
+	opts           Options
+	files          []*sourceFile
+	lists          indexed[listInfo]
+	macros         indexed[macroInfo]
+	rules          indexed[ruleInfo]
+	counter        int
+	requiredEngine Version
+	plugins        []PluginRequirement
+	errors         []*Error
+	warnings       []Diagnostic
+}

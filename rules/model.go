@@ -1,0 +1,176 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/retrace-dev/retrace/engine"
+)
+
+// Set is the result of loading rules files: the rules that compiled, in
+// load order, with the lists, macros, requirements and diagnostics.
+type Set struct {
+	// Files are the files loaded, in order.
+	Files []string
+	// Rules are the rules of the syscall source (or the configured
+	// sources) that compiled, in Falco's order: by first definition.
+	// Disabled rules are included with Enabled false.
+	Rules []*Rule
+	// Lists and Macros are every list and macro, by first definition.
+	Lists  []*List
+	Macros []*Macro
+	// RequiredEngineVersion is the highest engine version the files require.
+	RequiredEngineVersion Version
+	// RequiredPlugins are the files' plugin requirements.
+	RequiredPlugins []PluginRequirement
+	// Warnings and Errors are the diagnostics, in the order found.
+	Warnings []Diagnostic
+	Errors   []*Error
+
+	opts Options
+}
+
+// Rule is a loaded rule.
+type Rule struct {
+	Name     string
+	Desc     string
+	Output   string
+	Priority engine.Priority
+	Source   string
+	Tags     []string // sorted
+	Enabled  bool
+	// Condition is the condition as written, after appends and overrides.
+	Condition string
+	// WithExceptions is Condition with the exceptions added as Falco
+	// writes them ("(cond) and not (...)"); equal to Condition when the
+	// rule has no exceptions.
+	WithExceptions string
+	// Substituted is WithExceptions with the lists substituted: the text
+	// that is parsed.
+	Substituted string
+	// Expanded is the parsed condition with every macro expanded, printed
+	// fully parenthesised.
+	Expanded string
+	// Exceptions are the names of the rule's exceptions.
+	Exceptions []string
+	// EventTypes are the evt.type names the rule can match, sorted;
+	// AllEventTypes is true when the rule has no evt.type restriction.
+	EventTypes    []string
+	AllEventTypes bool
+
+	WarnEventTypes      bool
+	SkipIfUnknownFilter bool
+	Capture             bool
+	CaptureDuration     uint64
+	// Pos is where the rule was first defined.
+	Pos Position
+
+	root   engine.Node
+	format string       // the output format as compiled (%container.info expanded)
+	engine *engine.Rule // compiled at load time; handed out once by Ruleset
+}
+
+// Root returns the rule's parsed condition with its macros expanded, for
+// compiling with package engine. The tree is shared: do not modify it.
+func (r *Rule) Root() engine.Node { return r.root }
+
+// EngineRules returns the set's rules compiled for package engine, in load
+// order, with Data pointing at the *Rule. The first call returns the rules
+// compiled while loading; later calls compile fresh copies, since compiled
+// rules are not safe for concurrent use (one set per goroutine).
+func (s *Set) EngineRules() ([]*engine.Rule, error) {
+	out := make([]*engine.Rule, 0, len(s.Rules))
+	opts := engine.CompileOptions{Registry: s.opts.Fields, EventTypes: s.opts.EventTypes}
+	for _, r := range s.Rules {
+		if r.engine != nil {
+			out = append(out, r.engine)
+			r.engine = nil
+			continue
+		}
+		cond, _, err := engine.Compile(r.root, r.Substituted, opts)
+		if err != nil {
+			return nil, fmt.Errorf("compile rule %q: %w", r.Name, err)
+		}
+		format, err := engine.CompileFormat(r.format, opts)
+		if err != nil {
+			return nil, fmt.Errorf("compile output of rule %q: %w", r.Name, err)
+		}
+		out = append(out, &engine.Rule{Name: r.Name, Priority: r.Priority, Source: r.Source, Tags: r.Tags,
+			Enabled: r.Enabled, Condition: cond, Output: format, Data: r})
+	}
+	return out, nil
+}
+
+// Ruleset compiles the set's rules into an engine ruleset that runs the
+// rules sel selects with the given matching mode.
+func (s *Set) Ruleset(sel engine.Selection, mode engine.MatchMode) (*engine.Ruleset, error) {
+	rs, err := s.EngineRules()
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewRuleset(s.opts.EventTypes, rs, sel, mode)
+}
+
+// List is a loaded list, with its items as written (appends included).
+type List struct {
+	Name  string
+	Items []string
+	Pos   Position
+}
+
+// Macro is a loaded macro, with its condition as written (appends included).
+type Macro struct {
+	Name      string
+	Condition string
+	Pos       Position
+}
+
+// Rule returns the rule with the given name, or nil.
+func (s *Set) Rule(name string) *Rule {
+	for _, r := range s.Rules {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Expand prints a parsed condition with every expanded macro reference
+// replaced by its expansion: the condition a rule really evaluates.
+func Expand(n engine.Node) string {
+	var b strings.Builder
+	writeExpanded(&b, n)
+	return b.String()
+}
+
+func writeExpanded(b *strings.Builder, n engine.Node) {
+	switch n := n.(type) {
+	case *engine.AndExpr:
+		writeTerms(b, n.Terms, " and ")
+	case *engine.OrExpr:
+		writeTerms(b, n.Terms, " or ")
+	case *engine.NotExpr:
+		b.WriteString("not ")
+		writeExpanded(b, n.Term)
+	case *engine.MacroRef:
+		if n.Expansion == nil {
+			b.WriteString(n.Name)
+			return
+		}
+		writeExpanded(b, n.Expansion)
+	case nil:
+	default:
+		b.WriteString(n.String())
+	}
+}
+
+func writeTerms(b *strings.Builder, terms []engine.Node, sep string) {
+	b.WriteByte('(')
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		writeExpanded(b, t)
+	}
+	b.WriteByte(')')
+}
