@@ -49,7 +49,7 @@ const (
 
 // MaxBlockSize is the largest block the reader accepts. Larger lengths are
 // reported as corruption rather than allocated.
-const MaxBlockSize = 64 << 20
+const MaxBlockSize = 16 << 20
 
 // plVersion returns the process-list version (1..9) of a block type, or 0.
 func plVersion(t uint32) int {

@@ -155,6 +155,7 @@ func newWriter(out io.Writer, name string, opts WriterOptions) (*Writer, error) 
 			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
 			zstd.WithEncoderConcurrency(1),
 			zstd.WithEncoderCRC(true),
+			zstd.WithSingleSegment(true), // every frame declares its content size
 			zstd.WithWindowSize(maxWindow))
 		if err != nil {
 			return nil, fmt.Errorf("create zstd encoder: %w", err)

@@ -1,0 +1,116 @@
+package capture_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+// scapBytes returns the plain scap stream of a .scap or .scap.gz file.
+func scapBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// convert copies in to out with capture.Copy, the format chosen by out's name.
+func convert(t *testing.T, in, out string, opts capture.WriterOptions) {
+	t.Helper()
+	r, err := capture.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w, err := capture.Create(out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capture.Copy(w, r); err != nil {
+		w.Close()
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRoundTripShared converts every shared capture .scap → .scap.zst →
+// .scap and .scap.gz, and checks that the scap bytes are unchanged, that
+// `zstd -d` gives the same bytes, and that sysdig prints identical lines.
+func TestRoundTripShared(t *testing.T) {
+	for _, path := range testutil.Captures(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			dir := t.TempDir()
+			orig := scapBytes(t, path)
+			zst := filepath.Join(dir, "c.scap.zst")
+			back := filepath.Join(dir, "c.scap")
+			gz := filepath.Join(dir, "c.scap.gz")
+			// Small frames so that even these captures span several frames.
+			convert(t, path, zst, capture.WriterOptions{FrameSize: 16 << 10})
+			convert(t, zst, back, capture.WriterOptions{})
+			convert(t, zst, gz, capture.WriterOptions{})
+			for _, p := range []string{back, gz} {
+				if got := scapBytes(t, p); !bytes.Equal(got, orig) {
+					t.Fatalf("%s: scap bytes differ from the original (%d vs %d bytes)", filepath.Base(p), len(got), len(orig))
+				}
+			}
+			if zstd, err := exec.LookPath("zstd"); err == nil {
+				out, err := exec.Command(zstd, "-d", "-c", zst).Output()
+				if err != nil {
+					t.Fatalf("zstd -d: %v", err)
+				}
+				if !bytes.Equal(out, orig) {
+					t.Fatalf("zstd -d output differs from the original scap bytes")
+				}
+			}
+			r, err := capture.Open(zst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if _, err := r.Next(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("read converted file: %v", err)
+				}
+			}
+			st := r.Stats()
+			r.Close()
+			if st.Frames < 2 || st.Truncated {
+				t.Errorf("converted file: %d frames, truncated %v", st.Frames, st.Truncated)
+			}
+			if sysdig, err := exec.LookPath("sysdig"); err == nil {
+				run := func(p string) string {
+					out, err := exec.Command(sysdig, "-r", p).Output()
+					if err != nil {
+						t.Fatalf("sysdig -r %s: %v", p, err)
+					}
+					return string(out)
+				}
+				if diff := cmp.Diff(run(path), run(back)); diff != "" {
+					t.Errorf("sysdig output differs after the round trip:\n%s", diff)
+				}
+			}
+		})
+	}
+}
