@@ -17,8 +17,8 @@ func sampleHeader() *Header {
 			{Type: InterfaceIPv6, Name: "eth0", Addr: netip.MustParseAddr("fe80::1"), Netmask: netip.MustParseAddr("ffff:ffff:ffff:ffff::"), Broadcast: netip.MustParseAddr("::"), LinkSpeed: 1},
 			{Type: InterfaceIPv6NoLinkSpeed, Name: "lo", Addr: netip.MustParseAddr("::1"), Netmask: netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), Broadcast: netip.MustParseAddr("::")},
 		},
-		Users:  []User{{UID: 0, GID: 0, Name: "root", HomeDir: "/root", Shell: "/bin/sh"}, {UID: 65534, GID: 65534, Name: "nobody", HomeDir: "/nonexistent", Shell: "/usr/sbin/nologin"}},
-		Groups: []Group{{GID: 0, Name: "root"}, {GID: 4, Name: "adm"}},
+		Users:     []User{{UID: 0, GID: 0, Name: "root", HomeDir: "/root", Shell: "/bin/sh"}, {UID: 65534, GID: 65534, Name: "nobody", HomeDir: "/nonexistent", Shell: "/usr/sbin/nologin"}},
+		Groups:    []Group{{GID: 0, Name: "root"}, {GID: 4, Name: "adm"}},
 		Processes: []Process{fullProcess(1), fullProcess(42)},
 		FDs: []FDList{{TID: 42, FDs: []FD{
 			{Num: 0, Ino: 1, Type: FDFileV2, Name: "/dev/pts/0", OpenFlags: 3, Dev: 0x88},

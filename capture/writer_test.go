@@ -282,4 +282,3 @@ func TestGeneratedCaptureSysdig(t *testing.T) {
 		t.Errorf("sysdig sees other events (-retrace +sysdig):\n%s", diff)
 	}
 }
-
