@@ -245,3 +245,36 @@ func TestHTMLScreenshot(t *testing.T) {
 		t.Errorf("screenshot is not a plausible PNG (%d bytes)", len(png))
 	}
 }
+
+// FuzzWriteHTML checks that no captured string, whatever its bytes, adds an
+// element to the page or a raw '<' to its data block.
+func FuzzWriteHTML(f *testing.F) {
+	for _, s := range []string{"bash -i", payloadScript, payloadImg, payloadBreak, payloadSVG, "\xff<!--<script", "]]></script>"} {
+		f.Add(s, s)
+	}
+	dataBlock := regexp.MustCompile(`(?s)<script type="application/json" id="retrace-data">(.*?)</script>`)
+	f.Fuzz(func(t *testing.T, cmdline, name string) {
+		r := sampleReport()
+		r.Title = name
+		d := &r.Detections[0]
+		d.Rule, d.Output, d.Process.Cmdline, d.Files = name, cmdline, cmdline, []string{name}
+		d.Container.Name, d.Container.Image = name, cmdline
+		var b bytes.Buffer
+		if err := WriteHTML(&b, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		if n := strings.Count(page, "<script"); n != 2 {
+			t.Fatalf("page has %d <script tags, want 2", n)
+		}
+		for _, tag := range []string{"<img", "<svg on", "<iframe", "<style", "<meta"} {
+			if want := map[string]int{"<style": 1, "<meta": 5}[tag]; strings.Count(page, tag) != want {
+				t.Fatalf("page has %d %q, want %d", strings.Count(page, tag), tag, want)
+			}
+		}
+		m := dataBlock.FindStringSubmatch(page)
+		if m == nil || strings.ContainsAny(m[1], "<>") {
+			t.Fatalf("data block missing or holds a raw < or >")
+		}
+	})
+}

@@ -187,7 +187,8 @@ func appendSortedStrings(dst []byte, ss []string) []byte {
 	if slices.IsSorted(ss) && !hasAdjacentDup(ss) {
 		return appendStrings(dst, ss)
 	}
-	sorted := slices.Clone(ss)
+	var buf [16]string
+	sorted := append(buf[:0], ss...)
 	slices.Sort(sorted)
 	return appendStrings(dst, slices.Compact(sorted))
 }
