@@ -1,0 +1,100 @@
+package scap
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzDecode seeds from ../shared captures")
+
+func FuzzDecode(f *testing.F) {
+	openX := AppendEvent(nil, 10, 20, SyscallOpenX, EncInt64(3), EncString("/etc/passwd"), EncUint32(1), EncUint32(0o644), EncUint32(0), EncUint64(99))
+	f.Add(openX, false)
+	f.Add(v1Event(openX), true)
+	f.Add(AppendEvent(nil, 1, 2, PlugineventE, EncUint32(1), []byte("payload")), false)
+	f.Add(AppendEvent(nil, 1, 2, GenericX, EncUint16(139), EncUint16(28)), false)
+	f.Add(openX[:30], false)
+	f.Fuzz(func(t *testing.T, b []byte, v1 bool) {
+		var e Event
+		if err := e.Decode(b, v1); err != nil {
+			if _, ok := err.(*DecodeError); !ok {
+				t.Fatalf("error %T is not *DecodeError", err)
+			}
+			return
+		}
+		raw := e.Raw()
+		if int(e.Len()) != len(raw) || len(raw) > len(b) || len(raw) < e.HeaderLen() {
+			t.Fatalf("len %d raw %d input %d", e.Len(), len(raw), len(b))
+		}
+		var params [][]byte
+		for i := 0; i < e.NumParams(); i++ {
+			p := e.Param(i)
+			if p == nil {
+				t.Fatalf("param %d nil", i)
+			}
+			params = append(params, p)
+			_, _ = e.ParamInt64(i)
+			_, _ = e.ParamUint64(i)
+			_ = e.ParamString(i)
+			if pi, ok := e.ParamInfo(i); ok {
+				_ = FormatParam(pi, p)
+			}
+		}
+		_ = AppendArgs(nil, &e)
+		_ = e.TypeName()
+		if id := e.DispatchID(); id < 0 {
+			t.Fatalf("dispatch id %d", id)
+		}
+		// A version 2 event re-encodes to the same bytes, except for
+		// unused bytes after its last parameter (which Decode tolerates,
+		// as libscap does): those only change the len field.
+		if !v1 {
+			again := AppendEvent(nil, e.Ts(), e.Tid(), e.Type(), params...)
+			if len(again) > len(raw) || !bytes.Equal(again[:16], raw[:16]) || !bytes.Equal(again[20:], raw[20:len(again)]) {
+				t.Fatalf("re-encoding differs:\n%x\n%x", again, raw)
+			}
+			if len(again) == len(raw) && !bytes.Equal(again, raw) {
+				t.Fatalf("re-encoding differs in len:\n%x\n%x", again, raw)
+			}
+		}
+	})
+}
+
+// TestUpdateFuzzSeeds writes one seed per distinct event type found in the
+// shared captures to testdata/fuzz/FuzzDecode (go test -run UpdateFuzzSeeds
+// -update-seeds).
+func TestUpdateFuzzSeeds(t *testing.T) {
+	if !*updateSeeds {
+		t.Skip("run with -update-seeds to rewrite the seed corpus")
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, path := range testutil.Captures(t) {
+		for _, ce := range walkCapture(t, path) {
+			var e Event
+			if err := e.Decode(ce.raw, ce.v1); err != nil {
+				t.Fatal(err)
+			}
+			key := fmt.Sprintf("%d-%v", e.Type(), ce.v1)
+			if seen[key] || len(e.Raw()) > 4096 {
+				continue
+			}
+			seen[key] = true
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", e.Raw(), ce.v1)
+			name := fmt.Sprintf("capture-%s-%s", e.Type(), map[bool]string{true: "v1", false: "v2"}[ce.v1])
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("wrote %d seeds", len(seen))
+}
