@@ -102,11 +102,8 @@ func (s *State) addProcess(p *capture.Process) {
 	t.exePath = append(t.exePath[:0], p.ExePath...)
 	t.comm = append(t.comm[:0], p.Comm...)
 	t.args = t.args[:0]
-	for i, a := range p.Args {
-		if i > 0 {
-			t.args = append(t.args, 0)
-		}
-		t.args = append(t.args, a...)
+	for _, a := range p.Args {
+		t.args = append(append(t.args, a...), 0)
 	}
 	t.rebuildCmdline()
 	t.setCwd([]byte(p.Cwd))
@@ -191,7 +188,7 @@ func (s *State) addFDList(l *capture.FDList) {
 			f.setTupleName()
 		case FDUnixSock:
 			f.srcPtr, f.dstPtr = x.UnixSource, x.UnixDest
-			f.name = appendUnixTuple(f.name[:0], x.UnixSource, x.UnixDest, []byte(x.Name))
+			f.name = append(f.name[:0], x.Name...)
 		default:
 			f.name = append(f.name[:0], x.Name...)
 			f.nameRaw = append(f.nameRaw[:0], x.Name...)

@@ -243,7 +243,7 @@ func (s *State) parseClone(e *Event, info *scap.Info) {
 		comm = exe
 	}
 	args, _ := e.Param("args")
-	t.setCmd(comm, trimTrailingNUL(args))
+	t.setCmd(comm, args)
 	t.Flags = flags
 	if flags&clCloneThread != 0 {
 		t.Pid = pidParam
@@ -329,7 +329,7 @@ func (s *State) parseExecve(e *Event, info *scap.Info) {
 		comm = exe
 	}
 	args, _ := ev.ParamByName("args")
-	t.setCmd(comm, trimTrailingNUL(args))
+	t.setCmd(comm, args)
 	if pid, ok := ev.ParamByName("pid"); ok {
 		if v, ok := scap.Int64(pid); ok {
 			t.Pid = v
@@ -691,6 +691,13 @@ func (s *State) fillClientSocket(e *Event, f *FD, p []byte) {
 		} else {
 			f.Type = FDIPv4Sock
 		}
+		if !sip.IsValid() || sip.IsUnspecified() {
+			// An unbound source is inferred from the destination when
+			// it is the loopback address, as libsinsp does.
+			if dip.IsLoopback() {
+				sip = dip
+			}
+		}
 		changed := f.SIP != sip || f.DIP != dip || f.SPort != st.SrcPort || f.DPort != st.DstPort
 		f.SIP, f.SPort, f.DIP, f.DPort = sip, st.SrcPort, dip, st.DstPort
 		if changed && f.role == roleServer && f.L4Proto == L4UDP {
@@ -970,7 +977,7 @@ func (s *State) parseSendRecv(e *Event) {
 	if f == nil || !f.Type.IsSocket() && f.Type != FDUnknown {
 		return
 	}
-	p, ok := e.Ev.ParamByName("tuple")
+	p, ok := e.Param("tuple")
 	if !ok || len(p) == 0 {
 		return
 	}
@@ -978,6 +985,14 @@ func (s *State) parseSendRecv(e *Event) {
 		return
 	}
 	old := append(s.scratch[:0], f.name...)
+	info := e.Ev.Info()
+	if info.Name == "recvfrom" || info.Name == "recvmsg" {
+		// The tuple of a receive names the peer first; the fd keeps the
+		// local end first.
+		if st, ok := scap.ParseSockTuple(p); ok && (st.Family == afInet || st.Family == afInet6) {
+			p = swapTuple(s, p, st.Family)
+		}
+	}
 	s.fillClientSocket(e, f, p)
 	if !bytes.Equal(old, f.name) {
 		e.fdNameChanged = true
@@ -1031,6 +1046,7 @@ func (s *State) parseContainer(e *Event) {
 	if !ok {
 		t = s.newThread(-1)
 		t.Pid, t.Vtid, t.Vpid = -1, -2, -2
+		t.UID, t.GID = 0, 0
 		t.comm = append(append(t.comm[:0], "container:"...), info.ID...)
 		t.rebuildCmdline()
 		t.ContainerID, t.ContainerType = info.ID, info.Type
@@ -1041,3 +1057,20 @@ func (s *State) parseContainer(e *Event) {
 }
 
 var _ = netip.Addr{}
+
+// swapTuple returns a copy of an IP SOCKTUPLE with source and destination
+// exchanged (in the state's tuple buffer).
+func swapTuple(s *State, p []byte, family uint8) []byte {
+	n := 4
+	if family == afInet6 {
+		n = 16
+	}
+	if len(p) < 1+2*(n+2) {
+		return p
+	}
+	b := append(s.tupleBuf[:0], p[0])
+	b = append(b, p[1+n+2:1+2*(n+2)]...)
+	b = append(b, p[1:1+n+2]...)
+	s.tupleBuf = b
+	return b
+}

@@ -23,6 +23,8 @@ type Event struct {
 	FD *FD
 	// FDNum is the number of the event's fd, -1 when none.
 	FDNum int64
+	// CPU is the CPU the event happened on (set by the reader's caller).
+	CPU uint16
 	// StateOnly is set for events flagged SCAP_DF_STATE_ONLY by the
 	// producer: they update the state but rules must not see them.
 	StateOnly bool
@@ -92,14 +94,16 @@ type State struct {
 	Machine MachineInfo
 	// containerThreads are the synthetic threads container events are
 	// attributed to (comm "container:<id>", as libsinsp does).
-	containerThreads map[string]*Thread
-	toRemove         int64
-	sawEnter         bool
-	stats            Stats
-	ev               Event
-	lastTs           uint64
-	firstTs          uint64
-	scratch          []byte
+	containerThreads  map[string]*Thread
+	toRemove          int64
+	sawEnter          bool
+	stats             Stats
+	ev                Event
+	lastTs            uint64
+	firstTs           uint64
+	scratch           []byte
+	addrBuf, addrRing []byte
+	tupleBuf          []byte
 	// MaxThreads bounds the thread table against hostile captures.
 	maxThreads int
 }
@@ -421,7 +425,9 @@ func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
 			if v, ok := scap.Int64(p); ok {
 				fd = v
 			}
-		} else if e.enterOK {
+		} else {
+			// libsinsp keeps the fd of the thread's last enter event,
+			// even when this exit's enter is missing.
 			fd = t.lastFD
 		}
 		if ev.Type() == scap.SyscallCopyFileRangeX {
@@ -436,6 +442,10 @@ func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
 	}
 	t.lastEnterType = noEnter
 }
+
+// noFDEvent reports events whose fd is not their first parameter, which
+// libsinsp 0.29's table did not mark as using an fd.
+func noFDEvent(name string) bool { return name == "mmap" || name == "mmap2" }
 
 // strict reports whether an exit whose enter is missing must be ignored for
 // state, as libsinsp does for captures that carry enter events.

@@ -194,6 +194,6 @@ func (t *Thread) reset(tid int64) {
 		Tid: tid, Pid: tid, PTid: -1, Vtid: tid, Vpid: tid, UID: noID, GID: noID, LoginUID: noID,
 		comm: t.comm[:0], exe: t.exe[:0], exePath: t.exePath[:0], args: t.args[:0],
 		cmdline: t.cmdline[:0], cwd: t.cwd[:0], env: t.env[:0], cgroups: t.cgroups[:0],
-		root: t.root[:0], lastEnter: t.lastEnter[:0], lastEnterType: noEnter, lastFD: -1,
+		root: t.root[:0], lastEnter: t.lastEnter[:0], lastEnterType: noEnter,
 	}
 }

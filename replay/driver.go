@@ -1,0 +1,98 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/retrace-dev/retrace/capture"
+)
+
+// Handler receives every event of a replay, after the state has been
+// updated with it. Returning an error stops the replay of that capture.
+type Handler func(e *Event) error
+
+// stateOnlyFlag is SCAP_DF_STATE_ONLY in event block flags.
+const stateOnlyFlag = 1
+
+// ReplayReader applies every event of r to a new State, calling fn for
+// each. It returns the state at the end of the capture. A capture that
+// ends early returns the state so far and the reader's error.
+func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handler) (*State, error) {
+	s := NewState(opts)
+	s.LoadHeader(r.Header())
+	for n := 0; ; n++ {
+		if n&0xfff == 0 {
+			if err := ctx.Err(); err != nil {
+				return s, err
+			}
+		}
+		ev, err := r.Next()
+		if err == io.EOF {
+			return s, nil
+		}
+		if err != nil {
+			return s, fmt.Errorf("replay %s: %w", r.Name(), err)
+		}
+		e := s.Apply(ev, r.BlockFlags()&stateOnlyFlag != 0)
+		e.CPU = r.CPU()
+		if fn != nil {
+			if err := fn(e); err != nil {
+				return s, err
+			}
+		}
+	}
+}
+
+// ReplayFile opens the capture at path and replays it (see ReplayReader).
+func ReplayFile(ctx context.Context, path string, opts Options, fn Handler) (*State, error) {
+	r, err := capture.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer r.Close()
+	return ReplayReader(ctx, r, opts, fn)
+}
+
+// Result is the outcome of replaying one capture with Run.
+type Result struct {
+	Path  string
+	State *State
+	Err   error
+}
+
+// Run replays several captures concurrently, one goroutine per capture
+// and at most workers at a time (0 = one per capture). newHandler is
+// called once per capture, from that capture's goroutine, and returns the
+// handler for its events; handlers of different captures run
+// concurrently. Results are in the order of paths.
+func Run(ctx context.Context, paths []string, workers int, opts Options, newHandler func(path string) Handler) []Result {
+	if workers <= 0 || workers > len(paths) {
+		workers = len(paths)
+	}
+	res := make([]Result, len(paths))
+	sem := make(chan struct{}, max(workers, 1))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var h Handler
+			if newHandler != nil {
+				h = newHandler(p)
+			}
+			s, err := ReplayFile(ctx, p, opts, h)
+			res[i] = Result{Path: p, State: s, Err: err}
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+// ErrStop may be returned by a Handler to end a replay early without
+// reporting an error from Run's caller's point of view.
+var ErrStop = errors.New("stop replay")
