@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/retrace-dev/retrace/record"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of retrace record besides the shared ones: exitUsage for bad
+// flags, exitFailure when recording failed after it started.
+const (
+	exitNotRoot  = 4 // not root, or BPF not permitted
+	exitNoBTF    = 5 // the kernel has no BTF
+	exitVerifier = 6 // the kernel refused a BPF program (verifier log on stderr)
+)
+
+func newRecordCmd() *cobra.Command {
+	var (
+		opts     record.Options
+		maxSize  int64
+		snaplen  uint32
+		duration time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "record -o FILE.scap.zst [flags] [-- CMD ARGS...]",
+		Short: "Record syscalls on this host into a capture file (eBPF, root)",
+		Long: `record loads retrace's eBPF programs, snapshots the host (processes, fds,
+users, interfaces, containers) and writes every recorded syscall into a
+capture file, until SIGINT/SIGTERM, --duration, --max-size, or the exit of
+CMD when one is given after "--".
+
+Exit codes: 0 recorded; 1 recording failed; 2 bad flags; 4 not root or BPF
+not permitted; 5 no kernel BTF; 6 a BPF program failed verification.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Output == "" {
+				return withCode(exitUsage, errors.New("record: -o FILE is required"))
+			}
+			opts.Command = args
+			opts.MaxSize = maxSize
+			opts.Snaplen = snaplen
+			opts.Duration = duration
+			opts.CommandLine = os.Args
+			opts.Version = version
+			opts.Log = cmd.ErrOrStderr()
+			if len(args) > 0 {
+				opts.CommandStdin = os.Stdin
+				opts.CommandStdout = os.Stdout
+				opts.CommandStderr = os.Stderr
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			res, err := record.Record(ctx, opts)
+			if err != nil {
+				return withCode(recordExitCode(err), fmt.Errorf("record: %w", err))
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d events, %d dropped, %d bytes, %d containers -> %s\n",
+				res.Events, res.Drops, res.Bytes, res.Containers, opts.Output)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Output, "output", "o", "", "capture file to write (.scap.zst)")
+	f.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s); 0 = until signal or CMD exit")
+	f.Int64Var(&maxSize, "max-size", 0, "stop when the file reaches this many bytes; 0 = no limit")
+	f.Uint32VarP(&snaplen, "snaplen", "s", 80, "bytes of read/write data kept per event; 0 = none")
+	f.BoolVar(&opts.NoEnv, "no-env", false, "do not record environment variables")
+	f.BoolVar(&opts.AllSyscalls, "all-syscalls", false, "also write syscalls outside the event profile, as generic events")
+	f.StringVar(&opts.FilterContainer, "filter-container", "", "record only this container (id prefix or name)")
+	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
+	return cmd
+}
+
+func recordExitCode(err error) int {
+	var ve *record.VerifierError
+	switch {
+	case errors.Is(err, record.ErrNotRoot):
+		return exitNotRoot
+	case errors.Is(err, record.ErrNoBTF):
+		return exitNoBTF
+	case errors.As(err, &ve):
+		return exitVerifier
+	case errors.Is(err, context.Canceled):
+		return exitOK
+	}
+	return exitFailure
+}

@@ -1,0 +1,416 @@
+package record
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/record/container"
+	"github.com/retrace-dev/retrace/record/hostsnap"
+	"golang.org/x/sys/unix"
+)
+
+// Options configures a recording.
+type Options struct {
+	// Output is the capture file to write (.scap.zst, .scap or .scap.gz).
+	Output string
+	// Duration stops the recording after this long; 0 means no limit.
+	Duration time.Duration
+	// MaxSize stops the recording once the file reaches this many bytes;
+	// 0 means no limit.
+	MaxSize int64
+	// Snaplen is the number of data bytes kept from I/O buffers.
+	Snaplen uint32
+	// NoEnv keeps environment variables out of the capture.
+	NoEnv bool
+	// AllSyscalls writes generic events for syscalls outside the profile.
+	AllSyscalls bool
+	// FilterComm records only threads with this comm.
+	FilterComm string
+	// FilterContainer records only threads of this container (id prefix or
+	// name), plus the container metadata.
+	FilterContainer string
+	// Command, when set, is run while recording; the recording stops when
+	// it exits.
+	Command []string
+	// CommandStdin, CommandStdout and CommandStderr are the command's
+	// standard streams (nil: /dev/null for stdin, discarded output).
+	CommandStdin                 io.Reader
+	CommandStdout, CommandStderr io.Writer
+	// CommandLine is the recorder's own argv, stored in the metadata.
+	CommandLine []string
+	// Version is the recorder version stored in the metadata.
+	Version string
+	// ReorderWindow is how long events wait to be put in timestamp order;
+	// 0 means 200 ms.
+	ReorderWindow time.Duration
+	// Log receives progress and warnings; nil discards them.
+	Log io.Writer
+}
+
+// Result summarizes a finished recording.
+type Result struct {
+	Events      uint64
+	Drops       uint64
+	LateEvents  uint64 // events that arrived after the reorder window passed them
+	EmptyReads  uint64
+	Bytes       int64
+	Containers  int
+	CommandExit int // exit status of Command (-1 when killed by a signal)
+}
+
+// ErrCommand wraps a failure to start Options.Command.
+var ErrCommand = errors.New("start command")
+
+// Record records until ctx is done, the duration or size limit is
+// reached, or the command exits, then closes the capture cleanly.
+func Record(ctx context.Context, opts Options) (*Result, error) {
+	if opts.ReorderWindow == 0 {
+		opts.ReorderWindow = 200 * time.Millisecond
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	boot, err := hostsnap.BootTime()
+	if err != nil {
+		return nil, err
+	}
+	probe, err := LoadProbe(ProbeOptions{
+		BootEpochNs: boot,
+		Snaplen:     opts.Snaplen,
+		NoEnv:       opts.NoEnv,
+		AllSyscalls: opts.AllSyscalls,
+		FilterComm:  opts.FilterComm,
+		SelfPid:     os.Getpid(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer probe.Close()
+	rd, err := probe.NewReader()
+	if err != nil {
+		return nil, err
+	}
+	records := make(chan []byte, 4096)
+	readerDone := make(chan error, 1)
+	stopReader := make(chan struct{})
+	go readRing(rd, records, stopReader, readerDone)
+	defer rd.Close()
+
+	// The programs are attached: scan /proc now, so that nothing starting
+	// during the scan is missed (events seen meanwhile win in replay).
+	hdr, err := hostsnap.Take(hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv, SkipPID: os.Getpid()})
+	if err != nil {
+		return nil, fmt.Errorf("snapshot host: %w", err)
+	}
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	start := time.Now()
+	meta := capture.Metadata{
+		RecorderVersion: opts.Version,
+		KernelRelease:   unix.ByteSliceToString(uts.Release[:]),
+		Hostname:        hdr.Machine.Hostname,
+		CommandLine:     opts.CommandLine,
+		StartTime:       start,
+		BootTime:        time.Unix(0, int64(boot)),
+	}
+	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta})
+	if err != nil {
+		return nil, err
+	}
+	win := newReorderWindow(uint64(opts.ReorderWindow), 1<<20)
+	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{}, known: map[string]bool{}}
+	s.filterContainer(ctx, hdr)
+	if err := w.WriteHeader(hdr); err != nil {
+		w.Close()
+		return nil, err
+	}
+	for _, p := range hdr.Processes {
+		if m, ok := container.FromCgroups(p.Cgroups); ok {
+			s.tids[int64(p.TID)] = m.ID
+			if err := s.addContainer(ctx, m, 0); err != nil {
+				w.Close()
+				return nil, err
+			}
+		}
+	}
+
+	var cmdDone chan error
+	var cmd *exec.Cmd
+	if len(opts.Command) > 0 {
+		cmd = exec.Command(opts.Command[0], opts.Command[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.CommandStdin, opts.CommandStdout, opts.CommandStderr
+		if err := cmd.Start(); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("%w %s: %v", ErrCommand, opts.Command[0], err)
+		}
+		cmdDone = make(chan error, 1)
+		go func() { cmdDone <- cmd.Wait() }()
+	}
+	var deadline <-chan time.Time
+	if opts.Duration > 0 {
+		t := time.NewTimer(opts.Duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	res := &Result{CommandExit: -1}
+	flushTick := time.NewTicker(time.Second)
+	defer flushTick.Stop()
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-deadline:
+			break loop
+		case err := <-cmdDone:
+			res.CommandExit = exitStatus(cmd, err)
+			// Let the ring buffer deliver the command's last events.
+			time.Sleep(50 * time.Millisecond)
+			break loop
+		case rec, ok := <-records:
+			if !ok {
+				break loop
+			}
+			if err := s.handle(ctx, rec, win); err != nil {
+				runErr = err
+				break loop
+			}
+		case <-flushTick.C:
+			if err := w.Flush(); err != nil {
+				runErr = err
+				break loop
+			}
+		}
+		if err := win.release(s.now(), false, s.write); err != nil {
+			runErr = err
+			break
+		}
+		if opts.MaxSize > 0 {
+			st := w.Stats()
+			if st.FileBytes+int64(st.Unflushed)/4 >= opts.MaxSize {
+				fmt.Fprintf(logw, "retrace record: size limit reached\n")
+				break
+			}
+		}
+	}
+	// Drain what the kernel already wrote, then stop the reader.
+	close(stopReader)
+	for rec := range records {
+		if runErr == nil {
+			runErr = s.handle(ctx, rec, win)
+		}
+	}
+	if err := <-readerDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	if cmd != nil && cmd.ProcessState == nil {
+		_ = cmd.Process.Kill()
+		<-cmdDone
+	}
+	if runErr == nil {
+		runErr = win.release(s.now(), true, s.write)
+	}
+	ks, kerr := probe.Stats()
+	unrec, uerr := probe.UnrecordedCounts()
+	meta.StopTime = time.Now()
+	meta.Unrecorded = unrec
+	meta.Drops = &capture.Drops{Total: ks.Drops, PerCPU: ks.PerCPU, ByReason: map[string]uint64{}}
+	if ks.Drops > 0 {
+		meta.Drops.ByReason["ringbuf_full"] = ks.Drops
+	}
+	if ks.Truncated > 0 {
+		meta.Drops.ByReason["event_too_large"] = ks.Truncated
+		meta.Drops.Total += ks.Truncated
+	}
+	w.SetMetadata(meta)
+	cerr := w.Close()
+	res.Events = w.Stats().Events
+	res.Bytes = w.Stats().FileBytes
+	res.Drops = ks.Drops
+	res.EmptyReads = ks.EmptyReads
+	res.LateEvents = win.late
+	res.Containers = len(s.known)
+	return res, errors.Join(runErr, kerr, uerr, cerr)
+}
+
+func exitStatus(cmd *exec.Cmd, err error) int {
+	if cmd.ProcessState == nil {
+		return -1
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// readRing copies ring-buffer records into out until stop is closed and the
+// ring is empty. A nil record is never sent.
+func readRing(rd *ringbuf.Reader, out chan<- []byte, stop <-chan struct{}, done chan<- error) {
+	defer close(out)
+	var rec ringbuf.Record
+	stopping := false
+	for {
+		select {
+		case <-stop:
+			stopping = true
+		default:
+		}
+		rd.SetDeadline(time.Now().Add(20 * time.Millisecond))
+		err := rd.ReadInto(&rec)
+		switch {
+		case err == nil:
+			out <- append([]byte(nil), rec.RawSample...)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if stopping {
+				done <- nil
+				return
+			}
+		default:
+			done <- fmt.Errorf("read ring buffer: %w", err)
+			return
+		}
+	}
+}
+
+// session is the state of one recording's writer side.
+type session struct {
+	opts  Options
+	w     *capture.Writer
+	log   io.Writer
+	boot  uint64
+	tids  map[int64]string // thread -> container id, from cgroups
+	known map[string]bool  // containers already written
+	// only is the container the recording is restricted to ("" for all).
+	only string
+	win  *reorderWindow
+	ev   scap.Event
+}
+
+// now returns the current time on the event clock.
+func (s *session) now() uint64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
+	return s.boot + uint64(ts.Nano())
+}
+
+// handle splits a ring-buffer record (u32 cpu, u32 reserved, events) into
+// the reorder window, noting containers of new processes.
+func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) error {
+	if len(rec) < 8 {
+		return fmt.Errorf("ring buffer record of %d bytes: too short", len(rec))
+	}
+	cpu := uint16(binary.LittleEndian.Uint32(rec))
+	for off := 8; off+scap.HeaderLenV2 <= len(rec); {
+		n := int(binary.LittleEndian.Uint32(rec[off+16:]))
+		if n < scap.HeaderLenV2 || off+n > len(rec) {
+			return fmt.Errorf("ring buffer record: event at %d has length %d beyond the record's %d bytes", off, n, len(rec))
+		}
+		ev := rec[off : off+n]
+		if err := s.track(ctx, ev); err != nil {
+			return err
+		}
+		win.push(cpu, binary.LittleEndian.Uint64(ev), ev)
+		off += n
+	}
+	return nil
+}
+
+// track follows which container each thread runs in, from the cgroups of
+// clone and execve exit events, and writes each new container's metadata.
+func (s *session) track(ctx context.Context, raw []byte) error {
+	t := scap.Type(binary.LittleEndian.Uint16(raw[20:]))
+	switch t {
+	case scap.SyscallExecveV19X, scap.SyscallExecveatX, scap.SyscallCloneV20X, scap.SyscallClone3X, scap.SyscallForkV20X, scap.SyscallVforkV20X:
+	case scap.ProcexitV1E:
+		delete(s.tids, int64(binary.LittleEndian.Uint64(raw[8:])))
+		return nil
+	default:
+		return nil
+	}
+	if err := s.ev.Decode(raw, false); err != nil {
+		return nil
+	}
+	cg, ok := s.ev.ParamByName("cgroups")
+	if !ok {
+		return nil
+	}
+	tid := s.ev.Tid()
+	m, ok := container.FromCgroups(strings.Split(strings.TrimRight(string(cg), "\x00"), "\x00"))
+	if !ok {
+		delete(s.tids, tid)
+		return nil
+	}
+	s.tids[tid] = m.ID
+	return s.addContainer(ctx, m, s.ev.Ts()-1)
+}
+
+// addContainer writes a container event (and metadata record) the first
+// time a container is seen.
+func (s *session) addContainer(ctx context.Context, m container.Match, ts uint64) error {
+	if s.known[m.ID] {
+		return nil
+	}
+	s.known[m.ID] = true
+	info, err := container.Inspect(ctx, m)
+	if err != nil {
+		fmt.Fprintf(s.log, "retrace record: container %s: %v (recording its id only)\n", m.ShortID(), err)
+	}
+	s.w.AddContainer(capture.Container{
+		ID: info.ID, Name: info.Name, Image: info.Image, ImageID: info.ImageID,
+		Runtime: info.Runtime, Privileged: info.Privileged, Labels: info.Labels,
+	})
+	if ts == 0 {
+		ts = s.now()
+	}
+	ev := scap.AppendEvent(nil, ts, -1, scap.ContainerJsonV2E, append(info.JSON(), 0))
+	s.win.push(0, ts, ev)
+	return nil
+}
+
+// filterContainer resolves Options.FilterContainer (id prefix or name)
+// against the containers of the snapshot.
+func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
+	want := s.opts.FilterContainer
+	if want == "" {
+		return
+	}
+	s.only = want
+	seen := map[string]bool{}
+	for _, p := range hdr.Processes {
+		m, ok := container.FromCgroups(p.Cgroups)
+		if !ok || seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		if strings.HasPrefix(m.ID, want) {
+			s.only = m.ID
+			return
+		}
+		if info, err := container.Inspect(ctx, m); err == nil && info.Name == want {
+			s.only = m.ID
+			return
+		}
+	}
+}
+
+// write hands one event to the capture writer, applying the container
+// filter.
+func (s *session) write(cpu uint16, ev []byte) error {
+	if s.only != "" {
+		t := scap.Type(binary.LittleEndian.Uint16(ev[20:]))
+		tid := int64(binary.LittleEndian.Uint64(ev[8:]))
+		if t != scap.ContainerJsonV2E && t != scap.DropE && !strings.HasPrefix(s.tids[tid], s.only) {
+			return nil
+		}
+	}
+	return s.w.WriteEvent(cpu, 0, ev)
+}
