@@ -96,8 +96,10 @@ func (l *loader) yamlError(f *sourceFile, err error) {
 			pos.Line, pos.Col = n, 1
 			msg = m[2]
 		}
-	} else {
+	} else if strings.HasPrefix(msg, "yaml: ") {
+		// yaml.v3 leaves the line out when the problem is on the first line.
 		msg = strings.TrimPrefix(msg, "yaml: ")
+		pos.Line, pos.Col = 1, 1
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -589,9 +591,11 @@ func (l *loader) readExceptions(ctx itemCtx, m *mapping, appending bool) ([]exce
 		em := newMapping(ex)
 		ectx := ctx
 		ectx.node = ex
+		if !em.has("name") {
+			return nil, l.errorf(ectx, ex, CodeMissingKey, "rule exception must have property 'name'")
+		}
 		name, _, err := l.decodeString(ectx, em, "name", false, false)
 		if err != nil {
-			err.Message = "rule exception: " + err.Message
 			return nil, err
 		}
 		v := exceptionInfo{ctx: ctx, node: ex, name: name}

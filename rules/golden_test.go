@@ -1,0 +1,77 @@
+package rules_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestDiagnosticsGolden renders the diagnostics of every broken rule file
+// of Falco's test suite (as its test specification combines them) and
+// compares them with testdata/diagnostics/NAME.golden.
+func TestDiagnosticsGolden(t *testing.T) {
+	dir := testutil.SharedFile(t, "falco-tests")
+	opts := testOptions(t)
+	for _, spec := range []string{"falco_tests.yaml", "falco_tests_exceptions.yaml"} {
+		for _, ft := range readFalcoTests(t, filepath.Join(dir, spec)) {
+			if ft.wantCode == "" {
+				continue
+			}
+			t.Run(ft.name, func(t *testing.T) {
+				var files []rules.File
+				for _, f := range ft.files {
+					data, err := os.ReadFile(filepath.Join(dir, f))
+					if err != nil {
+						t.Fatal(err)
+					}
+					files = append(files, rules.File{Name: f, Data: data})
+				}
+				set, err := rules.LoadFiles(files, opts)
+				var le *rules.LoadError
+				if !errors.As(err, &le) {
+					t.Fatalf("got %v, want a load error", err)
+				}
+				var b strings.Builder
+				for _, e := range le.Errors {
+					b.WriteString(e.Detail())
+					b.WriteString("\n")
+				}
+				for _, w := range set.Warnings {
+					b.WriteString(w.Detail())
+					b.WriteString("\n")
+				}
+				checkGolden(t, filepath.Join("testdata", "diagnostics", ft.name+".golden"), []byte(b.String()))
+			})
+		}
+	}
+}
+
+// checkGolden compares got with the golden file, rewriting it with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("diagnostics differ from %s (run with -update to accept):\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
