@@ -120,3 +120,16 @@ func BenchmarkAppendEvent(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+func BenchmarkBuilder(b *testing.B) {
+	var bld Builder
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		buf = bld.Begin(1, 100, SyscallOpenatV2X).Int64(3).Int64(-100).String("/etc/ld.so.cache").
+			Uint32(4097).Uint32(0).Uint32(0x803).Uint64(1234).AppendTo(buf[:0])
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}

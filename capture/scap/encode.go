@@ -87,39 +87,50 @@ func EncList(items ...string) []byte {
 
 // EncSockAddr encodes an INET/INET6 SOCKADDR value (family chosen by the
 // address; an IPv4-mapped IPv6 address stays IPv6).
-func EncSockAddr(addr netip.Addr, port uint16) []byte {
-	var b []byte
+func EncSockAddr(addr netip.Addr, port uint16) []byte { return AppendSockAddr(nil, addr, port) }
+
+// AppendSockAddr appends an INET/INET6 SOCKADDR value to dst.
+func AppendSockAddr(dst []byte, addr netip.Addr, port uint16) []byte {
 	if addr.Is4() {
-		b = append(b, AFInet)
 		a := addr.As4()
-		b = append(b, a[:]...)
+		dst = append(dst, AFInet)
+		dst = append(dst, a[:]...)
 	} else {
-		b = append(b, AFInet6)
 		a := addr.As16()
-		b = append(b, a[:]...)
+		dst = append(dst, AFInet6)
+		dst = append(dst, a[:]...)
 	}
-	return binary.LittleEndian.AppendUint16(b, port)
+	return binary.LittleEndian.AppendUint16(dst, port)
 }
 
 // EncSockAddrUnix encodes a UNIX SOCKADDR value.
-func EncSockAddrUnix(path string) []byte {
-	b := append([]byte{AFUnix}, path...)
-	return append(b, 0)
+func EncSockAddrUnix(path string) []byte { return AppendSockAddrUnix(nil, path) }
+
+// AppendSockAddrUnix appends a UNIX SOCKADDR value to dst.
+func AppendSockAddrUnix(dst []byte, path string) []byte {
+	dst = append(dst, AFUnix)
+	dst = append(dst, path...)
+	return append(dst, 0)
 }
 
-// EncSockTuple encodes an INET/INET6 SOCKTUPLE value (family chosen by src).
+// EncSockTuple encodes an INET/INET6 SOCKTUPLE value (IPv4 when both
+// addresses are IPv4, IPv6 otherwise).
 func EncSockTuple(src netip.Addr, sport uint16, dst netip.Addr, dport uint16) []byte {
-	var b []byte
+	return AppendSockTuple(nil, src, sport, dst, dport)
+}
+
+// AppendSockTuple appends an INET/INET6 SOCKTUPLE value to b.
+func AppendSockTuple(b []byte, src netip.Addr, sport uint16, dst netip.Addr, dport uint16) []byte {
 	if src.Is4() && dst.Is4() {
-		b = append(b, AFInet)
 		s, d := src.As4(), dst.As4()
+		b = append(b, AFInet)
 		b = append(b, s[:]...)
 		b = binary.LittleEndian.AppendUint16(b, sport)
 		b = append(b, d[:]...)
 		return binary.LittleEndian.AppendUint16(b, dport)
 	}
-	b = append(b, AFInet6)
 	s, d := src.As16(), dst.As16()
+	b = append(b, AFInet6)
 	b = append(b, s[:]...)
 	b = binary.LittleEndian.AppendUint16(b, sport)
 	b = append(b, d[:]...)
@@ -128,7 +139,12 @@ func EncSockTuple(src netip.Addr, sport uint16, dst netip.Addr, dport uint16) []
 
 // EncSockTupleUnix encodes a UNIX SOCKTUPLE value.
 func EncSockTupleUnix(srcPtr, dstPtr uint64, path string) []byte {
-	b := []byte{AFUnix}
+	return AppendSockTupleUnix(nil, srcPtr, dstPtr, path)
+}
+
+// AppendSockTupleUnix appends a UNIX SOCKTUPLE value to b.
+func AppendSockTupleUnix(b []byte, srcPtr, dstPtr uint64, path string) []byte {
+	b = append(b, AFUnix)
 	b = binary.LittleEndian.AppendUint64(b, srcPtr)
 	b = binary.LittleEndian.AppendUint64(b, dstPtr)
 	b = append(b, path...)
@@ -149,4 +165,148 @@ func EncFDList(items ...FDListItem) []byte {
 		b = binary.LittleEndian.AppendUint16(b, it.Flags)
 	}
 	return b
+}
+
+// Builder encodes events parameter by parameter without allocating once
+// its buffer has grown to the largest event built. The zero value is ready.
+//
+//	var b scap.Builder
+//	buf = b.Begin(ts, tid, scap.SyscallCloseX).Int64(0).Int64(fd).AppendTo(buf)
+type Builder struct {
+	ts   uint64
+	tid  int64
+	typ  Type
+	n    int
+	lens [MaxParams]int
+	vals []byte
+}
+
+// Begin starts a new event, discarding any parameters added before.
+func (b *Builder) Begin(ts uint64, tid int64, t Type) *Builder {
+	b.ts, b.tid, b.typ, b.n = ts, tid, t, 0
+	b.vals = b.vals[:0]
+	return b
+}
+
+// add records that the bytes appended to vals since start form a parameter.
+// It panics past MaxParams parameters, a programming error.
+func (b *Builder) add(start int) *Builder {
+	if b.n == MaxParams {
+		panic("scap.Builder: too many parameters")
+	}
+	b.lens[b.n] = len(b.vals) - start
+	b.n++
+	return b
+}
+
+// Int64 adds an INT64, ERRNO, FD or PID parameter.
+func (b *Builder) Int64(v int64) *Builder {
+	s := len(b.vals)
+	b.vals = binary.LittleEndian.AppendUint64(b.vals, uint64(v))
+	return b.add(s)
+}
+
+// Uint64 adds a UINT64, RELTIME or ABSTIME parameter.
+func (b *Builder) Uint64(v uint64) *Builder {
+	s := len(b.vals)
+	b.vals = binary.LittleEndian.AppendUint64(b.vals, v)
+	return b.add(s)
+}
+
+// Int32 adds an INT32, FD32 or PID32 parameter.
+func (b *Builder) Int32(v int32) *Builder { return b.Uint32(uint32(v)) }
+
+// Uint32 adds a UINT32, FLAGS32, ENUMFLAGS32, UID, GID, MODE or BOOL parameter.
+func (b *Builder) Uint32(v uint32) *Builder {
+	s := len(b.vals)
+	b.vals = binary.LittleEndian.AppendUint32(b.vals, v)
+	return b.add(s)
+}
+
+// Uint16 adds a UINT16, FLAGS16, PORT or SYSCALLID parameter.
+func (b *Builder) Uint16(v uint16) *Builder {
+	s := len(b.vals)
+	b.vals = binary.LittleEndian.AppendUint16(b.vals, v)
+	return b.add(s)
+}
+
+// Uint8 adds a one-byte parameter (UINT8, FLAGS8, SIGTYPE...).
+func (b *Builder) Uint8(v uint8) *Builder {
+	s := len(b.vals)
+	b.vals = append(b.vals, v)
+	return b.add(s)
+}
+
+// String adds a CHARBUF, FSPATH or FSRELPATH parameter (text plus NUL).
+func (b *Builder) String(v string) *Builder {
+	s := len(b.vals)
+	b.vals = append(b.vals, v...)
+	b.vals = append(b.vals, 0)
+	return b.add(s)
+}
+
+// Bytes adds a raw parameter (BYTEBUF, or a value encoded by the caller).
+func (b *Builder) Bytes(v []byte) *Builder {
+	s := len(b.vals)
+	b.vals = append(b.vals, v...)
+	return b.add(s)
+}
+
+// List adds a NUL-separated BYTEBUF list (each item followed by a NUL).
+func (b *Builder) List(items ...string) *Builder {
+	s := len(b.vals)
+	for _, it := range items {
+		b.vals = append(b.vals, it...)
+		b.vals = append(b.vals, 0)
+	}
+	return b.add(s)
+}
+
+// Empty adds an empty (zero-length) parameter.
+func (b *Builder) Empty() *Builder { return b.add(len(b.vals)) }
+
+// SockAddr adds an INET/INET6 SOCKADDR parameter.
+func (b *Builder) SockAddr(addr netip.Addr, port uint16) *Builder {
+	s := len(b.vals)
+	b.vals = AppendSockAddr(b.vals, addr, port)
+	return b.add(s)
+}
+
+// SockTuple adds an INET/INET6 SOCKTUPLE parameter.
+func (b *Builder) SockTuple(src netip.Addr, sport uint16, dst netip.Addr, dport uint16) *Builder {
+	s := len(b.vals)
+	b.vals = AppendSockTuple(b.vals, src, sport, dst, dport)
+	return b.add(s)
+}
+
+// AppendTo appends the event built so far to dst, encoded as AppendEvent
+// does.
+func (b *Builder) AppendTo(dst []byte) []byte {
+	lenSize := 2
+	if info, ok := Lookup(b.typ); ok && info.Large() {
+		lenSize = 4
+	}
+	total := HeaderLenV2 + lenSize*b.n
+	for i := 0; i < b.n; i++ {
+		total += clampLen(b.lens[i], lenSize)
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, b.ts)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(b.tid))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(total))
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(b.typ))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(b.n))
+	for i := 0; i < b.n; i++ {
+		l := clampLen(b.lens[i], lenSize)
+		if lenSize == 2 {
+			dst = binary.LittleEndian.AppendUint16(dst, uint16(l))
+		} else {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(l))
+		}
+	}
+	off := 0
+	for i := 0; i < b.n; i++ {
+		dst = append(dst, b.vals[off:off+clampLen(b.lens[i], lenSize)]...)
+		off += b.lens[i]
+	}
+	return dst
 }

@@ -1,8 +1,10 @@
 package scap
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -218,5 +220,44 @@ func TestEventTypeIndex(t *testing.T) {
 	}
 	if idx.Name(-1) != "" || idx.Name(idx.Count()) != "" {
 		t.Error("out-of-range ids have names")
+	}
+}
+
+func TestBuilderMatchesAppendEvent(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	var b Builder
+	got := b.Begin(7, 8, SocketConnectX).Int64(0).SockTuple(lo, 1, lo, 2).Int64(4).SockAddr(lo, 2).AppendTo(nil)
+	want := AppendEvent(nil, 7, 8, SocketConnectX, EncInt64(0), EncSockTuple(lo, 1, lo, 2), EncInt64(4), EncSockAddr(lo, 2))
+	if !bytes.Equal(got, want) {
+		t.Errorf("builder:\n%x\nAppendEvent:\n%x", got, want)
+	}
+	got = b.Begin(1, 2, PlugineventE).Uint32(3).Bytes([]byte("xyz")).AppendTo(got[:0])
+	want = AppendEvent(nil, 1, 2, PlugineventE, EncUint32(3), []byte("xyz"))
+	if !bytes.Equal(got, want) {
+		t.Errorf("large builder:\n%x\nAppendEvent:\n%x", got, want)
+	}
+	got = b.Begin(1, 2, SyscallExecveV19X).Int64(0).String("a").List("a", "b").Empty().Uint8(1).Uint16(2).Int32(-3).Uint64(4).AppendTo(got[:0])
+	want = AppendEvent(nil, 1, 2, SyscallExecveV19X, EncInt64(0), EncString("a"), EncList("a", "b"), nil, EncUint8(1), EncUint16(2), EncInt32(-3), EncUint64(4))
+	if !bytes.Equal(got, want) {
+		t.Errorf("mixed builder:\n%x\nAppendEvent:\n%x", got, want)
+	}
+	var items []string
+	for it := range Items(EncList("x", "y")) {
+		items = append(items, string(it))
+	}
+	if len(items) != 2 || items[0] != "x" || items[1] != "y" {
+		t.Errorf("Items = %q", items)
+	}
+}
+
+func TestAppendEventCutsLongParams(t *testing.T) {
+	long := make([]byte, 70000)
+	b := AppendEvent(nil, 1, 2, SyscallWriteX, EncInt64(70000), long)
+	var e Event
+	if err := e.Decode(b, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Param(1)) != 65535 {
+		t.Errorf("data length %d, want 65535", len(e.Param(1)))
 	}
 }

@@ -3,6 +3,7 @@ package scap
 import (
 	"bytes"
 	"encoding/binary"
+	"iter"
 	"net/netip"
 )
 
@@ -85,6 +86,18 @@ func CutNUL(b []byte) (field, rest []byte, ok bool) {
 		return b[:i:i], b[i+1:], true
 	}
 	return b, nil, true
+}
+
+// Items iterates over the items of a NUL-separated list (execve args and
+// env, cgroups), as CutNUL splits them. The items alias b.
+func Items(b []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for f, rest, ok := CutNUL(b); ok; f, rest, ok = CutNUL(rest) {
+			if !yield(f) {
+				return
+			}
+		}
+	}
 }
 
 // SockAddr is a decoded SOCKADDR value. Path aliases the parameter bytes.
