@@ -183,28 +183,55 @@ func textSet(items []*LiteralExpr) matcher {
 	}
 }
 
-// pathMatcher matches paths equal to or below any listed directory.
+// pathMatcher matches paths equal to or below any listed directory. Like
+// libsinsp's path prefix search, a directory component may be a glob that
+// matches one component of the path ("/opt/*/subdir").
 func pathMatcher(items []*LiteralExpr) matcher {
-	dirs := make([]string, 0, len(items))
+	type dir struct {
+		comps [][]byte
+		globs []bool
+	}
+	dirs := make([]dir, 0, len(items))
 	for _, it := range items {
 		d := it.Text
 		for len(d) > 1 && d[len(d)-1] == '/' {
 			d = d[:len(d)-1]
 		}
-		dirs = append(dirs, d)
+		var x dir
+		if d != "/" {
+			for _, c := range strings.Split(d, "/") {
+				x.comps = append(x.comps, []byte(c))
+				x.globs = append(x.globs, strings.ContainsAny(c, "*?["))
+			}
+		} else {
+			x.comps, x.globs = [][]byte{{}}, []bool{false}
+		}
+		dirs = append(dirs, x)
 	}
 	return func(v Value) bool {
-		p := string(v.Bytes)
+		p := v.Bytes
+	next:
 		for _, d := range dirs {
-			if d == "/" {
-				if len(p) > 0 && p[0] == '/' {
-					return true
+			rest := p
+			for i, want := range d.comps {
+				if rest == nil {
+					continue next
 				}
-				continue
+				comp := rest
+				if j := bytes.IndexByte(rest, '/'); j >= 0 {
+					comp, rest = rest[:j], rest[j+1:]
+				} else {
+					rest = nil
+				}
+				if d.globs[i] {
+					if !globMatch(want, comp, false) {
+						continue next
+					}
+				} else if !bytes.Equal(want, comp) {
+					continue next
+				}
 			}
-			if strings.HasPrefix(p, d) && (len(p) == len(d) || p[len(d)] == '/') {
-				return true
-			}
+			return true
 		}
 		return false
 	}
