@@ -46,6 +46,7 @@ captures against rules written in Falco's rule language (retrace replay).`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newReplayCmd())
 	root.AddCommand(newRecordCmd())
 	return root
 }
