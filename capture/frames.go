@@ -242,10 +242,16 @@ func (s *frameSource) grow(j *frameJob, n int) error {
 	if len(j.src)+n > maxFrameCompressed {
 		return s.corruptAt(j, fmt.Sprintf("frame exceeds %d compressed bytes", maxFrameCompressed), nil)
 	}
-	l := len(j.src)
-	j.src = slices.Grow(j.src, n)[:l+n]
-	if _, err := io.ReadFull(s.br, j.src[l:]); err != nil {
-		return s.readErr(j, err)
+	// Grow in steps, so that memory follows the bytes really present
+	// rather than a length field.
+	for n > 0 {
+		step := min(n, fileBufferSize)
+		l := len(j.src)
+		j.src = slices.Grow(j.src, step)[:l+step]
+		if _, err := io.ReadFull(s.br, j.src[l:]); err != nil {
+			return s.readErr(j, err)
+		}
+		n -= step
 	}
 	return nil
 }
@@ -312,6 +318,7 @@ func (s *frameSource) readFrame(j *frameJob) (int64, error) {
 	if err := s.grow(j, h.headerLen); err != nil {
 		return 0, err
 	}
+	var capacity uint64 // the most content the blocks read so far can hold
 	for {
 		if err := s.grow(j, 3); err != nil {
 			return 0, err
@@ -332,9 +339,13 @@ func (s *frameSource) readFrame(j *frameJob) (int64, error) {
 		if err := s.grow(j, size); err != nil {
 			return 0, err
 		}
+		capacity += zstdMaxBlock
 		if last {
 			break
 		}
+	}
+	if h.contentSize > capacity {
+		return 0, s.corruptAt(j, fmt.Sprintf("frame declares %d bytes of content, its blocks hold at most %d", h.contentSize, capacity), nil)
 	}
 	if h.checksum {
 		if err := s.grow(j, 4); err != nil {

@@ -109,7 +109,7 @@ func NewReaderOptions(rd io.Reader, name string, opts ReaderOptions) (*Reader, e
 	return newReader(rd, name, opts, nil)
 }
 
-const fileBufferSize = 1 << 20
+const fileBufferSize = 256 << 10
 
 func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) (*Reader, error) {
 	r := &Reader{name: name, file: closer, meta: &metaState{}}

@@ -55,7 +55,8 @@ type WriterStats struct {
 	FileBytes   int64 // bytes written to the file
 	FirstTS     uint64
 	LastTS      uint64
-	Unflushed   int // raw bytes waiting in the current frame
+	Unflushed   int    // raw bytes waiting in the current frame
+	Flushed     uint64 // events in frames already written to the file
 	MetaFrames  int
 	SyncedBytes int64 // file bytes known to be on stable storage
 }
@@ -420,6 +421,7 @@ func (w *Writer) cutFrame(events bool) error {
 				FirstTS: w.frameFirst, LastTS: w.frameLast, Events: w.frameEvents})
 		}
 		w.stats.Frames++
+		w.stats.Flushed += w.frameEvents
 		w.buf = w.buf[:0]
 		w.frameEvents = 0
 	}

@@ -1,0 +1,123 @@
+package capture_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/capgen"
+)
+
+// readFuzz reads data to the end with both Next and NextBlock, failing on a
+// panic (implicitly) or on an error that is neither io.EOF nor one of the
+// package's typed errors.
+func readFuzz(t *testing.T, data []byte) {
+	for _, blocks := range []bool{false, true} {
+		r, err := capture.NewReaderOptions(bytes.NewReader(data), "fuzz", capture.ReaderOptions{Workers: 2})
+		if err != nil {
+			checkTyped(t, err)
+			return
+		}
+		for i := 0; ; i++ {
+			if blocks {
+				_, err = r.NextBlock()
+			} else {
+				var ev interface{ Ts() uint64 }
+				ev, err = r.Next()
+				if err == nil {
+					_ = ev.Ts()
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		if err != io.EOF {
+			checkTyped(t, err)
+		}
+		_ = r.Header()
+		_ = r.Stats()
+		r.Close()
+	}
+}
+
+func checkTyped(t *testing.T, err error) {
+	var ce *capture.CorruptError
+	var te *capture.TruncatedError
+	if !errors.As(err, &ce) && !errors.As(err, &te) {
+		t.Fatalf("untyped error %T: %v", err, err)
+	}
+}
+
+// seedCaptures are the synthetic seed inputs: small captures in each format,
+// cut and damaged copies of them.
+func seedCaptures(t testing.TB, f capture.Format) [][]byte {
+	opts := capture.WriterOptions{Format: f, FrameSize: 2 << 10}
+	var buf bytes.Buffer
+	w, err := capture.NewWriter(&buf, "seed", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := capgen.Options{Events: 40, Seed: 3}
+	h := capgen.Header(g)
+	h.Processes = h.Processes[:1]
+	h.FDs = h.FDs[:1]
+	if err := w.WriteHeader(h); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capgen.Generate(w, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	full := buf.Bytes()
+	seeds := [][]byte{full, full[:len(full)/2], full[:len(full)-3]}
+	flip := append([]byte(nil), full...)
+	flip[len(flip)/3] ^= 0x40
+	seeds = append(seeds, flip)
+	return append(seeds, smallCapture(t, f, 3, capture.WriterOptions{FrameSize: 100}))
+}
+
+// FuzzReadBlocks fuzzes the block parser and header decoders through plain
+// scap input.
+func FuzzReadBlocks(f *testing.F) {
+	for _, s := range seedCaptures(f, capture.FormatScap) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { readFuzz(t, data) })
+}
+
+// FuzzReadZstd fuzzes the zstd frame scanner, the parallel frame reader and
+// the metadata frames.
+func FuzzReadZstd(f *testing.F) {
+	for _, s := range seedCaptures(f, capture.FormatZstd) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { readFuzz(t, data) })
+}
+
+// TestWriteFuzzSeeds writes the seed corpora under testdata/fuzz with
+// -update (the generator is deterministic, so they only change with it).
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to rewrite testdata/fuzz")
+	}
+	for name, format := range map[string]capture.Format{"FuzzReadBlocks": capture.FormatScap, "FuzzReadZstd": capture.FormatZstd} {
+		dir := filepath.Join("testdata", "fuzz", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range seedCaptures(t, format) {
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%d", i)), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
