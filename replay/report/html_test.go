@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +72,7 @@ func TestHTMLStatic(t *testing.T) {
 		if csp == nil {
 			t.Fatal("no Content-Security-Policy meta tag")
 		}
-		policy := strings.ReplaceAll(csp[1], "&#39;", "'")
+		policy := html.UnescapeString(csp[1])
 		if !strings.HasPrefix(policy, "default-src 'none';") || strings.Contains(policy, "unsafe") {
 			t.Errorf("policy is not strict: %s", policy)
 		}
@@ -158,32 +160,62 @@ func writeHTMLFile(t *testing.T, r *Report, edit func(string) string) string {
 }
 
 func TestHTMLChromiumListsDetections(t *testing.T) {
+	t.Parallel()
+	// The sample's detections first, then enough others to need paging.
 	r := sampleReport()
+	r.Detections = append(r.Detections, bigReport(996).Detections...)
 	dom := string(chromium(t, writeHTMLFile(t, r, nil), "--dump-dom"))
 	// The cards are built by the page's script, so seeing them also proves
 	// that the Content-Security-Policy hash admits the script.
-	if got := strings.Count(dom, `<article class="det `); got != len(r.Detections) {
-		t.Errorf("rendered %d detection cards, want %d", got, len(r.Detections))
+	if got := strings.Count(dom, `<article class="det `); got != 100 {
+		t.Errorf("first page shows %d detection cards, want 100", got)
 	}
-	for _, d := range r.Detections {
-		for _, want := range []string{d.Rule, d.Process.Name} {
+	for _, d := range r.Detections[:4] {
+		for _, want := range []string{d.Rule, d.Process.Name, d.Output[:20]} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("rendered page lacks %q", want)
 			}
 		}
 	}
-	if got := strings.Count(dom, `class="dot `); got != len(r.Detections) {
-		t.Errorf("timeline shows %d dots, want %d", got, len(r.Detections))
+	for _, want := range []string{"Show 100 more of 900 remaining", ">1000 detections<", `id="total">1000<`, "<title>retrace replay: incident-42</title>"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered page lacks %q", want)
+		}
 	}
-	if !strings.Contains(dom, "<title>retrace replay: incident-42</title>") {
-		t.Error("title changed")
+	if got := strings.Count(dom, `class="dot `); got < 10 {
+		t.Errorf("timeline shows %d dots", got)
 	}
-	if !strings.Contains(dom, `4 detections`) {
-		t.Error("count label missing")
+}
+
+func TestHTMLChromiumFilters(t *testing.T) {
+	t.Parallel()
+	r := sampleReport()
+	page := writeHTMLFile(t, r, nil)
+	first := r.Detections[0].Time
+	ms := func(tm time.Time) string { return fmt.Sprintf("%.3f", float64(tm.UnixNano())/1e6) }
+	tests := []struct {
+		name, fragment string
+		want           int
+	}{
+		// Each fragment exercises two filters, to keep Chromium launches few.
+		{"search in ancestry, case-insensitive", "#q=CONTAINERD-SHIM-RUNC", 1},
+		{"priority and container", "#priority=Critical,Error,Warning&container=web-frontend", 1},
+		{"rule and search", "#rule=" + url.PathEscape("Write below binary dir") + "&q=curl", 1},
+		{"time window and host", "#from=" + ms(first.Add(-time.Millisecond)) + "&to=" + ms(first.Add(5*time.Second)) + "&container=host", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dom := string(chromium(t, "file://"+page+tc.fragment, "--dump-dom"))
+			if got := strings.Count(dom, `<article class="det `); got != tc.want {
+				t.Errorf("%s shows %d detections, want %d", tc.fragment, got, tc.want)
+			}
+		})
 	}
 }
 
 func TestHTMLChromiumHostileStringsStayText(t *testing.T) {
+	t.Parallel()
 	r := hostileReport()
 	stripCSP := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy"[^>]*>`)
 	tests := []struct {
@@ -196,6 +228,7 @@ func TestHTMLChromiumHostileStringsStayText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dom := string(chromium(t, writeHTMLFile(t, r, tc.edit), "--dump-dom"))
 			title := regexp.MustCompile(`(?s)<title>(.*?)</title>`).FindStringSubmatch(dom)
 			if title == nil || strings.Contains(title[1], "pwned") && !strings.Contains(title[1], "&lt;img") {
@@ -232,6 +265,7 @@ func TestHTMLChromiumHostileStringsStayText(t *testing.T) {
 // TestHTMLScreenshot renders a demo report; with -update it refreshes the
 // README's screenshot, docs/report.png.
 func TestHTMLScreenshot(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.png")
 	if *update {
 		out = filepath.Join(testutil.RepoRoot(), "docs", "report.png")

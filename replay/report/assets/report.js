@@ -103,15 +103,24 @@
       lbl.textContent = fmtTime(t, step);
       tl.appendChild(lbl);
     }
-    // dots, most severe drawn last so they stay on top
-    var order = [];
-    for (var i = 0; i < D.length; i++) if (D[i].t >= state.v0 && D[i].t <= state.v1 && matches(i)) order.push(i);
-    order.sort(function (a, b) { return D[b].p - D[a].p; });
-    order.forEach(function (i) {
-      var d = D[i], li = L.indexOf(d.p);
-      var c = svg("circle", { "class": "dot p" + d.p + (i === state.sel ? " sel" : ""), cx: xOf(d.t, w), cy: TOP + li * LANE + LANE / 2, r: i === state.sel ? 6.5 : 5, "data-i": i });
+    // Dots, most severe drawn last so they stay on top. Detections closer
+    // than a few pixels in one lane share a dot whose size grows with the
+    // count, so that large reports stay fast and legible.
+    var bins = {}, order = [];
+    for (var i = 0; i < D.length; i++) {
+      if (D[i].t < state.v0 || D[i].t > state.v1 || !matches(i)) continue;
+      var key = D[i].p + ":" + Math.round(xOf(D[i].t, w) / 4);
+      if (i === state.sel) key += ":sel";
+      if (bins[key]) bins[key].n++;
+      else { bins[key] = { i: i, n: 1 }; order.push(key); }
+    }
+    order.sort(function (a, b) { return D[bins[b].i].p - D[bins[a].i].p; });
+    order.forEach(function (key) {
+      var b = bins[key], d = D[b.i], li = L.indexOf(d.p), sel = b.i === state.sel;
+      var r = sel ? 6.5 : b.n > 1 ? Math.min(5 + Math.log(b.n) * 1.6, 11) : 5;
+      var c = svg("circle", { "class": "dot p" + d.p + (sel ? " sel" : "") + (b.n > 1 ? " many" : ""), cx: xOf(d.t, w), cy: TOP + li * LANE + LANE / 2, r: r, "data-i": b.i, "data-n": b.n });
       var tt = svg("title", {});
-      tt.textContent = d.ts + "  " + data.rules[d.r] + "\n" + d.o;
+      tt.textContent = b.n > 1 ? b.n + " " + data.priorities[d.p] + " detections from " + d.ts + "; click to zoom in" : d.ts + "  " + data.rules[d.r] + "\n" + d.o;
       c.appendChild(tt);
       tl.appendChild(c);
     });
@@ -159,7 +168,11 @@
   tl.addEventListener("pointercancel", endDrag);
   tl.addEventListener("click", function (e) {
     var i = e.target.getAttribute && e.target.getAttribute("data-i");
-    if (i !== null && i !== undefined) select(+i, true);
+    if (i === null || i === undefined) return;
+    if (+e.target.getAttribute("data-n") > 1) {
+      var r = tl.getBoundingClientRect();
+      zoom(0.1, (e.clientX - r.left) * width() / r.width);
+    } else select(+i, true);
   });
   $("zin").addEventListener("click", function () { zoom(0.5); });
   $("zout").addEventListener("click", function () { zoom(2); });
@@ -243,7 +256,40 @@
     }
     $("count").textContent = total === D.length ? D.length + " detections" : "Showing " + total + " of " + D.length;
   }
-  function render() { drawTimeline(); renderList(); syncControls(); }
+  function render() { drawTimeline(); renderList(); syncControls(); saveHash(); }
+
+  // The filters live in the URL fragment (#q=…&rule=…&container=…&priority=…
+  // &from=…&to=…, times in ms since the epoch) so that a view can be shared
+  // or bookmarked.
+  function saveHash() {
+    var h = [];
+    function add(k, v) { h.push(k + "=" + encodeURIComponent(v)); }
+    if (state.q) add("q", state.q);
+    if (state.rule !== "") add("rule", data.rules[+state.rule]);
+    if (state.ctr !== "") { var c = data.containers[+state.ctr]; add("container", c.host ? "host" : c.id); }
+    var on = usedPrios.filter(function (p) { return state.prios[p]; });
+    if (on.length < usedPrios.length) add("priority", on.map(function (p) { return data.priorities[p]; }).join(","));
+    if (state.zoomed) { add("from", state.v0.toFixed(3)); add("to", state.v1.toFixed(3)); }
+    try { history.replaceState(null, "", h.length ? "#" + h.join("&") : location.pathname + location.search); } catch (e) { /* file: URLs may refuse */ }
+  }
+  function loadHash() {
+    var h = location.hash.replace(/^#/, "");
+    if (!h) return;
+    h.split("&").forEach(function (kv) {
+      var at = kv.indexOf("="), k = at < 0 ? kv : kv.slice(0, at), v = "";
+      try { v = decodeURIComponent(at < 0 ? "" : kv.slice(at + 1)); } catch (e) { return; }
+      if (k === "q") { state.q = v.trim().toLowerCase(); $("q").value = v; }
+      if (k === "rule") { var r = data.rules.indexOf(v); if (r >= 0) state.rule = String(r); }
+      if (k === "container") data.containers.forEach(function (c, i) { if ((c.host ? "host" : c.id) === v || c.name === v) state.ctr = String(i); });
+      if (k === "priority") {
+        var want = v.toLowerCase().split(",");
+        usedPrios.forEach(function (p) { state.prios[p] = want.indexOf(data.priorities[p].toLowerCase()) >= 0; });
+      }
+      if (k === "from" && isFinite(+v)) { state.v0 = +v; state.zoomed = true; }
+      if (k === "to" && isFinite(+v)) { state.v1 = +v; state.zoomed = true; }
+    });
+    if (!(state.v1 > state.v0)) { state.v0 = full0; state.v1 = full1; state.zoomed = false; }
+  }
 
   function select(i, scroll) {
     state.sel = i;
@@ -307,5 +353,9 @@
     state.rule = ""; state.ctr = ""; state.q = ""; $("q").value = ""; state.sel = -1;
     fit();
   });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "/" && document.activeElement !== $("q")) { e.preventDefault(); $("q").focus(); }
+  });
+  loadHash();
   render();
 })();
