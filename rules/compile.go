@@ -15,9 +15,10 @@ var errMacroFailed = errors.New("uses a macro that failed to compile")
 
 // compiledList is a list with earlier lists named in its items expanded.
 type compiledList struct {
-	info   *listInfo
-	joined string // items rendered for substitution
-	used   bool
+	info      *listInfo
+	joined    string // items rendered for substitution
+	plainName bool   // the name holds no delimiter, so it matches whole words only
+	used      bool
 }
 
 // compiledMacro is a macro's condition after list substitution, parsed.
@@ -89,7 +90,8 @@ func (c *compiler) compileLists() {
 				items = append(items, it)
 			}
 		}
-		c.lists = append(c.lists, &compiledList{info: li, joined: joinListItems(items)})
+		c.lists = append(c.lists, &compiledList{info: li, joined: joinListItems(items),
+			plainName: li.name != "" && !strings.ContainsAny(li.name, listDelims)})
 	}
 	for _, u := range used {
 		for _, cl := range c.lists {
@@ -101,15 +103,40 @@ func (c *compiler) compileLists() {
 }
 
 // substituteLists applies every list to a condition text, in list order.
+// A list name matches only as a whole run of characters between
+// delimiters, so the lists whose names are not among the text's words
+// (kept up to date as substitutions add items) are skipped without
+// scanning the text.
 func (c *compiler) substituteLists(t ctext) ctext {
+	words := map[string]bool{}
+	addWords(words, t.s)
 	for _, li := range c.lists {
+		if li.plainName && !words[li.info.name] {
+			continue
+		}
 		var used bool
 		t, used = substituteList(t, li.info.name, li.joined)
 		if used {
 			li.used = true
+			addWords(words, li.joined)
 		}
 	}
 	return t
+}
+
+// addWords adds the runs of characters between list delimiters in s.
+func addWords(words map[string]bool, s string) {
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || strings.IndexByte(listDelims, s[i]) >= 0 {
+			if start >= 0 {
+				words[s[start:i]] = true
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
 }
 
 // compileMacros parses every macro, then expands the references of each in

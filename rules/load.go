@@ -6,8 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/retrace-dev/retrace/engine"
 )
@@ -145,10 +149,29 @@ func LoadFiles(files []File, opts Options) (*Set, error) {
 		return nil, errors.New("load rules: no event type table")
 	}
 	l := &loader{opts: opts}
-	for _, f := range files {
+	// Files decode independently, in parallel; their items are then
+	// collected in file order.
+	type decoded struct {
+		docs []*yaml.Node
+		err  error
+	}
+	results := make([]decoded, len(files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, f := range files {
 		src := newSourceFile(f.Name, f.Data)
 		l.files = append(l.files, src)
-		l.readFile(src)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i].docs, results[i].err = decodeFile(src)
+		}()
+	}
+	wg.Wait()
+	for i, src := range l.files {
+		l.readFile(src, results[i].docs, results[i].err)
 	}
 	set := l.compile()
 	if len(l.errors) > 0 {

@@ -35,23 +35,30 @@ var (
 		"capture_duration", "tags", "exceptions", "enabled", "warn_evttypes", "skip-if-unknown-filter"}
 )
 
-// readFile parses one file's YAML documents and feeds their items to the
-// collector. A YAML syntax error anywhere rejects the whole file, as in
-// Falco; an invalid item is reported and skipped.
-func (l *loader) readFile(f *sourceFile) {
+// decodeFile parses one file's YAML documents. A YAML syntax error
+// anywhere rejects the whole file, as in Falco.
+func decodeFile(f *sourceFile) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(f.data))
 	var docs []*yaml.Node
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			break
+			return docs, nil
 		}
 		if err != nil {
-			l.yamlError(f, err)
-			return
+			return nil, err
 		}
 		docs = append(docs, &doc)
+	}
+}
+
+// readFile feeds the items of a file's decoded documents to the
+// collector; an invalid item is reported and skipped.
+func (l *loader) readFile(f *sourceFile, docs []*yaml.Node, err error) {
+	if err != nil {
+		l.yamlError(f, err)
+		return
 	}
 	for _, doc := range docs {
 		root := doc
