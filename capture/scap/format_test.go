@@ -23,6 +23,7 @@ func TestFormatParam(t *testing.T) {
 		{"open flags rdwr creat", info(SyscallOpenX, 2), EncUint32(3 | 4), "7(O_CREAT|O_RDWR)", "O_CREAT|O_RDWR"},
 		{"mode octal", info(SyscallOpenX, 3), EncUint32(0o644), "0644", "0644"},
 		{"mode zero", info(SyscallOpenX, 3), EncUint32(0), "0", "0"},
+		{"chmod mode", info(SyscallChmodX, 2), EncUint32(0o644), "0644(S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR)", "S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR"},
 		{"errno", info(SyscallCloseX, 0), EncInt64(-2), "-2(ENOENT)", "ENOENT"},
 		{"errno unnamed", info(SyscallCloseX, 0), EncInt64(-200), "-200", "-200"},
 		{"res ok", info(SyscallCloseX, 0), EncInt64(0), "0", "0"},

@@ -29,7 +29,7 @@ func (p ProfileEntry) EnterType() (Type, bool) {
 // profile is the recorder's event profile, in docs/FORMAT.md order.
 var profile = [...]ProfileEntry{
 	{Syscall: "execve", Exit: SyscallExecveV19X, Enter: true, Sysdig029: true},
-	{Syscall: "execveat", Exit: SyscallExecveatX, Enter: true, Sysdig029: true},
+	{Syscall: "execveat", Exit: SyscallExecveatX, Enter: false, Sysdig029: true},
 	{Syscall: "clone", Exit: SyscallCloneV20X, Enter: false, Sysdig029: true},
 	{Syscall: "clone3", Exit: SyscallClone3X, Enter: false, Sysdig029: true},
 	{Syscall: "fork", Exit: SyscallForkV20X, Enter: false, Sysdig029: true},

@@ -322,6 +322,12 @@ func TestProfileAgainstSysdig029(t *testing.T) {
 					}
 				}
 			}
+			if p.Syscall == "execveat" && len(need) > 0 && !p.Enter {
+				// sysdig 0.29.3 crashes on execveat enter events whose
+				// pathname is not absolute (TestProfileReadableBySysdig029).
+				knownDifference(t, "SCAP-EXECVEAT-ENTER-029")
+				need = nil
+			}
 			if p.Enter != (len(need) > 0) {
 				t.Errorf("Enter = %v; sysdig 0.29.3 needs enter-only params %v", p.Enter, need)
 			}
