@@ -61,6 +61,8 @@ type WriterStats struct {
 	SyncedBytes int64 // file bytes known to be on stable storage
 }
 
+var zeroPad [4]byte
+
 // Writer writes a capture file. For .scap.zst it gathers blocks into frames:
 // the header blocks form frame 0, then event blocks are cut into frames by
 // size and event time. Writer is not safe for concurrent use.
@@ -312,25 +314,21 @@ func (w *Writer) WriteEvent(cpu uint16, flags uint32, ev []byte) error {
 	if err := w.beforeEvent(total, ts); err != nil {
 		return err
 	}
-	var hdr [14]byte
-	binary.LittleEndian.PutUint32(hdr[0:], typ)
-	binary.LittleEndian.PutUint32(hdr[4:], uint32(total))
-	binary.LittleEndian.PutUint16(hdr[8:], cpu)
-	binary.LittleEndian.PutUint32(hdr[10:], flags)
-	var pad [8]byte
-	binary.LittleEndian.PutUint32(pad[(4-body%4)%4:], uint32(total))
-	if w.format == FormatZstd {
-		w.buf = append(w.buf, hdr[:blockHeaderLen+pre]...)
-		w.buf = append(w.buf, ev...)
-		w.buf = append(w.buf, pad[:(4-body%4)%4+4]...)
-	} else {
-		if err := w.writeOut(hdr[:blockHeaderLen+pre]); err != nil {
-			return err
-		}
-		if err := w.writeOut(ev); err != nil {
-			return err
-		}
-		if err := w.writeOut(pad[:(4-body%4)%4+4]); err != nil {
+	pad := (4 - body%4) % 4
+	start := len(w.buf)
+	w.buf = binary.LittleEndian.AppendUint32(w.buf, typ)
+	w.buf = binary.LittleEndian.AppendUint32(w.buf, uint32(total))
+	w.buf = binary.LittleEndian.AppendUint16(w.buf, cpu)
+	if pre == 6 {
+		w.buf = binary.LittleEndian.AppendUint32(w.buf, flags)
+	}
+	w.buf = append(w.buf, ev...)
+	w.buf = append(w.buf, zeroPad[:pad]...)
+	w.buf = binary.LittleEndian.AppendUint32(w.buf, uint32(total))
+	if w.format != FormatZstd {
+		err := w.writeOut(w.buf[start:])
+		w.buf = w.buf[:start]
+		if err != nil {
 			return err
 		}
 	}

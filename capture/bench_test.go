@@ -1,0 +1,221 @@
+package capture_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/capgen"
+)
+
+// benchEvents is the size of the benchmark capture generated when
+// RETRACE_BENCH_CAPTURE does not name one (docs/PERFORMANCE.md uses a
+// larger one made with capture/capgen/cmd/capgen).
+const benchEvents = 500_000
+
+var benchFile struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// benchCapture returns the path of the .scap.zst benchmark capture.
+func benchCapture(b *testing.B) string {
+	if p := os.Getenv("RETRACE_BENCH_CAPTURE"); p != "" {
+		return p
+	}
+	benchFile.once.Do(func() {
+		dir, err := os.MkdirTemp("", "retrace-bench")
+		if err != nil {
+			benchFile.err = err
+			return
+		}
+		benchFile.path = filepath.Join(dir, "bench.scap.zst")
+		_, benchFile.err = capgen.WriteFile(benchFile.path, capgen.Options{Events: benchEvents, Seed: 1})
+	})
+	if benchFile.err != nil {
+		b.Fatal(benchFile.err)
+	}
+	return benchFile.path
+}
+
+// decodeFile decodes every event of path and returns the event count.
+func decodeFile(b *testing.B, path string) int64 {
+	r, err := capture.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	var sum uint64
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += ev.Ts() + uint64(ev.Type()) + uint64(ev.Tid())
+		n++
+	}
+	r.Close()
+	if sum == 0 {
+		b.Fatal("no events")
+	}
+	return n
+}
+
+// BenchmarkReadZstd decodes every event of the benchmark capture (frames
+// decompressed in parallel, events decoded in order).
+func BenchmarkReadZstd(b *testing.B) {
+	path := benchCapture(b)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	var events int64
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	for b.Loop() {
+		events += decodeFile(b, path)
+	}
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(ms.Mallocs-mallocs)/float64(events), "allocs/event")
+}
+
+// BenchmarkDecodeLoop measures the per-event decode loop alone, over events
+// already in memory, to show it allocates nothing.
+func BenchmarkDecodeLoop(b *testing.B) {
+	data := generate(b, 20000, capture.WriterOptions{Format: capture.FormatScap})
+	b.ReportAllocs()
+	r, err := capture.NewReader(bytes.NewReader(data), "mem")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs int
+	for b.Loop() {
+		ev, err := r.Next()
+		if err == io.EOF {
+			b.StopTimer()
+			r.Close()
+			r, err = capture.NewReader(bytes.NewReader(data), "mem")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = ev.Ts()
+		evs++
+	}
+	b.ReportMetric(float64(evs)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReadVsZstd alternates `zstd -d -c FILE > /dev/null` and a full
+// decode of the same file, once each per iteration, and reports the medians
+// and their ratio (run with -benchtime=5x for the figure in
+// docs/PERFORMANCE.md).
+func BenchmarkReadVsZstd(b *testing.B) {
+	zstd, err := exec.LookPath("zstd")
+	if err != nil {
+		b.Skip("zstd not installed")
+	}
+	path := benchCapture(b)
+	var tz, tr []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		cmd := exec.Command(zstd, "-q", "-d", "-c", path)
+		cmd.Stdout = io.Discard
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		tz = append(tz, time.Since(start))
+		start = time.Now()
+		decodeFile(b, path)
+		tr = append(tr, time.Since(start))
+	}
+	mz, mr := median(tz), median(tr)
+	b.ReportMetric(mz.Seconds()*1000, "zstd-ms")
+	b.ReportMetric(mr.Seconds()*1000, "retrace-ms")
+	b.ReportMetric(mz.Seconds()/mr.Seconds(), "throughput-ratio")
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkWriteZstd writes pre-encoded events to a .scap.zst stream at the
+// default level on one goroutine, and reports the compression ratio against
+// gzip -6 of the same scap bytes.
+func BenchmarkWriteZstd(b *testing.B) {
+	const n = 200_000
+	plain := generate(b, n, capture.WriterOptions{Format: capture.FormatScap})
+	r, err := capture.NewReader(bytes.NewReader(plain), "plain")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs [][]byte
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, slices.Clone(ev.Raw()))
+	}
+	h := r.Header()
+	var out countWriter
+	b.ReportAllocs()
+	var total int
+	for b.Loop() {
+		out = 0
+		w, err := capture.NewWriter(&out, "bench.scap.zst", capture.WriterOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.WriteHeader(h); err != nil {
+			b.Fatal(err)
+		}
+		for _, ev := range evs {
+			if err := w.WriteEvent(0, 0, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		total += len(evs)
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, 6)
+	zw.Write(plain)
+	zw.Close()
+	b.ReportMetric(float64(len(plain))/float64(out), "zstd-ratio")
+	b.ReportMetric(float64(len(plain))/float64(gz.Len()), "gzip6-ratio")
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
