@@ -218,4 +218,3 @@ func BenchmarkWriteZstd(b *testing.B) {
 type countWriter int64
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
-
