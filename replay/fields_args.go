@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 
@@ -21,7 +22,7 @@ func bindArgs() engine.Binding {
 // appendArgs renders every parameter of e.
 func appendArgs(b []byte, e *Event) []byte {
 	info := e.Ev.Info()
-	if info == nil {
+	if info == nil || scap.IsGeneric(e.Ev.Type()) {
 		return b
 	}
 	n := e.Ev.NumParams()
@@ -130,76 +131,108 @@ func appendParam(b []byte, e *Event, i int, inArgs bool) []byte {
 	return appendParamOf(b, e, e.Ev, i, inArgs)
 }
 
-// maxBufPrint is how many bytes of a buffer sysdig prints.
-const maxBufPrint = 80
-
 // appendParamOf renders parameter i of ev (the event or its enter event)
-// the way sysdig prints it; fds and pids are resolved against the state.
+// the way sysdig prints it. Stateless values come from scap's renderer;
+// fds, pids, users, groups and relative paths are resolved against the
+// state. inArgs selects the %evt.args form "value(resolved)"; otherwise the
+// %evt.arg.NAME form: the resolution alone when there is one.
 func appendParamOf(b []byte, e *Event, ev *scap.Event, i int, inArgs bool) []byte {
 	pi, ok := ev.ParamInfo(i)
 	raw := ev.Param(i)
 	if !ok {
-		return appendSanitized(b, raw, maxBufPrint)
+		return appendSanitized(b, raw, scap.MaxBufOutput)
 	}
 	if pi.Type == scap.PTDyn {
-		real, val, ok := scap.DynValue(pi, raw)
-		if !ok {
-			return b
+		if real, val, ok := scap.DynValue(pi, raw); ok {
+			pi, raw = real, val
 		}
-		pi, raw = real, val
 	}
+	start := len(b)
+	var res []byte
 	switch pi.Type {
 	case scap.PTFD, scap.PTFD32:
 		v, ok := scap.Int64(raw)
-		if !ok {
-			return b
+		if !ok || v < 0 || e.Thread == nil {
+			break
+		}
+		f := e.state.getFD(e.Thread, v)
+		if f == nil {
+			break
 		}
 		b = strconv.AppendInt(b, v, 10)
-		switch {
-		case v == atFDCWD:
-			b = append(b, "(AT_FDCWD)"...)
-		case v < 0:
-			if n := errnoName(-v); n != "" {
-				b = append(append(append(b, '('), n...), ')')
-			}
-		case e.Thread != nil:
-			if f := e.state.getFD(e.Thread, v); f != nil {
-				b = append(b, '(', '<', f.Type.TypeChar())
-				if f.Type.IsSocket() {
-					if c := l4Char(f.l4()); c != 0 {
-						b = append(b, c)
-					}
-				}
-				b = append(b, '>')
-				b = appendSanitized(b, f.name, -1)
-				b = append(b, ')')
+		mark := len(b)
+		b = append(b, '(', '<', f.Type.TypeChar())
+		if f.Type.IsSocket() {
+			if c := l4Char(f.l4()); c != 0 {
+				b = append(b, c)
 			}
 		}
-		return b
+		b = append(b, '>')
+		b = appendPrintable(b, f.name)
+		b = append(b, ')')
+		res = b[mark+1 : len(b)-1]
 	case scap.PTPID, scap.PTPID32:
 		v, ok := scap.Int64(raw)
 		if !ok {
-			return b
+			break
 		}
-		b = strconv.AppendInt(b, v, 10)
-		if t, ok := e.state.threads[v]; ok {
-			b = append(append(append(b, '('), t.comm...), ')')
-		}
-		return b
-	case scap.PTErrno:
-		v, ok := scap.Int64(raw)
+		t, ok := e.state.threads[v]
 		if !ok {
-			return b
+			break
 		}
 		b = strconv.AppendInt(b, v, 10)
-		if v < 0 {
-			if n := errnoName(-v); n != "" {
-				b = append(append(append(b, '('), n...), ')')
+		mark := len(b)
+		b = append(append(append(b, '('), t.comm...), ')')
+		res = b[mark+1 : len(b)-1]
+	case scap.PTUID, scap.PTGID:
+		v, ok := scap.Uint64(raw)
+		if !ok {
+			break
+		}
+		var name string
+		if pi.Type == scap.PTUID {
+			if u, ok := e.state.Users.User(uint32(v)); ok {
+				name = u.Name
+			}
+		} else if g, ok := e.state.Users.Group(uint32(v)); ok {
+			name = g.Name
+		}
+		if name == "" {
+			break
+		}
+		b = strconv.AppendUint(b, v, 10)
+		mark := len(b)
+		b = append(append(append(b, '('), name...), ')')
+		res = b[mark+1 : len(b)-1]
+	case scap.PTFSPath, scap.PTFSRelPath:
+		p := scap.TrimNUL(raw)
+		if len(p) == 0 || p[0] == '/' || e.Thread == nil || bytes.HasPrefix(p, []byte("<NA>")) {
+			break
+		}
+		dirfd := int64(atFDCWD)
+		if pi.Type == scap.PTFSRelPath && pi.DirFD >= 0 {
+			if v, ok := ev.ParamInt64(int(pi.DirFD)); ok {
+				dirfd = v
 			}
 		}
-		return b
+		b = appendSanitized(b, p, -1)
+		mark := len(b)
+		b = append(b, '(')
+		b = e.state.resolveAt(b, e.Thread, dirfd, p)
+		b = append(b, ')')
+		res = b[mark+1 : len(b)-1]
 	}
-	return appendValue(b, pi, raw)
+	if len(b) == start {
+		if inArgs {
+			return scap.AppendParam(b, pi, raw)
+		}
+		return scap.AppendParamArg(b, pi, raw)
+	}
+	if !inArgs {
+		n := copy(b[start:], res)
+		return b[:start+n]
+	}
+	return b
 }
 
 // l4Char is the protocol letter of an fd rendering.
@@ -215,141 +248,6 @@ func l4Char(p uint8) byte {
 		return 'r'
 	}
 	return 0
-}
-
-// appendValue renders a parameter value that needs no state.
-func appendValue(b []byte, pi scap.Param, raw []byte) []byte {
-	switch pi.Type {
-	case scap.PTCharBuf, scap.PTFSPath, scap.PTFSRelPath:
-		return appendSanitized(b, scap.TrimNUL(raw), -1)
-	case scap.PTByteBuf:
-		return appendSanitized(b, raw, maxBufPrint)
-	case scap.PTSockAddr:
-		sa, ok := scap.ParseSockAddr(raw)
-		if !ok {
-			return b
-		}
-		switch sa.Family {
-		case afInet, afInet6:
-			return appendAddrPort(b, sa.Addr, sa.Port)
-		case afUnix:
-			return appendSanitized(b, sa.Path, -1)
-		}
-		return b
-	case scap.PTSockTuple:
-		st, ok := scap.ParseSockTuple(raw)
-		if !ok {
-			return b
-		}
-		switch st.Family {
-		case afInet, afInet6:
-			b = appendAddrPort(b, st.SrcAddr, st.SrcPort)
-			b = append(b, "->"...)
-			return appendAddrPort(b, st.DstAddr, st.DstPort)
-		case afUnix:
-			return appendUnixTuple(b, st.SrcPtr, st.DstPtr, st.Path)
-		}
-		return b
-	case scap.PTSyscallID:
-		v, _ := scap.Uint64(raw)
-		if n := scap.SyscallName(uint16(v)); n != "" {
-			return append(b, n...)
-		}
-		return strconv.AppendUint(b, v, 10)
-	case scap.PTFDList:
-		n, ok := scap.FDListLen(raw)
-		if !ok {
-			return b
-		}
-		for k := 0; k < n; k++ {
-			fd, fl, _ := scap.FDListEntry(raw, k)
-			b = strconv.AppendInt(b, fd, 10)
-			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(fl), 10)
-			b = append(b, ' ')
-		}
-		return b
-	}
-	if sz := pi.Type.Size(); sz > 0 && len(raw) == sz {
-		signed := false
-		switch pi.Type {
-		case scap.PTInt8, scap.PTInt16, scap.PTInt32, scap.PTInt64:
-			signed = true
-		}
-		var uv uint64
-		var sv int64
-		if signed {
-			sv, _ = scap.Int64(raw)
-			uv = uint64(sv)
-		} else {
-			uv, _ = scap.Uint64(raw)
-		}
-		switch pi.Format {
-		case scap.PFHex:
-			b = strconv.AppendUint(b, uv, 16)
-			if len(b) > 0 {
-				// sysdig prints hex in upper case
-				for k := len(b) - 1; k >= 0 && b[k] != '='; k-- {
-					if b[k] >= 'a' && b[k] <= 'f' {
-						b[k] -= 'a' - 'A'
-					}
-					if b[k] == ' ' || b[k] == '(' {
-						break
-					}
-				}
-			}
-		case scap.PFOct:
-			b = strconv.AppendUint(b, uv, 8)
-		default:
-			if signed {
-				b = strconv.AppendInt(b, sv, 10)
-			} else {
-				b = strconv.AppendUint(b, uv, 10)
-			}
-		}
-		if pi.Table != "" {
-			b = appendFlagNames(b, pi, uint32(uv))
-		}
-		return b
-	}
-	return appendSanitized(b, raw, maxBufPrint)
-}
-
-// appendFlagNames renders "(NAME|NAME)" for a flag or enum value.
-func appendFlagNames(b []byte, pi scap.Param, v uint32) []byte {
-	tab, ok := scap.FlagTable(pi.Table)
-	if !ok {
-		return b
-	}
-	enum := pi.Type == scap.PTEnumFlags8 || pi.Type == scap.PTEnumFlags16 || pi.Type == scap.PTEnumFlags32
-	start := len(b)
-	b = append(b, '(')
-	first := true
-	rem := v
-	for _, nv := range tab {
-		match := false
-		if enum {
-			match = nv.Value == v
-		} else {
-			match = nv.Value != 0 && v&nv.Value == nv.Value && rem&nv.Value != 0 || nv.Value == 0 && v == 0
-		}
-		if !match {
-			continue
-		}
-		rem &^= nv.Value
-		if !first {
-			b = append(b, '|')
-		}
-		b = append(b, nv.Name...)
-		first = false
-		if enum {
-			break
-		}
-	}
-	if first {
-		return b[:start]
-	}
-	return append(b, ')')
 }
 
 // appendSanitized appends s with non-printable bytes replaced by '.', at
@@ -372,3 +270,14 @@ func appendSanitized(b, s []byte, max int) []byte {
 }
 
 var _ = fmt.Sprintf
+
+// appendPrintable appends the printable ASCII bytes of s, dropping the
+// others, as libsinsp sanitizes fd names for display.
+func appendPrintable(b, s []byte) []byte {
+	for _, c := range s {
+		if c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		}
+	}
+	return b
+}

@@ -34,8 +34,38 @@ func (s *State) LoadHeader(h *capture.Header) {
 	for i := range h.Processes {
 		s.addProcess(&h.Processes[i])
 	}
+	servers := map[uint16]bool{}
 	for i := range h.FDs {
-		s.addFDList(&h.FDs[i])
+		s.addFDList(&h.FDs[i], servers)
+	}
+	s.fixSnapshotSockets(servers)
+}
+
+// fixSnapshotSockets orients the IPv4 connections of the snapshot as
+// libsinsp does: a connection whose source port is a port some snapshot
+// socket listens on is the server end, so its endpoints are swapped to
+// put the client first; the others are client ends.
+func (s *State) fixSnapshotSockets(servers map[uint16]bool) {
+	seen := map[*FDTable]bool{}
+	for _, t := range s.threads {
+		ft := t.fds
+		if ft == nil || seen[ft] {
+			continue
+		}
+		seen[ft] = true
+		for _, f := range ft.m {
+			if f.Type != FDIPv4Sock {
+				continue
+			}
+			if servers[f.SPort] {
+				f.SIP, f.DIP = f.DIP, f.SIP
+				f.SPort, f.DPort = f.DPort, f.SPort
+				f.setTupleName()
+				f.role = roleServer
+			} else {
+				f.role = roleClient
+			}
+		}
 	}
 }
 
@@ -160,7 +190,7 @@ func (s *State) addProcess(p *capture.Process) {
 }
 
 // addFDList adds the snapshot's fds of one thread.
-func (s *State) addFDList(l *capture.FDList) {
+func (s *State) addFDList(l *capture.FDList, servers map[uint16]bool) {
 	t, ok := s.threads[int64(l.TID)]
 	if !ok {
 		return
@@ -180,15 +210,21 @@ func (s *State) addFDList(l *capture.FDList) {
 		switch typ {
 		case FDIPv4Sock, FDIPv6Sock:
 			f.SIP, f.DIP, f.SPort, f.DPort, f.L4Proto = x.SrcIP, x.DstIP, x.SrcPort, x.DstPort, x.L4Proto
+			f.connected = x.L4Proto == L4TCP
 			f.role = roleClient
 			f.setTupleName()
 		case FDIPv4Server, FDIPv6Server:
 			f.SIP, f.SPort, f.L4Proto = x.SrcIP, x.SrcPort, x.L4Proto
 			f.role = roleServer
 			f.setTupleName()
+			servers[x.SrcPort] = true
 		case FDUnixSock:
 			f.srcPtr, f.dstPtr = x.UnixSource, x.UnixDest
 			f.name = append(f.name[:0], x.Name...)
+			f.role = roleClient
+			if len(x.Name) > 0 {
+				f.role = roleServer
+			}
 		default:
 			f.name = append(f.name[:0], x.Name...)
 			f.nameRaw = append(f.nameRaw[:0], x.Name...)

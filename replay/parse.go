@@ -194,6 +194,14 @@ func (s *State) parseClone(e *Event, info *scap.Info) {
 	flags := uint32(flags64)
 	pidParam, _ := e.int64Param("pid")
 	ptidParam, _ := e.int64Param("ptid")
+	// A caller in a pid namespace gets the child's namespace pid: libsinsp
+	// then waits for the child's own clone exit to create it.
+	inNS := flags&clChildInPidNS != 0
+	if tid, ok := e.int64Param("tid"); ok {
+		if vtid, ok := e.int64Param("vtid"); ok && tid != vtid {
+			inNS = true
+		}
+	}
 	var childTid, parentTid int64
 	if res == 0 {
 		// Child side: the event's thread is the child.
@@ -220,6 +228,9 @@ func (s *State) parseClone(e *Event, info *scap.Info) {
 			e.Thread = s.fakeThread(ev.Tid())
 		}
 		if t, ok := s.threads[childTid]; ok && !t.fake {
+			return
+		}
+		if inNS {
 			return
 		}
 	}
@@ -674,44 +685,82 @@ func (s *State) parseConnectExit(e *Event) {
 	s.fillClientSocket(e, f, p)
 }
 
-// fillClientSocket sets a socket's addresses from a SOCKTUPLE.
+// fillClientSocket sets a socket's addresses from a connect SOCKTUPLE:
+// the source always, the destination only when the socket has none yet, as
+// libsinsp does.
 func (s *State) fillClientSocket(e *Event, f *FD, p []byte) {
-	st, ok := scap.ParseSockTuple(p)
+	changed, ok := s.updateSocket(f, p, false)
 	if !ok {
 		return
 	}
-	switch st.Family {
-	case afInet, afInet6:
-		sip, dip := st.SrcAddr, st.DstAddr
-		if st.Family == afInet6 && sip.Is4In6() && dip.Is4In6() {
-			sip, dip = sip.Unmap(), dip.Unmap()
-			f.Type = FDIPv4Sock
-		} else if st.Family == afInet6 {
-			f.Type = FDIPv6Sock
-		} else {
-			f.Type = FDIPv4Sock
-		}
-		if !sip.IsValid() || sip.IsUnspecified() {
-			// An unbound source is inferred from the destination when
-			// it is the loopback address, as libsinsp does.
-			if dip.IsLoopback() {
-				sip = dip
-			}
-		}
-		changed := f.SIP != sip || f.DIP != dip || f.SPort != st.SrcPort || f.DPort != st.DstPort
-		f.SIP, f.SPort, f.DIP, f.DPort = sip, st.SrcPort, dip, st.DstPort
+	if f.Type == FDIPv4Sock || f.Type == FDIPv6Sock {
 		if changed && f.role == roleServer && f.L4Proto == L4UDP {
-			f.SIP, f.DIP = f.DIP, f.SIP
-			f.SPort, f.DPort = f.DPort, f.SPort
+			swapEnds(f)
 		}
 		f.setTupleName()
-	case afUnix:
-		f.srcPtr, f.dstPtr = st.SrcPtr, st.DstPtr
-		f.name = appendUnixTuple(f.name[:0], st.SrcPtr, st.DstPtr, st.Path)
 	}
 	if f.role == roleNone {
 		f.role = roleClient
 	}
+}
+
+// updateSocket applies an IP or unix SOCKTUPLE to f. It reports whether
+// the addresses changed, and ok false for an unusable tuple.
+func (s *State) updateSocket(f *FD, p []byte, overwriteDest bool) (changed, ok bool) {
+	st, ok := scap.ParseSockTuple(p)
+	if !ok {
+		return false, false
+	}
+	switch st.Family {
+	case afInet, afInet6:
+		sip, dip := st.SrcAddr, st.DstAddr
+		typ := FDIPv4Sock
+		if st.Family == afInet6 {
+			if sip.Is4In6() && dip.Is4In6() {
+				sip, dip = sip.Unmap(), dip.Unmap()
+			} else {
+				typ = FDIPv6Sock
+			}
+		}
+		if f.Type == FDIPv4Server || f.Type == FDIPv6Server {
+			f.SIP, f.SPort = netip.Addr{}, 0
+		}
+		if f.Type == typ && (f.SIP == sip && f.SPort == st.SrcPort && f.DIP == dip && f.DPort == st.DstPort ||
+			f.SIP == dip && f.SPort == st.DstPort && f.DIP == sip && f.DPort == st.SrcPort) {
+			return false, true
+		}
+		f.Type = typ
+		if f.SIP != sip || f.SPort != st.SrcPort {
+			f.SIP, f.SPort = sip, st.SrcPort
+			changed = true
+		}
+		if !f.DIP.IsValid() || f.DIP.IsUnspecified() || overwriteDest && f.DIP != dip {
+			f.DIP = dip
+			changed = true
+		}
+		if f.DPort == 0 || overwriteDest && f.DPort != st.DstPort {
+			f.DPort = st.DstPort
+			changed = true
+		}
+		if (!f.SIP.IsValid() || f.SIP.IsUnspecified()) && f.DIP.IsLoopback() {
+			// An unbound source is inferred from a loopback
+			// destination, as libsinsp does.
+			f.SIP = f.DIP
+		}
+		return changed, true
+	case afUnix:
+		f.Type = FDUnixSock
+		f.srcPtr, f.dstPtr = st.SrcPtr, st.DstPtr
+		f.name = appendUnixTuple(f.name[:0], st.SrcPtr, st.DstPtr, st.Path)
+		return true, true
+	}
+	return false, false
+}
+
+// swapEnds exchanges a socket's source and destination.
+func swapEnds(f *FD) {
+	f.SIP, f.DIP = f.DIP, f.SIP
+	f.SPort, f.DPort = f.DPort, f.SPort
 }
 
 // appendUnixTuple renders a unix socket tuple as libsinsp prints it:
@@ -971,33 +1020,48 @@ func (s *State) parseSetpgid(e *Event) {
 	t.Vpgid = pgid
 }
 
-// parseSendRecv updates an unconnected UDP socket's tuple.
+// parseSendRecv updates a socket's tuple from sendto/sendmsg (enter) or
+// recvfrom/recvmsg (exit) when the socket has no name yet or is not TCP.
 func (s *State) parseSendRecv(e *Event) {
 	f := e.FD
-	if f == nil || !f.Type.IsSocket() && f.Type != FDUnknown {
+	if f == nil {
 		return
 	}
-	p, ok := e.Param("tuple")
+	if f.Type == FDIPv4Sock || f.Type == FDIPv6Sock {
+		f.connected = true
+	}
+	if len(f.name) > 0 && f.l4() == L4TCP {
+		return
+	}
+	info := e.Ev.Info()
+	recv := info.Flags&scap.EFReadsFromFD != 0
+	var p []byte
+	var ok bool
+	if recv {
+		p, ok = e.Ev.ParamByName("tuple")
+	} else if e.enterOK {
+		p, ok = e.enter.ParamByName("tuple")
+	}
 	if !ok || len(p) == 0 {
 		return
 	}
-	if f.connected && f.Type != FDIPv4Sock && f.Type != FDIPv6Sock {
+	changed, ok := s.updateSocket(f, p, true)
+	if !ok || !changed {
 		return
 	}
-	old := append(s.scratch[:0], f.name...)
-	info := e.Ev.Info()
-	if info.Name == "recvfrom" || info.Name == "recvmsg" {
-		// The tuple of a receive names the peer first; the fd keeps the
-		// local end first.
-		if st, ok := scap.ParseSockTuple(p); ok && (st.Family == afInet || st.Family == afInet6) {
-			p = swapTuple(s, p, st.Family)
+	if f.Type == FDIPv4Sock || f.Type == FDIPv6Sock {
+		if f.role == roleNone {
+			f.role = roleClient
 		}
+		if recv && f.role == roleClient || !recv && f.role == roleServer {
+			swapEnds(f)
+		}
+		if f.L4Proto == L4Unknown {
+			f.L4Proto = L4UDP
+		}
+		f.setTupleName()
 	}
-	s.fillClientSocket(e, f, p)
-	if !bytes.Equal(old, f.name) {
-		e.fdNameChanged = true
-	}
-	s.scratch = old[:0]
+	e.fdNameChanged = true
 }
 
 // PR_SET_NAME.
@@ -1057,20 +1121,3 @@ func (s *State) parseContainer(e *Event) {
 }
 
 var _ = netip.Addr{}
-
-// swapTuple returns a copy of an IP SOCKTUPLE with source and destination
-// exchanged (in the state's tuple buffer).
-func swapTuple(s *State, p []byte, family uint8) []byte {
-	n := 4
-	if family == afInet6 {
-		n = 16
-	}
-	if len(p) < 1+2*(n+2) {
-		return p
-	}
-	b := append(s.tupleBuf[:0], p[0])
-	b = append(b, p[1+n+2:1+2*(n+2)]...)
-	b = append(b, p[1:1+n+2]...)
-	s.tupleBuf = b
-	return b
-}

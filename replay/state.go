@@ -103,7 +103,6 @@ type State struct {
 	firstTs           uint64
 	scratch           []byte
 	addrBuf, addrRing []byte
-	tupleBuf          []byte
 	// MaxThreads bounds the thread table against hostile captures.
 	maxThreads int
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/compat"
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -23,9 +24,7 @@ var sysdigFields = []string{"evt.type", "evt.dir", "proc.name", "proc.cmdline", 
 // knownSysdigDiffs are tolerated differences, by capture and field, each
 // documented in docs/COMPATIBILITY.md.
 var knownSysdigDiffs = map[string]string{
-	"falco_psp_run_as_user_0_container.scap fd.name":  "REPLAY-PL-TUPLE-ORDER",
 	"falco_psp_run_as_user_0_container.scap evt.type": "SCAP-GENERIC-NAMES-029",
-	"libs_test_ipv6_client.scap fd.name":              "REPLAY-UDP-RECONNECT",
 }
 
 // renderValues prints extracted values as sysdig's -p does.
@@ -36,7 +35,8 @@ func renderValues(typ engine.FieldType, vals []engine.Value) string {
 	v := vals[0]
 	switch typ {
 	case engine.TypeString, engine.TypeBytes:
-		return string(v.Bytes)
+		// sysdig's -p output drops non-printable characters.
+		return string(appendPrintable(nil, v.Bytes))
 	case engine.TypeBool:
 		if v.Num != 0 {
 			return "true"
@@ -150,6 +150,92 @@ func TestFieldsMatchSysdig(t *testing.T) {
 					continue
 				}
 				t.Errorf("%s: %d mismatches, first %s", f, n, examples[f])
+			}
+		})
+	}
+}
+
+// statefulParam reports parameter types whose rendering depends on state.
+func statefulParam(t scap.ParamType) bool {
+	switch t {
+	case scap.PTFD, scap.PTPID, scap.PTUID, scap.PTGID, scap.PTFSPath, scap.PTFSRelPath, scap.PTFD32, scap.PTPID32:
+		return true
+	}
+	return false
+}
+
+// splitArgs cuts sysdig's %evt.args into values by parameter name.
+func splitArgs(args string, names []string) []string {
+	var vals []string
+	rest := args
+	for i, n := range names {
+		if !strings.HasPrefix(rest, n+"=") {
+			break
+		}
+		rest = rest[len(n)+1:]
+		end := len(rest)
+		if i+1 < len(names) {
+			if j := strings.Index(rest, " "+names[i+1]+"="); j >= 0 {
+				end = j
+			}
+		}
+		vals = append(vals, strings.TrimSuffix(rest[:end], " "))
+		if end == len(rest) {
+			break
+		}
+		rest = rest[end+1:]
+	}
+	return vals
+}
+
+// TestStatefulArgsMatchSysdig compares the state-dependent part of
+// %evt.args (fd names, process names after pids, user and group names,
+// paths resolved against the cwd) with sysdig, parameter by parameter.
+// The stateless renderings are checked by package scap.
+func TestStatefulArgsMatchSysdig(t *testing.T) {
+	sysdig := testutil.NeedTool(t, "sysdig")
+	for _, path := range testutil.Captures(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			want := sysdigLines(t, sysdig, path, []string{"evt.args"})
+			var buf []byte
+			compared, diffs := 0, 0
+			first := ""
+			_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
+				dir := "<"
+				if e.Ev.Type().IsEnter() {
+					dir = ">"
+				}
+				w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
+				info := e.Ev.Info()
+				if !ok || info == nil || scap.IsGeneric(e.Ev.Type()) {
+					return nil
+				}
+				n := min(e.Ev.NumParams(), len(info.Params))
+				names := make([]string, n)
+				for i := range names {
+					names[i] = info.Params[i].Name
+				}
+				vals := splitArgs(w[0], names)
+				for i, theirs := range vals {
+					if !statefulParam(info.Params[i].Type) {
+						continue
+					}
+					buf = appendParam(buf[:0], e, i, true)
+					compared++
+					if string(buf) != theirs {
+						diffs++
+						if first == "" {
+							first = fmt.Sprintf("%s %s: retrace %q, sysdig %q", e.Ev.TypeName(), names[i], buf, theirs)
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diffs > 0 {
+				t.Errorf("%d of %d stateful parameters differ, first %s", diffs, compared, first)
 			}
 		})
 	}
