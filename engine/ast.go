@@ -66,12 +66,42 @@ type MacroRef struct {
 // Right. Left is a *FieldExpr or a *TransformExpr; Right is a
 // *LiteralExpr, a *ListExpr, or a *TransformExpr (val(...) or a
 // transformer).
+//
+// Mod is the operator modifier of newer libsinsp (`startswith oneof (a,
+// b)`), whose right-hand side is a list.
 type CheckExpr struct {
 	At    Pos
 	Left  Operand
 	Op    Operator
+	Mod   Modifier
 	OpPos Pos
 	Right Operand
+}
+
+// Modifier is a string operator modifier: the check applies the operator
+// to each element of a list and requires exactly one (oneof), at least one
+// (anyof) or every (allof) element to match.
+type Modifier uint8
+
+// Operator modifiers.
+const (
+	ModNone Modifier = iota
+	ModOneOf
+	ModAnyOf
+	ModAllOf
+)
+
+// String returns "oneof", "anyof", "allof" or "".
+func (m Modifier) String() string {
+	switch m {
+	case ModOneOf:
+		return "oneof"
+	case ModAnyOf:
+		return "anyof"
+	case ModAllOf:
+		return "allof"
+	}
+	return ""
 }
 
 // FieldExpr is a field reference with its optional bracketed argument:
@@ -143,6 +173,9 @@ func (n *MacroRef) String() string { return n.Name }
 func (n *CheckExpr) String() string {
 	if n.Right == nil {
 		return n.Left.String() + " " + n.Op.String()
+	}
+	if n.Mod != ModNone {
+		return n.Left.String() + " " + n.Op.String() + " " + n.Mod.String() + " " + n.Right.String()
 	}
 	return n.Left.String() + " " + n.Op.String() + " " + n.Right.String()
 }

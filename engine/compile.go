@@ -263,6 +263,9 @@ func (c *compiler) check(n *CheckExpr) (evalFunc, error) {
 	if n.Op == OpExists {
 		return existsCheck(left), nil
 	}
+	if n.Mod != ModNone {
+		return c.modifierCheck(n, left)
+	}
 	if f, ok, err := c.evtTypeCheck(n, left); ok || err != nil {
 		return f, err
 	}
@@ -350,4 +353,70 @@ func (c *compiler) evtTypeSet(items []*LiteralExpr) (idSet, error) {
 		}
 	}
 	return set, nil
+}
+
+// modifierCheck compiles `field op oneof|anyof|allof (list)`: op is applied
+// to each list element.
+func (c *compiler) modifierCheck(n *CheckExpr, left source) (evalFunc, error) {
+	var items []*LiteralExpr
+	switch r := n.Right.(type) {
+	case *ListExpr:
+		items = r.Items
+	case *LiteralExpr:
+		items = []*LiteralExpr{r}
+	default:
+		return nil, c.errorf(KindSyntax, n.Right.Pos(), nil, "operator modifier '%s' needs a list", n.Mod)
+	}
+	if left.multi == Set {
+		return nil, c.errorf(KindType, n.OpPos, nil,
+			"list field '%s' only supports operators 'exists', 'in' and 'intersects'", left.name)
+	}
+	if n.Op.IsListOperator() {
+		return nil, c.errorf(KindType, n.OpPos, nil, "operator '%s' takes no modifier", n.Op)
+	}
+	if len(items) == 0 {
+		return func(Event) bool { return false }, nil
+	}
+	ms := make([]matcher, len(items))
+	for i, it := range items {
+		m, err := c.matcher(n, left, []*LiteralExpr{it})
+		if err != nil {
+			return nil, err
+		}
+		ms[i] = m
+	}
+	var m matcher
+	switch n.Mod {
+	case ModOneOf:
+		m = func(v Value) bool {
+			found := 0
+			for _, f := range ms {
+				if f(v) {
+					if found++; found > 1 {
+						return false
+					}
+				}
+			}
+			return found == 1
+		}
+	case ModAnyOf:
+		m = func(v Value) bool {
+			for _, f := range ms {
+				if f(v) {
+					return true
+				}
+			}
+			return false
+		}
+	default:
+		m = func(v Value) bool {
+			for _, f := range ms {
+				if !f(v) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return combine(left, n.Op, m), nil
 }

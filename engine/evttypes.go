@@ -64,6 +64,10 @@ func (c *compiler) inferTypes(n Node, neg bool) (idSet, error) {
 // the set is definite (inverted by a surrounding not).
 func (c *compiler) leafTypes(n *CheckExpr) (idSet, bool, error) {
 	total := c.opts.EventTypes.Count()
+	if n.Mod != ModNone {
+		// libsinsp sees "= oneof" as an operator of its own: neutral.
+		return fullIDSet(total), false, nil
+	}
 	if s, ok := evtNumInvariant(n, total); ok {
 		return s, true, nil
 	}

@@ -16,12 +16,14 @@ package engine
 //	Condition   = "exists"
 //	            | NumOp ( Transformer | Val | Number | HexNumber )
 //	            | StrOp ( Transformer | Val | QuotedStr | BareStr )
+//	            | StrOp Modifier Blank ( List | Identifier )
 //	            | ListOp ( List | Transformer | Val | Identifier ) .
 //	NumOp       = "<=" | "<" | ">=" | ">" .
 //	StrOp       = "==" | "=" | "!=" | WordOp Blank .
 //	WordOp      = "glob" | "iglob" | "contains" | "icontains" | "bcontains"
 //	            | "startswith" | "bstartswith" | "endswith" | "regex" .
 //	ListOp      = "intersects" | "in" | "pmatch" .
+//	Modifier    = "oneof" | "anyof" | "allof" .   (* not before and/or/not *)
 //	List        = "(" [ Item { "," Item } ] ")" .
 //	Item        = QuotedStr | BareStr .
 //	Val         = "val(" FieldRef ")" .
@@ -334,10 +336,13 @@ func (p *parser) parseCondition(start int, left Operand) Node {
 	case p.numOp(&c.Op):
 		c.Right = p.parseNumValue()
 	case p.strOp(&c.Op):
-		if c.Op == OpEq || c.Op == OpNe {
-			p.blank()
+		hadBlank := c.Op != OpEq && c.Op != OpNe || p.blank()
+		if mod, ok := p.modifier(hadBlank); ok {
+			c.Mod = mod
+			c.Right = p.parseListValue()
+		} else {
+			c.Right = p.parseStrValue()
 		}
-		c.Right = p.parseStrValue()
 	case p.listOp(&c.Op):
 		c.Right = p.parseListValue()
 	default:
@@ -776,4 +781,37 @@ func (p *parser) transformerName() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// modifier lexes an operator modifier ("oneof ", "anyof ", "allof ")
+// followed by a list or an identifier that is not a boolean keyword, as
+// libsinsp does; otherwise it consumes nothing.
+func (p *parser) modifier(hadBlank bool) (Modifier, bool) {
+	if !hadBlank {
+		return ModNone, false
+	}
+	save := p.i
+	for _, m := range [...]Modifier{ModOneOf, ModAnyOf, ModAllOf} {
+		if !p.wordOp(m.String()) {
+			continue
+		}
+		rest := p.s[p.i:]
+		listFollows := strings.HasPrefix(rest, "(") || p.identEnd(p.i) > p.i
+		if listFollows && !boolKeywordFollows(rest) {
+			return m, true
+		}
+		break
+	}
+	p.i = save
+	return ModNone, false
+}
+
+// boolKeywordFollows reports whether s starts with and, or or not as a word.
+func boolKeywordFollows(s string) bool {
+	for _, kw := range [...]string{"and", "or", "not"} {
+		if strings.HasPrefix(s, kw) && (len(s) == len(kw) || !isLetter(s[len(kw)]) && !isDigit(s[len(kw)])) {
+			return true
+		}
+	}
+	return false
 }

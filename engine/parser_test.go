@@ -44,6 +44,10 @@ func TestParseString(t *testing.T) {
 		{`proc.name = 'it\'s'`, `proc.name = "it's"`},
 		{"\tproc.name\n=\ncat\r\n", "proc.name = cat"},
 		{"macro_a", "macro_a"},
+		{"proc.name startswith oneof (a, b)", "proc.name startswith oneof (a, b)"},
+		{"proc.name = allof lst", "proc.name = allof lst"},
+		{"proc.name = oneof and x", "(proc.name = oneof and x)"},
+		{"proc.name contains anyof a_list", "proc.name contains anyof a_list"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
