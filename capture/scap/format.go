@@ -40,6 +40,26 @@ func AppendParamArg(dst []byte, p Param, raw []byte) []byte {
 // FormatParam's stateless rendering. Generic syscall events render empty,
 // as in sysdig; parameters beyond the table are left out.
 func AppendArgs(dst []byte, e *Event) []byte {
+	return AppendArgsResolved(dst, e, nil)
+}
+
+// Resolver supplies the state-dependent part of sysdig's rendering, which
+// replay knows and this package does not.
+type Resolver interface {
+	// Resolve returns the text sysdig shows in parentheses after parameter
+	// i of e, or "" for none: for an FD "<f>/etc/passwd" (type character,
+	// protocol character and name), for a PID the command name, for a UID or
+	// GID the user or group name ("<NA>" when unknown), for a path the path
+	// joined with the thread's cwd or dirfd. It is called only for FD, PID,
+	// UID, GID, FSPATH and FSRELPATH parameters without a stateless
+	// resolution (AT_FDCWD, errno names and "<NONE>" win).
+	Resolve(e *Event, i int, p Param) string
+}
+
+// AppendArgsResolved is AppendArgs with the state-dependent resolutions
+// supplied by r, which gives sysdig's full %evt.args text (FDLIST type
+// characters excepted: they stay '?').
+func AppendArgsResolved(dst []byte, e *Event, r Resolver) []byte {
 	info := e.Info()
 	if info == nil || IsGeneric(e.Type()) {
 		return dst
@@ -49,10 +69,43 @@ func AppendArgs(dst []byte, e *Event) []byte {
 		p := info.Params[i]
 		dst = append(dst, p.Name...)
 		dst = append(dst, '=')
+		start := len(dst)
 		dst = AppendParam(dst, p, e.Param(i))
+		if r != nil && needsState(p.Type) && !hasStatelessResolution(p, e.Param(i)) {
+			if res := r.Resolve(e, i, p); res != "" {
+				dst = dst[:start]
+				dst, _ = appendValue(dst, p, e.Param(i))
+				dst = append(dst, '(')
+				dst = append(dst, res...)
+				dst = append(dst, ')')
+			}
+		}
 		dst = append(dst, ' ')
 	}
 	return dst
+}
+
+// needsState reports whether sysdig resolves values of type t from state.
+func needsState(t ParamType) bool {
+	switch t {
+	case PTFD, PTPID, PTUID, PTGID, PTFSPath, PTFSRelPath, PTFD32, PTPID32:
+		return true
+	}
+	return false
+}
+
+// hasStatelessResolution reports whether FormatParam already resolves the
+// value: a negative fd (AT_FDCWD or an errno name) or an absent uid/gid.
+func hasStatelessResolution(p Param, raw []byte) bool {
+	switch p.Type {
+	case PTFD, PTFD32:
+		v, ok := Int64(raw)
+		return ok && (v == -100 || (v < 0 && ErrnoName(-int64(int32(v))) != ""))
+	case PTUID, PTGID:
+		v, ok := Uint64(raw)
+		return ok && v == math.MaxUint32
+	}
+	return false
 }
 
 func appendRendered(dst []byte, p Param, raw []byte, args bool) []byte {

@@ -188,3 +188,48 @@ func TestTableLookups(t *testing.T) {
 		t.Error("ParamType.String")
 	}
 }
+
+// fakeResolver resolves fd 3 and pid 42 like sysdig's state would.
+type fakeResolver struct{}
+
+func (fakeResolver) Resolve(e *Event, i int, p Param) string {
+	v, _ := e.ParamInt64(i)
+	switch {
+	case p.Type == PTFD && v == 3:
+		return "<f>/etc/passwd"
+	case p.Type == PTPID && v == 42:
+		return "bash"
+	case p.Type == PTUID:
+		return "root"
+	}
+	return ""
+}
+
+func TestAppendArgsResolved(t *testing.T) {
+	tests := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"fd", AppendEvent(nil, 1, 2, SyscallCloseE, EncInt64(3)), "fd=3(<f>/etc/passwd) "},
+		{"unknown fd", AppendEvent(nil, 1, 2, SyscallCloseE, EncInt64(4)), "fd=4 "},
+		{"error fd keeps errno", AppendEvent(nil, 1, 2, SyscallOpenX, EncInt64(-2)), "fd=-2(ENOENT) "},
+		{"pid and signal", AppendEvent(nil, 1, 2, SyscallKillE, EncInt64(42), EncUint8(15)), "pid=42(bash) sig=15(SIGTERM) "},
+		{"uid", AppendEvent(nil, 1, 2, SyscallSetuidE, EncUint32(0)), "uid=0(root) "},
+		{"uid none", AppendEvent(nil, 1, 2, SyscallSetuidE, EncUint32(^uint32(0))), "uid=-1(<NONE>) "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var e Event
+			if err := e.Decode(tc.b, false); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(AppendArgsResolved(nil, &e, fakeResolver{})); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if got, want := string(AppendArgsResolved(nil, &e, nil)), string(AppendArgs(nil, &e)); got != want {
+				t.Errorf("nil resolver %q, AppendArgs %q", got, want)
+			}
+		})
+	}
+}
