@@ -235,10 +235,10 @@ func newRulesShowCmd(env func() ruleEnv) *cobra.Command {
 	var paths []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show RULE",
-		Short: "Show a rule with its macros and lists expanded",
+		Use:     "show RULE",
+		Short:   "Show a rule with its macros and lists expanded",
 		Example: `  retrace rules show "Terminal shell in container" -r falco_rules.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set, err := loadOrFail(cmd, paths, env())
 			if err != nil {
