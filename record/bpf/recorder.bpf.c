@@ -729,11 +729,11 @@ static long kwalk_step(u32 i, void *ctx)
 	if (!parent)
 		return 1;
 	const char *name = BPF_CORE_READ(kn, name);
-	char buf[64] = {};
-	long n = bpf_probe_read_kernel_str(buf, sizeof(buf), name);
+	/* Stage the name in tmp, past the path area (tmp_prepend copies it). */
+	long n = bpf_probe_read_kernel_str(&s->tmp[TMP_END + 64], 256, name);
 	if (n <= 1)
 		return 1;
-	if (tmp_prepend(s, buf, n - 1))
+	if (tmp_prepend(s, &s->tmp[TMP_END + 64], n - 1))
 		return 1;
 	s->w.kn = (u64)parent;
 	return 0;
@@ -749,7 +749,11 @@ static long cgwalk_step(u32 i, void *ctx)
 	bpf_probe_read_kernel(&css, sizeof(css), &cgs->subsys[i & 15]);
 	if (!css)
 		return 0;
-	const char *ssname = BPF_CORE_READ(css, ss, name);
+	/* v1 hierarchies are named by the legacy name ("blkio" for io), as
+	 * /proc/PID/cgroup and libsinsp show them. */
+	const char *ssname = BPF_CORE_READ(css, ss, legacy_name);
+	if (!ssname)
+		ssname = BPF_CORE_READ(css, ss, name);
 	u32 off = s->off;
 	if (off > REC_MASK - 1 || off - s->w.start > 3800)
 		return 1;

@@ -222,6 +222,7 @@ struct cgroup {
 struct cgroup_subsys {
 	int id;
 	const char *name;
+	const char *legacy_name;
 };
 
 struct cgroup_subsys_state {

@@ -1,0 +1,133 @@
+package record
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/record/container"
+)
+
+// testImage is the local image the container tests import from Debian's
+// busybox-static.
+const testImage = "localhost/retrace-busybox:test"
+
+// startContainer imports the test image when needed and starts a container
+// running sleep; it is removed when the test ends.
+func startContainer(t *testing.T) (name, id string) {
+	t.Helper()
+	needBPF(t)
+	podman := testutil.NeedTool(t, "podman")
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("busybox-static not installed (/bin/busybox); skipping")
+	}
+	if err := exec.Command(podman, "image", "exists", testImage).Run(); err != nil {
+		if err := BuildBusyboxImage(testImage, t.TempDir()); err != nil {
+			t.Fatalf("build test image: %v", err)
+		}
+	}
+	name = fmt.Sprintf("retrace-test-%d", os.Getpid())
+	out, err := exec.Command(podman, "--runtime", "runc", "run", "-d", "--name", name,
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", testImage, "/bin/sleep", "600").CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman run: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(podman, "rm", "-f", "-t", "0", name).Run() })
+	return name, strings.TrimSpace(string(out))
+}
+
+func TestRecordContainerShell(t *testing.T) {
+	testutil.NeedTool(t, "script")
+	name, id := startContainer(t)
+	c := recordRun(t, Options{}, "script", "-qc", "podman exec -it "+name+" sh -c 'cat /etc/shadow; true'", "/dev/null")
+
+	// The cat inside the container: busybox runs applets through
+	// /proc/self/exe, so its comm is "exe"; argv is what counts.
+	cat := c.execOf(t, "cat", "/etc/shadow")
+	m, ok := container.FromCgroups(cat.list("cgroups"))
+	if !ok || m.ID != id {
+		t.Fatalf("cat's cgroups %q give container %+v, want %s", cat.list("cgroups"), m, id)
+	}
+	if cat.uint("tty") == 0 {
+		t.Errorf("cat in podman exec -it: tty = 0, want the pty")
+	}
+	if n := len(c.find("openat", true, func(e event) bool { return e.tid == cat.tid && e.str("name") == "/etc/shadow" && e.int("fd") >= 0 })); n != 1 {
+		t.Errorf("openat /etc/shadow in the container: %d events, want 1", n)
+	}
+	// The container's metadata: in the event stream and in the metadata.
+	evs := c.find("container", true, func(e event) bool { return bytes.Contains(e.params["json"], []byte(id)) })
+	if len(evs) != 1 {
+		t.Fatalf("container events for %s: %d, want 1", id[:12], len(evs))
+	}
+	js := evs[0].str("json")
+	for _, want := range []string{`"name":"` + name + `"`, `"image":"` + testImage + `"`, `"id":"` + id[:12] + `"`, `"type":11`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("container JSON %s lacks %s", js, want)
+		}
+	}
+	var meta bool
+	for _, ci := range c.header.Metadata.Containers {
+		if ci.ID == id && ci.Name == name && ci.Image == testImage && ci.Runtime == "podman" {
+			meta = true
+		}
+	}
+	if !meta {
+		t.Errorf("metadata containers %+v lack %s", c.header.Metadata.Containers, name)
+	}
+
+	crossCheckSysdig(t, c, id)
+}
+
+// crossCheckSysdig reads the capture with real sysdig 0.29.3 and compares
+// the /etc/shadow open, the execve command lines and the container's
+// threads' cgroups with what retrace's reader sees.
+func crossCheckSysdig(t *testing.T, c *captured, id string) {
+	t.Helper()
+	sysdig := testutil.NeedTool(t, "sysdig")
+	zstd := testutil.NeedTool(t, "zstd")
+	plain := filepath.Join(t.TempDir(), "rec.scap")
+	if out, err := exec.Command(zstd, "-q", "-d", c.path, "-o", plain).CombinedOutput(); err != nil {
+		t.Fatalf("zstd -d: %v\n%s", err, out)
+	}
+	run := func(format, filter string) []string {
+		out, err := exec.Command(sysdig, "-r", plain, "-p", format, filter).Output()
+		if err != nil {
+			t.Fatalf("sysdig -r %s %q: %v", plain, filter, err)
+		}
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	if got := run("%proc.pid %fd.name", "evt.type=openat and evt.dir=< and fd.name=/etc/shadow"); len(got) != 1 || !strings.HasSuffix(got[0], " /etc/shadow") {
+		t.Errorf("sysdig: opens of /etc/shadow = %q, want one", got)
+	}
+	// Command lines: every successful execve retrace reads, sysdig prints.
+	lines := map[string]bool{}
+	for _, l := range run("%proc.pid|%proc.exe|%proc.args", "evt.type=execve and evt.dir=< and evt.failed=false") {
+		lines[l] = true
+	}
+	for _, e := range c.find("execve", true, func(e event) bool { return e.int("res") == 0 }) {
+		want := fmt.Sprintf("%d|%s|%s", e.int("pid"), e.str("exe"), strings.Join(e.list("args"), " "))
+		if !lines[want] {
+			t.Errorf("sysdig lacks execve %q", want)
+		}
+	}
+	// cgroups of the container's threads.
+	cg := map[string]string{}
+	for _, l := range run("%thread.tid|%thread.cgroups", "evt.type=execve and evt.dir=< and thread.cgroups contains "+id) {
+		tid, groups, _ := strings.Cut(l, "|")
+		cg[tid] = groups
+	}
+	if len(cg) == 0 {
+		t.Fatalf("sysdig sees no execve in container %s", id[:12])
+	}
+	for _, e := range c.find("execve", true, func(e event) bool { return strings.Contains(e.str("cgroups"), id) }) {
+		want := strings.Join(e.list("cgroups"), " ")
+		if got := cg[fmt.Sprint(e.tid)]; got != want {
+			t.Errorf("tid %d: sysdig thread.cgroups = %q, retrace %q", e.tid, got, want)
+		}
+	}
+}

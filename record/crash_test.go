@@ -1,0 +1,95 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture"
+)
+
+// crashChildEnv makes the test binary act as a recorder to be killed.
+const crashChildEnv = "RETRACE_TEST_RECORD_CHILD"
+
+func TestMain(m *testing.M) {
+	if out := os.Getenv(crashChildEnv); out != "" {
+		_, err := Record(context.Background(), Options{
+			Output:  out,
+			Snaplen: 80,
+			Command: []string{"/bin/sh", "-c", "while :; do cat /etc/hostname > /dev/null; done"},
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestRecordSurvivesSIGKILL(t *testing.T) {
+	needBPF(t)
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	out := filepath.Join(t.TempDir(), "killed.scap.zst")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+out)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// Wait until at least one event frame is in the file.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st, err := os.Stat(out); err == nil && st.Size() > 64<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the recorder wrote no event frame within 20s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	r, err := capture.Open(out)
+	if err != nil {
+		t.Fatalf("open killed capture: %v", err)
+	}
+	defer r.Close()
+	var n int
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var te *capture.TruncatedError
+		if errors.As(err, &te) {
+			t.Logf("capture ends early as expected: %v", err)
+			break
+		}
+		if err != nil {
+			t.Fatalf("read killed capture after %d events: %v", n, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no events recovered from the killed recording")
+	}
+	if len(r.Header().Processes) == 0 {
+		t.Error("killed capture has no process snapshot")
+	}
+	t.Logf("recovered %d events", n)
+}

@@ -1,0 +1,151 @@
+package hostsnap
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/retrace-dev/retrace/capture"
+)
+
+func TestParseAddr(t *testing.T) {
+	tests := []struct {
+		in   string
+		v6   bool
+		ip   string
+		port uint16
+		ok   bool
+	}{
+		{"0100007F:1F90", false, "127.0.0.1", 8080, true},
+		{"00000000:0016", false, "0.0.0.0", 22, true},
+		{"00000000000000000000000001000000:0050", true, "::1", 80, true},
+		{"0000000000000000FFFF00000100007F:01BB", true, "127.0.0.1", 443, true},
+		{"0100007F", false, "", 0, false},
+		{"zz00007F:0016", false, "", 0, false},
+		{"0100007F:0016", true, "", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			ip, port, ok := parseAddr(tc.in, tc.v6)
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, want %v", ok, tc.ok)
+			}
+			if ok && (ip.String() != tc.ip || port != tc.port) {
+				t.Errorf("got %v:%d, want %s:%d", ip, port, tc.ip, tc.port)
+			}
+		})
+	}
+}
+
+func FuzzParseAddr(f *testing.F) {
+	f.Add("0100007F:1F90", false)
+	f.Add("00000000000000000000000001000000:0050", true)
+	f.Fuzz(func(t *testing.T, s string, v6 bool) {
+		ip, _, ok := parseAddr(s, v6)
+		if ok && !ip.IsValid() {
+			t.Fatalf("ok with invalid address from %q", s)
+		}
+	})
+}
+
+func TestOpenFlagsToScap(t *testing.T) {
+	tests := []struct {
+		linux, want uint32
+	}{
+		{0, 1},                              // O_RDONLY
+		{1, 2},                              // O_WRONLY
+		{2, 3},                              // O_RDWR
+		{0o1 | 0o100 | 0o1000, 2 | 4 | 256}, // O_WRONLY|O_CREAT|O_TRUNC
+		{0o2000000, 1 | 4096},               // O_CLOEXEC
+		{0o4010000, 1 | 16 | 128},           // O_SYNC (includes O_DSYNC)
+	}
+	for _, tc := range tests {
+		if got := OpenFlagsToScap(tc.linux); got != tc.want {
+			t.Errorf("OpenFlagsToScap(%#o) = %#x, want %#x", tc.linux, got, tc.want)
+		}
+	}
+}
+
+func TestEncodeDev(t *testing.T) {
+	// major 254, minor 0 (as /dev/vda): glibc dev_t 0xfe00 -> scap 0xfe00.
+	if got := encodeDev(0xfe00); got != 0xfe00 {
+		t.Errorf("encodeDev(0xfe00) = %#x", got)
+	}
+	// major 8, minor 300: minor's high bits move up by 12.
+	glibc := uint64(8)<<8 | uint64(300&0xff) | uint64(300&^0xff)<<12
+	if got, want := encodeDev(glibc), uint32(300&0xff|8<<8|(300&^0xff)<<12); got != want {
+		t.Errorf("encodeDev(%#x) = %#x, want %#x", glibc, got, want)
+	}
+}
+
+func TestCapList(t *testing.T) {
+	if got := capList([]string{"aaa", "bbb", "ccc"}, 8); !cmp.Equal(got, []string{"aaa", "bbb"}) {
+		t.Errorf("capList = %q", got)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "passwd"), []byte("root:x:0:0:root:/root:/bin/bash\n# comment\nbad:line\nbob:x:1000:100:,,,:/home/bob:/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "group"), []byte("root:x:0:\nusers:x:100:bob\n"), 0o644)
+	us, gs := users(dir)
+	wantU := []capture.User{{UID: 0, GID: 0, Name: "root", HomeDir: "/root", Shell: "/bin/bash"}, {UID: 1000, GID: 100, Name: "bob", HomeDir: "/home/bob", Shell: "/bin/sh"}}
+	wantG := []capture.Group{{GID: 0, Name: "root"}, {GID: 100, Name: "users"}}
+	if diff := cmp.Diff(wantU, us); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantG, gs); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+}
+
+// TestTakeSelf snapshots the running host (no root needed) and checks this
+// process's entry against what the test knows about itself.
+func TestTakeSelf(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	h, err := Take(Options{BootTime: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := uint64(os.Getpid())
+	var self *capture.Process
+	for i := range h.Processes {
+		if h.Processes[i].TID == pid {
+			self = &h.Processes[i]
+		}
+	}
+	if self == nil {
+		t.Fatal("this process is missing from the snapshot")
+	}
+	exe, _ := os.Executable()
+	wd, _ := os.Getwd()
+	if self.ExePath != exe || self.Cwd != wd || self.PTID != uint64(os.Getppid()) || self.UID != uint32(os.Geteuid()) {
+		t.Errorf("self = exepath %q cwd %q ptid %d uid %d; want %q %q %d %d", self.ExePath, self.Cwd, self.PTID, self.UID, exe, wd, os.Getppid(), os.Geteuid())
+	}
+	if h.Machine.NumCPUs == 0 || h.Machine.MemoryBytes == 0 {
+		t.Errorf("machine = %+v", h.Machine)
+	}
+	// The listener shows up as an IPv4 server socket.
+	var found bool
+	for _, l := range h.FDs {
+		if l.TID != pid {
+			continue
+		}
+		for _, fd := range l.FDs {
+			if fd.Type == capture.FDIPv4ServSock && fd.SrcPort == port && fd.SrcIP == netip.MustParseAddr("127.0.0.1") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("listener 127.0.0.1:%d not in this process's fd list", port)
+	}
+}
