@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -24,7 +25,8 @@ func runSysdigArgs(t *testing.T, sysdig, path string) []sysdigLine {
 	cmd := exec.Command(sysdig, "-r", path, "-p", "*%evt.num %evt.type %evt.args")
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("sysdig -r %s: %v", path, err)
+		t.Errorf("sysdig -r %s: %v", path, err)
+		return nil
 	}
 	var lines []sysdigLine
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -122,7 +124,22 @@ func TestFormatMatchesSysdig(t *testing.T) {
 	diffs := map[key]*sample{}
 	compared := 0
 	known029, _ := alignSysdig029(readSysdig029(t))
-	for _, path := range testutil.Captures(t) {
+	paths := testutil.Captures(t)
+	// Run sysdig on two captures at a time (the machine has two cores).
+	outputs := make([][]sysdigLine, len(paths))
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			outputs[i] = runSysdigArgs(t, sysdig, path)
+		}()
+	}
+	wg.Wait()
+	for pi, path := range paths {
 		base := filepath.Base(path)
 		var evs []Event
 		for _, ce := range walkCapture(t, path) {
@@ -134,7 +151,7 @@ func TestFormatMatchesSysdig(t *testing.T) {
 				evs = append(evs, e)
 			}
 		}
-		for _, l := range runSysdigArgs(t, sysdig, path) {
+		for _, l := range outputs[pi] {
 			if l.num < 1 || l.num > len(evs) {
 				t.Fatalf("%s: sysdig event number %d outside the %d events read", base, l.num, len(evs))
 			}
