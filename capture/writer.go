@@ -67,10 +67,11 @@ var zeroPad [4]byte
 // the header blocks form frame 0, then event blocks are cut into frames by
 // size and event time. Writer is not safe for concurrent use.
 type Writer struct {
-	name string
-	file *os.File
-	out  io.Writer
-	opts WriterOptions
+	name  string
+	file  *os.File // synced when set
+	owned bool     // Create opened file, so Close closes it
+	out   io.Writer
+	opts  WriterOptions
 
 	format Format
 	enc    *zstd.Encoder
@@ -111,7 +112,7 @@ func Create(path string, opts WriterOptions) (*Writer, error) {
 		f.Close()
 		return nil, err
 	}
-	w.file = f
+	w.file, w.owned = f, true
 	return w, nil
 }
 
@@ -530,7 +531,7 @@ func (w *Writer) Close() error {
 	if w.file != nil && w.err == nil {
 		err = w.sync()
 	}
-	if w.file != nil && w.out == w.file {
+	if w.owned {
 		if cerr := w.file.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("close capture %s: %w", w.name, cerr)
 		}

@@ -48,6 +48,8 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newReplayCmd())
 	root.AddCommand(newRecordCmd())
+	root.AddCommand(newInfoCmd())
+	root.AddCommand(newConvertCmd())
 	root.AddCommand(newRulesCmd())
 	return root
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retrace-dev/retrace/capture"
+)
+
+func newConvertCmd() *cobra.Command {
+	var out string
+	var level, frameKiB int
+	cmd := &cobra.Command{
+		Use:   "convert IN -o OUT",
+		Short: "Convert a capture between .scap, .scap.gz and .scap.zst",
+		Long: `convert copies every block of IN (any supported format, detected from its
+first bytes) unchanged into OUT, whose format its extension names: .scap.zst
+(retrace's zstd frames), .scap.gz (gzip) or anything else for plain .scap.
+Because blocks are copied byte for byte, converting back gives the original
+scap bytes. retrace metadata (recorder, drops, containers) is kept when both
+files are .scap.zst.
+
+OUT is written to a temporary file beside it and renamed when complete. When
+IN is truncated, the events before the truncation are written and the exit
+code is 1.`,
+		Example: `  retrace convert trace.scap.gz -o trace.scap.zst
+  zstd -d trace.scap.zst   # gives a plain .scap that sysdig -r reads`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return withCode(exitUsage, errors.New("convert: -o OUT is required"))
+			}
+			n, err := convertCapture(args[0], out, capture.WriterOptions{Level: level, FrameSize: frameKiB << 10})
+			if err != nil {
+				var te *capture.TruncatedError
+				if errors.As(err, &te) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "retrace: %v; wrote the %d events before it to %s\n", err, n, out)
+					return withCode(exitFailure, err)
+				}
+				return withCode(exitFailure, err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "output file (.scap, .scap.gz or .scap.zst)")
+	cmd.Flags().IntVar(&level, "level", capture.DefaultLevel, "zstd compression level (1-22) for .scap.zst output")
+	cmd.Flags().IntVar(&frameKiB, "frame-size", capture.DefaultFrameSize>>10, "raw KiB per zstd event frame for .scap.zst output")
+	return cmd
+}
+
+// convertCapture copies in to out. On a truncated input it still completes
+// out with what was read and returns the *TruncatedError.
+func convertCapture(in, out string, opts capture.WriterOptions) (int64, error) {
+	if a, b := filepath.Clean(in), filepath.Clean(out); a == b {
+		return 0, fmt.Errorf("convert %s: output is the input file", in)
+	}
+	r, err := capture.Open(in)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	if err != nil {
+		return 0, fmt.Errorf("create output: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename this fails harmlessly
+	opts.Format = capture.FormatFromName(out)
+	w, err := capture.NewWriter(tmp, out, opts)
+	if err != nil {
+		tmp.Close()
+		return 0, err
+	}
+	n, copyErr := capture.Copy(w, r)
+	var te *capture.TruncatedError
+	if copyErr != nil && !errors.As(copyErr, &te) {
+		w.Close()
+		tmp.Close()
+		return n, copyErr
+	}
+	if err := w.Close(); err != nil {
+		tmp.Close()
+		return n, err
+	}
+	if err := tmp.Close(); err != nil {
+		return n, fmt.Errorf("close output: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return n, fmt.Errorf("chmod output: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return n, fmt.Errorf("rename output: %w", err)
+	}
+	return n, copyErr
+}

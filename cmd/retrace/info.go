@@ -1,0 +1,400 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/scap"
+)
+
+func newInfoCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "info FILE...",
+		Short: "Describe capture files: format, host, time range, events, processes, drops",
+		Long: `info reads each capture file (.scap, .scap.gz or .scap.zst, detected from its
+first bytes) to the end and prints its format and version, the recording host,
+the time range and duration, the number of events and a histogram by event
+type (generic syscall events count under their syscall name), the processes
+and containers seen, the recorder's drop counters, the frames and compression
+ratio, and whether the file is complete or truncated.
+
+The exit code is 1 when a file is truncated or corrupt (what could be read is
+still described), 2 when a file cannot be opened.`,
+		Example: `  retrace info capture.scap.zst
+  retrace info --json a.scap b.scap.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInfo(cmd.OutOrStdout(), cmd.ErrOrStderr(), args, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file (JSON lines)")
+	return cmd
+}
+
+// captureInfo is what info reports about one file.
+type captureInfo struct {
+	File             string            `json:"file"`
+	Format           string            `json:"format"`
+	Retrace          bool              `json:"retrace_capture"`
+	ScapVersion      string            `json:"scap_version"`
+	FileBytes        int64             `json:"file_bytes"`
+	ScapBytes        int64             `json:"scap_bytes"`
+	CompressionRatio float64           `json:"compression_ratio"`
+	Frames           int               `json:"frames,omitempty"`
+	MetadataFrames   int               `json:"metadata_frames,omitempty"`
+	Hostname         string            `json:"hostname,omitempty"`
+	Machine          *machineJSON      `json:"machine,omitempty"`
+	Recorder         *capture.Metadata `json:"recorder,omitempty"`
+	FirstEvent       time.Time         `json:"first_event,omitzero"`
+	LastEvent        time.Time         `json:"last_event,omitzero"`
+	DurationSeconds  float64           `json:"duration_seconds"`
+	Events           int64             `json:"events"`
+	SkippedEvents    int64             `json:"skipped_events,omitempty"`
+	EventTypes       map[string]int64  `json:"event_types"`
+	SnapshotThreads  int               `json:"snapshot_threads"`
+	Processes        map[string]int64  `json:"processes"`
+	Containers       []containerJSON   `json:"containers,omitempty"`
+	Drops            *capture.Drops    `json:"drops,omitempty"`
+	Complete         bool              `json:"complete"`
+	Error            string            `json:"error,omitempty"`
+}
+
+type machineJSON struct {
+	CPUs        uint32    `json:"cpus"`
+	MemoryBytes uint64    `json:"memory_bytes"`
+	BootTime    time.Time `json:"boot_time,omitzero"`
+}
+
+type containerJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Image string `json:"image,omitempty"`
+	From  string `json:"from"` // "metadata" or "event"
+}
+
+func runInfo(stdout, stderr io.Writer, files []string, asJSON bool) error {
+	var failed error
+	for i, path := range files {
+		info, err := describeCapture(path, stderr)
+		if info == nil {
+			return withCode(exitUsage, err)
+		}
+		if err != nil && failed == nil {
+			failed = withCode(exitFailure, err)
+		}
+		if asJSON {
+			b, _ := json.Marshal(info)
+			fmt.Fprintf(stdout, "%s\n", b)
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		printInfo(stdout, info)
+	}
+	return failed
+}
+
+// describeCapture reads path to the end. It returns nil info when the file
+// cannot be opened at all; otherwise info describes what was read and err
+// says why reading stopped early.
+func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read capture: %w", err)
+	}
+	r, err := capture.Open(path)
+	if err != nil {
+		var te *capture.TruncatedError
+		var ce *capture.CorruptError
+		if errors.As(err, &te) || errors.As(err, &ce) {
+			return &captureInfo{File: path, FileBytes: fi.Size(), Error: err.Error(), EventTypes: map[string]int64{}, Processes: map[string]int64{}}, err
+		}
+		return nil, err
+	}
+	defer r.Close()
+
+	var read atomic.Int64
+	stop := startInfoProgress(stderr, path, fi.Size(), &read)
+	defer stop()
+
+	info := &captureInfo{File: path, EventTypes: map[string]int64{}, Processes: map[string]int64{}}
+	comm := map[int64]string{} // thread id -> command name, from the snapshot and events
+	for _, p := range r.Header().Processes {
+		comm[int64(p.TID)] = p.Comm
+	}
+	var first, last uint64
+	seenContainer := map[string]bool{}
+	var readErr error
+	for n := 0; ; n++ {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		if n&4095 == 0 {
+			read.Store(r.Stats().FileBytes)
+		}
+		ts := ev.Ts()
+		if ts != 0 && (first == 0 || ts < first) {
+			first = ts
+		}
+		if ts > last {
+			last = ts
+		}
+		info.EventTypes[ev.TypeName()]++
+		if p, ok := ev.ParamByName("comm"); ok && ev.Info().Dir == 'X' {
+			if c := string(scap.TrimNUL(p)); c != "" {
+				if res, ok := ev.ParamInt64(0); ok && res == 0 || ev.TypeName() == "execve" || ev.TypeName() == "execveat" {
+					comm[ev.Tid()] = c
+				}
+			}
+		}
+		if c, ok := comm[ev.Tid()]; ok {
+			info.Processes[c]++
+		} else if ev.Tid() >= 0 {
+			info.Processes["<unknown>"]++
+		}
+		if c, ok := containerFromEvent(ev); ok && !seenContainer[c.ID] {
+			seenContainer[c.ID] = true
+			info.Containers = append(info.Containers, c)
+		}
+	}
+	h := r.Header()
+	st := r.Stats()
+	info.Format = h.Format.String()
+	info.ScapVersion = h.Version.String()
+	info.FileBytes = fi.Size()
+	info.ScapBytes = st.RawBytes
+	if info.FileBytes > 0 {
+		info.CompressionRatio = float64(st.RawBytes) / float64(info.FileBytes)
+	}
+	info.Frames, info.MetadataFrames = st.Frames, st.MetadataFrames
+	info.Events, info.SkippedEvents = st.Events, st.SkippedEvents
+	info.SnapshotThreads = len(h.Processes)
+	if m := h.Machine; m != nil {
+		info.Hostname = m.Hostname
+		info.Machine = &machineJSON{CPUs: m.NumCPUs, MemoryBytes: m.MemoryBytes}
+		if m.BootTime != 0 {
+			info.Machine.BootTime = time.Unix(0, int64(m.BootTime)).UTC()
+		}
+	}
+	if md := h.Metadata; md != nil {
+		info.Retrace = true
+		info.Recorder = md
+		info.Drops = md.Drops
+		if info.Hostname == "" {
+			info.Hostname = md.Hostname
+		}
+		for _, c := range md.Containers {
+			if !seenContainer[c.ID] {
+				seenContainer[c.ID] = true
+				info.Containers = append(info.Containers, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, From: "metadata"})
+			}
+		}
+	}
+	if first != 0 {
+		info.FirstEvent = time.Unix(0, int64(first)).UTC()
+		info.LastEvent = time.Unix(0, int64(last)).UTC()
+		info.DurationSeconds = float64(last-first) / 1e9
+	}
+	info.Complete = readErr == nil
+	if readErr != nil {
+		info.Error = readErr.Error()
+	}
+	return info, readErr
+}
+
+// containerFromEvent extracts a container's id, name and image from a
+// container event (PPME_CONTAINER_E parameters or the JSON of
+// PPME_CONTAINER_JSON_E / _2_E).
+func containerFromEvent(ev *scap.Event) (containerJSON, bool) {
+	switch ev.Type() {
+	case scap.ContainerE:
+		c := containerJSON{ID: string(scap.TrimNUL(ev.Param(0))), Name: string(scap.TrimNUL(ev.Param(2))), Image: string(scap.TrimNUL(ev.Param(3))), From: "event"}
+		return c, c.ID != ""
+	case scap.ContainerJsonE, scap.ContainerJsonV2E:
+		var doc struct {
+			Container struct {
+				ID    string `json:"id"`
+				Name  string `json:"name"`
+				Image string `json:"image"`
+			} `json:"container"`
+		}
+		if err := json.Unmarshal(scap.TrimNUL(ev.Param(0)), &doc); err != nil || doc.Container.ID == "" {
+			return containerJSON{}, false
+		}
+		return containerJSON{ID: doc.Container.ID, Name: doc.Container.Name, Image: doc.Container.Image, From: "event"}, true
+	}
+	return containerJSON{}, false
+}
+
+func printInfo(w io.Writer, in *captureInfo) {
+	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s "+format+"\n", append([]any{k + ":"}, a...)...) }
+	row("file", "%s", in.File)
+	kind := in.Format
+	if in.Retrace {
+		kind += " (retrace)"
+	}
+	row("format", "%s, scap %s", kind, in.ScapVersion)
+	size := fmt.Sprintf("%d bytes, %d scap bytes (compression ratio %.2f)", in.FileBytes, in.ScapBytes, in.CompressionRatio)
+	if in.Frames > 0 {
+		size += fmt.Sprintf(", %d zstd frames + %d metadata frames", in.Frames, in.MetadataFrames)
+	}
+	row("size", "%s", size)
+	if in.Machine != nil {
+		row("host", "%s (%d CPUs, %.1f GiB)", in.Hostname, in.Machine.CPUs, float64(in.Machine.MemoryBytes)/(1<<30))
+		if !in.Machine.BootTime.IsZero() {
+			row("boot time", "%s", in.Machine.BootTime.Format(time.RFC3339Nano))
+		}
+	} else if in.Hostname != "" {
+		row("host", "%s", in.Hostname)
+	}
+	if md := in.Recorder; md != nil {
+		row("recorder", "%s, kernel %s, command %q", orNA(md.RecorderVersion), orNA(md.KernelRelease), strings.Join(md.CommandLine, " "))
+		if !md.StartTime.IsZero() {
+			row("recorded", "%s .. %s", md.StartTime.Format(time.RFC3339Nano), orNA(fmtTime(md.StopTime)))
+		}
+	}
+	if !in.FirstEvent.IsZero() {
+		row("time range", "%s .. %s (%s)", in.FirstEvent.Format(time.RFC3339Nano), in.LastEvent.Format(time.RFC3339Nano),
+			time.Duration(in.DurationSeconds*1e9).Round(time.Microsecond))
+	}
+	ev := fmt.Sprintf("%d", in.Events)
+	if in.SkippedEvents > 0 {
+		ev += fmt.Sprintf(" (%d of unknown types skipped)", in.SkippedEvents)
+	}
+	row("events", "%s", ev)
+	switch {
+	case in.Drops != nil:
+		row("drops", "%d events lost (per CPU %v)", in.Drops.Total, in.Drops.PerCPU)
+	case in.Retrace:
+		row("drops", "not recorded")
+	default:
+		row("drops", "not recorded (not a retrace capture)")
+	}
+	if in.Recorder != nil && len(in.Recorder.Unrecorded) > 0 {
+		row("unrecorded", "%s", topCounts(in.Recorder.Unrecorded, 10))
+	}
+	if in.Complete {
+		row("status", "complete")
+	} else {
+		row("status", "%s", in.Error)
+	}
+	row("processes", "%d threads in the snapshot; by events: %s", in.SnapshotThreads, topCounts(in.Processes, 15))
+	if len(in.Containers) == 0 {
+		row("containers", "none seen")
+	}
+	for _, c := range in.Containers {
+		row("container", "%s name=%s image=%s (%s)", c.ID, orNA(c.Name), orNA(c.Image), c.From)
+	}
+	fmt.Fprintf(w, "event types:\n")
+	for _, kv := range sortedCounts(in.EventTypes) {
+		fmt.Fprintf(w, "  %10d  %s\n", kv.n, kv.k)
+	}
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "<NA>"
+	}
+	return s
+}
+
+type countKV struct {
+	k string
+	n int64
+}
+
+func sortedCounts[V int64 | uint64](m map[string]V) []countKV {
+	out := make([]countKV, 0, len(m))
+	for k, v := range m {
+		out = append(out, countKV{k, int64(v)})
+	}
+	slices.SortFunc(out, func(a, b countKV) int {
+		if a.n != b.n {
+			return int(b.n - a.n)
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	return out
+}
+
+func topCounts[V int64 | uint64](m map[string]V, max int) string {
+	kv := sortedCounts(m)
+	var parts []string
+	for i, e := range kv {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("... (%d more)", len(kv)-max))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", e.k, e.n))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// startInfoProgress draws a progress bar on stderr for a file that takes
+// more than a second, only when stderr is a terminal. It returns a function
+// that erases it.
+func startInfoProgress(stderr io.Writer, name string, size int64, read *atomic.Int64) func() {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || size <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		start := time.Now()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		drawn := false
+		for {
+			select {
+			case <-done:
+				if drawn {
+					fmt.Fprint(f, "\r\033[K")
+				}
+				return
+			case <-tick.C:
+				if time.Since(start) < time.Second {
+					continue
+				}
+				pct := float64(read.Load()) / float64(size)
+				pct = min(max(pct, 0), 1)
+				bar := strings.Repeat("#", int(pct*30)) + strings.Repeat(".", 30-int(pct*30))
+				fmt.Fprintf(f, "\r%s [%s] %3.0f%%", name, bar, pct*100)
+				drawn = true
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
