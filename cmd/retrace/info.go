@@ -245,7 +245,9 @@ func containerFromEvent(ev *scap.Event) (containerJSON, bool) {
 }
 
 func printInfo(w io.Writer, in *captureInfo) {
-	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s "+format+"\n", append([]any{k + ":"}, a...)...) }
+	row := func(k, format string, a ...any) {
+		fmt.Fprintf(w, "%-12s "+format+"\n", append([]any{k + ":"}, a...)...)
+	}
 	row("file", "%s", in.File)
 	kind := in.Format
 	if in.Retrace {
