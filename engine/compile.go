@@ -22,6 +22,8 @@ type Condition struct {
 	eval  evalFunc
 	types idSet
 	text  string
+	root  Node
+	opts  CompileOptions
 }
 
 // evalFunc evaluates a compiled boolean expression.
@@ -47,6 +49,17 @@ func (c *Condition) MatchesEventType(id int) bool {
 	return c.types == nil || c.types.has(id)
 }
 
+// Clone compiles the condition again, giving a copy with its own scratch
+// buffers for use by another goroutine. Fields are bound again through the
+// registry.
+func (c *Condition) Clone() (*Condition, error) {
+	cl, _, err := Compile(c.root, c.text, c.opts)
+	if err != nil {
+		return nil, fmt.Errorf("clone condition: %w", err)
+	}
+	return cl, nil
+}
+
 // String returns the condition text it was compiled from.
 func (c *Condition) String() string { return c.text }
 
@@ -67,7 +80,7 @@ func Compile(root Node, text string, opts CompileOptions) (*Condition, []Warning
 	if err != nil {
 		return nil, nil, err
 	}
-	cond := &Condition{eval: eval, text: text}
+	cond := &Condition{eval: eval, text: text, root: root, opts: opts}
 	if opts.EventTypes != nil {
 		types, err := c.inferTypes(root, false)
 		if err != nil {

@@ -10,5 +10,5 @@
 //
 // Compiled conditions, formats and rulesets keep per-instance scratch
 // buffers so that evaluation does not allocate; they are not safe for
-// concurrent use. Compile one [Ruleset] per goroutine.
+// concurrent use. Give each goroutine its own copy with [Ruleset.Clone].
 package engine

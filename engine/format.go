@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
@@ -17,6 +18,7 @@ const Missing = "<NA>"
 // to N bytes) tokens. A Format is not safe for concurrent use.
 type Format struct {
 	text   string
+	opts   CompileOptions
 	parts  []formatPart
 	fields []formatField
 	buf    []Value
@@ -41,7 +43,7 @@ func CompileFormat(text string, opts CompileOptions) (*Format, error) {
 	if opts.Registry == nil {
 		return nil, errors.New("compile format: no field registry")
 	}
-	f := &Format{text: text}
+	f := &Format{text: text, opts: opts}
 	c := &compiler{opts: opts, text: text}
 	index := map[string]int{}
 	lit := strings.Builder{}
@@ -141,6 +143,16 @@ func (c *compiler) formatToken(text string, i int) (source, string, int, error) 
 		}
 		name = name[:dot]
 	}
+}
+
+// Clone compiles the format again, giving a copy with its own scratch
+// buffers for use by another goroutine.
+func (f *Format) Clone() (*Format, error) {
+	cl, err := CompileFormat(f.text, f.opts)
+	if err != nil {
+		return nil, fmt.Errorf("clone format: %w", err)
+	}
+	return cl, nil
 }
 
 // Fields returns the names of the fields the format prints, in order of

@@ -157,6 +157,7 @@ func (s Selection) Selected(r *Rule) bool {
 // Ruleset is not safe for concurrent use (its conditions keep scratch
 // buffers); build one per goroutine.
 type Ruleset struct {
+	types   EventTypes
 	mode    MatchMode
 	rules   []*Rule
 	byType  [][]*Rule
@@ -171,7 +172,7 @@ func NewRuleset(types EventTypes, rules []*Rule, sel Selection, mode MatchMode) 
 		return nil, errors.New("new ruleset: no event type table")
 	}
 	n := types.Count()
-	rs := &Ruleset{mode: mode, byType: make([][]*Rule, n)}
+	rs := &Ruleset{types: types, mode: mode, byType: make([][]*Rule, n)}
 	for _, r := range rules {
 		if r == nil || r.Condition == nil {
 			return nil, errors.New("new ruleset: rule without a compiled condition")
@@ -188,6 +189,28 @@ func NewRuleset(types EventTypes, rules []*Rule, sel Selection, mode MatchMode) 
 	}
 	rs.matches = make([]*Rule, 0, len(rs.rules))
 	return rs, nil
+}
+
+// Clone returns a copy of the ruleset for use by another goroutine: every
+// rule's condition and output is compiled again (see [Condition.Clone]);
+// names, tags, priorities and Data are shared.
+func (rs *Ruleset) Clone() (*Ruleset, error) {
+	rules := make([]*Rule, len(rs.rules))
+	for i, r := range rs.rules {
+		cr := *r
+		c, err := r.Condition.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("clone rule %q: %w", r.Name, err)
+		}
+		cr.Condition = c
+		if r.Output != nil {
+			if cr.Output, err = r.Output.Clone(); err != nil {
+				return nil, fmt.Errorf("clone rule %q: %w", r.Name, err)
+			}
+		}
+		rules[i] = &cr
+	}
+	return NewRuleset(rs.types, rules, Selection{IncludeDisabled: true}, rs.mode)
 }
 
 // Rules returns the selected rules in load order.

@@ -128,6 +128,30 @@ func TestRuleset(t *testing.T) {
 	if got := rs.Match(&enginetest.Event{ID: -1}); len(got) != 0 {
 		t.Errorf("Match(bad id) = %v, want none", names(got))
 	}
+
+	// A clone matches the same rules and can run concurrently with the
+	// original.
+	clone, err := rs.Clone()
+	if err != nil {
+		t.Fatalf("Clone: %v", err)
+	}
+	if diff := cmp.Diff(names(rs.Rules()), names(clone.Rules())); diff != "" {
+		t.Errorf("clone rules (-want +got):\n%s", diff)
+	}
+	done := make(chan []string)
+	go func() {
+		var got []string
+		for range 100 {
+			got = names(clone.Match(ev))
+		}
+		done <- got
+	}()
+	for range 100 {
+		rs.Match(ev)
+	}
+	if diff := cmp.Diff([]string{"open by cat", "any cat", "etc files"}, <-done); diff != "" {
+		t.Errorf("clone Match (-want +got):\n%s", diff)
+	}
 }
 
 func TestFormat(t *testing.T) {
