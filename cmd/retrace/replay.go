@@ -165,7 +165,7 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 		return nil, fmt.Errorf("parse --compat %q: want %s", f.compat, compatFalco032)
 	}
 	if len(f.tags) > 0 && (len(f.excludeTags) > 0 || len(f.disable) > 0) {
-		return nil, errors.New("You can not specify both disabled (-D/-T) and enabled (-t) rules")
+		return nil, errors.New("select rules: you can not specify both disabled (-D/-T) and enabled (-t) rules")
 	}
 	cfg.sel = engine.Selection{Tags: f.tags, ExcludeTags: f.excludeTags, Disable: f.disable}
 	if f.priority != "" {
