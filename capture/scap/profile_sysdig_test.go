@@ -103,14 +103,30 @@ func TestProfileReadableBySysdig029(t *testing.T) {
 			want = append(want, expect{p, info.Dir, len(known[p.Exit].params)})
 		}
 	}
+	// Rules 5 and 6: the container event (in a 0x221 block) prints, the
+	// drop events are hidden, and a lone generic exit prints by its
+	// syscall name.
+	madvise, _ := SyscallID("madvise")
+	json := `{"container":{"id":"0123456789ab","image":"busybox:latest","name":"t","type":0,"privileged":false,"Mounts":[],"env":[],"labels":{}}}`
+	evs = append(evs,
+		AppendEvent(nil, ts+1, tid, ContainerJsonV2E, EncString(json)),
+		AppendEvent(nil, ts+2, tid, DropE, EncUint32(1)),
+		AppendEvent(nil, ts+3, tid, DropX, EncUint32(1)),
+		AppendEvent(nil, ts+4, tid, GenericSyscall, EncUint16(madvise), EncUint16(28)))
 	path := craftCapture(t, base, evs...)
 	out, err := exec.Command(sysdig, "-r", path, "-p", "*%evt.type %evt.dir %fd.num %evt.args").Output()
 	if err != nil {
 		t.Fatalf("sysdig: %v", err)
 	}
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(want)+1 {
-		t.Fatalf("sysdig printed %d events, want %d (open + profile events 0.29.3 knows):\n%s", len(lines), len(want)+1, out)
+	if len(lines) != len(want)+3 {
+		t.Fatalf("sysdig printed %d events, want %d (open, profile events 0.29.3 knows, container, generic):\n%s", len(lines), len(want)+3, out)
+	}
+	if c := lines[len(lines)-2]; !strings.HasPrefix(c, "container > ") || !strings.Contains(c, `"id":"0123456789ab"`) {
+		t.Errorf("container event printed as %q", c)
+	}
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "madvise < ") {
+		t.Errorf("generic exit printed as %q, want madvise <", last)
 	}
 	for i, w := range want {
 		f := strings.SplitN(lines[i+1], " ", 4)

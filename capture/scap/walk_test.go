@@ -105,7 +105,11 @@ func craftCapture(tb testing.TB, base string, evs ...[]byte) string {
 	for _, ev := range evs {
 		body := 2 + len(ev)
 		total := 8 + (body+3)&^3 + 4
-		out = binary.LittleEndian.AppendUint32(out, 0x216)
+		blockType := uint32(0x216)
+		if info, ok := Lookup(Type(binary.LittleEndian.Uint16(ev[20:]))); ok && info.Large() {
+			blockType = 0x221 // libscap's writer uses the large block type for these
+		}
+		out = binary.LittleEndian.AppendUint32(out, blockType)
 		out = binary.LittleEndian.AppendUint32(out, uint32(total))
 		out = binary.LittleEndian.AppendUint16(out, 0)
 		out = append(out, ev...)
