@@ -7,82 +7,6 @@ import (
 	"github.com/retrace-dev/retrace/engine/enginetest"
 )
 
-// benchCondition is a condition shaped like the upstream stable rules:
-// macros inlined, a type restriction, lists, ancestor checks and negations.
-const benchCondition = `evt.type in (open, openat) and evt.is_open_read = true and fd.typechar = f and
- (fd.name startswith /etc/shadow or fd.name pmatch (/etc/sudoers.d, /etc/pam.d) or fd.name in (/etc/passwd, /etc/group))
- and not proc.name in (sshd, sudo, su, login, passwd, useradd, usermod, groupadd, chpasswd, unix_chkpwd, systemd, cron)
- and not proc.aname[2] in (ansible, puppet, chef-client) and not (proc.pname = bash and proc.cmdline contains "--check")
- and not user.name = nobody and proc.exepath glob '/usr/*' and not container.id = ""`
-
-var benchFields = append([]enginetest.Field{
-	{FieldInfo: engine.FieldInfo{Name: "fd.typechar", Type: engine.TypeString, Desc: "fd type character"}},
-}, enginetest.DefaultFields...)
-
-var benchOpts = engine.CompileOptions{Registry: enginetest.NewRegistry(benchFields), EventTypes: testTypes}
-
-func BenchmarkParse(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := engine.Parse(benchCondition, engine.ParseOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(benchCondition))*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
-}
-
-func BenchmarkCompile(b *testing.B) {
-	n, err := engine.Parse(benchCondition, engine.ParseOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := engine.Compile(n, benchCondition, benchOpts); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkEval(b *testing.B) {
-	ev := sampleEvent().Set("fd.typechar", enginetest.Str("f"))
-	conds := []struct{ name, cond string }{
-		{"eq", "proc.name = cat"},
-		{"in-small", "proc.name in (ls, cat, dog)"},
-		{"in-large", "proc.name in (a, b, c, d, e, f, g, h, i, j, k, l, cat)"},
-		{"contains", "proc.cmdline contains shadow"},
-		{"icontains", "proc.cmdline icontains SHADOW"},
-		{"startswith", "fd.name startswith /etc/"},
-		{"glob", "proc.exepath glob '/usr/*/cat'"},
-		{"regex", "proc.name regex 'c[a-z]t'"},
-		{"pmatch", "fd.name pmatch (/var, /etc)"},
-		{"num", "proc.pid > 1000"},
-		{"ip-net", "fd.net in (192.168.0.0/16, 10.0.0.0/8)"},
-		{"ancestors", "proc.aname = systemd"},
-		{"transformer", "tolower(proc.cmdline) contains shadow"},
-		{"val", "proc.name != val(proc.pname)"},
-		{"evt.type", "evt.type in (open, openat)"},
-		{"missing", "not evt.arg.mode exists"},
-		{"stable-like", benchCondition},
-	}
-	for _, tc := range conds {
-		n, err := engine.Parse(tc.cond, engine.ParseOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, _, err := engine.Compile(n, tc.cond, benchOpts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				c.Eval(ev)
-			}
-		})
-	}
-}
-
 // benchRuleset builds a ruleset shaped like the stable Falco rules: 25
 // rules, most restricted to a few event types, each with a handful of
 // checks.
@@ -170,29 +94,6 @@ func BenchmarkRulesetMatch(b *testing.B) {
 			enginetest.BenchmarkMatch(b, benchRuleset(b, mode), events)
 		})
 	}
-}
-
-func BenchmarkFormat(b *testing.B) {
-	const text = "Sensitive file opened (user=%user.name command=%proc.cmdline file=%fd.name parent=%proc.pname " +
-		"gparent=%proc.aname[2] pid=%proc.pid flags=%evt.arg.flags ip=%fd.sip port=%fd.sport mode=%evt.arg.mode)"
-	f, err := engine.CompileFormat(text, benchOpts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := sampleEvent()
-	buf := make([]byte, 0, 1024)
-	b.Run("text", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			buf = f.Append(buf[:0], ev)
-		}
-	})
-	b.Run("json-fields", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			buf = f.AppendJSONFields(buf[:0], ev)
-		}
-	})
 }
 
 // TestNoAllocations asserts the zero-allocation contract of evaluation,
