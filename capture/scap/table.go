@@ -190,7 +190,8 @@ func (i *Info) ParamIndex(name string) int {
 }
 
 // Lookup returns the table entry of event code t; ok is false for codes
-// outside the table (events from a newer producer).
+// outside the table (events from a newer producer). The entry is shared,
+// read-only data: callers must not modify it or its Params.
 func Lookup(t Type) (*Info, bool) {
 	if int(t) >= NumTypes {
 		return nil, false
