@@ -27,7 +27,14 @@ type Options struct {
 	DataSize int
 	// Hostname names the simulated machine; "" means "capgen".
 	Hostname string
+	// SessionGap is the largest idle time between two simulated commands
+	// (a random fraction of it is used); 0 means none.
+	SessionGap time.Duration
 }
+
+// ContainerID is the id of the simulated container the nginx sessions run
+// in (cgroup /docker/<id>); WriteFile records its metadata.
+const ContainerID = "3f9a1c2b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
 
 func (o *Options) defaults() {
 	if o.Events <= 0 {
@@ -59,14 +66,15 @@ var programs = []struct {
 	args      []string
 	files     []string
 	net       bool
+	container bool
 }{
-	{"cat", "/usr/bin/cat", []string{"/etc/hostname"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libc.so.6", "/etc/hostname"}, false},
-	{"ls", "/usr/bin/ls", []string{"-l", "/tmp"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libselinux.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/etc/passwd", "/etc/group"}, false},
-	{"curl", "/usr/bin/curl", []string{"-s", "http://10.0.0.7/"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libcurl.so.4", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf"}, true},
-	{"grep", "/usr/bin/grep", []string{"root", "/etc/passwd"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libpcre2-8.so.0", "/etc/passwd"}, false},
-	{"python3", "/usr/bin/python3.11", []string{"-c", "print(1)"}, []string{"/etc/ld.so.cache", "/usr/lib/python3.11/os.py", "/usr/lib/python3.11/site.py", "/tmp/out.txt"}, false},
-	{"nginx", "/usr/sbin/nginx", []string{"-g", "daemon off;"}, []string{"/etc/nginx/nginx.conf", "/var/log/nginx/access.log", "/var/www/html/index.html"}, true},
-	{"sshd", "/usr/sbin/sshd", []string{"-D"}, []string{"/etc/ssh/sshd_config", "/etc/shadow", "/var/log/auth.log"}, true},
+	{"cat", "/usr/bin/cat", []string{"/etc/hostname"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libc.so.6", "/etc/hostname"}, false, false},
+	{"ls", "/usr/bin/ls", []string{"-l", "/tmp"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libselinux.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/etc/passwd", "/etc/group"}, false, false},
+	{"curl", "/usr/bin/curl", []string{"-s", "http://10.0.0.7/"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libcurl.so.4", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf"}, true, false},
+	{"grep", "/usr/bin/grep", []string{"root", "/etc/passwd"}, []string{"/etc/ld.so.cache", "/lib/x86_64-linux-gnu/libpcre2-8.so.0", "/etc/passwd"}, false, false},
+	{"python3", "/usr/bin/python3.11", []string{"-c", "print(1)"}, []string{"/etc/ld.so.cache", "/usr/lib/python3.11/os.py", "/usr/lib/python3.11/site.py", "/tmp/out.txt"}, false, false},
+	{"nginx", "/usr/sbin/nginx", []string{"-g", "daemon off;"}, []string{"/etc/nginx/nginx.conf", "/var/log/nginx/access.log", "/var/www/html/index.html"}, true, true},
+	{"sshd", "/usr/sbin/sshd", []string{"-D"}, []string{"/etc/ssh/sshd_config", "/etc/shadow", "/var/log/auth.log"}, true, false},
 }
 
 // Header returns the capture header of the simulated machine: machine
@@ -156,6 +164,7 @@ func WriteFile(path string, opts Options) (Stats, error) {
 		w.Close()
 		return Stats{}, err
 	}
+	w.AddContainer(capture.Container{ID: ContainerID[:12], Name: "web", Image: "docker.io/library/nginx:1.25", Runtime: "docker"})
 	st, err := Generate(w, opts)
 	if err != nil {
 		w.Close()
@@ -232,19 +241,26 @@ func (g *generator) pair(tid int64, syscall string, enter, exit map[string][]byt
 func (g *generator) session() error {
 	prog := programs[g.rng.IntN(len(programs))]
 	const shell = 200
+	if g.opts.SessionGap > 0 {
+		g.ts += uint64(g.rng.Int64N(int64(g.opts.SessionGap)))
+	}
+	cgroups := scap.EncList("cpu=/user.slice", "memory=/user.slice")
+	if prog.container {
+		cgroups = scap.EncList("cpu=/docker/"+ContainerID, "memory=/docker/"+ContainerID)
+	}
 	child := g.nextTID
 	g.nextTID++
-	cloneVals := func(res, tid, pid, ptid int64) map[string][]byte {
+	cloneVals := func(res, tid, pid, ptid int64, cgroups []byte) map[string][]byte {
 		return map[string][]byte{"res": scap.EncInt64(res), "exe": scap.EncString("/bin/bash"), "args": nil,
 			"tid": scap.EncInt64(tid), "pid": scap.EncInt64(pid), "ptid": scap.EncInt64(ptid),
 			"cwd": scap.EncString("/home/dev"), "fdlimit": scap.EncInt64(1024), "comm": scap.EncString("bash"),
-			"cgroups": scap.EncList("cpu=/user.slice", "memory=/user.slice"), "flags": scap.EncUint32(1<<23 | 1<<24),
+			"cgroups": cgroups, "flags": scap.EncUint32(1<<23 | 1<<24),
 			"uid": scap.EncUint32(1000), "gid": scap.EncUint32(1000), "vtid": scap.EncInt64(tid), "vpid": scap.EncInt64(pid)}
 	}
-	if err := g.pair(shell, "clone", nil, cloneVals(child, shell, shell, 100)); err != nil {
+	if err := g.pair(shell, "clone", nil, cloneVals(child, shell, shell, 100, scap.EncList("cpu=/user.slice", "memory=/user.slice"))); err != nil {
 		return err
 	}
-	if err := g.pair(child, "clone", nil, cloneVals(0, child, child, shell)); err != nil {
+	if err := g.pair(child, "clone", nil, cloneVals(0, child, child, shell, cgroups)); err != nil {
 		return err
 	}
 	args := scap.EncList(prog.args...)
@@ -252,7 +268,7 @@ func (g *generator) session() error {
 		"res": scap.EncInt64(0), "exe": scap.EncString(prog.exe), "args": args,
 		"tid": scap.EncInt64(child), "pid": scap.EncInt64(child), "ptid": scap.EncInt64(shell),
 		"cwd": scap.EncString("/home/dev"), "fdlimit": scap.EncUint64(1024), "comm": scap.EncString(prog.comm),
-		"cgroups": scap.EncList("cpu=/user.slice", "memory=/user.slice"), "env": scap.EncList("PATH=/usr/bin:/bin", "HOME=/home/dev"),
+		"cgroups": cgroups, "env": scap.EncList("PATH=/usr/bin:/bin", "HOME=/home/dev"),
 		"vpgid": scap.EncInt64(child), "loginuid": scap.EncUint32(1000), "uid": scap.EncUint32(1000), "gid": scap.EncUint32(1000),
 		"pgid": scap.EncInt64(child), "trusted_exepath": scap.EncString(prog.exe), "filename": scap.EncString(prog.exe)}); err != nil {
 		return err
