@@ -38,12 +38,13 @@ type compiler struct {
 	macros  []*compiledMacro
 	byName  map[string]*compiledMacro
 	seenErr map[string]bool
+	words   map[string]bool // scratch for substituteLists
 }
 
 // compile turns the collected lists, macros and rules into the loaded set,
 // reporting errors and warnings on the loader.
 func (l *loader) compile() *Set {
-	c := &compiler{l: l, byName: map[string]*compiledMacro{}, seenErr: map[string]bool{}}
+	c := &compiler{l: l, byName: map[string]*compiledMacro{}, seenErr: map[string]bool{}, words: map[string]bool{}}
 	c.compileLists()
 	c.compileMacros()
 	set := &Set{
@@ -108,7 +109,8 @@ func (c *compiler) compileLists() {
 // (kept up to date as substitutions add items) are skipped without
 // scanning the text.
 func (c *compiler) substituteLists(t ctext) ctext {
-	words := map[string]bool{}
+	words := c.words
+	clear(words)
 	addWords(words, t.s)
 	for _, li := range c.lists {
 		if li.plainName && !words[li.info.name] {
@@ -326,7 +328,6 @@ func (c *compiler) newRule(r *ruleInfo, cond, text ctext, root engine.Node, comp
 		Pos:                 r.ctx.file.nodePos(r.ctx.node),
 		WithExceptions:      cond.s,
 		Substituted:         text.s,
-		Expanded:            Expand(root),
 		root:                root,
 		format:              format.String(),
 	}

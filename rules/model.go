@@ -48,9 +48,6 @@ type Rule struct {
 	// Substituted is WithExceptions with the lists substituted: the text
 	// that is parsed.
 	Substituted string
-	// Expanded is the parsed condition with every macro expanded, printed
-	// fully parenthesised.
-	Expanded string
 	// Exceptions are the names of the rule's exceptions.
 	Exceptions []string
 	// EventTypes are the evt.type names the rule can match, sorted;
@@ -69,6 +66,10 @@ type Rule struct {
 	format string       // the output format as compiled (%container.info expanded)
 	engine *engine.Rule // compiled at load time; handed out once by Ruleset
 }
+
+// Expanded returns the parsed condition with every macro expanded, printed
+// fully parenthesised: the condition the rule really evaluates.
+func (r *Rule) Expanded() string { return Expand(r.root) }
 
 // Root returns the rule's parsed condition with its macros expanded, for
 // compiling with package engine. The tree is shared: do not modify it.

@@ -299,8 +299,8 @@ func TestListMacroAppend(t *testing.T) {
 `)
 	r := set.Rule("r")
 	want := "(evt.type = open and (proc.name in (a, b, c) or proc.name in (x, y, z)))"
-	if r.Expanded != want {
-		t.Errorf("expanded:\n got %s\nwant %s", r.Expanded, want)
+	if r.Expanded() != want {
+		t.Errorf("expanded:\n got %s\nwant %s", r.Expanded(), want)
 	}
 }
 
@@ -425,7 +425,7 @@ func TestVisibility(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := set.Rule("r").Expanded; got != tc.expanded {
+			if got := set.Rule("r").Expanded(); got != tc.expanded {
 				t.Errorf("expanded:\n got %s\nwant %s", got, tc.expanded)
 			}
 		})
@@ -534,5 +534,38 @@ func TestRuleset(t *testing.T) {
 		if got := len(rs.Rules()); got != 1 {
 			t.Errorf("call %d: %d rules selected, want 1", i, got)
 		}
+	}
+}
+
+func TestConditionErrors(t *testing.T) {
+	tests := []struct {
+		cond string
+		want rules.Code
+	}{
+		{"evt.type=open and (proc.name=cat", rules.CodeConditionSyntax},
+		{"evt.type=open and proc.name foo bar", rules.CodeConditionSyntax},
+		{"evt.type=open and proc.nobody=cat", rules.CodeUnknownField},
+		{"evt.type=open and proc.pid contains x", rules.CodeTypeMismatch},
+		{"evt.type=open and proc.pid > abc", rules.CodeConditionSyntax}, // numeric operators take numbers
+		{"evt.type=open and proc.pid = abc", rules.CodeTypeMismatch},
+		{"evt.type=open and toupper(proc.pid) = X", rules.CodeBadTransformer},
+		{"evt.type=open and nosuchmacro", rules.CodeUndefinedMacro},
+		{"evt.type=nosuchevent", rules.CodeUnknownEventType},
+		{"evt.type=open and proc.aname[x]=bash", rules.CodeBadArgument},
+		{"evt.type=open and proc.name[1]=bash", rules.CodeBadArgument},
+		{strings.Repeat("(", 2000) + "evt.type=open" + strings.Repeat(")", 2000), rules.CodeLimit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cond[:min(len(tc.cond), 60)], func(t *testing.T) {
+			_, err := load(t, fmt.Sprintf("- rule: r\n  desc: d\n  condition: %q\n  output: o\n  priority: INFO\n", tc.cond))
+			e := firstError(t, err)
+			if e.Code != tc.want {
+				t.Errorf("code %s, want %s: %s", e.Code, tc.want, e.Detail())
+			}
+			var ee *engine.Error
+			if !errors.As(e, &ee) {
+				t.Errorf("error does not wrap the engine's error: %v", e)
+			}
+		})
 	}
 }

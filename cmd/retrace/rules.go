@@ -137,7 +137,7 @@ func toJSON(r *rules.Rule, full bool) ruleJSON {
 		j.EventTypes = []string{}
 	}
 	if full {
-		j.Condition, j.Expanded, j.Output, j.Exceptions = r.Condition, r.Expanded, r.Output, r.Exceptions
+		j.Condition, j.Expanded, j.Output, j.Exceptions = r.Condition, r.Expanded(), r.Output, r.Exceptions
 	}
 	return j
 }
@@ -270,7 +270,7 @@ func newRulesShowCmd(env func() ruleEnv) *cobra.Command {
 			if r.WithExceptions != r.Condition {
 				fmt.Fprintf(out, "condition with exceptions:\n  %s\n", strings.TrimSpace(r.WithExceptions))
 			}
-			fmt.Fprintf(out, "expanded condition (macros and lists):\n  %s\n", r.Expanded)
+			fmt.Fprintf(out, "expanded condition (macros and lists):\n  %s\n", r.Expanded())
 			return nil
 		},
 	}
