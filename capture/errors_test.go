@@ -75,6 +75,10 @@ func TestCorruptAndTruncated(t *testing.T) {
 		{"zstd zero-filled tail", append(append([]byte(nil), zst[:frames[4]]...), make([]byte, 3000)...), "test: truncated at offset " + itoa(frames[4]) + " (frame 4): 6 events recovered", true, 6},
 		{"zstd bad checksum", mod(zst, func(b []byte) []byte { b[frames[3]-1] ^= 0xff; return b }), "test: corrupt at offset " + itoa(frames[2]) + " (frame 2): bad zstd frame: CRC check failed", false, 0},
 		{"zstd bad frame magic", mod(zst, put32(frames[3], 0xdeadbeef)), "test: corrupt at offset " + itoa(frames[3]) + " (frame 3): bad frame magic 0xDEADBEEF", false, 3},
+		{"zstd footer event count wrong", mod(zst, func(b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[frames[len(frames)-1]+16:], 11)
+			return b
+		}), "test: corrupt at offset " + itoa(frames[len(frames)-2]) + ": footer counts 11 events, the frames hold 10", false, 10},
 		{"zstd absurd content size", mod(zst, func(b []byte) []byte {
 			// Make frame 2's single-byte-or-more content size field claim 2^40 bytes.
 			b[frames[2]+4] = 0xE4 // FCS flag 3 (8 bytes), single segment, checksum

@@ -73,6 +73,7 @@ type Reader struct {
 	flags  uint32
 	events int64
 	skip   int64
+	evBlks uint64 // event blocks read, to check against the footer
 	blocks int64
 	err    error
 	closed bool
@@ -227,17 +228,26 @@ func (r *Reader) nextBlock() (Block, error) {
 	}
 	if r.haveFirst {
 		r.haveFirst = false
+		r.evBlks++
 		return r.first, nil
 	}
 	b, err := r.src.next()
 	if err != nil {
 		if err == io.EOF {
+			if m := r.meta; m.haveFooter && m.footer.Events != r.evBlks {
+				r.err = &CorruptError{File: r.name, Offset: m.footer.IndexOffset, Frame: -1,
+					Reason: fmt.Sprintf("footer counts %d events, the frames hold %d", m.footer.Events, r.evBlks)}
+				return Block{}, r.err
+			}
 			r.err = io.EOF
 			return Block{}, err
 		}
 		return Block{}, r.fail(err)
 	}
 	r.blocks++
+	if IsEventBlock(b.Type) {
+		r.evBlks++
+	}
 	return b, nil
 }
 

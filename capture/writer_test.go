@@ -282,3 +282,57 @@ func TestGeneratedCaptureSysdig(t *testing.T) {
 		t.Errorf("sysdig sees other events (-retrace +sysdig):\n%s", diff)
 	}
 }
+
+// TestReadSummary reads the closing frames without the events and checks
+// them against a full read.
+func TestReadSummary(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.scap.zst")
+	if _, err := capgen.WriteFile(path, capgen.Options{Events: 20000, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := capture.ReadSummary(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var n uint64
+	var first, last uint64
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			first = ev.Ts()
+		}
+		last = ev.Ts()
+		n++
+	}
+	if s.Events != n || s.FirstTS != first || s.LastTS != last {
+		t.Errorf("summary %d events %d..%d, file %d events %d..%d", s.Events, s.FirstTS, s.LastTS, n, first, last)
+	}
+	if diff := cmp.Diff(r.Index(), s.Frames); diff != "" {
+		t.Errorf("index (-reader +summary):\n%s", diff)
+	}
+	if diff := cmp.Diff(r.Header().Metadata, s.Metadata); diff != "" {
+		t.Errorf("metadata (-reader +summary):\n%s", diff)
+	}
+	// A plain file and a truncated one have no summary.
+	plain := filepath.Join(t.TempDir(), "p.scap")
+	os.WriteFile(plain, smallCapture(t, capture.FormatScap, 3, capture.WriterOptions{}), 0o644)
+	b, _ := os.ReadFile(path)
+	cut := filepath.Join(t.TempDir(), "c.scap.zst")
+	os.WriteFile(cut, b[:len(b)-100], 0o644)
+	for _, p := range []string{plain, cut} {
+		if _, err := capture.ReadSummary(p); err != capture.ErrNoSummary {
+			t.Errorf("%s: %v, want ErrNoSummary", p, err)
+		}
+	}
+}
