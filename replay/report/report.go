@@ -20,8 +20,17 @@ type Report struct {
 	Captures []CaptureInfo
 	// RuleFiles names the rule files loaded (empty for the built-in set).
 	RuleFiles []string
-	// Detections are the alerts, in output order.
+	// View names the timeline view the report shows ("shells",
+	// "sensitive-reads", "binary-writes", "tree"); empty for a report of
+	// rule detections. Views other than "tree" fill Detections, one per
+	// finding, with Rule naming the kind of finding.
+	View string
+	// Detections are the alerts (or a view's findings), in output order.
 	Detections []Detection
+	// Tree is the process tree of the "tree" view: root processes with
+	// their descendants and what each did. Writers print it after the
+	// detections.
+	Tree []ProcessNode
 }
 
 // CaptureInfo describes one capture file a report covers.
@@ -83,6 +92,9 @@ type Detection struct {
 	// Network lists the network objects the event touched, as the replay
 	// prints them, e.g. "tcp 10.0.0.2:51234->93.184.216.34:443".
 	Network []string
+	// Children lists the processes the detection's process started, in
+	// order; the "shells" view uses it for the commands a shell ran.
+	Children []Process
 }
 
 // Container identifies a container.
@@ -125,6 +137,37 @@ type Process struct {
 	User string
 	// Tty is the controlling terminal number (proc.tty); 0 for none.
 	Tty int64
+	// Start is when the process started or last ran execve; zero when
+	// unknown.
+	Start time.Time
+}
+
+// ProcessNode is one process of a tree view, with its activity and its
+// children.
+type ProcessNode struct {
+	// Process describes the process as of its last execve.
+	Process Process
+	// Container is the container the process ran in.
+	Container Container
+	// Exit is when the process exited; zero when it still ran at the end
+	// of the capture.
+	Exit time.Time
+	// Activity is what the process did, in time order.
+	Activity []Activity
+	// Children are the processes it started, in start order.
+	Children []ProcessNode
+}
+
+// Activity is one thing a process did.
+type Activity struct {
+	// Time is the event's timestamp.
+	Time time.Time
+	// Kind says what happened: "exec", "open-read", "open-write",
+	// "connect", "accept", "rename", "unlink", "chmod", "mkdir", ...
+	Kind string
+	// Object is what it happened to: a command line, a path (both paths
+	// of a rename, "old -> new"), or a network endpoint.
+	Object string
 }
 
 // Format names an output format.

@@ -25,11 +25,29 @@ const maxPathDepth = 4
 // WriteTable writes the detections as a timeline table (one row per
 // detection: time, container, process path such as "sshd > bash > cat",
 // rule, priority and the key objects: command line, files, network) that
-// fits in Options.Width columns, wrapping long cells. Control characters in
+// fits in Options.Width columns, wrapping long cells; then, for a tree view,
+// the process tree, one row per process with its activity. Control characters in
 // captured strings print as escapes, so a hostile file name cannot drive the
 // terminal.
 func WriteTable(w io.Writer, r *Report, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	if len(r.Detections) > 0 || len(r.Tree) == 0 {
+		if err := writeDetectionTable(bw, r, opts); err != nil {
+			return err
+		}
+	}
+	if len(r.Tree) > 0 {
+		if err := writeTreeTable(bw, r.Tree, opts); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 	loc := opts.zone()
 
 	timeLayout := "2006-01-02 15:04:05.000000"
@@ -77,14 +95,15 @@ func WriteTable(w io.Writer, r *Report, opts Options) error {
 	if err := table.Render(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
-	summary := fmt.Sprintf("%d detection(s), times in %s", len(r.Detections), zoneName(loc))
+	noun := "detection(s)"
+	if r.View != "" {
+		noun = "finding(s) of view " + cleanCell(r.View)
+	}
+	summary := fmt.Sprintf("%d %s, times in %s", len(r.Detections), noun, zoneName(loc))
 	if oneDay && len(r.Detections) > 0 {
 		summary += " on " + day
 	}
 	if _, err := fmt.Fprintln(bw, summary); err != nil {
-		return fmt.Errorf("write table: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
@@ -167,16 +186,20 @@ func tableDetails(d *Detection) string {
 	for _, n := range d.Network {
 		lines = append(lines, "net: "+cleanCell(n))
 	}
+	for _, c := range d.Children {
+		lines = append(lines, "ran: "+cleanCell(c.Cmdline))
+	}
 	return strings.Join(lines, "\n")
 }
 
-// cleanCell makes a captured string safe and single-line for a terminal:
-// control characters (including newlines and escape sequences) become Go
-// escapes and invalid UTF-8 becomes U+FFFD.
+// cleanCell makes a captured string visible, single-line and safe for a
+// terminal or a page: control characters (newlines, escape sequences),
+// invalid bytes and the bidirectional controls that can make text read
+// differently from what it is ("Trojan Source") become Go-style escapes.
 func cleanCell(s string) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
 			clean = false
 			break
 		}
@@ -199,7 +222,7 @@ func cleanCell(s string) string {
 			b.WriteString(`\n`)
 		case r == '\r':
 			b.WriteString(`\r`)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:

@@ -70,6 +70,7 @@ func TestCleanCell(t *testing.T) {
 		{"bad\xffbyte", `bad\xffbyte`},
 		{"ok ✓ \u2028", `ok ✓ \u2028`},
 		{"\u009b2J", `\u009b2J`},
+		{"invoice\u202efdp.exe", `invoice\u202efdp.exe`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {

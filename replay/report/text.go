@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// WriteText writes one Falco alert line per detection:
+// WriteText writes one Falco alert line per detection, then the process
+// tree of a tree view, if any, indented by depth. An alert line is
 //
 //	<time>: <Priority> <output>
 //
@@ -23,6 +24,11 @@ func WriteText(w io.Writer, r *Report, opts Options) error {
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write text: %w", err)
+		}
+	}
+	if len(r.Tree) > 0 {
+		if err := writeTreeText(bw, r.Tree, opts); err != nil {
+			return err
 		}
 	}
 	if err := bw.Flush(); err != nil {

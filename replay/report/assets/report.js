@@ -38,7 +38,7 @@
   function haystack(i) {
     if (hay[i] === undefined) {
       var d = D[i], c = data.containers[d.c] || {}, parts = [data.rules[d.r], d.o, d.ts, d.y, d.h, data.captures[d.k], c.id, c.name, c.image];
-      [d.pr].concat(d.a || []).forEach(function (p) { parts.push(p.n, p.x, p.c, p.u, String(p.pid)); });
+      [d.pr].concat(d.a || [], d.ch || []).forEach(function (p) { parts.push(p.n, p.x, p.c, p.u, String(p.pid)); });
       parts = parts.concat(d.f || [], d.n || [], d.g || [], [data.priorities[d.p]]);
       hay[i] = parts.filter(function (s) { return s; }).join("\n").toLowerCase();
     }
@@ -224,6 +224,14 @@
     var me = el("li"); procLine(me, d.pr, true); ol.appendChild(me);
     left.appendChild(ol);
     cols.appendChild(left);
+    if (d.ch && d.ch.length) {
+      var cmds = el("section");
+      cmds.appendChild(el("h3", "", "Commands run"));
+      var cl = el("ol", "tree");
+      d.ch.forEach(function (p) { var li = el("li"); procLine(li, p, false); cl.appendChild(li); });
+      cmds.appendChild(cl);
+      left.appendChild(cmds);
+    }
     right.appendChild(objList("Files", d.f));
     right.appendChild(objList("Network", d.n));
     var ev = el("section");
@@ -256,7 +264,25 @@
     }
     $("count").textContent = total === D.length ? D.length + " detections" : "Showing " + total + " of " + D.length;
   }
-  function render() { drawTimeline(); renderList(); syncControls(); saveHash(); }
+  function render() { drawTimeline(); renderList(); filterTree(); syncControls(); saveHash(); }
+
+  // The process tree of a tree view is rendered by the page itself; the
+  // search hides processes whose subtree does not match.
+  function filterTree() {
+    var root = $("ptree");
+    if (!root) return;
+    function visit(li) {
+      var own = "", any = false;
+      Array.prototype.forEach.call(li.firstElementChild.children, function (c) {
+        if (c.tagName === "SUMMARY" || c.classList.contains("acts")) own += c.textContent + "\n";
+        if (c.classList.contains("ptree")) Array.prototype.forEach.call(c.children, function (k) { if (visit(k)) any = true; });
+      });
+      var show = !state.q || any || own.toLowerCase().indexOf(state.q) >= 0;
+      li.hidden = !show;
+      return show;
+    }
+    Array.prototype.forEach.call(root.children, visit);
+  }
 
   // The filters live in the URL fragment (#q=…&rule=…&container=…&priority=…
   // &from=…&to=…, times in ms since the epoch) so that a view can be shared

