@@ -43,5 +43,9 @@ bench:
 generate:
 	$(GO) generate ./...
 
+# traces re-records the attack scenarios of testdata/attacks (root, podman).
+traces: build
+	./testdata/attacks/record.sh $(BIN)
+
 clean:
 	rm -rf bin

@@ -42,6 +42,10 @@ type Options struct {
 	// Command, when set, is run while recording; the recording stops when
 	// it exits.
 	Command []string
+	// OnlyCommand keeps only the events of Command's process tree and of
+	// processes in containers (plus container metadata): small, focused
+	// captures such as the attack recordings of testdata/attacks.
+	OnlyCommand bool
 	// CommandStdin, CommandStdout and CommandStderr are the command's
 	// standard streams (nil: /dev/null for stdin, discarded output).
 	CommandStdin                 io.Reader
@@ -153,6 +157,9 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		if err := cmd.Start(); err != nil {
 			w.Close()
 			return nil, fmt.Errorf("%w %s: %v", ErrCommand, opts.Command[0], err)
+		}
+		if opts.OnlyCommand {
+			s.tree = map[int64]bool{int64(cmd.Process.Pid): true}
 		}
 		cmdDone = make(chan error, 1)
 		go func() { cmdDone <- cmd.Wait() }()
@@ -291,6 +298,8 @@ type session struct {
 	known map[string]bool  // containers already written
 	// only is the container the recording is restricted to ("" for all).
 	only string
+	// tree, with OnlyCommand, holds the threads of the command's tree.
+	tree map[int64]bool
 	win  *reorderWindow
 	ev   scap.Event
 }
@@ -339,6 +348,9 @@ func (s *session) track(ctx context.Context, raw []byte) error {
 	if err := s.ev.Decode(raw, false); err != nil {
 		return nil
 	}
+	if s.tree != nil {
+		s.followTree()
+	}
 	cg, ok := s.ev.ParamByName("cgroups")
 	if !ok {
 		return nil
@@ -351,6 +363,23 @@ func (s *session) track(ctx context.Context, raw []byte) error {
 	}
 	s.tids[tid] = m.ID
 	return s.addContainer(ctx, m, s.ev.Ts()-1)
+}
+
+// followTree adds the threads a tracked thread creates (parent-side clone
+// exits) and threads whose parent is tracked (child-side events) to the
+// command's tree. The ring buffer delivers a child's first events within
+// the reorder window of its parent's clone, so the tree is known before the
+// events are written.
+func (s *session) followTree() {
+	tid := s.ev.Tid()
+	if res, ok := s.ev.ParamByName("res"); ok && len(res) == 8 && s.tree[tid] {
+		if child := int64(binary.LittleEndian.Uint64(res)); child > 0 {
+			s.tree[child] = true
+		}
+	}
+	if p, ok := s.ev.ParamByName("ptid"); ok && len(p) == 8 && s.tree[int64(binary.LittleEndian.Uint64(p))] {
+		s.tree[tid] = true
+	}
 }
 
 // addContainer writes a container event (and metadata record) the first
@@ -405,12 +434,14 @@ func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
 // write hands one event to the capture writer, applying the container
 // filter.
 func (s *session) write(cpu uint16, ev []byte) error {
-	if s.only != "" {
-		t := scap.Type(binary.LittleEndian.Uint16(ev[20:]))
-		tid := int64(binary.LittleEndian.Uint64(ev[8:]))
-		if t != scap.ContainerJsonV2E && t != scap.DropE && !strings.HasPrefix(s.tids[tid], s.only) {
-			return nil
-		}
+	t := scap.Type(binary.LittleEndian.Uint16(ev[20:]))
+	tid := int64(binary.LittleEndian.Uint64(ev[8:]))
+	always := t == scap.ContainerJsonV2E || t == scap.DropE
+	if s.only != "" && !always && !strings.HasPrefix(s.tids[tid], s.only) {
+		return nil
+	}
+	if s.tree != nil && !always && !s.tree[tid] && s.tids[tid] == "" {
+		return nil
 	}
 	return s.w.WriteEvent(cpu, 0, ev)
 }

@@ -74,6 +74,7 @@ not permitted; 5 no kernel BTF; 6 a BPF program failed verification.`,
 	f.BoolVar(&opts.AllSyscalls, "all-syscalls", false, "also write syscalls outside the event profile, as generic events")
 	f.StringVar(&opts.FilterContainer, "filter-container", "", "record only this container (id prefix or name)")
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
+	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only CMD's process tree and container processes")
 	return cmd
 }
 
