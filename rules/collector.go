@@ -251,7 +251,7 @@ func (l *loader) validateException(ctx itemCtx, ex *exceptionInfo, knownSource b
 		for i := range ex.comps.items {
 			c := &ex.comps.items[i]
 			c.item = strings.Trim(c.item, " \t\r\n")
-			if _, ok := engine.ParseOperator(c.item); !ok || c.isList {
+			if valid, _ := parseComp(c.item); !valid || c.isList {
 				return l.errorf(ctx, nodeOr(c.node, ex.node), CodeUnknownOperator,
 					"exception '%s': '%s' is not a supported comparison operator", ex.name, c.item)
 			}
@@ -273,9 +273,9 @@ func (l *loader) validateException(ctx itemCtx, ex *exceptionInfo, knownSource b
 			"exception '%s': fields and comps must both be strings", ex.name)
 	}
 	ex.comps.item = strings.Trim(ex.comps.item, " \t\r\n")
-	if op, ok := engine.ParseOperator(ex.comps.item); !ok || !op.IsListOperator() {
+	if valid, list := parseComp(ex.comps.item); !valid || !list {
 		return l.errorf(ctx, nodeOr(ex.comps.node, ex.node), CodeException,
-			"exception '%s': when fields is a single value, comps must be one of (in, pmatch, intersects)", ex.name)
+			"exception '%s': when fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)", ex.name)
 	}
 	if knownSource {
 		return l.checkExceptionField(ctx, ex, ex.fields)

@@ -1,16 +1,47 @@
 package rules
 
 import (
+	"strings"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/retrace-dev/retrace/engine"
 )
 
+// parseComp checks an exception comparison operator: a plain operator
+// (`=`, `in`, `startswith`...) or, as newer libsinsp accepts, a string
+// operator with a list modifier (`startswith oneof`). list reports whether
+// the operator takes a list on its right side.
+func parseComp(comp string) (valid, list bool) {
+	if op, ok := engine.ParseOperator(comp); ok {
+		return true, op.IsListOperator()
+	}
+	words := strings.Fields(comp)
+	if len(words) != 2 {
+		return false, false
+	}
+	switch words[1] {
+	case "oneof", "anyof", "allof":
+	default:
+		return false, false
+	}
+	op, ok := engine.ParseOperator(words[0])
+	if !ok {
+		return false, false
+	}
+	switch op {
+	case engine.OpEq, engine.OpNe, engine.OpContains, engine.OpIContains, engine.OpBContains,
+		engine.OpStartsWith, engine.OpBStartsWith, engine.OpEndsWith, engine.OpGlob, engine.OpIGlob, engine.OpRegex:
+		return true, true
+	}
+	return false, false
+}
+
 // isListOperator reports whether comp takes a list on its right side; such
 // exception values are wrapped in parentheses instead of quoted.
 func isListOperator(comp string) bool {
-	op, ok := engine.ParseOperator(comp)
-	return ok && op.IsListOperator()
+	_, list := parseComp(comp)
+	return list
 }
 
 // exceptionCondition returns cond with the rule's exceptions added exactly

@@ -118,6 +118,27 @@ func TestExceptionConditions(t *testing.T) {
 			want: `(evt.type=open) and not (fd.name pmatch (/tmp, /var/tmp))`,
 		},
 		{
+			name: "modifier operator takes a list",
+			cond: "evt.type=open",
+			exceptions: `
+    - name: ex1
+      fields: [proc.name, fd.name]
+      comps: [=, startswith oneof]
+      values:
+        - [cat, /tmp]`,
+			want: `(evt.type=open) and not (( proc.name = cat and  fd.name startswith oneof (/tmp)))`,
+		},
+		{
+			name: "single field with a modifier operator",
+			cond: "evt.type=open",
+			exceptions: `
+    - name: ex1
+      fields: fd.name
+      comps: endswith anyof
+      values: [.log, .tmp]`,
+			want: `(evt.type=open) and not (fd.name endswith anyof (.log, .tmp))`,
+		},
+		{
 			name: "no values adds nothing",
 			cond: "evt.type=open",
 			exceptions: `
@@ -179,6 +200,7 @@ func TestExceptionErrors(t *testing.T) {
 		{"comps length", "[{name: ex1, fields: [proc.name, fd.name], comps: [=]}]", rules.CodeException},
 		{"values length", "[{name: ex1, fields: [proc.name, fd.name], values: [[a]]}]", rules.CodeException},
 		{"single field with =", "[{name: ex1, fields: proc.name, comps: =, values: [a]}]", rules.CodeException},
+		{"modifier on a list operator", "[{name: ex1, fields: [proc.name], comps: [in oneof], values: [[a]]}]", rules.CodeUnknownOperator},
 		{"single field list value", "[{name: ex1, fields: proc.name, values: [[a, b]]}]", rules.CodeException},
 		{"not a sequence", "{name: ex1}", rules.CodeException},
 	}
