@@ -391,8 +391,13 @@ func (c *compiler) diagnostic(ctx itemCtx, ee *engine.Error, text ctext) Diagnos
 		pos = ctx.file.nodePos(ctx.node)
 	}
 	file := c.fileOf(pos.File, ctx.file)
+	code := codeOf(ee.Kind)
+	if ee.Kind == engine.KindSyntax && strings.HasPrefix(ee.Msg, "expected a valid check operator") {
+		// The engine has no error kind for this; its message is libsinsp's.
+		code = CodeUnknownOperator
+	}
 	return Diagnostic{
-		Severity: SeverityError, Code: codeOf(ee.Kind), Pos: pos, Kind: ctx.kind, Name: ctx.name,
+		Severity: SeverityError, Code: code, Pos: pos, Kind: ctx.kind, Name: ctx.name,
 		Message: msg, Snippet: snippet(file, pos.Line, pos.Col),
 	}
 }

@@ -565,7 +565,8 @@ func TestConditionErrors(t *testing.T) {
 		want rules.Code
 	}{
 		{"evt.type=open and (proc.name=cat", rules.CodeConditionSyntax},
-		{"evt.type=open and proc.name foo bar", rules.CodeConditionSyntax},
+		{"evt.type=open and proc.name foo bar", rules.CodeUnknownOperator},
+		{"evt.type=open and proc.name contain x", rules.CodeUnknownOperator},
 		{"evt.type=open and proc.nobody=cat", rules.CodeUnknownField},
 		{"evt.type=open and proc.pid contains x", rules.CodeTypeMismatch},
 		{"evt.type=open and proc.pid > abc", rules.CodeConditionSyntax}, // numeric operators take numbers
