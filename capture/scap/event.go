@@ -60,8 +60,11 @@ type Event struct {
 // libscap does. Parameter lengths are u32 when the type has
 // EF_LARGE_PAYLOAD, u16 otherwise. Events with more or fewer parameters
 // than the table decode; codes outside the table decode with Info() == nil
-// (version 2 only). Decode never allocates; errors are *DecodeError.
+// (version 2 only). Decode allocates only for errors, which are
+// *DecodeError; after an error e is empty.
 func (e *Event) Decode(b []byte, v1 bool) error {
+	// Start from an empty view, so a failed Decode leaves no stale offsets.
+	e.raw, e.info, e.nparams, e.typ, e.ts, e.tid = nil, nil, 0, 0, 0, 0
 	hdr := HeaderLenV2
 	if v1 {
 		hdr = HeaderLenV1

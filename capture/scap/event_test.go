@@ -261,3 +261,19 @@ func TestAppendEventCutsLongParams(t *testing.T) {
 		t.Errorf("data length %d, want 65535", len(e.Param(1)))
 	}
 }
+
+func TestDecodeErrorLeavesEmptyView(t *testing.T) {
+	var e Event
+	good := AppendEvent(nil, 1, 2, SyscallOpenX, EncInt64(3), EncString("/a/long/path/name"), EncUint32(1))
+	if err := e.Decode(good, false); err != nil {
+		t.Fatal(err)
+	}
+	bad := AppendEvent(nil, 1, 2, SyscallCloseX, EncInt64(0), EncInt64(3))
+	binary.LittleEndian.PutUint16(bad[28:], 0xffff) // second length runs past the end
+	if err := e.Decode(bad, false); err == nil {
+		t.Fatal("no error")
+	}
+	if e.NumParams() != 0 || e.Param(0) != nil || e.Raw() != nil || e.Info() != nil {
+		t.Errorf("view not empty after error: %d params", e.NumParams())
+	}
+}
