@@ -31,19 +31,25 @@ type Operand interface {
 
 // AndExpr is `a and b and ...`.
 type AndExpr struct {
-	At    Pos
+	// At is the position of the first term.
+	At Pos
+	// Terms are the operands, two or more.
 	Terms []Node
 }
 
 // OrExpr is `a or b or ...`.
 type OrExpr struct {
-	At    Pos
+	// At is the position of the first term.
+	At Pos
+	// Terms are the operands, two or more.
 	Terms []Node
 }
 
 // NotExpr is `not x`.
 type NotExpr struct {
-	At   Pos
+	// At is the position of the (first) not.
+	At Pos
+	// Term is the negated expression.
 	Term Node
 }
 
@@ -56,10 +62,14 @@ type NotExpr struct {
 // refer to; resolvers set it so that errors inside a macro can be shown with
 // a snippet.
 type MacroRef struct {
-	At        Pos
-	Name      string
+	// At is the position of the identifier.
+	At Pos
+	// Name is the macro name.
+	Name string
+	// Expansion is the macro's condition once expanded, else nil.
 	Expansion Node
-	Text      string
+	// Text is the macro's condition text, if the resolver set it.
+	Text string
 }
 
 // CheckExpr is a comparison `Left Op Right`, or `Left exists` with a nil
@@ -70,11 +80,17 @@ type MacroRef struct {
 // Mod is the operator modifier of newer libsinsp (`startswith oneof (a,
 // b)`), whose right-hand side is a list.
 type CheckExpr struct {
-	At    Pos
-	Left  Operand
-	Op    Operator
-	Mod   Modifier
+	// At is the position of the left operand.
+	At Pos
+	// Left is the field or transformer being checked.
+	Left Operand
+	// Op is the operator.
+	Op Operator
+	// Mod is the operator modifier, if any.
+	Mod Modifier
+	// OpPos is the position of the operator.
 	OpPos Pos
+	// Right is the value, list, val() or transformer; nil for exists.
 	Right Operand
 }
 
@@ -85,10 +101,10 @@ type Modifier uint8
 
 // Operator modifiers.
 const (
-	ModNone Modifier = iota
-	ModOneOf
-	ModAnyOf
-	ModAllOf
+	ModNone  Modifier = iota // no modifier
+	ModOneOf                 // exactly one element matches
+	ModAnyOf                 // at least one element matches
+	ModAllOf                 // every element matches
 )
 
 // String returns "oneof", "anyof", "allof" or "".
@@ -108,43 +124,72 @@ func (m Modifier) String() string {
 // `proc.name`, `proc.aname[2]`, `evt.arg.flags` (a dotted argument is part
 // of Name until the field is resolved against a registry).
 type FieldExpr struct {
-	At     Pos
-	Name   string
+	// At is the position of the field name.
+	At Pos
+	// Name is the field name as written, without a bracketed argument.
+	Name string
+	// HasArg is true when a bracketed argument was written.
 	HasArg bool
-	Arg    string
+	// Arg is the bracketed argument, unquoted.
+	Arg string
 }
 
 // TransformExpr is a transformer applied to operands: `tolower(proc.name)`,
 // or `val(proc.pname)` on the right-hand side of a check.
 type TransformExpr struct {
-	At   Pos
+	// At is the position of the transformer name.
+	At Pos
+	// Name is the transformer name ("val", "tolower", ...).
 	Name string
+	// Args are the transformer's operands.
 	Args []Operand
 }
 
 // LiteralExpr is a constant: a bare word, a number, or a quoted string
 // (Text holds the unescaped content).
 type LiteralExpr struct {
-	At     Pos
-	Text   string
+	// At is the position of the literal (of its opening quote if quoted).
+	At Pos
+	// Text is the value, unescaped.
+	Text string
+	// Quoted is true when the value was written in quotes.
 	Quoted bool
 }
 
 // ListExpr is a parenthesised list of constants: `(a, "b c", 3)`.
 type ListExpr struct {
-	At    Pos
+	// At is the position of the opening parenthesis.
+	At Pos
+	// Items are the list elements.
 	Items []*LiteralExpr
 }
 
-func (n *AndExpr) Pos() Pos       { return n.At }
-func (n *OrExpr) Pos() Pos        { return n.At }
-func (n *NotExpr) Pos() Pos       { return n.At }
-func (n *MacroRef) Pos() Pos      { return n.At }
-func (n *CheckExpr) Pos() Pos     { return n.At }
-func (n *FieldExpr) Pos() Pos     { return n.At }
+// Pos returns where the AndExpr starts.
+func (n *AndExpr) Pos() Pos { return n.At }
+
+// Pos returns where the OrExpr starts.
+func (n *OrExpr) Pos() Pos { return n.At }
+
+// Pos returns where the NotExpr starts.
+func (n *NotExpr) Pos() Pos { return n.At }
+
+// Pos returns where the MacroRef starts.
+func (n *MacroRef) Pos() Pos { return n.At }
+
+// Pos returns where the CheckExpr starts.
+func (n *CheckExpr) Pos() Pos { return n.At }
+
+// Pos returns where the FieldExpr starts.
+func (n *FieldExpr) Pos() Pos { return n.At }
+
+// Pos returns where the TransformExpr starts.
 func (n *TransformExpr) Pos() Pos { return n.At }
-func (n *LiteralExpr) Pos() Pos   { return n.At }
-func (n *ListExpr) Pos() Pos      { return n.At }
+
+// Pos returns where the LiteralExpr starts.
+func (n *LiteralExpr) Pos() Pos { return n.At }
+
+// Pos returns where the ListExpr starts.
+func (n *ListExpr) Pos() Pos { return n.At }
 
 func (*AndExpr) node()   {}
 func (*OrExpr) node()    {}
@@ -265,26 +310,26 @@ type Operator uint8
 
 // Check operators.
 const (
-	OpInvalid Operator = iota
-	OpEq               // = and ==
-	OpNe               // !=
-	OpLt               // <
-	OpLe               // <=
-	OpGt               // >
-	OpGe               // >=
-	OpContains
-	OpIContains
-	OpBContains
-	OpStartsWith
-	OpBStartsWith
-	OpEndsWith
-	OpGlob
-	OpIGlob
-	OpRegex
-	OpIn
-	OpIntersects
-	OpPMatch
-	OpExists
+	OpInvalid     Operator = iota // no operator
+	OpEq                          // = and ==
+	OpNe                          // !=
+	OpLt                          // <
+	OpLe                          // <=
+	OpGt                          // >
+	OpGe                          // >=
+	OpContains                    // substring
+	OpIContains                   // substring, ASCII case-insensitive
+	OpBContains                   // byte substring, written in hex
+	OpStartsWith                  // prefix
+	OpBStartsWith                 // byte prefix, written in hex
+	OpEndsWith                    // suffix
+	OpGlob                        // fnmatch without flags
+	OpIGlob                       // fnmatch, case-insensitive
+	OpRegex                       // RE2 regular expression, whole value
+	OpIn                          // equal to a list element
+	OpIntersects                  // shares an element with the list
+	OpPMatch                      // path equal to or below a listed directory
+	OpExists                      // the field has a value
 	numOperators
 )
 

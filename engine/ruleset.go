@@ -13,15 +13,15 @@ type Priority uint8
 
 // Priorities, most severe first (Falco's order).
 const (
-	PriorityNone Priority = iota
-	PriorityEmergency
-	PriorityAlert
-	PriorityCritical
-	PriorityError
-	PriorityWarning
-	PriorityNotice
-	PriorityInformational
-	PriorityDebug
+	PriorityNone          Priority = iota // no priority / no minimum
+	PriorityEmergency                     // system is unusable
+	PriorityAlert                         // action must be taken immediately
+	PriorityCritical                      // critical conditions
+	PriorityError                         // error conditions
+	PriorityWarning                       // warning conditions
+	PriorityNotice                        // normal but significant
+	PriorityInformational                 // informational ("Info" is an alias)
+	PriorityDebug                         // debug-level messages
 )
 
 var priorityNames = [...]string{
