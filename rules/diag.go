@@ -72,6 +72,7 @@ const (
 	SeverityWarning
 )
 
+// String returns "error" or "warning".
 func (s Severity) String() string {
 	if s == SeverityWarning {
 		return "warning"
@@ -101,6 +102,7 @@ type Position struct {
 	Col  int
 }
 
+// String returns "file:line:col", or less when the line or column is unknown.
 func (p Position) String() string {
 	switch {
 	case p.Line <= 0:
@@ -152,6 +154,7 @@ type Error struct {
 	Err error
 }
 
+// Error returns the diagnostic on one line.
 func (e *Error) Error() string { return e.Diagnostic.String() }
 
 // Unwrap returns the underlying error.
@@ -163,6 +166,7 @@ type LoadError struct {
 	Errors []*Error
 }
 
+// Error names the first error and how many more there are.
 func (e *LoadError) Error() string {
 	switch len(e.Errors) {
 	case 0:

@@ -12,6 +12,7 @@ type Version struct {
 	Major, Minor, Patch uint64
 }
 
+// String returns "x.y.z".
 func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
 
 // Less reports whether v is older than w.
