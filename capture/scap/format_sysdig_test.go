@@ -43,10 +43,6 @@ func runSysdigArgs(t *testing.T, sysdig, path string) []sysdigLine {
 	return lines
 }
 
-// sysdig029MaxCode is the first event code sysdig 0.29.3 skips (measured
-// with crafted captures; see docs/FORMAT.md).
-const sysdig029MaxCode = 336
-
 // stateful reports whether sysdig may append a state-dependent resolution
 // ("(...)") to a value of type t, which FormatParam leaves out.
 func stateful(t ParamType) bool {
@@ -147,7 +143,7 @@ func TestFormatMatchesSysdig(t *testing.T) {
 			if err := e.Decode(ce.raw, ce.v1); err != nil {
 				t.Fatalf("%s: %v", base, err)
 			}
-			if e.Type() < sysdig029MaxCode {
+			if e.Type() < Sysdig029NumTypes {
 				evs = append(evs, e)
 			}
 		}

@@ -159,6 +159,11 @@ func TestAlignSysdig029(t *testing.T) {
 	if len(known) < 250 {
 		t.Errorf("aligned only %d events", len(known))
 	}
+	for c := range known {
+		if c >= Sysdig029NumTypes {
+			t.Errorf("sysdig 0.29.3 lists code %d, beyond Sysdig029NumTypes", c)
+		}
+	}
 	// Every parameter sysdig 0.29.3 knows has the same encoded size as the
 	// current table's parameter at that position, so 0.29.3 reads the
 	// prefix of current events correctly.
