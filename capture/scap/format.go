@@ -377,14 +377,9 @@ func appendUnsigned(dst []byte, v uint64, size int, f PrintFormat) []byte {
 		dst = append(dst, '0')
 		return strconv.AppendUint(dst, v, 8)
 	}
-	var s int64
-	switch size {
-	case 4:
+	s := int64(v)
+	if size == 4 {
 		s = int64(int32(uint32(v)))
-	case 8:
-		s = int64(v)
-	default:
-		s = int64(v)
 	}
 	if f == PF10PaddedDec {
 		var tmp [24]byte
