@@ -24,15 +24,15 @@ func TestUpstreamRuleSets(t *testing.T) {
 	tests := []struct {
 		name  string
 		files []string
-		rules int // rules defined by the files (enabled or not)
+		rules int // rules the files define (enabled or not), all compiled
 	}{
 		{"stable", []string{stable}, 25},
-		{"stable+incubating", []string{stable, incubating}, 0},
-		{"stable+sandbox", []string{stable, sandbox}, 0},
-		{"stable+incubating+sandbox", []string{stable, incubating, sandbox}, 0},
+		{"stable+incubating", []string{stable, incubating}, 56},
+		{"stable+sandbox", []string{stable, sandbox}, 62},
+		{"stable+incubating+sandbox", []string{stable, incubating, sandbox}, 93},
 		{"0.32", []string{filepath.Join(dir, "falco_rules-0.32.yaml")}, 72},
-		{"0.33", []string{filepath.Join(dir, "falco_rules-0.33.yaml")}, 0},
-		{"1.0.1", []string{filepath.Join(dir, "falco_rules-1.0.1.yaml")}, 0},
+		{"0.33", []string{filepath.Join(dir, "falco_rules-0.33.yaml")}, 75},
+		{"1.0.1", []string{filepath.Join(dir, "falco_rules-1.0.1.yaml")}, 80},
 	}
 	opts := testOptions(t)
 	for _, tc := range tests {
@@ -47,12 +47,24 @@ func TestUpstreamRuleSets(t *testing.T) {
 				}
 				t.Fatalf("load: %v", err)
 			}
-			if tc.rules > 0 && len(set.Rules) != tc.rules {
+			if len(set.Rules) != tc.rules {
 				t.Errorf("got %d rules, want %d", len(set.Rules), tc.rules)
 			}
-			for _, r := range set.Rules {
-				if r.Root() == nil {
-					t.Errorf("rule %q has no compiled condition", r.Name)
+			engineRules, err := set.EngineRules()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range set.Rules {
+				if r.Root() == nil || engineRules[i].Condition == nil || engineRules[i].Output == nil {
+					t.Errorf("rule %q is not compiled", r.Name)
+				}
+				if r.Source != "syscall" {
+					t.Errorf("rule %q has source %q", r.Name, r.Source)
+				}
+			}
+			for _, w := range set.Warnings {
+				if w.Code == rules.WarnUnknownSource || w.Code == rules.WarnUnknownFilter {
+					t.Errorf("rule skipped: %s", w.Detail())
 				}
 			}
 		})

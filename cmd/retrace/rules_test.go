@@ -43,6 +43,10 @@ func TestRulesValidate(t *testing.T) {
 		stderr   string // text stderr must contain
 	}{
 		{"stable", []string{filepath.Join(rulesDir, "falco_rules.yaml")}, exitOK, "falco_rules.yaml: Ok", ""},
+		{"stable incubating", []string{filepath.Join(rulesDir, "falco_rules.yaml"), filepath.Join(rulesDir, "falco-incubating_rules.yaml")},
+			exitOK, "falco-incubating_rules.yaml: Ok", ""},
+		{"stable sandbox", []string{filepath.Join(rulesDir, "falco_rules.yaml"), filepath.Join(rulesDir, "falco-sandbox_rules.yaml")},
+			exitOK, "falco-sandbox_rules.yaml: Ok", ""},
 		{"stable incubating sandbox", []string{filepath.Join(rulesDir, "falco_rules.yaml"),
 			filepath.Join(rulesDir, "falco-incubating_rules.yaml"), filepath.Join(rulesDir, "falco-sandbox_rules.yaml")},
 			exitOK, "falco-sandbox_rules.yaml: Ok", ""},
