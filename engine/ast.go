@@ -386,7 +386,9 @@ func (o Operator) IsListOperator() bool {
 }
 
 // Walk calls fn for n and, while fn returns true, for its descendants in
-// depth-first order. It descends into macro expansions.
+// depth-first order. It descends into macro expansions; since expansions are
+// shared, a macro used k times is visited k times (return false at a
+// *MacroRef to avoid that).
 func Walk(n Node, fn func(Node) bool) {
 	if n == nil || !fn(n) {
 		return
@@ -408,12 +410,15 @@ func Walk(n Node, fn func(Node) bool) {
 }
 
 // MacroRefs returns the macro references in n that are not expanded yet,
-// in text order.
+// in text order. It does not look inside expansions.
 func MacroRefs(n Node) []*MacroRef {
 	var refs []*MacroRef
 	Walk(n, func(n Node) bool {
-		if m, ok := n.(*MacroRef); ok && m.Expansion == nil {
-			refs = append(refs, m)
+		if m, ok := n.(*MacroRef); ok {
+			if m.Expansion == nil {
+				refs = append(refs, m)
+			}
+			return false
 		}
 		return true
 	})

@@ -230,3 +230,32 @@ func TestEventTypeInference(t *testing.T) {
 		})
 	}
 }
+
+func TestCompileNodeBudget(t *testing.T) {
+	// m0 = proc.name = x; each further macro uses the previous one twice,
+	// so m40 would expand to 2^40 checks.
+	parse := func(s string) engine.Node {
+		n, err := engine.Parse(s, engine.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	prev := parse("proc.name = x")
+	for i := 1; i <= 40; i++ {
+		n := parse("a or b")
+		refs := engine.MacroRefs(n)
+		for _, r := range refs {
+			r.Expansion = prev
+		}
+		prev = n
+	}
+	_, _, err := engine.Compile(prev, "a or b", engine.CompileOptions{Registry: testReg, MaxNodes: 100000})
+	var e *engine.Error
+	if !errors.As(err, &e) || e.Kind != engine.KindLimit {
+		t.Fatalf("Compile error = %v, want a limit error", err)
+	}
+	if want := "condition exceeds 100000 nodes after macro expansion"; e.Msg != want {
+		t.Errorf("Msg = %q, want %q", e.Msg, want)
+	}
+}

@@ -14,7 +14,15 @@ type CompileOptions struct {
 	// type index and for fast evt.type checks. When nil, evt.type values
 	// are not checked and every condition applies to every event.
 	EventTypes EventTypes
+	// MaxNodes bounds the size of a condition after macro expansion
+	// (macros used several times are compiled once per use, so nested
+	// macros can grow a condition exponentially); 0 means
+	// DefaultMaxCompiledNodes.
+	MaxNodes int
 }
+
+// DefaultMaxCompiledNodes is the default [CompileOptions.MaxNodes].
+const DefaultMaxCompiledNodes = 1 << 20
 
 // Condition is a compiled condition. It is not safe for concurrent use: it
 // keeps scratch buffers so that [Condition.Eval] does not allocate.
@@ -75,7 +83,10 @@ func Compile(root Node, text string, opts CompileOptions) (*Condition, []Warning
 	if opts.Registry == nil {
 		return nil, nil, errors.New("compile condition: no field registry")
 	}
-	c := &compiler{opts: opts, text: text}
+	c := &compiler{opts: opts, text: text, maxSize: opts.MaxNodes}
+	if c.maxSize <= 0 {
+		c.maxSize = DefaultMaxCompiledNodes
+	}
 	eval, err := c.node(root)
 	if err != nil {
 		return nil, nil, err
@@ -106,6 +117,8 @@ func Compile(root Node, text string, opts CompileOptions) (*Condition, []Warning
 // compiler holds the state of one compilation.
 type compiler struct {
 	opts     CompileOptions
+	size     int // nodes compiled so far
+	maxSize  int
 	text     string
 	macros   []*MacroRef
 	warnings []Warning
@@ -128,6 +141,9 @@ func (c *compiler) warn(kind WarningKind, pos Pos, msg string) {
 }
 
 func (c *compiler) node(n Node) (evalFunc, error) {
+	if c.size++; c.size > c.maxSize {
+		return nil, c.errorf(KindLimit, n.Pos(), nil, "condition exceeds %d nodes after macro expansion", c.maxSize)
+	}
 	switch n := n.(type) {
 	case *AndExpr:
 		fs, err := c.nodes(n.Terms)
