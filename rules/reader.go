@@ -94,14 +94,31 @@ func (l *loader) readFile(f *sourceFile, docs []*yaml.Node, err error) {
 	}
 }
 
+// yamlParserErrors are the messages of yaml.v3's parser (as opposed to
+// its scanner), whose line numbers it reports counted from 0.
+var yamlParserErrors = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+}
+
 // yamlError reports a YAML syntax error at the line yaml.v3 names.
 func (l *loader) yamlError(f *sourceFile, err error) {
 	msg := err.Error()
 	pos := Position{File: f.name}
 	if m := rgxYAMLLine.FindStringSubmatch(msg); m != nil {
 		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
-			pos.Line, pos.Col = n, 1
 			msg = m[2]
+			if yamlParserErrors[msg] {
+				// yaml.v3 reports the parser's (not the scanner's)
+				// 0-based line as is.
+				n = min(n+1, len(f.lineStarts))
+			}
+			pos.Line, pos.Col = n, 1
 		}
 	} else if strings.HasPrefix(msg, "yaml: ") {
 		// yaml.v3 leaves the line out when the problem is on the first line.
