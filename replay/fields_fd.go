@@ -70,18 +70,26 @@ func fdFields() []def {
 					return d
 				}
 				var v []byte
-				if fd != nil && !(e.Ev.Type() == scap.SocketConnectX && failed(e)) {
+				if fd != nil && !(post == nil && e.Ev.Type() == scap.SocketConnectX && failed(e)) {
 					v = fd.name
 					if raw && len(fd.nameRaw) > 0 {
 						v = fd.nameRaw
 					}
-					if post != nil && (fd.Type == FDFile || fd.Type == FDFileV2 || fd.Type == FDDirectory) {
+					if post != nil {
+						if !postApplies(name, fd.Type) {
+							return d
+						}
 						buf = append(buf[:0], v...)
-						v = post(buf)
-					} else if post != nil {
-						return d
+						if fd.Type != FDDirectory || name != "fd.directory" {
+							v = post(buf)
+						} else {
+							v = buf
+						}
 					}
 				} else {
+					if name == "fd.filename" {
+						return d
+					}
 					b, ok := creatorName(e, buf[:0], raw)
 					if !ok {
 						return d
@@ -133,12 +141,11 @@ func fdFields() []def {
 			ex: func(e *Event, d []engine.Value) []engine.Value { return d }}
 	}
 	return []def{
-		{name: "fd.num", typ: engine.TypeFD, desc: "Number of the event's file descriptor.", ex: func(e *Event, d []engine.Value) []engine.Value {
-			fd, ok := fdCtx(e)
-			if !ok || fd == nil {
+		{name: "fd.num", typ: engine.TypeFD, desc: "Number of the event's file descriptor (-1 when the event has none yet).", ex: func(e *Event, d []engine.Value) []engine.Value {
+			if _, ok := fdCtx(e); !ok {
 				return d
 			}
-			return i64(d, e.FDNum)
+			return i64(d, e.Thread.lastFD)
 		}},
 		{name: "fd.type", typ: engine.TypeString, desc: "Type of the fd: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, timerfd, netlink, memfd...",
 			ex: withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
@@ -201,24 +208,8 @@ func fdFields() []def {
 			}
 			return f.DIP, isConnSock(f)
 		}),
-		ipField("fd.lip", "Local IP address of a socket.", func(f *FD) (netip.Addr, bool) {
-			if !isConnSock(f) {
-				return netip.Addr{}, false
-			}
-			if f.role == roleServer {
-				return f.DIP, true
-			}
-			return f.SIP, true
-		}),
-		ipField("fd.rip", "Remote IP address of a socket.", func(f *FD) (netip.Addr, bool) {
-			if !isConnSock(f) {
-				return netip.Addr{}, false
-			}
-			if f.role == roleServer {
-				return f.SIP, true
-			}
-			return f.DIP, true
-		}),
+		localField("fd.lip", "Local IP address of a socket.", true),
+		localField("fd.rip", "Remote IP address of a socket.", false),
 		netField("fd.ip", "Matches the client or server IP address of a socket.", cipOf, sipOf),
 		netField("fd.net", "Matches the client or server IP network of a socket (CIDR).", cipOf, sipOf),
 		netField("fd.cnet", "Matches the client IP network of a socket (CIDR).", cipOf),
@@ -232,24 +223,8 @@ func fdFields() []def {
 			}
 			return f.DPort, isConnSock(f)
 		}),
-		portField("fd.lport", "Local port of a TCP/UDP socket.", func(f *FD) (uint16, bool) {
-			if !isConnSock(f) {
-				return 0, false
-			}
-			if f.role == roleServer {
-				return f.DPort, true
-			}
-			return f.SPort, true
-		}),
-		portField("fd.rport", "Remote port of a TCP/UDP socket.", func(f *FD) (uint16, bool) {
-			if !isConnSock(f) {
-				return 0, false
-			}
-			if f.role == roleServer {
-				return f.SPort, true
-			}
-			return f.DPort, true
-		}),
+		localPortField("fd.lport", "Local port of a TCP/UDP socket.", true),
+		localPortField("fd.rport", "Remote port of a TCP/UDP socket.", false),
 		{name: "fd.port", typ: engine.TypePort, flags: engine.FlagFilterOnly | engine.FlagNoRHS | engine.FlagNoTransformer,
 			desc: "Matches the client or server port of a socket.", bind: func(engine.Arg) (engine.Binding, error) {
 				return engine.Binding{Type: engine.TypePort, Values: engine.AnyOf, Extractor: fn(withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
@@ -340,7 +315,59 @@ func failed(e *Event) bool {
 }
 
 // isConnSock reports connected (non-server) IP sockets.
-func isConnSock(f *FD) bool { return f.Type == FDIPv4Sock || f.Type == FDIPv6Sock }
+func isConnSock(f *FD) bool {
+	return (f.Type == FDIPv4Sock || f.Type == FDIPv6Sock) && f.role != roleNone
+}
+
+// sourceIsLocal reports whether a connection's source address belongs to
+// the recorded host (its interfaces, or loopback), which decides the local
+// and remote ends as libsinsp does; without an interface list the client
+// end is taken as local.
+func (s *State) sourceIsLocal(f *FD) bool {
+	if len(s.localAddrs) == 0 {
+		return f.role != roleServer
+	}
+	if f.SIP.IsLoopback() {
+		return true
+	}
+	for _, a := range s.localAddrs {
+		if a == f.SIP {
+			return true
+		}
+	}
+	return false
+}
+
+// localField is fd.lip (local true) or fd.rip.
+func localField(name, desc string, local bool) def {
+	return def{name: name, typ: engine.TypeIPAddr, desc: desc, ex: withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
+		if !isConnSock(f) {
+			return d
+		}
+		a := f.DIP
+		if e.state.sourceIsLocal(f) == local {
+			a = f.SIP
+		}
+		if !a.IsValid() {
+			return d
+		}
+		return append(d, engine.Value{Bytes: addrBytes(e, a)})
+	})}
+}
+
+// localPortField is fd.lport (local true) or fd.rport.
+func localPortField(name, desc string, local bool) def {
+	return def{name: name, typ: engine.TypePort, desc: desc, ex: withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
+		if !isConnSock(f) {
+			return d
+		}
+		p := f.DPort
+		if e.state.sourceIsLocal(f) == local {
+			p = f.SPort
+		}
+		return num(d, uint64(p))
+	})}
+}
 
 func cipOf(f *FD) (netip.Addr, bool) { return f.SIP, isConnSock(f) }
 func sipOf(f *FD) (netip.Addr, bool) {
@@ -355,6 +382,7 @@ func lipOf(f *FD) (netip.Addr, bool) {
 	}
 	return f.SIP, isConnSock(f)
 }
+
 func ripOf(f *FD) (netip.Addr, bool) {
 	if f.role == roleServer {
 		return f.SIP, isConnSock(f)
@@ -407,6 +435,18 @@ func creatorTypeChar(e *Event) byte {
 		return 'i'
 	}
 	return 'o'
+}
+
+// postApplies reports whether fd.directory / fd.filename have a value for
+// an fd of type t: files for both, directories for fd.directory.
+func postApplies(field string, t FDType) bool {
+	switch t {
+	case FDFile, FDFileV2:
+		return true
+	case FDDirectory:
+		return field == "fd.directory"
+	}
+	return false
 }
 
 // dirOf turns a path into its directory, as fd.directory prints it.

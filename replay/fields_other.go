@@ -17,10 +17,7 @@ func userFields() []def {
 		})
 	}
 	return []def{
-		{name: "user.uid", typ: engine.TypeUint64, desc: "User id of the process.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			if t.UID == noID {
-				return d
-			}
+		{name: "user.uid", typ: engine.TypeUint64, desc: "User id of the process (4294967295 when unknown).", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			return num(d, uint64(t.UID))
 		})},
 		{name: "user.name", typ: engine.TypeString, desc: "User name of the process, from the capture's user list.", ex: user(func(u *User) string { return u.Name })},
@@ -39,10 +36,7 @@ func userFields() []def {
 			}
 			return str(d, sb(u.Name))
 		})},
-		{name: "group.gid", typ: engine.TypeUint64, desc: "Group id of the process.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			if t.GID == noID {
-				return d
-			}
+		{name: "group.gid", typ: engine.TypeUint64, desc: "Group id of the process (4294967295 when unknown).", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			return num(d, uint64(t.GID))
 		})},
 		{name: "group.name", typ: engine.TypeString, desc: "Group name of the process, from the capture's group list.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {

@@ -51,13 +51,12 @@ func ancestorField(name, desc string, get threadBytes) def {
 				}))}, nil
 			}
 			return engine.Binding{Type: engine.TypeString, Values: engine.AnyOf, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-				for i := 0; i < maxLineage; i++ {
-					p, ok := e.state.Parent(t)
+				for i := 1; i <= maxLineage; i++ {
+					a, ok := e.state.Ancestor(t, i)
 					if !ok {
 						break
 					}
-					d = str(d, get(p))
-					t = p
+					d = str(d, get(a))
 				}
 				return d
 			}))}, nil
@@ -115,7 +114,9 @@ func procFields() []def {
 		return thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value { return i64(d, get(t)) })
 	}
 	leaderBytes := func(find func(s *State, t *Thread) *Thread, get threadBytes) extractFn {
-		return thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value { return str(d, get(find(e.state, t))) })
+		return thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			return str(d, get(find(e.state, e.state.mainThread(t))))
+		})
 	}
 	sess := func(s *State, t *Thread) *Thread { return s.sessionLeader(t) }
 	vpg := func(s *State, t *Thread) *Thread { return s.vpgidLeader(t) }
@@ -163,7 +164,12 @@ func procFields() []def {
 			m := e.state.mainThread(t)
 			return i64(d, m.PTid)
 		})},
-		{name: "proc.vpid", typ: engine.TypePID, desc: "Process id as seen from its own pid namespace.", ex: intOf(func(t *Thread) int64 { return t.Vpid })},
+		{name: "proc.vpid", typ: engine.TypePID, desc: "Process id as seen from its own pid namespace.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			if t.Vpid == -1 {
+				return d
+			}
+			return i64(d, t.Vpid)
+		})},
 		{name: "proc.pvpid", typ: engine.TypePID, desc: "Parent's process id as seen from its pid namespace.", ex: par(func(e *Event, p *Thread, d []engine.Value) []engine.Value { return i64(d, p.Vpid) })},
 		{name: "proc.name", typ: engine.TypeString, desc: "Name of the process (the kernel's comm, at most 16 characters).", ex: bytesOf(comm)},
 		{name: "proc.pname", typ: engine.TypeString, desc: "Name of the parent process.", ex: parentBytes(comm)},
@@ -258,11 +264,10 @@ func procFields() []def {
 		{name: "proc.is_vpgid_leader", typ: engine.TypeBool, desc: "True when the process leads its process group (namespace view).", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value { return boolean(d, t.Vpgid == t.Vpid) })},
 		{name: "proc.is_pgid_leader", typ: engine.TypeBool, desc: "True when the process leads its process group (host view).", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value { return boolean(d, t.Pgid == t.Pid) })},
 		{name: "proc.duration", typ: engine.TypeRelTime, desc: "Nanoseconds since the process started.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			m := e.state.mainThread(t)
-			if m.CloneTs == 0 || e.Ev.Ts() < m.CloneTs {
+			if t.CloneTs == 0 || e.Ev.Ts() < t.CloneTs {
 				return d
 			}
-			return num(d, e.Ev.Ts()-m.CloneTs)
+			return num(d, e.Ev.Ts()-t.CloneTs)
 		})},
 		{name: "proc.ppid.duration", typ: engine.TypeRelTime, desc: "Nanoseconds since the parent process started.", ex: par(func(e *Event, p *Thread, d []engine.Value) []engine.Value {
 			if p.CloneTs == 0 || e.Ev.Ts() < p.CloneTs {
@@ -354,7 +359,12 @@ func procFields() []def {
 		{name: "thread.tid", typ: engine.TypePID, desc: "Id of the thread that generated the event.", ex: func(e *Event, d []engine.Value) []engine.Value {
 			return i64(d, e.Ev.Tid())
 		}},
-		{name: "thread.vtid", typ: engine.TypePID, desc: "Thread id as seen from its pid namespace.", ex: intOf(func(t *Thread) int64 { return t.Vtid })},
+		{name: "thread.vtid", typ: engine.TypePID, desc: "Thread id as seen from its pid namespace.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			if t.Vtid == -1 {
+				return d
+			}
+			return i64(d, t.Vtid)
+		})},
 		{name: "thread.ismain", typ: engine.TypeBool, desc: "True for the main thread of its process.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value { return boolean(d, t.Tid == t.Pid) })},
 		{name: "thread.nametid", typ: engine.TypeString, flags: engine.FlagTableOnly, desc: "Process name and thread id, e.g. bash-1234.", bind: func(engine.Arg) (engine.Binding, error) {
 			var buf []byte
@@ -452,13 +462,12 @@ func bindApid(arg engine.Arg) (engine.Binding, error) {
 		}))}, nil
 	}
 	return engine.Binding{Type: engine.TypePID, Values: engine.AnyOf, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-		for i := 0; i < maxLineage; i++ {
-			p, ok := e.state.Parent(t)
+		for i := 1; i <= maxLineage; i++ {
+			a, ok := e.state.Ancestor(t, i)
 			if !ok {
 				break
 			}
-			d = i64(d, p.Pid)
-			t = p
+			d = i64(d, a.Pid)
 		}
 		return d
 	}))}, nil
@@ -469,18 +478,22 @@ func bindEnv(arg engine.Arg) (engine.Binding, error) {
 	var buf []byte
 	if !arg.Present {
 		return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			buf = append(buf[:0], t.env...)
-			for i := range buf {
-				if buf[i] == 0 {
-					buf[i] = ' '
+			buf = buf[:0]
+			first := true
+			forEachEnv(e.state.mainThread(t).env, func(v []byte) bool {
+				if !first {
+					buf = append(buf, ' ')
 				}
-			}
+				first = false
+				buf = append(buf, v...)
+				return true
+			})
 			return str(d, buf)
 		}))}, nil
 	}
 	key := []byte(arg.Text + "=")
 	return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-		rest := t.env
+		rest := e.state.mainThread(t).env
 		for len(rest) > 0 {
 			var v []byte
 			if i := bytes.IndexByte(rest, 0); i >= 0 {
@@ -522,4 +535,35 @@ func appendCaps(b []byte, caps uint64) []byte {
 		first = false
 	}
 	return b
+}
+
+// forEachEnv calls fn for each entry of a NUL-separated environment, as
+// libsinsp splits it: an empty entry followed only by NULs ends the list.
+func forEachEnv(env []byte, fn func(v []byte) bool) {
+	rest := env
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, 0)
+		if i == 0 && allZero(rest) {
+			return
+		}
+		var v []byte
+		if i >= 0 {
+			v, rest = rest[:i], rest[i+1:]
+		} else {
+			v, rest = rest, nil
+		}
+		if !fn(v) {
+			return
+		}
+	}
+}
+
+// allZero reports whether b holds only NUL bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -25,6 +25,11 @@ func (s *State) LoadHeader(h *capture.Header) {
 			s.Containers.Put(containerFromMeta(c))
 		}
 	}
+	for _, i := range h.Interfaces {
+		if i.Addr.IsValid() {
+			s.localAddrs = append(s.localAddrs, i.Addr)
+		}
+	}
 	for _, u := range h.Users {
 		s.Users.AddUser(User{UID: u.UID, GID: u.GID, Name: u.Name, HomeDir: u.HomeDir, Shell: u.Shell})
 	}
@@ -32,7 +37,11 @@ func (s *State) LoadHeader(h *capture.Header) {
 		s.Users.AddGroup(Group{GID: g.GID, Name: g.Name})
 	}
 	for i := range h.Processes {
-		s.addProcess(&h.Processes[i])
+		p := &h.Processes[i]
+		if p.TTY != 0 || p.LoginUID != noID || p.PidnsInitStartTS != 0 {
+			s.plTail = true
+		}
+		s.addProcess(p)
 	}
 	servers := map[uint16]bool{}
 	for i := range h.FDs {
@@ -122,12 +131,6 @@ func (s *State) addProcess(p *capture.Process) {
 	t.Pid, t.PTid = int64(p.PID), int64(p.PTID)
 	t.Sid, t.Vpgid, t.Pgid = p.SID, p.VPGID, p.PGID
 	t.Vtid, t.Vpid = p.VTID, p.VPID
-	if t.Vtid < 0 {
-		t.Vtid = t.Tid
-	}
-	if t.Vpid < 0 {
-		t.Vpid = t.Pid
-	}
 	t.exe = append(t.exe[:0], p.Exe...)
 	t.exePath = append(t.exePath[:0], p.ExePath...)
 	t.comm = append(t.comm[:0], p.Comm...)
@@ -143,11 +146,8 @@ func (s *State) addProcess(p *capture.Process) {
 	t.VMSize, t.VMRSS, t.VMSwap = p.VMSizeKB, p.VMRSSKB, p.VMSwapKB
 	t.PFMajor, t.PFMinor = p.PageFaultsMaj, p.PageFaultsMin
 	t.env = t.env[:0]
-	for i, v := range p.Env {
-		if i > 0 {
-			t.env = append(t.env, 0)
-		}
-		t.env = append(t.env, v...)
+	for _, v := range p.Env {
+		t.env = append(append(t.env, v...), 0)
 	}
 	t.cgroups = t.cgroups[:0]
 	for _, c := range p.Cgroups {

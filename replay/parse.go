@@ -155,7 +155,7 @@ func (s *State) parseExit(e *Event, info *scap.Info) {
 			e.Thread.Sid = r
 		}
 	case hSetpgid:
-		s.parseSetpgid(e)
+		// sysdig 0.29.3 and libsinsp do not track setpgid.
 	case hChroot:
 		if r, ok := e.res(); ok && r == 0 {
 			if p, ok := e.strParam("path"); ok {
@@ -355,7 +355,7 @@ func (s *State) parseExecve(e *Event, info *scap.Info) {
 		t.FDLimit = v
 	}
 	if env, ok := ev.ParamByName("env"); ok {
-		t.env = append(t.env[:0], trimTrailingNUL(env)...)
+		t.env = append(t.env[:0], env...)
 	}
 	if cg, ok := ev.ParamByName("cgroups"); ok {
 		s.setCgroups(t, cg)
@@ -517,6 +517,7 @@ func (s *State) parseOpen(e *Event, info *scap.Info) {
 		f.Ino = v
 	}
 	e.FD, e.FDNum = f, fd
+	e.Thread.lastFD = fd
 }
 
 // Socket domains and types.
@@ -549,6 +550,7 @@ func (s *State) parseSocket(e *Event) {
 	}
 	f := s.addSocket(e.Thread, fd, uint32(domain), uint32(typ), uint32(proto))
 	e.FD, e.FDNum = f, fd
+	e.Thread.lastFD = fd
 }
 
 // addSocket creates a socket fd as libsinsp does (type from the domain,
@@ -828,9 +830,7 @@ func (s *State) parseAccept(e *Event) {
 	f.role = roleServer
 	f.connected = true
 	e.FD, e.FDNum = f, fd
-	if e.Thread != nil {
-		e.Thread.lastFD = fd
-	}
+	e.Thread.lastFD = fd
 }
 
 // parseClose removes a closed fd.
@@ -898,7 +898,9 @@ func (s *State) parsePipe(e *Event) {
 	for _, fd := range [2]int64{fd1, fd2} {
 		f := ft.add(fd, FDFifo)
 		f.Ino = ino
+		e.FD, e.FDNum = f, fd
 	}
+	e.Thread.lastFD = fd2
 }
 
 // parseSimpleFD adds the fd of eventfd, signalfd, timerfd, inotify, epoll,
@@ -923,6 +925,7 @@ func (s *State) parseSimpleFD(e *Event, info *scap.Info) {
 		}
 	}
 	e.FD, e.FDNum = f, fd
+	e.Thread.lastFD = fd
 }
 
 // parseChdir updates the working directory.
@@ -999,27 +1002,6 @@ func (s *State) parseCapset(e *Event) {
 	}
 }
 
-// parseSetpgid applies setpgid for the calling process.
-func (s *State) parseSetpgid(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res != 0 {
-		return
-	}
-	pid, _ := e.int64Param("pid")
-	pgid, ok := e.int64Param("pgid")
-	if !ok {
-		return
-	}
-	t := e.Thread
-	if pid != 0 && pid != t.Pid && pid != t.Vpid {
-		return
-	}
-	if pgid == 0 {
-		pgid = t.Vpid
-	}
-	t.Vpgid = pgid
-}
-
 // parseSendRecv updates a socket's tuple from sendto/sendmsg (enter) or
 // recvfrom/recvmsg (exit) when the socket has no name yet or is not TCP.
 func (s *State) parseSendRecv(e *Event) {
@@ -1061,7 +1043,6 @@ func (s *State) parseSendRecv(e *Event) {
 		}
 		f.setTupleName()
 	}
-	e.fdNameChanged = true
 }
 
 // PR_SET_NAME.
@@ -1110,7 +1091,7 @@ func (s *State) parseContainer(e *Event) {
 	if !ok {
 		t = s.newThread(-1)
 		t.Pid, t.Vtid, t.Vpid = -1, -2, -2
-		t.UID, t.GID = 0, 0
+		t.UID, t.GID, t.PTid = 0, 0, 0
 		t.comm = append(append(t.comm[:0], "container:"...), info.ID...)
 		t.rebuildCmdline()
 		t.ContainerID, t.ContainerType = info.ID, info.Type

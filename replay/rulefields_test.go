@@ -16,14 +16,14 @@ import (
 // class.name[.more][arg].
 var fieldRef = regexp.MustCompile(`\b(evt|proc|thread|fd|fdlist|user|group|container|k8s|fs|syscall)\.[a-zA-Z_][a-zA-Z0-9_.]*(\[[^\]\s]*\])?`)
 
-// TestRuleFieldsKnown lists every field the upstream rule files use and
-// fails on any the registry cannot resolve and bind.
-func TestRuleFieldsKnown(t *testing.T) {
+// ruleFieldRefs returns every field reference (with its argument) in the
+// conditions, outputs and exception fields of the upstream rule files.
+func ruleFieldRefs(t testing.TB) []string {
+	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(testutil.SharedDir(t), "falco-rules", "*.yaml"))
 	if len(files) == 0 {
 		t.Skip("no rule files")
 	}
-	reg := NewFieldRegistry()
 	seen := map[string]bool{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -74,6 +74,14 @@ func TestRuleFieldsKnown(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	return names
+}
+
+// TestRuleFieldsKnown lists every field the upstream rule files use and
+// fails on any the registry cannot resolve and bind.
+func TestRuleFieldsKnown(t *testing.T) {
+	reg := NewFieldRegistry()
+	names := ruleFieldRefs(t)
 	for _, n := range names {
 		info, arg, err := engine.ResolveField(reg, n)
 		if err != nil {

@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"encoding/binary"
+	"net/netip"
 
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/replay/container"
@@ -103,6 +104,13 @@ type State struct {
 	firstTs           uint64
 	scratch           []byte
 	addrBuf, addrRing []byte
+	oldName           []byte
+	oldFD             *FD
+	// plTail is set when the process snapshot carried the length-gated
+	// tail (tty, loginuid ...) of newer producers.
+	plTail bool
+	// localAddrs are the recorded host's interface addresses.
+	localAddrs []netip.Addr
 	// MaxThreads bounds the thread table against hostile captures.
 	maxThreads int
 }
@@ -156,7 +164,7 @@ func (s *State) Threads(fn func(*Thread) bool) {
 	}
 }
 
-// Parent returns t's parent thread.
+// Parent returns the thread t's ptid names (proc.pname and friends).
 func (s *State) Parent(t *Thread) (*Thread, bool) {
 	if t == nil || t.PTid < 0 || t.PTid == t.Tid {
 		return nil, false
@@ -165,16 +173,22 @@ func (s *State) Parent(t *Thread) (*Thread, bool) {
 	return p, ok
 }
 
-// Ancestor returns t's n-th ancestor (0 = t itself, 1 = parent ...).
+// Ancestor returns t's n-th ancestor (0 = t's process itself, 1 = its
+// parent ...), walking from main thread to main thread as libsinsp's
+// proc.aname[N] does.
 func (s *State) Ancestor(t *Thread, n int) (*Thread, bool) {
+	if t == nil {
+		return nil, false
+	}
+	t = s.mainThread(t)
 	for i := 0; i < n; i++ {
 		p, ok := s.Parent(t)
 		if !ok {
 			return nil, false
 		}
-		t = p
+		t = s.mainThread(p)
 	}
-	return t, t != nil
+	return t, true
 }
 
 // mainThread returns the main thread of t's process (t itself if unknown).
@@ -354,8 +368,31 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 	if t != nil {
 		s.pairExit(e, t, info)
 	}
+	s.snapshotFDName(e)
 	s.parseExit(e, info)
+	s.checkFDName(e)
 	return e
+}
+
+// snapshotFDName remembers the event's fd and its name before parsing.
+func (s *State) snapshotFDName(e *Event) {
+	s.oldFD = e.FD
+	if e.FD != nil {
+		s.oldName = append(s.oldName[:0], e.FD.name...)
+	}
+}
+
+// checkFDName sets fd.name_changed: the event's fd has another name after
+// parsing than before (a new fd counts as changed when it has a name).
+func (s *State) checkFDName(e *Event) {
+	if e.FD == nil {
+		return
+	}
+	if e.FD != s.oldFD {
+		e.fdNameChanged = len(e.FD.name) > 0
+		return
+	}
+	e.fdNameChanged = !bytes.Equal(e.FD.name, s.oldName)
 }
 
 // isCloneExit reports whether typ is an exit of clone/fork/vfork/clone3.
@@ -387,6 +424,8 @@ func (s *State) enterEvent(e *Event, t *Thread, info *scap.Info) {
 			}
 		}
 	}
+	s.snapshotFDName(e)
+	defer s.checkFDName(e)
 	switch ev.Type() {
 	case scap.ProcexitE, scap.ProcexitV1E:
 		s.parseProcexit(e)
@@ -531,5 +570,3 @@ func trimTrailingNUL(b []byte) []byte {
 
 // hasPrefixSlash reports whether p is absolute.
 func hasPrefixSlash(p []byte) bool { return len(p) > 0 && p[0] == '/' }
-
-var _ = bytes.Equal
