@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,7 +138,7 @@ func BenchmarkReadVsZstd(b *testing.B) {
 		b.Skip("zstd not installed")
 	}
 	path := benchCapture(b)
-	var tz, tr []time.Duration
+	var tz, tr, cz, cr []time.Duration
 	for b.Loop() {
 		start := time.Now()
 		cmd := exec.Command(zstd, "-q", "-d", "-c", path)
@@ -146,14 +147,27 @@ func BenchmarkReadVsZstd(b *testing.B) {
 			b.Fatal(err)
 		}
 		tz = append(tz, time.Since(start))
-		start = time.Now()
+		cz = append(cz, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+		start, cpu := time.Now(), cpuTime()
 		decodeFile(b, path)
 		tr = append(tr, time.Since(start))
+		cr = append(cr, cpuTime()-cpu)
 	}
 	mz, mr := median(tz), median(tr)
 	b.ReportMetric(mz.Seconds()*1000, "zstd-ms")
 	b.ReportMetric(mr.Seconds()*1000, "retrace-ms")
 	b.ReportMetric(mz.Seconds()/mr.Seconds(), "throughput-ratio")
+	b.ReportMetric(median(cz).Seconds()*1000, "zstd-cpu-ms")
+	b.ReportMetric(median(cr).Seconds()*1000, "retrace-cpu-ms")
+}
+
+// cpuTime returns the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func median(d []time.Duration) time.Duration {
@@ -187,6 +201,7 @@ func BenchmarkWriteZstd(b *testing.B) {
 	var out countWriter
 	b.ReportAllocs()
 	var total int
+	cpu := cpuTime()
 	for b.Loop() {
 		out = 0
 		w, err := capture.NewWriter(&out, "bench.scap.zst", capture.WriterOptions{})
@@ -207,6 +222,7 @@ func BenchmarkWriteZstd(b *testing.B) {
 		total += len(evs)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(total)/(cpuTime()-cpu).Seconds(), "events/cpu-s")
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, 6)
 	zw.Write(plain)
