@@ -218,6 +218,7 @@ stdout.`,
 				if le == nil {
 					fmt.Fprintf(out, "%d rules, %d macros, %d lists; %d warnings\n",
 						len(set.Rules), len(set.Macros), len(set.Lists), len(set.Warnings))
+					printRequirements(out, set)
 				}
 			}
 			if le != nil {
@@ -229,6 +230,25 @@ stdout.`,
 	addRulesFlag(cmd, &paths)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not print warnings")
 	return cmd
+}
+
+// printRequirements reports the engine and plugin versions the files
+// require and whether retrace satisfies them.
+func printRequirements(w io.Writer, set *rules.Set) {
+	if v := set.RequiredEngineVersion; v != (rules.Version{}) {
+		fmt.Fprintf(w, "requires engine version %s (retrace implements %s)\n", v, rules.EngineVersion())
+	}
+	for _, req := range set.RequiredPlugins {
+		var alts []string
+		for _, a := range req.Alternatives {
+			alts = append(alts, fmt.Sprintf("%s >= %s", a.Name, a.Version))
+		}
+		verdict := "provided by retrace's built-in fields"
+		if !req.Satisfied {
+			verdict = "not provided"
+		}
+		fmt.Fprintf(w, "requires plugin %s: %s\n", strings.Join(alts, " or "), verdict)
+	}
 }
 
 func newRulesShowCmd(env func() ruleEnv) *cobra.Command {

@@ -42,7 +42,8 @@ func TestRulesValidate(t *testing.T) {
 		stdout   string // a line stdout must contain
 		stderr   string // text stderr must contain
 	}{
-		{"stable", []string{filepath.Join(rulesDir, "falco_rules.yaml")}, exitOK, "falco_rules.yaml: Ok", ""},
+		{"stable", []string{filepath.Join(rulesDir, "falco_rules.yaml")}, exitOK,
+			"requires plugin container >= 0.4.0: provided by retrace's built-in fields", ""},
 		{"stable incubating", []string{filepath.Join(rulesDir, "falco_rules.yaml"), filepath.Join(rulesDir, "falco-incubating_rules.yaml")},
 			exitOK, "falco-incubating_rules.yaml: Ok", ""},
 		{"stable sandbox", []string{filepath.Join(rulesDir, "falco_rules.yaml"), filepath.Join(rulesDir, "falco-sandbox_rules.yaml")},
