@@ -658,7 +658,7 @@ func unescape(q string) (string, string) {
 			b.WriteByte('/')
 		case '"', '\'':
 			if e != q[0] {
-				return "", "invalid \\" + string(e) + " escape in " + string(q[0]^('"'^'\'')) + "-quoted string"
+				return "", "invalid \\" + string(e) + " escape in " + string(q[0]) + "-quoted string"
 			}
 			b.WriteByte(e)
 		case 'x':

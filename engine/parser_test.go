@@ -94,6 +94,7 @@ func TestParseErrors(t *testing.T) {
 		{"proc.name = cat orx", "1:19: expected blank or '(' after 'or'\nproc.name = cat orx\n                  ^"},
 		{"proc.aname[2 = x", "1:13: expected a ']' token\nproc.aname[2 = x\n            ^"},
 		{"proc.name = \"abc", "1:13: expected a string value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\nproc.name = \"abc\n            ^"},
+		{`proc.name = 'a\"b'`, "1:13: invalid \\\" escape in '-quoted string\nproc.name = 'a\\\"b'\n            ^"},
 		{`proc.name = "a\qb"`, "1:13: unsupported string escape sequence: \\q\nproc.name = \"a\\qb\"\n            ^"},
 		{"proc.name = val(x)", "1:17: expected a field within 'val' transformer\nproc.name = val(x)\n                ^"},
 		{"a and\n  b =", "2:5: unexpected token after 'b', expecting 'or', 'and'\n  b =\n    ^"},
