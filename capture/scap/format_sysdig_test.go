@@ -214,3 +214,27 @@ func TestFormatMatchesSysdig(t *testing.T) {
 	}
 	t.Logf("compared %d parameter values", compared)
 }
+
+// TestGenericEventsOnCapture checks SyscallName on the generic events of
+// falco_syscall.scap, which sysdig prints as madvise.
+func TestGenericEventsOnCapture(t *testing.T) {
+	path := testutil.SharedFile(t, "captures", "falco_syscall.scap")
+	var idx EventTypeIndex
+	n := 0
+	for _, ce := range walkCapture(t, path) {
+		var e Event
+		if err := e.Decode(ce.raw, ce.v1); err != nil {
+			t.Fatal(err)
+		}
+		if !IsGeneric(e.Type()) {
+			continue
+		}
+		n++
+		if e.TypeName() != "madvise" || idx.Name(e.DispatchID()) != "madvise" {
+			t.Errorf("generic event %s: TypeName %q, dispatch name %q", e.Type(), e.TypeName(), idx.Name(e.DispatchID()))
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d generic events, want 4 (2 madvise enter/exit pairs)", n)
+	}
+}
