@@ -27,7 +27,9 @@ import (
 //     ErrUnknownField when the field does not exist.
 //   - Extract(ev, dst) appends the field's values for ev to dst and returns
 //     the extended slice. It must not allocate: strings are []byte views into
-//     the event or the state, valid until the next event is processed. A
+//     the event, the state or a scratch buffer owned by the bound extractor,
+//     valid until the same extractor is called again or the next event is
+//     processed (the engine holds both sides of a val() comparison). A
 //     missing value (no thread, no fd, no such parameter) is reported by
 //     appending nothing. A Single field appends at most one value; AnyOf
 //     (proc.aname without index: one value per ancestor) and Set fields
