@@ -155,7 +155,7 @@ func (s Selection) Selected(r *Rule) bool {
 // Ruleset is a set of selected rules indexed by dispatch id. For each event
 // only the rules indexed under its id are evaluated, in load order. A
 // Ruleset is not safe for concurrent use (its conditions keep scratch
-// buffers); build one per goroutine.
+// buffers); give each goroutine its own [Ruleset.Clone].
 type Ruleset struct {
 	types   EventTypes
 	mode    MatchMode
