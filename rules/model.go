@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/retrace-dev/retrace/engine"
 )
@@ -28,6 +29,7 @@ type Set struct {
 	Errors   []*Error
 
 	opts Options
+	mu   sync.Mutex // guards handing out the rules compiled at load time
 }
 
 // Rule is a loaded rule.
@@ -78,16 +80,22 @@ func (r *Rule) Root() engine.Node { return r.root }
 // EngineRules returns the set's rules compiled for package engine, in load
 // order, with Data pointing at the *Rule. The first call returns the rules
 // compiled while loading; later calls compile fresh copies, since compiled
-// rules are not safe for concurrent use (one set per goroutine).
+// rules are not safe for concurrent use (one copy per goroutine).
+// EngineRules and Ruleset are safe for concurrent use.
 func (s *Set) EngineRules() ([]*engine.Rule, error) {
 	out := make([]*engine.Rule, 0, len(s.Rules))
 	opts := engine.CompileOptions{Registry: s.opts.Fields, EventTypes: s.opts.EventTypes}
-	for _, r := range s.Rules {
-		if r.engine != nil {
+	s.mu.Lock()
+	if len(s.Rules) > 0 && s.Rules[0].engine != nil {
+		for _, r := range s.Rules {
 			out = append(out, r.engine)
 			r.engine = nil
-			continue
 		}
+		s.mu.Unlock()
+		return out, nil
+	}
+	s.mu.Unlock()
+	for _, r := range s.Rules {
 		cond, _, err := engine.Compile(r.root, r.Substituted, opts)
 		if err != nil {
 			return nil, fmt.Errorf("compile rule %q: %w", r.Name, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -544,6 +545,19 @@ func TestWarnings(t *testing.T) {
 	if len(set.RequiredPlugins) != 2 || !set.RequiredPlugins[0].Satisfied || set.RequiredPlugins[1].Satisfied {
 		t.Errorf("plugin requirements %+v", set.RequiredPlugins)
 	}
+}
+
+func TestRulesetConcurrent(t *testing.T) {
+	set := mustLoad(t, openRule)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := set.Ruleset(engine.Selection{}, engine.MatchAll); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestRuleset(t *testing.T) {
