@@ -358,7 +358,8 @@ func appendSigned(dst []byte, v int64, size int, f PrintFormat) []byte {
 		}
 		return appendUnsigned(dst, u, 8, f)
 	case PF10PaddedDec:
-		return appendPadded(dst, strconv.AppendInt(nil, v, 10))
+		var tmp [24]byte
+		return appendPadded(dst, strconv.AppendInt(tmp[:0], v, 10))
 	}
 	return strconv.AppendInt(dst, v, 10)
 }

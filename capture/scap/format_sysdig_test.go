@@ -43,16 +43,6 @@ func runSysdigArgs(t *testing.T, sysdig, path string) []sysdigLine {
 	return lines
 }
 
-// stateful reports whether sysdig may append a state-dependent resolution
-// ("(...)") to a value of type t, which FormatParam leaves out.
-func stateful(t ParamType) bool {
-	switch t {
-	case PTFD, PTPID, PTUID, PTGID, PTFSPath, PTFSRelPath, PTFD32, PTPID32:
-		return true
-	}
-	return false
-}
-
 // splitSysdigArgs cuts sysdig's %evt.args text into values, given the
 // parameter names in order; it stops at the first name it cannot find.
 func splitSysdigArgs(args string, names []string) []string {
@@ -112,7 +102,7 @@ func paramAgrees(p Param, raw []byte, ours, theirs string) bool {
 	if p.Type == PTFDList {
 		return fdListTypeless(theirs) == ours
 	}
-	return stateful(p.Type) && strings.HasPrefix(theirs, ours+"(") && strings.HasSuffix(theirs, ")")
+	return needsState(p.Type) && strings.HasPrefix(theirs, ours+"(") && strings.HasSuffix(theirs, ")")
 }
 
 func TestFormatMatchesSysdig(t *testing.T) {
