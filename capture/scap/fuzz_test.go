@@ -98,3 +98,28 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 	}
 	t.Logf("wrote %d seeds", len(seen))
 }
+
+// FuzzFormatParam renders arbitrary bytes as every parameter type, with
+// each flag and dynamic table, and a print format: it must never panic.
+func FuzzFormatParam(f *testing.F) {
+	f.Add(uint8(PTFlags32), uint8(0), uint8(PFHex), []byte{1, 0, 0, 0})
+	f.Add(uint8(PTSockTuple), uint8(0), uint8(PFNA), EncSockTupleUnix(1, 2, "/x"))
+	f.Add(uint8(PTFDList), uint8(0), uint8(PFNA), []byte{2, 0, 3, 0})
+	f.Add(uint8(PTDyn), uint8(200), uint8(PFDec), []byte{1, 2})
+	f.Add(uint8(PTInt8), uint8(0), uint8(PF10PaddedDec), []byte{0x80})
+	names := FlagTableNames()
+	dyns := []string{"sockopt_dynamic_param", "ptrace_dynamic_param", "bpf_dynamic_param", "keyctl_dynamic_param"}
+	f.Fuzz(func(t *testing.T, typ, table, format uint8, raw []byte) {
+		p := Param{Name: "x", Type: ParamType(typ % 50), Format: PrintFormat(format % 7), DirFD: -1}
+		if p.Type == PTDyn {
+			p.Table = dyns[int(table)%len(dyns)]
+		} else if table < 200 {
+			p.Table = names[int(table)%len(names)]
+		}
+		a := FormatParam(p, raw)
+		b := string(AppendParamArg(nil, p, raw))
+		if a == "" && b != "" {
+			t.Fatalf("empty %%evt.args rendering but %%evt.arg %q", b)
+		}
+	})
+}
