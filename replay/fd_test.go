@@ -1,0 +1,174 @@
+package replay
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/retrace-dev/retrace/capture/scap"
+)
+
+// Open flags used below (PPM_O_*).
+const (
+	fRDONLY  = 1
+	fWRONLY  = 2
+	fCREAT   = 4
+	fCLOEXEC = 1 << 12
+)
+
+func tuple(src string, sport uint16, dst string, dport uint16) raw {
+	return scap.EncSockTuple(netip.MustParseAddr(src), sport, netip.MustParseAddr(dst), dport)
+}
+
+func TestStateFDs(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []step
+		want  map[string]string
+	}{
+		{
+			name: "old open pair resolves the relative name against the cwd",
+			steps: []step{
+				ev(scap.SyscallOpenE, 200, "notes/../secret.txt", fRDONLY|fCLOEXEC, 0),
+				ev(scap.SyscallOpenX, 200, 4),
+			},
+			want: map[string]string{
+				"fd.name": "/home/u/secret.txt", "fd.nameraw": "notes/../secret.txt", "fd.num": "4", "fd.typechar": "f",
+				"fd.directory": "/home/u", "fd.filename": "secret.txt", "evt.is_open_read": "true", "evt.is_open_write": "false",
+				"evt.arg.flags": "O_RDONLY|O_CLOEXEC", "evt.arg.name": "/home/u/secret.txt", "evt.args": "fd=4(<f>/home/u/secret.txt) ",
+				"fd.name_changed": "true", "evt.res": "SUCCESS",
+			},
+		},
+		{
+			name: "exit-only openat relative to a directory fd",
+			steps: []step{
+				ev(scap.SyscallOpenatV2X, 200, 5, 3, "shadow", fWRONLY|fCREAT, 0o755, 0, 0),
+			},
+			want: map[string]string{
+				"fd.name": "/etc/shadow", "fd.num": "5", "evt.is_open_write": "true", "evt.is_open_exec": "true",
+				"evt.arg.dirfd": "<d>/etc", "evt.args": "fd=5(<f>/etc/shadow) dirfd=3(<d>/etc) name=shadow(/etc/shadow) flags=6(O_CREAT|O_WRONLY) mode=0755 dev=0 ino=0 ",
+				"fs.path.name": "/etc/shadow", "fs.path.nameraw": "shadow",
+			},
+		},
+		{
+			name: "failed open names the path without creating an fd",
+			steps: []step{
+				ev(scap.SyscallOpenE, 200, "/etc/sudoers", fRDONLY, 0),
+				ev(scap.SyscallOpenX, 200, -13, "/etc/sudoers", fRDONLY, 0),
+			},
+			want: map[string]string{
+				"fd.name": "/etc/sudoers", "fd.typechar": "f", "evt.res": "EACCES", "evt.rawres": "-13", "evt.failed": "true",
+				"fd.num": "-1", "fd.type": "<NA>",
+			},
+		},
+		{
+			name: "close of a missing enter keeps the last fd like sysdig",
+			steps: []step{
+				ev(scap.SyscallCloseE, 200, 3),
+				ev(scap.SyscallCloseX, 200, 0),
+				ev(scap.SyscallCloseE, 200, 3),
+			},
+			want: map[string]string{"fd.name": "<NA>", "fd.num": "3"},
+		},
+		{
+			name: "dup2 copies the fd",
+			steps: []step{
+				ev(scap.SyscallDup2E, 200, 3),
+				ev(scap.SyscallDup2X, 200, 7, 3, 7),
+				ev(scap.SyscallCloseE, 200, 7),
+			},
+			want: map[string]string{"fd.name": "/etc", "fd.typechar": "d"},
+		},
+		{
+			name: "chdir changes where relative paths resolve",
+			steps: []step{
+				ev(scap.SyscallChdirE, 200),
+				ev(scap.SyscallChdirX, 200, 0, "/tmp/x/.."),
+				ev(scap.SyscallOpenatV2X, 200, 6, -100, "drop.sh", fWRONLY|fCREAT, 0o700, 0, 0),
+			},
+			want: map[string]string{"fd.name": "/tmp/drop.sh", "proc.cwd": "/tmp/", "evt.arg.dirfd": "AT_FDCWD"},
+		},
+		{
+			name: "tcp client connect",
+			steps: []step{
+				ev(scap.SocketSocketE, 200, 2, 1, 0),
+				ev(scap.SocketSocketX, 200, 8),
+				ev(scap.SocketConnectE, 200, 8, raw(scap.EncSockAddr(netip.MustParseAddr("93.184.216.34"), 443))),
+				ev(scap.SocketConnectX, 200, 0, tuple("10.0.0.5", 40000, "93.184.216.34", 443)),
+			},
+			want: map[string]string{
+				"fd.name": "10.0.0.5:40000->93.184.216.34:443", "fd.typechar": "4", "fd.type": "ipv4", "fd.l4proto": "tcp",
+				"fd.cip": "10.0.0.5", "fd.sip": "93.184.216.34", "fd.cport": "40000", "fd.sport": "443",
+				"fd.lip": "10.0.0.5", "fd.rip": "93.184.216.34", "fd.lport": "40000", "fd.rport": "443",
+				"fd.connected": "true", "fd.is_server": "false", "fd.sockfamily": "ip", "fd.name_changed": "true",
+				"fd.sip.name": "<NA>", "evt.arg.tuple": "10.0.0.5:40000->93.184.216.34:443",
+			},
+		},
+		{
+			name: "server accept",
+			steps: []step{
+				ev(scap.SocketSocketE, 200, 2, 1, 6),
+				ev(scap.SocketSocketX, 200, 8),
+				ev(scap.SocketBindE, 200, 8),
+				ev(scap.SocketBindX, 200, 0, raw(scap.EncSockAddr(netip.MustParseAddr("0.0.0.0"), 8080))),
+				ev(scap.SocketAccept4V6E, 200, 0),
+				ev(scap.SocketAccept4V6X, 200, 9, tuple("203.0.113.9", 51000, "10.0.0.5", 8080), 0, 0, 0, 0),
+			},
+			want: map[string]string{
+				"fd.name": "203.0.113.9:51000->10.0.0.5:8080", "fd.num": "9", "fd.is_server": "true", "fd.cip": "203.0.113.9",
+				"fd.sport": "8080", "fd.lport": "8080", "fd.rip": "203.0.113.9", "fd.l4proto": "tcp", "fd.typechar": "4",
+			},
+		},
+		{
+			name: "udp sendto names an unconnected socket",
+			steps: []step{
+				ev(scap.SocketSocketE, 200, 10, 2, 0),
+				ev(scap.SocketSocketX, 200, 8),
+				ev(scap.SocketSendtoE, 200, 8, 6, tuple("::", 0, "::1", 53)),
+				ev(scap.SocketSendtoX, 200, 6, "query!"),
+			},
+			want: map[string]string{"fd.name": "::1:0->::1:53", "fd.l4proto": "udp", "fd.name_changed": "true", "fd.typechar": "6",
+				"evt.buffer": "query!", "evt.buflen": "6", "evt.is_io_write": "true"},
+		},
+		{
+			name: "setuid changes the user",
+			steps: []step{
+				ev(scap.SyscallSetuidE, 200, 0),
+				ev(scap.SyscallSetuidX, 200, 0, 0),
+			},
+			want: map[string]string{"user.name": "root", "user.uid": "0", "user.loginuid": "1000", "user.loginname": "u"},
+		},
+		{
+			name: "renameat2 and symlinkat arguments",
+			steps: []step{
+				ev(scap.SyscallRenameat2X, 200, 0, -100, "a.txt", 3, "passwd", 0),
+			},
+			want: map[string]string{"evt.arg.oldpath": "/home/u/a.txt", "evt.arg.newpath": "/etc/passwd",
+				"fs.path.source": "/home/u/a.txt", "fs.path.target": "/etc/passwd", "fs.path.sourceraw": "a.txt"},
+		},
+		{
+			name:  "symlinkat target and link",
+			steps: []step{ev(scap.SyscallSymlinkatX, 200, 0, "/etc/shadow", -100, "s")},
+			want:  map[string]string{"evt.arg.target": "/etc/shadow", "evt.arg.linkpath": "/home/u/s", "fs.path.target": "/home/u/s"},
+		},
+		{
+			name:  "memfd",
+			steps: []step{ev(scap.SyscallMemfdCreateX, 200, 9, "payload", 1)},
+			want:  map[string]string{"fd.name": "memfd:payload", "fd.typechar": "m", "fd.type": "memfd"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewState(Options{})
+			s.LoadHeader(baseHeader())
+			e := replaySteps(t, s, tc.steps)
+			got := map[string]string{}
+			for k := range tc.want {
+				got[k] = field(t, e, k)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("fields (-want +got):\n%s", d)
+			}
+		})
+	}
+}
