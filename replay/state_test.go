@@ -199,7 +199,7 @@ func TestStateProcessTree(t *testing.T) {
 			want: map[string]string{"proc.name": "bash", "proc.pid": "300", "evt.type": "procexit"},
 		},
 		{
-			name: "unknown thread gets a placeholder",
+			name:  "unknown thread gets a placeholder",
 			steps: []step{ev(scap.SyscallCloseE, 999, 5)},
 			want: map[string]string{"proc.name": "<NA>", "proc.pid": "999", "proc.pname": "<NA>", "user.uid": "4294967295",
 				"user.name": "<NA>", "fd.name": "<NA>", "fd.num": "5", "proc.vpid": "<NA>", "proc.sid": "-1"},
@@ -215,7 +215,7 @@ func TestStateProcessTree(t *testing.T) {
 				"container.id": "abcdef012345", "container.name": "web", "container.image": "nginx:1.25",
 				"container.image.repository": "nginx", "container.image.tag": "1.25", "container.privileged": "true",
 				"container.type": "docker", "container.start_ts": "1700000000000000000", "k8s.pod.name": "web-1", "k8s.ns.name": "prod",
-				"container.mounts": "/var/run/docker.sock:/var/run/docker.sock::true:rprivate",
+				"container.mounts":                           "/var/run/docker.sock:/var/run/docker.sock::true:rprivate",
 				"container.mount.dest[/var/run/docker.sock]": "/var/run/docker.sock", "container.mount.dest[/proc*]": "<NA>",
 				"container.info": "web (id=abcdef012345)", "proc.cmdline": "sh -c id",
 			},
