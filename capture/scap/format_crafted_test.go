@@ -68,11 +68,11 @@ func richValue(p Param, tid int64) []byte {
 		}
 		return append([]byte{0}, richValue(tab[0], tid)...)
 	case PTInt8, PTInt16, PTInt32, PTInt64:
-		neg := int64(-5)
+		neg := int64(-26) // distinguishes decimal, hex and octal
 		v := binary.LittleEndian.AppendUint64(nil, uint64(neg))
 		return v[:p.Type.Size()]
 	case PTUint8, PTUint16, PTUint32, PTUint64:
-		v := binary.LittleEndian.AppendUint64(nil, 7)
+		v := binary.LittleEndian.AppendUint64(nil, 26)
 		return v[:p.Type.Size()]
 	}
 	if n := p.Type.Size(); n > 0 {
@@ -179,4 +179,7 @@ func craftedCheck(t *testing.T, sysdig, base string, known map[Type]sdEvent, val
 		}
 	}
 	t.Logf("compared %d parameter values of %d crafted events", compared, len(evs))
+	if testing.Verbose() {
+		t.Logf("sysdig output:\n%s", out)
+	}
 }
