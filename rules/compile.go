@@ -108,7 +108,7 @@ func (c *compiler) compileLists() {
 // delimiters, so the lists whose names are not among the text's words
 // (kept up to date as substitutions add items) are skipped without
 // scanning the text.
-func (c *compiler) substituteLists(t ctext) ctext {
+func (c *compiler) substituteLists(t ctext) (ctext, error) {
 	words := c.words
 	clear(words)
 	addWords(words, t.s)
@@ -116,15 +116,23 @@ func (c *compiler) substituteLists(t ctext) ctext {
 		if li.plainName && !words[li.info.name] {
 			continue
 		}
-		var used bool
-		t, used = substituteList(t, li.info.name, li.joined)
+		var used, over bool
+		t, used, over = substituteList(t, li.info.name, li.joined, maxConditionSize)
 		if used {
 			li.used = true
 			addWords(words, li.joined)
+			if over {
+				return t, &engine.Error{Kind: engine.KindLimit, Text: t.s,
+					Msg: fmt.Sprintf("condition is longer than %d bytes after substituting list '%s'", maxConditionSize, li.info.name)}
+			}
 		}
 	}
-	return t
+	return t, nil
 }
+
+// maxConditionSize bounds a condition's text after list substitution, so a
+// hostile file cannot make substitution exhaust memory.
+const maxConditionSize = 4 << 20
 
 // addWords adds the runs of characters between list delimiters in s.
 func addWords(words map[string]bool, s string) {
@@ -146,9 +154,15 @@ func addWords(words map[string]bool, s string) {
 // definition or append.
 func (c *compiler) compileMacros() {
 	for _, mi := range c.l.macros.items {
-		m := &compiledMacro{info: mi, text: c.substituteLists(mi.cond)}
+		m := &compiledMacro{info: mi}
 		c.macros = append(c.macros, m)
 		c.byName[mi.name] = m
+		var err error
+		if m.text, err = c.substituteLists(mi.cond); err != nil {
+			c.report(mi.ctx, err, m.text, "")
+			m.failed = true
+			continue
+		}
 		root, err := c.parse(m.text)
 		if err != nil {
 			c.report(mi.ctx, err, m.text, "")
@@ -238,7 +252,11 @@ func (c *compiler) compileRule(r *ruleInfo) *Rule {
 			return nil
 		}
 	}
-	text := c.substituteLists(cond)
+	text, err := c.substituteLists(cond)
+	if err != nil {
+		c.report(r.ctx, err, text, "")
+		return nil
+	}
 	root, err := c.parse(text)
 	if err != nil {
 		c.report(r.ctx, err, text, "")

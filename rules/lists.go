@@ -41,9 +41,9 @@ func joinListItems(items []string) string {
 // delimited by the start or end of the text or by one of ` \t\n\r(),=`,
 // with the list's items joined by ", ", exactly as Falco's textual list
 // substitution does (including the blanks it swallows around the name and
-// the comma an empty list removes). It reports whether the list was used.
-func substituteList(cond ctext, name, items string) (ctext, bool) {
-	used := false
+// the comma an empty list removes). It reports whether the list was used,
+// and stops early, reporting over, once the text exceeds limit bytes.
+func substituteList(cond ctext, name, items string, limit int) (_ ctext, used, over bool) {
 	s := cond.s
 	start := strings.Index(s, name)
 	for start >= 0 {
@@ -77,6 +77,9 @@ func substituteList(cond ctext, name, items string) (ctext, bool) {
 			s = cond.s
 			start += len(items) + 1
 			used = true
+			if len(s) > limit {
+				return cond, true, true
+			}
 		}
 		next := strings.Index(s[min(start+1, len(s)):], name)
 		if next < 0 {
@@ -84,5 +87,5 @@ func substituteList(cond ctext, name, items string) (ctext, bool) {
 		}
 		start = start + 1 + next
 	}
-	return cond, used
+	return cond, used, false
 }

@@ -606,3 +606,23 @@ func TestConditionErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSubstitutionBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("- list: big\n  items: [")
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "item%d", i)
+	}
+	b.WriteString("]\n- rule: r\n  desc: d\n  condition: evt.type=open")
+	for range 100 {
+		b.WriteString(" and proc.name in (big)")
+	}
+	b.WriteString("\n  output: o\n  priority: INFO\n")
+	_, err := load(t, b.String())
+	if e := firstError(t, err); e.Code != rules.CodeLimit || e.Pos.Line != 5 {
+		t.Errorf("got %s at %v, want %s on line 5: %s", e.Code, e.Pos, rules.CodeLimit, e.Message)
+	}
+}
