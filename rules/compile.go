@@ -39,12 +39,14 @@ type compiler struct {
 	byName  map[string]*compiledMacro
 	seenErr map[string]bool
 	words   map[string]bool // scratch for substituteLists
+	sizes   map[engine.Node]int
 }
 
 // compile turns the collected lists, macros and rules into the loaded set,
 // reporting errors and warnings on the loader.
 func (l *loader) compile() *Set {
-	c := &compiler{l: l, byName: map[string]*compiledMacro{}, seenErr: map[string]bool{}, words: map[string]bool{}}
+	c := &compiler{l: l, byName: map[string]*compiledMacro{}, seenErr: map[string]bool{}, words: map[string]bool{},
+		sizes: map[engine.Node]int{}}
 	c.compileLists()
 	c.compileMacros()
 	set := &Set{
@@ -267,6 +269,11 @@ func (c *compiler) compileRule(r *ruleInfo) *Rule {
 		if !errors.Is(err, errMacroFailed) {
 			c.report(r.ctx, err, text, "")
 		}
+		return nil
+	}
+	if n := expandedSize(root, c.sizes); n > maxExpandedNodes {
+		c.report(r.ctx, &engine.Error{Kind: engine.KindLimit, Pos: root.Pos(), Text: text.s,
+			Msg: fmt.Sprintf("condition has more than %d nodes once its macros are expanded", maxExpandedNodes)}, text, "")
 		return nil
 	}
 	opts := engine.CompileOptions{Registry: l.opts.Fields, EventTypes: l.opts.EventTypes}
@@ -500,4 +507,43 @@ func replaceText(t ctext, old, repl string) ctext {
 	}
 	parts = append(parts, t.slice(last, len(t.s)))
 	return join(parts...)
+}
+
+// maxExpandedNodes bounds a rule's condition once macros are expanded.
+// Expansions share the macro's tree, but compiling visits every use, so
+// macros that each use the previous one twice would otherwise grow the
+// compiled condition exponentially.
+const maxExpandedNodes = 1 << 20
+
+// expandedSize counts the boolean nodes of n with every macro expansion
+// counted at each use, saturating above maxExpandedNodes. Sizes of shared
+// expansions are memoised in memo.
+func expandedSize(n engine.Node, memo map[engine.Node]int) int {
+	switch n := n.(type) {
+	case *engine.AndExpr:
+		return 1 + sumSizes(n.Terms, memo)
+	case *engine.OrExpr:
+		return 1 + sumSizes(n.Terms, memo)
+	case *engine.NotExpr:
+		return 1 + expandedSize(n.Term, memo)
+	case *engine.MacroRef:
+		if n.Expansion == nil {
+			return 1
+		}
+		if v, ok := memo[n.Expansion]; ok {
+			return v
+		}
+		v := expandedSize(n.Expansion, memo)
+		memo[n.Expansion] = v
+		return v
+	}
+	return 1
+}
+
+func sumSizes(ns []engine.Node, memo map[engine.Node]int) int {
+	total := 0
+	for _, t := range ns {
+		total = min(total+expandedSize(t, memo), maxExpandedNodes+1)
+	}
+	return total
 }

@@ -626,3 +626,16 @@ func TestSubstitutionBudget(t *testing.T) {
 		t.Errorf("got %s at %v, want %s on line 5: %s", e.Code, e.Pos, rules.CodeLimit, e.Message)
 	}
 }
+
+func TestExpansionBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("- macro: m0\n  condition: proc.name=cat\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "- macro: m%d\n  condition: m%d or m%d\n", i, i-1, i-1)
+	}
+	b.WriteString("- rule: r\n  desc: d\n  condition: evt.type=open and m40\n  output: o\n  priority: INFO\n")
+	_, err := load(t, b.String())
+	if e := firstError(t, err); e.Code != rules.CodeLimit {
+		t.Errorf("got %s, want %s: %s", e.Code, rules.CodeLimit, e.Detail())
+	}
+}
