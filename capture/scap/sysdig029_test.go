@@ -340,7 +340,9 @@ func TestProfileAgainstSysdig029(t *testing.T) {
 	}
 }
 
-func TestFormatDocListsProfile(t *testing.T) {
+// profileSection returns the "## Event profile" section of docs/FORMAT.md.
+func profileSection(t *testing.T) string {
+	t.Helper()
 	doc, err := os.ReadFile(testutil.RepoRoot() + "/docs/FORMAT.md")
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +354,40 @@ func TestFormatDocListsProfile(t *testing.T) {
 	if i := strings.Index(section, "\n## "); i >= 0 {
 		section = section[:i]
 	}
+	return section
+}
+
+// TestFormatDocSysdigCounts checks the "0.29.3 params" column of the
+// profile table against sysdig 0.29.3's event table.
+func TestFormatDocSysdigCounts(t *testing.T) {
+	known, _ := alignSysdig029(readSysdig029(t))
+	section := profileSection(t)
+	for _, p := range Profile() {
+		prefix := fmt.Sprintf("| `%s` | %d ", p.Syscall, p.Exit)
+		i := strings.Index(section, prefix)
+		if i < 0 {
+			t.Errorf("no row for %s", p.Syscall)
+			continue
+		}
+		row := section[i:]
+		row = row[:strings.IndexByte(row, '\n')]
+		cells := strings.Split(strings.Trim(row, "|"), "|")
+		if len(cells) < 4 {
+			t.Errorf("%s row has %d cells", p.Syscall, len(cells))
+			continue
+		}
+		want := "—"
+		if sd, ok := known[p.Exit]; ok {
+			want = fmt.Sprint(len(sd.params))
+		}
+		if got := strings.TrimSpace(cells[3]); got != want {
+			t.Errorf("%s: 0.29.3 params %q, sysdig's table says %s", p.Syscall, got, want)
+		}
+	}
+}
+
+func TestFormatDocListsProfile(t *testing.T) {
+	section := profileSection(t)
 	for _, p := range Profile() {
 		info, _ := Lookup(p.Exit)
 		row := fmt.Sprintf("| `%s` | %d `%s` | %d |", p.Syscall, p.Exit, info.Enum, len(info.Params))
