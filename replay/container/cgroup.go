@@ -62,7 +62,8 @@ var layouts = []layout{
 // IDFromCgroups returns the container id (12 hex digits for runtimes with
 // 64-hex ids) and runtime for a thread's cgroups: NUL-separated
 // "subsystem=path" entries as found in execve/clone events and the process
-// list. ok is false for host threads.
+// list ("N:controllers:path" lines of /proc/PID/cgroup are accepted too).
+// ok is false for host threads.
 func IDFromCgroups(cgroups []byte) (id string, typ Type, ok bool) {
 	for len(cgroups) > 0 {
 		var entry []byte
@@ -71,11 +72,12 @@ func IDFromCgroups(cgroups []byte) (id string, typ Type, ok bool) {
 		} else {
 			entry, cgroups = cgroups, nil
 		}
-		eq := bytes.IndexByte(entry, '=')
-		if eq < 0 {
+		// "subsys=/path" (scap) or "N:controllers:/path" (/proc/PID/cgroup).
+		slash := bytes.IndexByte(entry, '/')
+		if slash < 0 {
 			continue
 		}
-		if id, typ, ok := idFromPath(entry[eq+1:]); ok {
+		if id, typ, ok := idFromPath(entry[slash:]); ok {
 			return id, typ, true
 		}
 	}
@@ -104,6 +106,16 @@ func idFromPath(p []byte) (string, Type, bool) {
 			return string(rest[:12]), l.typ, true
 		}
 	}
+	// libvirt-lxc: /libvirt/lxc/<name> or machine-lxc\x2d<n>\x2d<name>.scope
+	if i := bytes.Index(p, []byte("/libvirt/lxc/")); i >= 0 {
+		name := p[i+len("/libvirt/lxc/"):]
+		if j := bytes.IndexByte(name, '/'); j >= 0 {
+			name = name[:j]
+		}
+		if len(name) > 0 {
+			return string(name), TypeLibvirtLXC, true
+		}
+	}
 	// lxc: /lxc/<name>, /lxc.payload/<name>, /lxc.payload.<name>
 	for _, pre := range []string{"/lxc/", "/lxc.payload/", "/lxc.payload."} {
 		if i := bytes.Index(p, []byte(pre)); i >= 0 {
@@ -114,16 +126,6 @@ func idFromPath(p []byte) (string, Type, bool) {
 			if len(name) > 0 {
 				return string(name), TypeLXC, true
 			}
-		}
-	}
-	// libvirt-lxc: /libvirt/lxc/<name> or machine-lxc\x2d<n>\x2d<name>.scope
-	if i := bytes.Index(p, []byte("/libvirt/lxc/")); i >= 0 {
-		name := p[i+len("/libvirt/lxc/"):]
-		if j := bytes.IndexByte(name, '/'); j >= 0 {
-			name = name[:j]
-		}
-		if len(name) > 0 {
-			return string(name), TypeLibvirtLXC, true
 		}
 	}
 	// docker / cri / containerd without systemd: the id is the last path
