@@ -288,6 +288,17 @@ func (l *loader) checkExceptionField(ctx itemCtx, ex *exceptionInfo, f exEntry) 
 		return l.errorf(ctx, nodeOr(f.node, ex.node), CodeException,
 			"exception '%s': a field must be a string, not a list", ex.name)
 	}
+	if strings.Contains(f.item, "(") {
+		// A transformer (tolower(proc.name)): its fields are checked when
+		// the condition that embeds it compiles.
+		if n, err := engine.Parse(f.item+" exists", engine.ParseOptions{}); err == nil {
+			if c, ok := n.(*engine.CheckExpr); ok {
+				if _, ok := c.Left.(*engine.TransformExpr); ok {
+					return nil
+				}
+			}
+		}
+	}
 	if _, _, err := engine.ResolveField(l.opts.Fields, f.item); err != nil {
 		return l.errorf(ctx, nodeOr(f.node, ex.node), CodeUnknownField,
 			"exception '%s': '%s' is not a supported filter field", ex.name, f.item)

@@ -140,6 +140,15 @@ func TestExceptionConditions(t *testing.T) {
 			want: `(evt.type=open) and not (fd.name endswith anyof (.log, .tmp))`,
 		},
 		{
+			name: "transformer field",
+			cond: "evt.type=open",
+			exceptions: `
+    - name: ex1
+      fields: [tolower(proc.name)]
+      values: [[cat]]`,
+			want: `(evt.type=open) and not (( tolower(proc.name) = cat))`,
+		},
+		{
 			name: "no values adds nothing",
 			cond: "evt.type=open",
 			exceptions: `
