@@ -277,3 +277,33 @@ func TestDecodeErrorLeavesEmptyView(t *testing.T) {
 		t.Errorf("view not empty after error: %d params", e.NumParams())
 	}
 }
+
+func TestDecodeErrorMessage(t *testing.T) {
+	var e Event
+	err := e.Decode(make([]byte, 10), false)
+	want := "decode event: offset 0: event header needs 26 bytes, have 10"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
+func TestProfileFor(t *testing.T) {
+	p, ok := ProfileFor("close")
+	if !ok || p.Exit != SyscallCloseX || !p.Enter {
+		t.Errorf("ProfileFor(close) = %+v, %v", p, ok)
+	}
+	if et, ok := p.EnterType(); !ok || et != SyscallCloseE || !et.IsEnter() || p.Exit.IsEnter() {
+		t.Errorf("close enter type %v, %v", et, ok)
+	}
+	if _, ok := ProfileFor("getpid"); ok {
+		t.Error("getpid is not in the profile")
+	}
+	if p, _ := ProfileFor("openat"); p.Enter {
+		t.Error("openat writes no enter event")
+	}
+	got := Profile()
+	got[0].Syscall = "changed"
+	if Profile()[0].Syscall == "changed" {
+		t.Error("Profile returns shared data")
+	}
+}
