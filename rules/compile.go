@@ -308,14 +308,16 @@ func (c *compiler) compileRule(r *ruleInfo) *Rule {
 		if (code == WarnNoEventType || code == WarnTooManyEventTypes) && !r.warnEvttypes {
 			continue
 		}
-		// Warning positions may lie inside a macro's text, which the engine
-		// does not name; only event-type warnings (at the root, in the
-		// rule's own text) are placed precisely, others at the condition.
-		off := 0
-		if code != WarnCondition {
-			off = w.Pos.Offset
+		pos := c.warningText(root, text, w).position(w.Pos.Offset)
+		if code == WarnCondition {
+			// A warning inside a shared macro is reported once, for the
+			// first rule that uses it.
+			key := "w\x00" + pos.String() + "\x00" + w.Msg
+			if c.seenErr[key] {
+				continue
+			}
+			c.seenErr[key] = true
 		}
-		pos := text.position(off)
 		file := c.fileOf(pos.File, r.ctx.file)
 		l.warnings = append(l.warnings, Diagnostic{
 			Severity: SeverityWarning, Code: code, Pos: pos, Kind: KindRule, Name: r.name,
@@ -546,4 +548,41 @@ func sumSizes(ns []engine.Node, memo map[engine.Node]int) int {
 		total = min(total+expandedSize(t, memo), maxExpandedNodes+1)
 	}
 	return total
+}
+
+// warningText returns the text an engine warning's position refers to.
+// Event-type warnings lie at the root, in the rule's own text; a warning
+// about a field may lie inside a macro, which engine warnings do not name:
+// the text is the first (rule, then macros the rule uses) with the quoted
+// field written at that offset. Otherwise the position is not trusted and
+// the warning goes to the start of the condition.
+func (c *compiler) warningText(root engine.Node, text ctext, w engine.Warning) ctext {
+	if w.Kind != engine.WarnDeprecatedField {
+		return text
+	}
+	field := ""
+	if i := strings.IndexByte(w.Msg, '\''); i >= 0 {
+		if j := strings.IndexByte(w.Msg[i+1:], '\''); j > 0 {
+			field = w.Msg[i+1 : i+1+j]
+		}
+	}
+	at := func(t ctext) bool {
+		return field != "" && strings.HasPrefix(t.s[min(w.Pos.Offset, len(t.s)):], field)
+	}
+	if at(text) {
+		return text
+	}
+	var found *ctext
+	engine.Walk(root, func(n engine.Node) bool {
+		if ref, ok := n.(*engine.MacroRef); ok && found == nil {
+			if m := c.byName[ref.Name]; m != nil && at(m.text) {
+				found = &m.text
+			}
+		}
+		return found == nil
+	})
+	if found != nil {
+		return *found
+	}
+	return text.slice(0, len(text.s)) // the start of the condition
 }

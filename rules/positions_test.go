@@ -42,3 +42,32 @@ func TestConditionPositions(t *testing.T) {
 		})
 	}
 }
+
+// TestWarningPositionInMacro checks that a warning about a field written
+// in a macro points at the macro's text, and is reported once.
+func TestWarningPositionInMacro(t *testing.T) {
+	set := mustLoad(t, `- macro: exit_open
+  condition: evt.type=open and
+    evt.dir=<
+- rule: r1
+  desc: d
+  condition: exit_open and proc.name=cat
+  output: o
+  priority: INFO
+- rule: r2
+  desc: d
+  condition: exit_open and proc.name=dog
+  output: o
+  priority: INFO
+`)
+	var got []rules.Position
+	for _, w := range set.Warnings {
+		if w.Code == rules.WarnCondition {
+			got = append(got, w.Pos)
+		}
+	}
+	want := []rules.Position{{File: "a.yaml", Line: 3, Col: 5}}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("warnings at %v, want %v", got, want)
+	}
+}
