@@ -3,9 +3,11 @@ package record
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -292,6 +294,38 @@ func (p *Probe) UnrecordedCounts() (map[string]uint64, error) {
 		out[name] += n
 	}
 	return out, nil
+}
+
+// ProgramStats is the kernel's run-time accounting of one attached program
+// (kernel.bpf_stats_enabled or [EnableRunStats]); a tail-called handler's
+// time counts in its caller (sys_exit, sys_enter).
+type ProgramStats struct {
+	Program string
+	Runs    uint64
+	Time    time.Duration
+}
+
+// RunStats returns the run counts and times of the attached programs.
+func (p *Probe) RunStats() ([]ProgramStats, error) {
+	var out []ProgramStats
+	for _, name := range []string{"sys_enter", "sys_exit", "sched_exit"} {
+		st, err := p.coll.Programs[name].Stats()
+		if err != nil {
+			return nil, fmt.Errorf("read stats of %s: %w", name, err)
+		}
+		out = append(out, ProgramStats{Program: name, Runs: st.RunCount, Time: st.Runtime})
+	}
+	return out, nil
+}
+
+// EnableRunStats turns on the kernel's BPF run-time accounting until the
+// returned closer is closed. It costs a little per program run.
+func EnableRunStats() (io.Closer, error) {
+	c, err := ebpf.EnableStats(0 /* BPF_STATS_RUN_TIME */)
+	if err != nil {
+		return nil, fmt.Errorf("enable BPF run-time stats: %w", err)
+	}
+	return c, nil
 }
 
 // Close detaches the programs and frees the maps.

@@ -59,6 +59,9 @@ type Options struct {
 	ReorderWindow time.Duration
 	// Log receives progress and warnings; nil discards them.
 	Log io.Writer
+	// BPFStats enables the kernel's BPF run-time accounting for the
+	// recording and reports it in Result.Programs.
+	BPFStats bool
 }
 
 // Result summarizes a finished recording.
@@ -70,6 +73,12 @@ type Result struct {
 	Bytes       int64
 	Containers  int
 	CommandExit int // exit status of Command (-1 when killed by a signal)
+	// Programs is the BPF run-time accounting (with Options.BPFStats).
+	Programs []ProgramStats
+	// CPU is the recorder's user+system CPU time; MaxRSS its peak resident
+	// set size in bytes.
+	CPU    time.Duration
+	MaxRSS int64
 }
 
 // ErrCommand wraps a failure to start Options.Command.
@@ -101,6 +110,13 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer probe.Close()
+	if opts.BPFStats {
+		c, err := EnableRunStats()
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+	}
 	rd, err := probe.NewReader()
 	if err != nil {
 		return nil, err
@@ -249,6 +265,14 @@ loop:
 	res.EmptyReads = ks.EmptyReads
 	res.LateEvents = win.late
 	res.Containers = len(s.known)
+	if opts.BPFStats {
+		res.Programs, _ = probe.RunStats()
+	}
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) == nil {
+		res.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		res.MaxRSS = ru.Maxrss * 1024
+	}
 	return res, errors.Join(runErr, kerr, uerr, cerr)
 }
 

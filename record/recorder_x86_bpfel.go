@@ -26,6 +26,7 @@ type recorderScratch struct {
 		Pos     uint32
 		Start   uint32
 	}
+	Ts      uint64
 	Base    uint32
 	Off     uint32
 	Idx     uint32

@@ -60,8 +60,15 @@ not permitted; 5 no kernel BTF; 6 a BPF program failed verification.`,
 			if err != nil {
 				return withCode(recordExitCode(err), fmt.Errorf("record: %w", err))
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d events, %d dropped, %d bytes, %d containers -> %s\n",
-				res.Events, res.Drops, res.Bytes, res.Containers, opts.Output)
+			fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d events, %d dropped, %d bytes, %d containers -> %s (recorder CPU %v, max RSS %d MiB)\n",
+				res.Events, res.Drops, res.Bytes, res.Containers, opts.Output, res.CPU.Round(time.Millisecond), res.MaxRSS>>20)
+			for _, p := range res.Programs {
+				per := time.Duration(0)
+				if p.Runs > 0 {
+					per = p.Time / time.Duration(p.Runs)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: BPF %s: %d runs, %v, %v per run\n", p.Program, p.Runs, p.Time.Round(time.Microsecond), per)
+			}
 			return nil
 		},
 	}
@@ -74,6 +81,7 @@ not permitted; 5 no kernel BTF; 6 a BPF program failed verification.`,
 	f.BoolVar(&opts.AllSyscalls, "all-syscalls", false, "also write syscalls outside the event profile, as generic events")
 	f.StringVar(&opts.FilterContainer, "filter-container", "", "record only this container (id prefix or name)")
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
+	f.BoolVar(&opts.BPFStats, "bpf-stats", false, "enable the kernel's BPF run-time accounting and report it at the end")
 	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only CMD's process tree and container processes")
 	return cmd
 }

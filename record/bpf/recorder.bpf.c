@@ -79,6 +79,7 @@ struct walkstate {
 
 struct scratch {
 	struct walkstate w;
+	u64 ts;      /* timestamp of the record's events */
 	u32 base;    /* start of the event being encoded, relative to rec */
 	u32 off;     /* next byte of the event's value area, relative to rec */
 	u32 idx;     /* next parameter index */
@@ -185,6 +186,8 @@ static __always_inline void ev_begin_at(struct scratch *s, u32 base, u16 type, u
 
 static __always_inline void ev_begin(struct scratch *s, u16 type, u32 nparams)
 {
+	/* One clock read per record: an enter event and its exit share it. */
+	s->ts = boot_epoch_ns + bpf_ktime_get_boot_ns();
 	*(u32 *)&s->rec[0] = bpf_get_smp_processor_id();
 	*(u32 *)&s->rec[4] = 0;
 	__builtin_memset(&s->rec[EV_OFF + 26], 0, 2 * 40);
@@ -195,7 +198,7 @@ static __always_inline void ev_begin(struct scratch *s, u16 type, u32 nparams)
 static __always_inline void ev_end(struct scratch *s)
 {
 	u32 base = s->base;
-	*(u64 *)&s->rec[base & REC_MASK] = boot_epoch_ns + bpf_ktime_get_boot_ns();
+	*(u64 *)&s->rec[base & REC_MASK] = s->ts;
 	*(u32 *)&s->rec[(base + 16) & REC_MASK] = s->off - base;
 }
 
@@ -448,13 +451,17 @@ static __always_inline struct file *fd_file(struct task_struct *task, s64 fd)
 {
 	if (fd < 0)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	/* task is the trusted current task: the pointer walk is direct loads. */
+	struct files_struct *files = task->files;
+	if (!files)
+		return NULL;
+	struct fdtable *fdt = files->fdt;
 	if (!fdt)
 		return NULL;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	unsigned int max = fdt->max_fds;
 	if ((u64)fd >= max)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
@@ -1074,12 +1081,15 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 
 /* ---- file system ---- */
 
-#define ARG0 BPF_CORE_READ(regs, di)
-#define ARG1 BPF_CORE_READ(regs, si)
-#define ARG2 BPF_CORE_READ(regs, dx)
-#define ARG3 BPF_CORE_READ(regs, r10)
-#define ARG4 BPF_CORE_READ(regs, r8)
-#define ARG5 BPF_CORE_READ(regs, r9)
+/* Syscall arguments, from the user registers saved at syscall entry. regs
+ * is a trusted BTF pointer in tp_btf programs: direct (CO-RE relocated)
+ * loads, no helper call. */
+#define ARG0 (regs->di)
+#define ARG1 (regs->si)
+#define ARG2 (regs->dx)
+#define ARG3 (regs->r10)
+#define ARG4 (regs->r8)
+#define ARG5 (regs->r9)
 
 #define BEGIN(type, n)                              \
 	struct scratch *s = get_scratch();          \
