@@ -448,8 +448,7 @@ func (s *State) resolveAt(dst []byte, t *Thread, dirfd int64, p []byte) []byte {
 		return resolvePath(dst, s.cwdOf(t), p)
 	}
 	if f := s.getFD(t, dirfd); f != nil {
-		base := f.name
-		return resolvePath(dst, append(s.scratch[:0], append(base, '/')...), p)
+		return resolvePath(dst, f.name, p)
 	}
 	return resolvePath(dst, nil, p)
 }
