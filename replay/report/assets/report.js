@@ -96,7 +96,7 @@
     var span = state.v1 - state.v0, target = Math.max(2, Math.floor((w - LEFT - RIGHT) / 110)), step = STEPS[STEPS.length - 1];
     for (var s = 0; s < STEPS.length; s++) if (span / STEPS[s] <= target) { step = STEPS[s]; break; }
     var off = data.offset * 1000, first = Math.ceil((state.v0 + off) / step) * step - off, axisY = TOP + L.length * LANE;
-    for (var t = first; t <= state.v1; t += step) {
+    for (var t = first, n = 0; t <= state.v1 && n < 200; t += step, n++) {
       var x = xOf(t, w);
       tl.appendChild(svg("line", { "class": "grid", x1: x, x2: x, y1: TOP, y2: axisY + 4 }));
       var lbl = svg("text", { "class": "tick", x: x, y: axisY + 17, "text-anchor": "middle" });
@@ -163,7 +163,7 @@
     state.v0 = drag.v0 - dt; state.v1 = drag.v1 - dt; clampView();
     state.zoomed = state.v1 - state.v0 < full1 - full0; drawTimeline();
   });
-  function endDrag() { if (drag && drag.moved) { state.limit = PAGE; renderList(); } drag = null; tl.classList.remove("dragging"); }
+  function endDrag() { var moved = drag && drag.moved; drag = null; tl.classList.remove("dragging"); if (moved) { state.limit = PAGE; render(); } }
   tl.addEventListener("pointerup", endDrag);
   tl.addEventListener("pointercancel", endDrag);
   tl.addEventListener("click", function (e) {
