@@ -14,6 +14,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
+	"github.com/retrace-dev/retrace/capture/scap"
 )
 
 // ProbeOptions configures the BPF programs.
@@ -143,7 +144,7 @@ func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 	}
 	for _, sc := range recordedSyscalls {
 		flags[sc.nr] = scRecord
-		if sc.enterProgram != "" {
+		if sc.enterProgram != "" && profileEnter(sc.name) {
 			flags[sc.nr] |= scEnter
 		}
 	}
@@ -186,6 +187,13 @@ func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 		}
 	}
 	return nil
+}
+
+// profileEnter reports whether the event profile (docs/FORMAT.md) writes
+// the enter event of syscall name.
+func profileEnter(name string) bool {
+	p, ok := scap.ProfileFor(name)
+	return ok && p.Enter
 }
 
 // Values of syscall_flags in bpf/recorder.bpf.c.

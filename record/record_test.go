@@ -235,7 +235,9 @@ func TestRecordMatchesProfile(t *testing.T) {
 			t.Errorf("profile syscall %s has no BPF program", p.Syscall)
 		}
 	}
-	c := recordRun(t, Options{}, "/bin/sh", "-c", "ls -la / > /dev/null; cat /etc/hostname > /dev/null; mkdir -p "+filepath.Join(t.TempDir(), "d"))
+	dir := t.TempDir()
+	c := recordRun(t, Options{}, "/bin/sh", "-c", "ls -la / > /dev/null; cat /etc/hostname > /dev/null; mkdir -p "+filepath.Join(dir, "d")+
+		"; cd "+dir+" && ln -s d l && mv l m && chmod 700 d && rm m && rmdir d; kill -0 $$")
 	written := map[scap.Type]bool{}
 	for _, p := range scap.Profile() {
 		written[p.Exit] = true
@@ -245,6 +247,23 @@ func TestRecordMatchesProfile(t *testing.T) {
 	}
 	written[scap.ContainerJsonV2E] = true
 	written[scap.DropE] = true
+	// Enter events come right before their exit event on the same thread,
+	// exactly for the syscalls whose profile entry says so.
+	byExit := map[scap.Type]scap.ProfileEntry{}
+	for _, p := range scap.Profile() {
+		byExit[p.Exit] = p
+	}
+	lastByTid := map[int64]event{}
+	for _, e := range c.events {
+		if p, ok := byExit[e.typ]; ok && p.Syscall != "procexit" {
+			prev, had := lastByTid[e.tid]
+			gotEnter := had && prev.typ == e.typ-1
+			if gotEnter != p.Enter {
+				t.Errorf("%s exit at %d: enter event before it %v, profile says %v", p.Syscall, e.ts, gotEnter, p.Enter)
+			}
+		}
+		lastByTid[e.tid] = e
+	}
 	for _, e := range c.events {
 		if !written[e.typ] {
 			t.Errorf("event code %d (%s) is not in the event profile", e.typ, e.name)
