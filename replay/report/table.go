@@ -20,7 +20,20 @@ const defaultTableWidth = 120
 
 // maxPathDepth is how many processes a table's process path shows, the
 // detection's own process included; older ancestors collapse into "…".
+// Narrow tables show fewer (see pathDepth).
 const maxPathDepth = 4
+
+// pathDepth returns how many processes the process path shows in a table
+// of the given width.
+func pathDepth(width int) int {
+	switch {
+	case width >= 120:
+		return maxPathDepth
+	case width >= 100:
+		return 3
+	}
+	return 2
+}
 
 // WriteTable writes the detections as a timeline table (one row per
 // detection: time, container, process path such as "sshd > bash > cat",
@@ -49,11 +62,21 @@ func WriteTable(w io.Writer, r *Report, opts Options) error {
 
 func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 	loc := opts.zone()
+	width := opts.Width
+	if width <= 0 {
+		width = defaultTableWidth
+	}
 
-	timeLayout := "2006-01-02 15:04:05.000000"
+	// Microseconds, or milliseconds when columns are scarce; the date only
+	// when the detections span several days.
+	frac := ".000000"
+	if width < 100 {
+		frac = ".000"
+	}
+	timeLayout := "2006-01-02 15:04:05" + frac
 	day, oneDay := sameDay(r.Detections, loc)
 	if oneDay {
-		timeLayout = "15:04:05.000000"
+		timeLayout = "15:04:05" + frac
 	}
 	header := []string{"time", "container", "process", "rule", "priority", "details"}
 	rows := make([][]string, 0, len(r.Detections))
@@ -62,17 +85,13 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 		rows = append(rows, []string{
 			d.Time.In(loc).Format(timeLayout),
 			cleanCell(d.Container.Label()),
-			cleanCell(processPath(d, maxPathDepth)),
+			cleanCell(processPath(d, pathDepth(width))),
 			cleanCell(d.Rule),
 			cleanCell(d.Priority),
 			tableDetails(d),
 		})
 	}
 
-	width := opts.Width
-	if width <= 0 {
-		width = defaultTableWidth
-	}
 	// Time and priority never wrap; the other columns share what is left,
 	// the details column twice as much as the others.
 	widths := columnWidths(header, rows, width, []int{0, 1, 1, 1, 0, 2})
