@@ -3,8 +3,11 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/retrace-dev/retrace/engine"
 )
@@ -57,11 +60,7 @@ func (l *loader) compile() *Set {
 	for _, f := range l.files {
 		set.Files = append(set.Files, f.name)
 	}
-	for _, r := range l.rules.items {
-		if rule := c.compileRule(r); rule != nil {
-			set.Rules = append(set.Rules, rule)
-		}
-	}
+	set.Rules = c.compileRules()
 	for _, m := range c.macros {
 		set.Macros = append(set.Macros, &Macro{Name: m.info.name, Condition: m.info.cond.s, Pos: m.info.ctx.file.nodePos(m.info.ctx.node)})
 		if !m.used {
@@ -239,9 +238,65 @@ func (c *compiler) expand(root engine.Node, text ctext, path []string, visible f
 	return nil
 }
 
-// compileRule builds, checks and compiles one rule. It returns nil for a
-// rule that is skipped or failed.
-func (c *compiler) compileRule(r *ruleInfo) *Rule {
+// pendingRule is a rule between the sequential preparation of its
+// condition and the compilation of its condition and output, which runs in
+// parallel with other rules.
+type pendingRule struct {
+	r        *ruleInfo
+	cond     ctext // with exceptions
+	text     ctext // with lists substituted
+	root     engine.Node
+	out      ctext // output, %container.info expanded
+	format   *engine.Format
+	fmtErr   error
+	compiled *engine.Condition
+	warnings []engine.Warning
+	condErr  error
+}
+
+// compileRules prepares every rule in order, compiles the conditions and
+// outputs in parallel (compilation only reads the shared trees and the
+// registry), then reports in order.
+func (c *compiler) compileRules() []*Rule {
+	var pending []*pendingRule
+	for _, r := range c.l.rules.items {
+		if p := c.prepareRule(r); p != nil {
+			pending = append(pending, p)
+		}
+	}
+	opts := engine.CompileOptions{Registry: c.l.opts.Fields, EventTypes: c.l.opts.EventTypes}
+	workers := min(runtime.GOMAXPROCS(0), max(len(pending)/8, 1))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pending) {
+					return
+				}
+				p := pending[i]
+				if p.format, p.fmtErr = engine.CompileFormat(p.out.s, opts); p.fmtErr != nil {
+					continue // Falco checks the output first
+				}
+				p.compiled, p.warnings, p.condErr = engine.Compile(p.root, p.text.s, opts)
+			}
+		})
+	}
+	wg.Wait()
+	var out []*Rule
+	for _, p := range pending {
+		if rule := c.finishRule(p); rule != nil {
+			out = append(out, rule)
+		}
+	}
+	return out
+}
+
+// prepareRule builds a rule's condition text (exceptions, lists), parses it
+// and expands its macros. It returns nil for a rule that is skipped or
+// failed.
+func (c *compiler) prepareRule(r *ruleInfo) *pendingRule {
 	if r.unknownSource {
 		return nil
 	}
@@ -276,26 +331,55 @@ func (c *compiler) compileRule(r *ruleInfo) *Rule {
 			Msg: fmt.Sprintf("condition has more than %d nodes once its macros are expanded", maxExpandedNodes)}, text, "")
 		return nil
 	}
-	opts := engine.CompileOptions{Registry: l.opts.Fields, EventTypes: l.opts.EventTypes}
-	format, ok := c.checkOutput(r, opts)
-	if !ok {
-		return nil
+	out := r.output
+	if strings.Contains(out.s, containerInfo) {
+		l.warnf(r.ctx, r.ctx.node, WarnDeprecated,
+			"%%container.info is deprecated; it is replaced by %q", containerInfoFields)
+		out = replaceText(out, containerInfo, containerInfoFields)
 	}
-	compiled, warnings, err := engine.Compile(root, text.s, opts)
-	if err != nil {
+	return &pendingRule{r: r, cond: cond, text: text, root: root, out: out}
+}
+
+// finishRule reports the outcome of compiling a rule's output and
+// condition. A rule with skip-if-unknown-filter whose output or condition
+// names an unknown field or event type is dropped with a warning; any
+// other problem is an error.
+func (c *compiler) finishRule(p *pendingRule) *Rule {
+	l, r := c.l, p.r
+	skip := func(ee *engine.Error) bool {
+		return r.skipIfUnknownFilter && (ee.Kind == engine.KindUnknownField || ee.Kind == engine.KindUnknownEventType)
+	}
+	if p.fmtErr != nil {
 		var ee *engine.Error
-		if r.skipIfUnknownFilter && errors.As(err, &ee) &&
-			(ee.Kind == engine.KindUnknownField || ee.Kind == engine.KindUnknownEventType) {
-			d := c.diagnostic(r.ctx, ee, text)
+		if !errors.As(p.fmtErr, &ee) {
+			c.report(r.ctx, p.fmtErr, p.out, "")
+			return nil
+		}
+		d := c.diagnostic(r.ctx, ee, p.out)
+		d.Message = fmt.Sprintf("invalid output format '%s': %s", p.out.s, d.Message)
+		if skip(ee) {
 			d.Severity, d.Code = SeverityWarning, WarnUnknownFilter
 			d.Message += " (rule skipped: skip-if-unknown-filter is true)"
 			l.warnings = append(l.warnings, d)
 			return nil
 		}
-		c.report(r.ctx, err, text, "")
+		d.Code = CodeOutput
+		l.addError(&Error{Diagnostic: d, Err: p.fmtErr})
 		return nil
 	}
-	for _, w := range warnings {
+	if p.condErr != nil {
+		var ee *engine.Error
+		if errors.As(p.condErr, &ee) && skip(ee) {
+			d := c.diagnostic(r.ctx, ee, p.text)
+			d.Severity, d.Code = SeverityWarning, WarnUnknownFilter
+			d.Message += " (rule skipped: skip-if-unknown-filter is true)"
+			l.warnings = append(l.warnings, d)
+			return nil
+		}
+		c.report(r.ctx, p.condErr, p.text, "")
+		return nil
+	}
+	for _, w := range p.warnings {
 		code := WarnCondition
 		switch w.Kind {
 		case engine.WarnNoEventType:
@@ -308,7 +392,7 @@ func (c *compiler) compileRule(r *ruleInfo) *Rule {
 		if (code == WarnNoEventType || code == WarnTooManyEventTypes) && !r.warnEvttypes {
 			continue
 		}
-		pos := c.warningText(root, text, w).position(w.Pos.Offset)
+		pos := c.warningText(p.root, p.text, w).position(w.Pos.Offset)
 		if code == WarnCondition {
 			// A warning inside a shared macro is reported once, for the
 			// first rule that uses it.
@@ -324,7 +408,7 @@ func (c *compiler) compileRule(r *ruleInfo) *Rule {
 			Message: w.Msg, Snippet: snippet(file, pos.Line, pos.Col),
 		})
 	}
-	return c.newRule(r, cond, text, root, compiled, format)
+	return c.newRule(r, p.cond, p.text, p.root, p.compiled, p.format)
 }
 
 // fileOf returns the loaded file with the given name, or def.
@@ -458,39 +542,6 @@ const (
 	containerInfo       = "%container.info"
 	containerInfoFields = "%container.name (id=%container.id)"
 )
-
-// checkOutput compiles the rule's output format. A rule with
-// skip-if-unknown-filter and an unknown field in its output is skipped with
-// a warning; any other problem is an error. ok is false when the rule is
-// dropped.
-func (c *compiler) checkOutput(r *ruleInfo, opts engine.CompileOptions) (_ *engine.Format, ok bool) {
-	out := r.output
-	if strings.Contains(out.s, containerInfo) {
-		c.l.warnf(r.ctx, r.ctx.node, WarnDeprecated,
-			"%%container.info is deprecated; it is replaced by %q", containerInfoFields)
-		out = replaceText(out, containerInfo, containerInfoFields)
-	}
-	f, err := engine.CompileFormat(out.s, opts)
-	if err == nil {
-		return f, true
-	}
-	var ee *engine.Error
-	if !errors.As(err, &ee) {
-		c.report(r.ctx, err, out, "")
-		return nil, false
-	}
-	d := c.diagnostic(r.ctx, ee, out)
-	d.Message = fmt.Sprintf("invalid output format '%s': %s", out.s, d.Message)
-	if r.skipIfUnknownFilter && (ee.Kind == engine.KindUnknownField || ee.Kind == engine.KindUnknownEventType) {
-		d.Severity, d.Code = SeverityWarning, WarnUnknownFilter
-		d.Message += " (rule skipped: skip-if-unknown-filter is true)"
-		c.l.warnings = append(c.l.warnings, d)
-		return nil, false
-	}
-	d.Code = CodeOutput
-	c.l.addError(&Error{Diagnostic: d, Err: err})
-	return nil, false
-}
 
 // replaceText replaces every occurrence of old in t by generated text that
 // maps to where old was written.
