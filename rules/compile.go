@@ -160,13 +160,13 @@ func (c *compiler) compileMacros() {
 		c.byName[mi.name] = m
 		var err error
 		if m.text, err = c.substituteLists(mi.cond); err != nil {
-			c.report(mi.ctx, err, m.text, "")
+			c.report(mi.ctx, err, m.text)
 			m.failed = true
 			continue
 		}
 		root, err := c.parse(m.text)
 		if err != nil {
-			c.report(mi.ctx, err, m.text, "")
+			c.report(mi.ctx, err, m.text)
 			m.failed = true
 			continue
 		}
@@ -186,7 +186,7 @@ func (c *compiler) compileMacros() {
 		if err != nil {
 			m.failed = true
 			if !errors.Is(err, errMacroFailed) {
-				c.report(m.info.ctx, err, m.text, "")
+				c.report(m.info.ctx, err, m.text)
 			}
 			continue
 		}
@@ -311,24 +311,24 @@ func (c *compiler) prepareRule(r *ruleInfo) *pendingRule {
 	}
 	text, err := c.substituteLists(cond)
 	if err != nil {
-		c.report(r.ctx, err, text, "")
+		c.report(r.ctx, err, text)
 		return nil
 	}
 	root, err := c.parse(text)
 	if err != nil {
-		c.report(r.ctx, err, text, "")
+		c.report(r.ctx, err, text)
 		return nil
 	}
 	all := func(name string) *compiledMacro { return c.byName[name] }
 	if err := c.expand(root, text, nil, all); err != nil {
 		if !errors.Is(err, errMacroFailed) {
-			c.report(r.ctx, err, text, "")
+			c.report(r.ctx, err, text)
 		}
 		return nil
 	}
 	if n := expandedSize(root, c.sizes); n > maxExpandedNodes {
 		c.report(r.ctx, &engine.Error{Kind: engine.KindLimit, Pos: root.Pos(), Text: text.s,
-			Msg: fmt.Sprintf("condition has more than %d nodes once its macros are expanded", maxExpandedNodes)}, text, "")
+			Msg: fmt.Sprintf("condition has more than %d nodes once its macros are expanded", maxExpandedNodes)}, text)
 		return nil
 	}
 	out := r.output
@@ -352,7 +352,7 @@ func (c *compiler) finishRule(p *pendingRule) *Rule {
 	if p.fmtErr != nil {
 		var ee *engine.Error
 		if !errors.As(p.fmtErr, &ee) {
-			c.report(r.ctx, p.fmtErr, p.out, "")
+			c.report(r.ctx, p.fmtErr, p.out)
 			return nil
 		}
 		d := c.diagnostic(r.ctx, ee, p.out)
@@ -376,7 +376,7 @@ func (c *compiler) finishRule(p *pendingRule) *Rule {
 			l.warnings = append(l.warnings, d)
 			return nil
 		}
-		c.report(r.ctx, p.condErr, p.text, "")
+		c.report(r.ctx, p.condErr, p.text)
 		return nil
 	}
 	for _, w := range p.warnings {
@@ -468,7 +468,7 @@ func (c *compiler) newRule(r *ruleInfo, cond, text ctext, root engine.Node, comp
 
 // report records an error from parsing, expanding or compiling a
 // condition of the item ctx, mapping its position into the file.
-func (c *compiler) report(ctx itemCtx, err error, text ctext, _ string) {
+func (c *compiler) report(ctx itemCtx, err error, text ctext) {
 	var ee *engine.Error
 	if !errors.As(err, &ee) {
 		c.l.addError(&Error{Diagnostic: Diagnostic{
