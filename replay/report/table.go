@@ -302,8 +302,9 @@ func columnWidths(header []string, rows [][]string, width int, weights []int) []
 			}
 		}
 		if len(rest) == len(flex) {
+			avail := budget
 			for _, c := range rest {
-				out[c] = max(budget*weights[c]/sum, minWidth[c])
+				out[c] = max(avail*weights[c]/sum, minWidth[c])
 				budget -= out[c]
 			}
 			// Hand columns' minimum widths back from the widest ones, or
