@@ -152,6 +152,26 @@ func TestStateFDs(t *testing.T) {
 			want:  map[string]string{"evt.arg.target": "/etc/shadow", "evt.arg.linkpath": "/home/u/s", "fs.path.target": "/home/u/s"},
 		},
 		{
+			name: "exit-only syscalls apply in a capture that writes enter events for others",
+			steps: []step{
+				ev(scap.SyscallCloseE, 200, 3),
+				ev(scap.SyscallCloseX, 200, 0),
+				ev(scap.SyscallOpenatV2X, 200, 3, -100, "/etc/hosts", fRDONLY, 0, 0, 0),
+				ev(scap.SyscallReadE, 200, 3, 10),
+			},
+			want: map[string]string{"fd.name": "/etc/hosts", "fd.num": "3"},
+		},
+		{
+			name: "a paired syscall's exit without its enter is ignored",
+			steps: []step{
+				ev(scap.SyscallOpenE, 200, "/a", fRDONLY, 0),
+				ev(scap.SyscallOpenX, 200, 8, "/a", fRDONLY, 0),
+				ev(scap.SyscallOpenX, 200, 9, "/b", fRDONLY, 0),
+				ev(scap.SyscallCloseE, 200, 9),
+			},
+			want: map[string]string{"fd.name": "<NA>", "fd.num": "9"},
+		},
+		{
 			name:  "memfd",
 			steps: []step{ev(scap.SyscallMemfdCreateX, 200, 9, "payload", 1)},
 			want:  map[string]string{"fd.name": "memfd:payload", "fd.typechar": "m", "fd.type": "memfd"},

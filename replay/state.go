@@ -95,9 +95,12 @@ type State struct {
 	Machine MachineInfo
 	// containerThreads are the synthetic threads container events are
 	// attributed to (comm "container:<id>", as libsinsp does).
-	containerThreads  map[string]*Thread
-	toRemove          int64
-	sawEnter          bool
+	containerThreads map[string]*Thread
+	toRemove         int64
+	// enterSeen records the enter event codes the capture has used, so
+	// that an exit whose enter is missing is ignored (as libsinsp does)
+	// only for syscalls the producer writes with enter events.
+	enterSeen         [scap.NumTypes]bool
 	stats             Stats
 	ev                Event
 	lastTs            uint64
@@ -411,7 +414,7 @@ func isCloneExit(typ scap.Type, info *scap.Info) bool {
 func (s *State) enterEvent(e *Event, t *Thread, info *scap.Info) {
 	ev := e.Ev
 	if !isNoPairEnter(ev.Type()) {
-		s.sawEnter = true
+		s.enterSeen[ev.Type()] = true
 		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
 		t.lastEnterType = uint16(ev.Type())
 		t.lastEnterOK = ev.HeaderLen() == scap.HeaderLenV2
@@ -486,9 +489,11 @@ func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
 func noFDEvent(name string) bool { return name == "mmap" || name == "mmap2" }
 
 // strict reports whether an exit whose enter is missing must be ignored for
-// state, as libsinsp does for captures that carry enter events.
+// state, as libsinsp does, because the capture writes this syscall with
+// enter events (exit-only syscalls are always applied).
 func (e *Event) strict() bool {
-	return !e.enterOK && e.state.sawEnter
+	t := e.Ev.Type()
+	return !e.enterOK && t > 0 && e.state.enterSeen[t-1]
 }
 
 // int64Param returns the named parameter as an integer (exit, then enter).
