@@ -12,6 +12,9 @@ import (
 	"github.com/retrace-dev/retrace/engine"
 )
 
+// msgMacroLoop starts the message of a macro that refers to itself.
+const msgMacroLoop = "reference loop in macro"
+
 // errMacroFailed marks a condition that uses a macro which itself failed;
 // the macro's error has been reported already.
 var errMacroFailed = errors.New("uses a macro that failed to compile")
@@ -215,7 +218,7 @@ func (c *compiler) expand(root engine.Node, text ctext, path []string, visible f
 		}
 		if slices.Contains(path, x.info.name) {
 			return &engine.Error{Kind: engine.KindUndefinedMacro, Pos: ref.At, Text: text.s,
-				Msg: fmt.Sprintf("reference loop in macro '%s'", x.info.name)}
+				Msg: fmt.Sprintf("%s '%s'", msgMacroLoop, x.info.name)}
 		}
 		exp := x.root
 		if !x.resolved {
@@ -503,9 +506,12 @@ func (c *compiler) diagnostic(ctx itemCtx, ee *engine.Error, text ctext) Diagnos
 	}
 	file := c.fileOf(pos.File, ctx.file)
 	code := codeOf(ee.Kind)
-	if ee.Kind == engine.KindSyntax && strings.HasPrefix(ee.Msg, "expected a valid check operator") {
+	switch {
+	case ee.Kind == engine.KindSyntax && strings.HasPrefix(ee.Msg, "expected a valid check operator"):
 		// The engine has no error kind for this; its message is libsinsp's.
 		code = CodeUnknownOperator
+	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgMacroLoop):
+		code = CodeMacroLoop
 	}
 	return Diagnostic{
 		Severity: SeverityError, Code: code, Pos: pos, Kind: ctx.kind, Name: ctx.name,

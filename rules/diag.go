@@ -11,56 +11,54 @@ type Code string
 
 // Error codes: a rule set with any of these does not load.
 const (
-	CodeReadFile          Code = "read-file"          // the file or directory cannot be read
-	CodeYAMLParse         Code = "yaml-parse"         // the file is not well-formed YAML
-	CodeNotYAML           Code = "not-yaml"           // a document is a scalar, not rules content
-	CodeNotSequence       Code = "not-sequence"       // a document is not a sequence of items
-	CodeItemNotMap        Code = "item-not-map"       // a sequence element is not a mapping
-	CodeMissingKey        Code = "missing-key"        // a required property is absent
-	CodeEmptyValue        Code = "empty-value"        // a property (e.g. an item name) is empty
-	CodeBadValue          Code = "bad-value"          // a property has the wrong shape or type
-	CodeEngineVersion     Code = "engine-version"     // the file needs a newer engine
-	CodePluginVersion     Code = "plugin-version"     // a plugin requirement is malformed or unmet
-	CodeNoPrevious        Code = "no-previous"        // append/override of an item never defined
-	CodeAppendEmpty       Code = "append-empty"       // an append/override that changes nothing
-	CodeOverride          Code = "override"           // misuse of override (bad key, bad operation, append together)
-	CodeSourceMismatch    Code = "source-mismatch"    // a rule redefined with another source
-	CodeException         Code = "exception"          // a malformed rule exception
-	CodeConditionSyntax   Code = "condition-syntax"   // a condition does not parse
-	CodeUndefinedMacro    Code = "undefined-macro"    // a condition names an unknown (or not yet visible) macro
-	CodeMacroLoop         Code = "macro-loop"         // macros reference each other in a cycle
-	CodeUnknownField      Code = "unknown-field"      // a condition or exception names an unknown field
-	CodeUnknownOperator   Code = "unknown-operator"   // an unknown comparison operator
-	CodeBadArgument       Code = "bad-argument"       // a field argument that does not fit the field
-	CodeLimit             Code = "limit"              // a condition deeper or larger than the parser allows
-	CodeTypeMismatch      Code = "type-mismatch"      // an operator or value does not suit the field's type
-	CodeBadTransformer    Code = "bad-transformer"    // a transformer unknown or applied to the wrong type
-	CodeCompile           Code = "compile"            // another condition compilation error
-	CodeOutput            Code = "output"             // the output format does not compile
-	CodeInvalidPriority   Code = "invalid-priority"   // an unknown priority name
-	CodeUnknownEventType  Code = "unknown-event-type" // evt.type compared with a name no event has
-	CodeEventTypeAnalysis Code = "event-types"        // the event types of a rule cannot be computed
+	CodeReadFile         Code = "read-file"          // the file or directory cannot be read
+	CodeYAMLParse        Code = "yaml-parse"         // the file is not well-formed YAML
+	CodeNotYAML          Code = "not-yaml"           // a document is a scalar, not rules content
+	CodeNotSequence      Code = "not-sequence"       // a document is not a sequence of items
+	CodeItemNotMap       Code = "item-not-map"       // a sequence element is not a mapping
+	CodeMissingKey       Code = "missing-key"        // a required property is absent
+	CodeEmptyValue       Code = "empty-value"        // a property (e.g. an item name) is empty
+	CodeBadValue         Code = "bad-value"          // a property has the wrong shape or type
+	CodeEngineVersion    Code = "engine-version"     // the file needs a newer engine
+	CodePluginVersion    Code = "plugin-version"     // a plugin requirement is malformed or unmet
+	CodeNoPrevious       Code = "no-previous"        // append/override of an item never defined
+	CodeAppendEmpty      Code = "append-empty"       // an append/override that changes nothing
+	CodeOverride         Code = "override"           // misuse of override (bad key, bad operation, append together)
+	CodeSourceMismatch   Code = "source-mismatch"    // a rule redefined with another source
+	CodeException        Code = "exception"          // a malformed rule exception
+	CodeConditionSyntax  Code = "condition-syntax"   // a condition does not parse
+	CodeUndefinedMacro   Code = "undefined-macro"    // a condition names an unknown (or not yet visible) macro
+	CodeMacroLoop        Code = "macro-loop"         // macros reference each other in a cycle
+	CodeUnknownField     Code = "unknown-field"      // a condition or exception names an unknown field
+	CodeUnknownOperator  Code = "unknown-operator"   // an unknown comparison operator
+	CodeBadArgument      Code = "bad-argument"       // a field argument that does not fit the field
+	CodeLimit            Code = "limit"              // a condition deeper or larger than the parser allows
+	CodeTypeMismatch     Code = "type-mismatch"      // an operator or value does not suit the field's type
+	CodeBadTransformer   Code = "bad-transformer"    // a transformer unknown or applied to the wrong type
+	CodeCompile          Code = "compile"            // another condition compilation error
+	CodeOutput           Code = "output"             // the output format does not compile
+	CodeInvalidPriority  Code = "invalid-priority"   // an unknown priority name
+	CodeUnknownEventType Code = "unknown-event-type" // evt.type compared with a name no event has
 )
 
 // Warning codes: reported, but the rule set loads.
 const (
-	WarnUnknownKey        Code = "unknown-key"          // a key Falco does not know inside an item
-	WarnUnknownItem       Code = "unknown-item"         // a top-level item of unknown kind
-	WarnUnknownSource     Code = "unknown-source"       // a rule for a source retrace does not evaluate; skipped
-	WarnDeprecated        Code = "deprecated"           // append: true, enabled-only toggles, %container.info
-	WarnUnusedList        Code = "unused-list"          // a list no macro or rule refers to
-	WarnUnusedMacro       Code = "unused-macro"         // a macro no macro or rule refers to
-	WarnNoEventType       Code = "no-evttype"           // a rule with no evt.type restriction
-	WarnTooManyEventTypes Code = "too-many-evttypes"    // a rule matching more than 100 event types
-	WarnUnknownFilter     Code = "unknown-filter"       // a rule skipped by skip-if-unknown-filter
-	WarnInvalidName       Code = "invalid-name"         // a list or macro name that conditions cannot use
-	WarnExceptionName     Code = "exception-name"       // two exceptions of one rule share a name
-	WarnAppendNoValues    Code = "append-no-values"     // an appended exception without values
-	WarnDuplicateKey      Code = "duplicate-key"        // a key given twice in one item; the first wins
-	WarnCondition         Code = "condition"            // a warning from the condition compiler
-	WarnPlugin            Code = "plugin-requirement"   // a plugin requirement retrace cannot satisfy
-	WarnEmptyEventTypes   Code = "empty-evttypes"       // a rule that can never match any event
-	WarnEngineRequirement Code = "engine-version-newer" // informational: a file requires our exact version
+	WarnUnknownKey        Code = "unknown-key"        // a key Falco does not know inside an item
+	WarnUnknownItem       Code = "unknown-item"       // a top-level item of unknown kind
+	WarnUnknownSource     Code = "unknown-source"     // a rule for a source retrace does not evaluate; skipped
+	WarnDeprecated        Code = "deprecated"         // append: true, enabled-only toggles, %container.info
+	WarnUnusedList        Code = "unused-list"        // a list no macro or rule refers to
+	WarnUnusedMacro       Code = "unused-macro"       // a macro no macro or rule refers to
+	WarnNoEventType       Code = "no-evttype"         // a rule with no evt.type restriction
+	WarnTooManyEventTypes Code = "too-many-evttypes"  // a rule matching more than 100 event types
+	WarnUnknownFilter     Code = "unknown-filter"     // a rule skipped by skip-if-unknown-filter
+	WarnInvalidName       Code = "invalid-name"       // a list or macro name that conditions cannot use
+	WarnExceptionName     Code = "exception-name"     // two exceptions of one rule share a name
+	WarnAppendNoValues    Code = "append-no-values"   // an appended exception without values
+	WarnDuplicateKey      Code = "duplicate-key"      // a key given twice in one item; the first wins
+	WarnCondition         Code = "condition"          // a warning from the condition compiler
+	WarnPlugin            Code = "plugin-requirement" // a plugin requirement retrace cannot satisfy
+	WarnEmptyEventTypes   Code = "empty-evttypes"     // a rule that can never match any event
 )
 
 // Severity says whether a diagnostic fails the load.

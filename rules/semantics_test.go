@@ -422,7 +422,7 @@ func TestVisibility(t *testing.T) {
 		{
 			name:    "macro loop",
 			files:   []string{"- macro: a\n  condition: proc.name=x\n- macro: a\n  condition: or a\n  append: true\n" + fmt.Sprintf(rule, "a")},
-			wantErr: rules.CodeUndefinedMacro,
+			wantErr: rules.CodeMacroLoop,
 		},
 		{
 			name:     "list item naming a later list stays literal",
