@@ -85,17 +85,19 @@ type timelineFlags struct {
 	output, out, since, until, container, tz string
 	pid                                      int64
 	paths                                    []string
+	quiet                                    bool
 }
 
 // timelineConfig is a validated timeline run.
 type timelineConfig struct {
-	files   []string
-	view    string
-	format  report.Format
-	outPath string
-	scope   scopeSpec
-	loc     *time.Location
-	paths   []string
+	files    []string
+	view     string
+	format   report.Format
+	outPath  string
+	scope    scopeSpec
+	loc      *time.Location
+	paths    []string
+	progress bool
 }
 
 func newTimelineCmd() *cobra.Command {
@@ -125,7 +127,7 @@ Times print in UTC unless --tz says otherwise.`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			return runTimeline(cmd.Context(), cfg, cmd.OutOrStdout())
+			return runTimeline(cmd.Context(), cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -136,6 +138,7 @@ Times print in UTC unless --tz says otherwise.`,
 	fl.StringVar(&f.container, "container", "", "only the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only this process (tree: and its descendants)")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar on stderr")
 	fl.StringArrayVar(&f.paths, "path", nil, "sensitive-reads: another sensitive file or directory; binary-writes: another directory (repeatable)")
 	return cmd
 }
@@ -185,6 +188,7 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		}
 		cfg.paths = append(cfg.paths, strings.TrimSuffix(p, "/"))
 	}
+	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())
 	if len(cfg.paths) > 0 && cfg.view != viewSensitiveReads && cfg.view != viewBinaryWrites {
 		return nil, fmt.Errorf("--path applies to the %s and %s views", viewSensitiveReads, viewBinaryWrites)
 	}
@@ -193,8 +197,18 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 
 // runTimeline replays every capture (one worker per capture, up to the
 // number of CPUs) and writes the merged view.
-func runTimeline(ctx context.Context, cfg *timelineConfig, stdout io.Writer) error {
+func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Writer) error {
 	reg := replay.NewFieldRegistry()
+	var prog progressCounter
+	for _, f := range cfg.files {
+		if st, err := os.Stat(f); err == nil {
+			prog.total.Add(st.Size())
+		}
+	}
+	stopProgress := func() {}
+	if cfg.progress {
+		stopProgress = startProgress(stderr, &prog)
+	}
 	results := make([]timelineResult, len(cfg.files))
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	var wg sync.WaitGroup
@@ -204,10 +218,11 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout io.Writer) err
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = timelineCapture(ctx, cfg, reg, path)
+			results[i] = timelineCapture(ctx, cfg, reg, path, &prog)
 		}()
 	}
 	wg.Wait()
+	stopProgress()
 
 	rep := report.Report{Title: "retrace timeline: " + cfg.view, View: cfg.view}
 	var errs []error
@@ -262,7 +277,7 @@ type timelineResult struct {
 }
 
 // timelineCapture replays one capture through the view's collector.
-func timelineCapture(ctx context.Context, cfg *timelineConfig, reg engine.Registry, path string) timelineResult {
+func timelineCapture(ctx context.Context, cfg *timelineConfig, reg engine.Registry, path string, prog *progressCounter) timelineResult {
 	res := timelineResult{info: report.CaptureInfo{File: path}}
 	rd, err := capture.Open(path)
 	if err != nil {
@@ -282,18 +297,26 @@ func timelineCapture(ctx context.Context, cfg *timelineConfig, reg engine.Regist
 	col.treePid, col.rootPid = treePid, rootPid
 
 	var first, last uint64
+	var lastBytes int64
+	n := 0
 	st, err := replay.ReplayReader(ctx, rd, replay.Options{}, func(e *replay.Event) error {
 		ts := e.Ev.Ts()
 		if first == 0 {
 			first = ts
 		}
 		last = ts
+		if n++; n&0x3fff == 0 {
+			b := rd.Stats().FileBytes
+			prog.read.Add(b - lastBytes)
+			lastBytes = b
+		}
 		if e.StateOnly || !sc.in(e) {
 			return nil
 		}
 		col.event(e)
 		return nil
 	})
+	prog.read.Add(rd.Stats().FileBytes - lastBytes)
 	if st != nil {
 		res.info.Events = st.Stats().Events
 		if h := st.Machine.Hostname; h != "" {
