@@ -31,8 +31,10 @@ import (
 )
 
 // defaultEventFormat is what -F prints for each matching event when no
-// --format is given: sysdig's default line.
-const defaultEventFormat = "%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args"
+// --format is given: sysdig's default line. As in sysdig, a format that
+// starts with '*' prints every event; any other format skips events for
+// which one of its fields has no value.
+const defaultEventFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args"
 
 // compatFalco032 is the --compat value that reproduces Falco 0.32.
 const compatFalco032 = "falco-0.32"
@@ -725,6 +727,7 @@ type item struct {
 type captureResult struct {
 	info  report.CaptureInfo
 	items []item
+	found uint64 // detections or matching events
 	err   error
 }
 
@@ -753,6 +756,24 @@ func runReplay(ctx context.Context, cfg *replayConfig, stdout, stderr io.Writer)
 	} else if _, _, err := compileFilter(cfg, reg); err != nil {
 		return withCode(exitUsage, err)
 	}
+	return replayWith(ctx, cfg, reg, set, stdout, stderr)
+}
+
+// replayWith runs cfg with loaded rules (set is nil with -F).
+func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set *rules.Set, stdout, stderr io.Writer) error {
+	// Compiled rules are not safe for concurrent use: one ruleset per
+	// capture, compiled here because compiling from a Set is not either.
+	rulesets := make([]*engine.Ruleset, len(cfg.files))
+	if set != nil {
+		for i := range rulesets {
+			rs, err := set.Ruleset(cfg.sel, cfg.mode)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			rulesets[i] = rs
+		}
+	}
+	start := time.Now()
 
 	var out io.Writer = stdout
 	var file *os.File
@@ -799,19 +820,6 @@ func runReplay(ctx context.Context, cfg *replayConfig, stdout, stderr io.Writer)
 		}
 	}
 
-	// Compiled rules are not safe for concurrent use: one ruleset per
-	// capture, compiled here because compiling from a Set is not either.
-	rulesets := make([]*engine.Ruleset, len(cfg.files))
-	if set != nil {
-		for i := range rulesets {
-			rs, err := set.Ruleset(cfg.sel, cfg.mode)
-			if err != nil {
-				stopProgress()
-				return withCode(exitUsage, err)
-			}
-			rulesets[i] = rs
-		}
-	}
 	results := make([]captureResult, len(cfg.files))
 	workers := min(len(cfg.files), max(runtime.GOMAXPROCS(0), 1))
 	sem := make(chan struct{}, workers)
@@ -836,13 +844,25 @@ func runReplay(ctx context.Context, cfg *replayConfig, stdout, stderr io.Writer)
 	var rep report.Report
 	rep.RuleFiles = cfg.ruleFiles
 	var all []item
+	var events, found uint64
 	for i := range results {
 		r := &results[i]
 		rep.Captures = append(rep.Captures, r.info)
 		all = append(all, r.items...)
+		events += r.info.Events
+		found += r.found
 		if r.err != nil {
 			errs = append(errs, r.err)
 		}
+	}
+	if !cfg.quiet {
+		secs := time.Since(start).Seconds()
+		what := "detections"
+		if cfg.filter != "" {
+			what = "matching events"
+		}
+		fmt.Fprintf(stderr, "retrace: %d events from %d captures in %.2fs (%.0f events/s), %d %s\n",
+			events, len(cfg.files), secs, float64(events)/max(secs, 1e-9), found, what)
 	}
 	if !stream {
 		slices.SortStableFunc(all, func(a, b item) int {
@@ -896,7 +916,7 @@ func compileFilter(cfg *replayConfig, reg engine.Registry) (*engine.Condition, *
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile filter: %w", err)
 	}
-	format := cfg.eventFormat
+	format := strings.TrimPrefix(cfg.eventFormat, "*")
 	if _, ok := reg.Info("evt.outputtime"); !ok {
 		format = strings.ReplaceAll(format, "%evt.outputtime", "%evt.time")
 	}
@@ -932,6 +952,11 @@ func replayCapture(ctx context.Context, cfg *replayConfig, reg engine.Registry, 
 	if sink == nil {
 		sink = func(it item) { res.items = append(res.items, it) }
 	}
+	emit := sink
+	sink = func(it item) {
+		res.found++
+		emit(it)
+	}
 
 	sc := newScope(cfg.scope, reg)
 	var handle replay.Handler
@@ -941,10 +966,19 @@ func replayCapture(ctx context.Context, cfg *replayConfig, reg engine.Registry, 
 			res.err = err
 			return res
 		}
+		printAll := strings.HasPrefix(cfg.eventFormat, "*")
+		var scratch []byte
 		handle = func(e *replay.Event) error {
 			if e.StateOnly || sysdigHidden(e.Ev.Type()) || !cond.MatchesEventType(e.DispatchID()) ||
 				!sc.in(e) || !cond.Eval(e) {
 				return nil
+			}
+			if !printAll {
+				for i := range format.Fields() {
+					if scratch = format.AppendJSONValue(scratch[:0], e, i); string(scratch) == "null" {
+						return nil
+					}
+				}
 			}
 			sink(item{ts: e.Ev.Ts(), line: format.Append(nil, e)})
 			return nil

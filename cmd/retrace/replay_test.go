@@ -3,11 +3,26 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/compat"
+	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files of cmd/retrace/testdata")
 
 // runRetrace runs the retrace command line args in-process and returns
 // what it printed.
@@ -24,3 +39,367 @@ func runRetrace(t *testing.T, args ...string) (stdout, stderr []byte, err error)
 
 // newTestRegistry returns the field registry replay compiles rules with.
 func newTestRegistry() engine.Registry { return replay.NewFieldRegistry() }
+
+// eventTypes returns the event type table rules are indexed by.
+func eventTypes() engine.EventTypes { return scap.EventTypeIndex{} }
+
+// capturePath returns a shared capture, skipping without ../shared.
+func capturePath(t *testing.T, name string) string {
+	t.Helper()
+	return testutil.SharedFile(t, "captures", name)
+}
+
+// checkGolden compares got with testdata/name, rewriting it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestReplayBuiltinGolden replays every shared capture with the built-in
+// rules in each output format.
+func TestReplayBuiltinGolden(t *testing.T) {
+	caps := testutil.Captures(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"builtin.txt", []string{"-o", "text"}},
+		{"builtin.json", []string{"-o", "json"}},
+		{"builtin_paris.txt", []string{"-o", "text", "--tz", "Europe/Paris"}},
+		{"builtin.table", []string{"-o", "table"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"replay", "-q"}, tc.args...)
+			out, _, err := runRetrace(t, append(args, caps...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.name, bytes.ReplaceAll(out, []byte(testutil.SharedDir(t)), []byte("SHARED")))
+		})
+	}
+}
+
+// TestReplayHTMLAndOutFile writes the HTML report to --out.
+func TestReplayHTMLAndOutFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.html")
+	stdout, _, err := runRetrace(t, "replay", "-q", "-o", "html", "--out", out,
+		capturePath(t, "falco_psp_privileged.scap"), capturePath(t, "falco_psp_run_as_user_0_container.scap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stdout) != 0 {
+		t.Errorf("stdout not empty with --out: %q", stdout)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", "Content-Security-Policy", "Privileged Container Started",
+		"Command Run from Terminal Shell in Container"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+}
+
+// TestReplayMergesCapturesInTimeOrder checks that several captures run
+// concurrently and print in time order.
+func TestReplayMergesCapturesInTimeOrder(t *testing.T) {
+	caps := []string{capturePath(t, "libs_curl_google.scap"), capturePath(t, "falco_cat_write.scap"),
+		capturePath(t, "falco_open-multiple-files.scap")}
+	out, stderr, err := runRetrace(t, append([]string{"replay", "-F", "evt.type in (open, openat)", "--format", "%evt.rawtime %proc.name %fd.name"}, caps...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	names := map[string]bool{}
+	var last string
+	for _, l := range lines {
+		ts, rest, _ := strings.Cut(l, " ")
+		if len(ts) != len(last) && last != "" || ts < last {
+			t.Fatalf("line %q is before the previous one (%s)", l, last)
+		}
+		last = ts
+		name, _, _ := strings.Cut(rest, " ")
+		names[name] = true
+	}
+	for _, n := range []string{"curl", "cat"} {
+		if !names[n] {
+			t.Errorf("no event of %s in the merged output", n)
+		}
+	}
+	if !regexp.MustCompile(`events from 3 captures`).Match(stderr) {
+		t.Errorf("summary missing on stderr: %q", stderr)
+	}
+}
+
+// sysdigNormalizations maps what sysdig 0.29.3 prints to what retrace
+// prints where a documented difference applies.
+var sysdigNormalizations = []struct {
+	id       string
+	old, new string
+}{
+	{"SCAP-PARAM-RENAMED-029", " pgid=", " vpgid="},
+	{"SCAP-ARGTYPES-029", " loginuid=-1 ", " loginuid=-1(<NONE>) "},
+}
+
+// TestFilterMatchesSysdig compares -F with `sysdig -r FILE FILTER` on
+// every shared capture, with sysdig's default line and with -p formats.
+func TestFilterMatchesSysdig(t *testing.T) {
+	sysdig := testutil.NeedTool(t, "sysdig")
+	const filter = "evt.type in (open, openat, execve, connect, close, sendto, accept, socket)"
+	for _, c := range testutil.Captures(t) {
+		for _, format := range []string{"", "%evt.num %proc.name %proc.pname %fd.name %fd.typechar %user.name"} {
+			t.Run(filepath.Base(c)+"/"+format, func(t *testing.T) {
+				sargs := []string{"-r", c, filter}
+				rargs := []string{"replay", "-q", c, "-F", filter}
+				if format != "" {
+					sargs = append([]string{"-p", format}, sargs...)
+					rargs = append(rargs, "--format", format)
+				}
+				want, err := exec.Command(sysdig, sargs...).Output()
+				if err != nil {
+					t.Fatalf("sysdig: %v", err)
+				}
+				got, _, err := runRetrace(t, rargs...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := string(want)
+				for _, n := range sysdigNormalizations {
+					if strings.Contains(w, n.old) {
+						if _, err := compat.Known(n.id); err != nil {
+							t.Fatal(err)
+						}
+						w = strings.ReplaceAll(w, n.old, n.new)
+					}
+				}
+				if diff := cmp.Diff(w, string(got)); diff != "" {
+					t.Errorf("retrace -F differs from sysdig (-sysdig +retrace):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestScopeFlags checks --pid, --container, --since and --until.
+func TestScopeFlags(t *testing.T) {
+	cat := capturePath(t, "falco_cat_write.scap")
+	ctr := capturePath(t, "falco_psp_run_as_user_0_container.scap")
+	count := func(t *testing.T, args ...string) int {
+		t.Helper()
+		out, _, err := runRetrace(t, append([]string{"replay", "-q", "--format", "*%evt.num"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(strings.Fields(string(out)))
+	}
+	all := count(t, cat, "-F", "evt.type=open")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"pid of cat", []string{cat, "-F", "evt.type=open", "--pid", "20072"}, all},
+		{"other pid", []string{cat, "-F", "evt.type=open", "--pid", "1"}, 0},
+		{"since after the end", []string{cat, "-F", "evt.type=open", "--since", "2016-08-04T16:18:00Z"}, 0},
+		{"until before the start", []string{cat, "-F", "evt.type=open", "--until", "1470327000"}, 0},
+		{"window", []string{cat, "-F", "evt.type=open", "--since", "1470327477.881", "--until", "2016-08-04T16:17:57.882Z"}, 4},
+		{"container id", []string{ctr, "-F", "evt.type=execve", "--container", "697956520d89"}, 2},
+		{"container name", []string{ctr, "-F", "evt.type=execve", "--container", "hopeful_taussig"}, 2},
+		{"host", []string{ctr, "-F", "evt.type=execve", "--container", "host"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := count(t, tc.args...); got != tc.want {
+				t.Errorf("got %d events, want %d", got, tc.want)
+			}
+		})
+	}
+	if all != 8 {
+		t.Errorf("cat_write has %d open events, want 8", all)
+	}
+}
+
+// TestEventVisibility checks which events rules see in each mode.
+func TestEventVisibility(t *testing.T) {
+	mk := func(typ scap.Type, params ...[]byte) *scap.Event {
+		var ev scap.Event
+		if err := ev.Decode(scap.AppendEvent(nil, 1, 1, typ, params...), false); err != nil {
+			t.Fatal(err)
+		}
+		return &ev
+	}
+	madvise, _ := scap.SyscallID("madvise")
+	generic := func(typ scap.Type) *scap.Event { return mk(typ, scap.EncUint16(madvise), scap.EncUint16(0)) }
+	for _, tc := range []struct {
+		name              string
+		ev                *scap.Event
+		compat032, all    bool
+		wantSkip, comment bool
+	}{
+		{name: "open exit", ev: mk(scap.SyscallOpenX)},
+		{name: "open enter", ev: mk(scap.SyscallOpenE), wantSkip: true},
+		{name: "open enter 0.32", ev: mk(scap.SyscallOpenE), compat032: true},
+		{name: "read exit", ev: mk(scap.SyscallReadX), wantSkip: true},
+		{name: "read exit -A", ev: mk(scap.SyscallReadX), all: true},
+		{name: "access exit", ev: mk(scap.SyscallAccessX)},
+		{name: "access exit 0.32", ev: mk(scap.SyscallAccessX), compat032: true, wantSkip: true},
+		{name: "access exit 0.32 -A", ev: mk(scap.SyscallAccessX), compat032: true, all: true},
+		{name: "madvise exit", ev: generic(scap.GenericX)},
+		{name: "madvise enter", ev: generic(scap.GenericE), wantSkip: true},
+		{name: "madvise exit 0.32", ev: generic(scap.GenericX), compat032: true, wantSkip: true},
+		{name: "madvise exit 0.32 -A", ev: generic(scap.GenericX), compat032: true, all: true},
+		{name: "procexit", ev: mk(scap.ProcexitV1E)},
+		{name: "procinfo", ev: mk(scap.ProcinfoE), wantSkip: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := newEventFilter(tc.compat032, tc.all).skip(tc.ev); got != tc.wantSkip {
+				t.Errorf("skip = %v, want %v", got, tc.wantSkip)
+			}
+		})
+	}
+}
+
+// TestFalco032SkipTablesResolve checks that every event and syscall name
+// of Falco 0.32's skipped set exists in the event tables.
+func TestFalco032SkipTablesResolve(t *testing.T) {
+	enums := map[string]bool{}
+	for c := range scap.NumTypes {
+		if info, ok := scap.Lookup(scap.Type(c)); ok {
+			enums[info.Enum] = true
+		}
+	}
+	for _, e := range falco032SkippedEvents {
+		if !enums["PPME_"+e] {
+			t.Errorf("event PPME_%s is not in the event table", e)
+		}
+	}
+	names := map[string]bool{}
+	for id := range scap.NumSyscalls {
+		names[scap.SyscallNameSysdig029(uint16(id))] = true
+	}
+	for _, n := range falco032SkippedSyscalls {
+		if !names[n] {
+			t.Errorf("syscall %s is not in the syscall table", n)
+		}
+	}
+}
+
+func TestParseTimeFlag(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone database")
+	}
+	for _, tc := range []struct {
+		in   string
+		loc  *time.Location
+		want uint64
+		bad  bool
+	}{
+		{in: "", want: 0},
+		{in: "1470327477", want: 1470327477e9},
+		{in: "1470327477.5", want: 1470327477500000000},
+		{in: "1470327477.123456789123", want: 1470327477123456789},
+		{in: "2016-08-04T16:17:57Z", want: 1470327477e9},
+		{in: "2016-08-04T16:17:57.25+02:00", want: 1470320277250000000},
+		{in: "2016-08-04 18:17:57", loc: paris, want: 1470327477e9},
+		{in: "2016-08-04", want: 1470268800e9},
+		{in: "-5", bad: true},
+		{in: "1e9", bad: true},
+		{in: "99999999999999999999", bad: true},
+		{in: "1969-12-31T00:00:00Z", bad: true},
+		{in: "yesterday", bad: true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			loc := tc.loc
+			if loc == nil {
+				loc = time.UTC
+			}
+			got, err := parseTimeFlag("since", tc.in, loc)
+			if tc.bad {
+				if err == nil {
+					t.Errorf("parsed %q as %d, want an error", tc.in, got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseTimeFlag(f *testing.F) {
+	for _, s := range []string{"1470327477.5", "2016-08-04T16:17:57Z", "2016-08-04 18:17:57", "x", "9.9999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, _ = parseTimeFlag("since", s, time.UTC)
+	})
+}
+
+// TestReplayErrors checks that bad input is reported with the right exit
+// code and a message naming the problem.
+func TestReplayErrors(t *testing.T) {
+	dir := t.TempDir()
+	cat := capturePath(t, "falco_cat_write.scap")
+	data, err := os.ReadFile(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.scap")
+	if err := os.WriteFile(truncated, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badRules := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badRules, []byte("- rule: x\n  desc: d\n  condition: proc.nosuchfield = 1\n  output: o\n  priority: INFO\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"missing capture", []string{filepath.Join(dir, "nope.scap")}, exitUsage, "nope.scap"},
+		{"truncated capture", []string{truncated}, exitFailure, "truncated.scap"},
+		{"bad format", []string{cat, "-o", "xml"}, exitUsage, "xml"},
+		{"bad tz", []string{cat, "--tz", "Mars/Olympus"}, exitUsage, "Mars/Olympus"},
+		{"bad priority", []string{cat, "-p", "urgent"}, exitUsage, "urgent"},
+		{"bad matching", []string{cat, "--rule-matching", "some"}, exitUsage, "some"},
+		{"bad compat", []string{cat, "--compat", "falco-0.20"}, exitUsage, "falco-0.20"},
+		{"tags and disable", []string{cat, "-t", "a", "-D", "b"}, exitUsage, "disabled (-D/-T) and enabled (-t)"},
+		{"format without filter", []string{cat, "--format", "%proc.name"}, exitUsage, "-F"},
+		{"filter with json", []string{cat, "-F", "proc.name=cat", "-o", "json"}, exitUsage, "-F"},
+		{"bad filter", []string{cat, "-F", "proc.name ="}, exitUsage, "filter"},
+		{"unknown filter field", []string{cat, "-F", "proc.nosuch = 1"}, exitUsage, "proc.nosuch"},
+		{"bad rules", []string{cat, "-r", badRules}, exitUsage, "bad.yaml:3"},
+		{"until before since", []string{cat, "--since", "2000", "--until", "1000"}, exitUsage, "--until"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runRetrace(t, append([]string{"replay", "-q"}, tc.args...)...)
+			var ee *exitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("want an exit error, got %v", err)
+			}
+			if ee.code != tc.code || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("got code %d %q, want code %d mentioning %q", ee.code, err, tc.code, tc.msg)
+			}
+		})
+	}
+}
