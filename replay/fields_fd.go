@@ -122,10 +122,10 @@ func fdFields() []def {
 			return num(d, uint64(p))
 		})}
 	}
-	netField := func(name, desc string, picks ...func(f *FD) (netip.Addr, bool)) def {
-		return def{name: name, typ: engine.TypeIPAddr, flags: engine.FlagFilterOnly | engine.FlagNoRHS | engine.FlagNoTransformer, desc: desc,
+	netField := func(name, desc string, typ engine.FieldType, picks ...func(f *FD) (netip.Addr, bool)) def {
+		return def{name: name, typ: typ, flags: engine.FlagFilterOnly | engine.FlagNoRHS | engine.FlagNoTransformer, desc: desc,
 			bind: func(engine.Arg) (engine.Binding, error) {
-				return engine.Binding{Type: engine.TypeIPAddr, Values: engine.AnyOf, Extractor: fn(withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
+				return engine.Binding{Type: typ, Values: engine.AnyOf, Extractor: fn(withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
 					for _, p := range picks {
 						if a, ok := p(f); ok && a.IsValid() {
 							d = append(d, engine.Value{Bytes: addrBytes(e, a)})
@@ -210,12 +210,12 @@ func fdFields() []def {
 		}),
 		localField("fd.lip", "Local IP address of a socket.", true),
 		localField("fd.rip", "Remote IP address of a socket.", false),
-		netField("fd.ip", "Matches the client or server IP address of a socket.", cipOf, sipOf),
-		netField("fd.net", "Matches the client or server IP network of a socket (CIDR).", cipOf, sipOf),
-		netField("fd.cnet", "Matches the client IP network of a socket (CIDR).", cipOf),
-		netField("fd.snet", "Matches the server IP network of a socket (CIDR).", sipOf),
-		netField("fd.lnet", "Matches the local IP network of a socket (CIDR).", lipOf),
-		netField("fd.rnet", "Matches the remote IP network of a socket (CIDR).", ripOf),
+		netField("fd.ip", "Matches the client or server IP address of a socket.", engine.TypeIPAddr, cipOf, sipOf),
+		netField("fd.net", "Matches the client or server IP network of a socket (CIDR).", engine.TypeIPNet, cipOf, sipOf),
+		netField("fd.cnet", "Matches the client IP network of a socket (CIDR).", engine.TypeIPNet, cipOf),
+		netField("fd.snet", "Matches the server IP network of a socket (CIDR).", engine.TypeIPNet, sipOf),
+		netField("fd.lnet", "Matches the local IP network of a socket (CIDR).", engine.TypeIPNet, lipOf),
+		netField("fd.rnet", "Matches the remote IP network of a socket (CIDR).", engine.TypeIPNet, ripOf),
 		portField("fd.cport", "Client port of a TCP/UDP socket.", func(f *FD) (uint16, bool) { return f.SPort, isConnSock(f) }),
 		portField("fd.sport", "Server port of a TCP/UDP socket.", func(f *FD) (uint16, bool) {
 			if f.Type == FDIPv4Server || f.Type == FDIPv6Server {
