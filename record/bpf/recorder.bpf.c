@@ -434,7 +434,13 @@ GLOBAL int ev_submit(struct scratch *s)
 	ev_end(s);
 	if (st && st->drops != st->drop_markers)
 		emit_drop_marker(st);
-	flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	/* Batched wakeups: the reader polls every 20 ms; besides, every 64th
+	 * event on a CPU checks the pending data and wakes the reader once
+	 * wakeup_bytes are waiting. Querying on every event costs a cache miss
+	 * on the ring's positions (measured: ~3x the encoding cost). */
+	flags = BPF_RB_NO_WAKEUP;
+	if (st && (st->events & 63) == 0 && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, s->rec, len & REC_MASK, flags) != 0) {
 		if (st)
 			st->drops++;
