@@ -11,7 +11,8 @@ import (
 )
 
 // Handler receives every event of a replay, after the state has been
-// updated with it. Returning an error stops the replay of that capture.
+// updated with it. Returning an error stops the replay of that capture
+// ([ErrStop] stops it without an error).
 type Handler func(e *Event) error
 
 // stateOnlyFlag is SCAP_DF_STATE_ONLY in event block flags.
@@ -40,6 +41,9 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 		e.CPU = r.CPU()
 		if fn != nil {
 			if err := fn(e); err != nil {
+				if errors.Is(err, ErrStop) {
+					return s, nil
+				}
 				return s, err
 			}
 		}
@@ -93,6 +97,6 @@ func Run(ctx context.Context, paths []string, workers int, opts Options, newHand
 	return res
 }
 
-// ErrStop may be returned by a Handler to end a replay early without
-// reporting an error from Run's caller's point of view.
+// ErrStop may be returned by a Handler to end a replay early; the replay
+// then returns the state so far and no error.
 var ErrStop = errors.New("stop replay")
