@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -128,6 +129,41 @@ type frameJob struct {
 	dst    []byte
 	err    error
 	done   chan struct{}
+	// claimed holds the generation (frame index + 1) last claimed for
+	// decoding, by a decoder goroutine or by the consumer itself when it
+	// reaches a frame no decoder has started (which keeps the consumer going
+	// when decoders wait to be scheduled). Generations only grow, so a stale
+	// work item for a job that has since been reused never decodes it.
+	claimed atomic.Uint64
+}
+
+// workItem is a data frame queued for the decoders.
+type workItem struct {
+	j   *frameJob
+	gen uint64
+}
+
+// claim reports whether the caller may decode generation gen of j.
+func (j *frameJob) claim(gen uint64) bool {
+	for {
+		old := j.claimed.Load()
+		if old >= gen {
+			return false
+		}
+		if j.claimed.CompareAndSwap(old, gen) {
+			return true
+		}
+	}
+}
+
+// decodeJob decompresses generation gen of j if nobody has claimed it yet,
+// and reports whether it did.
+func (s *frameSource) decodeJob(j *frameJob, gen uint64) bool {
+	if !j.claim(gen) {
+		return false
+	}
+	j.dst, j.err = s.dec.DecodeAll(j.src, j.dst[:0])
+	return true
 }
 
 // frameSource reads a .scap.zst file: a scanner goroutine splits the file
@@ -138,7 +174,7 @@ type frameSource struct {
 	br      *bufio.Reader
 	meta    *metaState
 	dec     *zstd.Decoder
-	work    chan *frameJob
+	work    chan workItem
 	ordered chan *frameJob
 	free    chan *frameJob
 	quit    chan struct{}
@@ -167,13 +203,13 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState)
 		zstd.WithDecoderConcurrency(workers),
 		zstd.WithDecoderMaxWindow(MaxFrameContent),
 		zstd.WithDecoderMaxMemory(MaxFrameContent))
-	pool := 2*workers + 2
+	pool := 4*workers + 2
 	s := &frameSource{
 		name:    name,
 		br:      br,
 		meta:    meta,
 		dec:     dec,
-		work:    make(chan *frameJob, pool),
+		work:    make(chan workItem, pool),
 		ordered: make(chan *frameJob, pool),
 		free:    make(chan *frameJob, pool),
 		quit:    make(chan struct{}),
@@ -191,9 +227,10 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState)
 
 func (s *frameSource) decode() {
 	defer s.wg.Done()
-	for j := range s.work {
-		j.dst, j.err = s.dec.DecodeAll(j.src, j.dst[:0])
-		j.done <- struct{}{}
+	for w := range s.work {
+		if s.decodeJob(w.j, w.gen) {
+			w.j.done <- struct{}{}
+		}
 	}
 }
 
@@ -228,7 +265,7 @@ func (s *frameSource) scan() {
 		}
 		if j.kind == jobData {
 			select {
-			case s.work <- j:
+			case s.work <- workItem{j, uint64(j.index) + 1}:
 			case <-s.quit:
 				return
 			}
@@ -408,7 +445,9 @@ func (s *frameSource) next() (Block, error) {
 		s.lastIndex = j.index
 		switch j.kind {
 		case jobData:
-			<-j.done
+			if !s.decodeJob(j, uint64(j.index)+1) {
+				<-j.done
+			}
 			if j.err != nil {
 				err := s.corruptAt(j, "bad zstd frame", j.err)
 				s.free <- j
