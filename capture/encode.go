@@ -189,9 +189,9 @@ func AppendFDList(dst []byte, l FDList) []byte {
 	return endBlock(dst, start)
 }
 
-// AppendHeader appends the header blocks of h after a section header: MI,
-// IL_V2, UL_V2, PL_V9 and one FDL_V2 per thread, as the current libscap
-// writer orders them. Empty parts are left out.
+// AppendHeader appends a section header block and the header blocks of h:
+// MI, IL_V2, UL_V2, PL_V9 and one FDL_V2 per thread, in the current libscap
+// writer's order. Empty parts are left out.
 func AppendHeader(dst []byte, h *Header) []byte {
 	dst = AppendSectionHeader(dst)
 	if h.Machine != nil {

@@ -60,6 +60,7 @@ func convert(t *testing.T, in, out string, opts capture.WriterOptions) {
 func TestRoundTripShared(t *testing.T) {
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			orig := scapBytes(t, path)
 			zst := filepath.Join(dir, "c.scap.zst")

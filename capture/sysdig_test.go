@@ -122,6 +122,7 @@ func TestSysdigEvents(t *testing.T) {
 	needCompat(t, "CAPTURE-NAMES-029", "CAPTURE-HIDDEN-029", "SCAP-UNKNOWN-029")
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
 			got := eventLines(t, path)
 			var want []string
 			for _, l := range sysdigLines(t, sysdig, path, "-D", "-p", "%evt.num %evt.type %evt.dir %thread.tid %evt.cpu %evt.rawtime") {
@@ -144,6 +145,7 @@ func TestSysdigOpenNames(t *testing.T) {
 	sysdig := testutil.NeedTool(t, "sysdig")
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
 			r, err := capture.Open(path)
 			if err != nil {
 				t.Fatal(err)
@@ -194,6 +196,7 @@ func TestSysdigOpenNames(t *testing.T) {
 func TestSharedCapturesDecode(t *testing.T) {
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
 			r, err := capture.Open(path)
 			if err != nil {
 				t.Fatal(err)
