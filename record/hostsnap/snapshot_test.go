@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/compat"
+	"golang.org/x/sys/unix"
 )
 
 func TestParseAddr(t *testing.T) {
@@ -132,6 +134,30 @@ func TestTakeSelf(t *testing.T) {
 	}
 	if h.Machine.NumCPUs == 0 || h.Machine.MemoryBytes == 0 {
 		t.Errorf("machine = %+v", h.Machine)
+	}
+	// A memfd is listed as unsupported, for sysdig 0.29.3.
+	if _, err := compat.Known("REC-FDTYPE-029"); err != nil {
+		t.Fatal(err)
+	}
+	mfd, err := unix.MemfdCreate("retrace-test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(mfd)
+	h2, err := Take(Options{BootTime: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var memfd *capture.FD
+	for _, l := range h2.FDs {
+		for i, fd := range l.FDs {
+			if l.TID == pid && fd.Num == int64(mfd) {
+				memfd = &l.FDs[i]
+			}
+		}
+	}
+	if memfd == nil || memfd.Type != capture.FDUnsupported || memfd.Name != "/memfd:retrace-test (deleted)" {
+		t.Errorf("memfd entry = %+v, want type UNSUPPORTED named /memfd:retrace-test (deleted)", memfd)
 	}
 	// The listener shows up as an IPv4 server socket.
 	var found bool
