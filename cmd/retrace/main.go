@@ -52,6 +52,7 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newConvertCmd())
 	root.AddCommand(newRulesCmd())
+	root.AddCommand(newTestCmd())
 	return root
 }
 

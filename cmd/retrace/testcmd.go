@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/report"
+	"github.com/retrace-dev/retrace/replay/suite"
+	"github.com/retrace-dev/retrace/rules"
+)
+
+// testFlags are the command line of `retrace test`.
+type testFlags struct {
+	over   suite.Overrides
+	update bool
+	junit  string
+	json   bool
+	shared string
+	jobs   int
+}
+
+func newTestCmd() *cobra.Command {
+	var f testFlags
+	cmd := &cobra.Command{
+		Use:   "test SUITE.yaml...",
+		Short: "Replay captures and check their detections against test suites",
+		Long: `test replays the captures named by each suite file's cases, with the case's
+rules and options, and compares the detections with the case's expectations:
+exact counts per rule, expected alerts (rule, priority, output fields), and
+rules that must not fire. docs/TESTING.md describes the suite format.
+
+It prints a line per case and a diff under each failure (missing, unexpected
+and changed alerts, with time and process). The rule-selection flags of
+replay (-r, -t, -T, -D, -p) override every case, so a CI job can try a
+changed rule set against the same corpus. --update rewrites the expected
+parts of the suites from the current results, keeping comments and order.
+
+Cases run concurrently. Exit status: 0 when every case passes (or is
+skipped), 1 when a case's detections differ, 2 on a usage or load error
+(bad suite, bad rules, unreadable capture).`,
+		Example: `  retrace test testdata/attacks/suite.yaml
+  retrace test -r my_rules.yaml --junit results.xml testdata/attacks/suite.yaml
+  retrace test -D 'Terminal shell' testdata/attacks/falco-suite.yaml
+  retrace test --update testdata/attacks/suite.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTest(cmd.Context(), &f, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.over.Rules, "rules", "r", nil, "rules file or directory (repeatable); replaces every case's rules")
+	fl.StringArrayVarP(&f.over.Tags, "tag", "t", nil, "run only rules with this tag (repeatable); replaces every case's tags")
+	fl.StringArrayVarP(&f.over.ExcludeTags, "exclude-tag", "T", nil, "do not run rules with this tag (repeatable); adds to every case's")
+	fl.StringArrayVarP(&f.over.Disable, "disable", "D", nil, "do not run rules whose name contains this text (repeatable); adds to every case's")
+	fl.StringVarP(&f.over.Priority, "priority", "p", "", "run only rules of this priority or more severe; replaces every case's")
+	fl.BoolVar(&f.update, "update", false, "rewrite the suites' expected detections from the current results")
+	fl.StringVar(&f.junit, "junit", "", "also write a JUnit XML report to this file")
+	fl.BoolVar(&f.json, "json", false, "print the results as JSON instead of text")
+	fl.StringVar(&f.shared, "shared", "", "directory that ${SHARED} in suites stands for (default $RETRACE_SHARED, else ../shared beside the repository)")
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "cases run at once (default: the number of CPUs)")
+	return cmd
+}
+
+// runTest loads the suites, runs their cases and reports.
+func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if f.over.Priority != "" {
+		if _, err := engine.ParsePriority(f.over.Priority); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
+	shared := f.shared
+	if shared == "" {
+		shared = os.Getenv("RETRACE_SHARED")
+	}
+	var suites []*suite.Suite
+	var cases []*suite.Case
+	for _, path := range args {
+		s, err := suite.Load(path, suite.LoadOptions{Shared: shared})
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		for _, c := range s.Cases {
+			if err := f.over.Apply(c); err != nil {
+				return withCode(exitUsage, err)
+			}
+		}
+		suites = append(suites, s)
+		cases = append(cases, s.Cases...)
+	}
+
+	start := time.Now()
+	r := newCaseRunner()
+	results := suite.Run(ctx, cases, r.run, suite.RunOptions{Workers: f.jobs})
+
+	if f.update {
+		for _, s := range suites {
+			if err := s.UpdateFile(results); err != nil {
+				return withCode(exitFailure, err)
+			}
+			fmt.Fprintf(stderr, "retrace: updated %s\n", s.Path)
+		}
+		if err := recompare(results, shared); err != nil {
+			return withCode(exitUsage, fmt.Errorf("reload updated suite: %w", err))
+		}
+	}
+
+	var err error
+	if f.json {
+		err = suite.WriteJSON(stdout, results)
+	} else {
+		err = suite.WriteText(stdout, results)
+	}
+	if err != nil {
+		return withCode(exitFailure, err)
+	}
+	if f.junit != "" {
+		if err := writeJUnitFile(f.junit, suite.JUnit(results, start)); err != nil {
+			return withCode(exitFailure, err)
+		}
+	}
+	sum := suite.Summarize(results)
+	switch {
+	case sum.Errors > 0:
+		return withCode(exitUsage, fmt.Errorf("%d of %d cases could not run", sum.Errors, len(results)))
+	case sum.Failed > 0:
+		return withCode(exitFailure, fmt.Errorf("%d of %d cases failed", sum.Failed, len(results)))
+	}
+	return nil
+}
+
+// recompare reloads updated suites and compares the results with their
+// new expectations, so that the status printed after --update is the
+// status the rewritten files give.
+func recompare(results []suite.Result, shared string) error {
+	reloaded := map[*suite.Suite]map[string]*suite.Case{}
+	for i := range results {
+		r := &results[i]
+		old := r.Case.Suite
+		cases, ok := reloaded[old]
+		if !ok {
+			s, err := suite.Load(old.Path, suite.LoadOptions{Shared: shared})
+			if err != nil {
+				return err
+			}
+			cases = map[string]*suite.Case{}
+			for _, c := range s.Cases {
+				cases[c.Name] = c
+			}
+			reloaded[old] = cases
+		}
+		if c := cases[r.Case.Name]; c != nil && r.Err == nil && r.Case.Skip == "" {
+			r.Diff = suite.Compare(c, r.Detections)
+		}
+	}
+	return nil
+}
+
+// writeJUnitFile writes a JUnit XML report.
+func writeJUnitFile(path string, suites []report.JUnitSuite) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create junit report: %w", err)
+	}
+	if err := report.WriteJUnit(f, suites); err != nil {
+		f.Close()
+		return fmt.Errorf("write junit report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write junit report: %w", err)
+	}
+	return nil
+}
+
+// caseRunner replays cases through replay's pipeline, loading each
+// distinct rule set once.
+type caseRunner struct {
+	reg engine.Registry
+
+	mu   sync.Mutex
+	sets map[string]*ruleSetOnce
+}
+
+// ruleSetOnce is one rule set, loaded by the first case that needs it.
+type ruleSetOnce struct {
+	once sync.Once
+	set  *rules.Set
+	err  error
+}
+
+func newCaseRunner() *caseRunner {
+	return &caseRunner{reg: replay.NewFieldRegistry(), sets: map[string]*ruleSetOnce{}}
+}
+
+// ruleSet returns the loaded rules of files (nil: the built-in rules).
+func (r *caseRunner) ruleSet(files []string) (*rules.Set, error) {
+	key := strings.Join(files, "\x00")
+	r.mu.Lock()
+	e, ok := r.sets[key]
+	if !ok {
+		e = &ruleSetOnce{}
+		r.sets[key] = e
+	}
+	r.mu.Unlock()
+	e.once.Do(func() {
+		e.set, e.err = loadRules(&replayConfig{ruleFiles: files}, r.reg)
+	})
+	return e.set, e.err
+}
+
+// config turns a case into the replay configuration `retrace replay` would
+// build from the same flags.
+func caseConfig(c *suite.Case) (*replayConfig, error) {
+	o := &c.Options
+	cfg := &replayConfig{files: []string{c.Capture}, ruleFiles: c.Rules, allEvents: o.AllEvents,
+		compat032: o.Compat == compatFalco032, loc: time.UTC, quiet: true,
+		sel: engine.Selection{Tags: o.Tags, ExcludeTags: o.ExcludeTags, Disable: o.Disable}}
+	var err error
+	if o.Priority != "" {
+		if cfg.sel.MinPriority, err = engine.ParsePriority(o.Priority); err != nil {
+			return nil, err
+		}
+	}
+	mode := o.RuleMatching
+	if mode == "" {
+		mode = "first"
+	}
+	if cfg.mode, err = engine.ParseMatchMode(mode); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// run replays one case and returns its detections in time order.
+func (r *caseRunner) run(ctx context.Context, c *suite.Case) ([]report.Detection, error) {
+	cfg, err := caseConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	set, err := r.ruleSet(cfg.ruleFiles)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := set.Ruleset(cfg.sel, cfg.mode)
+	if err != nil {
+		return nil, err
+	}
+	res := replayCapture(ctx, cfg, r.reg, rs, c.Capture, nil, nil)
+	if res.err != nil {
+		return nil, res.err
+	}
+	dets := make([]report.Detection, 0, len(res.items))
+	for _, it := range res.items {
+		if it.det == nil {
+			return nil, errors.New("replay produced an event line instead of a detection")
+		}
+		dets = append(dets, *it.det)
+	}
+	return dets, nil
+}
