@@ -52,7 +52,7 @@ type Case struct {
 	// Suite is the suite the case belongs to.
 	Suite *Suite
 
-	node       *yaml.Node // the case's mapping node
+	node          *yaml.Node // the case's mapping node
 	capturePos    Pos
 	rulePos       []Pos
 	captureShared bool // Skip is set because the capture needs ${SHARED}
