@@ -6,6 +6,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture/capgen"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
 	"testing"
@@ -120,6 +121,7 @@ func (s *sim) syscall(tid int64, name string, vals map[string][]byte) {
 
 // proc describes a program a scenario starts.
 type proc struct {
+	comm string // default: the base name of exe
 	exe  string
 	args []string
 	uid  uint32
@@ -140,11 +142,14 @@ func (s *sim) spawn(parent int64, p proc) int64 {
 	s.syscall(parent, "clone", clone(child, parent))
 	s.syscall(child, "clone", clone(0, child))
 	comm := p.exe
-	for i := len(comm) - 1; i >= 0; i-- {
+	for i := len(comm) - 1; i >= 0 && p.comm == ""; i-- {
 		if comm[i] == '/' {
 			comm = comm[i+1:]
 			break
 		}
+	}
+	if p.comm != "" {
+		comm = p.comm
 	}
 	s.syscall(child, "execve", map[string][]byte{"filename": scap.EncString(p.exe), "res": scap.EncInt64(0),
 		"exe": scap.EncString(p.exe), "args": scap.EncList(p.args...), "tid": scap.EncInt64(child), "pid": scap.EncInt64(child),
@@ -378,7 +383,8 @@ var scenarios = []ruleScenario{
 			s.syscall(pidCtrApp, "setns", map[string][]byte{"res": scap.EncInt64(0), "fd": scap.EncInt64(5), "nstype": scap.EncUint32(0)})
 		},
 		neg: func(s *sim) {
-			p := s.spawn(pidRootd, proc{exe: "/usr/sbin/runc", args: []string{"exec"}})
+			// runc renames itself while it sets a container up.
+			p := s.spawn(pidRootd, proc{comm: "runc:[1:CHILD]", exe: "/usr/sbin/runc", args: []string{"init"}})
 			s.syscall(p, "setns", map[string][]byte{"res": scap.EncInt64(0), "fd": scap.EncInt64(5), "nstype": scap.EncUint32(0)})
 		}},
 	{rule: "Namespace Created in Container",
@@ -538,5 +544,59 @@ func TestBenignCaptureQuiet(t *testing.T) {
 	}
 	if n < 20000 {
 		t.Errorf("replayed %d events, want at least 20000", n)
+	}
+}
+
+// TestRecordedAttacks replays the real attack recordings of
+// testdata/attacks (made with retrace record) and checks which built-in
+// rules each one triggers: exactly these, no more.
+func TestRecordedAttacks(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "attacks")
+	set := loadBuiltin(t)
+	for _, tc := range []struct {
+		capture string
+		want    []string
+	}{
+		{"container-terminal-shell.scap.zst", []string{"Terminal Shell in Container"}},
+		{"drop-and-exec-container.scap.zst", []string{"Executable Permission Set in Temporary Directory",
+			"Execution from Temporary Directory", "Shell Spawned by Unexpected Parent in Container"}},
+		{"reverse-shell.scap.zst", []string{"Reverse Shell Redirects Standard Streams to a Socket"}},
+		{"shadow-read-container.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
+		{"shadow-read-host.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
+		{"write-below-bin.scap.zst", []string{"Rename or Remove Below Binary Directory", "Write Below Binary Directory"}},
+	} {
+		t.Run(tc.capture, func(t *testing.T) {
+			path := filepath.Join(dir, tc.capture)
+			if _, err := os.Stat(path); err != nil {
+				t.Skipf("recording not available: %v", err)
+			}
+			rs, err := set.Ruleset(engine.Selection{}, engine.MatchAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			_, err = replay.ReplayFile(context.Background(), path, replay.Options{}, func(e *replay.Event) error {
+				if info := e.Ev.Info(); info.Dir == 'E' {
+					if x, ok := scap.Lookup(e.Ev.Type() + 1); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
+						return nil
+					}
+				}
+				for _, r := range rs.Match(e) {
+					seen[r.Name] = true
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]string, 0, len(seen))
+			for n := range seen {
+				got = append(got, n)
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("rules fired: %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
