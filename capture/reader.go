@@ -163,8 +163,15 @@ func (r *Reader) readHeader() error {
 	for i := 0; ; i++ {
 		b, err := r.src.next()
 		if err != nil {
+			if err == io.EOF && i > 0 {
+				// A capture without events (libscap refuses those; a recorder
+				// stopped before anything happened writes them).
+				r.header.Metadata = r.meta.metadata()
+				r.err = io.EOF
+				return nil
+			}
 			if err == io.EOF {
-				return &CorruptError{File: r.name, Offset: r.rawOffset(), Frame: -1, Reason: "no events in file"}
+				return &CorruptError{File: r.name, Offset: 0, Frame: -1, Reason: "no section header block"}
 			}
 			return r.fail(err)
 		}
@@ -184,12 +191,6 @@ func (r *Reader) readHeader() error {
 		}
 		r.headerBlocks = append(r.headerBlocks, append([]byte(nil), b.Raw...))
 	}
-}
-
-func (r *Reader) rawOffset() int64 {
-	var s Stats
-	r.src.stats(&s)
-	return s.RawBytes
 }
 
 // fail records err as the reader's final error, filling in the event count

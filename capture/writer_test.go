@@ -336,3 +336,34 @@ func TestReadSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEvents checks that captures without events open and read as empty,
+// in every format.
+func TestNoEvents(t *testing.T) {
+	for _, f := range []capture.Format{capture.FormatScap, capture.FormatGzip, capture.FormatZstd} {
+		t.Run(f.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := capture.NewWriter(&buf, "empty", capture.WriterOptions{Format: f, Metadata: &capture.Metadata{Hostname: "h"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteHeader(capgen.Header(capgen.Options{})); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r, evs, err := readAll(t, buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if len(evs) != 0 || len(r.Header().Processes) != 3 {
+				t.Errorf("%d events, %d processes; want 0 and 3", len(evs), len(r.Header().Processes))
+			}
+			if f == capture.FormatZstd && (r.Header().Metadata == nil || r.Header().Metadata.Hostname != "h") {
+				t.Errorf("metadata %+v", r.Header().Metadata)
+			}
+		})
+	}
+}
