@@ -76,9 +76,20 @@ func openCDPPage(t *testing.T, url string) *cdpPage {
 	p.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &attached)
 	p.session = attached.SessionID
 	p.call(p.session, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": false}, nil)
-	p.call(p.session, "Page.navigate", map[string]any{"url": url}, nil)
-	p.waitFor(`document.readyState === "complete" && document.querySelectorAll("article.det").length > 0`)
+	p.load(url)
 	return p
+}
+
+// load opens url (a fresh document even when only the fragment differs)
+// and waits until the report's script has rendered it.
+func (p *cdpPage) load(url string) {
+	p.t.Helper()
+	p.call(p.session, "Page.navigate", map[string]any{"url": "about:blank"}, nil)
+	p.waitFor(`location.href === "about:blank" && document.readyState === "complete"`)
+	p.call(p.session, "Page.navigate", map[string]any{"url": url}, nil)
+	if url != "about:blank" {
+		p.waitFor(`document.readyState === "complete" && document.getElementById("count") !== null && document.getElementById("count").textContent !== ""`)
+	}
 }
 
 func (p *cdpPage) readLoop(r *os.File) {
