@@ -30,7 +30,9 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
 // WriteHTML writes r as one self-contained HTML page: a summary (counts by
 // priority, rule and container), a zoomable timeline, filters by priority,
 // rule and container, full-text search, and every detection with its process
-// ancestry and the files and network endpoints it touched.
+// ancestry, the commands it ran (shells view) and the files and network
+// endpoints it touched; a tree view's process tree follows, collapsible and
+// searchable. Filters live in the URL fragment so a view can be shared.
 //
 // The page loads nothing from the network. Captured strings reach the page
 // only through html/template's contextual escaping and a JSON data block
@@ -152,7 +154,7 @@ type htmlCount struct {
 // reports small; strings repeated across detections are indexed.
 type htmlData struct {
 	Zone       string          `json:"zone"`
-	Offset     int             `json:"offset"` // seconds east of UTC at the first detection
+	Offset     int             `json:"offset"` // seconds east of UTC at the first detection; axis labels keep it across DST changes
 	Priorities []string        `json:"priorities"`
 	Rules      []string        `json:"rules"`
 	Containers []htmlContainer `json:"containers"`
