@@ -253,6 +253,7 @@ type SectionVersion struct {
 	Major, Minor uint16
 }
 
+// String returns "major.minor".
 func (v SectionVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // parseSectionHeader decodes a section header block's body.

@@ -28,6 +28,7 @@ type CorruptError struct {
 	Err error
 }
 
+// Error formats the error as "FILE: corrupt at offset N (frame K): reason".
 func (e *CorruptError) Error() string {
 	msg := e.Reason
 	if e.Err != nil {
@@ -59,6 +60,8 @@ type TruncatedError struct {
 	Events int64
 }
 
+// Error formats the error as
+// "FILE: truncated at offset N (frame K): M events recovered".
 func (e *TruncatedError) Error() string {
 	if e.Frame >= 0 {
 		return fmt.Sprintf("%s: truncated at offset %d (frame %d): %d events recovered", e.File, e.Offset, e.Frame, e.Events)

@@ -21,6 +21,7 @@ const (
 	FormatZstd
 )
 
+// String returns the format's usual file extension without the dot.
 func (f Format) String() string {
 	switch f {
 	case FormatScap:
