@@ -168,6 +168,9 @@ func (c *compiler) compileMacros() {
 			continue
 		}
 		root, err := c.parse(m.text)
+		if err == nil {
+			err = undefinedList(root, m.text)
+		}
 		if err != nil {
 			c.report(mi.ctx, err, m.text)
 			m.failed = true
@@ -318,6 +321,9 @@ func (c *compiler) prepareRule(r *ruleInfo) *pendingRule {
 		return nil
 	}
 	root, err := c.parse(text)
+	if err == nil {
+		err = undefinedList(root, text)
+	}
 	if err != nil {
 		c.report(r.ctx, err, text)
 		return nil
@@ -512,6 +518,8 @@ func (c *compiler) diagnostic(ctx itemCtx, ee *engine.Error, text ctext) Diagnos
 		code = CodeUnknownOperator
 	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgMacroLoop):
 		code = CodeMacroLoop
+	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgUndefinedList):
+		code = CodeUndefinedList
 	}
 	return Diagnostic{
 		Severity: SeverityError, Code: code, Pos: pos, Kind: ctx.kind, Name: ctx.name,
@@ -643,3 +651,29 @@ func (c *compiler) warningText(root engine.Node, text ctext, w engine.Warning) c
 	}
 	return text.slice(0, len(text.s)) // the start of the condition
 }
+
+// undefinedList reports a list operator followed by a bare name that is
+// not a list (`proc.name in shell_binaries` with no such list), in root's
+// own text (not in the macros it uses). Falco would compare with the
+// single value "shell_binaries"; retrace treats the name as the undefined
+// list it almost certainly is. Lists in parentheses are values.
+func undefinedList(root engine.Node, text ctext) error {
+	var err error
+	engine.Walk(root, func(n engine.Node) bool {
+		switch n := n.(type) {
+		case *engine.MacroRef:
+			return false
+		case *engine.CheckExpr:
+			lit, ok := n.Right.(*engine.LiteralExpr)
+			if err == nil && ok && !lit.Quoted && (n.Op.IsListOperator() || n.Mod != engine.ModNone) {
+				err = &engine.Error{Kind: engine.KindUndefinedMacro, Pos: lit.At, Text: text.s,
+					Msg: fmt.Sprintf("%s '%s' used in filter", msgUndefinedList, lit.Text)}
+			}
+		}
+		return err == nil
+	})
+	return err
+}
+
+// msgUndefinedList starts the message of an undefined list.
+const msgUndefinedList = "undefined list"

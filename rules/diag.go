@@ -28,6 +28,7 @@ const (
 	CodeException        Code = "exception"          // a malformed rule exception
 	CodeConditionSyntax  Code = "condition-syntax"   // a condition does not parse
 	CodeUndefinedMacro   Code = "undefined-macro"    // a condition names an unknown (or not yet visible) macro
+	CodeUndefinedList    Code = "undefined-list"     // a list operator names a list that does not exist
 	CodeMacroLoop        Code = "macro-loop"         // macros reference each other in a cycle
 	CodeUnknownField     Code = "unknown-field"      // a condition or exception names an unknown field
 	CodeUnknownOperator  Code = "unknown-operator"   // an unknown comparison operator

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/compat"
 	"github.com/retrace-dev/retrace/rules"
 )
 
@@ -596,6 +597,8 @@ func TestConditionErrors(t *testing.T) {
 		{"evt.type=open and proc.pid = abc", rules.CodeTypeMismatch},
 		{"evt.type=open and toupper(proc.pid) = X", rules.CodeBadTransformer},
 		{"evt.type=open and nosuchmacro", rules.CodeUndefinedMacro},
+		{"evt.type=open and proc.name in nosuchlist", rules.CodeUndefinedList},
+		{"evt.type=open and proc.name startswith oneof nosuchlist", rules.CodeUndefinedList},
 		{"evt.type=nosuchevent", rules.CodeUnknownEventType},
 		{"evt.type=open and proc.aname[x]=bash", rules.CodeBadArgument},
 		{"evt.type=open and proc.name[1]=bash", rules.CodeBadArgument},
@@ -611,6 +614,12 @@ func TestConditionErrors(t *testing.T) {
 			var ee *engine.Error
 			if !errors.As(e, &ee) {
 				t.Errorf("error does not wrap the engine's error: %v", e)
+			}
+			if tc.want == rules.CodeUndefinedList {
+				// Falco accepts the name as a value; the difference is listed.
+				if _, err := compat.Known("RULES-UNDEFINED-LIST"); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}
