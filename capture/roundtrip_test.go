@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -111,6 +112,66 @@ func TestRoundTripShared(t *testing.T) {
 				if diff := cmp.Diff(run(path), run(back)); diff != "" {
 					t.Errorf("sysdig output differs after the round trip:\n%s", diff)
 				}
+			}
+		})
+	}
+}
+
+// TestZstdCLIFiles reads plain captures compressed by the zstd command: a
+// file (one frame with its content size: the frame reader) and a pipe (no
+// content size: the streaming decoder), with the same events as the plain
+// file.
+func TestZstdCLIFiles(t *testing.T) {
+	zstd := testutil.NeedTool(t, "zstd")
+	plain := generate(t, 5000, capture.WriterOptions{Format: capture.FormatScap})
+	_, want, err := readAll(t, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "p.scap")
+	if err := os.WriteFile(src, plain, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(zstd, "-q", "-19", src).CombinedOutput(); err != nil {
+		t.Fatalf("zstd: %v %s", err, out)
+	}
+	fromFile, err := os.ReadFile(src + ".zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(zstd, "-q", "-c")
+	cmd.Stdin = bytes.NewReader(plain)
+	fromPipe, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"file": fromFile, "pipe": fromPipe, "pipe cut": fromPipe[:len(fromPipe)/2]} {
+		t.Run(name, func(t *testing.T) {
+			r, got, err := readAll(t, data)
+			if name == "pipe cut" {
+				var te *capture.TruncatedError
+				if !errors.As(err, &te) || len(got) == 0 || len(got) >= len(want) {
+					t.Errorf("cut stream: %d events, error %v; want some events and a TruncatedError", len(got), err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if r.Header().Format != capture.FormatZstd || len(got) != len(want) {
+				t.Fatalf("format %v, %d events; want scap.zst, %d", r.Header().Format, len(got), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(want[i], got[i]) {
+					t.Fatalf("event %d differs", i)
+				}
+			}
+			// The file is one frame with a content size; the pipe has none
+			// and goes through the streaming decoder, which counts no frames.
+			if wantFrames := map[string]int{"file": 1, "pipe": 0}[name]; r.Stats().Frames != wantFrames {
+				t.Errorf("%d frames read, want %d", r.Stats().Frames, wantFrames)
 			}
 		})
 	}
