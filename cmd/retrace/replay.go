@@ -319,9 +319,11 @@ func (f *eventFilter) skip(ev *scap.Event) bool {
 // syscalls current Falco does not capture unless run with -A: libsinsp's
 // io_sc_set() (syscalls whose events are EC_IO_READ or EC_IO_WRITE) minus
 // sinsp_state_sc_set() (those whose events carry EF_MODIFIES_STATE), as
-// falco::app::ignored_sc_set() computes it.
+// falco::app::ignored_sc_set() computes it. pread64 and pwrite64 are the
+// syscall names of the pread and pwrite events (for generic events).
 var currentIgnoredEvents = []string{
 	"read", "write", "readv", "writev", "pread", "pwrite", "preadv", "pwritev", "recv", "send", "sendfile",
+	"pread64", "pwrite64",
 }
 
 // falco032SkippedEvents are the event codes Falco 0.32 did not hand to its
@@ -442,6 +444,9 @@ func newEventFilter(compat032, allEvents bool) *eventFilter {
 			ignored[n] = true
 		}
 	}
+	for id := range scap.NumSyscalls {
+		f.skipSyscall[id] = ignored[scap.SyscallName(uint16(id))]
+	}
 	for c := range scap.NumTypes {
 		info, ok := scap.Lookup(scap.Type(c))
 		if !ok {
@@ -457,6 +462,54 @@ func newEventFilter(compat032, allEvents bool) *eventFilter {
 		}
 	}
 	return f
+}
+
+// ignoredRuleEvents returns the evt.type names enabled rules of set ask
+// for that filter never lets rules see, sorted (Falco's "ignored-evttype"
+// warning). bothDirections says whether rules see enter events.
+func ignoredRuleEvents(set *rules.Set, filter *eventFilter, bothDirections bool) []string {
+	types := scap.EventTypeIndex{}
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range set.Rules {
+		if !r.Enabled || r.AllEventTypes {
+			continue
+		}
+		for _, name := range r.EventTypes {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			relevant, skipped := 0, 0
+			for _, id := range types.IDs(name) {
+				if id >= scap.NumTypes {
+					relevant++
+					if filter.skipSyscall[id-scap.NumTypes] {
+						skipped++
+					}
+					continue
+				}
+				info, ok := scap.Lookup(scap.Type(id))
+				if !ok {
+					continue
+				}
+				if !bothDirections && info.Dir == 'E' {
+					if x, ok := scap.Lookup(scap.Type(id + 1)); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
+						continue
+					}
+				}
+				relevant++
+				if filter.skipCode[id] {
+					skipped++
+				}
+			}
+			if relevant > 0 && skipped == relevant {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ---------------------------------------------------------------------------
@@ -752,6 +805,12 @@ func runReplay(ctx context.Context, cfg *replayConfig, stdout, stderr io.Writer)
 		}
 		if !cfg.quiet && len(set.Warnings) > 0 {
 			fmt.Fprintf(stderr, "retrace: %d warnings in the rules (retrace rules validate shows them)\n", len(set.Warnings))
+		}
+		if !cfg.quiet && !cfg.allEvents {
+			if names := ignoredRuleEvents(set, newEventFilter(cfg.compat032, false), cfg.compat032); len(names) > 0 {
+				fmt.Fprintf(stderr, "retrace: warning: the rules match events that are not evaluated unless -A is given: %s\n",
+					strings.Join(names, ","))
+			}
 		}
 	} else if _, _, err := compileFilter(cfg, reg); err != nil {
 		return withCode(exitUsage, err)

@@ -81,7 +81,6 @@ func TestReplayBuiltinGolden(t *testing.T) {
 		{"builtin.txt", []string{"-o", "text"}},
 		{"builtin.json", []string{"-o", "json"}},
 		{"builtin_paris.txt", []string{"-o", "text", "--tz", "Europe/Paris"}},
-		{"builtin.table", []string{"-o", "table"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"replay", "-q"}, tc.args...)
@@ -91,6 +90,22 @@ func TestReplayBuiltinGolden(t *testing.T) {
 			}
 			checkGolden(t, tc.name, bytes.ReplaceAll(out, []byte(testutil.SharedDir(t)), []byte("SHARED")))
 		})
+	}
+}
+
+// TestReplayTable checks the timeline table's content (its layout is
+// package report's and tested there).
+func TestReplayTable(t *testing.T) {
+	out, _, err := runRetrace(t, "replay", "-q", "-o", "table", capturePath(t, "falco_psp_privileged.scap"),
+		capturePath(t, "falco_psp_run_as_user_0_container.scap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.Join(strings.Fields(strings.NewReplacer("│", " ", "\n", " ").Replace(string(out))), " ")
+	for _, want := range []string{"epic_cray", "hopeful_tauss", "Warning", "Notice", "2019-07-08", "2019-07-09"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -399,6 +414,44 @@ func TestReplayErrors(t *testing.T) {
 			}
 			if ee.code != tc.code || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("got code %d %q, want code %d mentioning %q", ee.code, err, tc.code, tc.msg)
+			}
+		})
+	}
+}
+
+// TestIgnoredEventsWarning checks the warning for rules that ask for
+// events rules only see with -A.
+func TestIgnoredEventsWarning(t *testing.T) {
+	rulesFile := testutil.SharedFile(t, "falco-tests", "rules", "syscalls.yaml")
+	trace := capturePath(t, "falco_syscall.scap")
+	readRule := filepath.Join(t.TempDir(), "read.yaml")
+	if err := os.WriteFile(readRule, []byte("- rule: r\n  desc: d\n  condition: evt.type = read and fd.num = 0\n  output: o\n  priority: INFO\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const warning = "not evaluated unless -A is given: "
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // "" for no warning
+	}{
+		{"0.32 madvise", []string{"--compat", "falco-0.32", "-r", rulesFile}, warning + "madvise\n"},
+		{"0.32 madvise -A", []string{"--compat", "falco-0.32", "-A", "-r", rulesFile}, ""},
+		{"current madvise", []string{"-r", rulesFile}, ""},
+		{"current read", []string{"-r", readRule}, warning + "read\n"},
+		{"current read -A", []string{"-A", "-r", readRule}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := runRetrace(t, append(append([]string{"replay"}, tc.args...), trace)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if i := bytes.Index(stderr, []byte(warning)); i >= 0 {
+				got = string(stderr[i:])
+				got = got[:strings.IndexByte(got, '\n')+1]
+			}
+			if got != tc.want {
+				t.Errorf("warning %q, want %q", got, tc.want)
 			}
 		})
 	}
