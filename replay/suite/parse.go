@@ -164,13 +164,13 @@ func Parse(data []byte, path string, opts ParseOptions) (*Suite, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, ErrorList{{Pos: Pos{File: path}, Msg: "empty suite: want a mapping with a cases list"}}
 		}
-		return nil, ErrorList{p.yamlError(err)}
+		return nil, ErrorList{p.yamlError(err, bytes.Count(data, []byte{'\n'})+1)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, ErrorList{{Pos: p.pos(&extra), Msg: "more than one YAML document"}}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, ErrorList{p.yamlError(err)}
+		return nil, ErrorList{p.yamlError(err, bytes.Count(data, []byte{'\n'})+1)}
 	}
 	s := &Suite{Path: path, Dir: filepath.Dir(path), doc: &doc}
 	p.suite = s
@@ -184,11 +184,27 @@ func Parse(data []byte, path string, opts ParseOptions) (*Suite, error) {
 // yamlLine matches the position yaml.v3 puts in its syntax errors.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlError converts a yaml.v3 syntax error into an Error with a line.
-func (p *parser) yamlError(err error) *Error {
+// yamlParserErrors are the yaml.v3 messages from its parser (not its
+// scanner), whose lines it reports counted from 0.
+var yamlParserErrors = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+}
+
+// yamlError converts a yaml.v3 syntax error into an Error with a line;
+// lines is the number of lines of the input.
+func (p *parser) yamlError(err error, lines int) *Error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if yamlParserErrors[m[2]] {
+			line = min(line+1, max(lines, 1))
+		}
 		return &Error{Pos: Pos{File: p.file, Line: line}, Msg: "parse YAML: " + m[2]}
 	}
 	return &Error{Pos: Pos{File: p.file}, Msg: "parse YAML: " + strings.TrimPrefix(msg, "yaml: ")}
@@ -607,7 +623,7 @@ func (p *parser) expect(n *yaml.Node, what string) Expect {
 	}
 	for _, kv := range pairs {
 		k, v := kv[0], kv[1]
-		key := what + ".expect." + k.Value
+		key := what + "." + k.Value
 		switch k.Value {
 		case "counts":
 			e.HasCounts = true
