@@ -34,7 +34,7 @@ type ProbeOptions struct {
 	// SelfPid is the process whose syscalls are never recorded (the recorder).
 	SelfPid int
 	// RingBytes is the ring buffer size (a power of two, multiple of the
-	// page size); 0 means 8 MiB.
+	// page size); 0 means 16 MiB.
 	RingBytes int
 	// WakeupBytes wakes the reader when this much data is pending; smaller
 	// batches are picked up by the reader's periodic poll. 0 means 1/16
@@ -128,7 +128,7 @@ func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 	spec.Maps["scratch_map"].MaxEntries = uint32(ncpu)
 	ring := opts.RingBytes
 	if ring == 0 {
-		ring = 8 << 20
+		ring = 16 << 20
 	}
 	spec.Maps["events"].MaxEntries = uint32(ring)
 	wake := opts.WakeupBytes

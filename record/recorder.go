@@ -121,7 +121,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	records := make(chan []byte, 4096)
+	records := make(chan [][]byte, 64)
 	readerDone := make(chan error, 1)
 	stopReader := make(chan struct{})
 	go readRing(rd, records, stopReader, readerDone)
@@ -202,11 +202,11 @@ loop:
 			// Let the ring buffer deliver the command's last events.
 			time.Sleep(50 * time.Millisecond)
 			break loop
-		case rec, ok := <-records:
+		case batch, ok := <-records:
 			if !ok {
 				break loop
 			}
-			if err := s.handle(ctx, rec, win); err != nil {
+			if err := s.handleBatch(ctx, batch, win); err != nil {
 				runErr = err
 				break loop
 			}
@@ -230,9 +230,9 @@ loop:
 	}
 	// Drain what the kernel already wrote, then stop the reader.
 	close(stopReader)
-	for rec := range records {
+	for batch := range records {
 		if runErr == nil {
-			runErr = s.handle(ctx, rec, win)
+			runErr = s.handleBatch(ctx, batch, win)
 		}
 	}
 	if err := <-readerDone; err != nil && runErr == nil {
@@ -283,11 +283,23 @@ func exitStatus(cmd *exec.Cmd, err error) int {
 	return cmd.ProcessState.ExitCode()
 }
 
-// readRing copies ring-buffer records into out until stop is closed and the
-// ring is empty. A nil record is never sent.
-func readRing(rd *ringbuf.Reader, out chan<- []byte, stop <-chan struct{}, done chan<- error) {
+// readRing copies ring-buffer records into out, in batches (one channel
+// send per batch, records copied into a shared arena), until stop is closed
+// and the ring is empty. The reader waits at most 20 ms for data: this poll
+// is the wakeup for the BPF side's BPF_RB_NO_WAKEUP submissions.
+func readRing(rd *ringbuf.Reader, out chan<- [][]byte, stop <-chan struct{}, done chan<- error) {
 	defer close(out)
+	const batchRecords, arenaBytes = 512, 64 << 10
 	var rec ringbuf.Record
+	var batch [][]byte
+	arena := make([]byte, 0, arenaBytes)
+	flush := func() {
+		if len(batch) > 0 {
+			out <- batch
+			batch = nil
+			arena = make([]byte, 0, arenaBytes)
+		}
+	}
 	stopping := false
 	for {
 		select {
@@ -299,13 +311,23 @@ func readRing(rd *ringbuf.Reader, out chan<- []byte, stop <-chan struct{}, done 
 		err := rd.ReadInto(&rec)
 		switch {
 		case err == nil:
-			out <- append([]byte(nil), rec.RawSample...)
+			if len(arena)+len(rec.RawSample) > cap(arena) {
+				flush()
+			}
+			start := len(arena)
+			arena = append(arena, rec.RawSample...)
+			batch = append(batch, arena[start:len(arena):len(arena)])
+			if len(batch) >= batchRecords {
+				flush()
+			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			flush()
 			if stopping {
 				done <- nil
 				return
 			}
 		default:
+			flush()
 			done <- fmt.Errorf("read ring buffer: %w", err)
 			return
 		}
@@ -333,6 +355,15 @@ func (s *session) now() uint64 {
 	var ts unix.Timespec
 	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts)
 	return s.boot + uint64(ts.Nano())
+}
+
+func (s *session) handleBatch(ctx context.Context, batch [][]byte, win *reorderWindow) error {
+	for _, rec := range batch {
+		if err := s.handle(ctx, rec, win); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // handle splits a ring-buffer record (u32 cpu, u32 reserved, events) into

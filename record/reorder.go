@@ -1,7 +1,5 @@
 package record
 
-import "container/heap"
-
 // pendingEvent is one event waiting in the reorder window.
 type pendingEvent struct {
 	ts  uint64
@@ -29,10 +27,10 @@ func newReorderWindow(window uint64, max int) *reorderWindow {
 	return &reorderWindow{window: window, max: max}
 }
 
-// push adds an event; ev is copied.
+// push adds an event. ev is kept, not copied: the caller must not reuse it.
 func (r *reorderWindow) push(cpu uint16, ts uint64, ev []byte) {
 	r.seq++
-	heap.Push(&r.h, pendingEvent{ts: ts, seq: r.seq, cpu: cpu, ev: append([]byte(nil), ev...)})
+	r.h.push(pendingEvent{ts: ts, seq: r.seq, cpu: cpu, ev: ev})
 	if ts > r.newest {
 		r.newest = ts
 	}
@@ -55,7 +53,7 @@ func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev [
 		if !flush && top.ts > limit && r.h.Len() <= r.max {
 			break
 		}
-		heap.Pop(&r.h)
+		r.h.pop()
 		if top.ts < r.last {
 			r.late++
 		} else {
@@ -70,22 +68,53 @@ func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev [
 
 func (r *reorderWindow) len() int { return r.h.Len() }
 
+// eventHeap is a binary min-heap on (ts, seq), typed to avoid the
+// per-event boxing of container/heap.
 type eventHeap []pendingEvent
 
 func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
+
+func (h eventHeap) less(i, j int) bool {
 	if h[i].ts != h[j].ts {
 		return h[i].ts < h[j].ts
 	}
 	return h[i].seq < h[j].seq
 }
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)   { *h = append(*h, x.(pendingEvent)) }
-func (h *eventHeap) Pop() any {
-	old := *h
-	n := len(old)
-	x := old[n-1]
-	old[n-1] = pendingEvent{}
-	*h = old[:n-1]
-	return x
+
+func (h *eventHeap) push(e pendingEvent) {
+	*h = append(*h, e)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *eventHeap) pop() pendingEvent {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = pendingEvent{}
+	a = a[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && a.less(l, m) {
+			m = l
+		}
+		if r < n && a.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }

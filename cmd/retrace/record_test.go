@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/record"
+)
+
+func TestRecordExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"not root", fmt.Errorf("load: %w", record.ErrNotRoot), exitNotRoot},
+		{"no BTF", record.ErrNoBTF, exitNoBTF},
+		{"verifier", &record.VerifierError{Program: "openat_x", LogTail: "R1 invalid mem access", Err: errors.New("permission denied")}, exitVerifier},
+		{"other", errors.New("disk full"), exitFailure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := recordExitCode(tc.err); got != tc.want {
+				t.Errorf("recordExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRecordNeedsOutput(t *testing.T) {
+	_, _, err := runCaptureCLI(t, "record", "--duration", "1s")
+	if exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), "-o FILE is required") {
+		t.Errorf("record without -o: %v (exit %d), want a usage error", err, exitCode(err))
+	}
+}
+
+// TestRecordCommand records `true` through the CLI (root and BPF needed)
+// and checks the file reads back.
+func TestRecordCommand(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root; skipping")
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skip("kernel has no BTF; skipping")
+	}
+	out := filepath.Join(t.TempDir(), "cli.scap.zst")
+	_, stderr, err := runCaptureCLI(t, "record", "-o", out, "--no-env", "--", "/bin/true")
+	if err != nil {
+		t.Fatalf("record: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "events") {
+		t.Errorf("summary missing from stderr: %q", stderr)
+	}
+	r, err := capture.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var execs int
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			break
+		}
+		if ev.Info().Name == "execve" {
+			execs++
+		}
+	}
+	if execs == 0 {
+		t.Error("no execve event recorded for /bin/true")
+	}
+	if m := r.Header().Metadata; m == nil || len(m.CommandLine) == 0 {
+		t.Errorf("metadata command line missing: %+v", m)
+	}
+}
