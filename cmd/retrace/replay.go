@@ -1007,7 +1007,14 @@ func replayCapture(ctx context.Context, cfg *replayConfig, reg engine.Registry, 
 		return res
 	}
 	defer rd.Close()
-	res.info.Hostname = rd.Header().Machine.Hostname
+	if h := rd.Header(); h != nil {
+		if h.Machine != nil {
+			res.info.Hostname = h.Machine.Hostname
+		}
+		if h.Metadata != nil && h.Metadata.Drops != nil {
+			res.info.Drops = h.Metadata.Drops.Total
+		}
+	}
 	if sink == nil {
 		sink = func(it item) { res.items = append(res.items, it) }
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/compat"
@@ -454,5 +455,74 @@ func TestIgnoredEventsWarning(t *testing.T) {
 				t.Errorf("warning %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestReplayDirectoryAndNoMachineInfo replays a directory argument, and a
+// capture without a machine info block.
+func TestReplayDirectoryAndNoMachineInfo(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(capturePath(t, "falco_cat_write.scap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.scap", "b.scap", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, err := runRetrace(t, "replay", "-F", "evt.type=open", "--format", "%proc.name", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), "cat\n"); n != 16 {
+		t.Errorf("got %d open lines from the directory, want 2 captures x 8", n)
+	}
+	if !bytes.Contains(stderr, []byte("from 2 captures")) {
+		t.Errorf("stderr: %q", stderr)
+	}
+	if _, _, err := runRetrace(t, "replay", "-q", t.TempDir()); err == nil {
+		t.Error("an empty directory replayed without error")
+	}
+
+	// A capture with no machine info block (hostname unknown).
+	bare := filepath.Join(dir, "bare.scap.zst")
+	w, err := capture.Create(bare, capture.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteHeader(&capture.Header{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := scap.AppendEvent(nil, 1e18, 7, scap.SyscallOpenX, scap.EncInt64(3), scap.EncString("/etc/shadow"),
+		scap.EncUint32(1), scap.EncUint32(0), scap.EncUint32(0), scap.EncUint64(0))
+	if err := w.WriteEvent(0, 0, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runRetrace(t, "replay", "-q", "-o", "json", bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte(`"hostname":""`)) || !bytes.Contains(out, []byte("/etc/shadow")) {
+		t.Errorf("want one /etc/shadow alert without hostname, got %s", out)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	for _, tc := range []struct {
+		read, total int64
+		want        string
+	}{
+		{0, 0, "[..............................]   0% 0 B/0 B 0s"},
+		{512, 1024, "[###############...............]  50% 512 B/1.0 KiB 0s"},
+		{3 << 30, 2 << 30, "[##############################] 100% 3.0 GiB/2.0 GiB 0s"},
+	} {
+		got := strings.TrimPrefix(progressLine(tc.read, tc.total, 0), "\r\033[K")
+		if got != tc.want {
+			t.Errorf("progressLine(%d, %d) = %q, want %q", tc.read, tc.total, got, tc.want)
+		}
 	}
 }
