@@ -94,6 +94,15 @@ func (f *sourceFile) scalarOffset(n *yaml.Node, valueOff int) int {
 		return start
 	}
 	data := f.data
+	// Skip a tag (!!str) or an anchor (&a) written before the scalar.
+	for start < len(data) && (data[start] == '!' || data[start] == '&') {
+		for start < len(data) && !isYAMLSpace(data[start]) {
+			start++
+		}
+		for start < len(data) && (data[start] == ' ' || data[start] == '\t') {
+			start++
+		}
+	}
 	j := start
 	switch {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
@@ -126,12 +135,6 @@ func (f *sourceFile) scalarOffset(n *yaml.Node, valueOff int) int {
 		}
 		c := data[j]
 		switch {
-		case c == v[i]:
-			i++
-			j++
-			if single && c == '\'' && j < len(data) && data[j] == '\'' {
-				j++
-			}
 		case double && c == '\\' && j+1 < len(data):
 			esc := data[j+1]
 			if esc == '\n' || esc == '\r' {
@@ -150,6 +153,12 @@ func (f *sourceFile) scalarOffset(n *yaml.Node, valueOff int) int {
 			_, w := utf8.DecodeRuneInString(v[i:])
 			i += w
 			j += width
+		case c == v[i]:
+			i++
+			j++
+			if single && c == '\'' && j < len(data) && data[j] == '\'' {
+				j++
+			}
 		case (v[i] == ' ' || v[i] == '\n') && (c == '\n' || c == '\r'):
 			// A line break folded into a space or kept as a newline.
 			i++
