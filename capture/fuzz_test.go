@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,6 +119,35 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%d", i)), []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestMutatedCaptures runs the fuzz targets' checks over a fixed set of
+// randomly damaged captures (bytes changed, bits flipped, lengths set to
+// huge values, files cut), so that CI exercises far more bad input than the
+// seed corpus without a fuzzing run.
+func TestMutatedCaptures(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, f := range []capture.Format{capture.FormatScap, capture.FormatZstd, capture.FormatGzip} {
+		seeds := seedCaptures(t, f)
+		for range 400 {
+			s := append([]byte(nil), seeds[rng.IntN(len(seeds))]...)
+			for range 1 + rng.IntN(4) {
+				switch p := rng.IntN(len(s)); rng.IntN(4) {
+				case 0:
+					s[p] = byte(rng.IntN(256))
+				case 1:
+					s = s[:p+1]
+				case 2:
+					s[p] ^= 1 << rng.IntN(8)
+				case 3:
+					if p+4 <= len(s) {
+						copy(s[p:], []byte{0xff, 0xff, 0xff, 0x7f})
+					}
+				}
+			}
+			readFuzz(t, s)
 		}
 	}
 }
