@@ -17,12 +17,13 @@ func evtFields() []def {
 			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, e.Num) }},
 		{name: "evt.type", typ: engine.TypeString, desc: "Name of the event, e.g. open or execve.",
 			ex: func(e *Event, d []engine.Value) []engine.Value { return str(d, sb(typeName(e))) }},
-		{name: "syscall.type", typ: engine.TypeString, desc: "Name of the system call for syscall events; missing for other events.",
+		{name: "syscall.type", typ: engine.TypeString, desc: "Name of the event, as sysdig 0.29.3 prints it; missing for scheduler and procinfo events.",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
-				if i := e.Ev.Info(); i == nil || isInternalEvent(e.Ev.Type()) {
+				switch t := e.Ev.Type(); {
+				case e.Ev.Info() == nil, t == scap.SchedswitchV6E, t == scap.ProcinfoE:
 					return d
 				}
-				return str(d, sb(e.Ev.TypeName()))
+				return str(d, sb(typeName(e)))
 			}},
 		{name: "evt.dir", typ: engine.TypeString, flags: engine.FlagDeprecated, desc: "Direction of the event: > for enter, < for exit.",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
@@ -40,11 +41,11 @@ func evtFields() []def {
 		{name: "evt.rawtime.ns", typ: engine.TypeAbsTime, desc: "Nanosecond part of the event time.",
 			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, e.Ev.Ts()%1e9) }},
 		{name: "evt.reltime", typ: engine.TypeRelTime, desc: "Nanoseconds since the first event of the capture.",
-			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, e.Ev.Ts()-e.state.firstTs) }},
+			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, reltime(e)) }},
 		{name: "evt.reltime.s", typ: engine.TypeRelTime, desc: "Whole seconds since the first event of the capture.",
-			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, (e.Ev.Ts()-e.state.firstTs)/1e9) }},
+			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, reltime(e)/1e9) }},
 		{name: "evt.reltime.ns", typ: engine.TypeRelTime, desc: "Nanosecond part of the time since the first event.",
-			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, (e.Ev.Ts()-e.state.firstTs)%1e9) }},
+			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, reltime(e)%1e9) }},
 		{name: "evt.deltatime", typ: engine.TypeRelTime, desc: "Nanoseconds since the previous event.",
 			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, delta(e)) }},
 		{name: "evt.deltatime.s", typ: engine.TypeRelTime, desc: "Whole seconds since the previous event.",
@@ -58,10 +59,10 @@ func evtFields() []def {
 		timeField("evt.time.iso8601", "Event time in ISO 8601 format with nanoseconds (UTC).", "2006-01-02T15:04:05", true),
 		{name: "evt.latency", typ: engine.TypeRelTime, flags: engine.FlagDeprecated, desc: "Nanoseconds between the enter event and this exit event.",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
-				if en, ok := e.Enter(); ok {
-					return num(d, e.Ev.Ts()-en.Ts())
+				if e.Thread == nil {
+					return num(d, 0)
 				}
-				return num(d, 0)
+				return num(d, e.Thread.latency)
 			}},
 		{name: "evt.args", typ: engine.TypeString, desc: "Every argument of the event, rendered as sysdig prints them.",
 			bind: func(engine.Arg) (engine.Binding, error) { return bindArgs(), nil }},
@@ -114,32 +115,32 @@ func evtFields() []def {
 			}},
 		{name: "evt.count", typ: engine.TypeUint64, desc: "Always 1.",
 			ex: func(e *Event, d []engine.Value) []engine.Value { return num(d, 1) }},
-		{name: "evt.count.error", typ: engine.TypeUint64, desc: "1 for events that returned an error, else 0.",
+		{name: "evt.count.error", typ: engine.TypeUint64, desc: "1 for events that returned an error, missing otherwise.",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
 				r, ok := e.res()
 				if ok && !e.Ev.Type().IsEnter() && r < 0 {
 					return num(d, 1)
 				}
-				return num(d, 0)
+				return d
 			}},
-		{name: "evt.count.exit", typ: engine.TypeUint64, desc: "1 for exit events, else 0.",
+		{name: "evt.count.exit", typ: engine.TypeUint64, desc: "1 for exit events, missing otherwise.",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
 				if e.Ev.Type().IsEnter() {
-					return num(d, 0)
+					return d
 				}
 				return num(d, 1)
 			}},
 		ioField("evt.is_io", "True for events that read or write an fd.", scap.EFReadsFromFD|scap.EFWritesToFD),
 		ioField("evt.is_io_read", "True for events that read from an fd.", scap.EFReadsFromFD),
 		ioField("evt.is_io_write", "True for events that write to an fd.", scap.EFWritesToFD),
-		{name: "evt.io_dir", typ: engine.TypeString, desc: "r for events that read from an fd, w for events that write to one.",
+		{name: "evt.io_dir", typ: engine.TypeString, desc: "read for events that read from an fd, write for events that write to one (as sysdig 0.29.3 prints it).",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
 				if i := e.Ev.Info(); i != nil {
 					if i.Flags&scap.EFReadsFromFD != 0 {
-						return str(d, sb("r"))
+						return str(d, sb("read"))
 					}
 					if i.Flags&scap.EFWritesToFD != 0 {
-						return str(d, sb("w"))
+						return str(d, sb("write"))
 					}
 				}
 				return d
@@ -199,11 +200,20 @@ func isInternalEvent(t scap.Type) bool {
 		switch i.Name {
 		case "procinfo", "switch", "container", "useradded", "userdeleted", "groupadded", "groupdeleted",
 			"pluginevent", "asyncevent", "notification", "infra", "cpu_hotplug", "drop", "tracer", "page_fault",
-			"signaldeliver", "k8s", "mesos", "scapevent", "sysdigevent":
+			"k8s", "mesos", "scapevent", "sysdigevent":
 			return true
 		}
 	}
 	return false
+}
+
+// reltime is the time since the capture's first event (0 for events
+// stamped earlier, which captures that start with a snapshot may hold).
+func reltime(e *Event) uint64 {
+	if e.Ev.Ts() < e.state.firstTs {
+		return 0
+	}
+	return e.Ev.Ts() - e.state.firstTs
 }
 
 func delta(e *Event) uint64 {
@@ -227,7 +237,7 @@ func timeField(name, desc, layout string, nanos bool) def {
 				buf = appendPadded(buf, ts%1e9, 9)
 			}
 			if iso {
-				buf = append(buf, 'Z')
+				buf = append(buf, "+0000"...)
 			}
 			return str(d, buf)
 		})}, nil

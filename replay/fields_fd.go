@@ -59,6 +59,33 @@ func creatorName(e *Event, buf []byte, raw bool) ([]byte, bool) {
 	return buf, true
 }
 
+// prefixed defines a field that is the container id, a colon and the
+// value of the fd field base (fd.containername, fd.containerdirectory).
+func prefixed(name, desc, base string) def {
+	return def{name: name, typ: engine.TypeString, desc: desc, bind: func(engine.Arg) (engine.Binding, error) {
+		var inner engine.Extractor
+		for _, d := range fdFields() {
+			if d.name == base {
+				b, err := d.toFieldDef().Bind(engine.Arg{Index: -1})
+				if err != nil {
+					return engine.Binding{}, err
+				}
+				inner = b.Extractor
+			}
+		}
+		var buf []byte
+		var vals []engine.Value
+		return engine.Binding{Type: engine.TypeString, Extractor: fn(func(e *Event, d []engine.Value) []engine.Value {
+			vals = inner.Extract(e, vals[:0])
+			if len(vals) == 0 || e.Thread == nil {
+				return d
+			}
+			buf = append(append(append(buf[:0], e.Thread.ContainerID...), ':'), vals[0].Bytes...)
+			return str(d, buf)
+		})}, nil
+	}}
+}
+
 // fdFields returns the fd.* fields.
 func fdFields() []def {
 	nameField := func(name, desc string, raw bool, post func(b []byte) []byte) def {
@@ -178,28 +205,18 @@ func fdFields() []def {
 		nameField("fd.nameraw", "Name of the fd as the syscall passed it (paths not made absolute).", true, nil),
 		nameField("fd.directory", "Directory of a file fd.", false, dirOf),
 		nameField("fd.filename", "File name of a file fd, without its directory.", false, baseOf),
-		{name: "fd.containername", typ: engine.TypeString, desc: "Container id and fd name joined by a colon.", bind: func(engine.Arg) (engine.Binding, error) {
+		prefixed("fd.containername", "Container id and fd name joined by a colon (empty id for host processes).", "fd.name"),
+		prefixed("fd.containerdirectory", "Container id and fd directory joined by a colon (empty id for host processes).", "fd.directory"),
+		{name: "fd.uid", typ: engine.TypeString, desc: "Unique fd id: thread id followed by the fd number.", bind: func(engine.Arg) (engine.Binding, error) {
 			var buf []byte
-			return engine.Binding{Type: engine.TypeString, Extractor: fn(withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
-				buf = append(append(append(buf[:0], containerIDOf(e.Thread)...), ':'), f.name...)
-				return str(d, buf)
-			}))}, nil
-		}},
-		{name: "fd.containerdirectory", typ: engine.TypeString, desc: "Container id and fd directory joined by a colon.", bind: func(engine.Arg) (engine.Binding, error) {
-			var buf, tmp []byte
-			return engine.Binding{Type: engine.TypeString, Extractor: fn(withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
-				tmp = dirOf(append(tmp[:0], f.name...))
-				buf = append(append(append(buf[:0], containerIDOf(e.Thread)...), ':'), tmp...)
-				return str(d, buf)
-			}))}, nil
-		}},
-		{name: "fd.uid", typ: engine.TypeString, desc: "Unique fd id: thread id and fd number.", bind: func(engine.Arg) (engine.Binding, error) {
-			var buf []byte
-			return engine.Binding{Type: engine.TypeString, Extractor: fn(withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
+			return engine.Binding{Type: engine.TypeString, Extractor: fn(func(e *Event, d []engine.Value) []engine.Value {
+				if _, ok := fdCtx(e); !ok {
+					return d
+				}
 				buf = appendInt(buf[:0], e.Ev.Tid())
-				buf = appendInt(buf, e.FDNum)
+				buf = appendInt(buf, e.Thread.lastFD)
 				return str(d, buf)
-			}))}, nil
+			})}, nil
 		}},
 		ipField("fd.cip", "Client IP address of a socket.", func(f *FD) (netip.Addr, bool) { return f.SIP, isConnSock(f) }),
 		ipField("fd.sip", "Server IP address of a socket.", func(f *FD) (netip.Addr, bool) {

@@ -200,7 +200,7 @@ func containerFields() []def {
 // concurrent use; the extractors it binds are not (bind per goroutine).
 func NewFieldRegistry() *engine.FieldTable {
 	var defs []engine.FieldDef
-	for _, group := range [][]def{evtFields(), procFields(), fdFields(), userFields(), containerFields()} {
+	for _, group := range [][]def{evtFields(), procFields(), fdFields(), userFields(), containerFields(), moreFields()} {
 		for _, d := range group {
 			defs = append(defs, d.toFieldDef())
 		}

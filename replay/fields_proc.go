@@ -210,10 +210,8 @@ func procFields() []def {
 		{name: "proc.exeline", typ: engine.TypeString, desc: "argv[0] followed by the arguments.", bind: func(engine.Arg) (engine.Binding, error) {
 			var buf []byte
 			return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-				buf = append(buf[:0], t.exe...)
-				if a := t.Args(); len(a) > 0 {
-					buf = append(append(buf, ' '), a...)
-				}
+				buf = append(append(buf[:0], t.exe...), ' ')
+				buf = append(buf, t.Args()...)
 				return str(d, buf)
 			}))}, nil
 		}},
@@ -333,20 +331,20 @@ func procFields() []def {
 			return num(d, uint64(e.state.threadFDs(t).Len()))
 		})},
 		{name: "proc.fdlimit", typ: engine.TypeInt64, desc: "Maximum number of fds the process may open.", ex: intOf(func(t *Thread) int64 { return t.FDLimit })},
-		{name: "proc.fdusage", typ: engine.TypeDouble, desc: "Open fds as a fraction of the fd limit.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+		{name: "proc.fdusage", typ: engine.TypeDouble, desc: "Open fds as a percentage of the fd limit (0 when the limit is unknown).", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			if t.FDLimit <= 0 {
-				return d
+				return append(d, engine.Value{Num: f64bits(0)})
 			}
-			return append(d, engine.Value{Num: f64bits(float64(e.state.threadFDs(t).Len()) / float64(t.FDLimit))})
+			return append(d, engine.Value{Num: f64bits(100 * float64(e.state.threadFDs(t).Len()) / float64(t.FDLimit))})
 		})},
-		{name: "proc.vmsize", typ: engine.TypeUint64, desc: "Virtual memory of the process in kB.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			return num(d, uint64(e.state.mainThread(t).VMSize))
+		{name: "proc.vmsize", typ: engine.TypeUint64, desc: "Virtual memory of the process in kB, as last reported to this thread.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			return num(d, uint64(t.VMSize))
 		})},
-		{name: "proc.vmrss", typ: engine.TypeUint64, desc: "Resident memory of the process in kB.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			return num(d, uint64(e.state.mainThread(t).VMRSS))
+		{name: "proc.vmrss", typ: engine.TypeUint64, desc: "Resident memory of the process in kB, as last reported to this thread.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			return num(d, uint64(t.VMRSS))
 		})},
-		{name: "proc.vmswap", typ: engine.TypeUint64, desc: "Swapped memory of the process in kB.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			return num(d, uint64(e.state.mainThread(t).VMSwap))
+		{name: "proc.vmswap", typ: engine.TypeUint64, desc: "Swapped memory of the process in kB, as last reported to this thread.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			return num(d, uint64(t.VMSwap))
 		})},
 		{name: "proc.nthreads", typ: engine.TypeUint64, desc: "Number of live threads of the process.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			return num(d, uint64(e.state.countThreads(t.Pid, true)))

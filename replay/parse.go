@@ -287,6 +287,7 @@ func (s *State) parseClone(e *Event, info *scap.Info) {
 		t.setCwd(cwd)
 	}
 	t.CloneTs = ev.Ts()
+	s.updateMemory(e, t, t)
 	// fd table: threads share the process's; processes get a copy.
 	if flags&clCloneThread != 0 {
 		if m, ok := s.threads[t.Pid]; ok {
@@ -308,9 +309,11 @@ func (s *State) parseClone(e *Event, info *scap.Info) {
 	}
 }
 
-// setCgroups stores t's cgroups and derives its container.
+// setCgroups stores t's cgroups, with subsystem names normalized as
+// libsinsp does ("_cgroup" suffix dropped, io -> blkio, perf -> perf_event,
+// mem -> memory), and derives its container.
 func (s *State) setCgroups(t *Thread, cg []byte) {
-	t.cgroups = append(t.cgroups[:0], cg...)
+	t.cgroups = normalizeCgroups(t.cgroups[:0], cg)
 	if id, typ, ok := container.IDFromCgroups(cg); ok {
 		if t.ContainerID != id {
 			t.ContainerID = id
@@ -838,7 +841,10 @@ func (s *State) parseClose(e *Event) {
 	if !ok || res < 0 || e.FDNum < 0 {
 		return
 	}
-	s.threadFDs(e.Thread).remove(e.FDNum)
+	if s.fdTable != nil {
+		s.fdTable.remove(s.fdToRemove)
+	}
+	s.fdTable, s.fdToRemove = s.threadFDs(e.Thread), e.FDNum
 }
 
 // parseDup copies an fd (dup, dup2, dup3).
@@ -1101,3 +1107,35 @@ func (s *State) parseContainer(e *Event) {
 }
 
 var _ = netip.Addr{}
+
+// normalizeCgroups appends cg to dst with libsinsp's subsystem names.
+func normalizeCgroups(dst, cg []byte) []byte {
+	for len(cg) > 0 {
+		var entry []byte
+		if i := bytes.IndexByte(cg, 0); i >= 0 {
+			entry, cg = cg[:i], cg[i+1:]
+		} else {
+			entry, cg = cg, nil
+		}
+		if len(entry) == 0 {
+			continue
+		}
+		eq := bytes.IndexByte(entry, '=')
+		if eq < 0 {
+			dst = append(append(dst, entry...), 0)
+			continue
+		}
+		sub := bytes.TrimSuffix(entry[:eq], []byte("_cgroup"))
+		switch string(sub) {
+		case "io":
+			sub = []byte("blkio")
+		case "perf":
+			sub = []byte("perf_event")
+		case "mem":
+			sub = []byte("memory")
+		}
+		dst = append(dst, sub...)
+		dst = append(append(dst, entry[eq:]...), 0)
+	}
+	return dst
+}

@@ -24,7 +24,7 @@ func knownRuleFieldDiff(e *Event, field, got, want string) (string, bool) {
 		}
 	}
 	switch field {
-	case "evt.type":
+	case "evt.type", "syscall.type":
 		if scap.IsGeneric(e.Ev.Type()) {
 			if id, ok := e.Ev.ParamUint64(0); ok && scap.SyscallNameSysdig029(uint16(id)) == want {
 				return "SCAP-GENERIC-NAMES-029", true

@@ -97,6 +97,11 @@ type State struct {
 	// attributed to (comm "container:<id>", as libsinsp does).
 	containerThreads map[string]*Thread
 	toRemove         int64
+	// fdToRemove is the fd a successful close removes at the next event
+	// (libsinsp keeps it for the close exit's own fields); fdTable is its
+	// table, nil when none is pending.
+	fdToRemove int64
+	fdTable    *FDTable
 	// enterSeen records the enter event codes the capture has used, so
 	// that an exit whose enter is missing is ignored (as libsinsp does)
 	// only for syscalls the producer writes with enter events.
@@ -319,6 +324,10 @@ func (s *State) getFD(t *Thread, num int64) *FD {
 // valid until the next call. stateOnly marks events the producer flagged
 // SCAP_DF_STATE_ONLY.
 func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
+	if s.fdTable != nil {
+		s.fdTable.remove(s.fdToRemove)
+		s.fdTable = nil
+	}
 	if s.toRemove >= 0 {
 		s.removeThread(s.toRemove)
 		s.toRemove = -1
@@ -360,7 +369,13 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 		t = s.fakeThread(ev.Tid())
 	}
 	e.Thread = t
-	if typ == scap.SchedswitchV6E || t == nil && !isClone {
+	if typ == scap.SchedswitchV6E {
+		if t != nil {
+			s.updateMemory(e, t, s.mainThread(t))
+		}
+		return e
+	}
+	if t == nil && !isClone {
 		return e
 	}
 
@@ -374,7 +389,38 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 	s.snapshotFDName(e)
 	s.parseExit(e, info)
 	s.checkFDName(e)
+	if info.Flags&scap.EFModifiesState == 0 && t != nil {
+		switch info.Name {
+		case "brk", "mmap", "mmap2", "munmap":
+			s.updateMemory(e, t, t)
+		}
+	} else if info.Name == "execve" || info.Name == "execveat" {
+		if r, ok := e.res(); ok && r >= 0 && e.Thread != nil {
+			s.updateMemory(e, e.Thread, e.Thread)
+		}
+	}
 	return e
+}
+
+// updateMemory applies the memory and page-fault counters that execve,
+// clone, brk, mmap, munmap exits and scheduler switches carry: page faults
+// to t, memory sizes to vm (the main thread for switches).
+func (s *State) updateMemory(e *Event, t, vm *Thread) {
+	if v, ok := e.uint64Param("vm_size"); ok {
+		vm.VMSize = uint32(v)
+	}
+	if v, ok := e.uint64Param("vm_rss"); ok {
+		vm.VMRSS = uint32(v)
+	}
+	if v, ok := e.uint64Param("vm_swap"); ok {
+		vm.VMSwap = uint32(v)
+	}
+	if v, ok := e.uint64Param("pgft_maj"); ok {
+		t.PFMajor = v
+	}
+	if v, ok := e.uint64Param("pgft_min"); ok {
+		t.PFMinor = v
+	}
 }
 
 // snapshotFDName remembers the event's fd and its name before parsing.
@@ -419,6 +465,7 @@ func (s *State) enterEvent(e *Event, t *Thread, info *scap.Info) {
 		t.lastEnterType = uint16(ev.Type())
 		t.lastEnterOK = ev.HeaderLen() == scap.HeaderLenV2
 		t.lastFD = -1
+		t.latency = 0
 		if info.Flags&scap.EFUsesFD != 0 {
 			if fd, ok := ev.ParamInt64(0); ok && len(info.Params) > 0 && isFDParam(info.Params[0].Type) {
 				t.lastFD = fd
@@ -458,6 +505,9 @@ func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
 		v1 := !t.lastEnterOK
 		if err := e.enter.Decode(t.lastEnter, v1); err == nil {
 			e.enterOK = true
+			if ts := e.enter.Ts(); ev.Ts() >= ts {
+				t.latency = ev.Ts() - ts
+			}
 		}
 	}
 	if info.Flags&(scap.EFUsesFD) != 0 {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -42,6 +43,8 @@ func renderValues(typ engine.FieldType, vals []engine.Value) string {
 			return "true"
 		}
 		return "false"
+	case engine.TypeDouble:
+		return strconv.FormatFloat(math.Float64frombits(v.Num), 'f', 1, 64)
 	case engine.TypeInt64, engine.TypeFD, engine.TypePID:
 		return strconv.FormatInt(int64(v.Num), 10)
 	default:

@@ -70,6 +70,8 @@ type Thread struct {
 	lastEnterType uint16
 	lastEnterOK   bool
 	lastFD        int64
+	// latency is the time between the last enter event and its exit.
+	latency uint64
 	// dead is set by procexit; the thread is removed at the next event.
 	dead bool
 	// fake marks a thread created for an event of an unknown tid.
@@ -191,7 +193,7 @@ func (t *Thread) copyProcessFrom(p *Thread) {
 // reset clears t for reuse, keeping buffer capacity.
 func (t *Thread) reset(tid int64) {
 	*t = Thread{
-		Tid: tid, Pid: tid, PTid: -1, Vtid: -1, Vpid: -1, Sid: -1, Pgid: -1, Vpgid: -1, UID: noID, GID: noID, LoginUID: noID,
+		Tid: tid, Pid: tid, PTid: -1, Vtid: -1, Vpid: -1, Sid: -1, Pgid: -1, Vpgid: -1, FDLimit: -1, UID: noID, GID: noID, LoginUID: noID,
 		comm: t.comm[:0], exe: t.exe[:0], exePath: t.exePath[:0], args: t.args[:0],
 		cmdline: t.cmdline[:0], cwd: t.cwd[:0], env: t.env[:0], cgroups: t.cgroups[:0],
 		root: t.root[:0], lastEnter: t.lastEnter[:0], lastEnterType: noEnter,
