@@ -182,7 +182,7 @@ func newRulesListCmd(env func() ruleEnv) *cobra.Command {
 
 func newRulesValidateCmd(env func() ruleEnv) *cobra.Command {
 	var paths []string
-	var quiet bool
+	var quiet, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check rules files (like falco -V): exit 0 when they load, 1 on any error",
@@ -195,8 +195,22 @@ stdout.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, err := loadRuleSet(paths, env())
-			printDiagnostics(cmd.ErrOrStderr(), set, err, !quiet)
 			var le *rules.LoadError
+			if asJSON {
+				if err != nil && !errors.As(err, &le) {
+					return withCode(exitFailure, err)
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(validationJSON(set, le)); jerr != nil {
+					return jerr
+				}
+				if le != nil {
+					return withCode(exitFailure, fmt.Errorf("rules are invalid: %d errors", len(le.Errors)))
+				}
+				return nil
+			}
+			printDiagnostics(cmd.ErrOrStderr(), set, err, !quiet)
 			if err != nil && !errors.As(err, &le) {
 				return withCode(exitFailure, err)
 			}
@@ -229,7 +243,50 @@ stdout.`,
 	}
 	addRulesFlag(cmd, &paths)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not print warnings")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result and every diagnostic as JSON on stdout")
 	return cmd
+}
+
+// diagnosticJSON is a diagnostic in `rules validate --json`.
+type diagnosticJSON struct {
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Col      int    `json:"col,omitempty"`
+	Item     string `json:"item"`
+	Name     string `json:"name,omitempty"`
+	Message  string `json:"message"`
+}
+
+// validationResult is the output of `rules validate --json`.
+type validationResult struct {
+	OK       bool             `json:"ok"`
+	Files    []string         `json:"files"`
+	Rules    int              `json:"rules"`
+	Errors   []diagnosticJSON `json:"errors"`
+	Warnings []diagnosticJSON `json:"warnings"`
+}
+
+func toDiagnosticJSON(d rules.Diagnostic) diagnosticJSON {
+	return diagnosticJSON{Severity: d.Severity.String(), Code: string(d.Code), File: d.Pos.File, Line: d.Pos.Line,
+		Col: d.Pos.Col, Item: string(d.Kind), Name: d.Name, Message: d.Message}
+}
+
+func validationJSON(set *rules.Set, le *rules.LoadError) validationResult {
+	res := validationResult{OK: le == nil, Errors: []diagnosticJSON{}, Warnings: []diagnosticJSON{}, Files: []string{}}
+	if le != nil {
+		for _, e := range le.Errors {
+			res.Errors = append(res.Errors, toDiagnosticJSON(e.Diagnostic))
+		}
+	}
+	if set != nil {
+		res.Files, res.Rules = set.Files, len(set.Rules)
+		for _, w := range set.Warnings {
+			res.Warnings = append(res.Warnings, toDiagnosticJSON(w))
+		}
+	}
+	return res
 }
 
 // printRequirements reports the engine and plugin versions the files

@@ -133,3 +133,22 @@ func TestRulesListShowFields(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesValidateJSON(t *testing.T) {
+	dir := testutil.SharedFile(t, "falco-tests", "rules")
+	out, _, code := runRules(t, "validate", "--json", "-r", filepath.Join(dir, "invalid_base_macro.yaml"),
+		"-r", filepath.Join(dir, "invalid_append_macro.yaml"))
+	if code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	var res validationResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if res.OK || len(res.Errors) != 1 || res.Errors[0].Code != "condition-syntax" || res.Errors[0].Line != 2 || res.Errors[0].Col != 14 {
+		t.Errorf("result %+v", res)
+	}
+	if len(res.Files) != 2 || len(res.Warnings) == 0 {
+		t.Errorf("files %v, %d warnings", res.Files, len(res.Warnings))
+	}
+}
