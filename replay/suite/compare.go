@@ -110,7 +110,7 @@ func (a *Alert) matches(d *report.Detection) bool {
 		return false
 	}
 	for _, f := range a.Fields {
-		if v, _ := FieldValue(d, f.Name); v != f.Value {
+		if v, ok := FieldValue(d, f.Name); !ok || v != f.Value {
 			return false
 		}
 	}
