@@ -189,10 +189,7 @@ type frameSource struct {
 	frames    int
 	metas     int
 	ended     bool
-	retrace   bool // the file has retrace metadata, so it must end with a footer
-	footer    bool
 	lastEnd   int64
-	lastIndex int
 }
 
 func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState) *frameSource {
@@ -442,7 +439,6 @@ func (s *frameSource) next() (Block, error) {
 		}
 		s.release()
 		j := <-s.ordered
-		s.lastIndex = j.index
 		switch j.kind {
 		case jobData:
 			if !s.decodeJob(j, uint64(j.index)+1) {
@@ -518,14 +514,12 @@ type metaState struct {
 	containers []Container
 	index      []FrameInfo
 	footer     footer
-	seekTable  bool
 }
 
 // add decodes a skippable frame's payload.
 func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
 	if magic == seekTableMagic && len(payload) >= 9 && binary.LittleEndian.Uint32(payload[len(payload)-4:]) == seekableFooterMagc {
-		m.seekTable = true
-		return nil
+		return nil // the seek table: the reader finds frames by scanning
 	}
 	if magic != retraceMagic || len(payload) < 4 {
 		return nil // someone else's skippable frame
