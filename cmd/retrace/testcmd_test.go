@@ -282,3 +282,28 @@ func TestTestOutputsAndUpdate(t *testing.T) {
 		t.Fatalf("updated suite fails: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestTestSuitesCoverEveryTrace checks that both attack suites have a case
+// for every capture in testdata/attacks, so that a new trace cannot be
+// committed without its expected detections.
+func TestTestSuitesCoverEveryTrace(t *testing.T) {
+	traces, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "*.scap*"))
+	if err != nil || len(traces) == 0 {
+		t.Fatalf("no traces in testdata/attacks: %v", err)
+	}
+	for _, name := range []string{"suite.yaml", "falco-suite.yaml"} {
+		s, err := suite.Load(attackSuite(name), suite.LoadOptions{Shared: filepath.Join(t.TempDir(), "absent")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		covered := map[string]bool{}
+		for _, c := range s.Cases {
+			covered[filepath.Base(c.Capture)] = true
+		}
+		for _, tr := range traces {
+			if !covered[filepath.Base(tr)] {
+				t.Errorf("%s has no case for %s (add one and run retrace test --update)", name, filepath.Base(tr))
+			}
+		}
+	}
+}

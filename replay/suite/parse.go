@@ -62,6 +62,9 @@ type ParseOptions struct {
 	// Shared is the directory ${SHARED} stands for; empty means it is not
 	// available, and cases using it are skipped.
 	Shared string
+	// Looked, when Shared is empty, names where the directory was looked
+	// for, for the skip message.
+	Looked string
 }
 
 // LoadOptions configure Load.
@@ -83,11 +86,13 @@ func Load(path string, opts LoadOptions) (*Suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read suite: %w", err)
 	}
-	shared := opts.Shared
-	if shared == "" {
-		shared = FindShared(filepath.Dir(path))
+	po := ParseOptions{Shared: opts.Shared}
+	if po.Shared == "" {
+		po.Shared = FindShared(filepath.Dir(path))
+	} else if st, err := os.Stat(po.Shared); err != nil || !st.IsDir() {
+		po.Shared, po.Looked = "", opts.Shared
 	}
-	s, err := Parse(data, path, ParseOptions{Shared: shared})
+	s, err := Parse(data, path, po)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +127,7 @@ func FindShared(dir string) string {
 // lines naming them. Skipped cases are not checked.
 func (s *Suite) checkFiles() error {
 	var errs ErrorList
+	reported := map[Pos]bool{}
 	for _, c := range s.Cases {
 		if c.Skip != "" {
 			continue
@@ -130,8 +136,9 @@ func (s *Suite) checkFiles() error {
 			errs = append(errs, &Error{Pos: c.capturePos, Msg: fmt.Sprintf("case %q: capture: %v", c.Name, unwrapPath(err))})
 		}
 		for i, r := range c.Rules {
-			if _, err := os.Stat(r); err != nil {
-				errs = append(errs, &Error{Pos: c.rulePos[i], Msg: fmt.Sprintf("case %q: rules: %v", c.Name, unwrapPath(err))})
+			if _, err := os.Stat(r); err != nil && !reported[c.rulePos[i]] {
+				reported[c.rulePos[i]] = true
+				errs = append(errs, &Error{Pos: c.rulePos[i], Msg: fmt.Sprintf("rules: %v", unwrapPath(err))})
 			}
 		}
 	}
@@ -480,7 +487,11 @@ func (p *parser) path(n *yaml.Node, what, s string) (path, skip string, ok bool)
 	}
 	if shared {
 		if p.opts.Shared == "" {
-			return s, fmt.Sprintf("%s (the reference directory) not found; set RETRACE_SHARED or --shared to run this case", SharedVar), true
+			where := "the reference directory"
+			if p.opts.Looked != "" {
+				where += " " + p.opts.Looked
+			}
+			return s, fmt.Sprintf("%s (%s) not found; set RETRACE_SHARED or --shared to run this case", SharedVar, where), true
 		}
 		return filepath.Join(p.opts.Shared, rest), "", true
 	}

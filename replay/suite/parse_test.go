@@ -190,3 +190,30 @@ func TestFindShared(t *testing.T) {
 		t.Fatalf("FindShared = %q, want %q", got, want)
 	}
 }
+
+func TestLoadSharedMissing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.scap"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s.yaml")
+	src := "rules: [\"${SHARED}/falco_rules.yaml\"]\ncases:\n  - name: a\n    capture: x.scap\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no-shared")
+	s, err := Load(path, LoadOptions{Shared: missing})
+	if err != nil {
+		t.Fatalf("a missing ${SHARED} must skip, not fail: %v", err)
+	}
+	if skip := s.Cases[0].Skip; !strings.Contains(skip, missing) || !strings.Contains(skip, "RETRACE_SHARED") {
+		t.Errorf("skip message %q does not say where it looked and how to fix it", skip)
+	}
+	if err := os.Mkdir(missing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(path, LoadOptions{Shared: missing})
+	if err == nil || !strings.Contains(err.Error(), "s.yaml:1:") || !strings.Contains(err.Error(), "falco_rules.yaml: no such file") {
+		t.Errorf("missing rule file below an existing ${SHARED}: %v", err)
+	}
+}
