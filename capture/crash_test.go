@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -106,6 +107,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			fi, _ := os.Stat(path)
 			t.Logf("file of %d bytes: %v", fi.Size(), err)
+			checkCompleteFrames(t, path, te.Offset, n)
 			break
 		}
 		if err != nil {
@@ -121,5 +123,45 @@ func TestCrashSafety(t *testing.T) {
 	}
 	if st := r.Stats(); !st.Truncated || st.Frames < 20 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// checkCompleteFrames decompresses the complete frames of path (the bytes
+// before the truncation offset) with the zstd command, an independent
+// decoder, and checks that they hold exactly the events the reader
+// returned.
+func checkCompleteFrames(t *testing.T, path string, offset int64, events uint64) {
+	t.Helper()
+	zstd, err := exec.LookPath("zstd")
+	if err != nil {
+		t.Log("zstd not installed; skipping the independent check")
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(zstd, "-q", "-d", "-c")
+	cmd.Stdin = bytes.NewReader(b[:offset])
+	plain, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("zstd -d of the complete frames: %v", err)
+	}
+	r, err := capture.NewReader(bytes.NewReader(plain), "complete frames")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var n uint64
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("complete frames: %v", err)
+		}
+		n++
+	}
+	if n != events {
+		t.Errorf("the complete frames hold %d events, the reader returned %d", n, events)
 	}
 }
