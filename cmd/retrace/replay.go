@@ -821,16 +821,20 @@ func runReplay(ctx context.Context, cfg *replayConfig, stdout, stderr io.Writer)
 // replayWith runs cfg with loaded rules (set is nil with -F).
 func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set *rules.Set, stdout, stderr io.Writer) error {
 	// Compiled rules are not safe for concurrent use: one ruleset per
-	// capture, compiled here because compiling from a Set is not either.
-	rulesets := make([]*engine.Ruleset, len(cfg.files))
-	if set != nil {
-		for i := range rulesets {
-			rs, err := set.Ruleset(cfg.sel, cfg.mode)
-			if err != nil {
+	// worker, handed from capture to capture through a pool, and compiled
+	// here because compiling from a Set is not safe for concurrent use
+	// either.
+	workers := min(len(cfg.files), max(runtime.GOMAXPROCS(0), 1))
+	pool := make(chan *engine.Ruleset, workers)
+	for range workers {
+		var rs *engine.Ruleset
+		if set != nil {
+			var err error
+			if rs, err = set.Ruleset(cfg.sel, cfg.mode); err != nil {
 				return withCode(exitUsage, err)
 			}
-			rulesets[i] = rs
 		}
+		pool <- rs
 	}
 	start := time.Now()
 
@@ -880,20 +884,18 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	}
 
 	results := make([]captureResult, len(cfg.files))
-	workers := min(len(cfg.files), max(runtime.GOMAXPROCS(0), 1))
-	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
 	for i, path := range cfg.files {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			rs := <-pool // at most one capture per worker at a time
+			defer func() { pool <- rs }()
 			var sink func(item)
 			if stream {
 				sink = emit
 			}
-			results[i] = replayCapture(ctx, cfg, reg, rulesets[i], path, sink, &prog)
+			results[i] = replayCapture(ctx, cfg, reg, rs, path, sink, &prog)
 		}()
 	}
 	wg.Wait()
