@@ -106,6 +106,10 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	results := suite.Run(ctx, cases, r.run, suite.RunOptions{Workers: f.jobs})
 
 	if f.update {
+		o := &f.over
+		if len(o.Rules)+len(o.Tags)+len(o.ExcludeTags)+len(o.Disable) > 0 || o.Priority != "" {
+			fmt.Fprintln(stderr, "retrace: warning: --update with -r/-t/-T/-D/-p writes the detections of that rule selection")
+		}
 		for _, s := range suites {
 			if err := s.UpdateFile(results); err != nil {
 				return withCode(exitFailure, err)

@@ -179,6 +179,10 @@ func TestTestExitCodes(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("this is not a capture file at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badRules := filepath.Join(t.TempDir(), "bad_rules.yaml")
+	if err := os.WriteFile(badRules, []byte("- rule: Broken\n  desc: x\n  condition: (evt.type = open\n  output: x\n  priority: NOTICE\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		suite string
@@ -200,6 +204,8 @@ func TestTestExitCodes(t *testing.T) {
 			nil, exitUsage, "ERROR a"},
 		{"missing rules from the command line", "cases:\n  - name: a\n    capture: " + hostRead + "\n",
 			[]string{"-r", "/nonexistent/rules.yaml"}, exitUsage, "ERROR a"},
+		{"malformed rules", "cases:\n  - name: a\n    capture: " + hostRead + "\n    rules: [" + badRules + "]\n",
+			nil, exitUsage, "bad_rules.yaml:3"},
 		{"bad priority flag", "cases:\n  - name: a\n    capture: " + hostRead + "\n",
 			[]string{"-p", "loud"}, exitUsage, `parse priority "loud"`},
 		{"tags with a case's disable", "cases:\n  - name: a\n    capture: " + hostRead + "\n    options: {disable: [x]}\n",
