@@ -16,6 +16,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/replay/container"
 )
 
 func newInfoCmd() *cobra.Command {
@@ -81,7 +82,11 @@ type containerJSON struct {
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	Image string `json:"image,omitempty"`
-	From  string `json:"from"` // "metadata" or "event"
+	// Runtime is the container runtime recognised from a cgroup path.
+	Runtime string `json:"runtime,omitempty"`
+	// From says where it was seen: "metadata" (retrace's recorder),
+	// "event" (a container event) or "cgroups" (a thread's cgroup paths).
+	From string `json:"from"`
 }
 
 func runInfo(stdout, stderr io.Writer, files []string, asJSON bool) error {
@@ -132,11 +137,20 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 
 	info := &captureInfo{File: path, EventTypes: map[string]int64{}, Processes: map[string]int64{}}
 	comm := map[int64]string{} // thread id -> command name, from the snapshot and events
+	seenContainer := map[string]bool{}
+	fromCgroups := func(cgroups []byte) {
+		if id, typ, ok := container.IDFromCgroups(cgroups); ok && !seenContainer[id] {
+			seenContainer[id] = true
+			info.Containers = append(info.Containers, containerJSON{ID: id, Runtime: typ.String(), From: "cgroups"})
+		}
+	}
 	for _, p := range r.Header().Processes {
 		comm[int64(p.TID)] = p.Comm
+		if len(p.Cgroups) > 0 {
+			fromCgroups([]byte(strings.Join(p.Cgroups, "\x00")))
+		}
 	}
 	var first, last uint64
-	seenContainer := map[string]bool{}
 	var readErr error
 	for n := 0; ; n++ {
 		ev, err := r.Next()
@@ -170,9 +184,13 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 		} else if ev.Tid() >= 0 {
 			info.Processes["<unknown>"]++
 		}
-		if c, ok := containerFromEvent(ev); ok && !seenContainer[c.ID] {
-			seenContainer[c.ID] = true
-			info.Containers = append(info.Containers, c)
+		if c, ok := containerFromEvent(ev); ok {
+			addOrName(info, seenContainer, c)
+		}
+		if ev.Info().Dir == 'X' {
+			if cg, ok := ev.ParamByName("cgroups"); ok && len(cg) > 0 {
+				fromCgroups(cg)
+			}
 		}
 	}
 	h := r.Header()
@@ -202,10 +220,7 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 			info.Hostname = md.Hostname
 		}
 		for _, c := range md.Containers {
-			if !seenContainer[c.ID] {
-				seenContainer[c.ID] = true
-				info.Containers = append(info.Containers, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, From: "metadata"})
-			}
+			addOrName(info, seenContainer, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Runtime, From: "metadata"})
 		}
 	}
 	if first != 0 {
@@ -218,6 +233,25 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 		info.Error = readErr.Error()
 	}
 	return info, readErr
+}
+
+// addOrName adds c to the containers of info, or, when its id was seen
+// already (e.g. in cgroups), fills in the name, image and runtime it lacks.
+func addOrName(info *captureInfo, seen map[string]bool, c containerJSON) {
+	if !seen[c.ID] {
+		seen[c.ID] = true
+		info.Containers = append(info.Containers, c)
+		return
+	}
+	for i := range info.Containers {
+		// libsinsp writes "incomplete" while a container lookup is pending.
+		if e := &info.Containers[i]; e.ID == c.ID && (e.Name == "" || e.Name == "incomplete") && c.Name != "" {
+			e.Name, e.Image, e.From = c.Name, c.Image, c.From
+			if c.Runtime != "" {
+				e.Runtime = c.Runtime
+			}
+		}
+	}
 }
 
 // containerFromEvent extracts a container's id, name and image from a
@@ -303,7 +337,7 @@ func printInfo(w io.Writer, in *captureInfo) {
 		row("containers", "none seen")
 	}
 	for _, c := range in.Containers {
-		row("container", "%s name=%s image=%s (%s)", c.ID, orNA(c.Name), orNA(c.Image), c.From)
+		row("container", "%s name=%s image=%s runtime=%s (from %s)", c.ID, orNA(c.Name), orNA(c.Image), orNA(c.Runtime), c.From)
 	}
 	fmt.Fprintf(w, "event types:\n")
 	for _, kv := range sortedCounts(in.EventTypes) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
 )
@@ -88,6 +90,10 @@ func TestInfo(t *testing.T) {
 		if info.EventTypes[k] != v {
 			t.Errorf("event type %s: %d, want %d", k, info.EventTypes[k], v)
 		}
+	}
+	wantC := []containerJSON{{ID: capgen.ContainerID[:12], Name: "web", Image: "docker.io/library/nginx:1.25", Runtime: "docker", From: "metadata"}}
+	if diff := cmp.Diff(wantC, info.Containers); diff != "" {
+		t.Errorf("containers (-want +got):\n%s", diff)
 	}
 	if info.Processes["nginx"] == 0 || info.Processes["bash"] == 0 {
 		t.Errorf("processes %v lack nginx or bash", info.Processes)
