@@ -121,12 +121,13 @@ func (s *sim) syscall(tid int64, name string, vals map[string][]byte) {
 
 // proc describes a program a scenario starts.
 type proc struct {
-	comm string // default: the base name of exe
-	exe  string
-	args []string
-	uid  uint32
-	tty  uint32
-	cg   []string
+	comm  string // default: the base name of exe
+	exe   string
+	args  []string
+	uid   uint32
+	tty   uint32
+	cg    []string
+	flags uint32 // execve flags (PPM_EXE_*: 2 upper layer, 4 from memfd)
 }
 
 // spawn forks parent and execs p in the child, returning the child's pid.
@@ -155,7 +156,7 @@ func (s *sim) spawn(parent int64, p proc) int64 {
 		"exe": scap.EncString(p.exe), "args": scap.EncList(p.args...), "tid": scap.EncInt64(child), "pid": scap.EncInt64(child),
 		"ptid": scap.EncInt64(parent), "cwd": scap.EncString("/"), "comm": scap.EncString(comm), "cgroups": scap.EncList(p.cg...),
 		"tty": scap.EncUint32(p.tty), "uid": scap.EncUint32(p.uid), "gid": scap.EncUint32(p.uid), "loginuid": scap.EncUint32(p.uid),
-		"trusted_exepath": scap.EncString(p.exe), "vpgid": scap.EncInt64(child), "pgid": scap.EncInt64(child)})
+		"flags": scap.EncUint32(p.flags), "trusted_exepath": scap.EncString(p.exe), "vpgid": scap.EncInt64(child), "pgid": scap.EncInt64(child)})
 	return child
 }
 
@@ -266,6 +267,16 @@ var scenarios = []ruleScenario{
 			s.connect(pidCtrApp, 3, "203.0.113.7", 4444)
 			s.syscall(pidCtrApp, "dup2", map[string][]byte{"res": scap.EncInt64(7), "oldfd": scap.EncInt64(3), "newfd": scap.EncInt64(7)})
 		}},
+	{rule: "Shell with Standard Input from a Network Socket",
+		pos: func(s *sim) {
+			s.connect(pidCtrApp, 3, "203.0.113.7", 4444)
+			s.syscall(pidCtrApp, "dup2", map[string][]byte{"res": scap.EncInt64(0), "oldfd": scap.EncInt64(3), "newfd": scap.EncInt64(0)})
+			s.spawn(pidCtrApp, proc{exe: "/bin/sh", args: []string{"-i"}, cg: container()})
+		},
+		neg: func(s *sim) {
+			s.connect(pidCtrApp, 3, "203.0.113.7", 4444)
+			s.spawn(pidCtrApp, proc{exe: "/bin/sh", args: []string{"-i"}, cg: container()})
+		}},
 	{rule: "Shell Opened Outbound Network Connection",
 		pos: func(s *sim) { s.connect(pidCtrBash, 3, "203.0.113.7", 4444) },
 		neg: func(s *sim) { s.connect(pidCtrApp, 3, "203.0.113.7", 443) }},
@@ -353,6 +364,13 @@ var scenarios = []ruleScenario{
 		neg: func(s *sim) {
 			s.spawn(pidCtrBash, proc{exe: "/usr/bin/uptime", cg: container()})
 		}},
+	{rule: "Drifted Executable Run in Container",
+		pos: func(s *sim) {
+			s.spawn(pidCtrBash, proc{exe: "/usr/local/bin/implant", flags: 1 << 1, cg: container()})
+		},
+		neg: func(s *sim) {
+			s.spawn(pidCtrBash, proc{exe: "/usr/local/bin/implant", cg: container()})
+		}},
 	{rule: "Executable Permission Set in Temporary Directory",
 		pos: func(s *sim) {
 			s.syscall(pidCtrBash, "fchmodat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
@@ -364,7 +382,7 @@ var scenarios = []ruleScenario{
 		}},
 	{rule: "Fileless Execution from Memory File",
 		pos: func(s *sim) {
-			s.spawn(pidCtrApp, proc{exe: "/memfd:payload (deleted)", cg: container()})
+			s.spawn(pidCtrApp, proc{exe: "/memfd:payload (deleted)", flags: 1 << 2, cg: container()})
 		},
 		neg: func(s *sim) {
 			s.spawn(pidCtrApp, proc{exe: "/usr/bin/env", cg: container()})
@@ -558,9 +576,10 @@ func TestRecordedAttacks(t *testing.T) {
 		want    []string
 	}{
 		{"container-terminal-shell.scap.zst", []string{"Terminal Shell in Container"}},
-		{"drop-and-exec-container.scap.zst", []string{"Executable Permission Set in Temporary Directory",
+		{"drop-and-exec-container.scap.zst", []string{"Drifted Executable Run in Container", "Executable Permission Set in Temporary Directory",
 			"Execution from Temporary Directory", "Shell Spawned by Unexpected Parent in Container"}},
-		{"reverse-shell.scap.zst", []string{"Reverse Shell Redirects Standard Streams to a Socket"}},
+		{"reverse-shell.scap.zst", []string{"Reverse Shell Redirects Standard Streams to a Socket",
+			"Shell with Standard Input from a Network Socket"}},
 		{"shadow-read-container.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
 		{"shadow-read-host.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
 		{"write-below-bin.scap.zst", []string{"Rename or Remove Below Binary Directory", "Write Below Binary Directory"}},
