@@ -402,29 +402,33 @@ func startInfoProgress(stderr io.Writer, name string, size int64, read *atomic.I
 	if !ok || !term.IsTerminal(int(f.Fd())) || size <= 0 {
 		return func() {}
 	}
+	return drawProgress(f, name, size, read, time.Second, 200*time.Millisecond)
+}
+
+// drawProgress redraws "NAME [####....]  42%" on w every tick once delay
+// has passed, until the returned function is called, which erases the line
+// if it was drawn.
+func drawProgress(w io.Writer, name string, size int64, read *atomic.Int64, delay, tick time.Duration) func() {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		start := time.Now()
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
+		t := time.NewTicker(tick)
+		defer t.Stop()
 		drawn := false
 		for {
 			select {
 			case <-done:
 				if drawn {
-					fmt.Fprint(f, "\r\033[K")
+					fmt.Fprint(w, "\r\033[K")
 				}
 				return
-			case <-tick.C:
-				if time.Since(start) < time.Second {
+			case <-t.C:
+				if time.Since(start) < delay {
 					continue
 				}
-				pct := float64(read.Load()) / float64(size)
-				pct = min(max(pct, 0), 1)
-				bar := strings.Repeat("#", int(pct*30)) + strings.Repeat(".", 30-int(pct*30))
-				fmt.Fprintf(f, "\r%s [%s] %3.0f%%", name, bar, pct*100)
+				fmt.Fprint(w, progressBar(name, read.Load(), size))
 				drawn = true
 			}
 		}
@@ -433,4 +437,11 @@ func startInfoProgress(stderr io.Writer, name string, size int64, read *atomic.I
 		close(done)
 		<-finished
 	}
+}
+
+// progressBar renders one redraw of the progress line.
+func progressBar(name string, read, size int64) string {
+	pct := min(max(float64(read)/float64(size), 0), 1)
+	n := int(pct * 30)
+	return fmt.Sprintf("\r%s [%s%s] %3.0f%%", name, strings.Repeat("#", n), strings.Repeat(".", 30-n), pct*100)
 }
