@@ -22,6 +22,21 @@ const testImage = "localhost/retrace-busybox:test"
 // running sleep; it is removed when the test ends.
 func startContainer(t *testing.T) (name, id string) {
 	t.Helper()
+	podman := ensureImage(t)
+	name = fmt.Sprintf("retrace-test-%d", os.Getpid())
+	out, err := exec.Command(podman, "--runtime", "runc", "run", "-d", "--name", name,
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", testImage, "/bin/sleep", "600").CombinedOutput()
+	if err != nil {
+		t.Fatalf("podman run: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(podman, "rm", "-f", "-t", "0", name).Run() })
+	return name, strings.TrimSpace(string(out))
+}
+
+// ensureImage skips without podman or busybox-static and imports the test
+// image when it is missing; it returns podman's path.
+func ensureImage(t *testing.T) string {
+	t.Helper()
 	needBPF(t)
 	podman := testutil.NeedTool(t, "podman")
 	if _, err := os.Stat("/bin/busybox"); err != nil {
@@ -32,14 +47,48 @@ func startContainer(t *testing.T) (name, id string) {
 			t.Fatalf("build test image: %v", err)
 		}
 	}
-	name = fmt.Sprintf("retrace-test-%d", os.Getpid())
-	out, err := exec.Command(podman, "--runtime", "runc", "run", "-d", "--name", name,
-		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", testImage, "/bin/sleep", "600").CombinedOutput()
-	if err != nil {
-		t.Fatalf("podman run: %v\n%s", err, out)
+	return podman
+}
+
+func TestRecordContainerStartedDuringRecording(t *testing.T) {
+	ensureImage(t)
+	name := fmt.Sprintf("retrace-test-new-%d", os.Getpid())
+	t.Cleanup(func() { exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
+	c := recordRun(t, Options{}, "podman", "--runtime", "runc", "run", "--rm", "--name", name,
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", testImage, "/bin/cat", "/etc/shadow")
+	cat := c.execOf(t, "cat", "/etc/shadow")
+	m, ok := container.FromCgroups(cat.list("cgroups"))
+	if !ok {
+		t.Fatalf("cat's cgroups %q name no container", cat.list("cgroups"))
 	}
-	t.Cleanup(func() { exec.Command(podman, "rm", "-f", "-t", "0", name).Run() })
-	return name, strings.TrimSpace(string(out))
+	evs := c.find("container", true, func(e event) bool { return bytes.Contains(e.params["json"], []byte(m.ID)) })
+	if len(evs) != 1 {
+		t.Fatalf("container events for the new container %s: %d, want 1", m.ShortID(), len(evs))
+	}
+	if js := evs[0].str("json"); !strings.Contains(js, `"name":"`+name+`"`) {
+		t.Errorf("container JSON %s lacks the name %s", js, name)
+	}
+	if evs[0].ts > cat.ts {
+		t.Errorf("container event at %d comes after the container's exec at %d", evs[0].ts, cat.ts)
+	}
+}
+
+func TestRecordFilterContainer(t *testing.T) {
+	name, id := startContainer(t)
+	c := recordRun(t, Options{FilterContainer: name}, "/bin/sh", "-c",
+		"cat /etc/hostname > /dev/null; podman exec "+name+" cat /etc/shadow")
+	c.execOf(t, "cat", "/etc/shadow")
+	for _, e := range c.events {
+		if e.name == "container" || e.name == "drop" {
+			continue
+		}
+		if e.name == "execve" && strings.Join(e.list("args"), " ") == "/etc/hostname" {
+			t.Errorf("host process (cat /etc/hostname) recorded despite --filter-container")
+		}
+		if cg, ok := e.params["cgroups"]; ok && !bytes.Contains(cg, []byte(id)) {
+			t.Errorf("%s event of tid %d outside container %s", e.name, e.tid, id[:12])
+		}
+	}
 }
 
 func TestRecordContainerShell(t *testing.T) {

@@ -382,7 +382,12 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 		if err := s.track(ctx, ev); err != nil {
 			return err
 		}
-		win.push(cpu, binary.LittleEndian.Uint64(ev), ev)
+		if s.keep(ev) {
+			win.push(cpu, binary.LittleEndian.Uint64(ev), ev)
+		}
+		if scap.Type(binary.LittleEndian.Uint16(ev[20:])) == scap.ProcexitV1E {
+			delete(s.tids, int64(binary.LittleEndian.Uint64(ev[8:])))
+		}
 		off += n
 	}
 	return nil
@@ -394,9 +399,6 @@ func (s *session) track(ctx context.Context, raw []byte) error {
 	t := scap.Type(binary.LittleEndian.Uint16(raw[20:]))
 	switch t {
 	case scap.SyscallExecveV19X, scap.SyscallExecveatX, scap.SyscallCloneV20X, scap.SyscallClone3X, scap.SyscallForkV20X, scap.SyscallVforkV20X:
-	case scap.ProcexitV1E:
-		delete(s.tids, int64(binary.LittleEndian.Uint64(raw[8:])))
-		return nil
 	default:
 		return nil
 	}
@@ -486,17 +488,25 @@ func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
 	}
 }
 
-// write hands one event to the capture writer, applying the container
-// filter.
-func (s *session) write(cpu uint16, ev []byte) error {
+// keep applies the container and command filters to an event, with the
+// thread state as of that event (decided on arrival, before the reorder
+// window, so that later events of the thread do not change the decision).
+func (s *session) keep(ev []byte) bool {
 	t := scap.Type(binary.LittleEndian.Uint16(ev[20:]))
+	if t == scap.ContainerJsonV2E || t == scap.DropE {
+		return true
+	}
 	tid := int64(binary.LittleEndian.Uint64(ev[8:]))
-	always := t == scap.ContainerJsonV2E || t == scap.DropE
-	if s.only != "" && !always && !strings.HasPrefix(s.tids[tid], s.only) {
-		return nil
+	if s.only != "" && !strings.HasPrefix(s.tids[tid], s.only) {
+		return false
 	}
-	if s.tree != nil && !always && !s.tree[tid] && s.tids[tid] == "" {
-		return nil
+	if s.tree != nil && !s.tree[tid] && s.tids[tid] == "" {
+		return false
 	}
+	return true
+}
+
+// write hands one event to the capture writer.
+func (s *session) write(cpu uint16, ev []byte) error {
 	return s.w.WriteEvent(cpu, 0, ev)
 }

@@ -2180,6 +2180,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			bpf_tail_call(ctx, &enter_progs, id);
 		return 0;
 	}
+	/* The recorder's own syscalls are not counted either. */
+	if ((u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
 	u32 key = id;
 	u64 *n = bpf_map_lookup_elem(&unrecorded, &key);
 	if (n)

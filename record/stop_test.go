@@ -1,0 +1,99 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture"
+)
+
+// TestRecordStops checks each way a recording without a command ends: a
+// cancelled context (what SIGINT/SIGTERM do in the CLI), --duration and
+// --max-size. Each must leave a complete file (footer, no truncation).
+func TestRecordStops(t *testing.T) {
+	needBPF(t)
+	tests := []struct {
+		name   string
+		opts   Options
+		cancel time.Duration
+		within time.Duration
+	}{
+		{"context cancelled", Options{}, 1500 * time.Millisecond, 10 * time.Second},
+		{"duration", Options{Duration: 1500 * time.Millisecond}, 0, 10 * time.Second},
+		{"max size", Options{MaxSize: 1, AllSyscalls: true}, 0, 20 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			probeMu.Lock()
+			defer probeMu.Unlock()
+			opts := tc.opts
+			opts.Output = filepath.Join(t.TempDir(), "stop.scap.zst")
+			opts.Snaplen = 80
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if tc.cancel > 0 {
+				time.AfterFunc(tc.cancel, cancel)
+			}
+			start := time.Now()
+			res, err := Record(ctx, opts)
+			if err != nil {
+				t.Fatalf("Record: %v", err)
+			}
+			if el := time.Since(start); el > tc.within {
+				t.Errorf("recording took %v, want under %v", el, tc.within)
+			}
+			r, err := capture.Open(opts.Output)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var n uint64
+			for {
+				_, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("read after %d events: %v", n, err)
+				}
+				n++
+			}
+			if n != res.Events {
+				t.Errorf("read %d events, recorder wrote %d", n, res.Events)
+			}
+			if m := r.Header().Metadata; m == nil || m.StopTime.IsZero() {
+				t.Errorf("closing metadata missing: %+v", m)
+			}
+		})
+	}
+}
+
+func TestRecordAllSyscalls(t *testing.T) {
+	c := recordRun(t, Options{AllSyscalls: true}, "/bin/sh", "-c", "cat /etc/hostname > /dev/null")
+	cat := c.execOf(t, "cat", "/etc/hostname")
+	recorded := map[uint64]bool{}
+	for _, sc := range recordedSyscalls {
+		recorded[uint64(sc.nr)] = true
+	}
+	var generic int
+	for _, e := range c.events {
+		if e.tid != cat.tid || e.name != "syscall" {
+			continue
+		}
+		generic++
+		nr := e.uint("nativeID")
+		if recorded[nr] {
+			t.Errorf("generic event for syscall %d, which has its own event", nr)
+		}
+		if want := ppmSyscallCodes[uint32(nr)]; e.uint("ID") != uint64(want) {
+			t.Errorf("generic event for syscall %d: ID %d, want ppm_sc %d", nr, e.uint("ID"), want)
+		}
+	}
+	if generic == 0 {
+		t.Error("--all-syscalls wrote no generic events for cat (fstat, mmap, brk...)")
+	}
+}
