@@ -131,11 +131,18 @@ type Diff struct {
 	Counts []CountDiff
 	// Fired are detections of rules that must not fire.
 	Fired []Fired
+	// Fixed are pending alerts that a detection now matches: the case
+	// fails until their pending marker is removed.
+	Fixed []Alert
+	// Pending are pending alerts that still match nothing, as expected;
+	// they do not fail the case.
+	Pending []Alert
 }
 
 // Empty reports whether the case passed.
 func (d *Diff) Empty() bool {
-	return len(d.Missing) == 0 && len(d.Unexpected) == 0 && len(d.Changed) == 0 && len(d.Counts) == 0 && len(d.Fired) == 0
+	return len(d.Missing) == 0 && len(d.Unexpected) == 0 && len(d.Changed) == 0 && len(d.Counts) == 0 &&
+		len(d.Fired) == 0 && len(d.Fixed) == 0
 }
 
 // Rules returns the rule names the diff mentions, sorted, without
@@ -156,6 +163,9 @@ func (d *Diff) Rules() []string {
 	}
 	for _, f := range d.Fired {
 		out = append(out, f.Detection.Rule)
+	}
+	for _, a := range d.Fixed {
+		out = append(out, a.Rule)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -253,7 +263,20 @@ func compare(e *Expect, dets []report.Detection) (Diff, []int) {
 	var missing []int
 	var extra []int
 	for _, rule := range order {
+		// Pending alerts last: augmenting paths never unmatch an alert, so
+		// the others get their detections first and a pending alert only
+		// matches a detection no other alert can take.
 		as, ds := alertsOf[rule], byRule[rule]
+		slices.SortStableFunc(as, func(a, b int) int {
+			pa, pb := e.Alerts[a].Pending != "", e.Alerts[b].Pending != ""
+			switch {
+			case pa == pb:
+				return 0
+			case pb:
+				return -1
+			}
+			return 1
+		})
 		matchA, matchD := bipartite(len(as), len(ds), func(i, j int) bool { return e.Alerts[as[i]].matches(&dets[ds[j]]) })
 		for j, i := range matchD {
 			if i >= 0 {
@@ -262,7 +285,13 @@ func compare(e *Expect, dets []report.Detection) (Diff, []int) {
 		}
 		var leftA, leftD []int
 		for i, m := range matchA {
-			if m < 0 {
+			a := &e.Alerts[as[i]]
+			switch {
+			case a.Pending != "" && m >= 0:
+				diff.Fixed = append(diff.Fixed, *a)
+			case a.Pending != "":
+				diff.Pending = append(diff.Pending, *a)
+			case m < 0:
 				leftA = append(leftA, as[i])
 			}
 		}

@@ -151,6 +151,31 @@ unexpected  2026-11-22T20:01:00.020000000Z Notice "Shell" pid 11 sh: sh -i [host
 `,
 		},
 		{
+			name: "a pending alert that matches nothing passes",
+			expect: `expect:
+  alerts:
+    - rule: Shell
+      fields: {proc.cmdline: sh -c id}
+    - rule: Shell
+      fields: {proc.cmdline: sh -c whoami}
+      pending: replay misses it (bug 1)
+`,
+			dets: []report.Detection{shell},
+		},
+		{
+			name: "a pending alert that now fires fails",
+			expect: `expect:
+  alerts:
+    - rule: Shell
+      fields: {proc.cmdline: sh -c id}
+    - rule: Shell
+      pending: replay misses it (bug 1)
+`,
+			dets: []report.Detection{shell, shell2},
+			want: `fixed       "Shell" now fires: remove its pending key  [s.yaml:8]
+`,
+		},
+		{
 			name:   "absent rules",
 			expect: "expect:\n  counts: {Shell: 2}\n  absent: [Read, Never]\n",
 			dets:   []report.Detection{shell, shell2, read},
@@ -169,6 +194,14 @@ unexpected  2026-11-22T20:01:00.020000000Z Notice "Shell" pid 11 sh: sh -i [host
 				t.Errorf("Empty() = %v with diff %q", d.Empty(), tc.want)
 			}
 		})
+	}
+}
+
+func TestComparePending(t *testing.T) {
+	c := parseCase(t, "expect:\n  alerts:\n    - {rule: A, pending: not yet}\n    - {rule: A}\n")
+	d := Compare(c, []report.Detection{det(1, "A", "Notice", 1, "x", nil)})
+	if !d.Empty() || len(d.Pending) != 1 || d.Pending[0].Pending != "not yet" {
+		t.Fatalf("pending alert: empty=%v pending=%+v\n%s", d.Empty(), d.Pending, FormatDiff(&d))
 	}
 }
 

@@ -26,7 +26,11 @@ func WriteText(w io.Writer, results []Result) error {
 		c := r.Case
 		switch r.Status() {
 		case Pass:
-			fmt.Fprintf(&b, "PASS  %s (%s) %d detections %s\n", c.Name, c.Pos, len(r.Detections), dur(r.Duration))
+			pending := ""
+			if n := len(r.Diff.Pending); n > 0 {
+				pending = fmt.Sprintf(" (%d pending)", n)
+			}
+			fmt.Fprintf(&b, "PASS  %s (%s) %d detections%s %s\n", c.Name, c.Pos, len(r.Detections), pending, dur(r.Duration))
 		case Skip:
 			fmt.Fprintf(&b, "SKIP  %s (%s): %s\n", c.Name, c.Pos, c.Skip)
 		case Errored:
@@ -61,6 +65,9 @@ func writeDiff(b *strings.Builder, d *Diff, indent string) {
 	short := func(p Pos) string { return filepath.Base(p.File) + fmt.Sprintf(":%d", p.Line) }
 	for _, a := range d.Missing {
 		fmt.Fprintf(b, "%smissing     %s  [%s]\n", indent, a.String(), short(a.Pos))
+	}
+	for _, a := range d.Fixed {
+		fmt.Fprintf(b, "%sfixed       %s now fires: remove its pending key  [%s]\n", indent, a.String(), short(a.Pos))
 	}
 	for i, c := range d.Changed {
 		if i == maxListed {
@@ -125,16 +132,17 @@ type (
 		Cases   []jsonCase `json:"cases"`
 	}
 	jsonCase struct {
-		Suite      string    `json:"suite"`
-		Name       string    `json:"name"`
-		Line       int       `json:"line"`
-		Capture    string    `json:"capture"`
-		Status     string    `json:"status"`
-		Seconds    float64   `json:"seconds"`
-		Detections int       `json:"detections"`
-		Error      string    `json:"error,omitempty"`
-		Skip       string    `json:"skip_reason,omitempty"`
-		Diff       *jsonDiff `json:"diff,omitempty"`
+		Suite      string      `json:"suite"`
+		Name       string      `json:"name"`
+		Line       int         `json:"line"`
+		Capture    string      `json:"capture"`
+		Status     string      `json:"status"`
+		Seconds    float64     `json:"seconds"`
+		Detections int         `json:"detections"`
+		Error      string      `json:"error,omitempty"`
+		Skip       string      `json:"skip_reason,omitempty"`
+		Pending    []jsonAlert `json:"pending,omitempty"`
+		Diff       *jsonDiff   `json:"diff,omitempty"`
 	}
 	jsonDiff struct {
 		Missing    []jsonAlert     `json:"missing,omitempty"`
@@ -142,12 +150,14 @@ type (
 		Changed    []jsonChange    `json:"changed,omitempty"`
 		Counts     []jsonCount     `json:"counts,omitempty"`
 		Fired      []jsonDetection `json:"fired,omitempty"`
+		Fixed      []jsonAlert     `json:"fixed,omitempty"`
 	}
 	jsonAlert struct {
 		Rule     string            `json:"rule"`
 		Priority string            `json:"priority,omitempty"`
 		Time     string            `json:"time,omitempty"`
 		Fields   map[string]string `json:"fields,omitempty"`
+		Pending  string            `json:"pending,omitempty"`
 		Line     int               `json:"line"`
 	}
 	jsonDetection struct {
@@ -180,7 +190,7 @@ type (
 )
 
 func toJSONAlert(a *Alert) jsonAlert {
-	j := jsonAlert{Rule: a.Rule, Priority: a.Priority, Line: a.Pos.Line}
+	j := jsonAlert{Rule: a.Rule, Priority: a.Priority, Pending: a.Pending, Line: a.Pos.Line}
 	if !a.Time.IsZero() {
 		j.Time = a.Time.UTC().Format(time.RFC3339Nano)
 	}
@@ -212,6 +222,9 @@ func WriteJSON(w io.Writer, results []Result) error {
 		if r.Err != nil {
 			jc.Error = r.Err.Error()
 		}
+		for i := range r.Diff.Pending {
+			jc.Pending = append(jc.Pending, toJSONAlert(&r.Diff.Pending[i]))
+		}
 		if r.Status() == Fail {
 			d := &jsonDiff{}
 			for i := range r.Diff.Missing {
@@ -233,6 +246,9 @@ func WriteJSON(w io.Writer, results []Result) error {
 			}
 			for i := range r.Diff.Fired {
 				d.Fired = append(d.Fired, toJSONDetection(&r.Diff.Fired[i].Detection))
+			}
+			for i := range r.Diff.Fixed {
+				d.Fixed = append(d.Fixed, toJSONAlert(&r.Diff.Fixed[i]))
 			}
 			jc.Diff = d
 		}
@@ -283,5 +299,5 @@ func JUnit(results []Result, now time.Time) []report.JUnitSuite {
 }
 
 func diffSize(d *Diff) int {
-	return len(d.Missing) + len(d.Unexpected) + len(d.Changed) + len(d.Counts) + len(d.Fired)
+	return len(d.Missing) + len(d.Unexpected) + len(d.Changed) + len(d.Counts) + len(d.Fired) + len(d.Fixed)
 }

@@ -375,7 +375,7 @@ var (
 	caseKeys    = []string{"name", "description", "capture", "rules", "options", "expect"}
 	optionKeys  = []string{"all_events", "tags", "exclude_tags", "disable", "priority", "rule_matching", "compat"}
 	expectKeys  = []string{"counts", "alerts", "absent", "exhaustive"}
-	alertKeys   = []string{"rule", "priority", "time", "fields"}
+	alertKeys   = []string{"rule", "priority", "time", "fields", "pending"}
 	compatModes = []string{"", "falco-0.32"}
 )
 
@@ -728,6 +728,9 @@ func (p *parser) alert(n *yaml.Node, what string) (Alert, bool) {
 				continue
 			}
 			a.Time = t
+		case "pending":
+			a.Pending, ok = p.nonEmpty(v, key)
+			good = good && ok
 		case "fields":
 			fp, ok := p.mapping(v, key, nil)
 			if !ok {

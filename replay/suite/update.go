@@ -153,6 +153,16 @@ func (c *Case) update(dets []report.Detection, fields []string) {
 			}
 			seq.Content = append(seq.Content, newAlert(d, fields))
 		}
+		// Pending alerts that still match nothing stay, at the end.
+		matched := map[int]bool{}
+		for _, i := range keep {
+			matched[pair[i]] = true
+		}
+		for i := range e.Alerts {
+			if a := &e.Alerts[i]; a.Pending != "" && !matched[i] && a.node != nil {
+				seq.Content = append(seq.Content, a.node)
+			}
+		}
 		if old := mapValue(exp, "alerts"); old != nil {
 			seq.HeadComment = old.HeadComment
 		}
@@ -199,6 +209,7 @@ func countsNode(old *yaml.Node, dets []report.Detection, keep []int) *yaml.Node 
 // refreshAlert updates an existing alert node with d's values, keeping
 // its keys, chosen fields and comments.
 func refreshAlert(n *yaml.Node, d *report.Detection) *yaml.Node {
+	deleteKey(n, "pending")
 	if v := mapValue(n, "priority"); v != nil {
 		setScalar(v, d.Priority)
 	}
@@ -215,6 +226,16 @@ func refreshAlert(n *yaml.Node, d *report.Detection) *yaml.Node {
 		}
 	}
 	return n
+}
+
+// deleteKey removes key from mapping m.
+func deleteKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
 }
 
 // setScalar sets a scalar's text, keeping its comments.
