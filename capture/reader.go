@@ -18,6 +18,8 @@ type ReaderOptions struct {
 	// Workers is the number of goroutines decompressing zstd frames in
 	// parallel; 0 means GOMAXPROCS.
 	Workers int
+
+	zeroTail bool // Open cut a zero-filled tail off a gzip file
 }
 
 // Stats counts what a [Reader] has read so far.
@@ -91,7 +93,16 @@ func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
-	r, err := newReader(f, path, opts, f)
+	var rd io.Reader = f
+	if zeros, err := gzipZeroTail(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open capture: %w", err)
+	} else if zeros > 0 {
+		fi, _ := f.Stat()
+		rd = io.LimitReader(f, fi.Size()-zeros)
+		opts.zeroTail = true
+	}
+	r, err := newReader(rd, path, opts, f)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -134,7 +145,9 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		if err != nil {
 			return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: "bad gzip header", Err: err}
 		}
-		r.src = newStreamSource(name, bufio.NewReaderSize(zr, fileBufferSize), cr, -1)
+		ss := newStreamSource(name, bufio.NewReaderSize(zr, fileBufferSize), cr, -1)
+		ss.zeroTailCut = opts.zeroTail
+		r.src = ss
 	case FormatZstd:
 		if framed(br) {
 			r.src = newFrameSource(name, br, opts.Workers, r.meta)
@@ -351,6 +364,41 @@ func (r *Reader) Close() error {
 		return r.file.Close()
 	}
 	return nil
+}
+
+// gzipZeroTail returns the length of the run of zero bytes that ends a
+// gzip file, when it is too long to be part of a gzip trailer (a valid file
+// can end with up to 7 zero bytes of CRC and size). Such a run is what a
+// file system leaves after a power cut; the reader stops before it.
+func gzipZeroTail(f *os.File) (int64, error) {
+	var head [2]byte
+	if n, _ := f.ReadAt(head[:], 0); n < 2 || head[0] != 0x1f || head[1] != 0x8b {
+		return 0, nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	var buf [64 << 10]byte
+	end := fi.Size()
+	var run int64
+	for end > 0 {
+		n := min(int64(len(buf)), end)
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return 0, err
+		}
+		for i := n - 1; i >= 0; i-- {
+			if buf[i] != 0 {
+				if run < 16 {
+					return 0, nil
+				}
+				return run, nil
+			}
+			run++
+		}
+		end -= n
+	}
+	return run, nil
 }
 
 // countingReader counts the bytes read from the file.

@@ -18,6 +18,9 @@ type streamSource struct {
 	off   int64  // offset in the scap stream
 	big   []byte // buffer for blocks larger than br's buffer
 	frame int
+	// zeroTail is set when Open cut a zero-filled tail off the compressed
+	// file: the end of the stream is then a truncation.
+	zeroTailCut bool
 }
 
 func newStreamSource(name string, br *bufio.Reader, file *countingReader, frame int) *streamSource {
@@ -67,6 +70,9 @@ func (s *streamSource) next() (Block, error) {
 	hdr, err := s.br.Peek(blockHeaderLen)
 	if len(hdr) < blockHeaderLen {
 		if len(hdr) == 0 && err == io.EOF {
+			if s.zeroTailCut {
+				return Block{}, s.truncated()
+			}
 			return Block{}, io.EOF
 		}
 		if err == nil {
