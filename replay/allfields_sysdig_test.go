@@ -50,7 +50,7 @@ func TestAllFieldsMatchSysdig(t *testing.T) {
 			}
 			for i, f := range fields {
 				vals = f.b.Extractor.Extract(e, vals[:0])
-				got := renderForSysdig(f.b.Type, vals)
+				got := renderField(f.name, f.b.Type, vals)
 				if f.name == "evt.num" && len(vals) == 1 {
 					got = fmt.Sprint(vals[0].Num - hidden)
 				}

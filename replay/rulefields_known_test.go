@@ -24,6 +24,10 @@ func knownRuleFieldDiff(e *Event, field, got, want string) (string, bool) {
 		}
 	}
 	switch field {
+	case "proc.env":
+		if len(want) < len(got) && strings.HasPrefix(got, want) {
+			return "REPLAY-ENV-TRUNCATED-029", true
+		}
 	case "evt.type", "syscall.type":
 		if scap.IsGeneric(e.Ev.Type()) {
 			if id, ok := e.Ev.ParamUint64(0); ok && scap.SyscallNameSysdig029(uint16(id)) == want {

@@ -129,7 +129,7 @@ func TestRuleFieldsMatchSysdig(t *testing.T) {
 			}
 			for i, f := range printBound {
 				vals = f.b.Extractor.Extract(e, vals[:0])
-				got := renderForSysdig(f.b.Type, vals)
+				got := renderField(f.name, f.b.Type, vals)
 				if f.name == "evt.num" && len(vals) == 1 {
 					// sysdig 0.29.3 skips event types it does not know.
 					got = fmt.Sprint(vals[0].Num - hidden)

@@ -237,6 +237,59 @@ func TestStateProcessTree(t *testing.T) {
 	}
 }
 
+// TestStateExecveCurrentVersion applies a full 31-parameter EXECVE_19 exit
+// (current libs producers): exe flags, capabilities, inode times, trusted
+// exepath and the login uid.
+func TestStateExecveCurrentVersion(t *testing.T) {
+	s := NewState(Options{})
+	s.LoadHeader(baseHeader())
+	steps := []step{
+		cloneX(200, 300, 0),
+		ev(scap.SyscallExecveV19X, 300, 0, "/tmp/x", list{"-v"}, 300, 300, 200, "/tmp", 1024, 0, 0, 0, 0, 0,
+			"x", list{"cpu=/"}, list{"A=1"}, 0, 300, 1000,
+			1<<0|1<<1|1<<2, // writable, upper layer, from memfd
+			uint64(0), uint64(1<<21), uint64(1<<21),
+			uint64(4242), uint64(1_700_000_000_000_000_000), uint64(1_699_999_999_000_000_000),
+			0, "/memfd:x (deleted)", 300, 0, "/proc/self/fd/3"),
+	}
+	e := replaySteps(t, s, steps)
+	// The clone at step 0 happened at 1000 ms; the inode changed 1 s
+	// before the epoch value above, far earlier.
+	want := map[string]string{
+		"proc.exepath": "/memfd:x (deleted)", "proc.is_exe_writable": "true", "proc.is_exe_upper_layer": "true",
+		"proc.is_exe_from_memfd": "true", "proc.is_exe_lower_layer": "false", "thread.cap_effective": "CAP_SYS_ADMIN",
+		"proc.exe_ino": "4242", "proc.exe_ino.ctime": "1700000000000000000", "proc.exe_ino.mtime": "1699999999000000000",
+		"user.uid": "0", "user.name": "root", "user.loginuid": "1000", "proc.pgid": "300", "proc.cmdline": "x -v",
+	}
+	got := map[string]string{}
+	for k := range want {
+		got[k] = field(t, e, k)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("fields (-want +got):\n%s", d)
+	}
+	// The inode changed after the process started: no duration.
+	if v := field(t, e, "proc.exe_ino.ctime_duration_proc_start"); v != "<NA>" {
+		t.Errorf("proc.exe_ino.ctime_duration_proc_start = %s, want <NA>", v)
+	}
+}
+
+// TestStateExeCtimeBeforeStart covers proc.exe_ino.ctime_duration_proc_start.
+func TestStateExeCtimeBeforeStart(t *testing.T) {
+	s := NewState(Options{})
+	s.LoadHeader(baseHeader())
+	e := replaySteps(t, s, []step{
+		cloneX(200, 300, 0),
+		ev(scap.SyscallExecveV19X, 300, 0, "/tmp/x", list{}, 300, 300, 200, "/tmp", 1024, 0, 0, 0, 0, 0,
+			"x", list{"cpu=/"}, list{}, 0, 300, 1000, 0, uint64(0), uint64(0), uint64(0),
+			uint64(7), uint64(400_000_000), uint64(400_000_000)),
+	})
+	// Clone at 1000 ms, inode changed at 400 ms: 600 ms before.
+	if v := field(t, e, "proc.exe_ino.ctime_duration_proc_start"); v != "600000000" {
+		t.Errorf("proc.exe_ino.ctime_duration_proc_start = %s, want 600000000", v)
+	}
+}
+
 func TestStateDeferredRemoval(t *testing.T) {
 	s := NewState(Options{})
 	s.LoadHeader(baseHeader())

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -26,6 +25,19 @@ var sysdigFields = []string{"evt.type", "evt.dir", "proc.name", "proc.cmdline", 
 // documented in docs/COMPATIBILITY.md.
 var knownSysdigDiffs = map[string]string{
 	"falco_psp_run_as_user_0_container.scap evt.type": "SCAP-GENERIC-NAMES-029",
+}
+
+// sanitizedFields are the fields whose text sysdig's -p output strips of
+// non-printable characters (libsinsp sanitizes fd names).
+var sanitizedFields = map[string]bool{"fd.name": true, "fd.nameraw": true, "fd.directory": true, "fd.filename": true,
+	"fd.containername": true, "fd.containerdirectory": true}
+
+// renderField prints a field's values as sysdig's -p does.
+func renderField(name string, typ engine.FieldType, vals []engine.Value) string {
+	if len(vals) > 0 && typ == engine.TypeString && !sanitizedFields[name] {
+		return string(vals[0].Bytes)
+	}
+	return renderForSysdig(typ, vals)
 }
 
 // renderValues prints extracted values as sysdig's -p does.
@@ -79,27 +91,49 @@ func bindAll(t testing.TB, names []string) []bound {
 	return out
 }
 
-// sysdigLines runs sysdig on path with the fields, keyed by evt.num.
+// sysdigLines runs sysdig on path and returns its values of fields for
+// every event, keyed by "rawtime tid dir". (One sysdig run per field set:
+// sysdig cuts output lines longer than a few kB, so the sets are kept
+// apart rather than merged.)
 func sysdigLines(t *testing.T, sysdig, path string, fields []string) map[string][]string {
+	t.Helper()
+	return runSysdig(t, sysdig, path, fields)
+}
+
+// runSysdig runs sysdig on path with the fields, keyed by evt time, tid
+// and direction.
+func runSysdig(t *testing.T, sysdig, path string, fields []string) map[string][]string {
 	t.Helper()
 	var f strings.Builder
 	f.WriteString("*%evt.rawtime %thread.tid %evt.dir")
 	for _, n := range fields {
 		f.WriteString("\x1f%" + n)
 	}
-	out, err := exec.Command(sysdig, "-r", path, "-p", f.String()).Output()
+	// Values may hold newlines (buffers, environments): end each record
+	// with a byte no value contains.
+	f.WriteString("\x1e")
+	cmd := exec.Command(sysdig, "-r", path, "-p", f.String())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("sysdig -r %s: %v", path, err)
+		t.Fatalf("sysdig -r %s: %v: %s", path, err, stderr.String())
 	}
 	res := map[string][]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		parts := strings.Split(sc.Text(), "\x1f")
+	malformed := 0
+	for _, rec := range strings.Split(string(out), "\x1e\n") {
+		if rec == "" {
+			continue
+		}
+		parts := strings.Split(rec, "\x1f")
 		if len(parts) != len(fields)+1 {
+			malformed++
 			continue
 		}
 		res[parts[0]] = parts[1:]
+	}
+	if malformed > 0 {
+		t.Errorf("sysdig -r %s: %d output lines without %d fields", path, malformed, len(fields))
 	}
 	return res
 }
@@ -128,7 +162,7 @@ func TestFieldsMatchSysdig(t *testing.T) {
 				seen++
 				for i, f := range fields {
 					vals = f.b.Extractor.Extract(e, vals[:0])
-					got := renderValues(f.b.Type, vals)
+					got := renderField(f.name, f.b.Type, vals)
 					if got != w[i] {
 						mismatches[f.name]++
 						if _, ok := examples[f.name]; !ok {
