@@ -82,9 +82,12 @@ and -A controls the set of events 0.32 skipped (EF_DROP_SIMPLE_CONS and friends)
 With -F FILTER no rules run: every event matching the sysdig-style filter is
 printed with --format (default: sysdig's line), like sysdig -r FILE FILTER -p FORMAT.
 
-Several captures are replayed concurrently, one worker per file; their
-outputs are merged in time order. Times print in UTC unless --tz names a zone;
-hostname comes from the capture's machine information.`,
+Several captures are replayed concurrently, one worker per file and core;
+their outputs are merged in time order and written once all are read (a
+single capture streams its text or JSON output as it goes). Times print in
+UTC unless --tz names a zone; hostname comes from the capture's machine
+information. A progress bar shows on stderr when it is a terminal, with a
+summary line at the end; --quiet silences both.`,
 		Example: `  retrace replay incident.scap.zst
   retrace replay -r falco_rules.yaml -o json --out alerts.json captures/
   retrace replay host.scap -o html --out report.html --container web
@@ -107,8 +110,8 @@ hostname comes from the capture's machine information.`,
 	fl.StringArrayVarP(&f.excludeTags, "exclude-tag", "T", nil, "do not run rules with this tag (repeatable)")
 	fl.StringArrayVarP(&f.disable, "disable", "D", nil, "do not run rules whose name contains this text (repeatable)")
 	fl.StringVarP(&f.priority, "priority", "p", "", "run only rules of this priority or more severe")
-	fl.StringVar(&f.since, "since", "", "ignore events before this time (RFC 3339, or Unix seconds)")
-	fl.StringVar(&f.until, "until", "", "ignore events after this time (RFC 3339, or Unix seconds)")
+	fl.StringVar(&f.since, "since", "", "ignore events before this time: RFC 3339, a date and time in --tz, or Unix seconds")
+	fl.StringVar(&f.until, "until", "", "ignore events after this time: RFC 3339, a date and time in --tz, or Unix seconds")
 	fl.StringVar(&f.container, "container", "", "only events of the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only events of this process id")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
