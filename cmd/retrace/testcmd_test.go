@@ -315,3 +315,60 @@ func TestTestSuitesCoverEveryTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestTestRerecordedTraceSameDetections re-records the host-only attack
+// scenarios (no podman container, no fixed port that a concurrent
+// recording could hold) and checks that the new capture gives the same
+// detections as the committed one: same rules, priorities, processes,
+// files and containers (command lines hold the checkout's path, so they
+// are compared by process name).
+func TestTestRerecordedTraceSameDetections(t *testing.T) {
+	testutil.NeedRoot(t)
+	testutil.NeedTool(t, "bash")
+	if testing.Short() {
+		t.Skip("records with eBPF; skipped with -short")
+	}
+	runner := newCaseRunner()
+	detect := func(t *testing.T, capture string) []string {
+		t.Helper()
+		c := &suite.Case{Name: filepath.Base(capture), Capture: capture, Options: suite.Options{RuleMatching: "first"}}
+		dets, err := runner.run(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for i := range dets {
+			d := &dets[i]
+			fd, _ := suite.FieldValue(d, "fd.name")
+			out = append(out, fmt.Sprintf("%s|%s|%s|%s|%s", d.Rule, d.Priority, d.Process.Name, fd, d.Container.Label()))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, name := range []string{"shadow-read-host", "write-below-bin"} {
+		t.Run(name, func(t *testing.T) {
+			script := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "scenarios", name+".sh")
+			fresh := filepath.Join(t.TempDir(), name+".scap.zst")
+			root := newRootCmd()
+			var out, errb bytes.Buffer
+			root.SetOut(&out)
+			root.SetErr(&errb)
+			root.SetArgs([]string{"record", "--no-env", "--snaplen", "0", "--only-command", "-o", fresh, "--", "bash", script})
+			if err := root.Execute(); err != nil {
+				var ee *exitError
+				if errors.As(err, &ee) && ee.code >= 4 {
+					t.Skipf("cannot record here (exit %d): %v", ee.code, err)
+				}
+				t.Fatalf("record: %v\n%s%s", err, out.String(), errb.String())
+			}
+			committed := detect(t, attackSuite(name+".scap.zst"))
+			if len(committed) == 0 {
+				t.Fatal("the committed trace gives no detection")
+			}
+			if got := detect(t, fresh); !slices.Equal(got, committed) {
+				t.Errorf("re-recorded %s gives\n  %s\nthe committed trace gives\n  %s", name,
+					strings.Join(got, "\n  "), strings.Join(committed, "\n  "))
+			}
+		})
+	}
+}
