@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 
 	"github.com/retrace-dev/retrace/capture/scap"
@@ -268,8 +267,6 @@ func appendSanitized(b, s []byte, max int) []byte {
 	}
 	return b
 }
-
-var _ = fmt.Sprintf
 
 // appendPrintable appends the printable ASCII bytes of s, dropping the
 // others, as libsinsp sanitizes fd names for display.

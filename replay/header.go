@@ -1,7 +1,7 @@
 package replay
 
 import (
-	"bytes"
+	"strings"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/replay/container"
@@ -100,7 +100,7 @@ func containerFromMeta(c capture.Container) *container.Info {
 
 // splitImage splits "repo[:tag][@digest]" into repository and tag.
 func splitImage(image string) (repo, tag string) {
-	if i := bytesIndexString(image, "@"); i >= 0 {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
 		image = image[:i]
 	}
 	slash := -1
@@ -116,10 +116,6 @@ func splitImage(image string) (repo, tag string) {
 		}
 	}
 	return image, ""
-}
-
-func bytesIndexString(s, sub string) int {
-	return bytes.Index([]byte(s), []byte(sub))
 }
 
 // addProcess adds one thread of the process snapshot.

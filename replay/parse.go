@@ -668,9 +668,6 @@ func (s *State) parseBind(e *Event) {
 	}
 }
 
-// parseConnectEnter records the destination of a connect in progress.
-func (s *State) parseConnectEnter(e *Event) {}
-
 // parseConnectExit records a socket's endpoints after connect.
 func (s *State) parseConnectExit(e *Event) {
 	f := e.FD
@@ -1105,8 +1102,6 @@ func (s *State) parseContainer(e *Event) {
 	}
 	e.Thread = t
 }
-
-var _ = netip.Addr{}
 
 // normalizeCgroups appends cg to dst with libsinsp's subsystem names.
 func normalizeCgroups(dst, cg []byte) []byte {

@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"encoding/binary"
 	"net/netip"
 
 	"github.com/retrace-dev/retrace/capture/scap"
@@ -360,7 +359,6 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 	if info.Flags&scap.EFSkipParseReset != 0 {
 		// Scheduler and procinfo events: look the thread up, change nothing.
 		e.Thread = s.threads[ev.Tid()]
-		s.parseSkipReset(e)
 		return e
 	}
 	isClone := isCloneExit(typ, info)
@@ -479,8 +477,6 @@ func (s *State) enterEvent(e *Event, t *Thread, info *scap.Info) {
 	switch ev.Type() {
 	case scap.ProcexitE, scap.ProcexitV1E:
 		s.parseProcexit(e)
-	case scap.SocketConnectE:
-		s.parseConnectEnter(e)
 	case scap.UserAddedE, scap.GroupAddedE:
 		s.parseUsers(e)
 	}
@@ -586,9 +582,6 @@ func (e *Event) res() (int64, bool) {
 	return 0, false
 }
 
-// parseSkipReset handles events that do not go through the parser reset.
-func (s *State) parseSkipReset(e *Event) {}
-
 // parseUsers handles user and group events of newer captures.
 func (s *State) parseUsers(e *Event) {
 	ev := e.Ev
@@ -605,14 +598,6 @@ func (s *State) parseUsers(e *Event) {
 		name, _ := e.strParam("name")
 		s.Users.AddGroup(Group{GID: uint32(gid), Name: string(name)})
 	}
-}
-
-// readUint32 reads a little-endian u32 at b[off:], 0 when short.
-func readUint32(b []byte) uint32 {
-	if len(b) < 4 {
-		return 0
-	}
-	return binary.LittleEndian.Uint32(b)
 }
 
 // trimTrailingNUL drops one trailing NUL of a NUL-separated list.
