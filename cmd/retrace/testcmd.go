@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type testFlags struct {
 	json   bool
 	shared string
 	jobs   int
+	run    string
 }
 
 func newTestCmd() *cobra.Command {
@@ -68,6 +70,7 @@ skipped), 1 when a case's detections differ, 2 on a usage or load error
 	fl.BoolVar(&f.json, "json", false, "print the results as JSON instead of text")
 	fl.StringVar(&f.shared, "shared", "", "directory that ${SHARED} in suites stands for (default $RETRACE_SHARED, else ../shared beside the repository)")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "cases run at once (default: the number of CPUs)")
+	fl.StringVar(&f.run, "run", "", "run only the cases whose name matches this regular expression")
 	return cmd
 }
 
@@ -79,6 +82,13 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	if f.over.Priority != "" {
 		if _, err := engine.ParsePriority(f.over.Priority); err != nil {
 			return withCode(exitUsage, err)
+		}
+	}
+	var only *regexp.Regexp
+	if f.run != "" {
+		var err error
+		if only, err = regexp.Compile(f.run); err != nil {
+			return withCode(exitUsage, fmt.Errorf("parse --run: %w", err))
 		}
 	}
 	shared := f.shared
@@ -93,12 +103,18 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 			return withCode(exitUsage, err)
 		}
 		for _, c := range s.Cases {
+			if only != nil && !only.MatchString(c.Name) {
+				continue
+			}
 			if err := f.over.Apply(c); err != nil {
 				return withCode(exitUsage, err)
 			}
+			cases = append(cases, c)
 		}
 		suites = append(suites, s)
-		cases = append(cases, s.Cases...)
+	}
+	if len(cases) == 0 {
+		return withCode(exitUsage, fmt.Errorf("no case matches --run %q", f.run))
 	}
 
 	start := time.Now()
