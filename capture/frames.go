@@ -115,6 +115,7 @@ func framed(br *bufio.Reader) bool {
 const (
 	jobData = iota
 	jobSkippable
+	jobSkipped // a data frame before ReaderOptions.Since, not decompressed
 	jobEnd
 )
 
@@ -188,11 +189,15 @@ type frameSource struct {
 	fileBytes int64 // file bytes of the frames consumed
 	frames    int
 	metas     int
-	ended     bool
-	lastEnd   int64
+	// Frames skipped for ReaderOptions.Since, by file offset.
+	skip          map[int64]FrameInfo
+	skippedFrames int
+	skippedEvents uint64
+	ended         bool
+	lastEnd       int64
 }
 
-func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState) *frameSource {
+func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState, skip map[int64]FrameInfo) *frameSource {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -205,6 +210,7 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState)
 		name:    name,
 		br:      br,
 		meta:    meta,
+		skip:    skip,
 		dec:     dec,
 		work:    make(chan workItem, pool),
 		ordered: make(chan *frameJob, pool),
@@ -259,6 +265,11 @@ func (s *frameSource) scan() {
 		}
 		if j.kind == jobEnd {
 			return
+		}
+		if j.kind == jobData && s.skip != nil {
+			if _, ok := s.skip[j.offset]; ok {
+				j.kind = jobSkipped
+			}
 		}
 		if j.kind == jobData {
 			select {
@@ -455,6 +466,14 @@ func (s *frameSource) next() (Block, error) {
 			s.fileBytes += int64(len(j.src))
 			s.frames++
 			s.lastEnd = j.offset + int64(len(j.src))
+		case jobSkipped:
+			fi := s.skip[j.offset]
+			s.raw += int64(fi.RawSize)
+			s.fileBytes += int64(len(j.src))
+			s.skippedFrames++
+			s.skippedEvents += fi.Events
+			s.lastEnd = j.offset + int64(len(j.src))
+			s.free <- j
 		case jobSkippable:
 			s.metas++
 			s.fileBytes += 8 + int64(len(j.src))
@@ -487,6 +506,7 @@ func (s *frameSource) stats(st *Stats) {
 	st.FileBytes += s.fileBytes
 	st.Frames += s.frames
 	st.MetadataFrames += s.metas
+	st.SkippedFrames += s.skippedFrames
 }
 
 func (s *frameSource) close() {

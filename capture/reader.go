@@ -18,6 +18,14 @@ type ReaderOptions struct {
 	// Workers is the number of goroutines decompressing zstd frames in
 	// parallel; 0 means GOMAXPROCS.
 	Workers int
+	// Since, when non-zero, lets Open skip, without decompressing them, the
+	// event frames of a retrace .scap.zst file whose frame index (see
+	// ReadSummary) says they end before this timestamp (ns since the
+	// epoch). The first frame that reaches Since is read from its start, so
+	// callers still filter by timestamp. Other files are read whole.
+	Since uint64
+
+	skip map[int64]FrameInfo // frames to skip, from Since
 
 	zeroTail bool // Open cut a zero-filled tail off a gzip file
 }
@@ -33,8 +41,9 @@ type Stats struct {
 	// Blocks is the number of scap blocks read, header blocks included.
 	Blocks int64
 	// Frames and MetadataFrames count the zstd data frames and the
-	// skippable frames read (.scap.zst only).
-	Frames, MetadataFrames int
+	// skippable frames read (.scap.zst only); SkippedFrames the data frames
+	// passed over for ReaderOptions.Since.
+	Frames, MetadataFrames, SkippedFrames int
 	// FileBytes is the number of bytes read from the file; RawBytes the
 	// number of scap bytes they decompressed to.
 	FileBytes, RawBytes int64
@@ -94,6 +103,18 @@ func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
 	var rd io.Reader = f
+	if opts.Since > 0 {
+		if fi, err := f.Stat(); err == nil {
+			if sum, err := readSummary(f, fi.Size(), path); err == nil {
+				opts.skip = map[int64]FrameInfo{}
+				for _, fr := range sum.Frames {
+					if fr.LastTS < opts.Since {
+						opts.skip[fr.Offset] = fr
+					}
+				}
+			}
+		}
+	}
 	if zeros, err := gzipZeroTail(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open capture: %w", err)
@@ -150,7 +171,7 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		r.src = ss
 	case FormatZstd:
 		if framed(br) {
-			r.src = newFrameSource(name, br, opts.Workers, r.meta)
+			r.src = newFrameSource(name, br, opts.Workers, r.meta, opts.skip)
 		} else {
 			zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(MaxFrameContent), zstd.WithDecoderMaxMemory(MaxFrameContent))
 			if err != nil {
@@ -248,9 +269,13 @@ func (r *Reader) nextBlock() (Block, error) {
 	b, err := r.src.next()
 	if err != nil {
 		if err == io.EOF {
-			if m := r.meta; m.haveFooter && m.footer.Events != r.evBlks {
+			var skipped uint64
+			if fs, ok := r.src.(*frameSource); ok {
+				skipped = fs.skippedEvents
+			}
+			if m := r.meta; m.haveFooter && m.footer.Events != r.evBlks+skipped {
 				r.err = &CorruptError{File: r.name, Offset: m.footer.IndexOffset, Frame: -1,
-					Reason: fmt.Sprintf("footer counts %d events, the frames hold %d", m.footer.Events, r.evBlks)}
+					Reason: fmt.Sprintf("footer counts %d events, the frames hold %d", m.footer.Events, r.evBlks+skipped)}
 				return Block{}, r.err
 			}
 			r.err = io.EOF

@@ -367,3 +367,56 @@ func TestNoEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestReadSince checks that ReaderOptions.Since skips the frames that end
+// before it, and no event at or after it.
+func TestReadSince(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.scap.zst")
+	var buf bytes.Buffer
+	w, err := capture.NewWriter(&buf, path, capture.WriterOptions{FrameSize: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gopts := capgen.Options{Events: 20000, Seed: 9}
+	if err := w.WriteHeader(capgen.Header(gopts)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := capgen.Generate(w, gopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	since := st.FirstTS + (st.LastTS-st.FirstTS)*2/3
+	count := func(opts capture.ReaderOptions) (n int, skipped int) {
+		r, err := capture.OpenOptions(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for {
+			ev, err := r.Next()
+			if err == io.EOF {
+				return n, r.Stats().SkippedFrames
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Ts() >= since {
+				n++
+			}
+		}
+	}
+	all, none := count(capture.ReaderOptions{})
+	some, skipped := count(capture.ReaderOptions{Since: since})
+	if none != 0 || skipped < 5 {
+		t.Errorf("skipped %d frames without Since and %d with it; want 0 and several", none, skipped)
+	}
+	if all != some || all == 0 {
+		t.Errorf("%d events at or after Since in the whole file, %d when skipping", all, some)
+	}
+}
