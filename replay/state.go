@@ -96,6 +96,9 @@ type State struct {
 	// attributed to (comm "container:<id>", as libsinsp does).
 	containerThreads map[string]*Thread
 	toRemove         int64
+	// lastThread caches the thread of the previous lookup (events come
+	// in runs per thread).
+	lastThread *Thread
 	// fdToRemove is the fd a successful close removes at the next event
 	// (libsinsp keeps it for the close exit's own fields); fdTable is its
 	// table, nil when none is pending.
@@ -144,6 +147,16 @@ func NewState(opts Options) *State {
 	}
 	s.ev.state = s
 	return s
+}
+
+// lookup returns the thread with this tid, or nil.
+func (s *State) lookup(tid int64) *Thread {
+	if t := s.lastThread; t != nil && t.Tid == tid {
+		return t
+	}
+	t := s.threads[tid]
+	s.lastThread = t
+	return t
 }
 
 // Thread returns the thread with this tid.
@@ -238,6 +251,7 @@ func (s *State) addThread(t *Thread) {
 		s.freeThread(old)
 	}
 	s.threads[t.Tid] = t
+	s.lastThread = nil
 	s.stats.ThreadsCreated++
 }
 
@@ -248,6 +262,7 @@ func (s *State) removeThread(tid int64) {
 		return
 	}
 	delete(s.threads, tid)
+	s.lastThread = nil
 	s.stats.ThreadsRemoved++
 	s.freeThread(t)
 }
@@ -347,7 +362,7 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 
 	info := ev.Info()
 	if info == nil {
-		e.Thread = s.threads[ev.Tid()]
+		e.Thread = s.lookup(ev.Tid())
 		return e
 	}
 	typ := ev.Type()
@@ -358,18 +373,18 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 	}
 	if info.Flags&scap.EFSkipParseReset != 0 {
 		// Scheduler and procinfo events: look the thread up, change nothing.
-		e.Thread = s.threads[ev.Tid()]
+		e.Thread = s.lookup(ev.Tid())
 		return e
 	}
 	isClone := isCloneExit(typ, info)
-	t := s.threads[ev.Tid()]
+	t := s.lookup(ev.Tid())
 	if t == nil && !isClone && typ != scap.SchedswitchV6E {
 		t = s.fakeThread(ev.Tid())
 	}
 	e.Thread = t
 	if typ == scap.SchedswitchV6E {
 		if t != nil {
-			s.updateMemory(e, t, s.mainThread(t))
+			s.applySwitch(ev, t)
 		}
 		return e
 	}
@@ -508,8 +523,8 @@ func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
 	}
 	if info.Flags&(scap.EFUsesFD) != 0 {
 		fd := int64(-1)
-		if p, ok := ev.ParamByName("fd"); ok && info.Flags&scap.EFCreatesFD == 0 {
-			if v, ok := scap.Int64(p); ok {
+		if i := fdParam[ev.Type()]; i >= 0 && int(i) < ev.NumParams() && info.Flags&scap.EFCreatesFD == 0 {
+			if v, ok := ev.ParamInt64(int(i)); ok {
 				fd = v
 			}
 		} else {
@@ -610,3 +625,31 @@ func trimTrailingNUL(b []byte) []byte {
 
 // hasPrefixSlash reports whether p is absolute.
 func hasPrefixSlash(p []byte) bool { return len(p) > 0 && p[0] == '/' }
+
+// fdParam is, per event code, the index of the parameter named "fd" or -1.
+// It is computed once from the immutable scap table.
+var fdParam = func() (idx [scap.NumTypes]int8) {
+	for code := range idx {
+		info, _ := scap.Lookup(scap.Type(code))
+		idx[code] = int8(info.ParamIndex("fd"))
+	}
+	return idx
+}()
+
+// applySwitch applies a scheduler switch's counters: page faults to the
+// thread, memory sizes to its main thread (parameters next, pgft_maj,
+// pgft_min, vm_size, vm_rss, vm_swap).
+func (s *State) applySwitch(ev *scap.Event, t *Thread) {
+	if ev.NumParams() < 6 {
+		return
+	}
+	t.PFMajor, _ = ev.ParamUint64(1)
+	t.PFMinor, _ = ev.ParamUint64(2)
+	m := s.mainThread(t)
+	v, _ := ev.ParamUint64(3)
+	m.VMSize = uint32(v)
+	v, _ = ev.ParamUint64(4)
+	m.VMRSS = uint32(v)
+	v, _ = ev.ParamUint64(5)
+	m.VMSwap = uint32(v)
+}
