@@ -258,20 +258,21 @@ func (s *frameSource) scan() {
 				j.err = err
 			}
 		}
-		select {
-		case s.ordered <- j:
-		case <-s.quit:
-			return
-		}
-		if j.kind == jobEnd {
-			return
-		}
 		if j.kind == jobData && s.skip != nil {
 			if _, ok := s.skip[j.offset]; ok {
 				j.kind = jobSkipped
 			}
 		}
-		if j.kind == jobData {
+		kind := j.kind // j belongs to the consumer once sent
+		select {
+		case s.ordered <- j:
+		case <-s.quit:
+			return
+		}
+		if kind == jobEnd {
+			return
+		}
+		if kind == jobData {
 			select {
 			case s.work <- workItem{j, uint64(j.index) + 1}:
 			case <-s.quit:
