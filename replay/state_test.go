@@ -205,6 +205,25 @@ func TestStateProcessTree(t *testing.T) {
 				"user.name": "<NA>", "fd.name": "<NA>", "fd.num": "5", "proc.vpid": "<NA>", "proc.sid": "-1"},
 		},
 		{
+			name: "old container event and its synthetic thread",
+			steps: []step{
+				ev(scap.ContainerE, -1, "0123456789ab", 6, "k8s_web", "registry.local/web:2"),
+			},
+			want: map[string]string{
+				"container.id": "0123456789ab", "container.name": "k8s_web", "container.image": "registry.local/web:2",
+				"container.type": "cri", "proc.name": "container:0123456789ab", "user.name": "root", "evt.type": "container",
+			},
+		},
+		{
+			name: "podman container from libpod_parent cgroups",
+			steps: []step{
+				cloneX(200, 300, 0),
+				execveX(300, "sh", "/bin/sh", list{}, list{"cpu=/libpod_parent/libpod-fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"}),
+			},
+			want: map[string]string{"container.id": "fedcba987654", "container.type": "podman", "container.name": "<NA>",
+				"container.image": "<NA>", "container.privileged": "<NA>"},
+		},
+		{
 			name: "container from cgroups and json",
 			steps: []step{
 				ev(scap.ContainerJsonV2E, -1, `{"container":{"id":"abcdef012345","name":"web","image":"nginx:1.25","imagerepo":"nginx","imagetag":"1.25","privileged":true,"type":0,"created_time":1700000000,"labels":{"io.kubernetes.pod.name":"web-1","io.kubernetes.pod.namespace":"prod"},"Mounts":[{"Source":"/var/run/docker.sock","Destination":"/var/run/docker.sock","Mode":"","RW":true,"Propagation":"rprivate"}]}}`),
