@@ -1,3 +1,5 @@
+//go:build linux && amd64
+
 package record
 
 import (
@@ -7,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -51,28 +52,6 @@ type Probe struct {
 	stats      *ebpf.Map
 	unrecorded *ebpf.Map
 }
-
-// ErrNotRoot is returned by LoadProbe when the caller lacks the privileges
-// to load BPF programs.
-var ErrNotRoot = errors.New("recording needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)")
-
-// ErrNoBTF is returned by LoadProbe when the kernel exposes no BTF
-// (/sys/kernel/btf/vmlinux), which the CO-RE programs need.
-var ErrNoBTF = errors.New("kernel BTF not available (/sys/kernel/btf/vmlinux missing): the recorder needs CONFIG_DEBUG_INFO_BTF")
-
-// VerifierError reports a BPF program the kernel refused, with the tail of
-// the verifier log.
-type VerifierError struct {
-	Program string
-	LogTail string
-	Err     error
-}
-
-func (e *VerifierError) Error() string {
-	return fmt.Sprintf("load BPF program %s: %v\nverifier log (tail):\n%s", e.Program, e.Err, e.LogTail)
-}
-
-func (e *VerifierError) Unwrap() error { return e.Err }
 
 // LoadProbe loads the BPF programs, fills the per-syscall configuration and
 // attaches them. Events start flowing into the ring buffer immediately.
@@ -302,15 +281,6 @@ func (p *Probe) UnrecordedCounts() (map[string]uint64, error) {
 		out[name] += n
 	}
 	return out, nil
-}
-
-// ProgramStats is the kernel's run-time accounting of one attached program
-// (kernel.bpf_stats_enabled or [EnableRunStats]); a tail-called handler's
-// time counts in its caller (sys_exit, sys_enter).
-type ProgramStats struct {
-	Program string
-	Runs    uint64
-	Time    time.Duration
 }
 
 // RunStats returns the run counts and times of the attached programs.

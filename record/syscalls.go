@@ -1,3 +1,5 @@
+//go:build linux && amd64
+
 package record
 
 // recordedSyscall names one syscall the recorder encodes and the BPF program

@@ -36,8 +36,9 @@ users, interfaces, containers) and writes every recorded syscall into a
 capture file, until SIGINT/SIGTERM, --duration, --max-size, or the exit of
 CMD when one is given after "--".
 
-Exit codes: 0 recorded; 1 recording failed; 2 bad flags; 4 not root or BPF
-not permitted; 5 no kernel BTF; 6 a BPF program failed verification.`,
+Exit codes: 0 recorded; 1 recording failed; 2 bad flags or a platform other
+than Linux/amd64; 4 not root or BPF not permitted; 5 no kernel BTF; 6 a BPF
+program failed verification (the verifier log's tail is printed).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Output == "" {
 				return withCode(exitUsage, errors.New("record: -o FILE is required"))
@@ -97,6 +98,8 @@ func recordExitCode(err error) int {
 		return exitVerifier
 	case errors.Is(err, context.Canceled):
 		return exitOK
+	case errors.Is(err, record.ErrUnsupported):
+		return exitUsage
 	}
 	return exitFailure
 }

@@ -1,0 +1,108 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Options configures a recording.
+type Options struct {
+	// Output is the capture file to write (.scap.zst, .scap or .scap.gz).
+	Output string
+	// Duration stops the recording after this long; 0 means no limit.
+	Duration time.Duration
+	// MaxSize stops the recording once the file reaches this many bytes;
+	// 0 means no limit.
+	MaxSize int64
+	// Snaplen is the number of data bytes kept from I/O buffers.
+	Snaplen uint32
+	// NoEnv keeps environment variables out of the capture.
+	NoEnv bool
+	// AllSyscalls writes generic events for syscalls outside the profile.
+	AllSyscalls bool
+	// FilterComm records only threads with this comm.
+	FilterComm string
+	// FilterContainer records only threads of this container (id prefix or
+	// name), plus the container metadata.
+	FilterContainer string
+	// Command, when set, is run while recording; the recording stops when
+	// it exits.
+	Command []string
+	// OnlyCommand keeps only the events of Command's process tree and of
+	// processes in containers (plus container metadata): small, focused
+	// captures such as the attack recordings of testdata/attacks.
+	OnlyCommand bool
+	// CommandStdin, CommandStdout and CommandStderr are the command's
+	// standard streams (nil: /dev/null for stdin, discarded output).
+	CommandStdin                 io.Reader
+	CommandStdout, CommandStderr io.Writer
+	// CommandLine is the recorder's own argv, stored in the metadata.
+	CommandLine []string
+	// Version is the recorder version stored in the metadata.
+	Version string
+	// ReorderWindow is how long events wait to be put in timestamp order;
+	// 0 means 200 ms.
+	ReorderWindow time.Duration
+	// Log receives progress and warnings; nil discards them.
+	Log io.Writer
+	// BPFStats enables the kernel's BPF run-time accounting for the
+	// recording and reports it in Result.Programs.
+	BPFStats bool
+}
+
+// Result summarizes a finished recording.
+type Result struct {
+	Events      uint64
+	Drops       uint64
+	LateEvents  uint64 // events that arrived after the reorder window passed them
+	EmptyReads  uint64
+	Bytes       int64
+	Containers  int
+	CommandExit int // exit status of Command (-1 when killed by a signal)
+	// Programs is the BPF run-time accounting (with Options.BPFStats).
+	Programs []ProgramStats
+	// CPU is the recorder's user+system CPU time; MaxRSS its peak resident
+	// set size in bytes.
+	CPU    time.Duration
+	MaxRSS int64
+}
+
+// ProgramStats is the kernel's run-time accounting of one attached program
+// (kernel.bpf_stats_enabled or [EnableRunStats]); a tail-called handler's
+// time counts in its caller (sys_exit, sys_enter).
+type ProgramStats struct {
+	Program string
+	Runs    uint64
+	Time    time.Duration
+}
+
+// ErrNotRoot is returned by LoadProbe when the caller lacks the privileges
+// to load BPF programs.
+var ErrNotRoot = errors.New("recording needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)")
+
+// ErrNoBTF is returned by LoadProbe when the kernel exposes no BTF
+// (/sys/kernel/btf/vmlinux), which the CO-RE programs need.
+var ErrNoBTF = errors.New("kernel BTF not available (/sys/kernel/btf/vmlinux missing): the recorder needs CONFIG_DEBUG_INFO_BTF")
+
+// VerifierError reports a BPF program the kernel refused, with the tail of
+// the verifier log.
+type VerifierError struct {
+	Program string
+	LogTail string
+	Err     error
+}
+
+func (e *VerifierError) Error() string {
+	return fmt.Sprintf("load BPF program %s: %v\nverifier log (tail):\n%s", e.Program, e.Err, e.LogTail)
+}
+
+func (e *VerifierError) Unwrap() error { return e.Err }
+
+// ErrCommand wraps a failure to start Options.Command.
+var ErrCommand = errors.New("start command")
+
+// ErrUnsupported is returned by [Record] on platforms other than Linux on
+// amd64, for which no BPF object is built.
+var ErrUnsupported = errors.New("recording is supported on Linux/amd64 only")
