@@ -90,11 +90,21 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// AppendProcesses appends a process list block (PL_V9, every field) to dst.
+// maxListBlock is the size at which AppendProcesses starts a new block, so
+// that a big host's snapshot stays well within MaxBlockSize.
+const maxListBlock = 1 << 20
+
+// AppendProcesses appends process list blocks (PL_V9, every field) to dst:
+// one block, or several of about 1 MiB for a big snapshot (readers append
+// the entries of every process list block).
 func AppendProcesses(dst []byte, ps []Process) []byte {
 	dst, start := beginBlock(dst, BlockPLV9)
 	le := binary.LittleEndian
 	for i := range ps {
+		if len(dst)-start > maxListBlock {
+			dst = endBlock(dst, start)
+			dst, start = beginBlock(dst, BlockPLV9)
+		}
 		p := &ps[i]
 		lenAt := len(dst)
 		dst = le.AppendUint32(dst, 0)

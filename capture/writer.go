@@ -397,6 +397,12 @@ func (w *Writer) afterEvent(size int, ts uint64) {
 // append adds raw bytes to the current frame (zstd) or the stream.
 func (w *Writer) append(p []byte) error {
 	if w.format == FormatZstd {
+		// A big header spreads over several frames, cut by size like events.
+		if !w.headerDone && len(w.buf) > 0 && len(w.buf)+len(p) > w.frameSize {
+			if err := w.cutFrame(false); err != nil {
+				return err
+			}
+		}
 		w.buf = append(w.buf, p...)
 		w.stats.RawBytes += int64(len(p))
 		return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -418,5 +419,53 @@ func TestReadSince(t *testing.T) {
 	}
 	if all != some || all == 0 {
 		t.Errorf("%d events at or after Since in the whole file, %d when skipping", all, some)
+	}
+}
+
+// TestBigHeader writes the snapshot of a big host (20 MiB of process list,
+// more than one block or frame may hold) and reads it back.
+func TestBigHeader(t *testing.T) {
+	h := capgen.Header(capgen.Options{})
+	env := []string{strings.Repeat("X", 4000)}
+	base := h.Processes[0]
+	h.Processes = nil
+	for i := range 5000 {
+		p := base
+		p.TID, p.PID, p.Env = uint64(10000+i), uint64(10000+i), env
+		h.Processes = append(h.Processes, p)
+	}
+	for _, f := range []capture.Format{capture.FormatZstd, capture.FormatScap} {
+		t.Run(f.String(), func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := capture.NewWriter(&buf, "big", capture.WriterOptions{Format: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteHeader(h); err != nil {
+				t.Fatal(err)
+			}
+			ev := scap.AppendEvent(nil, 1, 10000, scap.SyscallCloseX, scap.EncInt64(0), scap.EncInt64(3))
+			if err := w.WriteEvent(0, 0, ev); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r, evs, err := readAll(t, buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got := r.Header()
+			if len(evs) != 1 || len(got.Processes) != 5000 || got.Processes[4999].TID != 14999 || got.Processes[0].Env[0] != env[0] {
+				t.Fatalf("%d events, %d processes", len(evs), len(got.Processes))
+			}
+			if got.BlockCounts["PL_V9"] < 16 {
+				t.Errorf("process list in %d blocks, want it split in ~1 MiB blocks", got.BlockCounts["PL_V9"])
+			}
+			if f == capture.FormatZstd && r.Stats().Frames < 16 {
+				t.Errorf("%d frames, want the header spread over several", r.Stats().Frames)
+			}
+		})
 	}
 }
