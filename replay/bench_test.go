@@ -302,20 +302,7 @@ func TestMemoryChurn(t *testing.T) {
 	rss := func(procs int) (int, int) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestMemoryChurn$", "-test.v")
 		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", churnChildEnv, procs))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
-		var threads, hwm int
-		for _, line := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(line, "threads=") {
-				fmt.Sscanf(line, "threads=%d hwm_kb=%d", &threads, &hwm)
-			}
-		}
-		if hwm == 0 {
-			t.Fatalf("child printed no figures:\n%s", out)
-		}
-		return threads, hwm
+		return childRSS(t, cmd)
 	}
 	t1, r1 := rss(n)
 	t4, r4 := rss(4 * n)
@@ -327,6 +314,26 @@ func TestMemoryChurn(t *testing.T) {
 	if float64(r4) > 1.2*float64(r1) {
 		t.Errorf("peak RSS grows with the stream: %d kB at 4x vs %d kB at 1x", r4, r1)
 	}
+}
+
+// childRSS runs a churn child and returns the threads left and its peak
+// RSS in kB.
+func childRSS(t *testing.T, cmd *exec.Cmd) (int, int) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var threads, hwm int
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "threads=") {
+			fmt.Sscanf(line, "threads=%d hwm_kb=%d", &threads, &hwm)
+		}
+	}
+	if hwm == 0 {
+		t.Fatalf("child printed no figures:\n%s", out)
+	}
+	return threads, hwm
 }
 
 // peakRSS returns VmHWM from /proc/self/status in kB.
