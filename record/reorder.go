@@ -2,19 +2,27 @@ package record
 
 // pendingEvent is one event waiting in the reorder window.
 type pendingEvent struct {
-	ts  uint64
-	seq uint64
 	cpu uint16
 	ev  []byte
 }
 
+// heapEntry orders pending events; it holds no pointers, so that heap moves
+// are plain copies (no GC write barriers).
+type heapEntry struct {
+	ts   uint64
+	seq  uint64
+	slot uint32 // index in reorderWindow.slots
+}
+
 // reorderWindow puts events from the shared ring buffer (reserve order,
 // nearly sorted) back into timestamp order. Events are held until the
-// newest timestamp seen is window ns past them, or until max events are
-// held; events that arrive later than that are written at once (they are
+// newest timestamp seen (or now) is window ns past them, or until max events
+// are held; events that arrive later than that are written at once (they are
 // counted as late). Not safe for concurrent use.
 type reorderWindow struct {
 	h      eventHeap
+	slots  []pendingEvent
+	free   []uint32
 	seq    uint64
 	window uint64
 	max    int
@@ -30,7 +38,16 @@ func newReorderWindow(window uint64, max int) *reorderWindow {
 // push adds an event. ev is kept, not copied: the caller must not reuse it.
 func (r *reorderWindow) push(cpu uint16, ts uint64, ev []byte) {
 	r.seq++
-	r.h.push(pendingEvent{ts: ts, seq: r.seq, cpu: cpu, ev: ev})
+	var slot uint32
+	if n := len(r.free); n > 0 {
+		slot = r.free[n-1]
+		r.free = r.free[:n-1]
+		r.slots[slot] = pendingEvent{cpu: cpu, ev: ev}
+	} else {
+		slot = uint32(len(r.slots))
+		r.slots = append(r.slots, pendingEvent{cpu: cpu, ev: ev})
+	}
+	r.h.push(heapEntry{ts: ts, seq: r.seq, slot: slot})
 	if ts > r.newest {
 		r.newest = ts
 	}
@@ -48,9 +65,9 @@ func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev [
 	} else {
 		limit = 0
 	}
-	for r.h.Len() > 0 {
+	for len(r.h) > 0 {
 		top := r.h[0]
-		if !flush && top.ts > limit && r.h.Len() <= r.max {
+		if !flush && top.ts > limit && len(r.h) <= r.max {
 			break
 		}
 		r.h.pop()
@@ -59,20 +76,20 @@ func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev [
 		} else {
 			r.last = top.ts
 		}
-		if err := fn(top.cpu, top.ev); err != nil {
+		p := r.slots[top.slot]
+		r.slots[top.slot] = pendingEvent{}
+		r.free = append(r.free, top.slot)
+		if err := fn(p.cpu, p.ev); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *reorderWindow) len() int { return r.h.Len() }
+func (r *reorderWindow) len() int { return len(r.h) }
 
-// eventHeap is a binary min-heap on (ts, seq), typed to avoid the
-// per-event boxing of container/heap.
-type eventHeap []pendingEvent
-
-func (h eventHeap) Len() int { return len(h) }
+// eventHeap is a binary min-heap on (ts, seq).
+type eventHeap []heapEntry
 
 func (h eventHeap) less(i, j int) bool {
 	if h[i].ts != h[j].ts {
@@ -81,7 +98,7 @@ func (h eventHeap) less(i, j int) bool {
 	return h[i].seq < h[j].seq
 }
 
-func (h *eventHeap) push(e pendingEvent) {
+func (h *eventHeap) push(e heapEntry) {
 	*h = append(*h, e)
 	a := *h
 	for i := len(a) - 1; i > 0; {
@@ -94,12 +111,11 @@ func (h *eventHeap) push(e pendingEvent) {
 	}
 }
 
-func (h *eventHeap) pop() pendingEvent {
+func (h *eventHeap) pop() heapEntry {
 	a := *h
 	top := a[0]
 	n := len(a) - 1
 	a[0] = a[n]
-	a[n] = pendingEvent{}
 	a = a[:n]
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
