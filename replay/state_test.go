@@ -321,3 +321,32 @@ func TestStateDeferredRemoval(t *testing.T) {
 		t.Fatal("thread 300 still present after the event following its procexit")
 	}
 }
+
+// TestK8sFieldsOffline checks the k8s.* fields retrace can fill offline
+// (from CRI labels) and that the others are not registered.
+func TestK8sFieldsOffline(t *testing.T) {
+	if _, err := compatKnown("REPLAY-K8S-OFFLINE"); err != nil {
+		t.Fatal(err)
+	}
+	reg := NewFieldRegistry()
+	for _, name := range []string{"k8s.pod.name", "k8s.ns.name", "k8s.pod.uid", "k8s.pod.id", "k8s.pod.label"} {
+		if _, ok := reg.Info(name); !ok {
+			t.Errorf("%s not registered", name)
+		}
+	}
+	for _, name := range []string{"k8s.deployment.name", "k8s.svc.name", "k8s.rs.name"} {
+		if _, ok := reg.Info(name); ok {
+			t.Errorf("%s registered, but nothing offline can give it a value", name)
+		}
+	}
+	s := NewState(Options{})
+	s.LoadHeader(baseHeader())
+	e := replaySteps(t, s, []step{
+		ev(scap.ContainerJsonV2E, -1, `{"container":{"id":"abcdef012345","type":6,"labels":{"io.kubernetes.pod.name":"api-7","io.kubernetes.pod.namespace":"prod","io.kubernetes.pod.uid":"u-1","app":"api"}}}`),
+	})
+	for name, want := range map[string]string{"k8s.pod.name": "api-7", "k8s.ns.name": "prod", "k8s.pod.uid": "u-1", "k8s.pod.label[io.kubernetes.pod.name]": "api-7"} {
+		if got := field(t, e, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
