@@ -172,6 +172,16 @@ func TestStateFDs(t *testing.T) {
 			want: map[string]string{"fd.name": "<NA>", "fd.num": "9"},
 		},
 		{
+			name:  "old bpf exit with the fd in a dynamic parameter",
+			steps: []step{ev(scap.SyscallBpfX, 200, raw{0, 7, 0, 0, 0, 0, 0, 0, 0})},
+			want:  map[string]string{"fd.typechar": "b", "fd.type": "bpf", "fd.num": "7"},
+		},
+		{
+			name:  "old bpf exit with an errno in a dynamic parameter",
+			steps: []step{ev(scap.SyscallBpfX, 200, raw{1, 0xf3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})},
+			want:  map[string]string{"fd.typechar": "o", "fd.type": "<NA>"},
+		},
+		{
 			name:  "memfd",
 			steps: []step{ev(scap.SyscallMemfdCreateX, 200, 9, "payload", 1)},
 			want:  map[string]string{"fd.name": "memfd:payload", "fd.typechar": "m", "fd.type": "memfd"},

@@ -908,18 +908,20 @@ func (s *State) parsePipe(e *Event) {
 // parseSimpleFD adds the fd of eventfd, signalfd, timerfd, inotify, epoll,
 // memfd, userfaultfd, io_uring, bpf and pidfd syscalls.
 func (s *State) parseSimpleFD(e *Event, info *scap.Info) {
-	fd, ok := e.Ev.ParamInt64(0)
+	raw := e.Ev.Param(0)
+	if len(info.Params) > 0 && info.Params[0].Type == scap.PTDyn {
+		// Older bpf exits put either an errno or an fd in a DYN value.
+		real, val, ok := scap.DynValue(info.Params[0], raw)
+		if !ok || real.Type != scap.PTFD {
+			return
+		}
+		raw = val
+	}
+	fd, ok := scap.Int64(raw)
 	if !ok || fd < 0 {
 		return
 	}
 	typ := simpleFDType(info.Name)
-	if info.Name == "bpf" {
-		// Only program and map loads return fds; cmd tells them apart on
-		// newer producers, older ones put the fd in a DYN parameter.
-		if p := e.Ev.Param(0); len(p) != 8 {
-			return
-		}
-	}
 	f := s.threadFDs(e.Thread).add(fd, typ)
 	if typ == FDMemFD {
 		if name, ok := e.strParam("name"); ok {
