@@ -350,3 +350,23 @@ func TestK8sFieldsOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestOrphanLineage shows the lineage of a process whose parent exited:
+// missing, as in sysdig 0.29.3 (REPLAY-NO-REPARENT).
+func TestOrphanLineage(t *testing.T) {
+	if _, err := compatKnown("REPLAY-NO-REPARENT"); err != nil {
+		t.Fatal(err)
+	}
+	s := NewState(Options{})
+	s.LoadHeader(baseHeader())
+	e := replaySteps(t, s, []step{
+		cloneX(200, 300, 0),
+		ev(scap.ProcexitV1E, 200, 0, 0, 0, 0, 1),
+		ev(scap.SyscallCloseE, 300, 0),
+	})
+	for name, want := range map[string]string{"proc.pid": "300", "proc.ppid": "200", "proc.pname": "<NA>", "proc.aname[1]": "<NA>"} {
+		if got := field(t, e, name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
