@@ -106,7 +106,11 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	ropts := report.Options{TZ: cfg.loc}
-	stream := len(cfg.files) == 1 && (cfg.filter != "" || cfg.format == report.FormatText || cfg.format == report.FormatJSON)
+	// Line formats stream: as found for one capture, merged in time order
+	// as found when every capture has a worker; otherwise (more captures
+	// than workers) all lines are sorted once every capture is read.
+	lines := cfg.filter != "" || cfg.format == report.FormatText || cfg.format == report.FormatJSON
+	stream := lines && len(cfg.files) <= workers
 
 	var prog progressCounter
 	for _, f := range cfg.files {
@@ -140,6 +144,13 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	}
 
 	results := make([]captureResult, len(cfg.files))
+	var chans []chan item
+	if stream {
+		chans = make([]chan item, len(cfg.files))
+		for i := range chans {
+			chans[i] = make(chan item, 1024)
+		}
+	}
 	var wg sync.WaitGroup
 	for i, path := range cfg.files {
 		wg.Add(1)
@@ -149,10 +160,17 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 			defer func() { pool <- rs }()
 			var sink func(item)
 			if stream {
-				sink = emit
+				ch := chans[i]
+				defer close(ch)
+				sink = func(it item) { ch <- it }
 			}
 			results[i] = replayCapture(ctx, cfg, reg, rs, path, sink, &prog)
 		}()
+	}
+	if stream {
+		// Every capture has its worker, so waiting on any channel makes
+		// progress: merge the heads in time order (ties: argument order).
+		mergeInTimeOrder(chans, emit)
 	}
 	wg.Wait()
 	stopProgress()
@@ -220,6 +238,29 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		return withCode(exitFailure, errors.Join(errs...))
 	}
 	return nil
+}
+
+// mergeInTimeOrder emits the items of every channel in timestamp order,
+// each channel being in order already, until all are closed.
+func mergeInTimeOrder(chans []chan item, emit func(item)) {
+	heads := make([]item, len(chans))
+	open := make([]bool, len(chans))
+	for i, ch := range chans {
+		heads[i], open[i] = <-ch
+	}
+	for {
+		best := -1
+		for i := range heads {
+			if open[i] && (best < 0 || heads[i].ts < heads[best].ts) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		emit(heads[best])
+		heads[best], open[best] = <-chans[best]
+	}
 }
 
 // compileFilter compiles -F's filter and event format.
