@@ -4,6 +4,7 @@ package record
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,6 +85,38 @@ func TestAttackRecordings(t *testing.T) {
 				t.Fatalf("recording missing (make traces): %v", err)
 			}
 			tc.check(t, readCapture(t, path))
+			sysdigReads(t, path)
 		})
 	}
+}
+
+// sysdigReads checks that real sysdig 0.29.3 reads the whole recording
+// (zstd -d, then sysdig -r), when both are installed.
+func sysdigReads(t *testing.T, path string) {
+	t.Helper()
+	sysdig, err1 := exec.LookPath("sysdig")
+	zstd, err2 := exec.LookPath("zstd")
+	if err1 != nil || err2 != nil {
+		t.Log("sysdig or zstd not installed: cross-read skipped")
+		return
+	}
+	plain := filepath.Join(t.TempDir(), "plain.scap")
+	if out, err := exec.Command(zstd, "-q", "-d", path, "-o", plain).CombinedOutput(); err != nil {
+		t.Fatalf("zstd -d %s: %v\n%s", path, err, out)
+	}
+	out, err := exec.Command(sysdig, "-r", plain, "-p", "%evt.num").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sysdig -r %s: %v\n%s", path, err, lastLines(out, 3))
+	}
+	if n := strings.Count(string(out), "\n"); n == 0 {
+		t.Errorf("sysdig -r %s printed no events", path)
+	}
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -65,8 +65,11 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	defer rd.Close()
 
 	// The programs are attached: scan /proc now, so that nothing starting
-	// during the scan is missed (events seen meanwhile win in replay).
-	hdr, err := hostsnap.Take(hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv, SkipPID: os.Getpid()})
+	// during the scan is missed (events seen meanwhile win in replay). The
+	// recorder itself is in the snapshot (its syscalls are not recorded):
+	// it is the parent of the command, whose cwd and lineage readers take
+	// from it.
+	hdr, err := hostsnap.Take(hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot host: %w", err)
 	}

@@ -281,10 +281,11 @@ func readFDs(proc string, pid int, socks *socketTable) (capture.FDList, bool) {
 			case strings.Contains(target, "timerfd"):
 				fd.Type = capture.FDTimerFD
 			case strings.Contains(target, "bpf"):
-				fd.Type = capture.FDBPF
+				// FDBPF (17) is unknown to sysdig 0.29.3 too (REC-FDTYPE-029).
+				fd.Type = capture.FDUnsupported
 			case strings.Contains(target, "pidfd"):
-				// sysdig 0.29.3 rejects fd types above FDBPF in the fd list
-				// (SCAP-FDTYPE-029): pidfds are listed as unsupported.
+				// sysdig 0.29.3 rejects fd types above FILE_V2 (16) in the fd
+				// list (REC-FDTYPE-029): pidfds are listed as unsupported.
 				fd.Type = capture.FDUnsupported
 			default:
 				fd.Type = capture.FDUnsupported
