@@ -70,8 +70,9 @@ With -F FILTER no rules run: every event matching the sysdig-style filter is
 printed with --format (default: sysdig's line), like sysdig -r FILE FILTER -p FORMAT.
 
 Several captures are replayed concurrently, one worker per file and core;
-their outputs are merged in time order and written once all are read (a
-single capture streams its text or JSON output as it goes). Times print in
+their outputs are merged in time order. Text and JSON lines stream as they
+are found while every capture has its own worker; with more captures than
+cores they are sorted and written once all are read. Times print in
 UTC unless --tz names a zone; hostname comes from the capture's machine
 information. A progress bar shows on stderr when it is a terminal, with a
 summary line at the end; --quiet silences both.`,
