@@ -20,6 +20,8 @@ type Info struct {
 	Privileged bool
 	Labels     map[string]string
 	Mounts     []Mount
+	// Created is when the container was created (zero when unknown).
+	Created time.Time
 }
 
 // Mount is one mount of a container.
@@ -63,10 +65,11 @@ func Inspect(ctx context.Context, m Match) (Info, error) {
 
 // inspectJSON is the part of podman/docker inspect output retrace reads.
 type inspectJSON struct {
-	ID        string `json:"Id"`
-	Name      string `json:"Name"`
-	Image     string `json:"Image"`
-	ImageName string `json:"ImageName"`
+	ID        string    `json:"Id"`
+	Name      string    `json:"Name"`
+	Image     string    `json:"Image"`
+	ImageName string    `json:"ImageName"`
+	Created   time.Time `json:"Created"`
 	Config    struct {
 		Image  string            `json:"Image"`
 		Labels map[string]string `json:"Labels"`
@@ -99,6 +102,7 @@ func parseInspect(out []byte, info Info) (Info, error) {
 	}
 	info.ImageID = c.Image
 	info.Privileged = c.HostConfig.Privileged
+	info.Created = c.Created
 	info.Labels = c.Config.Labels
 	for _, mt := range c.Mounts {
 		info.Mounts = append(info.Mounts, Mount(mt))
@@ -162,6 +166,10 @@ func (i Info) JSON() []byte {
 		"Mounts":     mounts,
 		"labels":     labels,
 	}}
+	if !i.Created.IsZero() {
+		// libsinsp's container.start_ts comes from created_time (seconds).
+		v["container"].(map[string]any)["created_time"] = i.Created.Unix()
+	}
 	b, _ := json.Marshal(v)
 	return b
 }
