@@ -99,3 +99,21 @@ func TestRecordAllSyscalls(t *testing.T) {
 		t.Error("--all-syscalls wrote no generic events for cat (fstat, mmap, brk...)")
 	}
 }
+
+func TestRecordFilterComm(t *testing.T) {
+	c := recordRun(t, Options{FilterComm: "cat"}, "/bin/sh", "-c", "cat /etc/hostname > /dev/null; ls / > /dev/null")
+	cat := c.execOf(t, "cat", "/etc/hostname")
+	// Other cats may run on the host meanwhile: every process event must
+	// be a cat's, and nothing of ls or sh may appear.
+	for _, e := range c.events {
+		if comm, ok := e.params["comm"]; ok && e.str("comm") != "cat" {
+			t.Errorf("%s event of %q (tid %d) recorded with --filter-comm cat", e.name, comm, e.tid)
+		}
+	}
+	if n := len(c.find("openat", true, func(e event) bool { return e.tid == cat.tid })); n == 0 {
+		t.Error("no open by the filtered cat")
+	}
+	if len(c.find("openat", true, func(e event) bool { return e.str("name") == "/etc/hostname" })) != 1 {
+		t.Error("cat's open of /etc/hostname missing")
+	}
+}
