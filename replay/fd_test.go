@@ -80,6 +80,20 @@ func TestStateFDs(t *testing.T) {
 			want: map[string]string{"fd.name": "/etc", "fd.typechar": "d"},
 		},
 		{
+			name: "exit-only dup2 of a socket onto stdin (reverse shell)",
+			steps: []step{
+				ev(scap.SyscallReadE, 200, 0, 1),
+				ev(scap.SyscallReadX, 200, 1, "x"),
+				ev(scap.SocketSocketE, 200, 2, 1, 0),
+				ev(scap.SocketSocketX, 200, 1),
+				ev(scap.SocketConnectE, 200, 1),
+				ev(scap.SocketConnectX, 200, 0, tuple("127.0.0.1", 46144, "127.0.0.1", 44444)),
+				ev(scap.SyscallDup2X, 200, 0, 1, 0),
+			},
+			want: map[string]string{"fd.name": "127.0.0.1:46144->127.0.0.1:44444", "fd.typechar": "4", "fd.num": "0",
+				"evt.rawres": "0", "proc.stdin.type": "ipv4"},
+		},
+		{
 			name: "chdir changes where relative paths resolve",
 			steps: []step{
 				ev(scap.SyscallChdirE, 200),

@@ -165,7 +165,9 @@ func (s *State) parseExit(e *Event, info *scap.Info) {
 	case hSendRecv:
 		s.parseSendRecv(e)
 	case hPrctl:
-		s.parsePrctl(e)
+		// Neither libsinsp nor sysdig rename a thread on
+		// prctl(PR_SET_NAME); proc.name stays the comm of the last
+		// clone or execve.
 	}
 }
 
@@ -844,19 +846,30 @@ func (s *State) parseClose(e *Event) {
 	s.fdTable, s.fdToRemove = s.threadFDs(e.Thread), e.FDNum
 }
 
-// parseDup copies an fd (dup, dup2, dup3).
+// parseDup copies an fd (dup, dup2, dup3, fcntl F_DUPFD); the event's fd
+// becomes the new descriptor, as for the other fd-creating syscalls.
 func (s *State) parseDup(e *Event) {
 	res, ok := e.Ev.ParamInt64(0)
 	if !ok || res < 0 {
 		return
 	}
-	old := e.FD
-	if old == nil {
-		if v, ok := e.int64Param("oldfd"); ok {
-			old = s.getFD(e.Thread, v)
+	var old *FD
+	if v, ok := e.Ev.ParamByName("oldfd"); ok {
+		// Current events name the source themselves.
+		if fd, ok := scap.Int64(v); ok {
+			old = s.getFD(e.Thread, fd)
 		}
+	} else if v, ok := e.int64Param("fd"); ok {
+		old = s.getFD(e.Thread, v)
+	} else {
+		old = e.FD
 	}
-	if old == nil || res == old.Num {
+	if old == nil {
+		return
+	}
+	if res == old.Num {
+		e.FD, e.FDNum = old, res
+		e.Thread.lastFD = res
 		return
 	}
 	ft := s.threadFDs(e.Thread)
@@ -867,6 +880,8 @@ func (s *State) parseDup(e *Event) {
 	f.Num = res
 	f.name = append(nameBuf[:0], tmp.name...)
 	f.nameRaw = append(rawBuf[:0], tmp.nameRaw...)
+	e.FD, e.FDNum = f, res
+	e.Thread.lastFD = res
 }
 
 // fcntl commands that duplicate.
@@ -1046,26 +1061,6 @@ func (s *State) parseSendRecv(e *Event) {
 			f.L4Proto = L4UDP
 		}
 		f.setTupleName()
-	}
-}
-
-// PR_SET_NAME.
-const prSetName = 15
-
-// parsePrctl applies PR_SET_NAME (the thread's comm).
-func (s *State) parsePrctl(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
-	opt, ok := e.uint64Param("option")
-	if !ok || opt != prSetName {
-		return
-	}
-	if name, ok := e.strParam("arg2_str"); ok && len(name) > 0 {
-		t := e.Thread
-		t.comm = append(t.comm[:0], name...)
-		t.rebuildCmdline()
 	}
 }
 

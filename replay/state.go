@@ -527,9 +527,10 @@ func (s *State) pairExit(e *Event, t *Thread, info *scap.Info) {
 			if v, ok := ev.ParamInt64(int(i)); ok {
 				fd = v
 			}
-		} else {
+		} else if e.enterOK || ev.Type() > 0 && s.enterSeen[ev.Type()-1] {
 			// libsinsp keeps the fd of the thread's last enter event,
-			// even when this exit's enter is missing.
+			// even when this exit's enter is missing. Exit-only syscalls
+			// have no enter event whose fd could apply.
 			fd = t.lastFD
 		}
 		if ev.Type() == scap.SyscallCopyFileRangeX {

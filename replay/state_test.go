@@ -191,6 +191,14 @@ func TestStateProcessTree(t *testing.T) {
 			},
 		},
 		{
+			name: "prctl(PR_SET_NAME) does not rename the process",
+			steps: []step{
+				cloneX(200, 300, 0),
+				ev(scap.SyscallPrctlX, 300, 0, 15, "chmod", 0),
+			},
+			want: map[string]string{"proc.name": "bash", "proc.cmdline": "bash"},
+		},
+		{
 			name: "procexit frees the thread after the next event",
 			steps: []step{
 				cloneX(200, 300, 0),
