@@ -575,13 +575,23 @@ func TestRecordedAttacks(t *testing.T) {
 		capture string
 		want    []string
 	}{
+		{"chmod-exec-tmp.scap.zst", []string{"Executable Permission Set in Temporary Directory", "Execution from Temporary Directory"}},
+		{"clear-logs.scap.zst", []string{"Log File Cleared"}},
 		{"container-terminal-shell.scap.zst", []string{"Terminal Shell in Container"}},
+		{"credentials-read.scap.zst", []string{"Read Cloud Credentials by Unexpected Program", "Read SSH Private Key by Non-SSH Program",
+			"Read Sensitive File by Untrusted Program", "Shell Spawned by Unexpected Parent in Container"}},
 		{"drop-and-exec-container.scap.zst", []string{"Drifted Executable Run in Container", "Executable Permission Set in Temporary Directory",
 			"Execution from Temporary Directory", "Shell Spawned by Unexpected Parent in Container"}},
+		{"package-mgmt-container.scap.zst", []string{"Package Manager Run in Container", "Shell Spawned by Unexpected Parent in Container"}},
+		{"privileged-container.scap.zst", []string{"Privileged Container Started"}},
 		{"reverse-shell.scap.zst", []string{"Reverse Shell Redirects Standard Streams to a Socket",
 			"Shell with Standard Input from a Network Socket"}},
+		{"reverse-shell-container.scap.zst", []string{"Reverse Shell Redirects Standard Streams to a Socket",
+			"Shell Spawned by Unexpected Parent in Container"}},
 		{"shadow-read-container.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
 		{"shadow-read-host.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
+		{"webserver-shell.scap.zst", []string{"Executable Permission Set in Temporary Directory", "Shell Spawned by Server Process",
+			"Shell with Standard Input from a Network Socket"}},
 		{"write-below-bin.scap.zst", []string{"Rename or Remove Below Binary Directory", "Write Below Binary Directory"}},
 	} {
 		t.Run(tc.capture, func(t *testing.T) {
