@@ -110,7 +110,7 @@ func (a *Alert) matches(d *report.Detection) bool {
 		return false
 	}
 	for _, f := range a.Fields {
-		if v, ok := FieldValue(d, f.Name); !ok || v != f.Value {
+		if v, ok := FieldValue(d, f.Name); !ok || !f.Matches(v) {
 			return false
 		}
 	}
@@ -340,8 +340,8 @@ func changes(a *Alert, d *report.Detection) []FieldChange {
 		if !ok {
 			v = "(no such field in this alert)"
 		}
-		if v != f.Value {
-			out = append(out, FieldChange{Name: f.Name, Want: f.Value, Got: v})
+		if !ok || !f.Matches(v) {
+			out = append(out, FieldChange{Name: f.Name, Want: f.Want(), Got: v})
 		}
 	}
 	return out

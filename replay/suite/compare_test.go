@@ -151,6 +151,20 @@ unexpected  2026-11-22T20:01:00.020000000Z Notice "Shell" pid 11 sh: sh -i [host
 `,
 		},
 		{
+			name: "regular expressions",
+			expect: `expect:
+  alerts:
+    - rule: Read
+      fields: {fd.name: !re '/etc/(shadow|sudoers)', proc.cmdline: !re 'cat .*'}
+    - rule: Shell
+      fields: {proc.cmdline: !re 'sh -c (whoami|ls)'}
+`,
+			dets: []report.Detection{read, shell},
+			want: `changed     2026-11-22T20:01:00.010000000Z Notice "Shell" pid 10 sh: sh -c id [host]  [s.yaml:8]
+              proc.cmdline: want "!re sh -c (whoami|ls)", got "sh -c id"
+`,
+		},
+		{
 			name: "a pending alert that matches nothing passes",
 			expect: `expect:
   alerts:

@@ -749,11 +749,24 @@ func (p *parser) alert(n *yaml.Node, what string) (Alert, bool) {
 					good = false
 					continue
 				}
-				value := val.Value
-				if val.ShortTag() == "!!null" {
-					value = Missing
+				fv := Field{Name: name, Value: val.Value}
+				switch {
+				case val.Tag == RegexpTag:
+					re, err := regexp.Compile(`^(?:` + val.Value + `)$`)
+					if err != nil {
+						p.errorf(val, "%s.%s: bad regular expression: %v", key, name, err)
+						good = false
+						continue
+					}
+					fv.Pattern = re
+				case strings.HasPrefix(val.Tag, "!") && !strings.HasPrefix(val.Tag, "!!"):
+					p.errorf(val, "%s.%s: unknown tag %s (want %s for a regular expression)", key, name, val.Tag, RegexpTag)
+					good = false
+					continue
+				case val.ShortTag() == "!!null":
+					fv.Value = Missing
 				}
-				a.Fields = append(a.Fields, Field{Name: name, Value: value})
+				a.Fields = append(a.Fields, fv)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,7 @@ cases:
             proc.cmdline: sh -c id
             fd.name: ~
             proc.pid: 42
+            fd.name2.x: !re '/etc/(shadow|sudoers)'
       absent: [Never]
       exhaustive: false
   - name: b
@@ -128,13 +130,14 @@ cases:
 					Expect: Expect{HasCounts: true, HasAlerts: true,
 						Counts: []Count{{Rule: "Terminal shell", N: 2, Pos: Pos{suitePath, 14, 16}}, {Rule: "Other", N: 0, Pos: Pos{suitePath, 14, 35}}},
 						Alerts: []Alert{{Rule: "Terminal shell", Priority: "Notice", Time: t0, Pos: Pos{suitePath, 16, 11},
-							Fields: []Field{{"proc.cmdline", "sh -c id"}, {"fd.name", Missing}, {"proc.pid", "42"}}}},
-						Absent: []Absent{{Rule: "Never", Pos: Pos{suitePath, 23, 16}}}},
+							Fields: []Field{{Name: "proc.cmdline", Value: "sh -c id"}, {Name: "fd.name", Value: Missing}, {Name: "proc.pid", Value: "42"},
+								{Name: "fd.name2.x", Value: "/etc/(shadow|sudoers)", Pattern: regexp.MustCompile(`^(?:/etc/(shadow|sudoers))$`)}}}},
+						Absent: []Absent{{Rule: "Never", Pos: Pos{suitePath, 24, 16}}}},
 					Pos: Pos{File: suitePath, Line: 6, Column: 5}},
 				{Name: "b", Capture: filepath.Join(dir, "empty.scap"), Rules: nil,
 					Options: Options{AllEvents: true, Priority: "Informational", Tags: []string{"shell"}, ExcludeTags: []string{}, RuleMatching: "first"},
 					Expect:  Expect{Exhaustive: true},
-					Pos:     Pos{File: suitePath, Line: 25, Column: 5}},
+					Pos:     Pos{File: suitePath, Line: 26, Column: 5}},
 			},
 			fields: []string{"proc.name", "proc.aname[2]"},
 		},
@@ -158,6 +161,9 @@ cases:
 				cmpopts.IgnoreUnexported(Case{}, Alert{}),
 				cmpopts.IgnoreFields(Case{}, "Suite"),
 				cmpopts.EquateEmpty(),
+				cmp.Comparer(func(a, b *regexp.Regexp) bool {
+					return (a == nil) == (b == nil) && (a == nil || a.String() == b.String())
+				}),
 			}
 			if d := cmp.Diff(tc.want, s.Cases, opts); d != "" {
 				t.Errorf("cases differ (-want +got):\n%s", d)

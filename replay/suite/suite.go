@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -152,7 +153,7 @@ func (a *Alert) String() string {
 		fmt.Fprintf(&b, " time=%s", a.Time.UTC().Format(time.RFC3339Nano))
 	}
 	for _, f := range a.Fields {
-		fmt.Fprintf(&b, " %s=%q", f.Name, f.Value)
+		fmt.Fprintf(&b, " %s=%q", f.Name, f.Want())
 	}
 	return b.String()
 }
@@ -163,6 +164,29 @@ const Missing = "<NA>"
 // Field is one expected field value.
 type Field struct {
 	Name, Value string
+	// Pattern, set for a value tagged !re, is the regular expression
+	// (Value, anchored at both ends) the text must match instead.
+	Pattern *regexp.Regexp
+}
+
+// RegexpTag is the YAML tag that makes an expected field value a regular
+// expression.
+const RegexpTag = "!re"
+
+// Matches reports whether text satisfies the expected value.
+func (f *Field) Matches(text string) bool {
+	if f.Pattern != nil {
+		return f.Pattern.MatchString(text)
+	}
+	return text == f.Value
+}
+
+// Want renders the expected value for diffs: the text, or "!re PATTERN".
+func (f *Field) Want() string {
+	if f.Pattern != nil {
+		return RegexpTag + " " + f.Value
+	}
+	return f.Value
 }
 
 // Pos is a position in a suite file.

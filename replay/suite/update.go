@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -222,7 +223,14 @@ func refreshAlert(n *yaml.Node, d *report.Detection) *yaml.Node {
 			if !ok {
 				val = Missing
 			}
-			setScalar(fs.Content[i+1], val)
+			vn := fs.Content[i+1]
+			if vn.Tag == RegexpTag {
+				// A pattern the value still matches stays.
+				if re, err := regexp.Compile(`^(?:` + vn.Value + `)$`); err == nil && ok && re.MatchString(val) {
+					continue
+				}
+			}
+			setScalar(vn, val)
 		}
 	}
 	return n
@@ -244,7 +252,10 @@ func setScalar(n *yaml.Node, s string) {
 		return
 	}
 	hc, lc, fc := n.HeadComment, n.LineComment, n.FootComment
-	style := n.Style &^ (yaml.LiteralStyle | yaml.FoldedStyle)
+	style := n.Style &^ (yaml.LiteralStyle | yaml.FoldedStyle | yaml.TaggedStyle)
+	if n.Tag != "" && n.ShortTag() != "!!str" {
+		style = 0 // e.g. a !re pattern replaced by a plain value
+	}
 	*n = yaml.Node{}
 	n.SetString(s)
 	if n.Style == 0 {
