@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -531,5 +532,41 @@ func TestProgressLine(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("progressLine(%d, %d) = %q, want %q", tc.read, tc.total, got, tc.want)
 		}
+	}
+}
+
+func TestMergeInTimeOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inputs [][]uint64
+		want   []uint64
+	}{
+		{"empty", [][]uint64{{}, {}}, nil},
+		{"one", [][]uint64{{1, 2, 3}}, []uint64{1, 2, 3}},
+		{"interleaved", [][]uint64{{1, 4, 9}, {2, 3, 10}, {5}}, []uint64{1, 2, 3, 4, 5, 9, 10}},
+		{"ties keep argument order", [][]uint64{{7, 8}, {7}}, []uint64{7, 7, 8}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chans := make([]chan item, len(tc.inputs))
+			for i, in := range tc.inputs {
+				chans[i] = make(chan item, len(in))
+				for _, ts := range in {
+					chans[i] <- item{ts: ts, line: []byte{byte('a' + i)}}
+				}
+				close(chans[i])
+			}
+			var got []uint64
+			var from []byte
+			mergeInTimeOrder(chans, func(it item) {
+				got = append(got, it.ts)
+				from = append(from, it.line...)
+			})
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			if tc.name == "ties keep argument order" && string(from) != "aba" {
+				t.Errorf("tie order %q, want \"aba\"", from)
+			}
+		})
 	}
 }
