@@ -246,6 +246,7 @@ func TestRecordMatchesProfile(t *testing.T) {
 	}
 	written[scap.ContainerJsonV2E] = true
 	written[scap.DropE] = true
+	written[scap.DropX] = true
 	// Enter events come right before their exit event on the same thread,
 	// exactly for the syscalls whose profile entry says so.
 	byExit := map[scap.Type]scap.ProfileEntry{}

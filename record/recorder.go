@@ -433,7 +433,7 @@ func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
 // window, so that later events of the thread do not change the decision).
 func (s *session) keep(ev []byte) bool {
 	t := scap.Type(binary.LittleEndian.Uint16(ev[20:]))
-	if t == scap.ContainerJsonV2E || t == scap.DropE {
+	if t == scap.ContainerJsonV2E || t == scap.DropE || t == scap.DropX {
 		return true
 	}
 	tid := int64(binary.LittleEndian.Uint64(ev[8:]))

@@ -397,22 +397,29 @@ GLOBAL int raw_kbuf(struct scratch *s, u64 kptr, u32 len)
 	return 0;
 }
 
-/* emit_drop_marker writes a drop event announcing events lost on this CPU. */
+/* emit_drop_marker writes a drop enter/exit pair (PPME_DROP_E, PPME_DROP_X)
+ * whose ratio is the number of events lost on this CPU since the last one. */
 static __always_inline void emit_drop_marker(struct stats *st)
 {
-	u8 rec[EV_OFF + 26 + 2 + 4] = {};
+	u8 rec[EV_OFF + 2 * 32] = {};
 	u64 lost = st->drops - st->drop_markers;
+	u64 ts = boot_epoch_ns + bpf_ktime_get_boot_ns();
+	u64 tid = (u32)bpf_get_current_pid_tgid();
+	u32 ratio = lost > 0xffffffff ? 0xffffffff : (u32)lost;
 	*(u32 *)&rec[0] = bpf_get_smp_processor_id();
-	*(u64 *)&rec[EV_OFF] = boot_epoch_ns + bpf_ktime_get_boot_ns();
-	*(u64 *)&rec[EV_OFF + 8] = (u32)bpf_get_current_pid_tgid();
-	*(u32 *)&rec[EV_OFF + 16] = 26 + 2 + 4;
-	*(u16 *)&rec[EV_OFF + 20] = PPME_DROP_E;
-	*(u32 *)&rec[EV_OFF + 22] = 1;
-	*(u16 *)&rec[EV_OFF + 26] = 4;
-	*(u32 *)&rec[EV_OFF + 28] = lost > 0xffffffff ? 0xffffffff : (u32)lost;
+	for (int i = 0; i < 2; i++) {
+		u32 b = EV_OFF + 32 * i;
+		*(u64 *)&rec[b] = ts;
+		*(u64 *)&rec[b + 8] = tid;
+		*(u32 *)&rec[b + 16] = 26 + 2 + 4;
+		*(u16 *)&rec[b + 20] = PPME_DROP_E + i;
+		*(u32 *)&rec[b + 22] = 1;
+		*(u16 *)&rec[b + 26] = 4;
+		*(u32 *)&rec[b + 28] = ratio;
+	}
 	if (bpf_ringbuf_output(&events, rec, sizeof(rec), BPF_RB_FORCE_WAKEUP) == 0) {
 		st->drop_markers = st->drops;
-		st->events++;
+		st->events += 2;
 	}
 }
 
