@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/retrace-dev/retrace/capture/scap"
@@ -30,6 +31,12 @@ func TestRecordShadowRead(t *testing.T) {
 	cat := c.execOf(t, "cat", "/etc/shadow")
 	if got := cat.str("cwd"); got != dir {
 		t.Errorf("cat cwd = %q, want %q", got, dir)
+	}
+	if got := cat.str("filename"); !strings.HasPrefix(got, "/") || filepath.Base(got) != "cat" {
+		t.Errorf("cat execve filename = %q, want the path sh executed", got)
+	}
+	if got := cat.str("trusted_exepath"); filepath.Base(got) != "cat" {
+		t.Errorf("cat trusted_exepath = %q", got)
 	}
 	opens := c.find("openat", true, func(e event) bool { return e.tid == cat.tid && e.str("name") == "/etc/shadow" })
 	if len(opens) != 1 {

@@ -13,6 +13,11 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type recorderExecPath struct {
+	_    structs.HostLayout
+	Path [4096]int8
+}
+
 type recorderScratch struct {
 	_ structs.HostLayout
 	W struct {
@@ -52,6 +57,7 @@ type recorderStats struct {
 const (
 	recorderMapEnterProgs    = "enter_progs"
 	recorderMapEvents        = "events"
+	recorderMapExecPaths     = "exec_paths"
 	recorderMapExitProgs     = "exit_progs"
 	recorderMapScratchMap    = "scratch_map"
 	recorderMapStatsMap      = "stats_map"
@@ -259,6 +265,7 @@ type recorderProgramSpecs struct {
 type recorderMapSpecs struct {
 	EnterProgs *ebpf.MapSpec `ebpf:"enter_progs"`
 	Events     *ebpf.MapSpec `ebpf:"events"`
+	ExecPaths  *ebpf.MapSpec `ebpf:"exec_paths"`
 	ExitProgs  *ebpf.MapSpec `ebpf:"exit_progs"`
 	ScratchMap *ebpf.MapSpec `ebpf:"scratch_map"`
 	StatsMap   *ebpf.MapSpec `ebpf:"stats_map"`
@@ -302,6 +309,7 @@ func (o *recorderObjects) Close() error {
 type recorderMaps struct {
 	EnterProgs *ebpf.Map `ebpf:"enter_progs"`
 	Events     *ebpf.Map `ebpf:"events"`
+	ExecPaths  *ebpf.Map `ebpf:"exec_paths"`
 	ExitProgs  *ebpf.Map `ebpf:"exit_progs"`
 	ScratchMap *ebpf.Map `ebpf:"scratch_map"`
 	StatsMap   *ebpf.Map `ebpf:"stats_map"`
@@ -312,6 +320,7 @@ func (m *recorderMaps) Close() error {
 	return _RecorderClose(
 		m.EnterProgs,
 		m.Events,
+		m.ExecPaths,
 		m.ExitProgs,
 		m.ScratchMap,
 		m.StatsMap,

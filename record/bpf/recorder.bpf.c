@@ -96,6 +96,20 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+/* The path an execve was called with, kept from sys_enter to sys_exit for
+ * the exit event's filename parameter (user memory is gone after a
+ * successful exec). Freed with the task. */
+struct exec_path {
+	char path[4096];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_path);
+} exec_paths SEC(".maps");
+
 /* Per-CPU counters, read by userspace into the capture's metadata. */
 struct stats {
 	u64 events;       /* events written to the ring buffer */
@@ -969,8 +983,22 @@ static __always_inline int do_execve_x(u16 type, u32 nparams, long ret)
 	put_file_path(s, exe);
 	put_s64(s, pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID])));
 	put_u32(s, BPF_CORE_READ(cred, egid.val));
-	if (nparams > 30)
-		put_empty(s); /* filename: the argument is gone after a successful exec */
+	if (nparams > 30) {
+		/* filename, as execve_e saw it */
+		struct exec_path *ep = bpf_task_storage_get(&exec_paths, task, 0, 0);
+		u32 off = s->off;
+		long n = 0;
+		if (ep && ep->path[0] && off <= REC_MASK - 1)
+			n = bpf_probe_read_kernel_str(&s->rec[off & REC_MASK], sizeof(ep->path), ep->path);
+		if (n > 0) {
+			s->off = off + n;
+			ev_len(s, n);
+		} else {
+			put_empty(s);
+		}
+		if (ep)
+			ep->path[0] = 0;
+	}
 	return ev_submit(s);
 }
 
@@ -984,6 +1012,9 @@ int BPF_PROG(execve_e, struct pt_regs *regs, long id)
 		return 0;
 	ev_begin(s, PPME_SYSCALL_EXECVE_19_E, 1);
 	put_ustr(s, BPF_CORE_READ(regs, di), 4096);
+	struct exec_path *ep = bpf_task_storage_get(&exec_paths, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ep && bpf_probe_read_user_str(ep->path, sizeof(ep->path), (void *)BPF_CORE_READ(regs, di)) <= 0)
+		ep->path[0] = 0;
 	return ev_submit(s);
 }
 
