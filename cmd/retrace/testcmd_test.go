@@ -146,9 +146,7 @@ func TestTestUpstreamAcceptance(t *testing.T) {
 		"Launch Privileged Container",
 	}
 	notYetRecorded := map[string]string{
-		"Redirect STDOUT/STDIN to Network Connection in Container": "reverse-shell runs on the host; the rule needs a container",
-		"Clear Log Activities":        "no log-clearing trace yet",
-		"Launch Privileged Container": "no privileged-container trace yet",
+		// rule name: why no trace produces it yet (none at the moment).
 	}
 	got := expectedRules(t, attackSuite("falco-suite.yaml"))
 	for _, r := range required {
