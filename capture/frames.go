@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -293,7 +293,12 @@ func (s *frameSource) grow(j *frameJob, n int) error {
 	for n > 0 {
 		step := min(n, fileBufferSize)
 		l := len(j.src)
-		j.src = slices.Grow(j.src, step)[:l+step]
+		if l+step > cap(j.src) {
+			grown := make([]byte, l, bufferSize(max(l+step, 2*cap(j.src))))
+			copy(grown, j.src)
+			j.src = grown
+		}
+		j.src = j.src[:l+step]
 		if _, err := io.ReadFull(s.br, j.src[l:]); err != nil {
 			return s.readErr(j, err)
 		}
@@ -400,9 +405,28 @@ func (s *frameSource) readFrame(j *frameJob) (int64, error) {
 	}
 	j.kind = jobData
 	if cap(j.dst) < int(h.contentSize) {
-		j.dst = make([]byte, 0, h.contentSize)
+		j.dst = make([]byte, 0, bufferSize(int(h.contentSize)))
 	}
 	return int64(len(j.src)), nil
+}
+
+// minBuffer is the smallest frame buffer allocated.
+const minBuffer = 64 << 10
+
+// bufferSize returns the capacity to allocate for a frame buffer that must
+// hold n bytes: n rounded up to a size class at most 1/8 larger (and at
+// least minBuffer). Frames vary slightly in size (the writer cuts them just
+// below 1 MiB), so with exact-size buffers every new largest frame would
+// replace a pooled buffer and leave the old one as garbage; over a long
+// file that garbage lets the heap, and so the peak RSS, grow towards twice
+// the live buffers. Size classes let a pooled buffer serve every frame of
+// about the same size, so a warm reader allocates nothing per frame.
+func bufferSize(n int) int {
+	if n <= minBuffer {
+		return minBuffer
+	}
+	step := 1 << (bits.Len(uint(n)) - 4) // 1/8 of the largest power of two <= n
+	return (n + step - 1) &^ (step - 1)
 }
 
 // zeroTail reads the rest of the file: all zeros is a truncation (a zero-

@@ -2,10 +2,10 @@ package capture
 
 import (
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"io"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
 
