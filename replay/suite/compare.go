@@ -131,8 +131,9 @@ type Diff struct {
 	Counts []CountDiff
 	// Fired are detections of rules that must not fire.
 	Fired []Fired
-	// Fixed are pending alerts that a detection now matches: the case
-	// fails until their pending marker is removed.
+	// Fixed are pending alerts that a detection now matches, and known
+	// false positives that no longer fire: the case fails until the marker
+	// (or the false positive) is removed.
 	Fixed []Alert
 	// Pending are pending alerts that still match nothing, as expected;
 	// they do not fail the case.
@@ -291,6 +292,8 @@ func compare(e *Expect, dets []report.Detection) (Diff, []int) {
 				diff.Fixed = append(diff.Fixed, *a)
 			case a.Pending != "":
 				diff.Pending = append(diff.Pending, *a)
+			case a.FalsePositive != "" && m < 0:
+				diff.Fixed = append(diff.Fixed, *a)
 			case m < 0:
 				leftA = append(leftA, as[i])
 			}

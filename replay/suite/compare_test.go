@@ -190,6 +190,28 @@ unexpected  2026-11-22T20:01:00.020000000Z Notice "Shell" pid 11 sh: sh -i [host
 `,
 		},
 		{
+			name: "a known false positive that still fires passes",
+			expect: `expect:
+  alerts:
+    - rule: Shell
+      fields: {proc.cmdline: sh -c id}
+      false_positive: not a shell
+`,
+			dets: []report.Detection{shell},
+		},
+		{
+			name: "a known false positive that no longer fires fails",
+			expect: `expect:
+  alerts:
+    - rule: Read
+    - rule: Shell
+      false_positive: not a shell
+`,
+			dets: []report.Detection{read},
+			want: `fixed       "Shell" (a known false positive) no longer fires: remove it  [s.yaml:7]
+`,
+		},
+		{
 			name:   "absent rules",
 			expect: "expect:\n  counts: {Shell: 2}\n  absent: [Read, Never]\n",
 			dets:   []report.Detection{shell, shell2, read},

@@ -67,7 +67,11 @@ func writeDiff(b *strings.Builder, d *Diff, indent string) {
 		fmt.Fprintf(b, "%smissing     %s  [%s]\n", indent, a.String(), short(a.Pos))
 	}
 	for _, a := range d.Fixed {
-		fmt.Fprintf(b, "%sfixed       %s now fires: remove its pending key  [%s]\n", indent, a.String(), short(a.Pos))
+		what := "now fires: remove its pending key"
+		if a.FalsePositive != "" {
+			what = "(a known false positive) no longer fires: remove it"
+		}
+		fmt.Fprintf(b, "%sfixed       %s %s  [%s]\n", indent, a.String(), what, short(a.Pos))
 	}
 	for i, c := range d.Changed {
 		if i == maxListed {
@@ -158,6 +162,7 @@ type (
 		Time     string            `json:"time,omitempty"`
 		Fields   map[string]string `json:"fields,omitempty"`
 		Pending  string            `json:"pending,omitempty"`
+		FalsePos string            `json:"false_positive,omitempty"`
 		Line     int               `json:"line"`
 	}
 	jsonDetection struct {
@@ -190,7 +195,7 @@ type (
 )
 
 func toJSONAlert(a *Alert) jsonAlert {
-	j := jsonAlert{Rule: a.Rule, Priority: a.Priority, Pending: a.Pending, Line: a.Pos.Line}
+	j := jsonAlert{Rule: a.Rule, Priority: a.Priority, Pending: a.Pending, FalsePos: a.FalsePositive, Line: a.Pos.Line}
 	if !a.Time.IsZero() {
 		j.Time = a.Time.UTC().Format(time.RFC3339Nano)
 	}

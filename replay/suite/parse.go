@@ -375,7 +375,7 @@ var (
 	caseKeys    = []string{"name", "description", "capture", "rules", "options", "expect"}
 	optionKeys  = []string{"all_events", "tags", "exclude_tags", "disable", "priority", "rule_matching", "compat"}
 	expectKeys  = []string{"counts", "alerts", "absent", "exhaustive"}
-	alertKeys   = []string{"rule", "priority", "time", "fields", "pending"}
+	alertKeys   = []string{"rule", "priority", "time", "fields", "pending", "false_positive"}
 	compatModes = []string{"", "falco-0.32"}
 )
 
@@ -731,6 +731,9 @@ func (p *parser) alert(n *yaml.Node, what string) (Alert, bool) {
 		case "pending":
 			a.Pending, ok = p.nonEmpty(v, key)
 			good = good && ok
+		case "false_positive":
+			a.FalsePositive, ok = p.nonEmpty(v, key)
+			good = good && ok
 		case "fields":
 			fp, ok := p.mapping(v, key, nil)
 			if !ok {
@@ -772,6 +775,10 @@ func (p *parser) alert(n *yaml.Node, what string) (Alert, bool) {
 	}
 	if a.Rule == "" && good {
 		p.errorf(n, "%s: missing key \"rule\"", what)
+		good = false
+	}
+	if a.Pending != "" && a.FalsePositive != "" {
+		p.errorf(n, "%s: an alert can not be both pending and a false positive", what)
 		good = false
 	}
 	return a, good

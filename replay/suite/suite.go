@@ -135,6 +135,10 @@ type Alert struct {
 	// fire yet (a known bug): the case passes while no detection matches
 	// it, and fails once one does, so that the marker is removed.
 	Pending string
+	// FalsePositive, when not empty, says why the alert fires although it
+	// should not (a known false positive): it is expected like any alert,
+	// and when it stops firing the case fails so that it is removed.
+	FalsePositive string
 	// Pos is where the alert is in the suite file.
 	Pos Pos
 
