@@ -38,6 +38,11 @@ func TestRecordShadowRead(t *testing.T) {
 	if got := cat.str("trusted_exepath"); filepath.Base(got) != "cat" {
 		t.Errorf("cat trusted_exepath = %q", got)
 	}
+	for _, p := range []string{"exe_ino", "exe_ino_ctime", "exe_ino_mtime", "vm_size", "fdlimit", "pgid"} {
+		if v := cat.uint(p); v == 0 || v == 1<<63 {
+			t.Errorf("cat execve %s = %d, want a value", p, v)
+		}
+	}
 	opens := c.find("openat", true, func(e event) bool { return e.tid == cat.tid && e.str("name") == "/etc/shadow" })
 	if len(opens) != 1 {
 		t.Fatalf("openat of /etc/shadow by cat: %d events, want 1", len(opens))

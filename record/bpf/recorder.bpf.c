@@ -907,10 +907,19 @@ GLOBAL int put_mm_stats(struct scratch *s)
 		put_u32(s, 0);
 		return 0;
 	}
-	s64 file = BPF_CORE_READ(mm, rss_stat[0].count);
-	s64 anon = BPF_CORE_READ(mm, rss_stat[1].count);
-	s64 swap = BPF_CORE_READ(mm, rss_stat[2].count);
-	s64 shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+	s64 file, anon, swap, shmem;
+	if (bpf_core_field_exists(mm->rss_stat[0].count)) {
+		file = BPF_CORE_READ(mm, rss_stat[0].count);
+		anon = BPF_CORE_READ(mm, rss_stat[1].count);
+		swap = BPF_CORE_READ(mm, rss_stat[2].count);
+		shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+	} else {
+		struct mm_struct___old *old = (void *)mm;
+		file = BPF_CORE_READ(old, rss_stat.count[0].counter);
+		anon = BPF_CORE_READ(old, rss_stat.count[1].counter);
+		swap = BPF_CORE_READ(old, rss_stat.count[2].counter);
+		shmem = BPF_CORE_READ(old, rss_stat.count[3].counter);
+	}
 	put_u32(s, mm_kb(BPF_CORE_READ(mm, total_vm)));
 	put_u32(s, mm_kb(file + anon + shmem));
 	put_u32(s, mm_kb(swap));
@@ -939,6 +948,30 @@ static __always_inline void put_common_head(struct scratch *s, struct task_struc
 }
 
 /* ---- execve / execveat ---- */
+
+/* inode_ctime and inode_mtime return an inode's times in ns since the
+ * epoch, for the inode layouts of Linux 6.11+ and earlier. */
+static __always_inline u64 inode_ctime(struct inode *ino)
+{
+	if (!ino)
+		return 0;
+	if (bpf_core_field_exists(ino->i_ctime_sec))
+		return BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_ctime_nsec);
+	struct inode___timespec *old = (void *)ino;
+	if (bpf_core_field_exists(old->__i_ctime))
+		return BPF_CORE_READ(old, __i_ctime.tv_sec) * 1000000000ULL + BPF_CORE_READ(old, __i_ctime.tv_nsec);
+	return BPF_CORE_READ(old, i_ctime.tv_sec) * 1000000000ULL + BPF_CORE_READ(old, i_ctime.tv_nsec);
+}
+
+static __always_inline u64 inode_mtime(struct inode *ino)
+{
+	if (!ino)
+		return 0;
+	if (bpf_core_field_exists(ino->i_mtime_sec))
+		return BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_mtime_nsec);
+	struct inode___timespec *old = (void *)ino;
+	return BPF_CORE_READ(old, i_mtime.tv_sec) * 1000000000ULL + BPF_CORE_READ(old, i_mtime.tv_nsec);
+}
 
 static __always_inline int do_execve_x(u16 type, u32 nparams, long ret)
 {
@@ -977,8 +1010,8 @@ static __always_inline int do_execve_x(u16 type, u32 nparams, long ret)
 	put_u64(s, BPF_CORE_READ(cred, cap_permitted.val));
 	put_u64(s, BPF_CORE_READ(cred, cap_effective.val));
 	put_u64(s, ino ? BPF_CORE_READ(ino, i_ino) : 0);
-	put_u64(s, ino ? BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_ctime_nsec) : 0);
-	put_u64(s, ino ? BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_mtime_nsec) : 0);
+	put_u64(s, inode_ctime(ino));
+	put_u64(s, inode_mtime(ino));
 	put_u32(s, BPF_CORE_READ(cred, euid.val));
 	put_file_path(s, exe);
 	put_s64(s, pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID])));

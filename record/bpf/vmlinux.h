@@ -103,6 +103,19 @@ struct inode {
 	u32 i_ctime_nsec;
 };
 
+struct timespec64 {
+	s64 tv_sec;
+	long tv_nsec;
+};
+
+/* Before Linux 6.11 inode times were timespec64s: __i_ctime (6.6-6.10) or
+ * i_ctime, and i_mtime. */
+struct inode___timespec {
+	struct timespec64 __i_ctime;
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+};
+
 struct dentry {
 	struct dentry *d_parent;
 	struct qstr d_name;
@@ -150,6 +163,15 @@ struct fs_struct {
 
 struct percpu_counter {
 	s64 count;
+};
+
+/* Before Linux 6.2 mm->rss_stat was a struct of atomic counters. */
+struct mm_rss_stat___old {
+	struct { long counter; } count[4];
+};
+
+struct mm_struct___old {
+	struct mm_rss_stat___old rss_stat;
 };
 
 struct mm_struct {
