@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
-# make demo: runs retrace's main job on a built-in example.
-# For now: describe the bundled example capture (testdata/demo/demo.scap.zst,
-# made by capture/capgen), convert it to a plain .scap and describe that.
+# make demo: runs retrace's main job on the built-in example — the attack
+# traces recorded with `retrace record` under testdata/attacks — with the
+# built-in rules: a timeline table on stdout, then a self-contained HTML report.
+# Needs no root, no network and no ../shared.
 set -euo pipefail
 BIN=$(realpath "${1:-bin/retrace}")
 cd "$(dirname "$0")/.."
-DEMO=testdata/demo/demo.scap.zst
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+TRACES=testdata/attacks
+OUT=${DEMO_OUT:-bin/demo-report.html}
+mkdir -p "$(dirname "$OUT")"
 
 "$BIN" version
 echo
-echo "== retrace info $DEMO"
-"$BIN" info "$DEMO"
+echo "== retrace info $TRACES/reverse-shell.scap.zst"
+"$BIN" info "$TRACES/reverse-shell.scap.zst" | sed -n 1,12p
 echo
-echo "== retrace convert $DEMO -o demo.scap"
-"$BIN" convert "$DEMO" -o "$tmp/demo.scap"
-"$BIN" info "$tmp/demo.scap" | sed -n 1,8p
-if command -v sysdig >/dev/null; then
-	echo
-	echo "== sysdig -r demo.scap (first events)"
-	sysdig -r "$tmp/demo.scap" | sed -n 1,5p
-fi
+echo "== retrace replay $TRACES -o table   (built-in rules)"
+"$BIN" replay --quiet -o table "$TRACES"
+echo
+echo "== retrace replay $TRACES -o html --out $OUT"
+"$BIN" replay --quiet -o html --out "$OUT" "$TRACES"
+echo "HTML report: $(realpath "$OUT")"
