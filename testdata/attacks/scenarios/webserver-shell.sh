@@ -12,6 +12,9 @@ chmod 755 "$www/cgi-bin/run.cgi"
 "$srvdir/httpd" -f -p "127.0.0.1:$port" -h "$www" &
 srv=$!
 sleep 0.5
-busybox wget -q -O - "http://127.0.0.1:$port/cgi-bin/run.cgi" > /dev/null
+for try in 1 2 3 4 5; do
+	busybox wget -q -O - "http://127.0.0.1:$port/cgi-bin/run.cgi" > /dev/null && break
+	sleep 0.5
+done
 kill "$srv"
 wait "$srv" 2>/dev/null || true
