@@ -294,13 +294,18 @@ func TestTestOutputsAndUpdate(t *testing.T) {
 }
 
 // TestTestSuitesCoverEveryTrace checks that both attack suites have a case
-// for every capture in testdata/attacks, so that a new trace cannot be
-// committed without its expected detections.
+// for every capture in testdata/attacks and testdata/benign, so that a new
+// trace cannot be committed without its expected detections.
 func TestTestSuitesCoverEveryTrace(t *testing.T) {
 	traces, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "*.scap*"))
 	if err != nil || len(traces) == 0 {
 		t.Fatalf("no traces in testdata/attacks: %v", err)
 	}
+	benign, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "benign", "*.scap*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	traces = append(traces, benign...)
 	for _, name := range []string{"suite.yaml", "falco-suite.yaml"} {
 		s, err := suite.Load(attackSuite(name), suite.LoadOptions{Shared: filepath.Join(t.TempDir(), "absent")})
 		if err != nil {
@@ -308,11 +313,16 @@ func TestTestSuitesCoverEveryTrace(t *testing.T) {
 		}
 		covered := map[string]bool{}
 		for _, c := range s.Cases {
-			covered[filepath.Base(c.Capture)] = true
+			covered[filepath.Clean(c.Capture)] = true
 		}
 		for _, tr := range traces {
-			if !covered[filepath.Base(tr)] {
-				t.Errorf("%s has no case for %s (add one and run retrace test --update)", name, filepath.Base(tr))
+			rel, err := filepath.Rel(testutil.RepoRoot(), tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			abs := filepath.Clean(tr)
+			if !covered[abs] && !covered[rel] {
+				t.Errorf("%s has no case for %s (add one and run retrace test --update)", name, rel)
 			}
 		}
 	}
