@@ -44,8 +44,9 @@ func attackSuite(name string) string {
 
 // sharedAvailable reports whether the falco suite's ${SHARED} resolves.
 func sharedAvailable() bool {
-	if os.Getenv("RETRACE_SHARED") != "" {
-		return true
+	if dir := os.Getenv("RETRACE_SHARED"); dir != "" {
+		st, err := os.Stat(dir)
+		return err == nil && st.IsDir()
 	}
 	return suite.FindShared(filepath.Dir(attackSuite("falco-suite.yaml"))) != ""
 }
