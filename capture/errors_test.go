@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
 )
@@ -137,4 +138,76 @@ func frameOffsets(t *testing.T, b []byte) []int {
 		t.Fatalf("seek table covers %d bytes, the frames before it %d", off, len(b)-size-8)
 	}
 	return offs
+}
+
+// TestCorruptInsideFrame damages blocks inside the content of zstd frames
+// and checks that the reader reports them as it does in a plain file: the
+// same events before the error, and the frame, the block's offset in the
+// frame's content and the cause in the message.
+func TestCorruptInsideFrame(t *testing.T) {
+	plain := smallCapture(t, capture.FormatScap, 10, capture.WriterOptions{})
+	const shb, blk = 28, 60
+	// Frames: the section header and events 0-2, events 3-5, events 6-9.
+	cuts := []int{0, shb + 3*blk, shb + 6*blk, len(plain)}
+	// reframe compresses b in frames cut at cuts and returns the file and
+	// the offset of frame 1.
+	reframe := func(b []byte) ([]byte, int) {
+		// Single-segment frames declare their content size, which the
+		// parallel frame reader needs.
+		enc, err := zstd.NewWriter(nil, zstd.WithSingleSegment(true), zstd.WithEncoderCRC(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer enc.Close()
+		var out []byte
+		frame1 := 0
+		for i := 1; i < len(cuts); i++ {
+			if i == 2 {
+				frame1 = len(out)
+			}
+			out = enc.EncodeAll(b[cuts[i-1]:cuts[i]], out)
+		}
+		return out, frame1
+	}
+	mod := func(off int, v uint32) []byte {
+		b := append([]byte(nil), plain...)
+		binary.LittleEndian.PutUint32(b[off:], v)
+		return b
+	}
+	tests := []struct {
+		name   string
+		data   []byte
+		want   string
+		events int
+	}{
+		{"trailer mismatch", mod(shb+5*blk-4, 64), "(frame 1): block at offset 60 of the frame's content: block EV_V2: trailer length 64 differs from header length 60", 4},
+		{"length too small", mod(shb+4*blk+4, 4), "(frame 1): block at offset 60 of the frame's content: block EV_V2: length 4 shorter than 12", 4},
+		{"absurd length", mod(shb+4*blk+4, 1<<30), "(frame 1): block at offset 60 of the frame's content: block EV_V2: length 1073741824 exceeds the 16777216-byte limit", 4},
+		{"length past the frame", mod(shb+5*blk+4, 2*blk), "(frame 1): block at offset 120 of the frame's content crosses the end of the frame", 5},
+		{"zero length", mod(shb+3*blk+4, 0), "(frame 1): block at offset 0 of the frame's content: block EV_V2: length 0 shorter than 12", 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data, frame1 := reframe(tc.data)
+			r, evs, err := readAll(t, data)
+			if r != nil {
+				defer r.Close()
+			}
+			want := "test: corrupt at offset " + itoa(frame1) + " " + tc.want
+			if err == nil || err.Error() != want {
+				t.Errorf("error\n got %v\nwant %s", err, want)
+			}
+			var ce *capture.CorruptError
+			if !errors.As(err, &ce) {
+				t.Errorf("error type %T, want *capture.CorruptError", err)
+			}
+			if len(evs) != tc.events {
+				t.Errorf("%d events before the error, want %d", len(evs), tc.events)
+			}
+			_, pevs, perr := readAll(t, tc.data)
+			if perr == nil || len(pevs) != len(evs) {
+				t.Errorf("plain file: %d events, error %v; framed: %d events", len(pevs), perr, len(evs))
+			}
+		})
+	}
 }

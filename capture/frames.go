@@ -183,10 +183,11 @@ type frameSource struct {
 
 	// Consumer state.
 	cur       *frameJob
-	pos       int
-	curRaw    int64 // scap-stream offset of cur's content
-	raw       int64 // scap-stream bytes handed out so far
-	fileBytes int64 // file bytes of the frames consumed
+	rest      []byte // cur's content not handed out yet
+	restOff   int64  // scap-stream offset of rest
+	curRaw    int64  // scap-stream offset of cur's content
+	raw       int64  // scap-stream bytes handed out so far
+	fileBytes int64  // file bytes of the frames consumed
 	frames    int
 	metas     int
 	// Frames skipped for ReaderOptions.Since, by file offset.
@@ -454,24 +455,46 @@ func (s *frameSource) zeroTail(j *frameJob) error {
 func (s *frameSource) release() {
 	if s.cur != nil {
 		s.free <- s.cur
-		s.cur = nil
+		s.cur, s.rest = nil, nil
 	}
+}
+
+// nextInFrame returns the next block of the current frame when it is whole
+// and well formed, and false otherwise (the end of the frame, or a bad
+// block), for next to handle and report. It is the reader's per-event fast
+// path and small enough to be inlined.
+func (s *frameSource) nextInFrame() (Block, bool) {
+	buf := s.rest
+	if len(buf) < blockHeaderLen {
+		return Block{}, false
+	}
+	total := binary.LittleEndian.Uint32(buf[4:])
+	// One unsigned comparison checks blockOverhead <= total <= MaxBlockSize.
+	if total-blockOverhead > MaxBlockSize-blockOverhead || int(total) > len(buf) ||
+		binary.LittleEndian.Uint32(buf[total-4:]) != total {
+		return Block{}, false
+	}
+	b := Block{Type: binary.LittleEndian.Uint32(buf), Offset: s.restOff, Raw: buf[:total:total]}
+	s.rest = buf[total:]
+	s.restOff += int64(total)
+	return b, true
 }
 
 func (s *frameSource) next() (Block, error) {
 	for {
-		if s.cur != nil && s.pos < len(s.cur.dst) {
-			b, err := splitBlock(s.cur.dst[s.pos:])
+		if len(s.rest) > 0 {
+			b, err := splitBlock(s.rest)
 			if err != nil {
-				reason := fmt.Sprintf("block at offset %d of the frame's content", s.pos)
+				reason := fmt.Sprintf("block at offset %d of the frame's content", s.restOff-s.curRaw)
 				if err == errShortBlock {
 					reason += " crosses the end of the frame"
 					err = nil
 				}
 				return Block{}, s.corruptAt(s.cur, reason, err)
 			}
-			b.Offset = s.curRaw + int64(s.pos)
-			s.pos += len(b.Raw)
+			b.Offset = s.restOff
+			s.rest = s.rest[len(b.Raw):]
+			s.restOff += int64(len(b.Raw))
 			return b, nil
 		}
 		if s.ended {
@@ -489,8 +512,8 @@ func (s *frameSource) next() (Block, error) {
 				s.free <- j
 				return Block{}, err
 			}
-			s.cur, s.pos = j, 0
-			s.curRaw = s.raw
+			s.cur, s.rest = j, j.dst
+			s.curRaw, s.restOff = s.raw, s.raw
 			s.raw += int64(len(j.dst))
 			s.fileBytes += int64(len(j.src))
 			s.frames++

@@ -68,6 +68,7 @@ type Reader struct {
 	name   string
 	file   io.Closer
 	src    blockSource
+	frames *frameSource // src, when it is one: called directly on the hot path
 	header Header
 	meta   *metaState
 
@@ -171,7 +172,8 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		r.src = ss
 	case FormatZstd:
 		if framed(br) {
-			r.src = newFrameSource(name, br, opts.Workers, r.meta, opts.skip)
+			r.frames = newFrameSource(name, br, opts.Workers, r.meta, opts.skip)
+			r.src = r.frames
 		} else {
 			zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(MaxFrameContent), zstd.WithDecoderMaxMemory(MaxFrameContent))
 			if err != nil {
@@ -266,7 +268,16 @@ func (r *Reader) nextBlock() (Block, error) {
 		r.evBlks++
 		return r.first, nil
 	}
-	b, err := r.src.next()
+	var b Block
+	var err error
+	if fs := r.frames; fs != nil {
+		var ok bool
+		if b, ok = fs.nextInFrame(); !ok {
+			b, err = fs.next()
+		}
+	} else {
+		b, err = r.src.next()
+	}
 	if err != nil {
 		if err == io.EOF {
 			var skipped uint64
