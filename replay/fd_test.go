@@ -94,6 +94,31 @@ func TestStateFDs(t *testing.T) {
 				"evt.rawres": "0", "proc.stdin.type": "ipv4"},
 		},
 		{
+			name: "fcntl F_DUPFD_CLOEXEC copies a directory fd that unlinkat then uses (rm -rf)",
+			steps: []step{
+				ev(scap.SyscallOpenatV2X, 200, 4, -100, "/tmp/pkg", fRDONLY|1<<10, 0, 0, 0),
+				ev(scap.SyscallFcntlX, 200, 5, 4, 26, uint64(3)),
+				ev(scap.SyscallCloseX, 200, 0, 4),
+				ev(scap.SyscallUnlinkatV2X, 200, 0, 5, "bin", 0x200),
+			},
+			want: map[string]string{"evt.arg.dirfd": "<d>/tmp/pkg", "evt.arg.name": "/tmp/pkg/bin", "fs.path.name": "/tmp/pkg/bin"},
+		},
+		{
+			name: "fcntl F_DUPFD copies the fd",
+			steps: []step{
+				ev(scap.SyscallFcntlX, 200, 9, 3, 1, uint64(9)),
+			},
+			want: map[string]string{"fd.name": "/etc", "fd.num": "9", "fd.typechar": "d", "evt.arg.cmd": "F_DUPFD"},
+		},
+		{
+			name: "fcntl F_GETFL creates no fd",
+			steps: []step{
+				ev(scap.SyscallFcntlX, 200, 0x8002, 3, 4, uint64(0)),
+				ev(scap.SyscallCloseE, 200, 0x8002),
+			},
+			want: map[string]string{"fd.name": "<NA>"},
+		},
+		{
 			name: "chdir changes where relative paths resolve",
 			steps: []step{
 				ev(scap.SyscallChdirE, 200),
@@ -212,6 +237,39 @@ func TestStateFDs(t *testing.T) {
 			}
 			if d := cmp.Diff(tc.want, got); d != "" {
 				t.Errorf("fields (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestPPMFlagValues checks the flag values the state reads from the scap
+// tables against the driver's numbers (ppm_events_public.h).
+func TestPPMFlagValues(t *testing.T) {
+	tests := []struct {
+		name string
+		got  uint32
+		want uint32
+	}{
+		{"PPM_O_DIRECTORY", oDIRECTORY, 1 << 10},
+		{"PPM_O_CLOEXEC", oCLOEXEC, 1 << 12},
+		{"PPM_O_F_CREATED", oFCreated, 1 << 14},
+		{"PPM_FD_UPPER_LAYER", fdUpper, 1 << 15},
+		{"PPM_FD_LOWER_LAYER", fdLower, 1 << 16},
+		{"PPM_FCNTL_F_DUPFD", fcntlDupFD, 1},
+		{"PPM_FCNTL_F_SETFD", fcntlSetFD, 3},
+		{"PPM_FCNTL_F_DUPFD_CLOEXEC", fcntlDupFDCloexec, 26},
+		{"PPM_EPOLL_CLOEXEC", epollCLOEXEC, 1},
+		{"PPM_MFD_CLOEXEC", mfdCLOEXEC, 1},
+		{"PPM_CLOSE_RANGE_CLOEXEC", closeRangeCLOEXEC, 4},
+		{"PPM_CL_CLONE_THREAD", clCloneThread, 1 << 13},
+		{"PPM_CL_CHILD_IN_PIDNS", clChildInPidNS, 1 << 29},
+		{"PPM_EXE_LOWER_LAYER", exeLowerLayer, 8},
+		{"PPM_AF_INET6", uint32(afInet6), 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)
 			}
 		})
 	}

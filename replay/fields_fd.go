@@ -291,10 +291,10 @@ func fdFields() []def {
 		})},
 		{name: "fd.ino", typ: engine.TypeInt64, desc: "Inode number of the file.", ex: withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value { return i64(d, int64(f.Ino)) })},
 		{name: "fd.is_upper_layer", typ: engine.TypeBool, desc: "True for files in the upper layer of an overlay filesystem.", ex: withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
-			return boolean(d, f.OpenFlags&(1<<15) != 0)
+			return boolean(d, f.OpenFlags&fdUpper != 0)
 		})},
 		{name: "fd.is_lower_layer", typ: engine.TypeBool, desc: "True for files in the lower layer of an overlay filesystem.", ex: withFD(func(e *Event, f *FD, d []engine.Value) []engine.Value {
-			return boolean(d, f.OpenFlags&(1<<16) != 0)
+			return boolean(d, f.OpenFlags&fdLower != 0)
 		})},
 		{name: "fd.types", typ: engine.TypeString, arg: engine.ArgOptional, syntax: engine.ArgIndex, list: true, flags: engine.FlagNoRHS,
 			desc: "Set of the fd types the process uses; fd.types[N] is the type of fd N.", bind: bindFDTypes},

@@ -461,16 +461,6 @@ func (s *State) resolveAt(dst []byte, t *Thread, dirfd int64, p []byte) []byte {
 // atFDCWD is PPM_AT_FDCWD.
 const atFDCWD = -100
 
-// Open flags (PPM_O_*).
-const (
-	oRDONLY    = 1 << 0
-	oWRONLY    = 1 << 1
-	oCREAT     = 1 << 2
-	oDIRECTORY = 1 << 10
-	oTMPFILE   = 1 << 13
-	oFCreated  = 1 << 14
-)
-
 // parseOpen adds the fd an open/openat/openat2/creat/open_by_handle_at
 // exit created.
 func (s *State) parseOpen(e *Event, info *scap.Info) {
@@ -524,12 +514,8 @@ func (s *State) parseOpen(e *Event, info *scap.Info) {
 	e.Thread.lastFD = fd
 }
 
-// Socket domains and types.
+// Socket types and IP protocols (not converted by the driver).
 const (
-	afUnix      = 1
-	afInet      = 2
-	afInet6     = 10
-	afNetlink   = 16
 	sockStream  = 1
 	sockDgram   = 2
 	sockRaw     = 3
@@ -559,8 +545,12 @@ func (s *State) parseSocket(e *Event) {
 
 // addSocket creates a socket fd as libsinsp does (type from the domain,
 // l4 protocol from type and protocol).
-func (s *State) addSocket(t *Thread, fd int64, domain, typ, proto uint32) *FD {
+func (s *State) addSocket(t *Thread, fd int64, domain32, typ, proto uint32) *FD {
 	ft := s.threadFDs(t)
+	domain := uint8(domain32)
+	if domain32 > 0xff {
+		domain = 0 // AF_UNSPEC: no family libsinsp knows
+	}
 	var ftyp FDType
 	switch domain {
 	case afUnix:
@@ -884,15 +874,10 @@ func (s *State) parseDup(e *Event) {
 	e.Thread.lastFD = res
 }
 
-// fcntl commands that duplicate.
-const (
-	fcntlDupFD        = 1
-	fcntlDupFDCloexec = 24
-)
-
 // parseFcntl handles F_DUPFD and F_DUPFD_CLOEXEC.
 func (s *State) parseFcntl(e *Event) {
-	cmd, ok := e.uint64Param("cmd")
+	cmd64, ok := e.uint64Param("cmd")
+	cmd := uint32(cmd64)
 	if !ok || (cmd != fcntlDupFD && cmd != fcntlDupFDCloexec) {
 		return
 	}

@@ -6,23 +6,6 @@ import (
 	"github.com/retrace-dev/retrace/replay/container"
 )
 
-// Clone flags (PPM_CL_*) the state uses.
-const (
-	clCloneFiles   = 1 << 0
-	clCloneFS      = 1 << 1
-	clCloneThread  = 1 << 13
-	clCloneVfork   = 1 << 27
-	clChildInPidNS = 1 << 29
-)
-
-// Execve flags (PPM_EXE_*).
-const (
-	exeWritable   = 1 << 0
-	exeUpperLayer = 1 << 1
-	exeFromMemfd  = 1 << 2
-	exeLowerLayer = 1 << 3
-)
-
 // noID is the uid/gid/loginuid value meaning "none" (UINT32_MAX).
 const noID = 0xffffffff
 
