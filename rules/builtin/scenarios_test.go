@@ -9,7 +9,10 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
@@ -450,8 +453,10 @@ var scenarios = []ruleScenario{
 			s.setVpid(p)
 		},
 		neg: func(s *sim) {
-			p := s.spawn(pidSystemd, proc{exe: "/usr/sbin/nginx", cg: container()})
-			s.setVpid(p)
+			// Another process starts in a running privileged container:
+			// no container start.
+			s.hdr.Metadata.Containers[0].Privileged = true
+			s.spawn(pidCtrBash, proc{exe: "/bin/ls", cg: container()})
 		}},
 	{rule: "Mount Inside Container",
 		pos: func(s *sim) {
@@ -565,66 +570,117 @@ func TestBenignCaptureQuiet(t *testing.T) {
 	}
 }
 
+// recordedAlert is one alert of a built-in rule on a recording.
+type recordedAlert struct {
+	rule     string
+	priority engine.Priority
+	output   string
+}
+
+// replayRecording replays a real recording (made with retrace record) of
+// testdata/DIR with the built-in rules as retrace replay runs them (rules
+// see exit events; enter events of syscalls with an exit are for state
+// only) and returns every alert. It skips when the recording is absent.
+func replayRecording(t *testing.T, dir, name string) []recordedAlert {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", dir, name)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("recording not available: %v", err)
+	}
+	rs, err := loadBuiltin(t).Ruleset(engine.Selection{}, engine.MatchAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts []recordedAlert
+	_, err = replay.ReplayFile(context.Background(), path, replay.Options{}, func(e *replay.Event) error {
+		if info := e.Ev.Info(); info.Dir == 'E' {
+			if x, ok := scap.Lookup(e.Ev.Type() + 1); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
+				return nil
+			}
+		}
+		for _, r := range rs.Match(e) {
+			alerts = append(alerts, recordedAlert{rule: r.Name, priority: r.Priority, output: string(r.Output.Append(nil, e))})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return alerts
+}
+
 // TestRecordedAttacks replays the real attack recordings of
-// testdata/attacks (made with retrace record) and checks which built-in
-// rules each one triggers: exactly these, no more.
+// testdata/attacks and checks which built-in rules each one triggers and
+// how often: exactly these, no more.
 func TestRecordedAttacks(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "attacks")
-	set := loadBuiltin(t)
 	for _, tc := range []struct {
 		capture string
-		want    []string
+		want    map[string]int
 	}{
-		{"chmod-exec-tmp.scap.zst", []string{"Executable Permission Set in Temporary Directory", "Execution from Temporary Directory"}},
-		{"clear-logs.scap.zst", []string{"Log File Cleared"}},
-		{"container-terminal-shell.scap.zst", []string{"Terminal Shell in Container"}},
-		{"credentials-read.scap.zst", []string{"Read Cloud Credentials by Unexpected Program", "Read SSH Private Key by Non-SSH Program",
-			"Read Sensitive File by Untrusted Program", "Shell Spawned by Unexpected Parent in Container"}},
-		{"drop-and-exec-container.scap.zst", []string{"Drifted Executable Run in Container", "Executable Permission Set in Temporary Directory",
-			"Execution from Temporary Directory", "Shell Spawned by Unexpected Parent in Container"}},
-		{"package-mgmt-container.scap.zst", []string{"Package Manager Run in Container", "Shell Spawned by Unexpected Parent in Container"}},
-		{"privileged-container.scap.zst", []string{"Privileged Container Started"}},
-		{"reverse-shell.scap.zst", []string{"Reverse Shell Redirects Standard Streams to a Socket",
-			"Shell with Standard Input from a Network Socket"}},
-		{"reverse-shell-container.scap.zst", []string{"Network Tool Launched in Container",
-			"Reverse Shell Redirects Standard Streams to a Socket", "Shell Spawned by Unexpected Parent in Container"}},
-		{"shadow-read-container.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
-		{"shadow-read-host.scap.zst", []string{"Read Sensitive File by Untrusted Program"}},
-		{"webserver-shell.scap.zst", []string{"Executable Permission Set in Temporary Directory", "Shell Spawned by Server Process",
-			"Shell with Standard Input from a Network Socket"}},
-		{"write-below-bin.scap.zst", []string{"Rename or Remove Below Binary Directory", "Write Below Binary Directory"}},
+		{"chmod-exec-tmp.scap.zst", map[string]int{"Executable Permission Set in Temporary Directory": 1, "Execution from Temporary Directory": 1}},
+		{"clear-logs.scap.zst", map[string]int{"Log File Cleared": 2}},
+		{"container-terminal-shell.scap.zst", map[string]int{"Terminal Shell in Container": 1}},
+		{"credentials-read.scap.zst", map[string]int{"Read Cloud Credentials by Unexpected Program": 1, "Read SSH Private Key by Non-SSH Program": 1,
+			"Read Sensitive File by Untrusted Program": 1, "Shell Spawned by Unexpected Parent in Container": 3}},
+		{"drop-and-exec-container.scap.zst", map[string]int{"Drifted Executable Run in Container": 1, "Executable Permission Set in Temporary Directory": 1,
+			"Execution from Temporary Directory": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
+		{"package-mgmt-container.scap.zst", map[string]int{"Package Manager Run in Container": 2, "Shell Spawned by Unexpected Parent in Container": 1}},
+		// One container start, one alert: on its first process, not on
+		// the container metadata event.
+		{"privileged-container.scap.zst", map[string]int{"Privileged Container Started": 1}},
+		{"reverse-shell.scap.zst", map[string]int{"Reverse Shell Redirects Standard Streams to a Socket": 3,
+			"Shell with Standard Input from a Network Socket": 1}},
+		{"reverse-shell-container.scap.zst", map[string]int{"Network Tool Launched in Container": 1,
+			"Reverse Shell Redirects Standard Streams to a Socket": 2, "Shell Spawned by Unexpected Parent in Container": 1}},
+		{"shadow-read-container.scap.zst", map[string]int{"Read Sensitive File by Untrusted Program": 1}},
+		{"shadow-read-host.scap.zst", map[string]int{"Read Sensitive File by Untrusted Program": 1}},
+		{"webserver-shell.scap.zst", map[string]int{"Executable Permission Set in Temporary Directory": 1, "Shell Spawned by Server Process": 1,
+			"Shell with Standard Input from a Network Socket": 1}},
+		{"write-below-bin.scap.zst", map[string]int{"Rename or Remove Below Binary Directory": 1, "Write Below Binary Directory": 1}},
 	} {
 		t.Run(tc.capture, func(t *testing.T) {
-			path := filepath.Join(dir, tc.capture)
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("recording not available: %v", err)
+			got := map[string]int{}
+			for _, a := range replayRecording(t, "attacks", tc.capture) {
+				got[a.rule]++
 			}
-			rs, err := set.Ruleset(engine.Selection{}, engine.MatchAll)
-			if err != nil {
-				t.Fatal(err)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("alerts per rule (-want +got):\n%s", diff)
 			}
-			seen := map[string]bool{}
-			_, err = replay.ReplayFile(context.Background(), path, replay.Options{}, func(e *replay.Event) error {
-				if info := e.Ev.Info(); info.Dir == 'E' {
-					if x, ok := scap.Lookup(e.Ev.Type() + 1); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
-						return nil
+		})
+	}
+}
+
+// TestRecordedAlertOutputs checks the output of alerts on real recordings
+// where a field could be missing on the matching event.
+func TestRecordedAlertOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		capture, rule string
+		want          []string // every alert of rule contains all of these
+		notWant       []string // and none of these
+	}{
+		{"privileged-container.scap.zst", "Privileged Container Started",
+			[]string{"container_name=retrace-privileged", "process=id cmdline=id"}, []string{"container:"}},
+	} {
+		t.Run(tc.capture+"/"+tc.rule, func(t *testing.T) {
+			n := 0
+			for _, a := range replayRecording(t, "attacks", tc.capture) {
+				if a.rule != tc.rule {
+					continue
+				}
+				n++
+				for _, w := range tc.want {
+					if !strings.Contains(a.output, w) {
+						t.Errorf("output lacks %q: %s", w, a.output)
 					}
 				}
-				for _, r := range rs.Match(e) {
-					seen[r.Name] = true
+				for _, w := range tc.notWant {
+					if strings.Contains(a.output, w) {
+						t.Errorf("output contains %q: %s", w, a.output)
+					}
 				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
 			}
-			got := make([]string, 0, len(seen))
-			for n := range seen {
-				got = append(got, n)
-			}
-			sort.Strings(got)
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("rules fired: %q, want %q", got, tc.want)
+			if n == 0 {
+				t.Errorf("no alert of %q", tc.rule)
 			}
 		})
 	}
