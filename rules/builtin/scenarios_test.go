@@ -261,6 +261,22 @@ var scenarios = []ruleScenario{
 		neg: func(s *sim) {
 			s.spawn(pidCtrBash, proc{exe: "/bin/sh", args: []string{"-c", "uname -a"}, cg: container()})
 		}},
+	// busybox is a shell only when it runs its sh or ash applet.
+	{rule: "Shell Spawned by Unexpected Parent in Container",
+		pos: func(s *sim) {
+			s.spawn(pidCtrApp, proc{exe: "/bin/busybox", args: []string{"sh", "-c", "uname -a"}, cg: container()})
+		},
+		neg: func(s *sim) {
+			s.spawn(pidCtrApp, proc{exe: "/bin/busybox", args: []string{"dd", "if=/etc/hostname", "of=/tmp/h"}, cg: container()})
+		}},
+	{rule: "Shell Spawned by Unexpected Parent in Container",
+		pos: func(s *sim) {
+			// execve("/bin/busybox", ["ash", ...]): argv[0] names the applet.
+			s.spawn(pidCtrApp, proc{exe: "ash", comm: "busybox", args: []string{"-c", "uname -a"}, cg: container()})
+		},
+		neg: func(s *sim) {
+			s.spawn(pidCtrApp, proc{exe: "rmdir", comm: "busybox", args: []string{"/tmp/x"}, cg: container()})
+		}},
 	{rule: "Reverse Shell Redirects Standard Streams to a Socket",
 		pos: func(s *sim) {
 			s.connect(pidCtrApp, 3, "203.0.113.7", 4444)
@@ -620,8 +636,12 @@ func TestRecordedAttacks(t *testing.T) {
 		{"chmod-exec-tmp.scap.zst", map[string]int{"Executable Permission Set in Temporary Directory": 1, "Execution from Temporary Directory": 1}},
 		{"clear-logs.scap.zst", map[string]int{"Log File Cleared": 2}},
 		{"container-terminal-shell.scap.zst", map[string]int{"Terminal Shell in Container": 1}},
+		// One shell (sh -c writing the fake keys); cp and the busybox dd
+		// and rmdir applets are no shells.
 		{"credentials-read.scap.zst", map[string]int{"Read Cloud Credentials by Unexpected Program": 1, "Read SSH Private Key by Non-SSH Program": 1,
-			"Read Sensitive File by Untrusted Program": 1, "Shell Spawned by Unexpected Parent in Container": 3}},
+		// One shell (sh -c writing the fake keys); cp and the busybox dd
+		// and rmdir applets are no shells.
+			"Read Sensitive File by Untrusted Program": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
 		{"drop-and-exec-container.scap.zst", map[string]int{"Drifted Executable Run in Container": 1, "Executable Permission Set in Temporary Directory": 1,
 			"Execution from Temporary Directory": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
 		{"package-mgmt-container.scap.zst", map[string]int{"Package Manager Run in Container": 2, "Shell Spawned by Unexpected Parent in Container": 1}},
