@@ -639,8 +639,8 @@ func TestRecordedAttacks(t *testing.T) {
 		// One shell (sh -c writing the fake keys); cp and the busybox dd
 		// and rmdir applets are no shells.
 		{"credentials-read.scap.zst", map[string]int{"Read Cloud Credentials by Unexpected Program": 1, "Read SSH Private Key by Non-SSH Program": 1,
-		// One shell (sh -c writing the fake keys); cp and the busybox dd
-		// and rmdir applets are no shells.
+			// One shell (sh -c writing the fake keys); cp and the busybox dd
+			// and rmdir applets are no shells.
 			"Read Sensitive File by Untrusted Program": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
 		{"drop-and-exec-container.scap.zst", map[string]int{"Drifted Executable Run in Container": 1, "Executable Permission Set in Temporary Directory": 1,
 			"Execution from Temporary Directory": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
