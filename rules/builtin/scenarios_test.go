@@ -355,6 +355,15 @@ var scenarios = []ruleScenario{
 	{rule: "Log File Cleared",
 		pos: func(s *sim) { s.open(pidCtrBash, 5, "/var/log/auth.log", oWrite|oTrunc) },
 		neg: func(s *sim) { s.open(pidCtrBash, 5, "/var/log/auth.log", oRead) }},
+	{rule: "Log File Cleared",
+		pos: func(s *sim) {
+			s.syscall(pidCtrBash, "unlinkat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
+				"name": scap.EncString("/var/log/wtmp")})
+		},
+		neg: func(s *sim) {
+			s.syscall(pidCtrBash, "unlinkat", map[string][]byte{"res": scap.EncInt64(-2), "dirfd": scap.EncInt64(-100),
+				"name": scap.EncString("/var/log/wtmp")})
+		}},
 	{rule: "Shell History Tampered",
 		pos: func(s *sim) {
 			s.syscall(pidCtrBash, "unlinkat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
@@ -639,8 +648,6 @@ func TestRecordedAttacks(t *testing.T) {
 		// One shell (sh -c writing the fake keys); cp and the busybox dd
 		// and rmdir applets are no shells.
 		{"credentials-read.scap.zst", map[string]int{"Read Cloud Credentials by Unexpected Program": 1, "Read SSH Private Key by Non-SSH Program": 1,
-			// One shell (sh -c writing the fake keys); cp and the busybox dd
-			// and rmdir applets are no shells.
 			"Read Sensitive File by Untrusted Program": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
 		{"drop-and-exec-container.scap.zst", map[string]int{"Drifted Executable Run in Container": 1, "Executable Permission Set in Temporary Directory": 1,
 			"Execution from Temporary Directory": 1, "Shell Spawned by Unexpected Parent in Container": 1}},
@@ -680,6 +687,9 @@ func TestRecordedAlertOutputs(t *testing.T) {
 	}{
 		{"privileged-container.scap.zst", "Privileged Container Started",
 			[]string{"container_name=retrace-privileged", "process=id cmdline=id"}, []string{"container:"}},
+		// Both alerts name the file: bash's O_TRUNC open and shred's
+		// unlink of the renamed file (which has no fd).
+		{"clear-logs.scap.zst", "Log File Cleared", []string{"file=/var/log/"}, []string{"file=<NA>", "file= "}},
 	} {
 		t.Run(tc.capture+"/"+tc.rule, func(t *testing.T) {
 			n := 0
