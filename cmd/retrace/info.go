@@ -139,9 +139,8 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 	comm := map[int64]string{} // thread id -> command name, from the snapshot and events
 	seenContainer := map[string]bool{}
 	fromCgroups := func(cgroups []byte) {
-		if id, typ, ok := container.IDFromCgroups(cgroups); ok && !seenContainer[id] {
-			seenContainer[id] = true
-			info.Containers = append(info.Containers, containerJSON{ID: id, Runtime: typ.String(), From: "cgroups"})
+		if id, typ, ok := container.IDFromCgroups(cgroups); ok {
+			addOrName(info, seenContainer, containerJSON{ID: id, Runtime: typ.String(), From: "cgroups"})
 		}
 	}
 	for _, p := range r.Header().Processes {
@@ -237,7 +236,11 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 
 // addOrName adds c to the containers of info, or, when its id was seen
 // already (e.g. in cgroups), fills in the name, image and runtime it lacks.
+// Ids are compared in libsinsp's short form (the first 12 hex digits), so a
+// container named by its full id in the metadata and by its short id in
+// container events is listed once.
 func addOrName(info *captureInfo, seen map[string]bool, c containerJSON) {
+	c.ID = shortContainerID(c.ID)
 	if !seen[c.ID] {
 		seen[c.ID] = true
 		info.Containers = append(info.Containers, c)
@@ -252,6 +255,20 @@ func addOrName(info *captureInfo, seen map[string]bool, c containerJSON) {
 			}
 		}
 	}
+}
+
+// shortContainerID returns the 12-character form of a 64-hex-digit
+// container id, as libsinsp names containers; other ids are unchanged.
+func shortContainerID(id string) string {
+	if len(id) != 64 {
+		return id
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return id
+		}
+	}
+	return id[:12]
 }
 
 // containerFromEvent extracts a container's id, name and image from a
