@@ -222,6 +222,23 @@ func (f *FD) copyFrom(o *FD, num int64) {
 	f.Num, f.name, f.nameRaw = num, name, raw
 }
 
+// closeOnExec reports whether a successful execve closes f, as libsinsp
+// decides it: PPM_O_CLOEXEC, or the epoll/memfd flag of those fd types.
+func (f *FD) closeOnExec() bool {
+	return f.OpenFlags&oCLOEXEC != 0 ||
+		f.Type == FDEventPoll && f.OpenFlags&epollCLOEXEC != 0 ||
+		f.Type == FDMemFD && f.OpenFlags&mfdCLOEXEC != 0
+}
+
+// setCloseOnExec clears f's close-on-exec bits (all of them, as libsinsp's
+// clear_close_on_exec_bits does) and sets PPM_O_CLOEXEC when on is true.
+func (f *FD) setCloseOnExec(on bool) {
+	f.OpenFlags &^= oCLOEXEC | epollCLOEXEC | mfdCLOEXEC
+	if on {
+		f.OpenFlags |= oCLOEXEC
+	}
+}
+
 // setName replaces the fd's name.
 func (f *FD) setName(b []byte) { f.name = append(f.name[:0], b...) }
 
@@ -313,6 +330,33 @@ func (t *FDTable) remove(num int64) {
 // clear closes every fd.
 func (t *FDTable) clear() {
 	for k, f := range t.m {
+		delete(t.m, k)
+		t.free.put(f)
+	}
+}
+
+// purgeCloseOnExec closes the fds a successful execve closes.
+func (t *FDTable) purgeCloseOnExec() {
+	for k, f := range t.m {
+		if f.closeOnExec() {
+			delete(t.m, k)
+			t.free.put(f)
+		}
+	}
+}
+
+// closeRange applies close_range(first, last, flags): with
+// CLOSE_RANGE_CLOEXEC the fds in the range become close-on-exec, otherwise
+// they are closed.
+func (t *FDTable) closeRange(first, last, flags uint32) {
+	for k, f := range t.m {
+		if k < int64(first) || k > int64(last) {
+			continue
+		}
+		if flags&closeRangeCLOEXEC != 0 {
+			f.OpenFlags |= oCLOEXEC
+			continue
+		}
 		delete(t.m, k)
 		t.free.put(f)
 	}

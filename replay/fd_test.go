@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
 )
 
@@ -270,6 +271,69 @@ func TestPPMFlagValues(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got != tc.want {
 				t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCloseOnExec checks that a successful execve closes the fds marked
+// close-on-exec however they got the mark, as libsinsp does.
+func TestCloseOnExec(t *testing.T) {
+	exec := execveX(200, "cat", "/usr/bin/cat", list{"x"}, list{"cpu=/user.slice"})
+	tests := []struct {
+		name  string
+		steps []step
+		fd    int64
+		want  string // fd.name after execve
+	}{
+		{"open O_CLOEXEC is closed", []step{
+			ev(scap.SyscallOpenatV2X, 200, 5, -100, "/etc/hosts", fRDONLY|fCLOEXEC, 0, 0, 0), exec}, 5, "<NA>"},
+		{"open without O_CLOEXEC stays", []step{
+			ev(scap.SyscallOpenatV2X, 200, 5, -100, "/etc/hosts", fRDONLY, 0, 0, 0), exec}, 5, "/etc/hosts"},
+		{"failed execve closes nothing", []step{
+			ev(scap.SyscallOpenatV2X, 200, 5, -100, "/etc/hosts", fRDONLY|fCLOEXEC, 0, 0, 0),
+			ev(scap.SyscallExecveV19X, 200, -2, "/usr/bin/cat")}, 5, "/etc/hosts"},
+		{"snapshot fd with O_CLOEXEC is closed", []step{exec}, 4, "<NA>"},
+		{"snapshot fd without O_CLOEXEC stays", []step{exec}, 3, "/etc"},
+		{"fcntl F_SETFD FD_CLOEXEC marks", []step{
+			ev(scap.SyscallFcntlX, 200, 0, 3, 3, uint64(1)), exec}, 3, "<NA>"},
+		{"fcntl F_SETFD 0 clears", []step{
+			ev(scap.SyscallFcntlX, 200, 0, 4, 3, uint64(0)), exec}, 4, "/var/log/app.log"},
+		{"fcntl F_DUPFD_CLOEXEC copy is closed", []step{
+			ev(scap.SyscallFcntlX, 200, 9, 3, 26, uint64(3)), exec}, 9, "<NA>"},
+		{"fcntl F_DUPFD copy of a close-on-exec fd stays", []step{
+			ev(scap.SyscallFcntlX, 200, 9, 4, 1, uint64(3)), exec}, 9, "/var/log/app.log"},
+		{"the original of F_DUPFD_CLOEXEC stays", []step{
+			ev(scap.SyscallFcntlX, 200, 9, 3, 26, uint64(3)), exec}, 3, "/etc"},
+		{"dup3 O_CLOEXEC is closed", []step{
+			ev(scap.SyscallDup3X, 200, 7, 3, 7, fCLOEXEC), exec}, 7, "<NA>"},
+		{"dup2 copy stays", []step{
+			ev(scap.SyscallDup2X, 200, 7, 4, 7), exec}, 7, "/var/log/app.log"},
+		{"socket SOCK_CLOEXEC is closed", []step{
+			ev(scap.SocketSocketX, 200, 6, 2, 1, 0, fCLOEXEC), exec}, 6, "<NA>"},
+		{"accept4 SOCK_CLOEXEC is closed", []step{
+			ev(scap.SocketAccept4V6X, 200, 9, tuple("203.0.113.9", 51000, "10.0.0.5", 8080), 0, 0, 0, fCLOEXEC), exec}, 9, "<NA>"},
+		{"pipe2 O_CLOEXEC is closed", []step{
+			ev(scap.SyscallPipe2X, 200, 0, 5, 6, 77, fCLOEXEC), exec}, 6, "<NA>"},
+		{"epoll_create1 EPOLL_CLOEXEC is closed", []step{
+			ev(scap.SyscallEpollCreate1X, 200, 8, 1), exec}, 8, "<NA>"},
+		{"memfd MFD_CLOEXEC is closed", []step{
+			ev(scap.SyscallMemfdCreateX, 200, 9, "payload", 1), exec}, 9, "<NA>"},
+		{"close_range CLOSE_RANGE_CLOEXEC marks", []step{
+			ev(scap.SyscallCloseRangeX, 200, 0, 3, 3, 4), exec}, 3, "<NA>"},
+		{"close_range closes", []step{
+			ev(scap.SyscallCloseRangeX, 200, 0, 3, 10, 0)}, 3, "<NA>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewState(Options{})
+			h := baseHeader()
+			h.FDs[0].FDs = append(h.FDs[0].FDs, capture.FD{Num: 4, Type: capture.FDFileV2, Name: "/var/log/app.log", OpenFlags: fWRONLY | fCLOEXEC})
+			s.LoadHeader(h)
+			steps := append(tc.steps, ev(scap.SyscallCloseE, 200, tc.fd))
+			e := replaySteps(t, s, steps)
+			if got := field(t, e, "fd.name"); got != tc.want {
+				t.Errorf("fd %d after the steps: fd.name = %q, want %q", tc.fd, got, tc.want)
 			}
 		})
 	}

@@ -36,6 +36,7 @@ const (
 	hChroot
 	hSendRecv
 	hPrctl
+	hCloseRange
 )
 
 // handlers maps every event code to its handler. It is computed once from
@@ -61,7 +62,7 @@ func buildHandlers() [scap.NumTypes]handler {
 		"setgid": hSetgid, "setresgid": hSetgid, "setregid": hSetgid,
 		"capset": hCapset, "setsid": hSetsid, "setpgid": hSetpgid, "chroot": hChroot,
 		"sendto": hSendRecv, "sendmsg": hSendRecv, "recvfrom": hSendRecv, "recvmsg": hSendRecv,
-		"prctl": hPrctl,
+		"prctl": hPrctl, "close_range": hCloseRange,
 	}
 	for code := 0; code < scap.NumTypes; code++ {
 		info, _ := scap.Lookup(scap.Type(code))
@@ -164,6 +165,8 @@ func (s *State) parseExit(e *Event, info *scap.Info) {
 		}
 	case hSendRecv:
 		s.parseSendRecv(e)
+	case hCloseRange:
+		s.parseCloseRange(e)
 	case hPrctl:
 		// Neither libsinsp nor sysdig rename a thread on
 		// prctl(PR_SET_NAME); proc.name stays the comm of the last
@@ -336,6 +339,8 @@ func (s *State) parseExecve(e *Event, info *scap.Info) {
 		return
 	}
 	t.fake = false
+	// The kernel closed the close-on-exec fds (libsinsp purges them too).
+	s.threadFDs(t).purgeCloseOnExec()
 	exe, _ := e.strParam("exe")
 	t.exe = append(t.exe[:0], exe...)
 	comm, ok := ev.ParamByName("comm")
@@ -539,6 +544,10 @@ func (s *State) parseSocket(e *Event) {
 		return
 	}
 	f := s.addSocket(e.Thread, fd, uint32(domain), uint32(typ), uint32(proto))
+	if fl, ok := e.uint64Param("flags"); ok {
+		// PPM_O_* flags the driver derived from SOCK_CLOEXEC/SOCK_NONBLOCK.
+		f.OpenFlags = uint32(fl)
+	}
 	e.FD, e.FDNum = f, fd
 	e.Thread.lastFD = fd
 }
@@ -820,6 +829,11 @@ func (s *State) parseAccept(e *Event) {
 	}
 	f.role = roleServer
 	f.connected = true
+	if e.Ev.Type() == scap.SocketAccept4V6X {
+		if fl, ok := e.int64Param("flags"); ok {
+			f.OpenFlags = uint32(fl) & oCLOEXEC
+		}
+	}
 	e.FD, e.FDNum = f, fd
 	e.Thread.lastFD = fd
 }
@@ -839,6 +853,17 @@ func (s *State) parseClose(e *Event) {
 // parseDup copies an fd (dup, dup2, dup3, fcntl F_DUPFD); the event's fd
 // becomes the new descriptor, as for the other fd-creating syscalls.
 func (s *State) parseDup(e *Event) {
+	cloexec := false
+	if e.Ev.Type() == scap.SyscallDup3X {
+		fl, _ := e.uint64Param("flags")
+		cloexec = uint32(fl)&oCLOEXEC != 0
+	}
+	s.dupFD(e, cloexec)
+}
+
+// dupFD copies the event's source fd to the returned number; the copy is
+// close-on-exec when cloexec is true.
+func (s *State) dupFD(e *Event, cloexec bool) {
 	res, ok := e.Ev.ParamInt64(0)
 	if !ok || res < 0 {
 		return
@@ -858,6 +883,7 @@ func (s *State) parseDup(e *Event) {
 		return
 	}
 	if res == old.Num {
+		// dup2(fd, fd) changes nothing, not even FD_CLOEXEC.
 		e.FD, e.FDNum = old, res
 		e.Thread.lastFD = res
 		return
@@ -870,18 +896,48 @@ func (s *State) parseDup(e *Event) {
 	f.Num = res
 	f.name = append(nameBuf[:0], tmp.name...)
 	f.nameRaw = append(rawBuf[:0], tmp.nameRaw...)
+	// The copy is not close-on-exec unless dup3 or F_DUPFD_CLOEXEC asked.
+	f.setCloseOnExec(cloexec)
 	e.FD, e.FDNum = f, res
 	e.Thread.lastFD = res
 }
 
-// parseFcntl handles F_DUPFD and F_DUPFD_CLOEXEC.
+// parseFcntl handles F_DUPFD, F_DUPFD_CLOEXEC and F_SETFD.
 func (s *State) parseFcntl(e *Event) {
 	cmd64, ok := e.uint64Param("cmd")
-	cmd := uint32(cmd64)
-	if !ok || (cmd != fcntlDupFD && cmd != fcntlDupFDCloexec) {
+	if !ok {
 		return
 	}
-	s.parseDup(e)
+	switch cmd := uint32(cmd64); cmd {
+	case fcntlDupFD, fcntlDupFDCloexec:
+		s.dupFD(e, cmd == fcntlDupFDCloexec)
+	case fcntlSetFD:
+		res, ok := e.Ev.ParamInt64(0)
+		if !ok || res < 0 || e.FD == nil {
+			return
+		}
+		arg, ok := e.uint64Param("arg")
+		if !ok {
+			// An exit without the argument: keep what is known.
+			return
+		}
+		e.FD.setCloseOnExec(arg&fdCloexec != 0)
+	}
+}
+
+// parseCloseRange applies close_range.
+func (s *State) parseCloseRange(e *Event) {
+	res, ok := e.Ev.ParamInt64(0)
+	if !ok || res < 0 {
+		return
+	}
+	first, ok1 := e.uint64Param("first")
+	last, ok2 := e.uint64Param("last")
+	flags, _ := e.uint64Param("flags")
+	if !ok1 || !ok2 {
+		return
+	}
+	s.threadFDs(e.Thread).closeRange(uint32(first), uint32(last), uint32(flags))
 }
 
 // parsePipe adds the two fds of a pipe.
@@ -896,10 +952,12 @@ func (s *State) parsePipe(e *Event) {
 		return
 	}
 	ino, _ := e.uint64Param("ino")
+	flags, _ := e.uint64Param("flags") // pipe2 only
 	ft := s.threadFDs(e.Thread)
 	for _, fd := range [2]int64{fd1, fd2} {
 		f := ft.add(fd, FDFifo)
 		f.Ino = ino
+		f.OpenFlags = uint32(flags)
 		e.FD, e.FDNum = f, fd
 	}
 	e.Thread.lastFD = fd2
@@ -923,6 +981,18 @@ func (s *State) parseSimpleFD(e *Event, info *scap.Info) {
 	}
 	typ := simpleFDType(info.Name)
 	f := s.threadFDs(e.Thread).add(fd, typ)
+	switch info.Name {
+	case "eventfd2", "inotify_init1", "signalfd4", "timerfd_create", "memfd_create", "pidfd_open":
+		// Flags as libsinsp keeps them; closeOnExec reads the right bit.
+		if fl, ok := e.uint64Param("flags"); ok {
+			f.OpenFlags = uint32(fl)
+		}
+	case "epoll_create1":
+		fl, _ := e.uint64Param("flags")
+		f.setCloseOnExec(uint32(fl)&epollCLOEXEC != 0)
+	case "pidfd_getfd":
+		f.setCloseOnExec(true)
+	}
 	if typ == FDMemFD {
 		if name, ok := e.strParam("name"); ok {
 			f.name = append(append(f.name[:0], "memfd:"...), name...)
