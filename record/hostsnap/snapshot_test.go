@@ -177,3 +177,50 @@ func TestTakeSelf(t *testing.T) {
 		t.Errorf("listener 127.0.0.1:%d not in this process's fd list", port)
 	}
 }
+
+// TestFileCloseOnExec checks that FILE_V2 entries carry PPM_O_CLOEXEC when
+// /proc/PID/fdinfo/N says O_CLOEXEC, so replay can drop them at execve.
+func TestFileCloseOnExec(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withFlag, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(withFlag)
+	without, err := unix.Open(path, unix.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(without)
+	l, ok := readFDs("/proc", os.Getpid(), newSocketTable("/proc"))
+	if !ok {
+		t.Fatal("readFDs of this process failed")
+	}
+	const ppmCloexec = 1 << 12
+	tests := []struct {
+		name string
+		fd   int
+		want uint32
+	}{
+		{"O_RDONLY|O_CLOEXEC", withFlag, 1 | ppmCloexec},
+		{"O_WRONLY", without, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, fd := range l.FDs {
+				if fd.Num != int64(tc.fd) {
+					continue
+				}
+				// The kernel adds O_LARGEFILE; compare access mode and O_CLOEXEC.
+				if got := fd.OpenFlags & (3 | ppmCloexec); fd.Type != capture.FDFileV2 || got != tc.want {
+					t.Errorf("fd %d = type %d flags %#x, want FILE_V2 with %#x", tc.fd, fd.Type, fd.OpenFlags, tc.want)
+				}
+				return
+			}
+			t.Errorf("fd %d missing from the snapshot", tc.fd)
+		})
+	}
+}
