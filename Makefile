@@ -43,9 +43,11 @@ bench:
 generate:
 	$(GO) generate ./...
 
-# traces re-records the attack scenarios of testdata/attacks (root, podman).
+# traces re-records the attack and benign scenarios of testdata/attacks and
+# testdata/benign (root, podman).
 traces: build
 	./testdata/attacks/record.sh $(BIN)
+	./testdata/benign/record.sh $(BIN)
 
 clean:
 	rm -rf bin
