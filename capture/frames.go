@@ -95,7 +95,11 @@ func parseFrameHeader(b []byte) (frameHeader, error) {
 
 // framed reports whether a zstd file can be read frame by frame in
 // parallel: it starts with a skippable frame, or with a frame that declares
-// a content size within MaxFrameContent.
+// a content size within MaxFrameContent and no larger than its window (as
+// retrace's single-segment frames do). A frame larger than its window, such
+// as the single frame the zstd tool writes for a whole file (a 2 MiB window
+// however long the file), is streamed instead: decoding it whole would hold
+// all of its content in memory, where streaming needs only the window.
 func framed(br *bufio.Reader) bool {
 	b, _ := br.Peek(18)
 	if len(b) < 4 {
@@ -108,7 +112,7 @@ func framed(br *bufio.Reader) bool {
 	if err != nil {
 		return true // let the frame reader report the problem
 	}
-	return h.hasSize && h.contentSize <= MaxFrameContent && h.window <= MaxFrameContent
+	return h.hasSize && h.contentSize <= MaxFrameContent && h.window <= MaxFrameContent && h.contentSize <= h.window
 }
 
 // Job kinds of the frame pipeline.

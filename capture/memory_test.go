@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
 )
@@ -98,7 +99,8 @@ func measureRead(t *testing.T, path string) memUse {
 }
 
 // TestReaderMemoryFlat reads generated captures of 1x and 4x the length,
-// in each format, in child processes and checks that the reader's memory
+// in each format (and as one big zstd frame, as the zstd tool writes a
+// whole file), in child processes and checks that the reader's memory
 // does not follow the file's length: peak RSS (VmHWM) at 4x stays within
 // 1.2x of 1x (the replay issue's bound), and the bytes allocated over the
 // whole read grow by at most a small allowance per extra frame (the frame
@@ -119,13 +121,25 @@ func TestReaderMemoryFlat(t *testing.T) {
 		t.Skipf("no peak RSS to measure: %v", err)
 	}
 	dir := t.TempDir()
-	for _, ext := range []string{".scap.zst", ".scap.gz", ".scap"} {
-		t.Run(strings.TrimPrefix(ext, "."), func(t *testing.T) {
+	formats := []struct {
+		name, ext string
+		oneFrame  bool // compress a plain capture into one zstd frame, as the zstd tool does
+	}{
+		{"scap.zst", ".scap.zst", false},
+		{"scap.gz", ".scap.gz", false},
+		{"scap", ".scap", false},
+		{"zstd-tool", ".scap", true},
+	}
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
 			var use [2]memUse
 			for i, n := range []int{memBaseEvents, 4 * memBaseEvents} {
-				path := filepath.Join(dir, fmt.Sprintf("x%d%s", i, ext))
+				path := filepath.Join(dir, fmt.Sprintf("x%d%s", i, f.ext))
 				if _, err := capgen.WriteFile(path, capgen.Options{Events: n, Seed: 1}); err != nil {
 					t.Fatal(err)
+				}
+				if f.oneFrame {
+					path = oneZstdFrame(t, path)
 				}
 				// The lower of two runs: the peak depends a little on when
 				// the garbage collector runs.
@@ -154,4 +168,27 @@ func TestReaderMemoryFlat(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oneZstdFrame compresses the file at path into a single zstd frame with a
+// 2 MiB window and its content size, as `zstd FILE` writes it, and returns
+// the new file's path.
+func oneZstdFrame(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithWindowSize(2<<20), zstd.WithEncoderCRC(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := enc.EncodeAll(raw, nil)
+	enc.Close()
+	os.Remove(path)
+	path += ".zst"
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
