@@ -408,6 +408,18 @@ var scenarios = []ruleScenario{
 			s.syscall(pidCtrBash, "fchmodat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
 				"filename": scap.EncString("/tmp/payload"), "mode": scap.EncUint32(0o644)})
 		}},
+	{rule: "Executable Permission Set in Temporary Directory",
+		pos: func(s *sim) {
+			p := s.spawn(pidHostBash, proc{exe: "/usr/bin/chmod", args: []string{"755", "/tmp/build/app"}, uid: 1000, tty: 34816})
+			s.syscall(p, "fchmodat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
+				"filename": scap.EncString("/tmp/build/app"), "mode": scap.EncUint32(0o755)})
+		},
+		neg: func(s *sim) {
+			// The linker makes the program it wrote executable.
+			p := s.spawn(pidHostBash, proc{exe: "/usr/bin/ld", args: []string{"-o", "/tmp/build/app"}, uid: 1000, tty: 34816})
+			s.syscall(p, "fchmodat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
+				"filename": scap.EncString("/tmp/build/app"), "mode": scap.EncUint32(0o755)})
+		}},
 	{rule: "Fileless Execution from Memory File",
 		pos: func(s *sim) {
 			s.spawn(pidCtrApp, proc{exe: "/memfd:payload (deleted)", flags: 1 << 2, cg: container()})
@@ -672,6 +684,21 @@ func TestRecordedAttacks(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("alerts per rule (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRecordedBenign replays the real benign recordings of
+// testdata/benign (a package install, a build in /tmp, a login) and
+// expects no alert of priority Warning or higher.
+func TestRecordedBenign(t *testing.T) {
+	for _, name := range []string{"build.scap.zst", "login.scap.zst", "package-install.scap.zst"} {
+		t.Run(name, func(t *testing.T) {
+			for _, a := range replayRecording(t, "benign", name) {
+				if a.priority <= engine.PriorityWarning {
+					t.Errorf("%s (%s): %s", a.rule, a.priority, a.output)
+				}
 			}
 		})
 	}
