@@ -247,6 +247,27 @@ func TestStateProcessTree(t *testing.T) {
 				"container.info": "web (id=abcdef012345)", "proc.cmdline": "sh -c id",
 			},
 		},
+		{
+			name: "container json with the full 64-hex id matches the thread's short id",
+			steps: []step{
+				ev(scap.ContainerJsonV2E, -1, `{"container":{"id":"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789","name":"web","image":"nginx:1.25","type":0}}`),
+				cloneX(200, 300, 0),
+				execveX(300, "sh", "/bin/sh", list{"-c", "id"}, list{"cpu=/docker/abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"}),
+			},
+			want: map[string]string{
+				"container.id": "abcdef012345", "container.name": "web", "container.image": "nginx:1.25",
+				"container.full_id": "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+			},
+		},
+		{
+			name: "old container event with the full id",
+			steps: []step{
+				ev(scap.ContainerE, -1, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", 0, "db", "postgres:16"),
+				cloneX(200, 300, 0),
+				execveX(300, "sh", "/bin/sh", list{}, list{"cpu=/docker/abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"}),
+			},
+			want: map[string]string{"container.id": "abcdef012345", "container.name": "db", "container.image": "postgres:16"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -163,16 +163,35 @@ type Store struct {
 // NewStore returns an empty store.
 func NewStore() *Store { return &Store{byID: map[string]*Info{}} }
 
-// Get returns the container with this id.
+// ShortID returns the id libsinsp keys a container by: the first 12
+// digits of a 64-hex-digit runtime id, any other id (already short, or an
+// lxc name) unchanged.
+func ShortID(id string) string {
+	if isHex64([]byte(id)) {
+		return id[:12]
+	}
+	return id
+}
+
+// Get returns the container with this id, given in full (64 hex digits)
+// or short (12) form.
 func (s *Store) Get(id string) (*Info, bool) {
-	c, ok := s.byID[id]
+	c, ok := s.byID[ShortID(id)]
 	return c, ok
 }
 
-// Put adds or replaces a container.
+// Put adds or replaces a container. A full 64-hex-digit id becomes the
+// short id libsinsp uses (and the full id when the event had none), so
+// threads, whose ids come from cgroups in short form, find it.
 func (s *Store) Put(c *Info) {
 	if c.MountsText == "" && len(c.Mounts) > 0 {
 		c.finish()
+	}
+	if short := ShortID(c.ID); short != c.ID {
+		if c.FullID == "" {
+			c.FullID = c.ID
+		}
+		c.ID = short
 	}
 	s.byID[c.ID] = c
 }
@@ -181,6 +200,7 @@ func (s *Store) Put(c *Info) {
 // (id and type only, as a runtime lookup that found nothing would) when the
 // store has none.
 func (s *Store) Ensure(id string, typ Type) *Info {
+	id = ShortID(id)
 	if c, ok := s.byID[id]; ok {
 		return c
 	}

@@ -143,3 +143,40 @@ func FuzzIDFromCgroups(f *testing.F) {
 		}
 	})
 }
+
+func TestStoreFullAndShortIDs(t *testing.T) {
+	const full = "697956520d891b5cb0e215093970c733549a3f745f52263c05b37f8a488994f3"
+	tests := []struct {
+		name   string
+		put    *Info
+		lookup []string
+		wantID string
+		wantFu string
+	}{
+		{"put full, find by both", &Info{ID: full, Name: "web"}, []string{full, full[:12]}, full[:12], full},
+		{"put short with full_id, find by both", &Info{ID: full[:12], FullID: full, Name: "web"}, []string{full, full[:12]}, full[:12], full},
+		{"lxc name is kept", &Info{ID: "web01", Type: TypeLXC}, []string{"web01"}, "web01", ""},
+		{"63 hex digits are not shortened", &Info{ID: full[:63]}, []string{full[:63]}, full[:63], ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewStore()
+			s.Put(tc.put)
+			for _, id := range tc.lookup {
+				c, ok := s.Get(id)
+				if !ok {
+					t.Fatalf("Get(%q) found nothing", id)
+				}
+				if c.ID != tc.wantID || c.FullID != tc.wantFu {
+					t.Errorf("Get(%q) = id %q full %q, want %q %q", id, c.ID, c.FullID, tc.wantID, tc.wantFu)
+				}
+			}
+			if c := s.Ensure(tc.lookup[0], TypeDocker); c != tc.put {
+				t.Errorf("Ensure(%q) created a second entry", tc.lookup[0])
+			}
+			if s.Len() != 1 {
+				t.Errorf("Len = %d, want 1", s.Len())
+			}
+		})
+	}
+}
