@@ -73,6 +73,7 @@ type htmlPage struct {
 	Zone        string
 	Generated   string
 	Captures    []htmlCapture
+	CaptureSum  *htmlCaptureSum // set when the report covers more than one capture
 	RuleFiles   []string
 	Total       int
 	First, Last string // times of the first and last detections
@@ -134,7 +135,17 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int) []
 
 type htmlCapture struct {
 	File, Hostname, Span string
+	Start, End, Duration string // the span's parts, for the per-capture table
 	Events, Drops        string // with thousands separators; empty for zero
+}
+
+// htmlCaptureSum summarises a report's captures for the page header when
+// there are several: listing each inline would bury the header.
+type htmlCaptureSum struct {
+	Count         int
+	Hosts         []string // distinct host names, in first-seen order
+	Span          string   // first event of any capture to last of any, empty when unknown
+	Events, Drops string   // totals with thousands separators; empty for zero
 }
 
 // htmlCount is one row of a summary table. Key is the filter value the
@@ -240,10 +251,15 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	for _, c := range r.Captures {
 		hc := htmlCapture{File: cleanCell(c.File), Hostname: cleanCell(c.Hostname), Events: groupDigits(c.Events), Drops: groupDigits(c.Drops)}
 		if !c.Start.IsZero() && !c.End.IsZero() {
-			hc.Span = c.Start.In(loc).Format("2006-01-02 15:04:05") + " – " + c.End.In(loc).Format("15:04:05") +
-				" (" + c.End.Sub(c.Start).Round(time.Millisecond).String() + ")"
+			hc.Start = c.Start.In(loc).Format("2006-01-02 15:04:05")
+			hc.End = c.End.In(loc).Format("15:04:05")
+			hc.Duration = c.End.Sub(c.Start).Round(time.Millisecond).String()
+			hc.Span = hc.Start + " – " + hc.End + " (" + hc.Duration + ")"
 		}
 		p.Captures = append(p.Captures, hc)
+	}
+	if len(r.Captures) > 1 {
+		p.CaptureSum = summariseCaptures(r.Captures, loc)
 	}
 
 	data := htmlData{Zone: p.Zone, Priorities: append(priorityNames(), "Other")}
@@ -362,6 +378,40 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize)
 	p.Data = data
 	return p
+}
+
+// summariseCaptures totals several captures for the page header.
+func summariseCaptures(caps []CaptureInfo, loc *time.Location) *htmlCaptureSum {
+	sum := &htmlCaptureSum{Count: len(caps)}
+	var events, drops uint64
+	var first, last time.Time
+	for _, c := range caps {
+		events += c.Events
+		drops += c.Drops
+		if h := cleanCell(c.Hostname); h != "" && !slices.Contains(sum.Hosts, h) {
+			sum.Hosts = append(sum.Hosts, h)
+		}
+		if c.Start.IsZero() || c.End.IsZero() {
+			continue
+		}
+		if first.IsZero() || c.Start.Before(first) {
+			first = c.Start
+		}
+		if c.End.After(last) {
+			last = c.End
+		}
+	}
+	sum.Events, sum.Drops = groupDigits(events), groupDigits(drops)
+	if !first.IsZero() {
+		f, l := first.In(loc), last.In(loc)
+		endLayout := "15:04:05"
+		if f.Format(time.DateOnly) != l.Format(time.DateOnly) {
+			endLayout = "2006-01-02 15:04:05"
+		}
+		sum.Span = f.Format("2006-01-02 15:04:05") + " – " + l.Format(endLayout) +
+			" (" + l.Sub(f).Round(time.Second).String() + ")"
+	}
+	return sum
 }
 
 // groupDigits formats n with commas between thousands ("1,843,307"), or

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -35,6 +36,9 @@ func hostileReport() *Report {
 	r.Title = "case " + payloadImg
 	r.Captures[0].File = payloadScript + ".scap"
 	r.Captures[0].Hostname = payloadImg
+	// A second capture makes the header summarise them and list each in a
+	// table, so both paths see hostile names.
+	r.Captures = append(r.Captures, CaptureInfo{File: payloadBreak, Hostname: payloadSVG, Events: 7})
 	r.RuleFiles = []string{payloadSVG}
 	r.View = payloadScript
 	r.Tree = []ProcessNode{{
@@ -130,6 +134,61 @@ func TestHTMLStatic(t *testing.T) {
 			t.Errorf("process name round-trips as %q, want %q", got, payloadImg)
 		}
 	})
+}
+
+func TestHTMLCaptureSummary(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 20, 51, 37, 0, time.UTC)
+	two := []CaptureInfo{
+		{File: "a.scap.zst", Hostname: "vm", Start: t0, End: t0.Add(2 * time.Second), Events: 1500, Drops: 2},
+		{File: "b.scap.zst", Hostname: "vm", Start: t0.Add(200 * time.Second), End: t0.Add(228400 * time.Millisecond), Events: 2500},
+		{File: "c.scap.zst", Hostname: "db-1", Events: 10},
+	}
+	tests := []struct {
+		name     string
+		captures []CaptureInfo
+		want     *htmlCaptureSum
+		inPage   []string
+		notPage  []string
+	}{
+		{
+			name:     "one capture is listed inline",
+			captures: two[:1],
+			inPage:   []string{"<dt>Capture</dt><dd>a.scap.zst on <b>vm</b></dd>", "(2 dropped)"},
+			notPage:  []string{"<dt>Captures</dt>", `class="panel captures"`},
+		},
+		{
+			name:     "several are summarised, with a table of each",
+			captures: two,
+			want:     &htmlCaptureSum{Count: 3, Hosts: []string{"vm", "db-1"}, Span: "2026-11-22 20:51:37 – 20:55:25 (3m48s)", Events: "4,010", Drops: "2"},
+			inPage: []string{"<dt>Captures</dt><dd><b>3</b> on <b>vm</b>, <b>db-1</b></dd>", "<dt>Events</dt><dd>4,010</dd>", "<dt>Dropped</dt><dd>2</dd>",
+				`<details class="panel captures" id="captures">`, `<td class="file">b.scap.zst</td><td>vm</td><td>2026-11-22 20:54:57</td><td>20:55:25</td><td class="n">28.4s</td><td class="n">2,500</td><td class="n">0</td>`},
+			notPage: []string{"<dt>Capture</dt>"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sampleReport()
+			r.Captures = tt.captures
+			page := buildHTMLPage(r, Options{})
+			if diff := cmp.Diff(tt.want, page.CaptureSum); diff != "" {
+				t.Errorf("capture summary (-want +got):\n%s", diff)
+			}
+			var b bytes.Buffer
+			if err := WriteHTML(&b, r, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.inPage {
+				if !strings.Contains(b.String(), s) {
+					t.Errorf("page lacks %s", s)
+				}
+			}
+			for _, s := range tt.notPage {
+				if strings.Contains(b.String(), s) {
+					t.Errorf("page has %s", s)
+				}
+			}
+		})
+	}
 }
 
 // chromium runs headless Chromium on an HTML file with extra arguments and
