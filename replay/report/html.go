@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -174,7 +175,10 @@ type htmlData struct {
 }
 
 type htmlContainer struct {
-	ID    string `json:"id"`
+	ID string `json:"id"`
+	// Label is the name to show: the container's name, its id when it has
+	// none, and "name (short id)" when distinct containers share a name.
+	Label string `json:"label"`
 	Name  string `json:"name,omitempty"`
 	Image string `json:"image,omitempty"`
 	Host  bool   `json:"host,omitempty"`
@@ -297,7 +301,7 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		if !ok {
 			ci = len(data.Containers)
 			ctrIdx[key] = ci
-			data.Containers = append(data.Containers, htmlContainer{ID: key.ID, Name: key.Name, Image: key.Image, Host: key.IsHost()})
+			data.Containers = append(data.Containers, htmlContainer{ID: key.ID, Name: key.Name, Image: key.Image, Host: key.IsHost(), Label: key.Label()})
 		}
 		hd := htmlDetection{
 			T:  float64(d.Time.Unix())*1e3 + float64(d.Time.Nanosecond())/1e6,
@@ -349,15 +353,10 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		rank := ruleRank[ri]
 		p.ByRule = append(p.ByRule, htmlCount{Key: strconv.Itoa(ri), Name: data.Rules[ri], Rank: rank, Priority: data.Priorities[rank], Count: n})
 	}
+	disambiguateLabels(data.Containers)
 	for ci, n := range ctrCount {
 		c := data.Containers[ci]
-		name := c.Name
-		if c.Host {
-			name = "host"
-		} else if name == "" {
-			name = c.ID
-		}
-		p.ByContainer = append(p.ByContainer, htmlCount{Key: strconv.Itoa(ci), Name: name, Image: c.Image, Count: n})
+		p.ByContainer = append(p.ByContainer, htmlCount{Key: strconv.Itoa(ci), Name: c.Label, Image: c.Image, Count: n})
 	}
 	// Most frequent first; ties by severity, then name, so output is stable.
 	byCount := func(a, b htmlCount) int {
@@ -412,6 +411,27 @@ func summariseCaptures(caps []CaptureInfo, loc *time.Location) *htmlCaptureSum {
 			" (" + l.Sub(f).Round(time.Second).String() + ")"
 	}
 	return sum
+}
+
+// disambiguateLabels appends the short container id to the label of every
+// container whose name another, distinct container also has (recordings of
+// the same scenario often reuse a container name).
+func disambiguateLabels(ctrs []htmlContainer) {
+	byLabel := map[string]int{}
+	for _, c := range ctrs {
+		byLabel[c.Label]++
+	}
+	for i := range ctrs {
+		c := &ctrs[i]
+		if c.Host || c.Name == "" || byLabel[c.Label] < 2 {
+			continue
+		}
+		id := c.ID
+		if len(id) > 12 {
+			id = strings.ToValidUTF8(id[:12], "")
+		}
+		c.Label = c.Name + " (" + id + ")"
+	}
 }
 
 // groupDigits formats n with commas between thousands ("1,843,307"), or

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -186,6 +187,47 @@ func TestHTMLCaptureSummary(t *testing.T) {
 				if strings.Contains(b.String(), s) {
 					t.Errorf("page has %s", s)
 				}
+			}
+		})
+	}
+}
+
+func TestHTMLContainerLabels(t *testing.T) {
+	attackA := Container{ID: "f0090388ab12", Name: "retrace-attack", Image: "localhost/retrace-attack:1"}
+	attackB := Container{ID: "5669f70c0d9e", Name: "retrace-attack", Image: "localhost/retrace-attack:1"}
+	tests := []struct {
+		name       string
+		containers []Container
+		want       []string // labels in first-seen order
+	}{
+		{"distinct names stay bare", []Container{{ID: "host"}, {ID: "3ad7b2c1e9f0", Name: "web"}, {ID: "91c0d2aa7b3e", Name: "db"}}, []string{"host", "web", "db"}},
+		{"shared names get the short id", []Container{attackA, {ID: "host"}, attackB, {ID: "abc"}}, []string{"retrace-attack (f0090388ab12)", "host", "retrace-attack (5669f70c0d9e)", "abc"}},
+		{"long ids are cut to 12", []Container{{ID: "0123456789abcdef", Name: "x"}, {ID: "fedcba9876543210", Name: "x"}}, []string{"x (0123456789ab)", "x (fedcba987654)"}},
+		{"a name equal to another's id", []Container{{ID: "web"}, {ID: "111111111111", Name: "web"}}, []string{"web", "web (111111111111)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sampleReport()
+			d0 := r.Detections[0]
+			r.Detections = nil
+			for _, c := range tt.containers {
+				d := d0
+				d.Container = c
+				r.Detections = append(r.Detections, d)
+			}
+			page := buildHTMLPage(r, Options{})
+			var got, rows []string
+			for _, c := range page.Data.Containers {
+				got = append(got, c.Label)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("labels (-want +got):\n%s", diff)
+			}
+			for _, c := range page.ByContainer {
+				rows = append(rows, c.Name)
+			}
+			if diff := cmp.Diff(tt.want, rows, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+				t.Errorf("by-container rows (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -210,7 +210,7 @@
     if (c.host) ctr.textContent = "host";
     else {
       ctr.appendChild(document.createTextNode("container "));
-      ctr.appendChild(el("b", "", c.name || c.id));
+      ctr.appendChild(el("b", "", c.label || c.name || c.id));
       if (c.image) ctr.appendChild(document.createTextNode(" · " + c.image));
     }
     head.appendChild(ctr);
