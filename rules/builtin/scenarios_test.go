@@ -163,6 +163,12 @@ func (s *sim) spawn(parent int64, p proc) int64 {
 	return child
 }
 
+// symlink makes link (an absolute path) point to target in tid.
+func (s *sim) symlink(tid int64, target, link string) {
+	s.syscall(tid, "symlinkat", map[string][]byte{"res": scap.EncInt64(0), "target": scap.EncString(target),
+		"linkdirfd": scap.EncInt64(-100), "linkpath": scap.EncString(link)})
+}
+
 // container is the cgroup list of the scenario container.
 func container() []string { return []string{"cpuset=/docker/" + ctrID, "memory=/docker/" + ctrID} }
 
@@ -334,6 +340,20 @@ var scenarios = []ruleScenario{
 			p := s.spawn(pidRootd, proc{exe: "/usr/bin/dpkg", args: []string{"-i", "x.deb"}})
 			s.open(p, 5, "/usr/bin/tool", oWrite|oCreat)
 		}},
+	// A package's maintainer script (dpkg -> postinst ->
+	// update-alternatives) links a command into /usr/bin.
+	{rule: "Rename or Remove Below Binary Directory",
+		pos: func(s *sim) {
+			sh := s.spawn(pidHostBash, proc{exe: "/bin/sh", args: []string{"setup.sh"}})
+			p := s.spawn(sh, proc{exe: "/usr/bin/ln", args: []string{"-s", "/etc/alternatives/editor", "/usr/bin/editor"}})
+			s.symlink(p, "/etc/alternatives/editor", "/usr/bin/editor")
+		},
+		neg: func(s *sim) {
+			dpkg := s.spawn(pidRootd, proc{exe: "/usr/bin/dpkg", args: []string{"-i", "x.deb"}})
+			post := s.spawn(dpkg, proc{exe: "/var/lib/dpkg/info/x.postinst", args: []string{"configure"}})
+			p := s.spawn(post, proc{exe: "/usr/bin/update-alternatives", args: []string{"--install", "/usr/bin/editor"}})
+			s.symlink(p, "/etc/alternatives/editor", "/usr/bin/editor")
+		}},
 	{rule: "Rename or Remove Below Binary Directory",
 		pos: func(s *sim) {
 			s.syscall(pidCtrApp, "renameat2", map[string][]byte{"res": scap.EncInt64(0), "olddirfd": scap.EncInt64(-100),
@@ -467,6 +487,15 @@ var scenarios = []ruleScenario{
 		neg: func(s *sim) {
 			s.syscall(pidCtrBash, "mkdirat", map[string][]byte{"res": scap.EncInt64(0), "dirfd": scap.EncInt64(-100),
 				"path": scap.EncString("/lib/modules/x"), "mode": scap.EncUint32(0o755)})
+		}},
+	{rule: "BPF Program Loaded from Container",
+		pos: func(s *sim) {
+			s.syscall(pidCtrApp, "bpf", map[string][]byte{"cmd": scap.EncInt64(5), "res_or_fd": append([]byte{0}, scap.EncInt64(7)...)})
+		},
+		neg: func(s *sim) {
+			// runc loads the device cgroup filter while it sets the container up.
+			p := s.spawn(pidCtrInit, proc{comm: "runc:[2:INIT]", exe: "/usr/sbin/runc", args: []string{"init"}, cg: container()})
+			s.syscall(p, "bpf", map[string][]byte{"cmd": scap.EncInt64(5), "res_or_fd": append([]byte{0}, scap.EncInt64(7)...)})
 		}},
 	{rule: "Process Attached with Ptrace",
 		pos: func(s *sim) {
