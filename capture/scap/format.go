@@ -309,9 +309,61 @@ func appendResolved(dst []byte, p Param, raw []byte, res resolution) []byte {
 		dst = append(dst, 's')
 	case resFlags:
 		v, _ := Uint64(raw)
-		dst = appendFlagNames(dst, flagTable(p.Table), uint32(v))
+		if enumExact(p) {
+			dst = appendEnumNames(dst, flagTable(p.Table), uint32(v))
+		} else {
+			dst = appendFlagNames(dst, flagTable(p.Table), uint32(v))
+		}
 	case resUIDNone:
 		dst = append(dst, "<NONE>"...)
+	}
+	return dst
+}
+
+// enumExact reports whether enum parameter p renders by exact value, as
+// current libsinsp renders PT_ENUMFLAGS*: true for enum tables that only
+// events newer than sysdig 0.29.3 use (prctl options, bpf commands, ...),
+// false for the tables of events 0.29.3 knows, which it rendered as bit
+// flags (fcntl cmd=7 prints "F_GETLK|F_DUPFD" there) and which retrace
+// renders the same way so its output matches sysdig's.
+func enumExact(p Param) bool {
+	switch p.Type {
+	case PTEnumFlags8, PTEnumFlags16, PTEnumFlags32:
+		return !sysdig029EnumTables[p.Table]
+	}
+	return false
+}
+
+// sysdig029EnumTables are the tables of enum parameters of the events
+// sysdig 0.29.3 knows (codes below Sysdig029NumTypes). It is computed once
+// from the immutable event table and never modified.
+var sysdig029EnumTables = func() map[string]bool {
+	m := map[string]bool{}
+	for c := 0; c < Sysdig029NumTypes && c < len(eventTable); c++ {
+		for _, p := range eventTable[c].Params {
+			switch p.Type {
+			case PTEnumFlags8, PTEnumFlags16, PTEnumFlags32:
+				m[p.Table] = true
+			}
+		}
+	}
+	return m
+}()
+
+// appendEnumNames renders an enum value as current libsinsp does: every
+// table entry equal to val, in table order, separated by '|' (tables may
+// name one value twice); nothing when no entry matches.
+func appendEnumNames(dst []byte, tab []NameValue, val uint32) []byte {
+	sep := false
+	for _, f := range tab {
+		if f.Value != val {
+			continue
+		}
+		if sep {
+			dst = append(dst, '|')
+		}
+		dst = append(dst, f.Name...)
+		sep = true
 	}
 	return dst
 }
@@ -320,8 +372,8 @@ func appendResolved(dst []byte, p Param, raw []byte, res resolution) []byte {
 // does: walking the table in order until an entry equals the whole value,
 // it names every entry whose bits are all set in what is left (an entry of
 // value 0 only matches a value of 0), then names the entry that stopped the
-// walk, if any. Enum tables are rendered the same way, as 0.29.3 declared
-// them as flags.
+// walk, if any. The enum tables of events 0.29.3 knows are rendered the
+// same way, as 0.29.3 declared them as flags (see enumExact).
 func appendFlagNames(dst []byte, tab []NameValue, val uint32) []byte {
 	initial := val
 	sep := false
