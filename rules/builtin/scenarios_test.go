@@ -124,13 +124,14 @@ func (s *sim) syscall(tid int64, name string, vals map[string][]byte) {
 
 // proc describes a program a scenario starts.
 type proc struct {
-	comm  string // default: the base name of exe
-	exe   string
-	args  []string
-	uid   uint32
-	tty   uint32
-	cg    []string
-	flags uint32 // execve flags (PPM_EXE_*: 2 upper layer, 4 from memfd)
+	comm    string // default: the base name of exe
+	exe     string // argv[0]
+	exepath string // the executable's path; default: exe
+	args    []string
+	uid     uint32
+	tty     uint32
+	cg      []string
+	flags   uint32 // execve flags (PPM_EXE_*: 2 upper layer, 4 from memfd)
 }
 
 // spawn forks parent and execs p in the child, returning the child's pid.
@@ -155,11 +156,15 @@ func (s *sim) spawn(parent int64, p proc) int64 {
 	if p.comm != "" {
 		comm = p.comm
 	}
+	exepath := p.exe
+	if p.exepath != "" {
+		exepath = p.exepath
+	}
 	s.syscall(child, "execve", map[string][]byte{"filename": scap.EncString(p.exe), "res": scap.EncInt64(0),
 		"exe": scap.EncString(p.exe), "args": scap.EncList(p.args...), "tid": scap.EncInt64(child), "pid": scap.EncInt64(child),
 		"ptid": scap.EncInt64(parent), "cwd": scap.EncString("/"), "comm": scap.EncString(comm), "cgroups": scap.EncList(p.cg...),
 		"tty": scap.EncUint32(p.tty), "uid": scap.EncUint32(p.uid), "gid": scap.EncUint32(p.uid), "loginuid": scap.EncUint32(p.uid),
-		"flags": scap.EncUint32(p.flags), "trusted_exepath": scap.EncString(p.exe), "vpgid": scap.EncInt64(child), "pgid": scap.EncInt64(child)})
+		"flags": scap.EncUint32(p.flags), "trusted_exepath": scap.EncString(exepath), "vpgid": scap.EncInt64(child), "pgid": scap.EncInt64(child)})
 	return child
 }
 
@@ -282,6 +287,14 @@ var scenarios = []ruleScenario{
 		},
 		neg: func(s *sim) {
 			s.spawn(pidCtrApp, proc{exe: "rmdir", comm: "busybox", args: []string{"/tmp/x"}, cg: container()})
+		}},
+	{rule: "Shell Spawned by Unexpected Parent in Container",
+		pos: func(s *sim) {
+			// busybox re-executing itself through /proc/self/exe as sh.
+			s.spawn(pidCtrApp, proc{exe: "sh", comm: "exe", exepath: "/bin/busybox", args: []string{"-c", "id"}, cg: container()})
+		},
+		neg: func(s *sim) {
+			s.spawn(pidCtrApp, proc{exe: "sleep", comm: "exe", exepath: "/bin/busybox", args: []string{"1"}, cg: container()})
 		}},
 	{rule: "Reverse Shell Redirects Standard Streams to a Socket",
 		pos: func(s *sim) {
@@ -698,8 +711,11 @@ func TestRecordedAttacks(t *testing.T) {
 		{"privileged-container.scap.zst", map[string]int{"Privileged Container Started": 1}},
 		{"reverse-shell.scap.zst", map[string]int{"Reverse Shell Redirects Standard Streams to a Socket": 3,
 			"Shell with Standard Input from a Network Socket": 1}},
+		// nc -e sh runs busybox's sh applet by re-executing /proc/self/exe
+		// (process name exe) with the socket on its standard streams.
 		{"reverse-shell-container.scap.zst", map[string]int{"Network Tool Launched in Container": 1,
-			"Reverse Shell Redirects Standard Streams to a Socket": 2, "Shell Spawned by Unexpected Parent in Container": 1}},
+			"Reverse Shell Redirects Standard Streams to a Socket": 2, "Shell Spawned by Unexpected Parent in Container": 2,
+			"Shell with Standard Input from a Network Socket": 1}},
 		{"shadow-read-container.scap.zst", map[string]int{"Read Sensitive File by Untrusted Program": 1}},
 		{"shadow-read-host.scap.zst", map[string]int{"Read Sensitive File by Untrusted Program": 1}},
 		{"webserver-shell.scap.zst", map[string]int{"Executable Permission Set in Temporary Directory": 1, "Shell Spawned by Server Process": 1,
