@@ -235,6 +235,20 @@ func parseTimeFlag(name, s string, loc *time.Location) (uint64, error) {
 	return 0, fmt.Errorf("parse --%s %q: want RFC 3339 (2024-05-01T10:00:00Z) or Unix seconds", name, s)
 }
 
+// terminalWidth returns w's width in columns when w is a terminal, else 0
+// (the table writer's default width).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols <= 0 {
+		return 0
+	}
+	return cols
+}
+
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

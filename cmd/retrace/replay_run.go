@@ -105,7 +105,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		out = f
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	ropts := report.Options{TZ: cfg.loc}
+	ropts := report.Options{TZ: cfg.loc, Width: terminalWidth(out)}
 	// Line formats stream: as found for one capture, merged in time order
 	// as found when every capture has a worker; otherwise (more captures
 	// than workers) all lines are sorted once every capture is read.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/engine"
@@ -245,12 +244,7 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 		}
 		file, out = f, f
 	}
-	opts := report.Options{TZ: cfg.loc}
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
-			opts.Width = w
-		}
-	}
+	opts := report.Options{TZ: cfg.loc, Width: terminalWidth(out)}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	if err := report.Write(bw, &rep, cfg.format, opts); err != nil {
 		errs = append(errs, err)

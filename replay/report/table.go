@@ -94,7 +94,9 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 
 	// Time and priority never wrap; the other columns share what is left,
 	// the details column twice as much as the others.
-	widths := columnWidths(header, rows, width, []int{0, 1, 1, 1, 0, 2})
+	// Process paths and rule names keep their words whole when the width
+	// allows it.
+	widths := columnWidths(header, rows, width, []int{0, 1, 1, 1, 0, 2}, []bool{false, false, true, true, false, false})
 	for _, row := range rows {
 		for c, w := range widths {
 			if w > 0 {
@@ -256,8 +258,10 @@ func cleanCell(s string) string {
 // weight 0 keep their natural width; the others share the rest in
 // proportion to their weights, a column narrower than its share keeping its
 // natural width and leaving the remainder to the others (water filling).
-// A zero entry in the result means "do not wrap".
-func columnWidths(header []string, rows [][]string, width int, weights []int) []int {
+// A column marked in keepWords is kept at least as wide as its longest word
+// (up to maxKeptWord) so that its words do not break, unless the table
+// cannot fit that way. A zero entry in the result means "do not wrap".
+func columnWidths(header []string, rows [][]string, width int, weights []int, keepWords []bool) []int {
 	n := len(header)
 	natural := make([]int, n)
 	for c := range n {
@@ -275,9 +279,34 @@ func columnWidths(header []string, rows [][]string, width int, weights []int) []
 		return nil
 	}
 	minWidth := make([]int, n)
+	soft := make([]int, n)
 	for c := range n {
 		minWidth[c] = max(6, cellWidth(header[c]))
+		soft[c] = minWidth[c]
+		if c < len(keepWords) && keepWords[c] {
+			for _, row := range rows {
+				soft[c] = max(soft[c], min(longestWord(row[c]), maxKeptWord))
+			}
+		}
 	}
+	// When the table cannot keep every marked column's words whole, the
+	// leftmost marked column gives up first.
+	for c := 0; ; c++ {
+		if out, ok := shareWidths(natural, soft, weights, budget); ok || c == n {
+			return out
+		}
+		soft[c] = minWidth[c]
+	}
+}
+
+// maxKeptWord bounds the width a column keeps for its longest word.
+const maxKeptWord = 24
+
+// shareWidths shares budget columns among the columns of non-zero weight
+// (see columnWidths), none narrower than minWidth; it reports false when
+// the minimums do not fit.
+func shareWidths(natural, minWidth, weights []int, budget int) ([]int, bool) {
+	n := len(natural)
 	out := make([]int, n)
 	var flex []int
 	for c := range n {
@@ -307,21 +336,22 @@ func columnWidths(header []string, rows [][]string, width int, weights []int) []
 				out[c] = max(avail*weights[c]/sum, minWidth[c])
 				budget -= out[c]
 			}
-			// Hand columns' minimum widths back from the widest ones, or
-			// spread rounding leftovers, until the row fits exactly.
+			// Hand columns' surplus over their minimums back from the
+			// widest ones, or spread rounding leftovers, until the row
+			// fits exactly.
 			for budget != 0 {
-				widest := rest[0]
-				for _, c := range rest {
-					if out[c] > out[widest] {
-						widest = c
-					}
-				}
 				if budget > 0 {
 					out[rest[len(rest)-1]] += budget
 					break
 				}
-				if out[widest] <= minWidth[widest] {
-					break // too narrow for the minimums; overflow
+				widest := -1
+				for _, c := range rest {
+					if out[c] > minWidth[c] && (widest < 0 || out[c] > out[widest]) {
+						widest = c
+					}
+				}
+				if widest < 0 {
+					return out, false // too narrow for the minimums; overflow
 				}
 				out[widest]--
 				budget++
@@ -330,12 +360,22 @@ func columnWidths(header []string, rows [][]string, width int, weights []int) []
 		}
 		flex = rest
 	}
-	return out
+	return out, true
+}
+
+// longestWord returns the display width of the widest space-separated word
+// of a cell.
+func longestWord(s string) int {
+	w := 0
+	for word := range strings.FieldsSeq(s) {
+		w = max(w, twwidth.Width(word))
+	}
+	return w
 }
 
 // wrapCell wraps each line of s at spaces so that no line is wider than
-// width display columns, breaking words that are longer than a line. It
-// never drops a character.
+// width display columns; a word longer than a line breaks after a '/', '-',
+// ',', ':' or '=' where it can, else anywhere. It never drops a character.
 func wrapCell(s string, width int) string {
 	var b strings.Builder
 	for i, line := range strings.Split(s, "\n") {
@@ -354,18 +394,49 @@ func wrapCell(s string, width int) string {
 					col = 0
 				}
 			}
-			for _, r := range word {
-				rw := twwidth.Width(string(r))
-				if col+rw > width && col > 0 {
+			for _, piece := range splitAfterSeparators(word) {
+				if pw := twwidth.Width(piece); col > 0 && col+pw > width && pw <= width {
 					b.WriteByte('\n')
 					col = 0
 				}
-				b.WriteRune(r)
-				col += rw
+				for _, r := range piece {
+					rw := twwidth.Width(string(r))
+					if col+rw > width && col > 0 {
+						b.WriteByte('\n')
+						col = 0
+					}
+					b.WriteRune(r)
+					col += rw
+				}
 			}
 		}
 	}
 	return b.String()
+}
+
+// splitAfterSeparators splits a word after each '/', '-', ',', ':', '=' or
+// "->" (not between its two characters), the places a long path, address or
+// option breaks most readably.
+func splitAfterSeparators(word string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(word)-1; i++ {
+		switch word[i] {
+		case '/', ',', ':', '=':
+		case '-':
+			if word[i+1] == '>' {
+				i++ // break after the arrow instead
+				if i == len(word)-1 {
+					continue
+				}
+			}
+		default:
+			continue
+		}
+		out = append(out, word[start:i+1])
+		start = i + 1
+	}
+	return append(out, word[start:])
 }
 
 // cellWidth returns the display width of the widest line of a cell.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,69 @@ func TestCleanCell(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			if got := cleanCell(tc.in); got != tc.want {
 				t.Errorf("cleanCell(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWrapCell(t *testing.T) {
+	tests := []struct {
+		name, in string
+		width    int
+		want     string
+	}{
+		{"fits", "Read sensitive file", 20, "Read sensitive file"},
+		{"at spaces", "Read sensitive file untrusted", 10, "Read\nsensitive\nfile\nuntrusted"},
+		{"long path after slashes", "file: /work/main/testdata/attacks/scenarios/clear-logs.sh", 16, "file:\n/work/main/\ntestdata/\nattacks/\nscenarios/clear-\nlogs.sh"},
+		{"arrow stays whole", "10.0.0.5:51514->203.0.113.7:4444", 14, "10.0.0.5:\n51514->\n203.0.113.7:\n4444"},
+		{"no separator breaks anywhere", "abcdefghij", 4, "abcd\nefgh\nij"},
+		{"keeps lines", "cmd: a\nuser: root", 10, "cmd: a\nuser: root"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := wrapCell(tc.in, tc.width)
+			if got != tc.want {
+				t.Errorf("wrapCell(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+			}
+			if strings.ReplaceAll(strings.ReplaceAll(got, "\n", ""), " ", "") != strings.ReplaceAll(strings.ReplaceAll(tc.in, "\n", ""), " ", "") {
+				t.Errorf("wrapCell dropped or added characters: %q", got)
+			}
+			if w := cellWidth(got); w > tc.width {
+				t.Errorf("wrapped cell is %d wide, limit %d", w, tc.width)
+			}
+		})
+	}
+}
+
+// TestTableKeepsRuleWords checks that rule names wrap only between words at
+// the usual terminal widths.
+func TestTableKeepsRuleWords(t *testing.T) {
+	r := demoReport()
+	words := map[string]bool{}
+	for _, d := range r.Detections {
+		for w := range strings.FieldsSeq(d.Rule) {
+			words[w] = true
+		}
+	}
+	for _, width := range []int{80, 100, 120, 160} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteTable(&b, r, Options{Width: width}); err != nil {
+				t.Fatal(err)
+			}
+			for line := range strings.SplitSeq(b.String(), "\n") {
+				cells := strings.Split(line, "│")
+				if len(cells) < 5 {
+					continue
+				}
+				for w := range strings.FieldsSeq(cells[4]) {
+					if !words[w] && w != "RULE" {
+						t.Errorf("rule cell holds a broken word %q: %s", w, line)
+					}
+				}
+				if tw := twwidth.Width(line); tw > width {
+					t.Errorf("line is %d wide, limit %d", tw, width)
+				}
 			}
 		})
 	}

@@ -204,7 +204,7 @@ func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 	if width <= 0 {
 		width = defaultTableWidth
 	}
-	widths := columnWidths(header, rows, width, []int{0, 1, 2, 1, 3})
+	widths := columnWidths(header, rows, width, []int{0, 1, 2, 1, 3}, nil)
 	for _, row := range rows {
 		for c, wd := range widths {
 			if wd > 0 {
