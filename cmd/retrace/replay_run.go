@@ -124,21 +124,26 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	}
 
 	var writeErr error
+	// emit runs on this goroutine only, so one buffer serves every line.
+	var lineBuf []byte
 	emit := func(it item) {
 		if writeErr != nil {
 			return
 		}
-		var line []byte
-		switch {
-		case it.line != nil:
-			line = it.line
-		case cfg.format == report.FormatJSON:
-			line = report.AppendJSON(nil, it.det, ropts)
-		default:
-			line = report.AppendText(nil, it.det, ropts)
+		line := it.line
+		if line == nil {
+			if cfg.format == report.FormatJSON {
+				lineBuf = report.AppendJSON(lineBuf[:0], it.det, ropts)
+			} else {
+				lineBuf = report.AppendText(lineBuf[:0], it.det, ropts)
+			}
+			line = lineBuf
 		}
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
+		_, err := bw.Write(line)
+		if err == nil {
+			err = bw.WriteByte('\n')
+		}
+		if err != nil {
 			writeErr = fmt.Errorf("write output: %w", err)
 		}
 	}
