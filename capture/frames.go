@@ -298,12 +298,14 @@ func (s *frameSource) grow(j *frameJob, n int) error {
 		return s.corruptAt(j, fmt.Sprintf("frame exceeds %d compressed bytes", maxFrameCompressed), nil)
 	}
 	// Grow in steps, so that memory follows the bytes really present
-	// rather than a length field.
+	// rather than a length field. The buffer doubles (up to the frame
+	// limit) and is kept for the next frame, so a warm reader does not
+	// allocate here.
 	for n > 0 {
 		step := min(n, fileBufferSize)
 		l := len(j.src)
 		if l+step > cap(j.src) {
-			grown := make([]byte, l, bufferSize(max(l+step, 2*cap(j.src))))
+			grown := make([]byte, l, bufferSize(max(l+step, min(2*cap(j.src), maxFrameCompressed))))
 			copy(grown, j.src)
 			j.src = grown
 		}
