@@ -1,11 +1,8 @@
 package capture_test
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,21 +87,6 @@ func eventLines(t *testing.T, path string) []string {
 	return lines
 }
 
-func sysdigLines(t *testing.T, sysdig, path string, args ...string) []string {
-	t.Helper()
-	out, err := exec.Command(sysdig, append([]string{"-r", path}, args...)...).Output()
-	if err != nil {
-		t.Fatalf("sysdig -r %s: %v", path, err)
-	}
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
-}
-
 func needCompat(t *testing.T, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
@@ -118,14 +100,14 @@ func needCompat(t *testing.T, ids ...string) {
 // the same events as sysdig 0.29.3: number, type, direction, thread, CPU and
 // timestamp of each.
 func TestSysdigEvents(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	needCompat(t, "CAPTURE-NAMES-029", "CAPTURE-HIDDEN-029", "SCAP-UNKNOWN-029")
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
 			got := eventLines(t, path)
 			var want []string
-			for _, l := range sysdigLines(t, sysdig, path, "-D", "-p", "%evt.num %evt.type %evt.dir %thread.tid %evt.cpu %evt.rawtime") {
+			for _, l := range testutil.SysdigLines(t, path, "-D", "-p", "%evt.num %evt.type %evt.dir %thread.tid %evt.cpu %evt.rawtime") {
 				// -D adds sysdig's own log lines (they start with a date) and procinfo.
 				if f := strings.Fields(l); len(f) == 6 && f[1] != "procinfo" {
 					want = append(want, l)
@@ -142,7 +124,7 @@ func TestSysdigEvents(t *testing.T) {
 // sysdig's %evt.arg.name for absolute paths (relative ones sysdig resolves
 // against the thread's cwd, which needs replay's state).
 func TestSysdigOpenNames(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
@@ -177,7 +159,7 @@ func TestSysdigOpenNames(t *testing.T) {
 				}
 			}
 			want := map[string]string{}
-			for _, l := range sysdigLines(t, sysdig, path, "-p", "%evt.num %evt.arg.name", "evt.type in (open, openat, openat2, creat)") {
+			for _, l := range testutil.SysdigLines(t, path, "-p", "%evt.num %evt.arg.name", "evt.type in (open, openat, openat2, creat)") {
 				if num, name, ok := strings.Cut(l, " "); ok && strings.HasPrefix(name, "/") {
 					if _, mine := got[num]; mine {
 						want[num] = name

@@ -252,7 +252,7 @@ func TestWriterBlockTypes(t *testing.T) {
 // TestGeneratedCaptureSysdig checks that sysdig 0.29.3 reads every event of
 // a generated capture (after zstd -d) with the types the reader reports.
 func TestGeneratedCaptureSysdig(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "g.scap")
 	if err := os.WriteFile(path, generate(t, 2000, capture.WriterOptions{Format: capture.FormatScap}), 0o644); err != nil {
@@ -278,7 +278,7 @@ func TestGeneratedCaptureSysdig(t *testing.T) {
 		}
 		want = append(want, ev.TypeName()+" "+d)
 	}
-	got := sysdigLines(t, sysdig, path, "-p", "%evt.type %evt.dir")
+	got := testutil.SysdigLines(t, path, "-p", "%evt.type %evt.dir")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sysdig sees other events (-retrace +sysdig):\n%s", diff)
 	}

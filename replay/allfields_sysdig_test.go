@@ -1,10 +1,6 @@
 package replay
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/retrace-dev/retrace/engine"
@@ -33,57 +29,7 @@ func TestAllFieldsMatchSysdig(t *testing.T) {
 	}
 	fields := bindAll(t, names)
 	for _, path := range testutil.Captures(t) {
-		base := filepath.Base(path)
-		want := sysdigLines(t, sysdig, path, names)
-		mismatches := map[string]int{}
-		examples := map[string]string{}
-		var vals []engine.Value
-		hidden := uint64(0)
-		_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
-			if e.Ev.Type() >= sysdig029MaxCode {
-				hidden++
-			}
-			dir := "<"
-			if e.Ev.Type().IsEnter() {
-				dir = ">"
-			}
-			w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
-			if !ok {
-				return nil
-			}
-			for i, f := range fields {
-				vals = f.b.Extractor.Extract(e, vals[:0])
-				got := renderField(f.name, f.b.Type, vals)
-				if f.name == "evt.num" && len(vals) == 1 {
-					got = fmt.Sprint(vals[0].Num - hidden)
-				}
-				if got == w[i] {
-					continue
-				}
-				if id, ok := knownRuleFieldDiff(e, f.name, got, w[i]); ok {
-					if _, err := compatKnown(id); err != nil {
-						t.Error(err)
-					}
-					continue
-				}
-				mismatches[f.name]++
-				if _, ok := examples[f.name]; !ok {
-					examples[f.name] = fmt.Sprintf("evt %d %s: retrace %q, sysdig %q", e.Num, e.Ev.TypeName(), got, w[i])
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var bad []string
-		for n := range mismatches {
-			bad = append(bad, n)
-		}
-		sort.Strings(bad)
-		for _, n := range bad {
-			t.Errorf("%s: %s: %d mismatches, first %s", base, n, mismatches[n], examples[n])
-		}
+		compareWithSysdig(t, path, fields, nil)
 	}
 	t.Logf("compared %d fields", len(names))
 }

@@ -68,6 +68,73 @@ func renderForSysdig(typ engine.FieldType, vals []engine.Value) string {
 	return renderValues(typ, vals)
 }
 
+// compareWithSysdig replays the capture at path and compares the fields'
+// values on every event with what sysdig prints, failing the test for each
+// field that differs other than as knownRuleFieldDiff allows. each, if not
+// nil, sees every replayed event, including those sysdig does not print.
+func compareWithSysdig(t *testing.T, path string, fields []bound, each func(*Event)) {
+	t.Helper()
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	want := sysdigLines(t, path, names)
+	mismatches := map[string]int{}
+	examples := map[string]string{}
+	var vals []engine.Value
+	hidden := uint64(0) // events sysdig 0.29.3 does not count
+	_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
+		if e.Ev.Type() >= sysdig029MaxCode {
+			hidden++
+		}
+		if each != nil {
+			each(e)
+		}
+		dir := "<"
+		if e.Ev.Type().IsEnter() {
+			dir = ">"
+		}
+		w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
+		if !ok {
+			return nil
+		}
+		for i, f := range fields {
+			vals = f.b.Extractor.Extract(e, vals[:0])
+			got := renderField(f.name, f.b.Type, vals)
+			if f.name == "evt.num" && len(vals) == 1 {
+				// sysdig 0.29.3 skips event types it does not know.
+				got = fmt.Sprint(vals[0].Num - hidden)
+			}
+			if got == w[i] {
+				continue
+			}
+			if id, ok := knownRuleFieldDiff(e, f.name, got, w[i]); ok {
+				if _, err := compatKnown(id); err != nil {
+					t.Error(err)
+				}
+				continue
+			}
+			mismatches[f.name]++
+			if _, ok := examples[f.name]; !ok {
+				examples[f.name] = fmt.Sprintf("evt %d %s: retrace %q, sysdig %q", e.Num, e.Ev.TypeName(), got, w[i])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	for n := range mismatches {
+		bad = append(bad, n)
+	}
+	sort.Strings(bad)
+	base := filepath.Base(path)
+	for _, n := range bad {
+		t.Errorf("%s: %s: %d mismatches, first %s", base, n, mismatches[n], examples[n])
+	}
+}
+
 // TestRuleFieldsMatchSysdig extracts every field the upstream rules use on
 // every event of the shared captures, compares it with sysdig's output
 // where sysdig 0.29.3 knows the field, and checks that each field has a
@@ -104,63 +171,14 @@ func TestRuleFieldsMatchSysdig(t *testing.T) {
 	printBound := bindAll(t, printable)
 	hasValue := map[string]bool{}
 	for _, path := range caps {
-		base := filepath.Base(path)
-		want := sysdigLines(t, sysdig, path, printable)
-		mismatches := map[string]int{}
-		examples := map[string]string{}
 		var vals []engine.Value
-		hidden := uint64(0) // events sysdig 0.29.3 does not count
-		_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
-			if e.Ev.Type() >= sysdig029MaxCode {
-				hidden++
-			}
+		compareWithSysdig(t, path, printBound, func(e *Event) {
 			for _, f := range allBound {
 				if vals = f.b.Extractor.Extract(e, vals[:0]); len(vals) > 0 {
 					hasValue[f.name] = true
 				}
 			}
-			dir := "<"
-			if e.Ev.Type().IsEnter() {
-				dir = ">"
-			}
-			w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
-			if !ok {
-				return nil
-			}
-			for i, f := range printBound {
-				vals = f.b.Extractor.Extract(e, vals[:0])
-				got := renderField(f.name, f.b.Type, vals)
-				if f.name == "evt.num" && len(vals) == 1 {
-					// sysdig 0.29.3 skips event types it does not know.
-					got = fmt.Sprint(vals[0].Num - hidden)
-				}
-				if got == w[i] {
-					continue
-				}
-				if id, ok := knownRuleFieldDiff(e, f.name, got, w[i]); ok {
-					if _, err := compatKnown(id); err != nil {
-						t.Error(err)
-					}
-					continue
-				}
-				mismatches[f.name]++
-				if _, ok := examples[f.name]; !ok {
-					examples[f.name] = fmt.Sprintf("evt %d %s: retrace %q, sysdig %q", e.Num, e.Ev.TypeName(), got, w[i])
-				}
-			}
-			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for n := range mismatches {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			t.Errorf("%s: %s: %d mismatches, first %s", base, n, mismatches[n], examples[n])
-		}
 	}
 	for _, r := range refs {
 		if hasValue[r] {

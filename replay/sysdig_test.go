@@ -1,11 +1,9 @@
 package replay
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,45 +93,12 @@ func bindAll(t testing.TB, names []string) []bound {
 // every event, keyed by "rawtime tid dir". (One sysdig run per field set:
 // sysdig cuts output lines longer than a few kB, so the sets are kept
 // apart rather than merged.)
-func sysdigLines(t *testing.T, sysdig, path string, fields []string) map[string][]string {
+func sysdigLines(t *testing.T, path string, fields []string) map[string][]string {
 	t.Helper()
-	return runSysdig(t, sysdig, path, fields)
-}
-
-// runSysdig runs sysdig on path with the fields, keyed by evt time, tid
-// and direction.
-func runSysdig(t *testing.T, sysdig, path string, fields []string) map[string][]string {
-	t.Helper()
-	var f strings.Builder
-	f.WriteString("*%evt.rawtime %thread.tid %evt.dir")
-	for _, n := range fields {
-		f.WriteString("\x1f%" + n)
-	}
-	// Values may hold newlines (buffers, environments): end each record
-	// with a byte no value contains.
-	f.WriteString("\x1e")
-	cmd := exec.Command(sysdig, "-r", path, "-p", f.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("sysdig -r %s: %v: %s", path, err, stderr.String())
-	}
+	keyed := append([]string{"evt.rawtime", "thread.tid", "evt.dir"}, fields...)
 	res := map[string][]string{}
-	malformed := 0
-	for _, rec := range strings.Split(string(out), "\x1e\n") {
-		if rec == "" {
-			continue
-		}
-		parts := strings.Split(rec, "\x1f")
-		if len(parts) != len(fields)+1 {
-			malformed++
-			continue
-		}
-		res[parts[0]] = parts[1:]
-	}
-	if malformed > 0 {
-		t.Errorf("sysdig -r %s: %d output lines without %d fields", path, malformed, len(fields))
+	for _, row := range testutil.SysdigEvents(t, path, keyed) {
+		res[strings.Join(row[:3], " ")] = row[3:]
 	}
 	return res
 }
@@ -141,10 +106,10 @@ func runSysdig(t *testing.T, sysdig, path string, fields []string) map[string][]
 // TestFieldsMatchSysdig compares field values of every event of the shared
 // captures with what sysdig 0.29.3 prints.
 func TestFieldsMatchSysdig(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			want := sysdigLines(t, sysdig, path, sysdigFields)
+			want := sysdigLines(t, path, sysdigFields)
 			fields := bindAll(t, sysdigFields)
 			var vals []engine.Value
 			mismatches := map[string]int{}
@@ -230,10 +195,10 @@ func splitArgs(args string, names []string) []string {
 // paths resolved against the cwd) with sysdig, parameter by parameter.
 // The stateless renderings are checked by package scap.
 func TestStatefulArgsMatchSysdig(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	for _, path := range testutil.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			want := sysdigLines(t, sysdig, path, []string{"evt.args"})
+			want := sysdigLines(t, path, []string{"evt.args"})
 			var buf []byte
 			compared, diffs := 0, 0
 			first := ""

@@ -3,8 +3,6 @@ package scap
 import (
 	"encoding/binary"
 	"net/netip"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -96,7 +94,7 @@ var flagTablesGrown = map[string]bool{"clone_flags": true, "execve_flags": true,
 // TestFormatCraftedMatchesSysdig renders crafted events of every code
 // sysdig 0.29.3 knows and compares each parameter with its %evt.args.
 func TestFormatCraftedMatchesSysdig(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	known, _ := alignSysdig029(readSysdig029(t))
 	base := testutil.SharedFile(t, "captures", "falco_ping_sendto.scap")
 	for _, v := range []struct {
@@ -104,12 +102,12 @@ func TestFormatCraftedMatchesSysdig(t *testing.T) {
 		value func(Param, int64) []byte
 	}{{"rich", richValue}, {"plain", sampleValue}} {
 		t.Run(v.name, func(t *testing.T) {
-			craftedCheck(t, sysdig, base, known, v.value)
+			craftedCheck(t, base, known, v.value)
 		})
 	}
 }
 
-func craftedCheck(t *testing.T, sysdig, base string, known map[Type]sdEvent, value func(Param, int64) []byte) {
+func craftedCheck(t *testing.T, base string, known map[Type]sdEvent, value func(Param, int64) []byte) {
 	const tid = 1
 	var evs [][]byte
 	var types []Type
@@ -130,18 +128,13 @@ func craftedCheck(t *testing.T, sysdig, base string, known map[Type]sdEvent, val
 		evs = append(evs, AppendEvent(nil, ts, tid, c, params...))
 		types = append(types, c)
 	}
-	out, err := exec.Command(sysdig, "-r", craftCapture(t, base, evs...), "-p", "*%evt.num %evt.type %evt.args").Output()
-	if err != nil {
-		t.Fatalf("sysdig: %v", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(evs) {
-		t.Fatalf("sysdig printed %d lines for %d events", len(lines), len(evs))
+	rows := testutil.SysdigEvents(t, craftCapture(t, base, evs...), []string{"evt.type", "evt.args"})
+	if len(rows) != len(evs) {
+		t.Fatalf("sysdig printed %d events for %d events", len(rows), len(evs))
 	}
 	compared := 0
-	for k, line := range lines {
-		_, rest, _ := strings.Cut(line, " ")
-		typ, args, _ := strings.Cut(rest, " ")
+	for k, row := range rows {
+		typ, args := row[0], row[1]
 		var e Event
 		if err := e.Decode(evs[k], false); err != nil {
 			t.Fatal(err)
@@ -180,6 +173,6 @@ func craftedCheck(t *testing.T, sysdig, base string, known map[Type]sdEvent, val
 	}
 	t.Logf("compared %d parameter values of %d crafted events", compared, len(evs))
 	if testing.Verbose() {
-		t.Logf("sysdig output:\n%s", out)
+		t.Logf("sysdig output:\n%s", sysdigText(rows))
 	}
 }

@@ -1,13 +1,9 @@
 package scap
 
 import (
-	"bufio"
-	"bytes"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -20,27 +16,29 @@ type sysdigLine struct {
 	args string
 }
 
-func runSysdigArgs(t *testing.T, sysdig, path string) []sysdigLine {
+func runSysdigArgs(t *testing.T, path string) []sysdigLine {
 	t.Helper()
-	cmd := exec.Command(sysdig, "-r", path, "-p", "*%evt.num %evt.type %evt.args")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Errorf("sysdig -r %s: %v", path, err)
-		return nil
-	}
 	var lines []sysdigLine
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		numS, rest, _ := strings.Cut(sc.Text(), " ")
-		typ, args, _ := strings.Cut(rest, " ")
-		n, err := strconv.Atoi(numS)
+	for _, row := range testutil.SysdigEvents(t, path, []string{"evt.num", "evt.type", "evt.args"}) {
+		n, err := strconv.Atoi(row[0])
 		if err != nil {
-			continue // a message, not an event line
+			t.Errorf("sysdig -r %s: evt.num %q", path, row[0])
+			continue
 		}
-		lines = append(lines, sysdigLine{num: n, typ: typ, args: args})
+		lines = append(lines, sysdigLine{num: n, typ: row[1], args: row[2]})
 	}
 	return lines
+}
+
+// sysdigText prints rows of testutil.SysdigEvents as lines of values apart
+// by spaces, for failure messages.
+func sysdigText(rows [][]string) string {
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strings.Join(r, " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // splitSysdigArgs cuts sysdig's %evt.args text into values, given the
@@ -106,7 +104,7 @@ func paramAgrees(p Param, raw []byte, ours, theirs string) bool {
 }
 
 func TestFormatMatchesSysdig(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	type key struct{ enum, param string }
 	type sample struct {
 		file, ours, theirs string
@@ -116,20 +114,19 @@ func TestFormatMatchesSysdig(t *testing.T) {
 	compared := 0
 	known029, _ := alignSysdig029(readSysdig029(t))
 	paths := testutil.Captures(t)
-	// Run sysdig on two captures at a time (the machine has two cores).
+	// Run sysdig on the captures in parallel subtests (-parallel, by
+	// default as many as there are cores).
 	outputs := make([][]sysdigLine, len(paths))
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for i, path := range paths {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			outputs[i] = runSysdigArgs(t, sysdig, path)
-		}()
+	if !t.Run("sysdig", func(t *testing.T) {
+		for i, path := range paths {
+			t.Run(filepath.Base(path), func(t *testing.T) {
+				t.Parallel()
+				outputs[i] = runSysdigArgs(t, path)
+			})
+		}
+	}) {
+		return
 	}
-	wg.Wait()
 	for pi, path := range paths {
 		base := filepath.Base(path)
 		var evs []Event
@@ -180,9 +177,6 @@ func TestFormatMatchesSysdig(t *testing.T) {
 			for i, theirs := range vals {
 				p := info.Params[i]
 				ours := FormatParam(p, e.Param(i))
-				if j := strings.IndexByte(ours, '\n'); j >= 0 {
-					ours = ours[:j] // sysdig's line ends where the value has a newline
-				}
 				compared++
 				if paramAgrees(p, e.Param(i), ours, theirs) {
 					continue

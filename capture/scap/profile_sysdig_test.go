@@ -3,7 +3,6 @@ package scap
 import (
 	"encoding/binary"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -69,7 +68,7 @@ func sampleEvent(ts uint64, tid int64, t Type) []byte {
 // print with every parameter it knows, events it does not know vanish, and
 // where the profile writes the enter event, sysdig resolves the exit's fd.
 func TestProfileReadableBySysdig029(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	known, _ := alignSysdig029(readSysdig029(t))
 	base := testutil.SharedFile(t, "captures", "falco_ping_sendto.scap")
 	tid := int64(1)
@@ -114,26 +113,18 @@ func TestProfileReadableBySysdig029(t *testing.T) {
 		AppendEvent(nil, ts+3, tid, DropX, EncUint32(1)),
 		AppendEvent(nil, ts+4, tid, GenericSyscall, EncUint16(madvise), EncUint16(28)))
 	path := craftCapture(t, base, evs...)
-	out, err := exec.Command(sysdig, "-r", path, "-p", "*%evt.type %evt.dir %fd.num %evt.args").Output()
-	if err != nil {
-		t.Fatalf("sysdig: %v", err)
+	rows := testutil.SysdigEvents(t, path, []string{"evt.type", "evt.dir", "fd.num", "evt.args"})
+	if len(rows) != len(want)+3 {
+		t.Fatalf("sysdig printed %d events, want %d (open, profile events 0.29.3 knows, container, generic):\n%s", len(rows), len(want)+3, sysdigText(rows))
 	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != len(want)+3 {
-		t.Fatalf("sysdig printed %d events, want %d (open, profile events 0.29.3 knows, container, generic):\n%s", len(lines), len(want)+3, out)
-	}
-	if c := lines[len(lines)-2]; !strings.HasPrefix(c, "container > ") || !strings.Contains(c, `"id":"0123456789ab"`) {
+	if c := rows[len(rows)-2]; c[0] != "container" || c[1] != ">" || !strings.Contains(c[3], `"id":"0123456789ab"`) {
 		t.Errorf("container event printed as %q", c)
 	}
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "madvise < ") {
+	if last := rows[len(rows)-1]; last[0] != "madvise" || last[1] != "<" {
 		t.Errorf("generic exit printed as %q, want madvise <", last)
 	}
 	for i, w := range want {
-		f := strings.SplitN(lines[i+1], " ", 4)
-		if len(f) < 3 {
-			t.Errorf("line %q", lines[i+1])
-			continue
-		}
+		f := rows[i+1]
 		info, _ := Lookup(w.p.Exit)
 		dir := ">"
 		if w.dir == 'X' {
@@ -143,10 +134,7 @@ func TestProfileReadableBySysdig029(t *testing.T) {
 			t.Errorf("%s: sysdig printed %q %q, want %s %s", w.p.Syscall, f[0], f[1], info.Name, dir)
 			continue
 		}
-		args := ""
-		if len(f) == 4 {
-			args = f[3]
-		}
+		args := f[3]
 		if got := strings.Count(" "+args, "="); got < w.nargs {
 			t.Errorf("%s %s: sysdig shows %d parameters, knows %d: %q", w.p.Syscall, dir, got, w.nargs, args)
 		}
@@ -159,7 +147,7 @@ func TestProfileReadableBySysdig029(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Logf("sysdig output:\n%s", out)
+		t.Logf("sysdig output:\n%s", sysdigText(rows))
 	}
 }
 
@@ -168,17 +156,16 @@ func TestProfileReadableBySysdig029(t *testing.T) {
 // sysdig 0.29.3 dies on one with a relative pathname. If this test fails,
 // the sysdig in use no longer crashes and the exception can be lifted.
 func TestSysdig029CrashesOnExecveatEnter(t *testing.T) {
-	sysdig := testutil.NeedTool(t, "sysdig")
+	testutil.NeedTool(t, "sysdig")
 	base := testutil.SharedFile(t, "captures", "falco_ping_sendto.scap")
 	ts := uint64(1_700_000_000_000_000_000)
 	enter := AppendEvent(nil, ts, 1, SyscallExecveatE, EncInt64(-100), EncString("bin/true"), EncUint32(0))
 	exit := sampleEvent(ts+1, 1, SyscallExecveatX)
-	err := exec.Command(sysdig, "-r", craftCapture(t, base, enter, exit)).Run()
-	if err == nil {
+	if _, err := testutil.RunSysdig(t, craftCapture(t, base, enter, exit)); err == nil {
 		t.Fatal("sysdig read an execveat enter event with a relative pathname; SCAP-EXECVEAT-ENTER-029 may be lifted")
 	}
 	// Without the enter event the same exit reads fine.
-	if out, err := exec.Command(sysdig, "-r", craftCapture(t, base, exit)).CombinedOutput(); err != nil {
-		t.Fatalf("sysdig on the execveat exit alone: %v\n%s", err, out)
+	if _, err := testutil.RunSysdig(t, craftCapture(t, base, exit)); err != nil {
+		t.Fatalf("sysdig on the execveat exit alone: %v", err)
 	}
 }

@@ -1,4 +1,5 @@
 // Package testutil holds helpers shared by retrace's tests: locating the
-// repository and the ../shared reference data, and skipping clearly when a
-// test's requirement (root, a tool, the reference data) is missing.
+// repository and the ../shared reference data, running sysdig on a capture
+// to compare with its output, and skipping clearly when a test's
+// requirement (root, a tool, the reference data) is missing.
 package testutil
