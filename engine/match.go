@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/retrace-dev/retrace/internal/glob"
 )
 
 // matcher tests one extracted value against a compiled right-hand side.
@@ -140,9 +142,9 @@ func (c *compiler) textMatcher(n *CheckExpr, left source, items []*LiteralExpr) 
 		}
 		return func(v Value) bool { return bytes.HasPrefix(v.Bytes, raw) }, nil
 	case OpGlob:
-		return func(v Value) bool { return globMatch(b, v.Bytes, false) }, nil
+		return func(v Value) bool { return glob.Match(b, v.Bytes, false) }, nil
 	case OpIGlob:
-		return func(v Value) bool { return globMatch(b, v.Bytes, true) }, nil
+		return func(v Value) bool { return glob.Match(b, v.Bytes, true) }, nil
 	case OpRegex:
 		re, err := regexp.Compile(`^(?:` + s + `)$`)
 		if err != nil {
@@ -224,7 +226,7 @@ func pathMatcher(items []*LiteralExpr) matcher {
 					rest = nil
 				}
 				if d.globs[i] {
-					if !globMatch(want, comp, false) {
+					if !glob.Match(want, comp, false) {
 						continue next
 					}
 				} else if !bytes.Equal(want, comp) {
@@ -468,4 +470,12 @@ func (c *compiler) ipMatcher(n *CheckExpr, left source, items []*LiteralExpr) (m
 		}, nil
 	}
 	return nil, c.typeError(n, left)
+}
+
+// lowerASCII lowers an ASCII upper-case letter and leaves other bytes.
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"encoding/base64"
+
+	"github.com/retrace-dev/retrace/internal/glob"
 )
 
 // Supported transformers: name -> whether it is implemented. The parser
@@ -199,9 +201,9 @@ func (c *compiler) pairMatcher(n *CheckExpr, left, right source) (func(a, b Valu
 		case OpEndsWith:
 			return func(a, b Value) bool { return bytes.HasSuffix(a.Bytes, b.Bytes) }, nil
 		case OpGlob:
-			return func(a, b Value) bool { return globMatch(b.Bytes, a.Bytes, false) }, nil
+			return func(a, b Value) bool { return glob.Match(b.Bytes, a.Bytes, false) }, nil
 		case OpIGlob:
-			return func(a, b Value) bool { return globMatch(b.Bytes, a.Bytes, true) }, nil
+			return func(a, b Value) bool { return glob.Match(b.Bytes, a.Bytes, true) }, nil
 		}
 	case lt.Numeric() && rt.Numeric():
 		t := lt
