@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,22 +48,48 @@ func openCDPPage(t *testing.T, url string) *cdpPage {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The profile directory is removed here rather than by t.TempDir:
+	// Chromium's helper processes may still be writing to it for a moment
+	// after the browser exits, which would fail t.TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "retrace-cdp-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--no-first-run", "--hide-scrollbars", "--window-size=1400,1000",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
+		"--user-data-dir="+profile, "--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{cmdR, outW}
+	// Its own process group, so that ending it ends its helpers too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if err := cmd.Start(); err != nil {
 		cancel()
+		os.RemoveAll(profile)
 		t.Fatalf("start chromium: %v", err)
 	}
 	cmdR.Close()
 	outW.Close()
 	p := &cdpPage{t: t, w: cmdW, waiting: map[int]chan cdpReply{}}
 	t.Cleanup(func() {
+		// Closing the pipe asks Chromium to exit; kill it if it does not.
 		cmdW.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-done
+		}
 		cancel()
-		_ = cmd.Wait()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // helpers left behind, if any
 		outR.Close()
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	go p.readLoop(outR)
 
