@@ -186,8 +186,18 @@
     li.appendChild(el("span", "pid", "[" + p.pid + "]"));
     if (p.u) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "user", "user " + p.u)); }
     if (p.t) { li.appendChild(document.createTextNode(" ")); li.appendChild(el("span", "user", "tty " + p.t)); }
-    if (p.c) { li.appendChild(el("br")); li.appendChild(el("span", "cmd", p.c)); }
-    else if (p.x) { li.appendChild(el("br")); li.appendChild(el("span", "cmd", p.x)); }
+    var cmd = p.c || p.x;
+    if (cmd) {
+      li.appendChild(el("br"));
+      // Long command lines (an environment passed on the command line, a
+      // script inline) show three lines until clicked.
+      var c = el("span", cmd.length > 240 ? "cmd long" : "cmd", cmd);
+      if (cmd.length > 240) {
+        c.title = "Click to show the whole command line";
+        c.addEventListener("click", function () { c.classList.toggle("full"); });
+      }
+      li.appendChild(c);
+    }
     if (self) li.className = "self";
   }
   function objList(title, items) {
@@ -381,6 +391,10 @@
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "/" && document.activeElement !== $("q")) { e.preventDefault(); $("q").focus(); }
+  });
+  // Summary names are cut to one line; hovering shows the whole text.
+  Array.prototype.forEach.call(document.querySelectorAll("table.counts td.name"), function (td) {
+    td.title = td.textContent.trim();
   });
   loadHash();
   render();
