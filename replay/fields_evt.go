@@ -98,7 +98,7 @@ func evtFields() []def {
 				if r >= 0 {
 					return str(d, sb("SUCCESS"))
 				}
-				return str(d, sb(errnoName(-r)))
+				return str(d, sb(scap.ErrnoName(-r)))
 			}},
 		{name: "evt.rawres", typ: engine.TypeInt64, desc: "Return value as a number (negative errno on failure).",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
