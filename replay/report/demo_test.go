@@ -7,7 +7,8 @@ import (
 
 // demoReport tells a small intrusion story (web shell, reverse shell,
 // credential access, dropped binary, persistence, log clearing) across two
-// containers and the host; it feeds the README screenshot and the benchmarks.
+// containers and the host; it feeds the screenshot test and the benchmarks
+// (the README's picture is of the real demo, see scripts/screenshot.sh).
 func demoReport() *Report {
 	start := time.Date(2026, 11, 20, 9, 12, 0, 0, time.UTC)
 	at := func(sec float64) time.Time { return start.Add(time.Duration(sec * float64(time.Second))) }

@@ -407,14 +407,13 @@ func TestHTMLChromiumHostileStringsStayText(t *testing.T) {
 	}
 }
 
-// TestHTMLScreenshot renders a demo report; with -update it refreshes the
-// README's screenshot, docs/report.png.
+// TestHTMLScreenshot checks that Chromium renders the synthetic demo report
+// to a picture. It writes only to a temporary directory: the README's
+// picture, docs/report.png, shows the real `make demo` report and comes from
+// scripts/screenshot.sh.
 func TestHTMLScreenshot(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.png")
-	if *update {
-		out = filepath.Join(testutil.RepoRoot(), "docs", "report.png")
-	}
 	chromium(t, writeHTMLFile(t, demoReport(), nil), "--screenshot="+out, "--window-size=1400,1000")
 	png, err := os.ReadFile(out)
 	if err != nil {
