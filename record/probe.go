@@ -239,6 +239,9 @@ type KernelStats struct {
 	EmptyReads uint64   // parameters left empty because a memory read failed
 	Truncated  uint64   // events dropped for exceeding the maximum event size
 	PerCPU     []uint64 // drops per CPU
+	// MarkedPerCPU is, per CPU, the number of drops already announced in
+	// the event stream by a drop marker the BPF side wrote.
+	MarkedPerCPU []uint64
 }
 
 // Stats reads the BPF counters.
@@ -254,6 +257,7 @@ func (p *Probe) Stats() (KernelStats, error) {
 		ks.EmptyReads += s.EmptyReads
 		ks.Truncated += s.Truncated
 		ks.PerCPU = append(ks.PerCPU, s.Drops)
+		ks.MarkedPerCPU = append(ks.MarkedPerCPU, s.DropMarkers)
 	}
 	return ks, nil
 }
@@ -306,13 +310,21 @@ func EnableRunStats() (io.Closer, error) {
 	return c, nil
 }
 
-// Close detaches the programs and frees the maps.
-func (p *Probe) Close() error {
+// Detach detaches the programs: no event enters the ring buffer after it
+// returns, and the counters of [Probe.Stats] stay fixed. The maps remain
+// readable until Close.
+func (p *Probe) Detach() error {
 	var errs []error
 	for i := len(p.links) - 1; i >= 0; i-- {
 		errs = append(errs, p.links[i].Close())
 	}
 	p.links = nil
+	return errors.Join(errs...)
+}
+
+// Close detaches the programs and frees the maps.
+func (p *Probe) Close() error {
+	errs := []error{p.Detach()}
 	if p.coll != nil {
 		p.coll.Close()
 		p.coll = nil

@@ -42,6 +42,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		AllSyscalls: opts.AllSyscalls,
 		FilterComm:  opts.FilterComm,
 		SelfPid:     os.Getpid(),
+		RingBytes:   opts.RingBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	records := make(chan [][]byte, 64)
 	readerDone := make(chan error, 1)
 	stopReader := make(chan struct{})
-	go readRing(rd, records, stopReader, readerDone)
+	go readRing(rd, records, stopReader, readerDone, opts.readerStall)
 	defer rd.Close()
 
 	// The programs are attached: scan /proc now, so that nothing starting
@@ -168,7 +169,9 @@ loop:
 			}
 		}
 	}
-	// Drain what the kernel already wrote, then stop the reader.
+	// Detach first, so that the counters stay fixed and every event in the
+	// ring is drained; then stop the reader.
+	derr := probe.Detach()
 	close(stopReader)
 	for batch := range records {
 		if runErr == nil {
@@ -182,10 +185,13 @@ loop:
 		_ = cmd.Process.Kill()
 		<-cmdDone
 	}
+	ks, kerr := probe.Stats()
+	if runErr == nil && kerr == nil {
+		s.markTrailingDrops(ks)
+	}
 	if runErr == nil {
 		runErr = win.release(s.now(), true, s.write)
 	}
-	ks, kerr := probe.Stats()
 	unrec, uerr := probe.UnrecordedCounts()
 	meta.StopTime = time.Now()
 	meta.Unrecorded = unrec
@@ -202,6 +208,8 @@ loop:
 	res.Events = w.Stats().Events
 	res.Bytes = w.Stats().FileBytes
 	res.Drops = ks.Drops
+	res.Submitted = ks.Events
+	res.Delivered = s.delivered
 	res.EmptyReads = ks.EmptyReads
 	res.LateEvents = win.late
 	res.Containers = len(s.known)
@@ -213,7 +221,7 @@ loop:
 		res.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		res.MaxRSS = ru.Maxrss * 1024
 	}
-	return res, errors.Join(runErr, kerr, uerr, cerr)
+	return res, errors.Join(runErr, derr, kerr, uerr, cerr)
 }
 
 func exitStatus(cmd *exec.Cmd, err error) int {
@@ -226,9 +234,16 @@ func exitStatus(cmd *exec.Cmd, err error) int {
 // readRing copies ring-buffer records into out, in batches (one channel
 // send per batch, records copied into a shared arena), until stop is closed
 // and the ring is empty. The reader waits at most 20 ms for data: this poll
-// is the wakeup for the BPF side's BPF_RB_NO_WAKEUP submissions.
-func readRing(rd *ringbuf.Reader, out chan<- [][]byte, stop <-chan struct{}, done chan<- error) {
+// is the wakeup for the BPF side's BPF_RB_NO_WAKEUP submissions. stall
+// delays the first read (tests force drops with it).
+func readRing(rd *ringbuf.Reader, out chan<- [][]byte, stop <-chan struct{}, done chan<- error, stall time.Duration) {
 	defer close(out)
+	if stall > 0 {
+		select {
+		case <-time.After(stall):
+		case <-stop:
+		}
+	}
 	const batchRecords, arenaBytes = 512, 64 << 10
 	var rec ringbuf.Record
 	var batch [][]byte
@@ -288,6 +303,8 @@ type session struct {
 	tree map[int64]bool
 	win  *reorderWindow
 	ev   scap.Event
+	// delivered counts the events taken out of the ring buffer.
+	delivered uint64
 }
 
 // now returns the current time on the event clock.
@@ -319,6 +336,7 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 			return fmt.Errorf("ring buffer record: event at %d has length %d beyond the record's %d bytes", off, n, len(rec))
 		}
 		ev := rec[off : off+n]
+		s.delivered++
 		if err := s.track(ctx, ev); err != nil {
 			return err
 		}
@@ -444,6 +462,28 @@ func (s *session) keep(ev []byte) bool {
 		return false
 	}
 	return true
+}
+
+// markTrailingDrops writes a drop marker (PPME_DROP_E/X, ratio = events
+// lost) for each CPU whose last drops no BPF-side marker announced: the
+// kernel writes a marker with the next event a CPU submits, so drops at the
+// end of a recording would otherwise only show in the metadata. With the
+// markers, the ratios of a CPU's drop events add up to its drop counter.
+func (s *session) markTrailingDrops(ks KernelStats) {
+	for cpu := range ks.PerCPU {
+		if cpu >= len(ks.MarkedPerCPU) || ks.PerCPU[cpu] <= ks.MarkedPerCPU[cpu] {
+			continue
+		}
+		ts := s.now()
+		for lost := ks.PerCPU[cpu] - ks.MarkedPerCPU[cpu]; lost > 0; {
+			ratio := uint32(min(lost, 0xffffffff))
+			lost -= uint64(ratio)
+			var p [4]byte
+			binary.LittleEndian.PutUint32(p[:], ratio)
+			s.win.push(uint16(cpu), ts, scap.AppendEvent(nil, ts, -1, scap.DropE, p[:]))
+			s.win.push(uint16(cpu), ts, scap.AppendEvent(nil, ts, -1, scap.DropX, p[:]))
+		}
+	}
 }
 
 // write hands one event to the capture writer.

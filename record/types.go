@@ -50,17 +50,28 @@ type Options struct {
 	// BPFStats enables the kernel's BPF run-time accounting for the
 	// recording and reports it in Result.Programs.
 	BPFStats bool
+	// RingBytes is the BPF ring buffer size (a power of two, a multiple of
+	// the page size); 0 means 16 MiB.
+	RingBytes int
+
+	// readerStall delays the ring-buffer reader's first read (tests force
+	// drops with it).
+	readerStall time.Duration
 }
 
 // Result summarizes a finished recording.
 type Result struct {
-	Events      uint64
-	Drops       uint64
-	LateEvents  uint64 // events that arrived after the reorder window passed them
-	EmptyReads  uint64
-	Bytes       int64
-	Containers  int
-	CommandExit int // exit status of Command (-1 when killed by a signal)
+	Events uint64
+	// Submitted is the number of events the BPF side wrote into the ring
+	// buffer (drop markers included) and Delivered the number the reader
+	// took out of it; after a clean stop they are equal.
+	Submitted, Delivered uint64
+	Drops                uint64
+	LateEvents           uint64 // events that arrived after the reorder window passed them
+	EmptyReads           uint64
+	Bytes                int64
+	Containers           int
+	CommandExit          int // exit status of Command (-1 when killed by a signal)
 	// Programs is the BPF run-time accounting (with Options.BPFStats).
 	Programs []ProgramStats
 	// CPU is the recorder's user+system CPU time; MaxRSS its peak resident

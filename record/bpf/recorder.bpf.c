@@ -113,7 +113,8 @@ struct {
 /* Per-CPU counters, read by userspace into the capture's metadata. */
 struct stats {
 	u64 events;       /* events written to the ring buffer */
-	u64 drops;        /* events lost because the ring buffer was full */
+	u64 drops;        /* events lost because the ring buffer was full (an
+			   * enter/exit record counts two) */
 	u64 drop_markers; /* drops already announced in the stream by a drop event */
 	u64 empty_reads;  /* parameters left empty because a memory read failed */
 	u64 truncated;    /* events cut short because they exceeded the event size */
@@ -453,6 +454,8 @@ GLOBAL int ev_submit(struct scratch *s)
 		return 0;
 	}
 	ev_end(s);
+	/* A record holds one event, or an enter event and its exit. */
+	u64 nev = s->base > EV_OFF ? 2 : 1;
 	if (st && st->drops != st->drop_markers)
 		emit_drop_marker(st);
 	/* Batched wakeups: the reader polls every 20 ms; besides, every 64th
@@ -460,15 +463,16 @@ GLOBAL int ev_submit(struct scratch *s)
 	 * wakeup_bytes are waiting. Querying on every event costs a cache miss
 	 * on the ring's positions (measured: ~3x the encoding cost). */
 	flags = BPF_RB_NO_WAKEUP;
-	if (st && (st->events & 63) == 0 && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (st && (st->events >> 6) != ((st->events + nev) >> 6) &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&events, s->rec, len & REC_MASK, flags) != 0) {
 		if (st)
-			st->drops++;
+			st->drops += nev;
 		return 0;
 	}
 	if (st)
-		st->events++;
+		st->events += nev;
 	return 0;
 }
 
