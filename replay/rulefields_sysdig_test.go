@@ -90,11 +90,7 @@ func compareWithSysdig(t *testing.T, path string, fields []bound, each func(*Eve
 		if each != nil {
 			each(e)
 		}
-		dir := "<"
-		if e.Ev.Type().IsEnter() {
-			dir = ">"
-		}
-		w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
+		w, ok := want[sysdigKey(e)]
 		if !ok {
 			return nil
 		}

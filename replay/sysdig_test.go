@@ -103,6 +103,15 @@ func sysdigLines(t *testing.T, path string, fields []string) map[string][]string
 	return res
 }
 
+// sysdigKey is the key under which sysdigLines files an event's values.
+func sysdigKey(e *Event) string {
+	dir := "<"
+	if e.Ev.Type().IsEnter() {
+		dir = ">"
+	}
+	return fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)
+}
+
 // TestFieldsMatchSysdig compares field values of every event of the shared
 // captures with what sysdig 0.29.3 prints.
 func TestFieldsMatchSysdig(t *testing.T) {
@@ -116,11 +125,7 @@ func TestFieldsMatchSysdig(t *testing.T) {
 			examples := map[string]string{}
 			seen := 0
 			_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
-				dir := "<"
-				if e.Ev.Type().IsEnter() {
-					dir = ">"
-				}
-				w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
+				w, ok := want[sysdigKey(e)]
 				if !ok {
 					return nil
 				}
@@ -166,30 +171,6 @@ func statefulParam(t scap.ParamType) bool {
 	return false
 }
 
-// splitArgs cuts sysdig's %evt.args into values by parameter name.
-func splitArgs(args string, names []string) []string {
-	var vals []string
-	rest := args
-	for i, n := range names {
-		if !strings.HasPrefix(rest, n+"=") {
-			break
-		}
-		rest = rest[len(n)+1:]
-		end := len(rest)
-		if i+1 < len(names) {
-			if j := strings.Index(rest, " "+names[i+1]+"="); j >= 0 {
-				end = j
-			}
-		}
-		vals = append(vals, strings.TrimSuffix(rest[:end], " "))
-		if end == len(rest) {
-			break
-		}
-		rest = rest[end+1:]
-	}
-	return vals
-}
-
 // TestStatefulArgsMatchSysdig compares the state-dependent part of
 // %evt.args (fd names, process names after pids, user and group names,
 // paths resolved against the cwd) with sysdig, parameter by parameter.
@@ -203,11 +184,7 @@ func TestStatefulArgsMatchSysdig(t *testing.T) {
 			compared, diffs := 0, 0
 			first := ""
 			_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
-				dir := "<"
-				if e.Ev.Type().IsEnter() {
-					dir = ">"
-				}
-				w, ok := want[fmt.Sprintf("%d %d %s", e.Ev.Ts(), e.Ev.Tid(), dir)]
+				w, ok := want[sysdigKey(e)]
 				info := e.Ev.Info()
 				if !ok || info == nil || scap.IsGeneric(e.Ev.Type()) {
 					return nil
@@ -217,7 +194,7 @@ func TestStatefulArgsMatchSysdig(t *testing.T) {
 				for i := range names {
 					names[i] = info.Params[i].Name
 				}
-				vals := splitArgs(w[0], names)
+				vals := testutil.SplitSysdigArgs(w[0], names)
 				for i, theirs := range vals {
 					if !statefulParam(info.Params[i].Type) {
 						continue

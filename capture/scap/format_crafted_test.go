@@ -149,7 +149,7 @@ func craftedCheck(t *testing.T, base string, known map[Type]sdEvent, value func(
 		for i := range names {
 			names[i] = sd.params[i].name
 		}
-		vals := splitSysdigArgs(args, names)
+		vals := testutil.SplitSysdigArgs(args, names)
 		if len(vals) != len(names) {
 			t.Errorf("%s: sysdig printed %d of %d parameters: %q", info.Enum, len(vals), len(names), args)
 		}

@@ -41,31 +41,6 @@ func sysdigText(rows [][]string) string {
 	return b.String()
 }
 
-// splitSysdigArgs cuts sysdig's %evt.args text into values, given the
-// parameter names in order; it stops at the first name it cannot find.
-func splitSysdigArgs(args string, names []string) []string {
-	var vals []string
-	rest := args
-	for i, n := range names {
-		if !strings.HasPrefix(rest, n+"=") {
-			break
-		}
-		rest = rest[len(n)+1:]
-		end := len(rest)
-		if i+1 < len(names) {
-			if j := strings.Index(rest, " "+names[i+1]+"="); j >= 0 {
-				end = j
-			}
-		}
-		vals = append(vals, strings.TrimSuffix(rest[:end], " "))
-		if end == len(rest) {
-			break
-		}
-		rest = rest[end+1:]
-	}
-	return vals
-}
-
 // sameType reports whether sysdig 0.29.3's type name for a parameter is
 // the current type t, counting ENUMFLAGS as FLAGS (0.29.3 had no enum flags).
 func sameType(sdType string, t ParamType) bool {
@@ -173,7 +148,7 @@ func TestFormatMatchesSysdig(t *testing.T) {
 					names[i] = sd.params[i].name
 				}
 			}
-			vals := splitSysdigArgs(l.args, names)
+			vals := testutil.SplitSysdigArgs(l.args, names)
 			for i, theirs := range vals {
 				p := info.Params[i]
 				ours := FormatParam(p, e.Param(i))

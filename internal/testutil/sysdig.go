@@ -94,3 +94,28 @@ func SysdigEvents(tb testing.TB, file string, fields []string, args ...string) [
 	}
 	return rows
 }
+
+// SplitSysdigArgs cuts sysdig's %evt.args text into values, given the
+// parameter names in order; it stops at the first name it cannot find.
+func SplitSysdigArgs(args string, names []string) []string {
+	var vals []string
+	rest := args
+	for i, n := range names {
+		if !strings.HasPrefix(rest, n+"=") {
+			break
+		}
+		rest = rest[len(n)+1:]
+		end := len(rest)
+		if i+1 < len(names) {
+			if j := strings.Index(rest, " "+names[i+1]+"="); j >= 0 {
+				end = j
+			}
+		}
+		vals = append(vals, strings.TrimSuffix(rest[:end], " "))
+		if end == len(rest) {
+			break
+		}
+		rest = rest[end+1:]
+	}
+	return vals
+}
