@@ -71,6 +71,11 @@ struct {
 #define TMP_END 4096
 #define PATH_MAX_LEN 4095
 
+/* Kernel constants (include/linux/fs.h, include/uapi/linux/capability.h). */
+#define SB_RDONLY 1         /* super_block.s_flags: mounted read-only */
+#define S_IMMUTABLE 8       /* inode.i_flags: immutable file */
+#define CAP_DAC_OVERRIDE 1
+
 /* State of a path walk (dentries/mounts or kernfs nodes) or cgroup scan. */
 struct walkstate {
 	u64 d, vmnt, root_d, root_mnt, kn, cgs;
@@ -529,6 +534,55 @@ static __always_inline int overlay_layer(struct inode *inode)
 	struct ovl_inode *oi = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
 	struct dentry *upper = BPF_CORE_READ(oi, __upperdentry);
 	return upper ? 1 : 2;
+}
+
+/* in_groups tells whether gid is one of the credentials' supplementary
+ * groups (kept sorted by the kernel: a bounded binary search). */
+static __always_inline bool in_groups(const struct cred *cred, u32 gid)
+{
+	struct group_info *gi = BPF_CORE_READ(cred, group_info);
+	if (!gi)
+		return false;
+	u32 lo = 0, hi = BPF_CORE_READ(gi, ngroups);
+	for (int i = 0; i < 17 && lo < hi; i++) {
+		u32 mid = lo + (hi - lo) / 2;
+		u32 g = BPF_CORE_READ(gi, gid[mid].val);
+		if (g == gid)
+			return true;
+		if (g < gid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* exe_writable tells whether the task could write its executable (scap's
+ * PPM_EXE_WRITABLE), as the kernel's basic permission check would decide:
+ * never on a read-only superblock or an immutable inode; always for the
+ * owner (the fsuid, who may chmod it) and with CAP_DAC_OVERRIDE; otherwise
+ * by the group write bit (fsgid or a supplementary group) or the other
+ * write bit. POSIX ACLs and user-namespace id mappings are not consulted. */
+static __always_inline bool exe_writable(struct inode *ino, const struct cred *cred)
+{
+	if (!ino || !cred)
+		return false;
+	if (BPF_CORE_READ(ino, i_sb, s_flags) & SB_RDONLY)
+		return false;
+	if (BPF_CORE_READ(ino, i_flags) & S_IMMUTABLE)
+		return false;
+	u32 mode = BPF_CORE_READ(ino, i_mode);
+	u32 uid = BPF_CORE_READ(ino, i_uid.val);
+	u32 gid = BPF_CORE_READ(ino, i_gid.val);
+	if (uid == (u32)-1 || gid == (u32)-1)
+		return false;
+	if (BPF_CORE_READ(cred, fsuid.val) == uid)
+		return true;
+	if (BPF_CORE_READ(cred, cap_effective.val) & (1ULL << CAP_DAC_OVERRIDE))
+		return true;
+	if (BPF_CORE_READ(cred, fsgid.val) == gid || in_groups(cred, gid))
+		return mode & 0020;
+	return mode & 0002;
 }
 
 static __always_inline u32 open_flags_to_scap(u32 f)
@@ -997,7 +1051,7 @@ static __always_inline int do_execve_x(u16 type, u32 nparams, long ret)
 	put_u32(s, task_tty(task));
 	put_s64(s, pid_vnr(BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID])));
 	put_u32(s, BPF_CORE_READ(task, loginuid.val));
-	u32 eflags = 0;
+	u32 eflags = exe_writable(ino, cred) ? PPM_EXE_WRITABLE : 0;
 	int layer = overlay_layer(ino);
 	if (layer == 1)
 		eflags |= PPM_EXE_UPPER_LAYER;

@@ -89,12 +89,16 @@ struct qstr {
 
 struct super_block {
 	dev_t s_dev;
+	unsigned long s_flags;
 	unsigned long s_magic;
 	struct dentry *s_root;
 };
 
 struct inode {
 	umode_t i_mode;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	unsigned int i_flags;
 	struct super_block *i_sb;
 	unsigned long i_ino;
 	time64_t i_mtime_sec;
@@ -184,6 +188,11 @@ struct mm_struct {
 	struct file *exe_file;
 };
 
+struct group_info {
+	int ngroups;
+	kgid_t gid[];
+};
+
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
@@ -191,9 +200,12 @@ struct cred {
 	kgid_t sgid;
 	kuid_t euid;
 	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
 	kernel_cap_t cap_inheritable;
 	kernel_cap_t cap_permitted;
 	kernel_cap_t cap_effective;
+	struct group_info *group_info;
 };
 
 struct rlimit {
