@@ -156,20 +156,7 @@ func (p *parser) parseOr() Node {
 	p.enter()
 	defer p.leave()
 	start := p.i
-	p.blank()
-	terms := []Node{p.parseAnd()}
-	p.blank()
-	for p.lit("or") {
-		if !p.blank() {
-			if !p.lit("(") {
-				p.fail(p.i, "expected blank or '(' after 'or'")
-			}
-			terms = append(terms, p.parseEmbedded())
-		} else {
-			terms = append(terms, p.parseAnd())
-		}
-		p.blank()
-	}
+	terms := p.parseChain("or", (*parser).parseAnd)
 	if len(terms) == 1 {
 		return terms[0]
 	}
@@ -180,24 +167,32 @@ func (p *parser) parseAnd() Node {
 	p.enter()
 	defer p.leave()
 	start := p.i
-	p.blank()
-	terms := []Node{p.parseNot()}
-	p.blank()
-	for p.lit("and") {
-		if !p.blank() {
-			if !p.lit("(") {
-				p.fail(p.i, "expected blank or '(' after 'and'")
-			}
-			terms = append(terms, p.parseEmbedded())
-		} else {
-			terms = append(terms, p.parseNot())
-		}
-		p.blank()
-	}
+	terms := p.parseChain("and", (*parser).parseNot)
 	if len(terms) == 1 {
 		return terms[0]
 	}
 	return &AndExpr{At: p.node(start), Terms: terms}
+}
+
+// parseChain parses operands joined by the keyword op ("or", "and"): each
+// is parsed by next, or is a parenthesized expression right after the
+// keyword (as in "a and(b)").
+func (p *parser) parseChain(op string, next func(*parser) Node) []Node {
+	p.blank()
+	terms := []Node{next(p)}
+	p.blank()
+	for p.lit(op) {
+		if !p.blank() {
+			if !p.lit("(") {
+				p.fail(p.i, "expected blank or '(' after '"+op+"'")
+			}
+			terms = append(terms, p.parseEmbedded())
+		} else {
+			terms = append(terms, next(p))
+		}
+		p.blank()
+	}
+	return terms
 }
 
 func (p *parser) parseNot() Node {
