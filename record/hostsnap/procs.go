@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/retrace-dev/retrace/capture"
+	"golang.org/x/sys/unix"
 )
 
 // Clone flags of process list entries (PPM_CL_*).
@@ -50,6 +51,7 @@ func processes(opts Options) ([]capture.Process, []capture.FDList, error) {
 				continue
 			}
 			if th, ok := readThread(opts, pid, tid); ok {
+				th.ExeUpperLayer, th.ExeLowerLayer = main.ExeUpperLayer, main.ExeLowerLayer
 				procs = append(procs, th)
 			}
 		}
@@ -143,13 +145,19 @@ func readThread(opts Options, pid, tid int) (capture.Process, bool) {
 			p.LoginUID = uint32(v)
 		}
 	}
-	var st syscall.Stat_t
-	if err := syscall.Stat(filepath.Join(dir, "exe"), &st); err == nil {
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "exe"), &st); err == nil {
 		p.ExeIno = st.Ino
 		p.ExeInoCtime = uint64(st.Ctim.Nano())
 		p.ExeInoMtime = uint64(st.Mtim.Nano())
+		p.ExeWritable = exeWritable(dir, &st, statusCreds(status))
 	}
 	p.ExeFromMemfd = strings.HasPrefix(p.ExePath, "/memfd:")
+	// Threads share the process's executable: processes copies the layer
+	// from the main thread rather than reading mountinfo again.
+	if !p.ExeFromMemfd && tid == pid {
+		p.ExeUpperLayer, p.ExeLowerLayer = exeLayer(dir, p.ExePath)
+	}
 	return p, true
 }
 
