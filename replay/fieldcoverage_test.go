@@ -282,6 +282,7 @@ func TestRuleFieldCoverage(t *testing.T) {
 	sort.Strings(names)
 	for _, f := range names {
 		if !slices.Contains(refs, f) {
+			t.Errorf("noValueOffline: %s is not used by the rule files", f)
 			continue
 		}
 		if valued[f] {
@@ -297,8 +298,15 @@ func TestRuleFieldCoverage(t *testing.T) {
 	}
 }
 
+// zeroText are renderings that do not count as a value for coverage: a
+// field that only ever gives its type's zero value (empty, 0, false) could
+// be one that never works, so each field must agree with sysdig on a
+// value other than these at least once.
+var zeroText = map[string]bool{"": true, "0": true, "false": true}
+
 // coverWithSysdig replays path and, for each of fields, records in covered
-// the first event whose value is neither missing nor empty and equals what sysdig
+// the first event whose value is neither missing nor a zero value
+// (zeroText) and equals what sysdig
 // prints for plain (path decompressed) on the same event.
 func coverWithSysdig(t *testing.T, path, plain string, fields []string, covered map[string]string) {
 	t.Helper()
@@ -308,6 +316,7 @@ func coverWithSysdig(t *testing.T, path, plain string, fields []string, covered 
 		want := sysdigLines(t, plain, chunk)
 		bs := bindAll(t, chunk)
 		hidden := uint64(0)
+		mismatches := map[string]int{}
 		var vals []engine.Value
 		if _, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
 			if e.Ev.Type() >= sysdig029MaxCode {
@@ -322,9 +331,6 @@ func coverWithSysdig(t *testing.T, path, plain string, fields []string, covered 
 				return nil
 			}
 			for i, f := range bs {
-				if covered[f.name] != "" {
-					continue
-				}
 				if vals = f.b.Extractor.Extract(e, vals[:0]); len(vals) == 0 {
 					continue
 				}
@@ -332,7 +338,25 @@ func coverWithSysdig(t *testing.T, path, plain string, fields []string, covered 
 				if f.name == "evt.num" {
 					got = fmt.Sprint(vals[0].Num - hidden)
 				}
-				if got == w[i] && got != "" {
+				if got != w[i] {
+					if w[i] == "<NA>" {
+						continue // a value sysdig 0.29.3 lacks is not a disagreement
+					}
+					if id, ok := knownRuleFieldDiff(e, f.name, got, w[i]); ok {
+						if _, err := compatKnown(id); err != nil {
+							t.Error(err)
+						}
+						continue
+					}
+					// Event-by-event equality is TestRuleFieldsMatchSysdig's
+					// job (on the shared captures); differences on the
+					// recordings made here are logged for follow-up.
+					if mismatches[f.name]++; mismatches[f.name] == 1 {
+						t.Logf("disagreement: %s: %s: evt %d %s: retrace %q, sysdig %q", base, f.name, e.Num, e.Ev.TypeName(), got, w[i])
+					}
+					continue
+				}
+				if covered[f.name] == "" && !zeroText[got] {
 					covered[f.name] = fmt.Sprintf("%s evt %d %s: %q", base, e.Num, e.Ev.TypeName(), got)
 				}
 			}
