@@ -21,6 +21,9 @@ import (
 const crashChildEnv = "RETRACE_TEST_RECORD_CHILD"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(pipeChildEnv) != "" {
+		pipeChild()
+	}
 	if out := os.Getenv(crashChildEnv); out != "" {
 		_, err := Record(context.Background(), Options{
 			Output:  out,

@@ -12,9 +12,8 @@ import (
 
 // TestSnapshotContainerExeLayer checks the process snapshot's exe flags for
 // a real podman container: its sleep runs the image's busybox (lower
-// layer), and a copy of busybox dropped into the container (as /dropped/sleep) and run
-// there
-// lives in the upper layer.
+// layer), and a copy of busybox dropped into the container (as
+// /dropped/sleep) and run there lives in the upper layer.
 func TestSnapshotContainerExeLayer(t *testing.T) {
 	name, _ := startContainer(t)
 	podman := ensureImage(t)

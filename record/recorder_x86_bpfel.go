@@ -103,6 +103,8 @@ const (
 	recorderProgOpenX        = "open_x"
 	recorderProgOpenat2X     = "openat2_x"
 	recorderProgOpenatX      = "openat_x"
+	recorderProgPipe2X       = "pipe2_x"
+	recorderProgPipeX        = "pipe_x"
 	recorderProgPrctlX       = "prctl_x"
 	recorderProgPreadX       = "pread_x"
 	recorderProgPtraceX      = "ptrace_x"
@@ -227,6 +229,8 @@ type recorderProgramSpecs struct {
 	OpenX        *ebpf.ProgramSpec `ebpf:"open_x"`
 	Openat2X     *ebpf.ProgramSpec `ebpf:"openat2_x"`
 	OpenatX      *ebpf.ProgramSpec `ebpf:"openat_x"`
+	Pipe2X       *ebpf.ProgramSpec `ebpf:"pipe2_x"`
+	PipeX        *ebpf.ProgramSpec `ebpf:"pipe_x"`
 	PrctlX       *ebpf.ProgramSpec `ebpf:"prctl_x"`
 	PreadX       *ebpf.ProgramSpec `ebpf:"pread_x"`
 	PtraceX      *ebpf.ProgramSpec `ebpf:"ptrace_x"`
@@ -388,6 +392,8 @@ type recorderPrograms struct {
 	OpenX        *ebpf.Program `ebpf:"open_x"`
 	Openat2X     *ebpf.Program `ebpf:"openat2_x"`
 	OpenatX      *ebpf.Program `ebpf:"openat_x"`
+	Pipe2X       *ebpf.Program `ebpf:"pipe2_x"`
+	PipeX        *ebpf.Program `ebpf:"pipe_x"`
 	PrctlX       *ebpf.Program `ebpf:"prctl_x"`
 	PreadX       *ebpf.Program `ebpf:"pread_x"`
 	PtraceX      *ebpf.Program `ebpf:"ptrace_x"`
@@ -463,6 +469,8 @@ func (p *recorderPrograms) Close() error {
 		p.OpenX,
 		p.Openat2X,
 		p.OpenatX,
+		p.Pipe2X,
+		p.PipeX,
 		p.PrctlX,
 		p.PreadX,
 		p.PtraceX,

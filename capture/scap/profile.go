@@ -82,6 +82,8 @@ var profile = [...]ProfileEntry{
 	{Syscall: "dup2", Exit: SyscallDup2X, Enter: false, Sysdig029: false},
 	{Syscall: "dup3", Exit: SyscallDup3X, Enter: false, Sysdig029: false},
 	{Syscall: "fcntl", Exit: SyscallFcntlX, Enter: true, Sysdig029: true},
+	{Syscall: "pipe", Exit: SyscallPipeX, Enter: false, Sysdig029: true},
+	{Syscall: "pipe2", Exit: SyscallPipe2X, Enter: false, Sysdig029: false},
 	{Syscall: "chdir", Exit: SyscallChdirX, Enter: false, Sysdig029: true},
 	{Syscall: "fchdir", Exit: SyscallFchdirX, Enter: true, Sysdig029: true},
 	{Syscall: "mount", Exit: SyscallMountX, Enter: true, Sysdig029: true},

@@ -1783,6 +1783,52 @@ int BPF_PROG(fcntl_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
+/* pipe2_flags_to_scap keeps the flags pipe2 takes: O_CLOEXEC, O_DIRECT
+ * (packet mode) and O_NONBLOCK, as PPM_O_* bits. */
+static __always_inline u32 pipe2_flags_to_scap(s32 f)
+{
+	u32 o = 0;
+	if (f < 0)
+		return 0;
+	if (f & 02000000) o |= PPM_O_CLOEXEC;
+	if (f & 040000) o |= PPM_O_DIRECT;
+	if (f & 04000) o |= PPM_O_NONBLOCK;
+	return o;
+}
+
+/* put_pipe writes pipe/pipe2's res, fd1, fd2 (read back from the user
+ * array the kernel filled) and the pipe's inode number. */
+static __always_inline void put_pipe(struct scratch *s, u64 ufds, long ret)
+{
+	s32 fds[2] = {-1, -1};
+	put_s64(s, ret);
+	if (ret == 0 && bpf_probe_read_user(fds, sizeof(fds), (void *)ufds) < 0) {
+		count_empty_read();
+		fds[0] = fds[1] = -1;
+	}
+	put_s64(s, fds[0]);
+	put_s64(s, fds[1]);
+	struct file *f = ret == 0 ? fd_file(bpf_get_current_task_btf(), fds[0]) : NULL;
+	put_u64(s, f ? file_ino(f) : 0);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pipe_x, struct pt_regs *regs, long ret)
+{
+	BEGIN(PPME_SYSCALL_PIPE_X, 4);
+	put_pipe(s, ARG0, ret);
+	return ev_submit(s);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pipe2_x, struct pt_regs *regs, long ret)
+{
+	BEGIN(PPME_SYSCALL_PIPE2_X, 5);
+	put_pipe(s, ARG0, ret);
+	put_u32(s, pipe2_flags_to_scap(ARG1));
+	return ev_submit(s);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(memfd_create_x, struct pt_regs *regs, long ret)
 {
