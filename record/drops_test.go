@@ -44,6 +44,9 @@ func TestRecordDrops(t *testing.T) {
 	if res.Drops == 0 {
 		t.Fatalf("no drops with a 64 KiB ring and a stalled reader (%d events): the test cannot check drop accounting", res.Events)
 	}
+	if res.MaxReaderLag < 100*time.Millisecond {
+		t.Errorf("max reader lag %v; the reader stalled 150 ms", res.MaxReaderLag)
+	}
 	if res.Submitted != res.Delivered {
 		t.Errorf("the BPF side wrote %d events, the reader took %d: events vanished between ring and reader", res.Submitted, res.Delivered)
 	}

@@ -210,6 +210,7 @@ loop:
 	res.Drops = ks.Drops
 	res.Submitted = ks.Events
 	res.Delivered = s.delivered
+	res.MaxReaderLag = time.Duration(s.maxLag)
 	res.EmptyReads = ks.EmptyReads
 	res.LateEvents = win.late
 	res.Containers = len(s.known)
@@ -305,6 +306,8 @@ type session struct {
 	ev   scap.Event
 	// delivered counts the events taken out of the ring buffer.
 	delivered uint64
+	// maxLag is the largest reader lag seen (ns, see Result.MaxReaderLag).
+	maxLag uint64
 }
 
 // now returns the current time on the event clock.
@@ -315,6 +318,11 @@ func (s *session) now() uint64 {
 }
 
 func (s *session) handleBatch(ctx context.Context, batch [][]byte, win *reorderWindow) error {
+	if len(batch) > 0 && len(batch[0]) >= 8+scap.HeaderLenV2 {
+		if ts, now := binary.LittleEndian.Uint64(batch[0][8:]), s.now(); now > ts {
+			s.maxLag = max(s.maxLag, now-ts)
+		}
+	}
 	for _, rec := range batch {
 		if err := s.handle(ctx, rec, win); err != nil {
 			return err

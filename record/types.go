@@ -67,11 +67,15 @@ type Result struct {
 	// took out of it; after a clean stop they are equal.
 	Submitted, Delivered uint64
 	Drops                uint64
-	LateEvents           uint64 // events that arrived after the reorder window passed them
-	EmptyReads           uint64
-	Bytes                int64
-	Containers           int
-	CommandExit          int // exit status of Command (-1 when killed by a signal)
+	// MaxReaderLag is the largest delay seen between an event's timestamp
+	// and the reader taking it out of the ring buffer (sampled on the first
+	// event of each batch the reader hands over).
+	MaxReaderLag time.Duration
+	LateEvents   uint64 // events that arrived after the reorder window passed them
+	EmptyReads   uint64
+	Bytes        int64
+	Containers   int
+	CommandExit  int // exit status of Command (-1 when killed by a signal)
 	// Programs is the BPF run-time accounting (with Options.BPFStats).
 	Programs []ProgramStats
 	// CPU is the recorder's user+system CPU time; MaxRSS its peak resident

@@ -63,6 +63,10 @@ program failed verification (the verifier log's tail is printed).`,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d events, %d dropped, %d bytes, %d containers -> %s (recorder CPU %v, max RSS %d MiB)\n",
 				res.Events, res.Drops, res.Bytes, res.Containers, opts.Output, res.CPU.Round(time.Millisecond), res.MaxRSS>>20)
+			if res.Drops > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: the ring buffer overflowed: %d events lost (drop markers in the capture show where); the reader lagged up to %v behind\n",
+					res.Drops, res.MaxReaderLag.Round(time.Millisecond))
+			}
 			if res.EmptyReads > 0 || res.LateEvents > 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d parameters left empty (user memory not readable), %d events written out of order (later than the reorder window)\n",
 					res.EmptyReads, res.LateEvents)
