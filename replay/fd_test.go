@@ -81,6 +81,15 @@ func TestStateFDs(t *testing.T) {
 			want: map[string]string{"fd.name": "/etc", "fd.typechar": "d"},
 		},
 		{
+			// libsinsp clones the source fdinfo with its old name.
+			name: "dup2 does not change the name of its fd",
+			steps: []step{
+				ev(scap.SyscallDup2E, 200, 3),
+				ev(scap.SyscallDup2X, 200, 7, 3, 7),
+			},
+			want: map[string]string{"fd.name": "/etc", "fd.num": "7", "fd.name_changed": "false"},
+		},
+		{
 			name: "exit-only dup2 of a socket onto stdin (reverse shell)",
 			steps: []step{
 				ev(scap.SyscallReadE, 200, 0, 1),
@@ -109,7 +118,8 @@ func TestStateFDs(t *testing.T) {
 			steps: []step{
 				ev(scap.SyscallFcntlX, 200, 9, 3, 1, uint64(9)),
 			},
-			want: map[string]string{"fd.name": "/etc", "fd.num": "9", "fd.typechar": "d", "evt.arg.cmd": "F_DUPFD"},
+			want: map[string]string{"fd.name": "/etc", "fd.num": "9", "fd.typechar": "d", "evt.arg.cmd": "F_DUPFD",
+				"fd.name_changed": "false"},
 		},
 		{
 			name: "fcntl F_GETFL creates no fd",

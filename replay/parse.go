@@ -900,6 +900,10 @@ func (s *State) dupFD(e *Event, cloexec bool) {
 	f.setCloseOnExec(cloexec)
 	e.FD, e.FDNum = f, res
 	e.Thread.lastFD = res
+	// The copy keeps the source's name, so the event does not change the
+	// name of its fd: libsinsp clones the source fdinfo, old name included,
+	// and fd.name_changed stays false.
+	s.oldFD, s.oldName = f, append(s.oldName[:0], f.name...)
 }
 
 // parseFcntl handles F_DUPFD, F_DUPFD_CLOEXEC and F_SETFD.
