@@ -23,6 +23,9 @@ type Metadata struct {
 	Unrecorded map[string]uint64 `json:"unrecorded,omitempty"`
 	// Drops counts events the kernel side lost.
 	Drops *Drops `json:"drops,omitempty"`
+	// EmptyReads counts event parameters the kernel side could not read
+	// from user memory (written empty, flagged, never dropped).
+	EmptyReads uint64 `json:"empty_reads,omitempty"`
 	// Containers are the containers the recorder learned about.
 	Containers []Container `json:"containers,omitempty"`
 }
@@ -35,6 +38,10 @@ type Drops struct {
 	PerCPU []uint64 `json:"per_cpu,omitempty"`
 	// ByReason splits Total by cause (e.g. "ringbuf_full").
 	ByReason map[string]uint64 `json:"by_reason,omitempty"`
+	// MaxReaderLagNs is the largest delay, in nanoseconds, between an
+	// event's timestamp and the moment the recorder read it from the ring
+	// buffer: how far the reader fell behind.
+	MaxReaderLagNs uint64 `json:"max_reader_lag_ns,omitempty"`
 }
 
 // Container is what the recorder knows of a container.

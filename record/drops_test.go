@@ -124,6 +124,9 @@ func TestRecordDrops(t *testing.T) {
 	if md.Drops.Total != res.Drops || md.Drops.ByReason["ringbuf_full"] != res.Drops {
 		t.Errorf("metadata drops total %d, ringbuf_full %d; the recorder counted %d", md.Drops.Total, md.Drops.ByReason["ringbuf_full"], res.Drops)
 	}
+	if got := time.Duration(md.Drops.MaxReaderLagNs); got != res.MaxReaderLag {
+		t.Errorf("metadata reader lag %v; the recorder measured %v", got, res.MaxReaderLag)
+	}
 	var perCPU uint64
 	for cpu, n := range md.Drops.PerCPU {
 		perCPU += n

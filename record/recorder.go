@@ -195,7 +195,8 @@ loop:
 	unrec, uerr := probe.UnrecordedCounts()
 	meta.StopTime = time.Now()
 	meta.Unrecorded = unrec
-	meta.Drops = &capture.Drops{Total: ks.Drops, PerCPU: ks.PerCPU, ByReason: map[string]uint64{}}
+	meta.Drops = &capture.Drops{Total: ks.Drops, PerCPU: ks.PerCPU, ByReason: map[string]uint64{}, MaxReaderLagNs: s.maxLag}
+	meta.EmptyReads = ks.EmptyReads
 	if ks.Drops > 0 {
 		meta.Drops.ByReason["ringbuf_full"] = ks.Drops
 	}

@@ -335,7 +335,7 @@ func printInfo(w io.Writer, in *captureInfo) {
 	row("events", "%s", ev)
 	switch {
 	case in.Drops != nil:
-		row("drops", "%d events lost (per CPU %v)", in.Drops.Total, in.Drops.PerCPU)
+		row("drops", "%d events lost (per CPU %v), reader lag at most %v", in.Drops.Total, in.Drops.PerCPU, time.Duration(in.Drops.MaxReaderLagNs))
 	case in.Retrace:
 		row("drops", "not recorded")
 	default:
