@@ -170,6 +170,20 @@ func TestStateFDs(t *testing.T) {
 			},
 		},
 		{
+			// sinsp_utils::is_ipv4_mapped_ipv6 takes :: for IPv4, so
+			// libsinsp and sysdig 0.29.3 see an IPv4 server on 0.0.0.0
+			// (nc -l -p 44445 in reverse-shell-container.scap.zst).
+			name: "bind of an IPv6 socket to :: is an IPv4 server socket",
+			steps: []step{
+				ev(scap.SocketSocketE, 200, 10, 1, 0),
+				ev(scap.SocketSocketX, 200, 8),
+				ev(scap.SocketBindE, 200, 8),
+				ev(scap.SocketBindX, 200, 0, raw(scap.EncSockAddr(netip.IPv6Unspecified(), 44445))),
+			},
+			want: map[string]string{"fd.name": ":::44445", "fd.sip": "0.0.0.0", "fd.sport": "44445", "fd.type": "ipv4",
+				"fd.typechar": "4", "fd.is_server": "true", "fd.l4proto": "tcp"},
+		},
+		{
 			name: "udp sendto names an unconnected socket",
 			steps: []step{
 				ev(scap.SocketSocketE, 200, 10, 2, 0),

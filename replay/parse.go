@@ -649,8 +649,8 @@ func (s *State) parseBind(e *Event) {
 	case afInet, afInet6:
 		if sa.Port > 0 {
 			a := sa.Addr
-			if a.Is4In6() {
-				a = a.Unmap()
+			if v4, ok := libsUnmap(a); ok {
+				a = v4
 				f.Type = FDIPv4Server
 			} else if sa.Family == afInet {
 				f.Type = FDIPv4Server
@@ -667,6 +667,21 @@ func (s *State) parseBind(e *Event) {
 	case afUnix:
 		f.name = append(f.name[:0], sa.Path...)
 	}
+}
+
+// libsUnmap returns the IPv4 address libsinsp reads in an IPv6 one: an
+// IPv4-mapped address (::ffff:a.b.c.d) gives a.b.c.d, and the unspecified
+// address :: gives 0.0.0.0, because sinsp_utils::is_ipv4_mapped_ipv6 also
+// takes an all-zero address for IPv4 (a socket bound to :: is an IPv4
+// server socket on 0.0.0.0 for libsinsp, fd.type ipv4).
+func libsUnmap(a netip.Addr) (netip.Addr, bool) {
+	switch {
+	case a.Is4In6():
+		return a.Unmap(), true
+	case a == netip.IPv6Unspecified():
+		return netip.IPv4Unspecified(), true
+	}
+	return a, false
 }
 
 // parseConnectExit records a socket's endpoints after connect.
@@ -718,8 +733,12 @@ func (s *State) updateSocket(f *FD, p []byte, overwriteDest bool) (changed, ok b
 		sip, dip := st.SrcAddr, st.DstAddr
 		typ := FDIPv4Sock
 		if st.Family == afInet6 {
-			if sip.Is4In6() && dip.Is4In6() {
-				sip, dip = sip.Unmap(), dip.Unmap()
+			if sip4, ok := libsUnmap(sip); ok {
+				if dip4, ok := libsUnmap(dip); ok {
+					sip, dip = sip4, dip4
+				} else {
+					typ = FDIPv6Sock
+				}
 			} else {
 				typ = FDIPv6Sock
 			}
@@ -810,8 +829,12 @@ func (s *State) parseAccept(e *Event) {
 		typ := FDIPv4Sock
 		sip, dip := st.SrcAddr, st.DstAddr
 		if st.Family == afInet6 {
-			if sip.Is4In6() && dip.Is4In6() {
-				sip, dip = sip.Unmap(), dip.Unmap()
+			if sip4, ok := libsUnmap(sip); ok {
+				if dip4, ok := libsUnmap(dip); ok {
+					sip, dip = sip4, dip4
+				} else {
+					typ = FDIPv6Sock
+				}
 			} else {
 				typ = FDIPv6Sock
 			}
