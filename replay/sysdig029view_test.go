@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // sysdig029View follows, along a replay, the state sysdig 0.29.3 builds
@@ -218,3 +219,19 @@ func (v *sysdig029View) known(e *Event, field, got, want string) ([]string, bool
 // loginuidName matches execve's loginuid parameter rendered as a UID
 // (current libs) with its user name, which 0.29.3's INT32 lacks.
 var loginuidName = regexp.MustCompile(`( loginuid=-?[0-9]+)\([^)]*\)`)
+
+func TestDropNewerFlagNames(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"O_TRUNC|O_CREAT|O_WRONLY|O_F_CREATED", "O_TRUNC|O_CREAT|O_WRONLY"},
+		{"flags=16646(O_TRUNC|O_CREAT|O_WRONLY|O_F_CREATED) mode=0", "flags=16646(O_TRUNC|O_CREAT|O_WRONLY) mode=0"},
+		{"flags=3(EXE_UPPER_LAYER|EXE_WRITABLE)", "flags=3(EXE_WRITABLE)"},
+		{"EXE_UPPER_LAYER|EXE_WRITABLE", "EXE_WRITABLE"},
+		{"O_RDONLY|O_CLOEXEC", "O_RDONLY|O_CLOEXEC"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := dropNewerFlagNames(tc.in); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
