@@ -11,7 +11,7 @@ import (
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzDecode seeds from ../shared captures")
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzDecode seeds from the repository's own recordings")
 
 func FuzzDecode(f *testing.F) {
 	openX := AppendEvent(nil, 10, 20, SyscallOpenX, EncInt64(3), EncString("/etc/passwd"), EncUint32(1), EncUint32(0o644), EncUint32(0), EncUint64(99))
@@ -67,7 +67,10 @@ func FuzzDecode(f *testing.F) {
 }
 
 // TestUpdateFuzzSeeds writes one seed per distinct event type found in the
-// shared captures to testdata/fuzz/FuzzDecode (go test -run UpdateFuzzSeeds
+// repository's own recordings (testdata/attacks, testdata/benign,
+// testdata/demo; never the shared reference captures, which stay outside
+// the repository), each as a version 2 event and, where it decodes as one,
+// the same event with a version 1 header (go test -run UpdateFuzzSeeds
 // -update-seeds).
 func TestUpdateFuzzSeeds(t *testing.T) {
 	if !*updateSeeds {
@@ -77,26 +80,38 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
-	for _, path := range testutil.Captures(t) {
+	var paths []string
+	for _, pattern := range []string{"attacks/*.scap.zst", "benign/*.scap.zst", "demo/*.scap.zst"} {
+		m, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	seen := map[Type]bool{}
+	write := func(name string, raw []byte, v1 bool) {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", raw, v1)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range paths {
 		for _, ce := range walkCapture(t, path) {
 			var e Event
 			if err := e.Decode(ce.raw, ce.v1); err != nil {
 				t.Fatal(err)
 			}
-			key := fmt.Sprintf("%d-%v", e.Type(), ce.v1)
-			if seen[key] || len(e.Raw()) > 4096 {
+			if seen[e.Type()] || len(e.Raw()) > 4096 {
 				continue
 			}
-			seen[key] = true
-			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nbool(%v)\n", e.Raw(), ce.v1)
-			name := fmt.Sprintf("capture-%s-%s", e.Type(), map[bool]string{true: "v1", false: "v2"}[ce.v1])
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
+			seen[e.Type()] = true
+			write(fmt.Sprintf("trace-%s-v2", e.Type()), e.Raw(), false)
+			if old := v1Event(e.Raw()); e.Decode(old, true) == nil {
+				write(fmt.Sprintf("trace-%s-v1", e.Type()), old, true)
 			}
 		}
 	}
-	t.Logf("wrote %d seeds", len(seen))
+	t.Logf("wrote seeds for %d event types", len(seen))
 }
 
 // FuzzFormatParam renders arbitrary bytes as every parameter type, with

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // capturedEvent is one event record cut from a shared capture by the tiny
@@ -18,7 +20,8 @@ type capturedEvent struct {
 	v1  bool
 }
 
-// walkCapture returns every event record of a plain or gzip scap file.
+// walkCapture returns every event record of a plain, gzip or zstd
+// (retrace .scap.zst) scap file.
 func walkCapture(tb testing.TB, path string) []capturedEvent {
 	tb.Helper()
 	f, err := os.Open(path)
@@ -33,6 +36,14 @@ func walkCapture(tb testing.TB, path string) []capturedEvent {
 		if err != nil {
 			tb.Fatal(err)
 		}
+		r = zr
+	}
+	if magic, _ := br.Peek(4); bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}) || len(magic) == 4 && magic[0]&0xf0 == 0x50 && bytes.Equal(magic[1:], []byte{0x2a, 0x4d, 0x18}) {
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer zr.Close()
 		r = zr
 	}
 	data, err := io.ReadAll(r)
