@@ -132,11 +132,7 @@ func (e *Event) Decode(b []byte, v1 bool) error {
 	e.typ = typ
 	e.hdr = uint8(hdr)
 	e.nparams = uint8(n)
-	if known {
-		e.info = info
-	} else {
-		e.info = nil
-	}
+	e.info = info // nil outside the table
 	return nil
 }
 
