@@ -281,7 +281,7 @@ func (r *Reader) nextBlock() (Block, error) {
 	if err != nil {
 		if err == io.EOF {
 			var skipped uint64
-			if fs, ok := r.src.(*frameSource); ok {
+			if fs := r.frames; fs != nil {
 				skipped = fs.skippedEvents
 			}
 			if m := r.meta; m.haveFooter && m.footer.Events != r.evBlks+skipped {
@@ -364,7 +364,7 @@ func (r *Reader) Next() (*scap.Event, error) {
 // corrupt builds the CorruptError for a bad block b.
 func (r *Reader) corrupt(b Block, reason string, err error) error {
 	ce := &CorruptError{File: r.name, Offset: b.Offset, Frame: -1, Reason: reason, Err: err}
-	if fs, ok := r.src.(*frameSource); ok && fs.cur != nil {
+	if fs := r.frames; fs != nil && fs.cur != nil {
 		ce.Offset, ce.Frame = fs.cur.offset, fs.cur.index
 		ce.Reason = fmt.Sprintf("block at offset %d of the frame's content: %s", b.Offset-fs.curRaw, reason)
 	}
