@@ -125,14 +125,13 @@ func evtNumInvariant(n *CheckExpr, total int) (idSet, bool) {
 	if !ok || f.Name != "evt.num" || f.HasArg {
 		return nil, false
 	}
-	empty, all := newIDSet(total), fullIDSet(total)
 	if l, ok := n.Right.(*ListExpr); ok && n.Op == OpIn {
 		for _, it := range l.Items {
 			if v, ok := parseNumber(TypeUint64, it.Text); !ok || v != 0 {
 				return nil, false
 			}
 		}
-		return empty, true
+		return newIDSet(total), true
 	}
 	lit, ok := n.Right.(*LiteralExpr)
 	if !ok {
@@ -144,9 +143,9 @@ func evtNumInvariant(n *CheckExpr, total int) (idSet, bool) {
 	}
 	switch {
 	case n.Op == OpEq && v == 0, n.Op == OpLt && v <= 1, n.Op == OpLe && v == 0:
-		return empty, true
+		return newIDSet(total), true
 	case n.Op == OpNe && v == 0, n.Op == OpGt && v == 0, n.Op == OpGe && v <= 1:
-		return all, true
+		return fullIDSet(total), true
 	}
 	return nil, false
 }

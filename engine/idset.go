@@ -9,10 +9,18 @@ func newIDSet(n int) idSet { return make(idSet, (n+63)/64) }
 
 func fullIDSet(n int) idSet {
 	s := newIDSet(n)
-	for i := range n {
-		s.add(i)
+	for i := range s {
+		s[i] = ^uint64(0)
 	}
+	s.trim(n)
 	return s
+}
+
+// trim clears the bits at and above the universe size n.
+func (s idSet) trim(n int) {
+	if rem := n % 64; rem != 0 && len(s) > 0 {
+		s[len(s)-1] &= 1<<rem - 1
+	}
 }
 
 func (s idSet) add(id int) {
@@ -45,30 +53,27 @@ func (s idSet) ids() []int {
 	return out
 }
 
-// intersect, union and complement return new sets; n is the universe size.
+// intersect, union and complement change s in place and return it; n is
+// the universe size. Event type inference only applies them to sets it
+// has just built, so no set is shared.
 func (s idSet) intersect(o idSet) idSet {
-	r := make(idSet, len(s))
 	for i := range s {
-		r[i] = s[i] & o[i]
+		s[i] &= o[i]
 	}
-	return r
+	return s
 }
 
 func (s idSet) union(o idSet) idSet {
-	r := make(idSet, len(s))
 	for i := range s {
-		r[i] = s[i] | o[i]
+		s[i] |= o[i]
 	}
-	return r
+	return s
 }
 
 func (s idSet) complement(n int) idSet {
-	r := make(idSet, len(s))
 	for i := range s {
-		r[i] = ^s[i]
+		s[i] = ^s[i]
 	}
-	if rem := n % 64; rem != 0 && len(r) > 0 {
-		r[len(r)-1] &= 1<<rem - 1
-	}
-	return r
+	s.trim(n)
+	return s
 }
