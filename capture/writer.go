@@ -293,10 +293,8 @@ func (w *Writer) WriteEvent(cpu uint16, flags uint32, ev []byte) error {
 		return fmt.Errorf("write event to %s: record of %d bytes does not match its length field", w.name, len(ev))
 	}
 	typ := BlockEVV2
-	large := false
-	if info, ok := scap.Lookup(scap.Type(binary.LittleEndian.Uint16(ev[20:]))); ok && info.Large() {
-		large = true
-	}
+	info, ok := scap.Lookup(scap.Type(binary.LittleEndian.Uint16(ev[20:])))
+	large := ok && info.Large()
 	pre := 2
 	switch {
 	case flags != 0 && large:
@@ -307,7 +305,8 @@ func (w *Writer) WriteEvent(cpu uint16, flags uint32, ev []byte) error {
 		typ = BlockEVV2Large
 	}
 	body := pre + len(ev)
-	total := blockOverhead + body + (4-body%4)%4
+	pad := (4 - body%4) % 4
+	total := blockOverhead + body + pad
 	if total > MaxBlockSize {
 		return fmt.Errorf("write event to %s: block of %d bytes exceeds the %d-byte limit", w.name, total, MaxBlockSize)
 	}
@@ -315,7 +314,6 @@ func (w *Writer) WriteEvent(cpu uint16, flags uint32, ev []byte) error {
 	if err := w.beforeEvent(total, ts); err != nil {
 		return err
 	}
-	pad := (4 - body%4) % 4
 	start := len(w.buf)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, typ)
 	w.buf = binary.LittleEndian.AppendUint32(w.buf, uint32(total))
