@@ -169,24 +169,8 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if cfg.mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
 		return nil, err
 	}
-	cfg.loc = time.UTC
-	if f.tz != "" {
-		if cfg.loc, err = time.LoadLocation(f.tz); err != nil {
-			return nil, fmt.Errorf("parse --tz: %w", err)
-		}
-	}
-	if cfg.scope.since, err = parseTimeFlag("since", f.since, cfg.loc); err != nil {
+	if cfg.loc, cfg.scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
 		return nil, err
-	}
-	if cfg.scope.until, err = parseTimeFlag("until", f.until, cfg.loc); err != nil {
-		return nil, err
-	}
-	if cfg.scope.until != 0 && cfg.scope.until < cfg.scope.since {
-		return nil, errors.New("parse --until: before --since")
-	}
-	cfg.scope.container = f.container
-	if cmd.Flags().Changed("pid") {
-		cfg.scope.pid, cfg.scope.hasPid = f.pid, true
 	}
 	if f.format != "" && f.filter == "" {
 		return nil, errors.New("--format needs -F FILTER")
@@ -199,6 +183,32 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	}
 	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())
 	return cfg, nil
+}
+
+// parseScope validates the --tz, --since, --until, --container and --pid
+// flags that replay and timeline share: it returns the zone times print in
+// and the events to evaluate.
+func parseScope(cmd *cobra.Command, tz, since, until, container string, pid int64) (*time.Location, scopeSpec, error) {
+	loc, err := time.UTC, error(nil)
+	if tz != "" {
+		if loc, err = time.LoadLocation(tz); err != nil {
+			return nil, scopeSpec{}, fmt.Errorf("parse --tz: %w", err)
+		}
+	}
+	sc := scopeSpec{container: container}
+	if sc.since, err = parseTimeFlag("since", since, loc); err != nil {
+		return nil, scopeSpec{}, err
+	}
+	if sc.until, err = parseTimeFlag("until", until, loc); err != nil {
+		return nil, scopeSpec{}, err
+	}
+	if sc.until != 0 && sc.until < sc.since {
+		return nil, scopeSpec{}, errors.New("parse --until: before --since")
+	}
+	if cmd.Flags().Changed("pid") {
+		sc.pid, sc.hasPid = pid, true
+	}
+	return loc, sc, nil
 }
 
 // parseTimeFlag parses an RFC 3339 time (the zone defaults to loc), a

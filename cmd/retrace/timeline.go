@@ -162,24 +162,8 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 	if cfg.format, err = report.ParseFormat(f.output); err != nil {
 		return nil, err
 	}
-	cfg.loc = time.UTC
-	if f.tz != "" {
-		if cfg.loc, err = time.LoadLocation(f.tz); err != nil {
-			return nil, fmt.Errorf("parse --tz: %w", err)
-		}
-	}
-	if cfg.scope.since, err = parseTimeFlag("since", f.since, cfg.loc); err != nil {
+	if cfg.loc, cfg.scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
 		return nil, err
-	}
-	if cfg.scope.until, err = parseTimeFlag("until", f.until, cfg.loc); err != nil {
-		return nil, err
-	}
-	if cfg.scope.until != 0 && cfg.scope.until < cfg.scope.since {
-		return nil, errors.New("parse --until: before --since")
-	}
-	cfg.scope.container = f.container
-	if cmd.Flags().Changed("pid") {
-		cfg.scope.pid, cfg.scope.hasPid = f.pid, true
 	}
 	for _, p := range f.paths {
 		if !strings.HasPrefix(p, "/") {
