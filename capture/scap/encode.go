@@ -16,31 +16,46 @@ func AppendEvent(dst []byte, ts uint64, tid int64, t Type, params ...[]byte) []b
 	if len(params) > MaxParams {
 		panic("scap.AppendEvent: too many parameters")
 	}
-	lenSize := 2
-	if info, ok := Lookup(t); ok && info.Large() {
-		lenSize = 4
-	}
+	lenSize := paramLenSize(t)
 	total := HeaderLenV2 + lenSize*len(params)
 	for _, p := range params {
 		total += clampLen(len(p), lenSize)
 	}
-	dst = binary.LittleEndian.AppendUint64(dst, ts)
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(tid))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(total))
-	dst = binary.LittleEndian.AppendUint16(dst, uint16(t))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(params)))
+	dst = appendHeaderV2(dst, ts, tid, total, t, len(params))
 	for _, p := range params {
-		l := clampLen(len(p), lenSize)
-		if lenSize == 2 {
-			dst = binary.LittleEndian.AppendUint16(dst, uint16(l))
-		} else {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(l))
-		}
+		dst = appendParamLen(dst, clampLen(len(p), lenSize), lenSize)
 	}
 	for _, p := range params {
 		dst = append(dst, p[:clampLen(len(p), lenSize)]...)
 	}
 	return dst
+}
+
+// paramLenSize returns the size of type t's parameter lengths: 4 bytes for
+// EF_LARGE_PAYLOAD types, 2 otherwise.
+func paramLenSize(t Type) int {
+	if info, ok := Lookup(t); ok && info.Large() {
+		return 4
+	}
+	return 2
+}
+
+// appendHeaderV2 appends a version 2 event header (ts, tid, len, type,
+// nparams) to dst.
+func appendHeaderV2(dst []byte, ts uint64, tid int64, total int, t Type, n int) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, ts)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(tid))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(total))
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(t))
+	return binary.LittleEndian.AppendUint32(dst, uint32(n))
+}
+
+// appendParamLen appends parameter length l in lenSize bytes to dst.
+func appendParamLen(dst []byte, l, lenSize int) []byte {
+	if lenSize == 2 {
+		return binary.LittleEndian.AppendUint16(dst, uint16(l))
+	}
+	return binary.LittleEndian.AppendUint32(dst, uint32(l))
 }
 
 func clampLen(n, lenSize int) int {
@@ -282,26 +297,14 @@ func (b *Builder) SockTuple(src netip.Addr, sport uint16, dst netip.Addr, dport 
 // AppendTo appends the event built so far to dst, encoded as AppendEvent
 // does.
 func (b *Builder) AppendTo(dst []byte) []byte {
-	lenSize := 2
-	if info, ok := Lookup(b.typ); ok && info.Large() {
-		lenSize = 4
-	}
+	lenSize := paramLenSize(b.typ)
 	total := HeaderLenV2 + lenSize*b.n
 	for i := 0; i < b.n; i++ {
 		total += clampLen(b.lens[i], lenSize)
 	}
-	dst = binary.LittleEndian.AppendUint64(dst, b.ts)
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(b.tid))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(total))
-	dst = binary.LittleEndian.AppendUint16(dst, uint16(b.typ))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(b.n))
+	dst = appendHeaderV2(dst, b.ts, b.tid, total, b.typ, b.n)
 	for i := 0; i < b.n; i++ {
-		l := clampLen(b.lens[i], lenSize)
-		if lenSize == 2 {
-			dst = binary.LittleEndian.AppendUint16(dst, uint16(l))
-		} else {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(l))
-		}
+		dst = appendParamLen(dst, clampLen(b.lens[i], lenSize), lenSize)
 	}
 	off := 0
 	for i := 0; i < b.n; i++ {
