@@ -382,6 +382,16 @@ func replayCapture(ctx context.Context, cfg *replayConfig, reg engine.Registry, 
 		}
 	}
 
+	res.err = replayTracked(ctx, rd, prog, &res.info, handle)
+	return res
+}
+
+// replayTracked replays rd through handle, adding the bytes read to prog
+// (when not nil) as it goes. Afterwards it sets info's event count, time
+// span and, when the capture's state names one, hostname. A handler's
+// replay.ErrStop is not an error.
+func replayTracked(ctx context.Context, rd *capture.Reader, prog *progressCounter, info *report.CaptureInfo,
+	handle replay.Handler) error {
 	var first, last uint64
 	var lastBytes int64
 	n := 0
@@ -402,18 +412,18 @@ func replayCapture(ctx context.Context, cfg *replayConfig, reg engine.Registry, 
 		prog.read.Add(rd.Stats().FileBytes - lastBytes)
 	}
 	if st != nil {
-		res.info.Events = st.Stats().Events
+		info.Events = st.Stats().Events
 		if h := st.Machine.Hostname; h != "" {
-			res.info.Hostname = h
+			info.Hostname = h
 		}
 	}
 	if first != 0 {
-		res.info.Start, res.info.End = time.Unix(0, int64(first)), time.Unix(0, int64(last))
+		info.Start, info.End = time.Unix(0, int64(first)), time.Unix(0, int64(last))
 	}
 	if err != nil && !errors.Is(err, replay.ErrStop) {
-		res.err = err
+		return err
 	}
-	return res
+	return nil
 }
 
 // startProgress draws a progress bar on w (a terminal) until the returned

@@ -274,37 +274,14 @@ func timelineCapture(ctx context.Context, cfg *timelineConfig, reg engine.Regist
 	col := newViewCollector(cfg, reg, path)
 	col.treePid, col.rootPid = treePid, rootPid
 
-	var first, last uint64
-	var lastBytes int64
-	n := 0
-	st, err := replay.ReplayReader(ctx, rd, replay.Options{}, func(e *replay.Event) error {
-		ts := e.Ev.Ts()
-		if first == 0 {
-			first = ts
-		}
-		last = ts
-		if n++; n&0x3fff == 0 {
-			b := rd.Stats().FileBytes
-			prog.read.Add(b - lastBytes)
-			lastBytes = b
-		}
+	err = replayTracked(ctx, rd, prog, &res.info, func(e *replay.Event) error {
 		if e.StateOnly || !sc.in(e) {
 			return nil
 		}
 		col.event(e)
 		return nil
 	})
-	prog.read.Add(rd.Stats().FileBytes - lastBytes)
-	if st != nil {
-		res.info.Events = st.Stats().Events
-		if h := st.Machine.Hostname; h != "" {
-			res.info.Hostname = h
-		}
-	}
-	if first != 0 {
-		res.info.Start, res.info.End = time.Unix(0, int64(first)), time.Unix(0, int64(last))
-	}
-	if err != nil && !errors.Is(err, replay.ErrStop) {
+	if err != nil {
 		res.err = fmt.Errorf("timeline %s: %w", path, err)
 	}
 	col.host = res.info.Hostname
