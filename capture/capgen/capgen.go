@@ -153,10 +153,10 @@ func Generate(w EventWriter, opts Options) (Stats, error) {
 // names (.scap, .scap.gz, .scap.zst).
 func WriteFile(path string, opts Options) (Stats, error) {
 	opts.defaults()
-	w, err := capture.Create(path, capture.WriterOptions{Metadata: &capture.Metadata{
-		RecorderVersion: "capgen", KernelRelease: "6.1.0-capgen", Hostname: opts.Hostname,
+	start := capture.Metadata{RecorderVersion: "capgen", KernelRelease: "6.1.0-capgen", Hostname: opts.Hostname,
 		CommandLine: []string{"capgen", fmt.Sprintf("-events=%d", opts.Events), fmt.Sprintf("-seed=%d", opts.Seed)},
-		StartTime:   opts.Start, BootTime: opts.Start.Add(-time.Hour)}})
+		StartTime:   opts.Start, BootTime: opts.Start.Add(-time.Hour)}
+	w, err := capture.Create(path, capture.WriterOptions{Metadata: &start})
 	if err != nil {
 		return Stats{}, err
 	}
@@ -170,11 +170,10 @@ func WriteFile(path string, opts Options) (Stats, error) {
 		w.Close()
 		return st, err
 	}
-	md := capture.Metadata{RecorderVersion: "capgen", KernelRelease: "6.1.0-capgen", Hostname: opts.Hostname,
-		CommandLine: []string{"capgen", fmt.Sprintf("-events=%d", opts.Events), fmt.Sprintf("-seed=%d", opts.Seed)},
-		StartTime:   opts.Start, StopTime: time.Unix(0, int64(st.LastTS)).UTC(), BootTime: opts.Start.Add(-time.Hour),
-		Unrecorded: map[string]uint64{"futex": uint64(st.Events / 10), "mmap": uint64(st.Events / 20)},
-		Drops:      &capture.Drops{Total: 0, PerCPU: make([]uint64, opts.CPUs)}}
+	md := start
+	md.StopTime = time.Unix(0, int64(st.LastTS)).UTC()
+	md.Unrecorded = map[string]uint64{"futex": uint64(st.Events / 10), "mmap": uint64(st.Events / 20)}
+	md.Drops = &capture.Drops{Total: 0, PerCPU: make([]uint64, opts.CPUs)}
 	w.SetMetadata(md)
 	return st, w.Close()
 }
@@ -205,11 +204,7 @@ var zeros [16]byte
 
 func emptyValue(t scap.ParamType) []byte {
 	switch t {
-	case scap.PTCharBuf, scap.PTFSPath, scap.PTFSRelPath:
-		return []byte{0}
-	case scap.PTSockAddr:
-		return []byte{0}
-	case scap.PTSockTuple:
+	case scap.PTCharBuf, scap.PTFSPath, scap.PTFSRelPath, scap.PTSockAddr, scap.PTSockTuple:
 		return []byte{0}
 	case scap.PTFDList:
 		return []byte{0, 0}
