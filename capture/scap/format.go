@@ -67,18 +67,20 @@ func AppendArgsResolved(dst []byte, e *Event, r Resolver) []byte {
 	n := min(e.NumParams(), len(info.Params))
 	for i := 0; i < n; i++ {
 		p := info.Params[i]
+		raw := e.Param(i)
 		dst = append(dst, p.Name...)
 		dst = append(dst, '=')
-		start := len(dst)
-		dst = AppendParam(dst, p, e.Param(i))
-		if r != nil && needsState(p.Type) && !hasStatelessResolution(p, e.Param(i)) {
-			if res := r.Resolve(e, i, p); res != "" {
-				dst = dst[:start]
-				dst, _ = appendValue(dst, p, e.Param(i))
-				dst = append(dst, '(')
-				dst = append(dst, res...)
-				dst = append(dst, ')')
-			}
+		var res string
+		if r != nil && needsState(p.Type) && !hasStatelessResolution(p, raw) {
+			res = r.Resolve(e, i, p)
+		}
+		if res != "" {
+			dst, _ = appendValue(dst, p, raw)
+			dst = append(dst, '(')
+			dst = append(dst, res...)
+			dst = append(dst, ')')
+		} else {
+			dst = AppendParam(dst, p, raw)
 		}
 		dst = append(dst, ' ')
 	}
