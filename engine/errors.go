@@ -40,6 +40,9 @@ const (
 	KindLimit
 	// KindTransformer: an unknown or misapplied transformer.
 	KindTransformer
+	// KindUnknownOperator: a field check without a valid comparison
+	// operator after the field.
+	KindUnknownOperator
 )
 
 var errorKindNames = [...]string{
@@ -51,6 +54,7 @@ var errorKindNames = [...]string{
 	KindType:             "type error",
 	KindLimit:            "limit exceeded",
 	KindTransformer:      "bad transformer",
+	KindUnknownOperator:  "unknown operator",
 }
 
 // String returns a short description of the kind, e.g. "unknown field".

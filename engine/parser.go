@@ -341,7 +341,7 @@ func (p *parser) parseCondition(start int, left Operand) Node {
 	case p.listOp(&c.Op):
 		c.Right = p.parseListValue()
 	default:
-		p.fail(p.i, "expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', "+
+		p.failKind(KindUnknownOperator, p.i, "expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', "+
 			"'==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', "+
 			"'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch'")
 	}

@@ -80,26 +80,27 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		in   string
 		want string // Error() + "\n" + Snippet()
+		kind engine.ErrorKind
 	}{
-		{"", "1:1: filter input string is empty\n\n^"},
-		{"proc.name = cat and", "1:20: expected blank or '(' after 'and'\nproc.name = cat and\n                   ^"},
-		{"proc.name = cat and ", "1:21: expected a '(' token, a field check, or an identifier\nproc.name = cat and \n                    ^"},
-		{"proc.name cat", "1:11: expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', '==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch'\nproc.name cat\n          ^"},
-		{"(proc.name = cat", "1:17: expected a ')' token\n(proc.name = cat\n                ^"},
-		{"proc.name = cat)", "1:16: unexpected token after 'cat', expecting 'or', 'and'\nproc.name = cat)\n               ^"},
-		{"proc.name in (a, b", "1:19: expected a ')' token\nproc.name in (a, b\n                  ^"},
-		{"proc.name in (a,)", "1:17: expected a string value\nproc.name in (a,)\n                ^"},
-		{"proc.pid > x", "1:12: expected a number value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\nproc.pid > x\n           ^"},
-		{"proc.name = cat andx", "1:20: expected blank or '(' after 'and'\nproc.name = cat andx\n                   ^"},
-		{"proc.name = cat orx", "1:19: expected blank or '(' after 'or'\nproc.name = cat orx\n                  ^"},
-		{"proc.aname[2 = x", "1:13: expected a ']' token\nproc.aname[2 = x\n            ^"},
-		{"proc.name = \"abc", "1:13: expected a string value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\nproc.name = \"abc\n            ^"},
-		{`proc.name = 'a\"b'`, "1:13: invalid \\\" escape in '-quoted string\nproc.name = 'a\\\"b'\n            ^"},
-		{`proc.name = "a\qb"`, "1:13: unsupported string escape sequence: \\q\nproc.name = \"a\\qb\"\n            ^"},
-		{"proc.name = val(x)", "1:17: expected a field within 'val' transformer\nproc.name = val(x)\n                ^"},
-		{"a and\n  b =", "2:5: unexpected token after 'b', expecting 'or', 'and'\n  b =\n    ^"},
-		{"a and\n  b.c =", "2:8: expected a string value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\n  b.c =\n       ^"},
-		{"proc.name contains", "1:11: expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', '==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch'\nproc.name contains\n          ^"},
+		{"", "1:1: filter input string is empty\n\n^", engine.KindSyntax},
+		{"proc.name = cat and", "1:20: expected blank or '(' after 'and'\nproc.name = cat and\n                   ^", engine.KindSyntax},
+		{"proc.name = cat and ", "1:21: expected a '(' token, a field check, or an identifier\nproc.name = cat and \n                    ^", engine.KindSyntax},
+		{"proc.name cat", "1:11: expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', '==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch'\nproc.name cat\n          ^", engine.KindUnknownOperator},
+		{"(proc.name = cat", "1:17: expected a ')' token\n(proc.name = cat\n                ^", engine.KindSyntax},
+		{"proc.name = cat)", "1:16: unexpected token after 'cat', expecting 'or', 'and'\nproc.name = cat)\n               ^", engine.KindSyntax},
+		{"proc.name in (a, b", "1:19: expected a ')' token\nproc.name in (a, b\n                  ^", engine.KindSyntax},
+		{"proc.name in (a,)", "1:17: expected a string value\nproc.name in (a,)\n                ^", engine.KindSyntax},
+		{"proc.pid > x", "1:12: expected a number value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\nproc.pid > x\n           ^", engine.KindSyntax},
+		{"proc.name = cat andx", "1:20: expected blank or '(' after 'and'\nproc.name = cat andx\n                   ^", engine.KindSyntax},
+		{"proc.name = cat orx", "1:19: expected blank or '(' after 'or'\nproc.name = cat orx\n                  ^", engine.KindSyntax},
+		{"proc.aname[2 = x", "1:13: expected a ']' token\nproc.aname[2 = x\n            ^", engine.KindSyntax},
+		{"proc.name = \"abc", "1:13: expected a string value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\nproc.name = \"abc\n            ^", engine.KindSyntax},
+		{`proc.name = 'a\"b'`, "1:13: invalid \\\" escape in '-quoted string\nproc.name = 'a\\\"b'\n            ^", engine.KindSyntax},
+		{`proc.name = "a\qb"`, "1:13: unsupported string escape sequence: \\q\nproc.name = \"a\\qb\"\n            ^", engine.KindSyntax},
+		{"proc.name = val(x)", "1:17: expected a field within 'val' transformer\nproc.name = val(x)\n                ^", engine.KindSyntax},
+		{"a and\n  b =", "2:5: unexpected token after 'b', expecting 'or', 'and'\n  b =\n    ^", engine.KindSyntax},
+		{"a and\n  b.c =", "2:8: expected a string value or a field with a valid transformer: 'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'\n  b.c =\n       ^", engine.KindSyntax},
+		{"proc.name contains", "1:11: expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', '==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch'\nproc.name contains\n          ^", engine.KindUnknownOperator},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -108,8 +109,8 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("Parse(%q) error = %v, want *engine.Error", tc.in, err)
 			}
-			if e.Kind != engine.KindSyntax {
-				t.Errorf("Kind = %v, want syntax error", e.Kind)
+			if e.Kind != tc.kind {
+				t.Errorf("Kind = %v, want %v", e.Kind, tc.kind)
 			}
 			if diff := cmp.Diff(tc.want, e.Error()+"\n"+e.Snippet()); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)

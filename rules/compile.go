@@ -513,9 +513,6 @@ func (c *compiler) diagnostic(ctx itemCtx, ee *engine.Error, text ctext) Diagnos
 	file := c.fileOf(pos.File, ctx.file)
 	code := codeOf(ee.Kind)
 	switch {
-	case ee.Kind == engine.KindSyntax && strings.HasPrefix(ee.Msg, "expected a valid check operator"):
-		// The engine has no error kind for this; its message is libsinsp's.
-		code = CodeUnknownOperator
 	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgMacroLoop):
 		code = CodeMacroLoop
 	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgUndefinedList):
@@ -546,6 +543,8 @@ func codeOf(k engine.ErrorKind) Code {
 		return CodeLimit
 	case engine.KindTransformer:
 		return CodeBadTransformer
+	case engine.KindUnknownOperator:
+		return CodeUnknownOperator
 	}
 	return CodeCompile
 }
