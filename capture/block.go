@@ -82,6 +82,15 @@ type eventBlockKind struct {
 	v1    bool // the event header lacks nparams (22 bytes)
 }
 
+// prefixLen returns the length of the fields before the event record in
+// the block body: the u16 cpu id and, with flags, the u32 flags word.
+func (k eventBlockKind) prefixLen() int {
+	if k.flags {
+		return 6
+	}
+	return 2
+}
+
 // eventKind reports whether t is an event block type and its layout.
 func eventKind(t uint32) (eventBlockKind, bool) {
 	switch t {

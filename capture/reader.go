@@ -333,10 +333,7 @@ func (r *Reader) Next() (*scap.Event, error) {
 			continue
 		}
 		body := b.Raw[blockHeaderLen : len(b.Raw)-4]
-		pre := 2
-		if k.flags {
-			pre = 6
-		}
+		pre := k.prefixLen()
 		if len(body) < pre {
 			return nil, r.corrupt(b, fmt.Sprintf("event block %s of %d bytes", BlockName(b.Type), len(b.Raw)), nil)
 		}

@@ -260,10 +260,7 @@ func (w *Writer) WriteBlock(raw []byte) error {
 		return fmt.Errorf("write block to %s: %w", w.name, err)
 	}
 	if k, ok := eventKind(typ); ok {
-		off := blockHeaderLen + 2
-		if k.flags {
-			off += 4
-		}
+		off := blockHeaderLen + k.prefixLen()
 		var ts uint64
 		if len(raw) >= off+8+4 {
 			ts = binary.LittleEndian.Uint64(raw[off:])
