@@ -263,7 +263,9 @@ func timelineCapture(ctx context.Context, cfg *timelineConfig, reg engine.Regist
 		return res
 	}
 	defer rd.Close()
-	res.info.Hostname = rd.Header().Machine.Hostname
+	if m := rd.Header().Machine; m != nil {
+		res.info.Hostname = m.Hostname
+	}
 
 	spec := cfg.scope
 	rootPid, treePid := spec.pid, cfg.view == viewTree && spec.hasPid

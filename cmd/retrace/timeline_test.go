@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -163,5 +165,28 @@ func TestTimelineTree(t *testing.T) {
 				t.Errorf("tree (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A capture without a machine info block still has a timeline (an empty
+// one), not a crash.
+func TestTimelineNoMachineInfo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bare.scap")
+	w, err := capture.Create(path, capture.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteHeader(&capture.Header{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := timelineRun(t, path, "shells", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("got findings from an empty capture:\n%s", out)
 	}
 }
