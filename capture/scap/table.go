@@ -1,5 +1,7 @@
 package scap
 
+import "strconv"
+
 // Type is a scap event code (libs' ppm_event_code, PPME_*).
 type Type uint16
 
@@ -73,7 +75,7 @@ func (t ParamType) String() string {
 	if int(t) < len(paramTypeNames) {
 		return paramTypeNames[t]
 	}
-	return "PT_" + itoa(uint64(t))
+	return "PT_" + strconv.FormatUint(uint64(t), 10)
 }
 
 // Size returns the fixed encoded size of a value of type t, or 0 when the
@@ -207,7 +209,7 @@ func (t Type) String() string {
 	if int(t) < NumTypes {
 		return eventTable[t].Enum
 	}
-	return "PPME_" + itoa(uint64(t))
+	return "PPME_" + strconv.FormatUint(uint64(t), 10)
 }
 
 // NameValue is one entry of a flag/enum table.
@@ -254,23 +256,4 @@ func SyscallID(name string) (uint16, bool) {
 		}
 	}
 	return 0, false
-}
-
-func itoa(v uint64) string {
-	var b [20]byte
-	return string(appendUint(b[:0], v))
-}
-
-func appendUint(dst []byte, v uint64) []byte {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(dst, b[i:]...)
 }
