@@ -83,7 +83,7 @@ func (e *Event) Decode(b []byte, v1 bool) error {
 	typ := Type(binary.LittleEndian.Uint16(raw[20:]))
 	info, known := Lookup(typ)
 	lenSize := 2
-	if known && info.Flags&EFLargePayload != 0 {
+	if known && info.Large() {
 		lenSize = 4
 	}
 	var n int
