@@ -137,7 +137,12 @@ func (c *compiler) errorf(kind ErrorKind, pos Pos, wrapped error, format string,
 }
 
 func (c *compiler) warn(kind WarningKind, pos Pos, msg string) {
-	c.warnings = append(c.warnings, Warning{Kind: kind, Pos: pos, Msg: msg})
+	w := Warning{Kind: kind, Pos: pos, Msg: msg, Text: c.text}
+	if n := len(c.macros); n > 0 {
+		w.Macro = c.macros[n-1].Name
+		w.Text = c.macros[n-1].Text
+	}
+	c.warnings = append(c.warnings, w)
 }
 
 func (c *compiler) node(n Node) (evalFunc, error) {

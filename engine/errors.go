@@ -139,6 +139,11 @@ type Warning struct {
 	Pos Pos
 	// Msg describes the warning.
 	Msg string
+	// Text is the whole text the position refers to.
+	Text string
+	// Macro is the name of the macro whose condition text Pos refers to,
+	// when the warning lies inside an expanded macro ("" otherwise).
+	Macro string
 }
 
 // String returns "line:col: msg".

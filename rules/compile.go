@@ -401,7 +401,7 @@ func (c *compiler) finishRule(p *pendingRule) *Rule {
 		if (code == WarnNoEventType || code == WarnTooManyEventTypes) && !r.warnEvttypes {
 			continue
 		}
-		pos := c.warningText(p.root, p.text, w).position(w.Pos.Offset)
+		pos := c.warningText(p.text, w).position(w.Pos.Offset)
 		if code == WarnCondition {
 			// A warning inside a shared macro is reported once, for the
 			// first rule that uses it.
@@ -614,39 +614,16 @@ func sumSizes(ns []engine.Node, memo map[engine.Node]int) int {
 	return total
 }
 
-// warningText returns the text an engine warning's position refers to.
-// Event-type warnings lie at the root, in the rule's own text; a warning
-// about a field may lie inside a macro, which engine warnings do not name:
-// the text is the first (rule, then macros the rule uses) with the quoted
-// field written at that offset. Otherwise the position is not trusted and
-// the warning goes to the start of the condition.
-func (c *compiler) warningText(root engine.Node, text ctext, w engine.Warning) ctext {
-	if w.Kind != engine.WarnDeprecatedField {
+// warningText returns the text an engine warning's position refers to:
+// the rule's own text, or the text of the macro the warning lies in. When
+// that macro's text is not the one the engine saw, the position is not
+// trusted and the warning goes to the start of the condition.
+func (c *compiler) warningText(text ctext, w engine.Warning) ctext {
+	if w.Macro == "" {
 		return text
 	}
-	field := ""
-	if i := strings.IndexByte(w.Msg, '\''); i >= 0 {
-		if j := strings.IndexByte(w.Msg[i+1:], '\''); j > 0 {
-			field = w.Msg[i+1 : i+1+j]
-		}
-	}
-	at := func(t ctext) bool {
-		return field != "" && strings.HasPrefix(t.s[min(w.Pos.Offset, len(t.s)):], field)
-	}
-	if at(text) {
-		return text
-	}
-	var found *ctext
-	engine.Walk(root, func(n engine.Node) bool {
-		if ref, ok := n.(*engine.MacroRef); ok && found == nil {
-			if m := c.byName[ref.Name]; m != nil && at(m.text) {
-				found = &m.text
-			}
-		}
-		return found == nil
-	})
-	if found != nil {
-		return *found
+	if m := c.byName[w.Macro]; m != nil && m.text.s == w.Text {
+		return m.text
 	}
 	return text.slice(0, len(text.s)) // the start of the condition
 }
