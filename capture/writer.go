@@ -267,13 +267,25 @@ func (w *Writer) WriteBlock(raw []byte) error {
 		}
 		return w.addEvent(raw, ts)
 	}
-	if !w.sawSHB && typ != BlockSHB {
-		if err := w.append(AppendSectionHeader(nil)); err != nil {
+	if typ != BlockSHB {
+		if err := w.ensureSectionHeader(); err != nil {
 			return err
 		}
 	}
 	w.sawSHB = true
 	return w.append(raw)
+}
+
+// ensureSectionHeader writes a section header unless one has been written.
+func (w *Writer) ensureSectionHeader() error {
+	if w.sawSHB {
+		return nil
+	}
+	if err := w.append(AppendSectionHeader(nil)); err != nil {
+		return err
+	}
+	w.sawSHB = true
+	return nil
 }
 
 // WriteEvent writes one scap event record ev (version 2 header, as
@@ -347,11 +359,8 @@ func (w *Writer) addEvent(raw []byte, ts uint64) error {
 // event would make it too big or too long.
 func (w *Writer) beforeEvent(size int, ts uint64) error {
 	if !w.headerDone {
-		if !w.sawSHB {
-			if err := w.append(AppendSectionHeader(nil)); err != nil {
-				return err
-			}
-			w.sawSHB = true
+		if err := w.ensureSectionHeader(); err != nil {
+			return err
 		}
 		w.headerDone = true
 		if w.format == FormatZstd {
@@ -544,11 +553,8 @@ func (w *Writer) finish() error {
 	if w.err != nil {
 		return w.err
 	}
-	if !w.sawSHB {
-		if err := w.append(AppendSectionHeader(nil)); err != nil {
-			return err
-		}
-		w.sawSHB = true
+	if err := w.ensureSectionHeader(); err != nil {
+		return err
 	}
 	switch w.format {
 	case FormatGzip:
