@@ -96,14 +96,7 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 	// the details column twice as much as the others.
 	// Process paths and rule names keep their words whole when the width
 	// allows it.
-	widths := columnWidths(header, rows, width, []int{0, 1, 1, 1, 0, 2}, []bool{false, false, true, true, false, false})
-	for _, row := range rows {
-		for c, w := range widths {
-			if w > 0 {
-				row[c] = wrapCell(row[c], w)
-			}
-		}
-	}
+	fitColumns(header, rows, width, []int{0, 1, 1, 1, 0, 2}, []bool{false, false, true, true, false, false})
 	table := tablewriter.NewTable(bw,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -251,6 +244,19 @@ func cleanCell(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// fitColumns wraps the cells of rows in place so that the table fits in
+// width terminal columns, with the widths columnWidths decides.
+func fitColumns(header []string, rows [][]string, width int, weights []int, keepWords []bool) {
+	widths := columnWidths(header, rows, width, weights, keepWords)
+	for _, row := range rows {
+		for c, w := range widths {
+			if w > 0 {
+				row[c] = wrapCell(row[c], w)
+			}
+		}
+	}
 }
 
 // columnWidths decides each column's content width so that the table fits

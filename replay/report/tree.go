@@ -204,14 +204,7 @@ func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 	if width <= 0 {
 		width = defaultTableWidth
 	}
-	widths := columnWidths(header, rows, width, []int{0, 1, 2, 1, 3}, nil)
-	for _, row := range rows {
-		for c, wd := range widths {
-			if wd > 0 {
-				row[c] = wrapCell(row[c], wd)
-			}
-		}
-	}
+	fitColumns(header, rows, width, []int{0, 1, 2, 1, 3}, nil)
 	table := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
