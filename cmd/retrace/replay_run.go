@@ -112,16 +112,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	lines := cfg.filter != "" || cfg.format == report.FormatText || cfg.format == report.FormatJSON
 	stream := lines && len(cfg.files) <= workers
 
-	var prog progressCounter
-	for _, f := range cfg.files {
-		if st, err := os.Stat(f); err == nil {
-			prog.total.Add(st.Size())
-		}
-	}
-	stopProgress := func() {}
-	if cfg.progress {
-		stopProgress = startProgress(stderr, &prog)
-	}
+	prog, stopProgress := trackProgress(stderr, cfg.files, cfg.progress)
 
 	var writeErr error
 	// emit runs on this goroutine only, so one buffer serves every line.
@@ -169,7 +160,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 				defer close(ch)
 				sink = func(it item) { ch <- it }
 			}
-			results[i] = replayCapture(ctx, cfg, reg, rs, path, sink, &prog)
+			results[i] = replayCapture(ctx, cfg, reg, rs, path, sink, prog)
 		}()
 	}
 	if stream {
@@ -424,6 +415,22 @@ func replayTracked(ctx context.Context, rd *capture.Reader, prog *progressCounte
 		return err
 	}
 	return nil
+}
+
+// trackProgress returns a counter of the bytes read out of the total size
+// of files and, when show is set, draws it on w until the returned function
+// is called.
+func trackProgress(w io.Writer, files []string, show bool) (*progressCounter, func()) {
+	prog := &progressCounter{}
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			prog.total.Add(st.Size())
+		}
+	}
+	if !show {
+		return prog, func() {}
+	}
+	return prog, startProgress(w, prog)
 }
 
 // startProgress draws a progress bar on w (a terminal) until the returned

@@ -182,16 +182,7 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 // number of CPUs) and writes the merged view.
 func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Writer) error {
 	reg := replay.NewFieldRegistry()
-	var prog progressCounter
-	for _, f := range cfg.files {
-		if st, err := os.Stat(f); err == nil {
-			prog.total.Add(st.Size())
-		}
-	}
-	stopProgress := func() {}
-	if cfg.progress {
-		stopProgress = startProgress(stderr, &prog)
-	}
+	prog, stopProgress := trackProgress(stderr, cfg.files, cfg.progress)
 	results := make([]timelineResult, len(cfg.files))
 	sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
 	var wg sync.WaitGroup
@@ -201,7 +192,7 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = timelineCapture(ctx, cfg, reg, path, &prog)
+			results[i] = timelineCapture(ctx, cfg, reg, path, prog)
 		}()
 	}
 	wg.Wait()
