@@ -5,10 +5,11 @@ import (
 	"errors"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/retrace-dev/retrace/internal/yamlerr"
 )
 
 var (
@@ -16,8 +17,6 @@ var (
 	// identifiers, or conditions cannot refer to them.
 	rgxBareStr    = regexp.MustCompile(`^[^()"'\s=,]+$`)
 	rgxIdentifier = regexp.MustCompile(`^[a-zA-Z]+[a-zA-Z0-9_]*$`)
-	// yaml.v3 reports syntax errors as "yaml: line N: cause".
-	rgxYAMLLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
 // Keys Falco knows for each item kind; others draw a warning.
@@ -91,32 +90,13 @@ func (l *loader) readFile(f *sourceFile, docs []*yaml.Node, err error) {
 	}
 }
 
-// yamlParserErrors are the messages of yaml.v3's parser (as opposed to
-// its scanner), whose line numbers it reports counted from 0.
-var yamlParserErrors = map[string]bool{
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected <document start>": true,
-	"did not find expected <stream-start>":   true,
-	"did not find expected key":              true,
-	"did not find expected node content":     true,
-}
-
 // yamlError reports a YAML syntax error at the line yaml.v3 names.
 func (l *loader) yamlError(f *sourceFile, err error) {
 	msg := err.Error()
 	pos := Position{File: f.name}
-	if m := rgxYAMLLine.FindStringSubmatch(msg); m != nil {
-		if n, convErr := strconv.Atoi(m[1]); convErr == nil {
-			msg = m[2]
-			if yamlParserErrors[msg] {
-				// yaml.v3 reports the parser's (not the scanner's)
-				// 0-based line as is.
-				n = min(n+1, len(f.lineStarts))
-			}
-			pos.Line, pos.Col = n, 1
-		}
+	if n, text, ok := yamlerr.Line(msg, len(f.lineStarts)); ok {
+		msg = text
+		pos.Line, pos.Col = n, 1
 	} else if strings.HasPrefix(msg, "yaml: ") {
 		// yaml.v3 leaves the line out when the problem is on the first line.
 		msg = strings.TrimPrefix(msg, "yaml: ")

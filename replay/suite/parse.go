@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/yamlerr"
 )
 
 // MaxSize bounds a suite file's size.
@@ -188,31 +189,12 @@ func Parse(data []byte, path string, opts ParseOptions) (*Suite, error) {
 	return s, nil
 }
 
-// yamlLine matches the position yaml.v3 puts in its syntax errors.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlParserErrors are the yaml.v3 messages from its parser (not its
-// scanner), whose lines it reports counted from 0.
-var yamlParserErrors = map[string]bool{
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected <document start>": true,
-	"did not find expected <stream-start>":   true,
-	"did not find expected key":              true,
-	"did not find expected node content":     true,
-}
-
 // yamlError converts a yaml.v3 syntax error into an Error with a line;
 // lines is the number of lines of the input.
 func (p *parser) yamlError(err error, lines int) *Error {
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		if yamlParserErrors[m[2]] {
-			line = min(line+1, max(lines, 1))
-		}
-		return &Error{Pos: Pos{File: p.file, Line: line}, Msg: "parse YAML: " + m[2]}
+	if line, text, ok := yamlerr.Line(msg, lines); ok {
+		return &Error{Pos: Pos{File: p.file, Line: line}, Msg: "parse YAML: " + text}
 	}
 	return &Error{Pos: Pos{File: p.file}, Msg: "parse YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
