@@ -298,11 +298,11 @@ func (w *Writer) WriteEvent(cpu uint16, flags uint32, ev []byte) error {
 	if w.closed {
 		return ErrClosed
 	}
-	if len(ev) < scap.HeaderLenV2 || binary.LittleEndian.Uint32(ev[16:]) != uint32(len(ev)) {
+	if len(ev) < scap.HeaderLenV2 || scap.RawLen(ev) != uint32(len(ev)) {
 		return fmt.Errorf("write event to %s: record of %d bytes does not match its length field", w.name, len(ev))
 	}
 	typ := BlockEVV2
-	info, ok := scap.Lookup(scap.Type(binary.LittleEndian.Uint16(ev[20:])))
+	info, ok := scap.Lookup(scap.RawType(ev))
 	large := ok && info.Large()
 	pre := 2
 	switch {

@@ -320,7 +320,7 @@ func (s *session) now() uint64 {
 
 func (s *session) handleBatch(ctx context.Context, batch [][]byte, win *reorderWindow) error {
 	if len(batch) > 0 && len(batch[0]) >= 8+scap.HeaderLenV2 {
-		if ts, now := binary.LittleEndian.Uint64(batch[0][8:]), s.now(); now > ts {
+		if ts, now := scap.RawTs(batch[0][8:]), s.now(); now > ts {
 			s.maxLag = max(s.maxLag, now-ts)
 		}
 	}
@@ -340,7 +340,7 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 	}
 	cpu := uint16(binary.LittleEndian.Uint32(rec))
 	for off := 8; off+scap.HeaderLenV2 <= len(rec); {
-		n := int(binary.LittleEndian.Uint32(rec[off+16:]))
+		n := int(scap.RawLen(rec[off:]))
 		if n < scap.HeaderLenV2 || off+n > len(rec) {
 			return fmt.Errorf("ring buffer record: event at %d has length %d beyond the record's %d bytes", off, n, len(rec))
 		}
@@ -350,10 +350,10 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 			return err
 		}
 		if s.keep(ev) {
-			win.push(cpu, binary.LittleEndian.Uint64(ev), ev)
+			win.push(cpu, scap.RawTs(ev), ev)
 		}
-		if scap.Type(binary.LittleEndian.Uint16(ev[20:])) == scap.ProcexitV1E {
-			delete(s.tids, int64(binary.LittleEndian.Uint64(ev[8:])))
+		if scap.RawType(ev) == scap.ProcexitV1E {
+			delete(s.tids, scap.RawTid(ev))
 		}
 		off += n
 	}
@@ -363,7 +363,7 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 // track follows which container each thread runs in, from the cgroups of
 // clone and execve exit events, and writes each new container's metadata.
 func (s *session) track(ctx context.Context, raw []byte) error {
-	t := scap.Type(binary.LittleEndian.Uint16(raw[20:]))
+	t := scap.RawType(raw)
 	switch t {
 	case scap.SyscallExecveV19X, scap.SyscallExecveatX, scap.SyscallCloneV20X, scap.SyscallClone3X, scap.SyscallForkV20X, scap.SyscallVforkV20X:
 	default:
@@ -459,11 +459,11 @@ func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
 // thread state as of that event (decided on arrival, before the reorder
 // window, so that later events of the thread do not change the decision).
 func (s *session) keep(ev []byte) bool {
-	t := scap.Type(binary.LittleEndian.Uint16(ev[20:]))
+	t := scap.RawType(ev)
 	if t == scap.ContainerJsonV2E || t == scap.DropE || t == scap.DropX {
 		return true
 	}
-	tid := int64(binary.LittleEndian.Uint64(ev[8:]))
+	tid := scap.RawTid(ev)
 	if s.only != "" && !strings.HasPrefix(s.tids[tid], s.only) {
 		return false
 	}

@@ -52,6 +52,21 @@ type Event struct {
 	off [MaxParams + 1]uint32
 }
 
+// RawTs, RawTid, RawLen and RawType read one field of an encoded event's
+// header without decoding the event, for code that only routes events
+// (writers, the recorder's filters); b must hold at least HeaderLenV1
+// bytes, as every event does.
+func RawTs(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// RawTid returns the thread id of the encoded event in b (see [RawTs]).
+func RawTid(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b[8:])) }
+
+// RawLen returns the length field of the encoded event in b (see [RawTs]).
+func RawLen(b []byte) uint32 { return binary.LittleEndian.Uint32(b[16:]) }
+
+// RawType returns the event type of the encoded event in b (see [RawTs]).
+func RawType(b []byte) Type { return Type(binary.LittleEndian.Uint16(b[20:])) }
+
 // Decode makes e a view of the single event record b, which starts at the
 // event's timestamp and holds at least the event's len bytes (trailing
 // bytes, e.g. block padding, are ignored). v1 selects the 22-byte header of
@@ -72,7 +87,7 @@ func (e *Event) Decode(b []byte, v1 bool) error {
 	if len(b) < hdr {
 		return &DecodeError{Offset: 0, Reason: fmt.Sprintf("event header needs %d bytes, have %d", hdr, len(b))}
 	}
-	evlen := binary.LittleEndian.Uint32(b[16:])
+	evlen := RawLen(b)
 	if evlen < uint32(hdr) {
 		return &DecodeError{Offset: 16, Reason: fmt.Sprintf("event length %d shorter than its %d-byte header", evlen, hdr)}
 	}
@@ -80,7 +95,7 @@ func (e *Event) Decode(b []byte, v1 bool) error {
 		return &DecodeError{Offset: 16, Reason: fmt.Sprintf("event length %d past the end of its %d bytes", evlen, len(b))}
 	}
 	raw := b[:evlen]
-	typ := Type(binary.LittleEndian.Uint16(raw[20:]))
+	typ := RawType(raw)
 	info, known := Lookup(typ)
 	lenSize := 2
 	if known && info.Large() {
@@ -127,8 +142,8 @@ func (e *Event) Decode(b []byte, v1 bool) error {
 		e.off[i+1] = uint32(pos)
 	}
 	e.raw = raw
-	e.ts = binary.LittleEndian.Uint64(raw)
-	e.tid = int64(binary.LittleEndian.Uint64(raw[8:]))
+	e.ts = RawTs(raw)
+	e.tid = RawTid(raw)
 	e.typ = typ
 	e.hdr = uint8(hdr)
 	e.nparams = uint8(n)
