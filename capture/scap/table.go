@@ -204,6 +204,17 @@ func Lookup(t Type) (*Info, bool) {
 // IsEnter reports whether t is an enter event (even codes are enter events).
 func (t Type) IsEnter() bool { return t%2 == 0 }
 
+// HasExit reports whether t is an enter event whose exit event (the next
+// code) is in use. Current Falco evaluates rules on the exit event of such
+// pairs only; their enter events serve the state.
+func (t Type) HasExit() bool {
+	if int(t)+1 >= NumTypes || eventTable[t].Dir != 'E' {
+		return false
+	}
+	x := &eventTable[t+1]
+	return x.Dir == 'X' && x.Flags&EFUnused == 0
+}
+
 // String returns the libs enum name of t, or "PPME_<code>" outside the table.
 func (t Type) String() string {
 	if int(t) < NumTypes {

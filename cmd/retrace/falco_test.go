@@ -17,6 +17,7 @@ import (
 
 	"github.com/retrace-dev/retrace/internal/compat"
 	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/rules"
 )
 
@@ -185,7 +186,7 @@ func runFalcoSpec(t *testing.T, s falcoSpec, dir, captures string) {
 		t.Skipf("%s: %s", id, knownDifference(t, id))
 	}
 
-	args := []string{"replay", "--compat", compatFalco032, "--quiet", trace}
+	args := []string{"replay", "--compat", detect.CompatFalco032, "--quiet", trace}
 	for _, r := range s.RulesFile {
 		args = append(args, "-r", filepath.Join(dir, r))
 	}
@@ -300,7 +301,7 @@ func runFalcoSpec(t *testing.T, s falcoSpec, dir, captures string) {
 // rules.
 func checkBuiltinRulesLoad(t *testing.T) {
 	t.Helper()
-	set, err := loadRules(&replayConfig{}, newTestRegistry())
+	set, err := detect.LoadRules(nil, newTestRegistry())
 	if err != nil {
 		t.Fatalf("built-in rules: %v", err)
 	}

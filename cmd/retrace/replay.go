@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,17 +13,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 )
-
-// defaultEventFormat is what -F prints for each matching event when no
-// --format is given: sysdig's default line. As in sysdig, a format that
-// starts with '*' prints every event; any other format skips events for
-// which one of its fields has no value.
-const defaultEventFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args"
-
-// compatFalco032 is the --compat value that reproduces Falco 0.32.
-const compatFalco032 = "falco-0.32"
 
 // replayFlags are the command line of `retrace replay`, as typed.
 type replayFlags struct {
@@ -113,35 +104,22 @@ summary line at the end; --quiet silences both.`,
 
 // replayConfig is a validated replay run.
 type replayConfig struct {
-	files       []string
-	ruleFiles   []string // nil: the built-in rules
-	format      report.Format
-	outPath     string
-	compat032   bool
-	allEvents   bool
-	sel         engine.Selection
-	mode        engine.MatchMode
-	scope       scopeSpec
-	loc         *time.Location
-	filter      string
-	eventFormat string
-	quiet       bool
-	progress    bool
-}
-
-// scopeSpec limits which events are evaluated and printed. The state is
-// always updated with every event.
-type scopeSpec struct {
-	since, until uint64 // event timestamps in ns; 0 = unbounded
-	container    string
-	pid          int64
-	hasPid       bool
+	files     []string
+	ruleFiles []string // nil: the built-in rules
+	format    report.Format
+	outPath   string
+	// detect holds the pipeline's options from the flags; runReplay adds
+	// the rules, the registry and the output encoding.
+	detect   detect.Options
+	loc      *time.Location
+	quiet    bool
+	progress bool
 }
 
 // config validates the flags.
 func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, error) {
-	cfg := &replayConfig{ruleFiles: f.rules, outPath: f.out, allEvents: f.allEvents, quiet: f.quiet,
-		filter: f.filter, eventFormat: f.format}
+	cfg := &replayConfig{ruleFiles: f.rules, outPath: f.out, quiet: f.quiet,
+		detect: detect.Options{AllEvents: f.allEvents, Filter: f.filter, Format: f.format}}
 	files, err := expandCaptures(args)
 	if err != nil {
 		return nil, err
@@ -152,31 +130,29 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	}
 	switch f.compat {
 	case "":
-	case compatFalco032:
-		cfg.compat032 = true
+	case detect.CompatFalco032:
+		cfg.detect.Compat032 = true
 	default:
-		return nil, fmt.Errorf("parse --compat %q: want %s", f.compat, compatFalco032)
+		return nil, fmt.Errorf("parse --compat %q: want %s", f.compat, detect.CompatFalco032)
 	}
 	if len(f.tags) > 0 && (len(f.excludeTags) > 0 || len(f.disable) > 0) {
 		return nil, errors.New("select rules: you can not specify both disabled (-D/-T) and enabled (-t) rules")
 	}
-	cfg.sel = engine.Selection{Tags: f.tags, ExcludeTags: f.excludeTags, Disable: f.disable}
+	sel := engine.Selection{Tags: f.tags, ExcludeTags: f.excludeTags, Disable: f.disable}
 	if f.priority != "" {
-		if cfg.sel.MinPriority, err = engine.ParsePriority(f.priority); err != nil {
+		if sel.MinPriority, err = engine.ParsePriority(f.priority); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
+	cfg.detect.Selection = sel
+	if cfg.detect.Mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
 		return nil, err
 	}
-	if cfg.loc, cfg.scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
+	if cfg.loc, cfg.detect.Scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
 		return nil, err
 	}
 	if f.format != "" && f.filter == "" {
 		return nil, errors.New("--format needs -F FILTER")
-	}
-	if f.filter != "" && cfg.eventFormat == "" {
-		cfg.eventFormat = defaultEventFormat
 	}
 	if f.filter != "" && f.output != "text" {
 		return nil, errors.New("-F prints events as text lines; -o does not apply")
@@ -188,61 +164,27 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 // parseScope validates the --tz, --since, --until, --container and --pid
 // flags that replay and timeline share: it returns the zone times print in
 // and the events to evaluate.
-func parseScope(cmd *cobra.Command, tz, since, until, container string, pid int64) (*time.Location, scopeSpec, error) {
+func parseScope(cmd *cobra.Command, tz, since, until, container string, pid int64) (*time.Location, detect.Scope, error) {
 	loc, err := time.UTC, error(nil)
 	if tz != "" {
 		if loc, err = time.LoadLocation(tz); err != nil {
-			return nil, scopeSpec{}, fmt.Errorf("parse --tz: %w", err)
+			return nil, detect.Scope{}, fmt.Errorf("parse --tz: %w", err)
 		}
 	}
-	sc := scopeSpec{container: container}
-	if sc.since, err = parseTimeFlag("since", since, loc); err != nil {
-		return nil, scopeSpec{}, err
+	sc := detect.Scope{Container: container}
+	if sc.Since, err = detect.ParseTime("since", since, loc); err != nil {
+		return nil, detect.Scope{}, err
 	}
-	if sc.until, err = parseTimeFlag("until", until, loc); err != nil {
-		return nil, scopeSpec{}, err
+	if sc.Until, err = detect.ParseTime("until", until, loc); err != nil {
+		return nil, detect.Scope{}, err
 	}
-	if sc.until != 0 && sc.until < sc.since {
-		return nil, scopeSpec{}, errors.New("parse --until: before --since")
+	if sc.Until != 0 && sc.Until < sc.Since {
+		return nil, detect.Scope{}, errors.New("parse --until: before --since")
 	}
 	if cmd.Flags().Changed("pid") {
-		sc.pid, sc.hasPid = pid, true
+		sc.Pid, sc.HasPid = pid, true
 	}
 	return loc, sc, nil
-}
-
-// parseTimeFlag parses an RFC 3339 time (the zone defaults to loc), a
-// date-time without zone, or Unix seconds with an optional fraction. It
-// returns nanoseconds since the epoch, 0 for an empty value.
-func parseTimeFlag(name, s string, loc *time.Location) (uint64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if secs, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "eE") {
-		if secs < 0 {
-			return 0, fmt.Errorf("parse --%s %q: negative time", name, s)
-		}
-		whole, frac, _ := strings.Cut(s, ".")
-		w, err := strconv.ParseUint(whole, 10, 64)
-		if err != nil || w > 1<<33 {
-			return 0, fmt.Errorf("parse --%s %q: bad Unix time", name, s)
-		}
-		frac = (frac + "000000000")[:9]
-		ns, err := strconv.ParseUint(frac, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse --%s %q: bad Unix time", name, s)
-		}
-		return w*1e9 + ns, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			if t.Before(time.Unix(0, 0)) {
-				return 0, fmt.Errorf("parse --%s %q: before 1970", name, s)
-			}
-			return uint64(t.UnixNano()), nil
-		}
-	}
-	return 0, fmt.Errorf("parse --%s %q: want RFC 3339 (2024-05-01T10:00:00Z) or Unix seconds", name, s)
 }
 
 // terminalWidth returns w's width in columns when w is a terminal, else 0

@@ -11,6 +11,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture/capgen"
 	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/rules"
 )
@@ -36,7 +37,7 @@ func benchReplay(b *testing.B, ext string, ruleFiles []string) {
 	path, n := benchCapture(b, ext)
 	cfg := &replayConfig{files: []string{path}, ruleFiles: ruleFiles, format: report.FormatText, quiet: true}
 	reg := newTestRegistry()
-	set, err := loadRules(cfg, reg)
+	set, err := detect.LoadRules(ruleFiles, reg)
 	if err != nil {
 		b.Fatal(err)
 	}

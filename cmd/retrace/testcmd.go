@@ -2,22 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/engine"
-	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/replay/suite"
-	"github.com/retrace-dev/retrace/rules"
 )
 
 // testFlags are the command line of `retrace test`.
@@ -118,8 +114,7 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	}
 
 	start := time.Now()
-	r := newCaseRunner()
-	results := suite.Run(ctx, cases, r.run, suite.RunOptions{Workers: f.jobs})
+	results := suite.Run(ctx, cases, detect.NewCaseRunner(nil).Run, suite.RunOptions{Workers: f.jobs})
 
 	if f.update {
 		o := &f.over
@@ -202,91 +197,4 @@ func writeJUnitFile(path string, suites []report.JUnitSuite) error {
 		return fmt.Errorf("write junit report: %w", err)
 	}
 	return nil
-}
-
-// caseRunner replays cases through replay's pipeline, loading each
-// distinct rule set once.
-type caseRunner struct {
-	reg engine.Registry
-
-	mu   sync.Mutex
-	sets map[string]*ruleSetOnce
-}
-
-// ruleSetOnce is one rule set, loaded by the first case that needs it.
-type ruleSetOnce struct {
-	once sync.Once
-	set  *rules.Set
-	err  error
-}
-
-func newCaseRunner() *caseRunner {
-	return &caseRunner{reg: replay.NewFieldRegistry(), sets: map[string]*ruleSetOnce{}}
-}
-
-// ruleSet returns the loaded rules of files (nil: the built-in rules).
-func (r *caseRunner) ruleSet(files []string) (*rules.Set, error) {
-	key := strings.Join(files, "\x00")
-	r.mu.Lock()
-	e, ok := r.sets[key]
-	if !ok {
-		e = &ruleSetOnce{}
-		r.sets[key] = e
-	}
-	r.mu.Unlock()
-	e.once.Do(func() {
-		e.set, e.err = loadRules(&replayConfig{ruleFiles: files}, r.reg)
-	})
-	return e.set, e.err
-}
-
-// config turns a case into the replay configuration `retrace replay` would
-// build from the same flags.
-func caseConfig(c *suite.Case) (*replayConfig, error) {
-	o := &c.Options
-	cfg := &replayConfig{files: []string{c.Capture}, ruleFiles: c.Rules, allEvents: o.AllEvents,
-		compat032: o.Compat == compatFalco032, loc: time.UTC, quiet: true,
-		sel: engine.Selection{Tags: o.Tags, ExcludeTags: o.ExcludeTags, Disable: o.Disable}}
-	var err error
-	if o.Priority != "" {
-		if cfg.sel.MinPriority, err = engine.ParsePriority(o.Priority); err != nil {
-			return nil, err
-		}
-	}
-	mode := o.RuleMatching
-	if mode == "" {
-		mode = "first"
-	}
-	if cfg.mode, err = engine.ParseMatchMode(mode); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
-// run replays one case and returns its detections in time order.
-func (r *caseRunner) run(ctx context.Context, c *suite.Case) ([]report.Detection, error) {
-	cfg, err := caseConfig(c)
-	if err != nil {
-		return nil, err
-	}
-	set, err := r.ruleSet(cfg.ruleFiles)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := set.Ruleset(cfg.sel, cfg.mode)
-	if err != nil {
-		return nil, err
-	}
-	res := replayCapture(ctx, cfg, r.reg, rs, c.Capture, nil, nil)
-	if res.err != nil {
-		return nil, res.err
-	}
-	dets := make([]report.Detection, 0, len(res.items))
-	for _, it := range res.items {
-		if it.det == nil {
-			return nil, errors.New("replay produced an event line instead of a detection")
-		}
-		dets = append(dets, *it.det)
-	}
-	return dets, nil
 }

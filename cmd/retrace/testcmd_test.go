@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/suite"
 )
 
@@ -341,11 +342,11 @@ func TestTestRerecordedTraceSameDetections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records with eBPF; skipped with -short")
 	}
-	runner := newCaseRunner()
-	detect := func(t *testing.T, capture string) []string {
+	runner := detect.NewCaseRunner(nil)
+	detections := func(t *testing.T, capture string) []string {
 		t.Helper()
 		c := &suite.Case{Name: filepath.Base(capture), Capture: capture, Options: suite.Options{RuleMatching: "first"}}
-		dets, err := runner.run(t.Context(), c)
+		dets, err := runner.Run(t.Context(), c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -374,11 +375,11 @@ func TestTestRerecordedTraceSameDetections(t *testing.T) {
 				}
 				t.Fatalf("record: %v\n%s%s", err, out.String(), errb.String())
 			}
-			committed := detect(t, attackSuite(name+".scap.zst"))
+			committed := detections(t, attackSuite(name+".scap.zst"))
 			if len(committed) == 0 {
 				t.Fatal("the committed trace gives no detection")
 			}
-			if got := detect(t, fresh); !slices.Equal(got, committed) {
+			if got := detections(t, fresh); !slices.Equal(got, committed) {
 				t.Errorf("re-recorded %s gives\n  %s\nthe committed trace gives\n  %s", name,
 					strings.Join(got, "\n  "), strings.Join(committed, "\n  "))
 			}

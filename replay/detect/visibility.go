@@ -1,4 +1,4 @@
-package main
+package detect
 
 import (
 	"slices"
@@ -10,15 +10,17 @@ import (
 // This file decides which events rules see: current Falco's and Falco
 // 0.32's event visibility, with and without -A.
 
-// eventFilter says which events are handed to rules. Every event updates
-// the state; this only decides rule evaluation.
-type eventFilter struct {
+// Visibility says which events are handed to rules. Every event updates
+// the state; Visibility only decides rule evaluation. It is read-only once
+// built and safe for concurrent use.
+type Visibility struct {
+	compat032   bool
 	skipCode    [scap.NumTypes]bool
 	skipSyscall [scap.NumSyscalls]bool // generic events, by ppm_sc code
 }
 
-// skip reports whether rules must not see ev.
-func (f *eventFilter) skip(ev *scap.Event) bool {
+// Skips reports whether rules must not see ev.
+func (f *Visibility) Skips(ev *scap.Event) bool {
 	t := ev.Type()
 	if int(t) >= len(f.skipCode) || f.skipCode[t] {
 		return true
@@ -126,13 +128,14 @@ var falco032SkippedSyscalls = []string{
 	"vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
 }
 
-// newEventFilter builds the rule-visibility filter. Current Falco
-// (default): enter events of syscalls that have an exit event are never
-// evaluated (libs drops them), and without -A neither are the high-volume
-// I/O syscalls. Falco 0.32: every direction is evaluated, and without -A
-// the events 0.32's simple-consumer mode skipped are not.
-func newEventFilter(compat032, allEvents bool) *eventFilter {
-	f := &eventFilter{}
+// NewVisibility builds the rule visibility of a Falco version. Current
+// Falco (compat032 false): enter events of syscalls that have an exit
+// event are never evaluated (libs drops them), and unless allEvents (-A)
+// neither are the high-volume I/O syscalls. Falco 0.32: every direction is
+// evaluated, and unless allEvents the events 0.32's simple-consumer mode
+// skipped are not.
+func NewVisibility(compat032, allEvents bool) *Visibility {
+	f := &Visibility{compat032: compat032}
 	if compat032 {
 		if !allEvents {
 			byEnum := map[string]bool{}
@@ -173,19 +176,17 @@ func newEventFilter(compat032, allEvents bool) *eventFilter {
 		switch {
 		case ignored[info.Name], info.Code == scap.ProcinfoE:
 			f.skipCode[c] = true
-		case info.Dir == 'E' && c+1 < scap.NumTypes:
-			if x, ok := scap.Lookup(scap.Type(c + 1)); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
-				f.skipCode[c] = true
-			}
+		case scap.Type(c).HasExit():
+			f.skipCode[c] = true
 		}
 	}
 	return f
 }
 
-// ignoredRuleEvents returns the evt.type names enabled rules of set ask
-// for that filter never lets rules see, sorted (Falco's "ignored-evttype"
-// warning). bothDirections says whether rules see enter events.
-func ignoredRuleEvents(set *rules.Set, filter *eventFilter, bothDirections bool) []string {
+// IgnoredRuleEvents returns the evt.type names that enabled rules of set
+// ask for and f never lets rules see, sorted (Falco's "ignored-evttype"
+// warning).
+func (f *Visibility) IgnoredRuleEvents(set *rules.Set) []string {
 	types := scap.EventTypeIndex{}
 	var out []string
 	seen := map[string]bool{}
@@ -202,22 +203,19 @@ func ignoredRuleEvents(set *rules.Set, filter *eventFilter, bothDirections bool)
 			for _, id := range types.IDs(name) {
 				if id >= scap.NumTypes {
 					relevant++
-					if filter.skipSyscall[id-scap.NumTypes] {
+					if f.skipSyscall[id-scap.NumTypes] {
 						skipped++
 					}
 					continue
 				}
-				info, ok := scap.Lookup(scap.Type(id))
-				if !ok {
+				if _, ok := scap.Lookup(scap.Type(id)); !ok {
 					continue
 				}
-				if !bothDirections && info.Dir == 'E' {
-					if x, ok := scap.Lookup(scap.Type(id + 1)); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
-						continue
-					}
+				if !f.compat032 && scap.Type(id).HasExit() {
+					continue
 				}
 				relevant++
-				if filter.skipCode[id] {
+				if f.skipCode[id] {
 					skipped++
 				}
 			}

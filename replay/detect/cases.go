@@ -1,0 +1,101 @@
+package detect
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/report"
+	"github.com/retrace-dev/retrace/replay/suite"
+	"github.com/retrace-dev/retrace/rules"
+)
+
+// CaseRunner runs the cases of `retrace test` suites through the
+// pipeline `retrace replay` runs, loading each distinct rule set once. Its
+// Run method is a [suite.Runner]; it is safe for concurrent use.
+type CaseRunner struct {
+	reg engine.Registry
+
+	mu   sync.Mutex
+	sets map[string]*ruleSetOnce
+}
+
+// ruleSetOnce is one rule set, loaded by the first case that needs it.
+type ruleSetOnce struct {
+	once sync.Once
+	set  *rules.Set
+	err  error
+}
+
+// NewCaseRunner returns a CaseRunner resolving fields with reg (nil:
+// replay's registry).
+func NewCaseRunner(reg engine.Registry) *CaseRunner {
+	if reg == nil {
+		reg = replay.NewFieldRegistry()
+	}
+	return &CaseRunner{reg: reg, sets: map[string]*ruleSetOnce{}}
+}
+
+// ruleSet returns the loaded rules of files (nil: the built-in rules).
+func (r *CaseRunner) ruleSet(files []string) (*rules.Set, error) {
+	key := strings.Join(files, "\x00")
+	r.mu.Lock()
+	e, ok := r.sets[key]
+	if !ok {
+		e = &ruleSetOnce{}
+		r.sets[key] = e
+	}
+	r.mu.Unlock()
+	e.once.Do(func() { e.set, e.err = LoadRules(files, r.reg) })
+	return e.set, e.err
+}
+
+// Options returns the detector options `retrace replay` would use for the
+// case's rules and flags.
+func (r *CaseRunner) Options(c *suite.Case) (Options, error) {
+	o := &c.Options
+	set, err := r.ruleSet(c.Rules)
+	if err != nil {
+		return Options{}, err
+	}
+	opts := Options{Registry: r.reg, Rules: set, Workers: 1, AllEvents: o.AllEvents, Compat032: o.Compat == CompatFalco032,
+		Selection: engine.Selection{Tags: o.Tags, ExcludeTags: o.ExcludeTags, Disable: o.Disable}}
+	if o.Priority != "" {
+		if opts.Selection.MinPriority, err = engine.ParsePriority(o.Priority); err != nil {
+			return Options{}, err
+		}
+	}
+	mode := o.RuleMatching
+	if mode == "" {
+		mode = "first"
+	}
+	if opts.Mode, err = engine.ParseMatchMode(mode); err != nil {
+		return Options{}, err
+	}
+	return opts, nil
+}
+
+// Run replays one case's capture and returns its detections in time order.
+func (r *CaseRunner) Run(ctx context.Context, c *suite.Case) ([]report.Detection, error) {
+	opts, err := r.Options(c)
+	if err != nil {
+		return nil, err
+	}
+	d, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	var dets []report.Detection
+	_, err = d.Capture(ctx, c.Capture, func(it Item) error {
+		dets = append(dets, *it.Detection)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dets, nil
+}
+
+var _ suite.Runner = (*CaseRunner)(nil).Run

@@ -1,0 +1,446 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/report"
+	"github.com/retrace-dev/retrace/rules"
+	"github.com/retrace-dev/retrace/rules/builtin"
+)
+
+// CompatFalco032 is the compatibility mode that reproduces Falco 0.32's
+// event visibility (the --compat value).
+const CompatFalco032 = "falco-0.32"
+
+// DefaultFormat is the line a filter prints for each matching event when
+// no format is given: sysdig's default line. As in sysdig, a format that
+// starts with '*' prints every event; any other format skips events for
+// which one of its fields has no value.
+const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args"
+
+// Options configure a [Detector].
+type Options struct {
+	// Registry resolves field names; nil means replay's registry. Rules
+	// must have been loaded with the same registry.
+	Registry engine.Registry
+	// Rules is the rule set to run; with Filter set it is not used.
+	Rules *rules.Set
+	// Selection and Mode choose the rules that run and how many may
+	// match one event (Falco's -t/-T/-D/-p and rule_matching).
+	Selection engine.Selection
+	Mode      engine.MatchMode
+	// Filter, when set, replaces the rules: every visible event matching
+	// this sysdig-style filter is reported as a line in Format (default
+	// DefaultFormat).
+	Filter, Format string
+	// Compat032 reproduces Falco 0.32's event visibility; AllEvents is
+	// Falco's -A. See [NewVisibility]. With Filter, every event but those
+	// sysdig does not print is visible.
+	Compat032, AllEvents bool
+	// Scope limits the events evaluated and reported.
+	Scope Scope
+	// Workers bounds the captures replayed at once; 0 means one per CPU.
+	Workers int
+	// Progress, when set, counts the bytes read.
+	Progress *Progress
+	// Encode, when set, turns each detection into its output line (text
+	// or JSON) in the worker that found it: [Item]s then carry lines only,
+	// which [Detector.Run] can spill to disk. Without it, items carry the
+	// detection, held in memory until emitted.
+	Encode func(dst []byte, d *report.Detection) []byte
+	// TempDir is where Run spills lines when there are more captures than
+	// workers; empty means the system's temporary directory.
+	TempDir string
+}
+
+// Item is one output record: a detection or a filter's line.
+type Item struct {
+	// Time is the event's timestamp in nanoseconds since the epoch.
+	Time uint64
+	// Line is the output line without its newline: a filter's line, or a
+	// detection encoded by Options.Encode.
+	Line []byte
+	// Detection is the detection when there is no Encode; nil otherwise.
+	Detection *report.Detection
+}
+
+// Detector replays captures and reports what the rules (or the filter)
+// find. It is safe for concurrent use: each replay borrows one of its
+// workers' compiled rules.
+type Detector struct {
+	opts    Options
+	reg     engine.Registry
+	vis     *Visibility
+	workers int
+	pool    chan *worker
+}
+
+// worker is the state one capture's replay uses: compiled rules or
+// filter and scratch buffers, none safe for concurrent use.
+type worker struct {
+	rs      *engine.Ruleset
+	filter  *lineFilter
+	desc    *Describer
+	scratch []byte
+}
+
+// New compiles opts into a Detector: one copy of the rules (or the filter)
+// per worker.
+func New(opts Options) (*Detector, error) {
+	d := &Detector{opts: opts, reg: opts.Registry}
+	if d.reg == nil {
+		d.reg = replay.NewFieldRegistry()
+	}
+	if opts.Filter == "" && opts.Rules == nil {
+		return nil, errors.New("detect: no rules and no filter")
+	}
+	d.vis = NewVisibility(opts.Compat032, opts.AllEvents)
+	d.workers = Workers(1<<30, opts.Workers)
+	d.pool = make(chan *worker, d.workers)
+	// Compiling from a Set is not safe for concurrent use: compile here.
+	for range d.workers {
+		w := &worker{desc: NewDescriber(d.reg)}
+		var err error
+		if opts.Filter != "" {
+			w.filter, err = compileFilter(opts.Filter, opts.Format, d.reg)
+		} else {
+			w.rs, err = opts.Rules.Ruleset(opts.Selection, opts.Mode)
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.pool <- w
+	}
+	return d, nil
+}
+
+// Visibility returns the event visibility the rules run with.
+func (d *Detector) Visibility() *Visibility { return d.vis }
+
+// Result is what replaying one capture gave.
+type Result struct {
+	// Info describes the capture (host, span, events, drops).
+	Info report.CaptureInfo
+	// Found counts the detections or matching events.
+	Found uint64
+}
+
+// Capture replays the capture at path and calls emit with every item, in
+// the capture's order (time order), from the calling goroutine. An error
+// from emit stops the replay and is returned.
+func (d *Detector) Capture(ctx context.Context, path string, emit func(Item) error) (Result, error) {
+	w := <-d.pool
+	defer func() { d.pool <- w }()
+	return d.capture(ctx, w, path, emit)
+}
+
+// emitError marks an error of the caller's emit function, to tell it from
+// the capture's own errors.
+type emitError struct{ err error }
+
+func (e *emitError) Error() string { return e.err.Error() }
+func (e *emitError) Unwrap() error { return e.err }
+
+func (d *Detector) capture(ctx context.Context, w *worker, path string, emit func(Item) error) (Result, error) {
+	var res Result
+	sink := func(it Item) error {
+		res.Found++
+		if err := emit(it); err != nil {
+			return &emitError{err}
+		}
+		return nil
+	}
+	sc := d.opts.Scope.Filter(d.reg)
+	newHandler := func(info report.CaptureInfo) replay.Handler {
+		if w.filter != nil {
+			return d.filterHandler(w, sc, sink)
+		}
+		return d.ruleHandler(w, sc, info, sink)
+	}
+	info, err := ReplayCapture(ctx, path, d.opts.Progress, newHandler)
+	res.Info = info
+	return res, err
+}
+
+// filterHandler reports the lines of the events matching the filter.
+func (d *Detector) filterHandler(w *worker, sc *ScopeFilter, sink func(Item) error) replay.Handler {
+	return func(e *replay.Event) error {
+		if e.StateOnly || sysdigHidden(e.Ev.Type()) || !w.filter.matchesType(e) || !sc.In(e) {
+			return nil
+		}
+		line, ok := w.filter.line(e)
+		if !ok {
+			return nil
+		}
+		return sink(Item{Time: e.Ev.Ts(), Line: line})
+	}
+}
+
+// ruleHandler reports the detections of the rules on the visible events.
+func (d *Detector) ruleHandler(w *worker, sc *ScopeFilter, info report.CaptureInfo, sink func(Item) error) replay.Handler {
+	return func(e *replay.Event) error {
+		if e.StateOnly || d.vis.Skips(e.Ev) || !sc.In(e) {
+			return nil
+		}
+		for _, r := range w.rs.Match(e) {
+			det := w.detection(r, e, info.File, info.Hostname)
+			it := Item{Time: e.Ev.Ts(), Detection: det}
+			if d.opts.Encode != nil {
+				it = Item{Time: it.Time, Line: d.opts.Encode(nil, det)}
+			}
+			if err := sink(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// detection builds the detection of rule r on e.
+func (w *worker) detection(r *engine.Rule, e *replay.Event, path, host string) *report.Detection {
+	w.scratch = r.Output.Append(w.scratch[:0], e)
+	det := &report.Detection{
+		Time:     time.Unix(0, int64(e.Ev.Ts())),
+		Rule:     r.Name,
+		Priority: r.Priority.String(),
+		Source:   r.Source,
+		Tags:     r.Tags,
+		Output:   string(w.scratch),
+		Hostname: host,
+		Capture:  path,
+		EventNum: e.Num,
+	}
+	det.OutputFields = outputFields(r.Output, e, w.scratch)
+	w.desc.Fill(det, e)
+	return det
+}
+
+// Summary is what a [Detector.Run] over many captures gave.
+type Summary struct {
+	// Captures describes every capture, in the order given.
+	Captures []report.CaptureInfo
+	// Events counts the events read; Found the detections or matching
+	// events.
+	Events, Found uint64
+}
+
+// Run replays paths, at most Options.Workers at once, and calls emit with
+// every item in time order across captures (ties: the order of paths),
+// from the calling goroutine. When every capture has a worker, items
+// stream as they are found; otherwise each capture's items wait, spilled
+// to a temporary file when they are lines, until all captures are read.
+// Errors of single captures do not stop the others; they are joined in
+// the returned error. An emit error stops the run and is returned.
+func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) error) (Summary, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := len(paths)
+	results := make([]Result, n)
+	errs := make([]error, n)
+	live := n <= d.workers
+	streams := make([]stream, n)
+	var mergeErr error
+	if live {
+		chans := make([]chan Item, n)
+		for i := range chans {
+			chans[i] = make(chan Item, 1024)
+			streams[i] = chanStream(chans[i])
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ForEach(n, n, func(_, i int) {
+				defer close(chans[i])
+				results[i], errs[i] = d.Capture(ctx, paths[i], func(it Item) error {
+					chans[i] <- it
+					return ctx.Err()
+				})
+			})
+		}()
+		if mergeErr = merge(streams, emit); mergeErr != nil {
+			cancel()
+		}
+		<-done
+	} else {
+		mergeErr = d.runSpilled(ctx, paths, results, errs, streams)
+		if mergeErr == nil {
+			mergeErr = merge(streams, emit)
+		}
+	}
+	var sum Summary
+	var all []error
+	for i := range results {
+		sum.Captures = append(sum.Captures, results[i].Info)
+		sum.Events += results[i].Info.Events
+		sum.Found += results[i].Found
+		if errs[i] != nil && !(mergeErr != nil && errors.Is(errs[i], context.Canceled)) {
+			all = append(all, errs[i])
+		}
+	}
+	if mergeErr != nil {
+		all = append(all, mergeErr)
+	}
+	return sum, errors.Join(all...)
+}
+
+// runSpilled replays captures with more captures than workers: each
+// worker writes the lines of its captures into its spill file, one run
+// per capture; detections stay in memory. It fills streams with one
+// stream per capture.
+func (d *Detector) runSpilled(ctx context.Context, paths []string, results []Result, errs []error, streams []stream) error {
+	spills := make([]*spill, d.workers)
+	var mu sync.Mutex
+	var spillErr error
+	ForEach(len(paths), d.workers, func(wi, i int) {
+		var items []Item
+		sp := spills[wi]
+		start := int64(0)
+		if sp != nil {
+			start = sp.off
+		}
+		results[i], errs[i] = d.Capture(ctx, paths[i], func(it Item) error {
+			if it.Detection != nil {
+				items = append(items, it)
+				return nil
+			}
+			if sp == nil {
+				var err error
+				if sp, err = newSpill(d.opts.TempDir); err != nil {
+					mu.Lock()
+					spillErr = errors.Join(spillErr, err)
+					mu.Unlock()
+					return err
+				}
+				spills[wi] = sp
+				start = 0
+			}
+			return sp.write(it)
+		})
+		switch {
+		case items != nil:
+			streams[i] = &sliceStream{items: items}
+		case sp != nil && sp.off > start:
+			streams[i] = &spillRunRef{sp: sp, start: start, end: sp.off}
+		default:
+			streams[i] = &sliceStream{}
+		}
+	})
+	for _, sp := range spills {
+		if sp != nil {
+			if err := sp.flush(); err != nil {
+				spillErr = errors.Join(spillErr, err)
+			}
+		}
+	}
+	go func() {
+		<-ctx.Done()
+		for _, sp := range spills {
+			if sp != nil {
+				sp.close()
+			}
+		}
+	}()
+	return spillErr
+}
+
+// spillRunRef is a run of a spill file, opened on first read (once the
+// spill is flushed).
+type spillRunRef struct {
+	sp         *spill
+	start, end int64
+	r          stream
+}
+
+func (s *spillRunRef) next() (Item, bool, error) {
+	if s.r == nil {
+		s.r = s.sp.run(s.start, s.end)
+	}
+	return s.r.next()
+}
+
+// sysdigHidden reports events sysdig does not print (procinfo fillers and
+// container events, consumed into its tables).
+func sysdigHidden(t scap.Type) bool {
+	switch t {
+	case scap.ProcinfoE, scap.ContainerE, scap.ContainerJsonE, scap.ContainerJsonV2E:
+		return true
+	}
+	return false
+}
+
+// lineFilter is a compiled -F filter and its line format.
+type lineFilter struct {
+	cond     *engine.Condition
+	format   *engine.Format
+	printAll bool
+	scratch  []byte
+}
+
+// compileFilter compiles a filter and its event format (default
+// DefaultFormat).
+func compileFilter(filter, format string, reg engine.Registry) (*lineFilter, error) {
+	opts := engine.CompileOptions{Registry: reg, EventTypes: scap.EventTypeIndex{}}
+	root, err := engine.Parse(filter, engine.ParseOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("parse filter: %w", err)
+	}
+	cond, _, err := engine.Compile(root, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("compile filter: %w", err)
+	}
+	if format == "" {
+		format = DefaultFormat
+	}
+	lf := &lineFilter{cond: cond, printAll: strings.HasPrefix(format, "*")}
+	format = strings.TrimPrefix(format, "*")
+	if _, ok := reg.Info("evt.outputtime"); !ok {
+		format = strings.ReplaceAll(format, "%evt.outputtime", "%evt.time")
+	}
+	if lf.format, err = engine.CompileFormat(format, opts); err != nil {
+		return nil, fmt.Errorf("compile format: %w", err)
+	}
+	return lf, nil
+}
+
+// matchesType is the filter's event-type index check.
+func (f *lineFilter) matchesType(e *replay.Event) bool {
+	return f.cond.MatchesEventType(e.DispatchID())
+}
+
+// line returns e's line when e matches and, unless the format starts with
+// '*', every field of the format has a value (as sysdig prints).
+func (f *lineFilter) line(e *replay.Event) ([]byte, bool) {
+	if !f.cond.Eval(e) {
+		return nil, false
+	}
+	if !f.printAll {
+		for i := range f.format.Fields() {
+			if f.scratch = f.format.AppendJSONValue(f.scratch[:0], e, i); string(f.scratch) == "null" {
+				return nil, false
+			}
+		}
+	}
+	return f.format.Append(nil, e), true
+}
+
+// LoadRules loads rule files (nil: retrace's built-in rules) with the
+// field registry reg.
+func LoadRules(files []string, reg engine.Registry) (*rules.Set, error) {
+	opts := rules.Options{Fields: reg, EventTypes: scap.EventTypeIndex{}}
+	if len(files) == 0 {
+		b, err := builtin.Files()
+		if err != nil {
+			return nil, err
+		}
+		return rules.LoadFiles(b, opts)
+	}
+	return rules.Load(files, opts)
+}
