@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/retrace-dev/retrace/capture"
 )
@@ -58,43 +57,6 @@ func ReplayFile(ctx context.Context, path string, opts Options, fn Handler) (*St
 	}
 	defer r.Close()
 	return ReplayReader(ctx, r, opts, fn)
-}
-
-// Result is the outcome of replaying one capture with Run.
-type Result struct {
-	Path  string
-	State *State
-	Err   error
-}
-
-// Run replays several captures concurrently, one goroutine per capture
-// and at most workers at a time (0 = one per capture). newHandler is
-// called once per capture, from that capture's goroutine, and returns the
-// handler for its events; handlers of different captures run
-// concurrently. Results are in the order of paths.
-func Run(ctx context.Context, paths []string, workers int, opts Options, newHandler func(path string) Handler) []Result {
-	if workers <= 0 || workers > len(paths) {
-		workers = len(paths)
-	}
-	res := make([]Result, len(paths))
-	sem := make(chan struct{}, max(workers, 1))
-	var wg sync.WaitGroup
-	for i, p := range paths {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var h Handler
-			if newHandler != nil {
-				h = newHandler(p)
-			}
-			s, err := ReplayFile(ctx, p, opts, h)
-			res[i] = Result{Path: p, State: s, Err: err}
-		}()
-	}
-	wg.Wait()
-	return res
 }
 
 // ErrStop may be returned by a Handler to end a replay early; the replay

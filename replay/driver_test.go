@@ -5,44 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
-
-func TestRunConcurrent(t *testing.T) {
-	caps := testutil.Captures(t)
-	var total atomic.Int64
-	res := Run(context.Background(), caps, 2, Options{}, func(path string) Handler {
-		n := int64(0)
-		return func(e *Event) error {
-			n++
-			if e.Num != uint64(n) {
-				return errors.New("events out of order")
-			}
-			total.Add(1)
-			return nil
-		}
-	})
-	if len(res) != len(caps) {
-		t.Fatalf("%d results for %d captures", len(res), len(caps))
-	}
-	var sum uint64
-	for i, r := range res {
-		if r.Path != caps[i] {
-			t.Errorf("result %d is for %s, want %s", i, r.Path, caps[i])
-		}
-		if r.Err != nil {
-			t.Errorf("%s: %v", r.Path, r.Err)
-			continue
-		}
-		sum += r.State.Stats().Events
-	}
-	if int64(sum) != total.Load() {
-		t.Errorf("handlers saw %d events, states %d", total.Load(), sum)
-	}
-}
 
 func TestReplayFileErrors(t *testing.T) {
 	dir := t.TempDir()
