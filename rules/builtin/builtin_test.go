@@ -10,13 +10,16 @@ import (
 )
 
 // loadBuiltin loads the built-in rules with replay's fields.
+// registry resolves the fields of the built-in rules and of their replays.
+var registry = replay.NewFieldRegistry()
+
 func loadBuiltin(t *testing.T) *rules.Set {
 	t.Helper()
 	files, err := builtin.Files()
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := rules.LoadFiles(files, rules.Options{Fields: replay.NewFieldRegistry(), EventTypes: scap.EventTypeIndex{}})
+	set, err := rules.LoadFiles(files, rules.Options{Fields: registry, EventTypes: scap.EventTypeIndex{}})
 	if err != nil {
 		t.Fatal(err)
 	}

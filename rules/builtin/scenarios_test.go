@@ -17,7 +17,8 @@ import (
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
-	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
+	"github.com/retrace-dev/retrace/replay/report"
 )
 
 // The scenarios below are synthetic captures built event by event with
@@ -200,34 +201,31 @@ func (s *sim) connect(tid, fd int64, dst string, port uint16) {
 		"addr": scap.EncSockAddr(d, port), "tuple": scap.EncSockTuple(src, 40000, d, port)})
 }
 
-// run replays the scenario with the built-in rules and returns the names
-// of the rules that matched, sorted, without duplicates.
+// run replays the scenario with the built-in rules through retrace
+// replay's pipeline (with --rule-matching all) and returns the names of
+// the rules that matched, sorted, without duplicates.
 func (s *sim) run(t *testing.T) []string {
 	t.Helper()
-	set := loadBuiltin(t)
-	rs, err := set.Ruleset(engine.Selection{}, engine.MatchAll)
+	path := filepath.Join(t.TempDir(), "scenario.scap.zst")
+	w, err := capture.Create(path, capture.WriterOptions{Metadata: s.hdr.Metadata})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := replay.NewState(replay.Options{})
-	st.LoadHeader(s.hdr)
+	if err := w.WriteHeader(s.hdr); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range s.events {
+		if err := w.WriteEvent(0, 0, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
-	var ev scap.Event
-	for i, raw := range s.events {
-		if err := ev.Decode(raw, false); err != nil {
-			t.Fatalf("event %d: %v", i, err)
-		}
-		e := st.Apply(&ev, false)
-		if info := ev.Info(); info.Dir == 'E' {
-			// Like current Falco: enter events of syscalls with an exit
-			// event are for state only.
-			if x, ok := scap.Lookup(ev.Type() + 1); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
-				continue
-			}
-		}
-		for _, r := range rs.Match(e) {
-			seen[r.Name] = true
-		}
+	dets, _ := detectBuiltin(t, path, engine.Selection{})
+	for _, d := range dets {
+		seen[d.Rule] = true
 	}
 	names := make([]string, 0, len(seen))
 	for n := range seen {
@@ -235,6 +233,27 @@ func (s *sim) run(t *testing.T) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// detectBuiltin replays the capture at path with the built-in rules of
+// sel through retrace replay's pipeline, with every matching rule
+// reported per event (--rule-matching all), and returns the detections
+// and the number of events read.
+func detectBuiltin(t *testing.T, path string, sel engine.Selection) ([]report.Detection, uint64) {
+	t.Helper()
+	d, err := detect.New(detect.Options{Registry: registry, Rules: loadBuiltin(t), Selection: sel, Mode: engine.MatchAll, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dets []report.Detection
+	res, err := d.Capture(context.Background(), path, func(it detect.Item) error {
+		dets = append(dets, *it.Detection)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dets, res.Info.Events
 }
 
 // ruleScenario is a positive and a negative scenario for one rule.
@@ -625,24 +644,9 @@ func TestBenignCaptureQuiet(t *testing.T) {
 	if _, err := capgen.WriteFile(path, capgen.Options{Events: 20000, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
-	set := loadBuiltin(t)
-	rs, err := set.Ruleset(engine.Selection{MinPriority: engine.PriorityWarning}, engine.MatchAll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	_, err = replay.ReplayFile(context.Background(), path, replay.Options{}, func(e *replay.Event) error {
-		n++
-		if e.Ev.Info().Dir == 'E' {
-			return nil
-		}
-		for _, r := range rs.Match(e) {
-			t.Errorf("event %d: %s (%s)", e.Num, r.Name, r.Output.Append(nil, e))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	dets, n := detectBuiltin(t, path, engine.Selection{MinPriority: engine.PriorityWarning})
+	for _, d := range dets {
+		t.Errorf("event %d: %s (%s)", d.EventNum, d.Rule, d.Output)
 	}
 	if n < 20000 {
 		t.Errorf("replayed %d events, want at least 20000", n)
@@ -657,33 +661,22 @@ type recordedAlert struct {
 }
 
 // replayRecording replays a real recording (made with retrace record) of
-// testdata/DIR with the built-in rules as retrace replay runs them (rules
-// see exit events; enter events of syscalls with an exit are for state
-// only) and returns every alert. It skips when the recording is absent.
+// testdata/DIR with the built-in rules as retrace replay runs them and
+// returns every alert. It skips when the recording is absent.
 func replayRecording(t *testing.T, dir, name string) []recordedAlert {
 	t.Helper()
 	path := filepath.Join("..", "..", "testdata", dir, name)
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("recording not available: %v", err)
 	}
-	rs, err := loadBuiltin(t).Ruleset(engine.Selection{}, engine.MatchAll)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var alerts []recordedAlert
-	_, err = replay.ReplayFile(context.Background(), path, replay.Options{}, func(e *replay.Event) error {
-		if info := e.Ev.Info(); info.Dir == 'E' {
-			if x, ok := scap.Lookup(e.Ev.Type() + 1); ok && x.Dir == 'X' && x.Flags&scap.EFUnused == 0 {
-				return nil
-			}
+	dets, _ := detectBuiltin(t, path, engine.Selection{})
+	for _, d := range dets {
+		p, err := engine.ParsePriority(d.Priority)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, r := range rs.Match(e) {
-			alerts = append(alerts, recordedAlert{rule: r.Name, priority: r.Priority, output: string(r.Output.Append(nil, e))})
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		alerts = append(alerts, recordedAlert{rule: d.Rule, priority: p, output: d.Output})
 	}
 	return alerts
 }
