@@ -3,73 +3,112 @@ package replay
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/replay/container"
 )
 
-// handler identifies the state update an exit event triggers.
-type handler uint8
+// exitHandler is the state update an exit event triggers, with the
+// conditions under which it runs. parseExit checks the conditions, so the
+// update itself does not.
+type exitHandler struct {
+	// parse applies the exit. res is the event's return value (parameter
+	// 0) when result is not anyResult, else 0.
+	parse func(s *State, e *Event, info *scap.Info, res int64)
+	// result says for which return values parse runs.
+	result resultGuard
+	// noThread lets parse run for an event without a thread: a clone exit
+	// creates it.
+	noThread bool
+	// withoutEnter lets parse run for an exit whose enter event was not
+	// seen although the capture has enter events of its type, which
+	// libsinsp ignores for all but clone and execve.
+	withoutEnter bool
+}
+
+// resultGuard says for which return values an exit handler runs.
+type resultGuard uint8
 
 const (
-	hNone handler = iota
-	hClone
-	hExecve
-	hOpen
-	hSocket
-	hSocketpair
-	hBind
-	hConnect
-	hAccept
-	hClose
-	hDup
-	hFcntl
-	hPipe
-	hSimpleFD // eventfd, signalfd, timerfd, inotify, epoll, memfd, userfaultfd, io_uring, bpf, pidfd
-	hChdir
-	hFchdir
-	hSetuid
-	hSetgid
-	hCapset
-	hSetsid
-	hSetpgid
-	hChroot
-	hSendRecv
-	hPrctl
-	hCloseRange
+	// anyResult runs the handler whatever the result, without reading it.
+	anyResult resultGuard = iota
+	// succeeded runs it for res >= 0 (an fd, a pid, 0 ...).
+	succeeded
+	// returnedZero runs it for res == 0 only.
+	returnedZero
+	// succeededOrInProgress runs it for res >= 0 and -EINPROGRESS, a
+	// non-blocking connect under way.
+	succeededOrInProgress
 )
 
-// handlers maps every event code to its handler. It is computed once from
-// the immutable scap table and never modified.
-var handlers = buildHandlers()
+// einprogress is EINPROGRESS.
+const einprogress = 115
 
-func buildHandlers() [scap.NumTypes]handler {
-	var h [scap.NumTypes]handler
-	names := map[string]handler{
-		"clone": hClone, "fork": hClone, "vfork": hClone, "clone3": hClone,
-		"execve": hExecve, "execveat": hExecve,
-		"open": hOpen, "openat": hOpen, "openat2": hOpen, "creat": hOpen, "open_by_handle_at": hOpen,
-		"socket": hSocket, "socketpair": hSocketpair, "bind": hBind, "connect": hConnect,
-		"accept": hAccept, "accept4": hAccept, "close": hClose,
-		"dup": hDup, "dup2": hDup, "dup3": hDup, "fcntl": hFcntl, "pipe": hPipe, "pipe2": hPipe,
-		"eventfd": hSimpleFD, "eventfd2": hSimpleFD, "signalfd": hSimpleFD, "signalfd4": hSimpleFD,
-		"timerfd_create": hSimpleFD, "inotify_init": hSimpleFD, "inotify_init1": hSimpleFD,
-		"epoll_create": hSimpleFD, "epoll_create1": hSimpleFD, "memfd_create": hSimpleFD,
-		"userfaultfd": hSimpleFD, "io_uring_setup": hSimpleFD, "bpf": hSimpleFD,
-		"pidfd_open": hSimpleFD, "pidfd_getfd": hSimpleFD,
-		"chdir": hChdir, "fchdir": hFchdir,
-		"setuid": hSetuid, "setresuid": hSetuid, "setreuid": hSetuid,
-		"setgid": hSetgid, "setresgid": hSetgid, "setregid": hSetgid,
-		"capset": hCapset, "setsid": hSetsid, "setpgid": hSetpgid, "chroot": hChroot,
-		"sendto": hSendRecv, "sendmsg": hSendRecv, "recvfrom": hSendRecv, "recvmsg": hSendRecv,
-		"prctl": hPrctl, "close_range": hCloseRange,
+// allows reports whether a handler guarded by g runs for an exit with
+// result res (ok false: the result is missing or not an integer).
+func (g resultGuard) allows(res int64, ok bool) bool {
+	switch g {
+	case succeeded:
+		return ok && res >= 0
+	case returnedZero:
+		return ok && res == 0
+	case succeededOrInProgress:
+		return ok && (res >= 0 || res == -einprogress)
 	}
+	return true
+}
+
+// exitHandlers maps every event code to the handler of its exit, nil for
+// none. It is computed once from the immutable scap table and never
+// modified.
+var exitHandlers = buildExitHandlers()
+
+func buildExitHandlers() [scap.NumTypes]*exitHandler {
+	// setpgid and prctl have none: sysdig 0.29.3 and libsinsp do not
+	// track setpgid, and neither renames a thread on prctl(PR_SET_NAME)
+	// (proc.name stays the comm of the last clone or execve).
+	table := []struct {
+		syscalls string // evt.type names, space-separated
+		exitHandler
+	}{
+		{"clone fork vfork clone3", exitHandler{parse: (*State).parseClone, result: succeeded, noThread: true, withoutEnter: true}},
+		{"execve execveat", exitHandler{parse: (*State).parseExecve, result: succeeded, withoutEnter: true}},
+		{"open openat openat2 creat open_by_handle_at", exitHandler{parse: (*State).parseOpen, result: succeeded}},
+		{"socket", exitHandler{parse: (*State).parseSocket, result: succeeded}},
+		{"socketpair", exitHandler{parse: (*State).parseSocketpair, result: succeeded}},
+		{"bind", exitHandler{parse: (*State).parseBind, result: succeeded}},
+		{"connect", exitHandler{parse: (*State).parseConnectExit, result: succeededOrInProgress}},
+		{"accept accept4", exitHandler{parse: (*State).parseAccept, result: succeeded}},
+		{"close", exitHandler{parse: (*State).parseClose, result: succeeded}},
+		{"dup dup2 dup3", exitHandler{parse: (*State).parseDup, result: succeeded}},
+		{"fcntl", exitHandler{parse: (*State).parseFcntl, result: succeeded}},
+		{"pipe pipe2", exitHandler{parse: (*State).parsePipe, result: succeeded}},
+		{"eventfd eventfd2 signalfd signalfd4 timerfd_create inotify_init inotify_init1 epoll_create epoll_create1 " +
+			"memfd_create userfaultfd io_uring_setup bpf pidfd_open pidfd_getfd", exitHandler{parse: (*State).parseSimpleFD, result: succeeded}},
+		{"chdir", exitHandler{parse: (*State).parseChdir, result: succeeded}},
+		{"fchdir", exitHandler{parse: (*State).parseFchdir, result: succeeded}},
+		{"setuid setresuid setreuid", exitHandler{parse: (*State).parseSetuid, result: returnedZero}},
+		{"setgid setresgid setregid", exitHandler{parse: (*State).parseSetgid, result: returnedZero}},
+		{"capset", exitHandler{parse: (*State).parseCapset, result: returnedZero}},
+		{"setsid", exitHandler{parse: (*State).parseSetsid, result: succeeded}},
+		{"chroot", exitHandler{parse: (*State).parseChroot, result: returnedZero}},
+		{"sendto sendmsg recvfrom recvmsg", exitHandler{parse: (*State).parseSendRecv, result: anyResult}},
+		{"close_range", exitHandler{parse: (*State).parseCloseRange, result: succeeded}},
+	}
+	byName := map[string]*exitHandler{}
+	for i := range table {
+		for _, name := range strings.Fields(table[i].syscalls) {
+			byName[name] = &table[i].exitHandler
+		}
+	}
+	var h [scap.NumTypes]*exitHandler
 	for code := 0; code < scap.NumTypes; code++ {
 		info, _ := scap.Lookup(scap.Type(code))
 		if info.Dir != 'X' {
 			continue
 		}
-		h[code] = names[info.Name]
+		h[code] = byName[info.Name]
 	}
 	return h
 }
@@ -101,76 +140,55 @@ func simpleFDType(name string) FDType {
 	return FDUnknown
 }
 
-// parseExit applies an exit event.
+// parseExit applies an exit event through its handler, when the event
+// meets the handler's conditions.
 func (s *State) parseExit(e *Event, info *scap.Info) {
-	h := handlers[e.Ev.Type()]
-	if h == hNone {
+	h := exitHandlers[e.Ev.Type()]
+	if h == nil {
 		return
 	}
-	if h != hClone && e.Thread == nil {
+	if e.Thread == nil && !h.noThread {
 		return
 	}
-	if e.strict() && h != hClone && h != hExecve {
+	if e.strict() && !h.withoutEnter {
 		// libsinsp ignores exits whose enter it did not see.
 		return
 	}
-	switch h {
-	case hClone:
-		s.parseClone(e, info)
-	case hExecve:
-		s.parseExecve(e, info)
-	case hOpen:
-		s.parseOpen(e, info)
-	case hSocket:
-		s.parseSocket(e)
-	case hSocketpair:
-		s.parseSocketpair(e)
-	case hBind:
-		s.parseBind(e)
-	case hConnect:
-		s.parseConnectExit(e)
-	case hAccept:
-		s.parseAccept(e)
-	case hClose:
-		s.parseClose(e)
-	case hDup:
-		s.parseDup(e)
-	case hFcntl:
-		s.parseFcntl(e)
-	case hPipe:
-		s.parsePipe(e)
-	case hSimpleFD:
-		s.parseSimpleFD(e, info)
-	case hChdir:
-		s.parseChdir(e)
-	case hFchdir:
-		s.parseFchdir(e)
-	case hSetuid:
-		s.parseSetid(e, true)
-	case hSetgid:
-		s.parseSetid(e, false)
-	case hCapset:
-		s.parseCapset(e)
-	case hSetsid:
-		if r, ok := e.res(); ok && r >= 0 {
-			e.Thread.Sid = r
+	var res int64
+	if h.result != anyResult {
+		var ok bool
+		res, ok = exitResult(e.Ev, info)
+		if !h.result.allows(res, ok) {
+			return
 		}
-	case hSetpgid:
-		// sysdig 0.29.3 and libsinsp do not track setpgid.
-	case hChroot:
-		if r, ok := e.res(); ok && r == 0 {
-			if p, ok := e.strParam("path"); ok {
-				e.Thread.root = resolvePath(e.Thread.root[:0], s.cwdOf(e.Thread), p)
-			}
+	}
+	h.parse(s, e, info, res)
+}
+
+// exitResult returns an exit event's return value, parameter 0. A dynamic
+// value (older bpf exits carry an errno or an fd) counts only when it
+// holds an fd.
+func exitResult(ev *scap.Event, info *scap.Info) (int64, bool) {
+	raw := ev.Param(0)
+	if len(info.Params) > 0 && info.Params[0].Type == scap.PTDyn {
+		real, val, ok := scap.DynValue(info.Params[0], raw)
+		if !ok || real.Type != scap.PTFD {
+			return 0, false
 		}
-	case hSendRecv:
-		s.parseSendRecv(e)
-	case hCloseRange:
-		s.parseCloseRange(e)
-	case hPrctl:
-		// Neither libsinsp nor sysdig rename a thread on
-		// prctl(PR_SET_NAME); proc.name stays the comm of the last
-		// clone or execve.
+		raw = val
+	}
+	return scap.Int64(raw)
+}
+
+// parseSetsid applies setsid: the new session id is the result.
+func (s *State) parseSetsid(e *Event, _ *scap.Info, sid int64) {
+	e.Thread.Sid = sid
+}
+
+// parseChroot applies chroot.
+func (s *State) parseChroot(e *Event, _ *scap.Info, _ int64) {
+	if p, ok := e.strParam("path"); ok {
+		e.Thread.root = resolvePath(e.Thread.root[:0], s.cwdOf(e.Thread), p)
 	}
 }
 
@@ -188,13 +206,10 @@ func (s *State) parseProcexit(e *Event) {
 	s.toRemove = e.Thread.Tid
 }
 
-// parseClone creates the new thread of a clone/fork/vfork/clone3 exit.
-func (s *State) parseClone(e *Event, info *scap.Info) {
+// parseClone creates the new thread of a clone/fork/vfork/clone3 exit; res
+// is 0 on the child's side and the child's tid on the parent's.
+func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 	ev := e.Ev
-	res, ok := ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
 	flags64, _ := e.uint64Param("flags")
 	flags := uint32(flags64)
 	pidParam, _ := e.int64Param("pid")
@@ -331,13 +346,9 @@ func (s *State) setCgroups(t *Thread, cg []byte) {
 }
 
 // parseExecve applies a successful execve/execveat exit.
-func (s *State) parseExecve(e *Event, info *scap.Info) {
+func (s *State) parseExecve(e *Event, _ *scap.Info, _ int64) {
 	ev := e.Ev
 	t := e.Thread
-	res, ok := ev.ParamInt64(0)
-	if !ok || res < 0 || t == nil {
-		return
-	}
 	t.fake = false
 	// The kernel closed the close-on-exec fds (libsinsp purges them too).
 	s.threadFDs(t).purgeCloseOnExec()
@@ -468,13 +479,8 @@ const atFDCWD = -100
 
 // parseOpen adds the fd an open/openat/openat2/creat/open_by_handle_at
 // exit created.
-func (s *State) parseOpen(e *Event, info *scap.Info) {
-	ev := e.Ev
+func (s *State) parseOpen(e *Event, info *scap.Info, fd int64) {
 	t := e.Thread
-	fd, ok := ev.ParamInt64(0)
-	if !ok || fd < 0 {
-		return
-	}
 	var name []byte
 	var flags uint32
 	dirfd := int64(atFDCWD)
@@ -532,11 +538,7 @@ const (
 )
 
 // parseSocket adds the fd a socket exit created.
-func (s *State) parseSocket(e *Event) {
-	fd, ok := e.Ev.ParamInt64(0)
-	if !ok || fd < 0 {
-		return
-	}
+func (s *State) parseSocket(e *Event, _ *scap.Info, fd int64) {
 	domain, ok1 := e.uint64Param("domain")
 	typ, ok2 := e.uint64Param("type")
 	proto, ok3 := e.uint64Param("proto")
@@ -608,11 +610,7 @@ func (s *State) addSocket(t *Thread, fd int64, domain32, typ, proto uint32) *FD 
 }
 
 // parseSocketpair adds the two fds of a socketpair exit.
-func (s *State) parseSocketpair(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
+func (s *State) parseSocketpair(e *Event, _ *scap.Info, _ int64) {
 	fd1, ok1 := e.int64Param("fd1")
 	fd2, ok2 := e.int64Param("fd2")
 	if !ok1 || !ok2 {
@@ -628,13 +626,9 @@ func (s *State) parseSocketpair(e *Event) {
 }
 
 // parseBind records a socket's local address.
-func (s *State) parseBind(e *Event) {
+func (s *State) parseBind(e *Event, _ *scap.Info, _ int64) {
 	f := e.FD
 	if f == nil {
-		return
-	}
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
 		return
 	}
 	p, ok := e.Ev.ParamByName("addr")
@@ -685,13 +679,9 @@ func libsUnmap(a netip.Addr) (netip.Addr, bool) {
 }
 
 // parseConnectExit records a socket's endpoints after connect.
-func (s *State) parseConnectExit(e *Event) {
+func (s *State) parseConnectExit(e *Event, _ *scap.Info, _ int64) {
 	f := e.FD
 	if f == nil {
-		return
-	}
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || (res < 0 && res != -115) {
 		return
 	}
 	f.connected = true
@@ -811,11 +801,7 @@ func appendHex(b []byte, v uint64) []byte {
 }
 
 // parseAccept adds the connected fd an accept exit returned.
-func (s *State) parseAccept(e *Event) {
-	fd, ok := e.Ev.ParamInt64(0)
-	if !ok || fd < 0 {
-		return
-	}
+func (s *State) parseAccept(e *Event, _ *scap.Info, fd int64) {
 	t := e.Thread
 	p, _ := e.Ev.ParamByName("tuple")
 	ft := s.threadFDs(t)
@@ -862,9 +848,8 @@ func (s *State) parseAccept(e *Event) {
 }
 
 // parseClose removes a closed fd.
-func (s *State) parseClose(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 || e.FDNum < 0 {
+func (s *State) parseClose(e *Event, _ *scap.Info, _ int64) {
+	if e.FDNum < 0 {
 		return
 	}
 	if s.fdTable != nil {
@@ -875,22 +860,18 @@ func (s *State) parseClose(e *Event) {
 
 // parseDup copies an fd (dup, dup2, dup3, fcntl F_DUPFD); the event's fd
 // becomes the new descriptor, as for the other fd-creating syscalls.
-func (s *State) parseDup(e *Event) {
+func (s *State) parseDup(e *Event, _ *scap.Info, res int64) {
 	cloexec := false
 	if e.Ev.Type() == scap.SyscallDup3X {
 		fl, _ := e.uint64Param("flags")
 		cloexec = uint32(fl)&oCLOEXEC != 0
 	}
-	s.dupFD(e, cloexec)
+	s.dupFD(e, res, cloexec)
 }
 
-// dupFD copies the event's source fd to the returned number; the copy is
-// close-on-exec when cloexec is true.
-func (s *State) dupFD(e *Event, cloexec bool) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
+// dupFD copies the event's source fd to the returned number res; the copy
+// is close-on-exec when cloexec is true.
+func (s *State) dupFD(e *Event, res int64, cloexec bool) {
 	var old *FD
 	if v, ok := e.Ev.ParamByName("oldfd"); ok {
 		// Current events name the source themselves.
@@ -930,17 +911,16 @@ func (s *State) dupFD(e *Event, cloexec bool) {
 }
 
 // parseFcntl handles F_DUPFD, F_DUPFD_CLOEXEC and F_SETFD.
-func (s *State) parseFcntl(e *Event) {
+func (s *State) parseFcntl(e *Event, _ *scap.Info, res int64) {
 	cmd64, ok := e.uint64Param("cmd")
 	if !ok {
 		return
 	}
 	switch cmd := uint32(cmd64); cmd {
 	case fcntlDupFD, fcntlDupFDCloexec:
-		s.dupFD(e, cmd == fcntlDupFDCloexec)
+		s.dupFD(e, res, cmd == fcntlDupFDCloexec)
 	case fcntlSetFD:
-		res, ok := e.Ev.ParamInt64(0)
-		if !ok || res < 0 || e.FD == nil {
+		if e.FD == nil {
 			return
 		}
 		arg, ok := e.uint64Param("arg")
@@ -953,11 +933,7 @@ func (s *State) parseFcntl(e *Event) {
 }
 
 // parseCloseRange applies close_range.
-func (s *State) parseCloseRange(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
+func (s *State) parseCloseRange(e *Event, _ *scap.Info, _ int64) {
 	first, ok1 := e.uint64Param("first")
 	last, ok2 := e.uint64Param("last")
 	flags, _ := e.uint64Param("flags")
@@ -968,11 +944,7 @@ func (s *State) parseCloseRange(e *Event) {
 }
 
 // parsePipe adds the two fds of a pipe.
-func (s *State) parsePipe(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
+func (s *State) parsePipe(e *Event, _ *scap.Info, _ int64) {
 	fd1, ok1 := e.int64Param("fd1")
 	fd2, ok2 := e.int64Param("fd2")
 	if !ok1 || !ok2 {
@@ -992,20 +964,7 @@ func (s *State) parsePipe(e *Event) {
 
 // parseSimpleFD adds the fd of eventfd, signalfd, timerfd, inotify, epoll,
 // memfd, userfaultfd, io_uring, bpf and pidfd syscalls.
-func (s *State) parseSimpleFD(e *Event, info *scap.Info) {
-	raw := e.Ev.Param(0)
-	if len(info.Params) > 0 && info.Params[0].Type == scap.PTDyn {
-		// Older bpf exits put either an errno or an fd in a DYN value.
-		real, val, ok := scap.DynValue(info.Params[0], raw)
-		if !ok || real.Type != scap.PTFD {
-			return
-		}
-		raw = val
-	}
-	fd, ok := scap.Int64(raw)
-	if !ok || fd < 0 {
-		return
-	}
+func (s *State) parseSimpleFD(e *Event, info *scap.Info, fd int64) {
 	typ := simpleFDType(info.Name)
 	f := s.threadFDs(e.Thread).add(fd, typ)
 	switch info.Name {
@@ -1030,11 +989,7 @@ func (s *State) parseSimpleFD(e *Event, info *scap.Info) {
 }
 
 // parseChdir updates the working directory.
-func (s *State) parseChdir(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 {
-		return
-	}
+func (s *State) parseChdir(e *Event, _ *scap.Info, _ int64) {
 	p, ok := e.strParam("path")
 	if !ok {
 		return
@@ -1049,9 +1004,8 @@ func (s *State) parseChdir(e *Event) {
 }
 
 // parseFchdir sets the working directory to an fd's directory.
-func (s *State) parseFchdir(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res < 0 || e.FD == nil {
+func (s *State) parseFchdir(e *Event, _ *scap.Info, _ int64) {
+	if e.FD == nil {
 		return
 	}
 	m := s.mainThread(e.Thread)
@@ -1061,12 +1015,14 @@ func (s *State) parseFchdir(e *Event) {
 	}
 }
 
+// parseSetuid applies setuid/setresuid/setreuid.
+func (s *State) parseSetuid(e *Event, _ *scap.Info, _ int64) { s.parseSetid(e, true) }
+
+// parseSetgid applies setgid/setresgid/setregid.
+func (s *State) parseSetgid(e *Event, _ *scap.Info, _ int64) { s.parseSetid(e, false) }
+
 // parseSetid applies setuid/setresuid/setreuid or the gid variants.
 func (s *State) parseSetid(e *Event, uid bool) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res != 0 {
-		return
-	}
 	var names []string
 	if uid {
 		names = []string{"euid", "uid"}
@@ -1089,11 +1045,7 @@ func (s *State) parseSetid(e *Event, uid bool) {
 }
 
 // parseCapset applies capset.
-func (s *State) parseCapset(e *Event) {
-	res, ok := e.Ev.ParamInt64(0)
-	if !ok || res != 0 {
-		return
-	}
+func (s *State) parseCapset(e *Event, _ *scap.Info, _ int64) {
 	ci, ok1 := e.uint64Param("cap_inheritable")
 	cp, ok2 := e.uint64Param("cap_permitted")
 	ce, ok3 := e.uint64Param("cap_effective")
@@ -1105,7 +1057,7 @@ func (s *State) parseCapset(e *Event) {
 
 // parseSendRecv updates a socket's tuple from sendto/sendmsg (enter) or
 // recvfrom/recvmsg (exit) when the socket has no name yet or is not TCP.
-func (s *State) parseSendRecv(e *Event) {
+func (s *State) parseSendRecv(e *Event, _ *scap.Info, _ int64) {
 	f := e.FD
 	if f == nil {
 		return
