@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // memChildEnv names the capture a memory-measuring child reads.
@@ -114,7 +115,7 @@ func TestReaderMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates captures and spawns child processes")
 	}
-	if raceEnabled {
+	if testutil.RaceEnabled {
 		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
 	}
 	if _, err := vmHWM(); err != nil {

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+// childEnv, when set in the environment, makes the test binary run
+// retrace's main with the arguments after "--" instead of the tests: tests
+// that measure a whole process (peak memory) start it as a child.
+const childEnv = "RETRACE_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		for i, a := range os.Args {
+			if a == "--" {
+				os.Args = append([]string{"retrace"}, os.Args[i+1:]...)
+				break
+			}
+		}
+		main()
+	}
+	os.Exit(m.Run())
+}
