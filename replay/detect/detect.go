@@ -142,21 +142,11 @@ func (d *Detector) Capture(ctx context.Context, path string, emit func(Item) err
 	return d.capture(ctx, w, path, emit)
 }
 
-// emitError marks an error of the caller's emit function, to tell it from
-// the capture's own errors.
-type emitError struct{ err error }
-
-func (e *emitError) Error() string { return e.err.Error() }
-func (e *emitError) Unwrap() error { return e.err }
-
 func (d *Detector) capture(ctx context.Context, w *worker, path string, emit func(Item) error) (Result, error) {
 	var res Result
 	sink := func(it Item) error {
 		res.Found++
-		if err := emit(it); err != nil {
-			return &emitError{err}
-		}
-		return nil
+		return emit(it)
 	}
 	sc := d.opts.Scope.Filter(d.reg)
 	newHandler := func(info report.CaptureInfo) replay.Handler {
