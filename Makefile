@@ -25,9 +25,13 @@ test: deps build
 test-race:
 	$(GO) test -count=1 -race -timeout 20m $$($(GO) list ./... | grep -v /record)
 
+# lint runs gofmt, go vet, staticcheck (pinned by go.mod's tool directive)
+# and checks that go.mod and go.sum are tidy.
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 
 demo: build
 	@./scripts/demo.sh $(BIN)

@@ -86,8 +86,6 @@ func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev [
 	return nil
 }
 
-func (r *reorderWindow) len() int { return len(r.h) }
-
 // eventHeap is a binary min-heap on (ts, seq).
 type eventHeap []heapEntry
 

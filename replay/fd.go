@@ -162,8 +162,6 @@ type FD struct {
 	L4Proto      uint8
 	role         uint8
 	connected    bool
-	// nameChanged is set by the event that last changed the name.
-	nameChangedTs uint64
 	// unix socket endpoints
 	srcPtr, dstPtr uint64
 }
@@ -238,9 +236,6 @@ func (f *FD) setCloseOnExec(on bool) {
 		f.OpenFlags |= oCLOEXEC
 	}
 }
-
-// setName replaces the fd's name.
-func (f *FD) setName(b []byte) { f.name = append(f.name[:0], b...) }
 
 // setTupleName renders the socket's addresses into its name:
 // "sip:sport->dip:dport" for connected sockets, "ip:port" for servers.

@@ -56,10 +56,7 @@ const fdCloexec = 1
 
 // Clone flags (PPM_CL_*) the state uses.
 var (
-	clCloneFiles   = ppmFlag("clone_flags", "CLONE_FILES")
-	clCloneFS      = ppmFlag("clone_flags", "CLONE_FS")
 	clCloneThread  = ppmFlag("clone_flags", "CLONE_THREAD")
-	clCloneVfork   = ppmFlag("clone_flags", "CLONE_VFORK")
 	clChildInPidNS = ppmFlag("clone_flags", "CLONE_CHILD_IN_PIDNS")
 )
 
