@@ -1,12 +1,13 @@
 package capture
 
 import (
-	"errors"
 	"fmt"
+	"os"
 )
 
-// ErrClosed is returned by a [Reader] or [Writer] used after Close.
-var ErrClosed = errors.New("capture: use of closed file")
+// ErrClosed is returned by a [Reader] or [Writer] used after Close. It is
+// [os.ErrClosed], so callers can test for either.
+var ErrClosed = os.ErrClosed
 
 // CorruptError reports bytes that do not follow the capture format: a bad
 // magic number, a length past the end of its container, a bad checksum or an

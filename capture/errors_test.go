@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,5 +211,34 @@ func TestCorruptInsideFrame(t *testing.T) {
 				t.Errorf("plain file: %d events, error %v; framed: %d events", len(pevs), perr, len(evs))
 			}
 		})
+	}
+}
+
+// TestErrClosed checks that a reader or writer used after Close returns
+// ErrClosed, which is os.ErrClosed.
+func TestErrClosed(t *testing.T) {
+	if capture.ErrClosed != os.ErrClosed {
+		t.Fatalf("capture.ErrClosed = %v, want os.ErrClosed", capture.ErrClosed)
+	}
+	w, err := capture.NewWriter(io.Discard, "closed", capture.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ev := scap.AppendEvent(nil, 1000, 7, scap.SyscallCloseX, scap.EncInt64(0), scap.EncInt64(0))
+	if err := w.WriteEvent(0, 0, ev); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("WriteEvent after Close = %v, want os.ErrClosed", err)
+	}
+	r, err := capture.NewReader(bytes.NewReader(smallCapture(t, capture.FormatScap, 2, capture.WriterOptions{})), "closed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Next after Close = %v, want os.ErrClosed", err)
 	}
 }
