@@ -40,14 +40,16 @@ func WriteJSON(w io.Writer, r *Report, opts Options) error {
 // and returns the extended buffer. Keys come in alphabetical order, as
 // nlohmann::json writes them:
 //
-//	hostname, output, output_fields, priority, rule, source, tags, time
+//	hostname, message, output, output_fields, priority, rule, source, tags, time
 //
-// "output" is the text line of [AppendText] (unescaped before JSON
-// encoding), "output_fields" holds d.OutputFields (keys sorted) plus the
-// prefix's time field ("evt.time.iso8601", or "evt.time" with [TimeOfDay])
-// as integer nanoseconds, "tags" are sorted and "time" is the event time in
-// UTC with nine fractional digits and a Z. A detection with Children (the
-// shells view) also carries a leading "children" key, an array of
+// "message" is d.Output and "output" the text line of [AppendText] (both
+// unescaped before JSON encoding); "output_fields" holds d.OutputFields
+// (keys sorted) plus the prefix's time field ("evt.time.iso8601", or
+// "evt.time" with [TimeOfDay]) as integer nanoseconds; "tags" are sorted and
+// "time" is the event time in UTC with nine fractional digits and a Z.
+// [Options.JSON] drops or adds the optional keys as Falco's json_include_*
+// options do; by default "message" is absent. A detection with Children
+// (the shells view) also carries a leading "children" key, an array of
 // {"cmdline","pid","start"} objects, which consumers of Falco alerts ignore.
 func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 	dst = append(dst, '{')
@@ -68,27 +70,42 @@ func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 		}
 		dst = append(dst, "],"...)
 	}
+	keys := opts.JSON
 	dst = append(dst, `"hostname":"`...)
 	dst = appendEscaped(dst, d.Hostname)
+	dst = append(dst, '"')
 
-	dst = append(dst, `","output":"`...)
-	dst = appendEventTime(dst, d.Time, opts)
-	dst = append(dst, ':', ' ')
-	dst = appendEscaped(dst, d.Priority)
-	dst = append(dst, ' ')
-	dst = appendEscaped(dst, d.Output)
+	if keys.Message {
+		dst = append(dst, `,"message":"`...)
+		dst = appendEscaped(dst, d.Output)
+		dst = append(dst, '"')
+	}
+	if !keys.OmitOutput {
+		dst = append(dst, `,"output":"`...)
+		dst = appendEventTime(dst, d.Time, opts)
+		dst = append(dst, ':', ' ')
+		dst = appendEscaped(dst, d.Priority)
+		dst = append(dst, ' ')
+		dst = appendEscaped(dst, d.Output)
+		dst = append(dst, '"')
+	}
+	if !keys.OmitOutputFields {
+		dst = append(dst, `,"output_fields":{`...)
+		dst = appendOutputFields(dst, d, opts)
+		dst = append(dst, '}')
+	}
 
-	dst = append(dst, `","output_fields":{`...)
-	dst = appendOutputFields(dst, d, opts)
-
-	dst = append(dst, `},"priority":"`...)
+	dst = append(dst, `,"priority":"`...)
 	dst = appendEscaped(dst, d.Priority)
 	dst = append(dst, `","rule":"`...)
 	dst = appendEscaped(dst, d.Rule)
 	dst = append(dst, `","source":"`...)
 	dst = appendEscaped(dst, d.Source)
-	dst = append(dst, `","tags":`...)
-	dst = appendSortedStrings(dst, d.Tags)
+	dst = append(dst, '"')
+	if !keys.OmitTags {
+		dst = append(dst, `,"tags":`...)
+		dst = appendSortedStrings(dst, d.Tags)
+	}
 	dst = append(dst, `,"time":"`...)
 	dst = d.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
 	return append(dst, `"}`...)

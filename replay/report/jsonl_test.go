@@ -101,3 +101,53 @@ func TestJSONKeysAndTypes(t *testing.T) {
 		t.Error("AppendJSON reordered the caller's tags")
 	}
 }
+
+// TestJSONKeysOptions checks Falco's json_include_* options: which keys a
+// JSON alert has, in nlohmann::json's alphabetical order.
+func TestJSONKeysOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		keys JSONKeys
+		want []string
+	}{
+		{"falco default", JSONKeys{}, []string{"hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"}},
+		{"no output", JSONKeys{OmitOutput: true}, []string{"hostname", "output_fields", "priority", "rule", "source", "tags", "time"}},
+		{"no tags", JSONKeys{OmitTags: true}, []string{"hostname", "output", "output_fields", "priority", "rule", "source", "time"}},
+		{"no output fields", JSONKeys{OmitOutputFields: true}, []string{"hostname", "output", "priority", "rule", "source", "tags", "time"}},
+		{"message", JSONKeys{Message: true}, []string{"hostname", "message", "output", "output_fields", "priority", "rule", "source", "tags", "time"}},
+		{"minimal", JSONKeys{OmitOutput: true, OmitTags: true, OmitOutputFields: true, Message: true},
+			[]string{"hostname", "message", "priority", "rule", "source", "time"}},
+	}
+	d := sampleReport().Detections[0]
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			line := AppendJSON(nil, &d, Options{JSON: tc.keys})
+			dec := json.NewDecoder(bytes.NewReader(line))
+			if _, err := dec.Token(); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					t.Fatalf("%v: %s", err, line)
+				}
+				got = append(got, k.(string))
+				var v json.RawMessage
+				if err := dec.Decode(&v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("keys (-want +got):\n%s\n%s", diff, line)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatal(err)
+			}
+			if tc.keys.Message && m["message"] != d.Output {
+				t.Errorf("message = %q, want the rule output %q", m["message"], d.Output)
+			}
+		})
+	}
+}

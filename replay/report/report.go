@@ -46,6 +46,10 @@ type CaptureInfo struct {
 	// Events counts the events read; Drops counts events the recorder
 	// reported as lost.
 	Events, Drops uint64
+	// Notes say what the run noticed about this capture that a reader of
+	// an empty or short answer must know: a scope that matched no event
+	// and why, lines a format left out.
+	Notes []string
 }
 
 // Detection is one rule match on one event, with the context an analyst
@@ -220,6 +224,26 @@ type Options struct {
 	TimeFormat TimeFormat
 	// Width is the table's maximum width in terminal columns; 0 means 120.
 	Width int
+	// JSON selects the keys of JSON alerts, as Falco's json_include_*
+	// options do; the zero value is Falco's default.
+	JSON JSONKeys
+}
+
+// JSONKeys selects the optional keys of a JSON alert. Each field is the
+// opposite of Falco's option of the same name when that option defaults to
+// true, so that the zero value is Falco's default: "output", "tags" and
+// "output_fields" present, "message" absent.
+type JSONKeys struct {
+	// OmitOutput drops "output" (json_include_output_property: false).
+	OmitOutput bool
+	// OmitTags drops "tags" (json_include_tags_property: false).
+	OmitTags bool
+	// OmitOutputFields drops "output_fields"
+	// (json_include_output_fields_property: false).
+	OmitOutputFields bool
+	// Message adds "message", the rule's output without the time and
+	// priority prefix (json_include_message_property: true).
+	Message bool
 }
 
 func (o Options) zone() *time.Location {
