@@ -25,14 +25,14 @@ func FormatParam(p Param, raw []byte) string {
 
 // AppendParam appends FormatParam's rendering to dst.
 func AppendParam(dst []byte, p Param, raw []byte) []byte {
-	return appendRendered(dst, p, raw, true)
+	return appendRendered(dst, p, raw, true, stateResolution{})
 }
 
 // AppendParamArg appends the value as sysdig's %evt.arg.NAME prints it: the
 // stateless resolution when there is one (e.g. "ENOENT", "O_RDONLY"),
 // otherwise the value.
 func AppendParamArg(dst []byte, p Param, raw []byte) []byte {
-	return appendRendered(dst, p, raw, false)
+	return appendRendered(dst, p, raw, false, stateResolution{})
 }
 
 // AppendArgs appends the event's parameters as sysdig 0.29.3's %evt.args
@@ -67,24 +67,29 @@ func AppendArgsResolved(dst []byte, e *Event, r Resolver) []byte {
 	n := min(e.NumParams(), len(info.Params))
 	for i := 0; i < n; i++ {
 		p := info.Params[i]
-		raw := e.Param(i)
 		dst = append(dst, p.Name...)
 		dst = append(dst, '=')
-		var res string
-		if r != nil && needsState(p.Type) && !hasStatelessResolution(p, raw) {
-			res = r.Resolve(e, i, p)
-		}
-		if res != "" {
-			dst, _ = appendValue(dst, p, raw)
-			dst = append(dst, '(')
-			dst = append(dst, res...)
-			dst = append(dst, ')')
-		} else {
-			dst = AppendParam(dst, p, raw)
-		}
+		dst = appendRendered(dst, p, e.Param(i), true, stateResolution{r, e, i})
 		dst = append(dst, ' ')
 	}
 	return dst
+}
+
+// stateResolution refers to the state-dependent resolution of parameter i
+// of e, which r supplies. The zero value supplies none.
+type stateResolution struct {
+	r Resolver
+	e *Event
+	i int
+}
+
+// appendTo appends the resolution, for a parameter of a type sysdig
+// resolves from state.
+func (s stateResolution) appendTo(dst []byte, p Param) []byte {
+	if s.r == nil || !needsState(p.Type) {
+		return dst
+	}
+	return append(dst, s.r.Resolve(s.e, s.i, p)...)
 }
 
 // needsState reports whether sysdig resolves values of type t from state.
@@ -96,27 +101,21 @@ func needsState(t ParamType) bool {
 	return false
 }
 
-// hasStatelessResolution reports whether FormatParam already resolves the
-// value: a negative fd (AT_FDCWD or an errno name) or an absent uid/gid.
-func hasStatelessResolution(p Param, raw []byte) bool {
-	switch p.Type {
-	case PTFD, PTFD32:
-		v, ok := Int64(raw)
-		return ok && (v == -100 || (v < 0 && ErrnoName(-int64(int32(v))) != ""))
-	case PTUID, PTGID:
-		v, ok := Uint64(raw)
-		return ok && v == math.MaxUint32
-	}
-	return false
-}
-
-func appendRendered(dst []byte, p Param, raw []byte, args bool) []byte {
+// appendRendered appends a parameter's value and its resolution: in
+// parentheses after the value when args is true, in place of the value
+// otherwise. The resolution is the stateless one appendValue chose when
+// there is one (AT_FDCWD, errno names, "<NONE>" ...), else the one st
+// supplies.
+func appendRendered(dst []byte, p Param, raw []byte, args bool, st stateResolution) []byte {
 	vs := len(dst)
 	dst, res := appendValue(dst, p, raw)
 	ve := len(dst)
 	dst = append(dst, '(')
 	rs := len(dst)
 	dst = appendResolved(dst, p, raw, res)
+	if len(dst) == rs {
+		dst = st.appendTo(dst, p)
+	}
 	switch {
 	case len(dst) == rs:
 		return dst[:ve]
