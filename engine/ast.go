@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -94,32 +93,6 @@ type CheckExpr struct {
 	Right Operand
 }
 
-// Modifier is a string operator modifier: the check applies the operator
-// to each element of a list and requires exactly one (oneof), at least one
-// (anyof) or every (allof) element to match.
-type Modifier uint8
-
-// Operator modifiers.
-const (
-	ModNone  Modifier = iota // no modifier
-	ModOneOf                 // exactly one element matches
-	ModAnyOf                 // at least one element matches
-	ModAllOf                 // every element matches
-)
-
-// String returns "oneof", "anyof", "allof" or "".
-func (m Modifier) String() string {
-	switch m {
-	case ModOneOf:
-		return "oneof"
-	case ModAnyOf:
-		return "anyof"
-	case ModAllOf:
-		return "allof"
-	}
-	return ""
-}
-
 // FieldExpr is a field reference with its optional bracketed argument:
 // `proc.name`, `proc.aname[2]`, `evt.arg.flags` (a dotted argument is part
 // of Name until the field is resolved against a registry).
@@ -203,13 +176,13 @@ func (*LiteralExpr) operand()   {}
 func (*ListExpr) operand()      {}
 
 // String returns "(a and b)".
-func (n *AndExpr) String() string { return joinNodes(n.Terms, " and ") }
+func (n *AndExpr) String() string { return joinNodes(n.Terms, boolOperators[precAnd].name) }
 
 // String returns "(a or b)".
-func (n *OrExpr) String() string { return joinNodes(n.Terms, " or ") }
+func (n *OrExpr) String() string { return joinNodes(n.Terms, boolOperators[precOr].name) }
 
 // String returns "not a".
-func (n *NotExpr) String() string { return "not " + n.Term.String() }
+func (n *NotExpr) String() string { return boolOperators[precNot].name + " " + n.Term.String() }
 
 // String returns the macro name.
 func (n *MacroRef) String() string { return n.Name }
@@ -254,12 +227,13 @@ func (n *ListExpr) String() string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-func joinNodes(ns []Node, sep string) string {
+// joinNodes returns the nodes joined by the keyword op, in parentheses.
+func joinNodes(ns []Node, op string) string {
 	parts := make([]string, len(ns))
 	for i, n := range ns {
 		parts[i] = n.String()
 	}
-	return "(" + strings.Join(parts, sep) + ")"
+	return "(" + strings.Join(parts, " "+op+" ") + ")"
 }
 
 // quoteIfNeeded returns s as a bare word when it lexes back as one, else
@@ -303,86 +277,6 @@ func quoteIfNeeded(s string, fieldArg bool) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// Operator is a check operator.
-type Operator uint8
-
-// Check operators.
-const (
-	OpInvalid     Operator = iota // no operator
-	OpEq                          // = and ==
-	OpNe                          // !=
-	OpLt                          // <
-	OpLe                          // <=
-	OpGt                          // >
-	OpGe                          // >=
-	OpContains                    // substring
-	OpIContains                   // substring, ASCII case-insensitive
-	OpBContains                   // byte substring, written in hex
-	OpStartsWith                  // prefix
-	OpBStartsWith                 // byte prefix, written in hex
-	OpEndsWith                    // suffix
-	OpGlob                        // fnmatch without flags
-	OpIGlob                       // fnmatch, case-insensitive
-	OpRegex                       // RE2 regular expression, whole value
-	OpIn                          // equal to a list element
-	OpIntersects                  // shares an element with the list
-	OpPMatch                      // path equal to or below a listed directory
-	OpExists                      // the field has a value
-	numOperators
-)
-
-var operatorNames = [numOperators]string{
-	OpInvalid:     "invalid",
-	OpEq:          "=",
-	OpNe:          "!=",
-	OpLt:          "<",
-	OpLe:          "<=",
-	OpGt:          ">",
-	OpGe:          ">=",
-	OpContains:    "contains",
-	OpIContains:   "icontains",
-	OpBContains:   "bcontains",
-	OpStartsWith:  "startswith",
-	OpBStartsWith: "bstartswith",
-	OpEndsWith:    "endswith",
-	OpGlob:        "glob",
-	OpIGlob:       "iglob",
-	OpRegex:       "regex",
-	OpIn:          "in",
-	OpIntersects:  "intersects",
-	OpPMatch:      "pmatch",
-	OpExists:      "exists",
-}
-
-// String returns the operator as written in conditions ("=" for OpEq).
-func (o Operator) String() string {
-	if o < numOperators {
-		return operatorNames[o]
-	}
-	return "Operator(" + strconv.Itoa(int(o)) + ")"
-}
-
-// ParseOperator returns the operator written as s ("==" and "=" are OpEq),
-// after trimming blanks, as exception comps are written.
-func ParseOperator(s string) (Operator, bool) {
-	s = strings.TrimSpace(s)
-	if s == "==" {
-		return OpEq, true
-	}
-	for o := OpEq; o < numOperators; o++ {
-		if operatorNames[o] == s {
-			return o, true
-		}
-	}
-	return OpInvalid, false
-}
-
-// IsListOperator reports whether o takes a list on its right side (in,
-// intersects, pmatch).
-func (o Operator) IsListOperator() bool {
-	return o == OpIn || o == OpIntersects || o == OpPMatch
 }
 
 // Walk calls fn for n and, while fn returns true, for its descendants in

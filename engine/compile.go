@@ -284,7 +284,7 @@ func (c *compiler) operand(o Operand) (source, error) {
 
 // check compiles one comparison.
 func (c *compiler) check(n *CheckExpr) (evalFunc, error) {
-	if t, ok := n.Left.(*TransformExpr); ok && t.Name == "val" {
+	if t, ok := n.Left.(*TransformExpr); ok && t.isVal() {
 		return nil, c.errorf(KindTransformer, t.At, nil, "'val' is only allowed on the right-hand side of a check")
 	}
 	left, err := c.operand(n.Left)

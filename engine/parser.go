@@ -48,6 +48,12 @@ package engine
 //
 // Precedence, lowest first: or, and, not, checks and parentheses. and/or
 // are n-ary; repeated nots toggle.
+//
+// The grammar above restates the operator tables of operator.go (keywords,
+// precedence, the check operators in the order the lexer tries them and
+// what each takes on its right-hand side) and the transformer table of
+// transform.go; the parser, the printer and the error messages read the
+// tables.
 
 import (
 	"strconv"
@@ -82,9 +88,9 @@ func Parse(text string, opts ParseOptions) (Node, error) {
 		if len(text) == 0 {
 			p.fail(0, "filter input string is empty")
 		}
-		n := p.parseOr()
+		n := p.parseBool(precOr)
 		if p.i != len(p.s) {
-			p.fail(p.i, "unexpected token after '"+p.last+"', expecting 'or', 'and'")
+			p.fail(p.i, "unexpected token after '"+p.last+"', expecting "+binaryOperatorList)
 		}
 		return n
 	})
@@ -152,34 +158,30 @@ func (p *parser) node(off int) Pos {
 	return posAt(p.s, off)
 }
 
-func (p *parser) parseOr() Node {
+// parseBool parses the expression whose operators have precedence prec or
+// higher: a chain of operands joined by the n-ary operator of precedence
+// prec, or a negation.
+func (p *parser) parseBool(prec int) Node {
+	op := &boolOperators[prec]
+	if op.build == nil {
+		return p.parseNot()
+	}
 	p.enter()
 	defer p.leave()
 	start := p.i
-	terms := p.parseChain("or", (*parser).parseAnd)
+	terms := p.parseChain(op.name, prec+1)
 	if len(terms) == 1 {
 		return terms[0]
 	}
-	return &OrExpr{At: p.node(start), Terms: terms}
-}
-
-func (p *parser) parseAnd() Node {
-	p.enter()
-	defer p.leave()
-	start := p.i
-	terms := p.parseChain("and", (*parser).parseNot)
-	if len(terms) == 1 {
-		return terms[0]
-	}
-	return &AndExpr{At: p.node(start), Terms: terms}
+	return op.build(p.node(start), terms)
 }
 
 // parseChain parses operands joined by the keyword op ("or", "and"): each
-// is parsed by next, or is a parenthesized expression right after the
-// keyword (as in "a and(b)").
-func (p *parser) parseChain(op string, next func(*parser) Node) []Node {
+// is an expression of precedence next or higher, or is a parenthesized
+// expression right after the keyword (as in "a and(b)").
+func (p *parser) parseChain(op string, next int) []Node {
 	p.blank()
-	terms := []Node{next(p)}
+	terms := []Node{p.parseBool(next)}
 	p.blank()
 	for p.lit(op) {
 		if !p.blank() {
@@ -188,7 +190,7 @@ func (p *parser) parseChain(op string, next func(*parser) Node) []Node {
 			}
 			terms = append(terms, p.parseEmbedded())
 		} else {
-			terms = append(terms, next(p))
+			terms = append(terms, p.parseBool(next))
 		}
 		p.blank()
 	}
@@ -205,7 +207,7 @@ func (p *parser) parseNot() Node {
 		neg = !neg
 	}
 	var child Node
-	if p.lit("not(") {
+	if p.call(boolOperators[precNot].name) {
 		neg = !neg
 		child = p.parseEmbedded()
 	} else {
@@ -222,7 +224,7 @@ func (p *parser) parseEmbedded() Node {
 	p.enter()
 	defer p.leave()
 	p.blank()
-	child := p.parseOr()
+	child := p.parseBool(precOr)
 	p.blank()
 	if !p.lit(")") {
 		p.fail(p.i, "expected a ')' token")
@@ -323,27 +325,26 @@ func (p *parser) parseCondition(start int, left Operand) Node {
 	defer p.leave()
 	p.blank()
 	opStart := p.i
-	if p.lit("exists") {
-		return &CheckExpr{At: p.node(start), Left: left, Op: OpExists, OpPos: posAt(p.s, opStart)}
+	spelling := p.checkOperator()
+	if spelling == nil {
+		p.failKind(KindUnknownOperator, p.i, "expected a valid check operator: one of "+checkOperatorList)
 	}
-	c := &CheckExpr{Left: left}
-	switch {
-	case p.numOp(&c.Op):
+	c := &CheckExpr{Left: left, Op: spelling.op}
+	switch spelling.operand {
+	case operandNone:
+		// exists
+	case operandNumber:
 		c.Right = p.parseNumValue()
-	case p.strOp(&c.Op):
-		hadBlank := c.Op != OpEq && c.Op != OpNe || p.blank()
+	case operandString:
+		hadBlank := spelling.word || p.blank()
 		if mod, ok := p.modifier(hadBlank); ok {
 			c.Mod = mod
 			c.Right = p.parseListValue()
 		} else {
 			c.Right = p.parseStrValue()
 		}
-	case p.listOp(&c.Op):
+	case operandList:
 		c.Right = p.parseListValue()
-	default:
-		p.failKind(KindUnknownOperator, p.i, "expected a valid check operator: one of 'exists', '<=', '<', '>=', '>', "+
-			"'==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', "+
-			"'bstartswith', 'endswith', 'regex', 'intersects', 'in', 'pmatch'")
 	}
 	c.At = p.node(start)
 	c.OpPos = posAt(p.s, opStart)
@@ -361,7 +362,7 @@ func (p *parser) parseNumValue() Operand {
 	if p.hexNum() || p.number() {
 		return &LiteralExpr{At: p.node(start), Text: p.last}
 	}
-	p.fail(p.i, "expected a number value or a field with a valid transformer: "+transformerNameList)
+	p.fail(p.i, "expected a number value or a field with a valid transformer: "+transformerList)
 	return nil
 }
 
@@ -379,7 +380,7 @@ func (p *parser) parseStrValue() Operand {
 	if p.bareStr() {
 		return &LiteralExpr{At: p.node(start), Text: p.last}
 	}
-	p.fail(p.i, "expected a string value or a field with a valid transformer: "+transformerNameList)
+	p.fail(p.i, "expected a string value or a field with a valid transformer: "+transformerList)
 	return nil
 }
 
@@ -415,7 +416,7 @@ func (p *parser) parseListValue() Operand {
 	if p.identifier() {
 		return &LiteralExpr{At: p.node(start), Text: p.last}
 	}
-	p.fail(p.i, "expected a list, an identifier, or a field with a valid transformer: "+transformerNameList)
+	p.fail(p.i, "expected a list, an identifier, or a field with a valid transformer: "+transformerList)
 	return nil
 }
 
@@ -437,18 +438,18 @@ func (p *parser) tryTransformerOrVal() Operand {
 	defer p.leave()
 	p.blank()
 	start := p.i
-	if p.lit("val(") {
+	if p.call(transformers[transformVal].name) {
 		p.blank()
 		fstart := p.i
 		if !p.fieldName() {
-			p.fail(p.i, "expected a field within 'val' transformer")
+			p.fail(p.i, "expected a field within '"+transformers[transformVal].name+"' transformer")
 		}
 		f := p.parseFieldRemainder(fstart, p.last)
 		p.blank()
 		if !p.lit(")") {
 			p.fail(p.i, "expected a ')' token closing the transformer")
 		}
-		return &TransformExpr{At: p.node(start), Name: "val", Args: []Operand{f}}
+		return &TransformExpr{At: p.node(start), Name: transformers[transformVal].name, Args: []Operand{f}}
 	}
 	if name, ok := p.transformerName(); ok {
 		p.blank()
@@ -675,14 +676,15 @@ func unescape(q string) (string, string) {
 
 // notSpace lexes "not" followed by white space.
 func (p *parser) notSpace() bool {
-	if !strings.HasPrefix(p.s[p.i:], "not") {
+	not := boolOperators[precNot].name
+	if !strings.HasPrefix(p.s[p.i:], not) {
 		return false
 	}
-	end := p.i + 3
+	end := p.i + len(not)
 	for end < len(p.s) && isSpace(p.s[end]) {
 		end++
 	}
-	if end == p.i+3 {
+	if end == p.i+len(not) {
 		return false
 	}
 	return p.take(end)
@@ -703,79 +705,39 @@ func (p *parser) wordOp(w string) bool {
 	return false
 }
 
-func (p *parser) numOp(op *Operator) bool {
-	switch {
-	case p.lit("<="):
-		*op = OpLe
-	case p.lit("<"):
-		*op = OpLt
-	case p.lit(">="):
-		*op = OpGe
-	case p.lit(">"):
-		*op = OpGt
-	default:
-		return false
-	}
-	return true
-}
-
-var wordOps = [...]struct {
-	word string
-	op   Operator
-}{
-	{"glob", OpGlob}, {"iglob", OpIGlob}, {"contains", OpContains}, {"icontains", OpIContains},
-	{"bcontains", OpBContains}, {"startswith", OpStartsWith}, {"bstartswith", OpBStartsWith},
-	{"endswith", OpEndsWith}, {"regex", OpRegex},
-}
-
-func (p *parser) strOp(op *Operator) bool {
-	switch {
-	case p.lit("=="), p.lit("="):
-		*op = OpEq
-		return true
-	case p.lit("!="):
-		*op = OpNe
-		return true
-	}
-	for _, w := range wordOps {
-		if p.wordOp(w.word) {
-			*op = w.op
-			return true
+// checkOperator lexes the spelling of a check operator, trying them in
+// table order, and returns it, or nil.
+func (p *parser) checkOperator() *checkOperator {
+	for i := range checkOperators {
+		c := &checkOperators[i]
+		if c.word && p.wordOp(c.text) || !c.word && p.lit(c.text) {
+			return c
 		}
 	}
-	return false
+	return nil
 }
 
-func (p *parser) listOp(op *Operator) bool {
-	switch {
-	case p.lit("intersects"):
-		*op = OpIntersects
-	case p.lit("in"):
-		*op = OpIn
-	case p.lit("pmatch"):
-		*op = OpPMatch
-	default:
-		return false
-	}
-	return true
-}
-
-// transformerNames are the transformers the parser recognises; the
-// compiler supports the first five.
-var transformerNames = [...]string{"tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt"}
-
-const transformerNameList = "'val', 'tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'"
-
-// transformerName lexes "name(" for a transformer name.
+// transformerName lexes "name(" for the name of a transformer other than
+// val, which is parsed on its own.
 func (p *parser) transformerName() (string, bool) {
-	for _, n := range transformerNames {
-		if strings.HasPrefix(p.s[p.i:], n) && strings.HasPrefix(p.s[p.i+len(n):], "(") {
-			p.i += len(n) + 1
-			p.last = n + "("
-			return n, true
+	for _, t := range transformers {
+		if t.kind != transformerFieldValue && p.call(t.name) {
+			return t.name, true
 		}
 	}
 	return "", false
+}
+
+// call lexes name immediately followed by "(", as a transformer or "not("
+// is written.
+func (p *parser) call(name string) bool {
+	rest := p.s[p.i:]
+	if len(rest) <= len(name) || rest[len(name)] != '(' || !strings.HasPrefix(rest, name) {
+		return false
+	}
+	p.last = rest[:len(name)+1]
+	p.i += len(name) + 1
+	return true
 }
 
 // modifier lexes an operator modifier ("oneof ", "anyof ", "allof ")
@@ -786,7 +748,7 @@ func (p *parser) modifier(hadBlank bool) (Modifier, bool) {
 		return ModNone, false
 	}
 	save := p.i
-	for _, m := range [...]Modifier{ModOneOf, ModAnyOf, ModAllOf} {
+	for m := ModNone + 1; m < numModifiers; m++ {
 		if !p.wordOp(m.String()) {
 			continue
 		}
@@ -803,7 +765,8 @@ func (p *parser) modifier(hadBlank bool) (Modifier, bool) {
 
 // boolKeywordFollows reports whether s starts with and, or or not as a word.
 func boolKeywordFollows(s string) bool {
-	for _, kw := range [...]string{"and", "or", "not"} {
+	for _, op := range boolOperators {
+		kw := op.name
 		if strings.HasPrefix(s, kw) && (len(s) == len(kw) || !isLetter(s[len(kw)]) && !isDigit(s[len(kw)])) {
 			return true
 		}

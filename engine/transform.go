@@ -7,19 +7,95 @@ import (
 	"github.com/retrace-dev/retrace/internal/glob"
 )
 
-// Supported transformers: name -> whether it is implemented. The parser
-// also recognises join, concat and getopt, which the compiler rejects.
-var supportedTransformers = map[string]bool{
-	"tolower": true, "toupper": true, "b64": true, "basename": true, "len": true,
+// transformerID identifies a transformer.
+type transformerID uint8
+
+// Transformers, in the order errors list them.
+const (
+	transformVal transformerID = iota
+	transformToLower
+	transformToUpper
+	transformB64
+	transformBasename
+	transformLen
+	transformJoin
+	transformConcat
+	transformGetopt
+	numTransformers
+)
+
+// transformerKind says what a transformer does with its values.
+type transformerKind uint8
+
+const (
+	// transformerFieldValue: val(field), the value of another field, on
+	// the right-hand side of a check only.
+	transformerFieldValue transformerKind = iota
+	// transformerText maps text to text of the same type.
+	transformerText
+	// transformerLength maps text to its length, a uint64 (of a list
+	// field: the number of values).
+	transformerLength
+	// transformerParsedOnly: the parser accepts it, as libsinsp does, and
+	// the compiler rejects it as unsupported.
+	transformerParsedOnly
+)
+
+// transformerInfo describes a transformer.
+type transformerInfo struct {
+	// name is the transformer's name, written before "(".
+	name string
+	// kind is what it does.
+	kind transformerKind
 }
+
+// transformers is the one description of the transformers: the lexer
+// recognises their names, the compiler implements them by kind, and the
+// parser's errors list them in this order.
+var transformers = [numTransformers]transformerInfo{
+	transformVal:      {name: "val", kind: transformerFieldValue},
+	transformToLower:  {name: "tolower", kind: transformerText},
+	transformToUpper:  {name: "toupper", kind: transformerText},
+	transformB64:      {name: "b64", kind: transformerText},
+	transformBasename: {name: "basename", kind: transformerText},
+	transformLen:      {name: "len", kind: transformerLength},
+	transformJoin:     {name: "join", kind: transformerParsedOnly},
+	transformConcat:   {name: "concat", kind: transformerParsedOnly},
+	transformGetopt:   {name: "getopt", kind: transformerParsedOnly},
+}
+
+// transformerList is "'val', 'tolower', ...", as the parser's errors list
+// the transformers.
+var transformerList = func() string {
+	names := make([]string, len(transformers))
+	for i, t := range transformers {
+		names[i] = t.name
+	}
+	return quotedList(names)
+}()
+
+// lookupTransformer returns the transformer called name.
+func lookupTransformer(name string) (transformerID, bool) {
+	for id, t := range transformers {
+		if t.name == name {
+			return transformerID(id), true
+		}
+	}
+	return 0, false
+}
+
+// isVal reports whether t is val(field).
+func (t *TransformExpr) isVal() bool { return t.Name == transformers[transformVal].name }
 
 // transform compiles a transformer applied to one operand.
 func (c *compiler) transform(t *TransformExpr) (source, error) {
-	if t.Name == "val" {
-		return source{}, c.errorf(KindTransformer, t.At, nil, "'val' is only allowed on the right-hand side of a check")
-	}
-	if !supportedTransformers[t.Name] {
+	id, ok := lookupTransformer(t.Name)
+	kind := transformers[id].kind
+	switch {
+	case !ok || kind == transformerParsedOnly:
 		return source{}, c.errorf(KindTransformer, t.At, nil, "unsupported transformer '%s'", t.Name)
+	case kind == transformerFieldValue:
+		return source{}, c.errorf(KindTransformer, t.At, nil, "'val' is only allowed on the right-hand side of a check")
 	}
 	if len(t.Args) != 1 {
 		return source{}, c.errorf(KindTransformer, t.At, nil, "transformer '%s' takes exactly one argument, got %d",
@@ -50,9 +126,9 @@ func (c *compiler) transform(t *TransformExpr) (source, error) {
 		return source{}, c.errorf(KindTransformer, t.At, nil, "transformer '%s' cannot be applied to field '%s' of type %s",
 			t.Name, in.name, in.typ)
 	}
-	x := &transformer{kind: t.Name, in: in.ex}
+	x := &transformer{id: id, in: in.ex}
 	out := source{name: t.String(), typ: in.typ, multi: in.multi, ex: x, info: in.info}
-	if t.Name == "len" {
+	if kind == transformerLength {
 		out.typ = TypeUint64
 		if in.multi == Set {
 			x.count = true
@@ -65,7 +141,7 @@ func (c *compiler) transform(t *TransformExpr) (source, error) {
 // transformer is the Extractor of a transformed operand. It owns scratch
 // buffers, so it is not safe for concurrent use.
 type transformer struct {
-	kind  string
+	id    transformerID
 	in    Extractor
 	count bool // len of a set field: number of values
 	vals  []Value
@@ -84,19 +160,19 @@ func (t *transformer) Extract(ev Event, dst []Value) []Value {
 	}
 	t.buf = t.buf[:0]
 	for _, v := range t.vals {
-		switch t.kind {
-		case "len":
+		switch t.id {
+		case transformLen:
 			dst = append(dst, Value{Num: uint64(len(v.Bytes))})
-		case "basename":
+		case transformBasename:
 			b := v.Bytes
 			if i := bytes.LastIndexByte(b, '/'); i >= 0 {
 				b = b[i+1:]
 			}
 			dst = append(dst, Value{Bytes: b})
-		case "tolower", "toupper":
+		case transformToLower, transformToUpper:
 			start := len(t.buf)
 			for _, c := range v.Bytes {
-				if t.kind == "tolower" {
+				if t.id == transformToLower {
 					c = lowerASCII(c)
 				} else if c >= 'a' && c <= 'z' {
 					c -= 'a' - 'A'
@@ -104,7 +180,7 @@ func (t *transformer) Extract(ev Event, dst []Value) []Value {
 				t.buf = append(t.buf, c)
 			}
 			dst = append(dst, Value{Bytes: t.buf[start:len(t.buf):len(t.buf)]})
-		case "b64":
+		case transformB64:
 			start := len(t.buf)
 			t.buf = append(t.buf, make([]byte, base64.StdEncoding.DecodedLen(len(v.Bytes)))...)
 			n, err := base64.StdEncoding.Decode(t.buf[start:], v.Bytes)
@@ -124,7 +200,7 @@ func (t *transformer) Extract(ev Event, dst []Value) []Value {
 func (c *compiler) fieldCompare(n *CheckExpr, left source, r *TransformExpr) (evalFunc, error) {
 	var right source
 	var err error
-	if r.Name == "val" {
+	if r.isVal() {
 		if len(r.Args) != 1 {
 			return nil, c.errorf(KindTransformer, r.At, nil, "'val' takes exactly one field")
 		}

@@ -20,21 +20,14 @@ func parseComp(comp string) (valid, list bool) {
 	if len(words) != 2 {
 		return false, false
 	}
-	switch words[1] {
-	case "oneof", "anyof", "allof":
-	default:
+	if _, ok := engine.ParseModifier(words[1]); !ok {
 		return false, false
 	}
 	op, ok := engine.ParseOperator(words[0])
-	if !ok {
+	if !ok || !op.TakesModifier() {
 		return false, false
 	}
-	switch op {
-	case engine.OpEq, engine.OpNe, engine.OpContains, engine.OpIContains, engine.OpBContains,
-		engine.OpStartsWith, engine.OpBStartsWith, engine.OpEndsWith, engine.OpGlob, engine.OpIGlob, engine.OpRegex:
-		return true, true
-	}
-	return false, false
+	return true, true
 }
 
 // isListOperator reports whether comp takes a list on its right side; such
