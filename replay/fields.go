@@ -8,6 +8,25 @@ import (
 	"github.com/retrace-dev/retrace/engine"
 )
 
+// NewFieldRegistry returns the registry of every field replay supplies, for
+// compiling rules with package engine. It is immutable and safe for
+// concurrent use; the extractors it binds are not (bind per goroutine).
+func NewFieldRegistry() *engine.FieldTable {
+	var defs []engine.FieldDef
+	for _, group := range [][]def{evtFields(), evtStatFields(), procFields(), fdFields(), fdlistFields(), userFields(), containerFields()} {
+		for _, d := range group {
+			defs = append(defs, d.toFieldDef())
+		}
+	}
+	t, err := engine.NewFieldTable(defs)
+	if err != nil {
+		// The definitions are static: a failure is a programming error
+		// caught by the package's tests.
+		panic(err)
+	}
+	return t
+}
+
 // sb views a string as bytes without copying. The result must not be
 // modified.
 func sb(s string) []byte {

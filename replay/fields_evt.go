@@ -10,7 +10,8 @@ import (
 	"github.com/retrace-dev/retrace/engine"
 )
 
-// evtFields returns the evt.*, syscall.* and fs.path.* fields.
+// evtFields returns the evt.* fields other than evtStatFields' counters
+// and measures, and the syscall.* and fs.path.* fields.
 func evtFields() []def {
 	return []def{
 		{name: "evt.num", typ: engine.TypeUint64, desc: "Sequence number of the event in the capture, from 1.",
@@ -57,13 +58,7 @@ func evtFields() []def {
 		timeField("evt.datetime", "Event date and time with nanoseconds (UTC).", "2006-01-02 15:04:05", true),
 		timeField("evt.datetime.s", "Event date and time without nanoseconds (UTC).", "2006-01-02 15:04:05", false),
 		timeField("evt.time.iso8601", "Event time in ISO 8601 format with nanoseconds (UTC).", "2006-01-02T15:04:05", true),
-		{name: "evt.latency", typ: engine.TypeRelTime, flags: engine.FlagDeprecated, desc: "Nanoseconds between the enter event and this exit event.",
-			ex: func(e *Event, d []engine.Value) []engine.Value {
-				if e.Thread == nil {
-					return num(d, 0)
-				}
-				return num(d, e.Thread.latency)
-			}},
+		timeFieldFlags(timeField("evt.outputtime", "Event time as printed in output lines (time of day with nanoseconds, UTC).", "15:04:05", true), engine.FlagPrintOnly),
 		{name: "evt.args", typ: engine.TypeString, desc: "Every argument of the event, rendered as sysdig prints them.",
 			bind: func(engine.Arg) (engine.Binding, error) { return bindArgs(), nil }},
 		{name: "evt.info", typ: engine.TypeString, desc: "Same as evt.args.",
@@ -242,6 +237,12 @@ func timeField(name, desc, layout string, nanos bool) def {
 			return str(d, buf)
 		})}, nil
 	}}
+}
+
+// timeFieldFlags sets flags on a definition.
+func timeFieldFlags(d def, f engine.FieldFlags) def {
+	d.flags |= f
+	return d
 }
 
 // appendPadded renders v with at least width digits.

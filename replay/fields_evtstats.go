@@ -1,16 +1,16 @@
 package replay
 
 import (
-	"bytes"
 	"strconv"
 
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
 )
 
-// moreFields returns the less common evt.*, fdlist.*, proc.aenv,
-// thread.*.b and util.* fields.
-func moreFields() []def {
+// evtStatFields returns the fields sysdig's tables and chisels sum up or
+// compare per event: buffer lengths (evt.buflen.*), counts (evt.count.*,
+// evt.type.is, util.cnt) and latencies (evt.latency*, evt.wait_latency).
+func evtStatFields() []def {
 	buflen := func(name, desc string, flags scap.Flags, class func(t FDType) bool) def {
 		return def{name: name, typ: engine.TypeUint64, flags: engine.FlagTableOnly, desc: desc,
 			ex: func(e *Event, d []engine.Value) []engine.Value {
@@ -58,41 +58,6 @@ func moreFields() []def {
 		}
 		return e.Ev.Ts() - en.Ts(), true
 	}
-	fdlist := func(name, desc string, render func(b []byte, fd int64, f *FD) ([]byte, bool)) def {
-		return def{name: name, typ: engine.TypeString, desc: desc, bind: func(engine.Arg) (engine.Binding, error) {
-			var buf []byte
-			return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-				p, ok := e.Param("fds")
-				if !ok {
-					return d
-				}
-				n, ok := scap.FDListLen(p)
-				if !ok {
-					return d
-				}
-				buf = buf[:0]
-				items := 0
-				for i := 0; i < n; i++ {
-					fd, _, _ := scap.FDListEntry(p, i)
-					f := e.state.getFD(t, fd)
-					start := len(buf)
-					if items > 0 {
-						buf = append(buf, ',')
-					}
-					var ok bool
-					if buf, ok = render(buf, fd, f); !ok {
-						buf = buf[:start]
-						continue
-					}
-					items++
-				}
-				if items == 0 {
-					return d
-				}
-				return str(d, buf)
-			}))}, nil
-		}}
-	}
 	return []def{
 		buflen("evt.buflen.in", "Buffer length of input I/O events.", scap.EFReadsFromFD, nil),
 		buflen("evt.buflen.out", "Buffer length of output I/O events.", scap.EFWritesToFD, nil),
@@ -122,6 +87,13 @@ func moreFields() []def {
 					return num(d, 1)
 				}
 				return num(d, 0)
+			}},
+		{name: "evt.latency", typ: engine.TypeRelTime, flags: engine.FlagDeprecated, desc: "Nanoseconds between the enter event and this exit event.",
+			ex: func(e *Event, d []engine.Value) []engine.Value {
+				if e.Thread == nil {
+					return num(d, 0)
+				}
+				return num(d, e.Thread.latency)
 			}},
 		{name: "evt.latency.s", typ: engine.TypeRelTime, flags: engine.FlagDeprecated, desc: "Whole seconds between the enter event and this exit event.",
 			ex: func(e *Event, d []engine.Value) []engine.Value {
@@ -166,67 +138,6 @@ func moreFields() []def {
 					return num(d, 0)
 				})}, nil
 			}},
-		timeFieldFlags(timeField("evt.outputtime", "Event time as printed in output lines (time of day with nanoseconds, UTC).", "15:04:05", true), engine.FlagPrintOnly),
-		fdlist("fdlist.nums", "For poll events, the fd numbers of the fds argument, comma-separated.", func(b []byte, fd int64, f *FD) ([]byte, bool) {
-			return strconv.AppendInt(b, fd, 10), true
-		}),
-		fdlist("fdlist.names", "For poll events, the fd names of the fds argument, comma-separated.", func(b []byte, fd int64, f *FD) ([]byte, bool) {
-			if f == nil || len(f.name) == 0 {
-				return append(b, "<NA>"...), true
-			}
-			return append(b, f.name...), true
-		}),
-		fdlist("fdlist.cips", "For poll events, the client IPs of the fds argument, comma-separated.", func(b []byte, fd int64, f *FD) ([]byte, bool) {
-			if f == nil || !isConnSock(f) {
-				return b, false
-			}
-			return f.SIP.AppendTo(b), true
-		}),
-		fdlist("fdlist.sips", "For poll events, the server IPs of the fds argument, comma-separated.", func(b []byte, fd int64, f *FD) ([]byte, bool) {
-			if f == nil {
-				return b, false
-			}
-			a, ok := sipOf(f)
-			if !ok || !a.IsValid() {
-				return b, false
-			}
-			return a.AppendTo(b), true
-		}),
-		fdlist("fdlist.cports", "For poll events, the client ports of the fds argument, comma-separated.", func(b []byte, fd int64, f *FD) ([]byte, bool) {
-			if f == nil || !isConnSock(f) {
-				return b, false
-			}
-			return strconv.AppendUint(b, uint64(f.SPort), 10), true
-		}),
-		fdlist("fdlist.sports", "For poll events, the server ports of the fds argument, comma-separated.", func(b []byte, fd int64, f *FD) ([]byte, bool) {
-			switch {
-			case f == nil:
-				return b, false
-			case f.Type == FDIPv4Server || f.Type == FDIPv6Server:
-				return strconv.AppendUint(b, uint64(f.SPort), 10), true
-			case isConnSock(f):
-				return strconv.AppendUint(b, uint64(f.DPort), 10), true
-			}
-			return b, false
-		}),
-		{name: "proc.aenv", typ: engine.TypeString, arg: engine.ArgOptional, syntax: engine.ArgIndex | engine.ArgKey,
-			flags: engine.FlagNoRHS | engine.FlagNoTransformer,
-			desc:  "Environment of ancestors: proc.aenv[N] of the N-th ancestor, proc.aenv[NAME] the first value of NAME up the lineage, without argument any ancestor.",
-			bind:  bindAenv},
-		{name: "thread.vmsize.b", typ: engine.TypeUint64, flags: engine.FlagTableOnly, desc: "Virtual memory in bytes for main threads, 0 for others.",
-			ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-				if t.Tid != t.Pid {
-					return num(d, 0)
-				}
-				return num(d, uint64(t.VMSize)*1024)
-			})},
-		{name: "thread.vmrss.b", typ: engine.TypeUint64, flags: engine.FlagTableOnly, desc: "Resident memory in bytes for main threads, 0 for others.",
-			ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-				if t.Tid != t.Pid {
-					return num(d, 0)
-				}
-				return num(d, uint64(t.VMRSS)*1024)
-			})},
 		{name: "util.cnt", typ: engine.TypeUint64, desc: "A counter incremented each time the field is read.", bind: func(engine.Arg) (engine.Binding, error) {
 			var n uint64
 			return engine.Binding{Type: engine.TypeUint64, Extractor: fn(func(e *Event, d []engine.Value) []engine.Value {
@@ -235,12 +146,6 @@ func moreFields() []def {
 			})}, nil
 		}},
 	}
-}
-
-// timeFieldFlags sets flags on a definition.
-func timeFieldFlags(d def, f engine.FieldFlags) def {
-	d.flags |= f
-	return d
 }
 
 // appendHumanDuration renders ns like sysdig: "10.30ms", "2.00s", "350ns".
@@ -258,77 +163,4 @@ func appendHumanDuration(b []byte, ns uint64) []byte {
 	}
 	b = strconv.AppendUint(b, ns, 10)
 	return append(b, "ns"...)
-}
-
-// bindAenv binds proc.aenv.
-func bindAenv(arg engine.Arg) (engine.Binding, error) {
-	var buf []byte
-	join := func(env []byte) []byte {
-		buf = buf[:0]
-		first := true
-		forEachEnv(env, func(v []byte) bool {
-			if !first {
-				buf = append(buf, ' ')
-			}
-			first = false
-			buf = append(buf, v...)
-			return true
-		})
-		return buf
-	}
-	switch {
-	case arg.Present && arg.Index >= 0:
-		n := arg.Index
-		return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			a, ok := e.state.Ancestor(t, n)
-			if !ok {
-				return d
-			}
-			return str(d, join(a.env))
-		}))}, nil
-	case arg.Present:
-		key := []byte(arg.Text + "=")
-		return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			for i := 1; i <= 20; i++ {
-				a, ok := e.state.Ancestor(t, i)
-				if !ok {
-					break
-				}
-				var found []byte
-				forEachEnv(a.env, func(v []byte) bool {
-					if bytes.HasPrefix(v, key) {
-						found = v[len(key):]
-						return false
-					}
-					return true
-				})
-				if found != nil {
-					return str(d, found)
-				}
-			}
-			return d
-		}))}, nil
-	}
-	var bufs [maxLineage][]byte
-	return engine.Binding{Type: engine.TypeString, Values: engine.AnyOf, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-		for i := 1; i <= maxLineage; i++ {
-			a, ok := e.state.Ancestor(t, i)
-			if !ok {
-				break
-			}
-			b := bufs[i-1][:0]
-			first := true
-			forEachEnv(a.env, func(v []byte) bool {
-				if !first {
-					b = append(b, ' ')
-				}
-				first = false
-				b = append(b, v...)
-				return true
-			})
-			bufs[i-1] = b
-			d = str(d, b)
-		}
-		return d
-	}))}, nil
 }

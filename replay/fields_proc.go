@@ -217,6 +217,10 @@ func procFields() []def {
 		}},
 		{name: "proc.env", typ: engine.TypeString, arg: engine.ArgOptional, syntax: engine.ArgKey,
 			desc: "Environment as 'NAME=value NAME2=value2'; proc.env[NAME] is one variable's value.", bind: bindEnv},
+		{name: "proc.aenv", typ: engine.TypeString, arg: engine.ArgOptional, syntax: engine.ArgIndex | engine.ArgKey,
+			flags: engine.FlagNoRHS | engine.FlagNoTransformer,
+			desc:  "Environment of ancestors: proc.aenv[N] of the N-th ancestor, proc.aenv[NAME] the first value of NAME up the lineage, without argument any ancestor.",
+			bind:  bindAenv},
 		{name: "proc.cwd", typ: engine.TypeString, desc: "Working directory of the process.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			return str(d, e.state.cwdOf(t))
 		})},
@@ -423,6 +427,20 @@ func procFields() []def {
 			}
 			return num(d, uint64(t.VMRSS))
 		})},
+		{name: "thread.vmsize.b", typ: engine.TypeUint64, flags: engine.FlagTableOnly, desc: "Virtual memory in bytes for main threads, 0 for others.",
+			ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+				if t.Tid != t.Pid {
+					return num(d, 0)
+				}
+				return num(d, uint64(t.VMSize)*1024)
+			})},
+		{name: "thread.vmrss.b", typ: engine.TypeUint64, flags: engine.FlagTableOnly, desc: "Resident memory in bytes for main threads, 0 for others.",
+			ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+				if t.Tid != t.Pid {
+					return num(d, 0)
+				}
+				return num(d, uint64(t.VMRSS)*1024)
+			})},
 	}
 }
 
@@ -502,6 +520,79 @@ func bindEnv(arg engine.Arg) (engine.Binding, error) {
 			if bytes.HasPrefix(v, key) {
 				return str(d, v[len(key):])
 			}
+		}
+		return d
+	}))}, nil
+}
+
+// bindAenv binds proc.aenv.
+func bindAenv(arg engine.Arg) (engine.Binding, error) {
+	var buf []byte
+	join := func(env []byte) []byte {
+		buf = buf[:0]
+		first := true
+		forEachEnv(env, func(v []byte) bool {
+			if !first {
+				buf = append(buf, ' ')
+			}
+			first = false
+			buf = append(buf, v...)
+			return true
+		})
+		return buf
+	}
+	switch {
+	case arg.Present && arg.Index >= 0:
+		n := arg.Index
+		return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			a, ok := e.state.Ancestor(t, n)
+			if !ok {
+				return d
+			}
+			return str(d, join(a.env))
+		}))}, nil
+	case arg.Present:
+		key := []byte(arg.Text + "=")
+		return engine.Binding{Type: engine.TypeString, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+			for i := 1; i <= 20; i++ {
+				a, ok := e.state.Ancestor(t, i)
+				if !ok {
+					break
+				}
+				var found []byte
+				forEachEnv(a.env, func(v []byte) bool {
+					if bytes.HasPrefix(v, key) {
+						found = v[len(key):]
+						return false
+					}
+					return true
+				})
+				if found != nil {
+					return str(d, found)
+				}
+			}
+			return d
+		}))}, nil
+	}
+	var bufs [maxLineage][]byte
+	return engine.Binding{Type: engine.TypeString, Values: engine.AnyOf, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
+		for i := 1; i <= maxLineage; i++ {
+			a, ok := e.state.Ancestor(t, i)
+			if !ok {
+				break
+			}
+			b := bufs[i-1][:0]
+			first := true
+			forEachEnv(a.env, func(v []byte) bool {
+				if !first {
+					b = append(b, ' ')
+				}
+				first = false
+				b = append(b, v...)
+				return true
+			})
+			bufs[i-1] = b
+			d = str(d, b)
 		}
 		return d
 	}))}, nil
