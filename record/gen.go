@@ -4,5 +4,9 @@ package record
 // (recorder_x86_bpfel.go and .o) is committed so that go build needs no
 // clang. `make generate` regenerates it; CI fails when the result differs.
 // bpf/vmlinux.h is a trimmed, hand-written CO-RE header (see its comment).
+//
+// syscall_table_amd64.go is written by internal/syscallgen from a copy of
+// Linux's asm/unistd_64.h and scap's syscall codes.
 
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target amd64 -go-package record recorder bpf/recorder.bpf.c -- -I./bpf
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror" -target amd64 -go-package record recorder bpf/recorder.bpf.c -- -I./bpf
+//go:generate go run ./internal/syscallgen -unistd internal/syscallgen/unistd_64.h -out syscall_table_amd64.go
