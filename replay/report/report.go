@@ -183,10 +183,14 @@ const (
 	FormatJSON  Format = "json"
 	FormatTable Format = "table"
 	FormatHTML  Format = "html"
+	// FormatTimesketch is JSON lines for Timesketch (see [WriteTimesketch]).
+	FormatTimesketch Format = "timesketch"
 )
 
 // Formats lists the formats [Write] accepts, in the order to document them.
-func Formats() []Format { return []Format{FormatText, FormatJSON, FormatTable, FormatHTML} }
+func Formats() []Format {
+	return []Format{FormatText, FormatJSON, FormatTable, FormatHTML, FormatTimesketch}
+}
 
 // ParseFormat returns the format named s, or an error listing the valid ones.
 func ParseFormat(s string) (Format, error) {
@@ -264,6 +268,8 @@ func Write(w io.Writer, r *Report, f Format, opts Options) error {
 		return WriteTable(w, r, opts)
 	case FormatHTML:
 		return WriteHTML(w, r, opts)
+	case FormatTimesketch:
+		return WriteTimesketch(w, r, opts)
 	}
 	_, err := ParseFormat(string(f))
 	return err

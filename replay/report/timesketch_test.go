@@ -1,0 +1,94 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// checkTimesketchLine checks one line against Timesketch's documented
+// import format for JSONL: a JSON object with a non-empty string
+// "message", a "datetime" in ISO 8601 and a non-empty "timestamp_desc";
+// retrace also promises "timestamp" in microseconds matching datetime and
+// the provenance keys.
+func checkTimesketchLine(line []byte, want ...string) error {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return fmt.Errorf("not a JSON object: %v", err)
+	}
+	for _, k := range []string{"message", "datetime", "timestamp_desc"} {
+		s, ok := m[k].(string)
+		if !ok || s == "" {
+			return fmt.Errorf("required %q missing or not a non-empty string: %v", k, m[k])
+		}
+	}
+	dt, err := time.Parse(time.RFC3339Nano, m["datetime"].(string))
+	if err != nil {
+		return fmt.Errorf("datetime is not ISO 8601: %v", err)
+	}
+	ts, err := m["timestamp"].(json.Number).Int64()
+	if err != nil || ts != dt.UnixMicro() {
+		return fmt.Errorf("timestamp %v is not datetime %s in microseconds", m["timestamp"], dt)
+	}
+	for _, k := range append([]string{"data_type", "host", "container_id", "proc_pid", "time_ns"}, want...) {
+		if _, ok := m[k]; !ok {
+			return fmt.Errorf("no %q", k)
+		}
+	}
+	return nil
+}
+
+func TestTimesketchRequiredFields(t *testing.T) {
+	tests := []struct {
+		name   string
+		report *Report
+		lines  int
+		keys   []string
+	}{
+		{"detections", sampleReport(), 4, []string{"rule", "priority", "tags", "output_fields", "capture", "evt_num"}},
+		{"shells", shellsReport(), 1, []string{"rule", "children", "capture"}},
+		{"tree", treeReport(), 6, []string{"activity", "object"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, tc.report, FormatTimesketch, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			lines := bytes.Split(bytes.TrimSuffix(b.Bytes(), []byte("\n")), []byte("\n"))
+			if len(lines) != tc.lines {
+				t.Fatalf("got %d lines, want %d:\n%s", len(lines), tc.lines, b.Bytes())
+			}
+			for i, l := range lines {
+				if err := checkTimesketchLine(l, tc.keys...); err != nil {
+					t.Errorf("line %d: %v\n%s", i+1, err, l)
+				}
+			}
+			if bytes.IndexByte(b.Bytes(), 0x1b) >= 0 || bytes.IndexByte(b.Bytes(), 0xff) >= 0 {
+				t.Error("output holds a raw escape or invalid byte")
+			}
+		})
+	}
+}
+
+func TestTimesketchDetection(t *testing.T) {
+	d := sampleReport().Detections[0]
+	var m map[string]any
+	if err := json.Unmarshal(AppendTimesketch(nil, &d, ""), &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{
+		"message": d.Output, "datetime": "2026-11-20T09:14:03.120456+00:00", "timestamp_desc": TimesketchTimestampDesc,
+		"data_type": "retrace:detection", "rule": d.Rule, "priority": "Notice", "host": "web-01",
+		"container_id": "3ad7b2c1e9f0", "container_name": "web-frontend", "proc_cmdline": "bash -i",
+		"capture": "incident-42.scap.zst", "evt_num": float64(10421), "time_ns": float64(d.Time.UnixNano()),
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %v", k, m[k], want)
+		}
+	}
+}
