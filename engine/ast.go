@@ -348,3 +348,29 @@ func ExpandMacros(n Node, resolve func(ref *MacroRef) (Node, error)) error {
 	})
 	return err
 }
+
+// CheckListNames returns an *[Error] of kind KindUndefinedList for the
+// first check in root whose list operator (`in`, `intersects`, `pmatch`)
+// or operator modifier is followed by a bare name instead of a
+// parenthesised list, or nil. Package rules substitutes every defined list
+// into a condition before parsing it, so a name left in that place is a
+// list that does not exist (libsinsp would compare with the name as a
+// single value). Only root's own text is checked: expanded macros were
+// checked when they were parsed.
+func CheckListNames(root Node, text string) error {
+	var err error
+	Walk(root, func(n Node) bool {
+		switch n := n.(type) {
+		case *MacroRef:
+			return false
+		case *CheckExpr:
+			lit, ok := n.Right.(*LiteralExpr)
+			if err == nil && ok && !lit.Quoted && (n.Op.IsListOperator() || n.Mod != ModNone) {
+				err = &Error{Kind: KindUndefinedList, Pos: posAt(text, lit.At.Offset), Text: text,
+					Msg: "undefined list '" + lit.Text + "' used in filter"}
+			}
+		}
+		return err == nil
+	})
+	return err
+}

@@ -259,3 +259,81 @@ func TestCompileNodeBudget(t *testing.T) {
 		t.Errorf("Msg = %q, want %q", e.Msg, want)
 	}
 }
+
+// TestCheckListNames checks that a list operator or modifier followed by a
+// bare name is reported as an undefined list, in the text's own checks
+// only.
+func TestCheckListNames(t *testing.T) {
+	tests := []struct {
+		cond string
+		want string // Error() + "\n" + Snippet(), or "" for no error
+	}{
+		{"proc.name in (a, b)", ""},
+		{"proc.name = a", ""},
+		{"proc.name = val(proc.pname)", ""},
+		{"some_macro", ""},
+		{"proc.name in shells", "1:14: undefined list 'shells' used in filter\nproc.name in shells\n             ^"},
+		{"fd.name pmatch dirs", "1:16: undefined list 'dirs' used in filter\nfd.name pmatch dirs\n               ^"},
+		{"proc.name startswith anyof prefixes",
+			"1:28: undefined list 'prefixes' used in filter\nproc.name startswith anyof prefixes\n                           ^"},
+		{"proc.name = a or\n  not proc.aname intersects x and proc.name in z",
+			"2:29: undefined list 'x' used in filter\n  not proc.aname intersects x and proc.name in z\n                            ^"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cond, func(t *testing.T) {
+			root, err := engine.Parse(tc.cond, engine.ParseOptions{})
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			err = engine.CheckListNames(root, tc.cond)
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("CheckListNames = %v, want nil", err)
+				}
+				return
+			}
+			var e *engine.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("CheckListNames = %v, want *engine.Error", err)
+			}
+			if e.Kind != engine.KindUndefinedList {
+				t.Errorf("Kind = %v, want %v", e.Kind, engine.KindUndefinedList)
+			}
+			if diff := cmp.Diff(tc.want, e.Error()+"\n"+e.Snippet()); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMacroErrors checks the errors callers that expand macros themselves
+// report for undefined macros and reference loops.
+func TestMacroErrors(t *testing.T) {
+	text := "proc.name = a and\n  m1"
+	root, err := engine.Parse(text, engine.ParseOptions{})
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	ref := engine.MacroRefs(root)[0]
+	tests := []struct {
+		name string
+		err  *engine.Error
+		kind engine.ErrorKind
+		want string
+	}{
+		{"undefined", engine.NewUndefinedMacroError(ref, text), engine.KindUndefinedMacro,
+			"2:3: undefined macro 'm1' used in filter\n  m1\n  ^"},
+		{"loop", engine.NewMacroLoopError(ref, text), engine.KindMacroLoop,
+			"2:3: reference loop in macro 'm1'\n  m1\n  ^"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err.Kind != tc.kind {
+				t.Errorf("Kind = %v, want %v", tc.err.Kind, tc.kind)
+			}
+			if diff := cmp.Diff(tc.want, tc.err.Error()+"\n"+tc.err.Snippet()); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -195,7 +195,7 @@ func (c *compiler) node(n Node) (evalFunc, error) {
 			return nil, c.errorf(KindUndefinedMacro, n.At, nil, "undefined macro '%s' used in filter", n.Name)
 		}
 		if slices.Contains(c.macros, n) {
-			return nil, c.errorf(KindUndefinedMacro, n.At, nil, "macro '%s' refers to itself", n.Name)
+			return nil, c.errorf(KindMacroLoop, n.At, nil, "macro '%s' refers to itself", n.Name)
 		}
 		c.macros = append(c.macros, n)
 		f, err := c.node(n.Expansion)

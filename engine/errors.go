@@ -43,6 +43,12 @@ const (
 	// KindUnknownOperator: a field check without a valid comparison
 	// operator after the field.
 	KindUnknownOperator
+	// KindMacroLoop: a macro that refers to itself, directly or through
+	// other macros.
+	KindMacroLoop
+	// KindUndefinedList: a list operator or operator modifier followed by
+	// the name of a list that does not exist.
+	KindUndefinedList
 )
 
 var errorKindNames = [...]string{
@@ -55,6 +61,8 @@ var errorKindNames = [...]string{
 	KindLimit:            "limit exceeded",
 	KindTransformer:      "bad transformer",
 	KindUnknownOperator:  "unknown operator",
+	KindMacroLoop:        "macro loop",
+	KindUndefinedList:    "undefined list",
 }
 
 // String returns a short description of the kind, e.g. "unknown field".
@@ -95,6 +103,21 @@ func (e *Error) Unwrap() error { return e.Err }
 //	proc.name = cat and and
 //	                    ^
 func (e *Error) Snippet() string { return caretSnippet(e.Text, e.Pos) }
+
+// NewUndefinedMacroError returns the error for ref, a reference in text to
+// a macro that does not exist (or is not visible from text).
+func NewUndefinedMacroError(ref *MacroRef, text string) *Error {
+	return &Error{Kind: KindUndefinedMacro, Pos: posAt(text, ref.At.Offset), Text: text,
+		Msg: "undefined macro '" + ref.Name + "' used in filter"}
+}
+
+// NewMacroLoopError returns the error for ref, a reference in text to a
+// macro whose expansion is in progress: the macros refer to each other in
+// a loop.
+func NewMacroLoopError(ref *MacroRef, text string) *Error {
+	return &Error{Kind: KindMacroLoop, Pos: posAt(text, ref.At.Offset), Text: text,
+		Msg: "reference loop in macro '" + ref.Name + "'"}
+}
 
 // caretSnippet returns the line of text at p followed by a caret under p.
 func caretSnippet(text string, p Pos) string {

@@ -12,9 +12,6 @@ import (
 	"github.com/retrace-dev/retrace/engine"
 )
 
-// msgMacroLoop starts the message of a macro that refers to itself.
-const msgMacroLoop = "reference loop in macro"
-
 // errMacroFailed marks a condition that uses a macro which itself failed;
 // the macro's error has been reported already.
 var errMacroFailed = errors.New("uses a macro that failed to compile")
@@ -169,7 +166,7 @@ func (c *compiler) compileMacros() {
 		}
 		root, err := c.parse(m.text)
 		if err == nil {
-			err = undefinedList(root, m.text)
+			err = engine.CheckListNames(root, m.text.s)
 		}
 		if err != nil {
 			c.report(mi.ctx, err, m.text)
@@ -213,15 +210,13 @@ func (c *compiler) expand(root engine.Node, text ctext, path []string, visible f
 	for _, ref := range engine.MacroRefs(root) {
 		x := visible(ref.Name)
 		if x == nil {
-			return &engine.Error{Kind: engine.KindUndefinedMacro, Pos: ref.At, Text: text.s,
-				Msg: fmt.Sprintf("undefined macro '%s' used in filter", ref.Name)}
+			return engine.NewUndefinedMacroError(ref, text.s)
 		}
 		if x.failed {
 			return errMacroFailed
 		}
 		if slices.Contains(path, x.info.name) {
-			return &engine.Error{Kind: engine.KindUndefinedMacro, Pos: ref.At, Text: text.s,
-				Msg: fmt.Sprintf("%s '%s'", msgMacroLoop, x.info.name)}
+			return engine.NewMacroLoopError(ref, text.s)
 		}
 		exp := x.root
 		if !x.resolved {
@@ -322,7 +317,7 @@ func (c *compiler) prepareRule(r *ruleInfo) *pendingRule {
 	}
 	root, err := c.parse(text)
 	if err == nil {
-		err = undefinedList(root, text)
+		err = engine.CheckListNames(root, text.s)
 	}
 	if err != nil {
 		c.report(r.ctx, err, text)
@@ -511,15 +506,8 @@ func (c *compiler) diagnostic(ctx itemCtx, ee *engine.Error, text ctext) Diagnos
 		pos = ctx.file.nodePos(ctx.node)
 	}
 	file := c.fileOf(pos.File, ctx.file)
-	code := codeOf(ee.Kind)
-	switch {
-	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgMacroLoop):
-		code = CodeMacroLoop
-	case ee.Kind == engine.KindUndefinedMacro && strings.HasPrefix(ee.Msg, msgUndefinedList):
-		code = CodeUndefinedList
-	}
 	return Diagnostic{
-		Severity: SeverityError, Code: code, Pos: pos, Kind: ctx.kind, Name: ctx.name,
+		Severity: SeverityError, Code: codeOf(ee.Kind), Pos: pos, Kind: ctx.kind, Name: ctx.name,
 		Message: msg, Snippet: snippet(file, pos.Line, pos.Col),
 	}
 }
@@ -545,6 +533,10 @@ func codeOf(k engine.ErrorKind) Code {
 		return CodeBadTransformer
 	case engine.KindUnknownOperator:
 		return CodeUnknownOperator
+	case engine.KindMacroLoop:
+		return CodeMacroLoop
+	case engine.KindUndefinedList:
+		return CodeUndefinedList
 	}
 	return CodeCompile
 }
@@ -627,29 +619,3 @@ func (c *compiler) warningText(text ctext, w engine.Warning) ctext {
 	}
 	return text.slice(0, len(text.s)) // the start of the condition
 }
-
-// undefinedList reports a list operator followed by a bare name that is
-// not a list (`proc.name in shell_binaries` with no such list), in root's
-// own text (not in the macros it uses). Falco would compare with the
-// single value "shell_binaries"; retrace treats the name as the undefined
-// list it almost certainly is. Lists in parentheses are values.
-func undefinedList(root engine.Node, text ctext) error {
-	var err error
-	engine.Walk(root, func(n engine.Node) bool {
-		switch n := n.(type) {
-		case *engine.MacroRef:
-			return false
-		case *engine.CheckExpr:
-			lit, ok := n.Right.(*engine.LiteralExpr)
-			if err == nil && ok && !lit.Quoted && (n.Op.IsListOperator() || n.Mod != engine.ModNone) {
-				err = &engine.Error{Kind: engine.KindUndefinedMacro, Pos: lit.At, Text: text.s,
-					Msg: fmt.Sprintf("%s '%s' used in filter", msgUndefinedList, lit.Text)}
-			}
-		}
-		return err == nil
-	})
-	return err
-}
-
-// msgUndefinedList starts the message of an undefined list.
-const msgUndefinedList = "undefined list"
