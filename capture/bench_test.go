@@ -16,6 +16,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // benchEvents is the size of the benchmark capture generated when
@@ -133,10 +134,7 @@ func BenchmarkDecodeLoop(b *testing.B) {
 // and their ratio (run with -benchtime=5x for the figure in
 // docs/PERFORMANCE.md).
 func BenchmarkReadVsZstd(b *testing.B) {
-	zstd, err := exec.LookPath("zstd")
-	if err != nil {
-		b.Skip("zstd not installed")
-	}
+	zstd := testutil.NeedTool(b, "zstd")
 	path := benchCapture(b)
 	var tz, tr, cz, cr []time.Duration
 	for b.Loop() {

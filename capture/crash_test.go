@@ -17,6 +17,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 const crashChildEnv = "RETRACE_CAPTURE_CRASH_CHILD"
@@ -132,9 +133,8 @@ func TestCrashSafety(t *testing.T) {
 // returned.
 func checkCompleteFrames(t *testing.T, path string, offset int64, events uint64) {
 	t.Helper()
-	zstd, err := exec.LookPath("zstd")
-	if err != nil {
-		t.Log("zstd not installed; skipping the independent check")
+	zstd, ok := testutil.OptionalTool(t, "zstd")
+	if !ok {
 		return
 	}
 	b, err := os.ReadFile(path)

@@ -76,7 +76,7 @@ func TestRoundTripShared(t *testing.T) {
 					t.Fatalf("%s: scap bytes differ from the original (%d vs %d bytes)", filepath.Base(p), len(got), len(orig))
 				}
 			}
-			if zstd, err := exec.LookPath("zstd"); err == nil {
+			if zstd, ok := testutil.OptionalTool(t, "zstd"); ok {
 				out, err := exec.Command(zstd, "-d", "-c", zst).Output()
 				if err != nil {
 					t.Fatalf("zstd -d: %v", err)
@@ -101,7 +101,7 @@ func TestRoundTripShared(t *testing.T) {
 			if st.Frames < 2 || st.Truncated {
 				t.Errorf("converted file: %d frames, truncated %v", st.Frames, st.Truncated)
 			}
-			if sysdig, err := exec.LookPath("sysdig"); err == nil {
+			if sysdig, ok := testutil.OptionalTool(t, "sysdig"); ok {
 				run := func(p string) string {
 					out, err := exec.Command(sysdig, "-r", p).Output()
 					if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/record/container"
 )
 
@@ -94,10 +95,9 @@ func TestAttackRecordings(t *testing.T) {
 // (zstd -d, then sysdig -r), when both are installed.
 func sysdigReads(t *testing.T, path string) {
 	t.Helper()
-	sysdig, err1 := exec.LookPath("sysdig")
-	zstd, err2 := exec.LookPath("zstd")
-	if err1 != nil || err2 != nil {
-		t.Log("sysdig or zstd not installed: cross-read skipped")
+	sysdig, ok1 := testutil.OptionalTool(t, "sysdig")
+	zstd, ok2 := testutil.OptionalTool(t, "zstd")
+	if !ok1 || !ok2 {
 		return
 	}
 	plain := filepath.Join(t.TempDir(), "plain.scap")

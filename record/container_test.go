@@ -42,7 +42,7 @@ func ensureImage(t *testing.T) string {
 	needBPF(t)
 	podman := testutil.NeedTool(t, "podman")
 	if _, err := os.Stat("/bin/busybox"); err != nil {
-		t.Skip("busybox-static not installed (/bin/busybox); skipping")
+		testutil.SkipMissing(t, "busybox-static not installed (/bin/busybox)")
 	}
 	if err := exec.Command(podman, "image", "exists", testImage).Run(); err != nil {
 		if err := BuildBusyboxImage(testImage, t.TempDir()); err != nil {

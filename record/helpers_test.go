@@ -105,7 +105,7 @@ func needBPF(t *testing.T) {
 	t.Helper()
 	testutil.NeedRoot(t)
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		t.Skip("kernel has no BTF (/sys/kernel/btf/vmlinux); skipping")
+		testutil.SkipMissing(t, "kernel has no BTF (/sys/kernel/btf/vmlinux)")
 	}
 }
 

@@ -95,10 +95,7 @@ func TestMountFor(t *testing.T) {
 // and checks the V9 tail's exe flags the snapshot gives them.
 func TestSnapshotExeFlags(t *testing.T) {
 	testutil.NeedRoot(t)
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary; skipping")
-	}
+	sleep := testutil.NeedTool(t, "sleep")
 	bin, err := os.ReadFile(sleep)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +115,7 @@ func TestSnapshotExeFlags(t *testing.T) {
 	merged := filepath.Join(dir, "merged")
 	opts := "lowerdir=" + filepath.Join(dir, "lower") + ",upperdir=" + filepath.Join(dir, "upper") + ",workdir=" + filepath.Join(dir, "work")
 	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		t.Skipf("cannot mount overlayfs here: %v", err)
+		testutil.SkipMissing(t, "cannot mount overlayfs here: %v", err)
 	}
 	defer unix.Unmount(merged, unix.MNT_DETACH)
 

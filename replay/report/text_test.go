@@ -76,7 +76,7 @@ func TestTextGolden(t *testing.T) {
 func TestTextNamedZone(t *testing.T) {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skipf("no time zone database: %v", err)
+		testutil.SkipMissing(t, "no time zone database: %v", err)
 	}
 	d := Detection{Time: time.Date(2026, 7, 1, 12, 0, 0, 5, time.UTC), Priority: "Notice", Output: "x"}
 	got := string(AppendText(nil, &d, Options{TZ: loc}))

@@ -17,6 +17,7 @@ import (
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 )
@@ -667,7 +668,7 @@ func replayRecording(t *testing.T, dir, name string) []recordedAlert {
 	t.Helper()
 	path := filepath.Join("..", "..", "testdata", dir, name)
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("recording not available: %v", err)
+		testutil.SkipMissing(t, "recording not available: %v", err)
 	}
 	var alerts []recordedAlert
 	dets, _ := detectBuiltin(t, path, engine.Selection{})

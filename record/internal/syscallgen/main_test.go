@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // TestGeneratedUpToDate fails when record/syscall_table_amd64.go is not what
@@ -94,7 +95,7 @@ func TestAgreesWithSystemHeader(t *testing.T) {
 		break
 	}
 	if sys == nil {
-		t.Skip("asm/unistd_64.h not installed (linux-libc-dev); skipping")
+		testutil.SkipMissing(t, "asm/unistd_64.h not installed (linux-libc-dev)")
 	}
 	f, err := os.Open("unistd_64.h")
 	if err != nil {
