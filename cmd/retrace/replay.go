@@ -89,8 +89,8 @@ summary line at the end; --quiet silences both.`,
 	fl.StringArrayVarP(&f.excludeTags, "exclude-tag", "T", nil, "do not run rules with this tag (repeatable)")
 	fl.StringArrayVarP(&f.disable, "disable", "D", nil, "do not run rules whose name contains this text (repeatable)")
 	fl.StringVarP(&f.priority, "priority", "p", "", "run only rules of this priority or more severe")
-	fl.StringVar(&f.since, "since", "", "ignore events before this time: RFC 3339, a date and time in --tz, or Unix seconds")
-	fl.StringVar(&f.until, "until", "", "ignore events after this time: RFC 3339, a date and time in --tz, or Unix seconds")
+	fl.StringVar(&f.since, "since", "", "ignore events before this time: any time retrace prints, RFC 3339, a date and time or time of day in --tz, Unix seconds or nanoseconds, +DURATION after the first event or -DURATION before the last")
+	fl.StringVar(&f.until, "until", "", "ignore events after this time (forms as --since)")
 	fl.StringVar(&f.container, "container", "", "only events of the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only events of this process id")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
@@ -172,14 +172,14 @@ func parseScope(cmd *cobra.Command, tz, since, until, container string, pid int6
 		}
 	}
 	sc := detect.Scope{Container: container}
-	if sc.Since, err = detect.ParseTime("since", since, loc); err != nil {
+	if sc.Since, err = detect.ParseTimeSpec("since", since, loc); err != nil {
 		return nil, detect.Scope{}, err
 	}
-	if sc.Until, err = detect.ParseTime("until", until, loc); err != nil {
+	if sc.Until, err = detect.ParseTimeSpec("until", until, loc); err != nil {
 		return nil, detect.Scope{}, err
 	}
-	if sc.Until != 0 && sc.Until < sc.Since {
-		return nil, detect.Scope{}, errors.New("parse --until: before --since")
+	if sc.Since.After(sc.Until) {
+		return nil, detect.Scope{}, fmt.Errorf("parse --until %s: before --since %s", sc.Until, sc.Since)
 	}
 	if cmd.Flags().Changed("pid") {
 		sc.Pid, sc.HasPid = pid, true

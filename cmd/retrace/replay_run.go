@@ -60,6 +60,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	for _, w := range det.Warnings() {
+		fmt.Fprintf(stderr, "retrace: warning: %s\n", w)
+	}
 	if !cfg.quiet && opts.Filter == "" && !opts.AllEvents {
 		if names := det.Visibility().IgnoredRuleEvents(opts.Rules); len(names) > 0 {
 			fmt.Fprintf(stderr, "retrace: warning: the rules match events that are not evaluated unless -A is given: %s\n",
@@ -91,6 +94,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		return nil
 	})
 	stopProgress()
+	printNotes(stderr, sum.Captures)
 	errs := []error{runErr}
 	if !cfg.quiet {
 		secs := time.Since(start).Seconds()
@@ -114,6 +118,16 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		return withCode(exitFailure, err)
 	}
 	return nil
+}
+
+// printNotes writes what the run noticed about each capture to stderr:
+// an empty answer must say why.
+func printNotes(stderr io.Writer, caps []report.CaptureInfo) {
+	for _, c := range caps {
+		for _, n := range c.Notes {
+			fmt.Fprintf(stderr, "retrace: %s: %s\n", c.File, n)
+		}
+	}
 }
 
 // createOutput returns the file at path (created) or stdout when path is

@@ -69,8 +69,8 @@ Times print in UTC unless --tz says otherwise.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: text, json, table or html")
 	fl.StringVar(&f.out, "out", "", "write the output to this file instead of stdout")
-	fl.StringVar(&f.since, "since", "", "ignore events before this time (RFC 3339, or Unix seconds)")
-	fl.StringVar(&f.until, "until", "", "ignore events after this time (RFC 3339, or Unix seconds)")
+	fl.StringVar(&f.since, "since", "", "ignore events before this time (forms as replay's --since: RFC 3339, time of day, epoch, +/-DURATION)")
+	fl.StringVar(&f.until, "until", "", "ignore events after this time (forms as --since)")
 	fl.StringVar(&f.container, "container", "", "only the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only this process (tree: and its descendants)")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
@@ -132,6 +132,7 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	if rep == nil {
 		return withCode(exitUsage, runErr)
 	}
+	printNotes(stderr, rep.Captures)
 	out, closeOut, err := createOutput(stdout, cfg.outPath)
 	if err != nil {
 		return withCode(exitFailure, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,11 +77,12 @@ type Item struct {
 // find. It is safe for concurrent use: each replay borrows one of its
 // workers' compiled rules.
 type Detector struct {
-	opts    Options
-	reg     engine.Registry
-	vis     *Visibility
-	workers int
-	pool    chan *worker
+	opts     Options
+	warnings []string
+	reg      engine.Registry
+	vis      *Visibility
+	workers  int
+	pool     chan *worker
 }
 
 // worker is the state one capture's replay uses: compiled rules or
@@ -106,13 +108,13 @@ func New(opts Options) (*Detector, error) {
 	d.workers = Workers(1<<30, opts.Workers)
 	d.pool = make(chan *worker, d.workers)
 	// Compiling from a Set is not safe for concurrent use: compile here.
-	for range d.workers {
+	for i := range d.workers {
 		w := &worker{desc: NewDescriber(d.reg)}
 		var err error
 		if opts.Filter != "" {
 			w.filter, err = compileFilter(opts.Filter, opts.Format, d.reg)
-		} else {
-			w.rs, err = opts.Rules.Ruleset(opts.Selection, opts.Mode)
+		} else if w.rs, err = opts.Rules.Ruleset(opts.Selection, opts.Mode); err == nil && i == 0 {
+			d.warnings, err = checkSelection(opts.Rules, opts.Selection, len(w.rs.Rules()))
 		}
 		if err != nil {
 			return nil, err
@@ -121,6 +123,10 @@ func New(opts Options) (*Detector, error) {
 	}
 	return d, nil
 }
+
+// Warnings returns what New noticed in the options that a user should
+// hear: selection flags that select or disable nothing.
+func (d *Detector) Warnings() []string { return d.warnings }
 
 // Visibility returns the event visibility the rules run with.
 func (d *Detector) Visibility() *Visibility { return d.vis }
@@ -148,22 +154,26 @@ func (d *Detector) capture(ctx context.Context, w *worker, path string, emit fun
 		res.Found++
 		return emit(it)
 	}
-	sc := d.opts.Scope.Filter(d.reg)
+	sc := d.opts.Scope.Filter(d.reg, path)
 	newHandler := func(info report.CaptureInfo) replay.Handler {
 		if w.filter != nil {
-			return d.filterHandler(w, sc, sink)
+			return sc.Wrap(d.filterHandler(w, sink))
 		}
-		return d.ruleHandler(w, sc, info, sink)
+		return sc.Wrap(d.ruleHandler(w, info, sink))
 	}
 	info, err := ReplayCapture(ctx, path, d.opts.Progress, newHandler)
+	info.Notes = append(info.Notes, sc.Notes()...)
+	if w.filter != nil {
+		info.Notes = append(info.Notes, w.filter.notes()...)
+	}
 	res.Info = info
 	return res, err
 }
 
 // filterHandler reports the lines of the events matching the filter.
-func (d *Detector) filterHandler(w *worker, sc *ScopeFilter, sink func(Item) error) replay.Handler {
+func (d *Detector) filterHandler(w *worker, sink func(Item) error) replay.Handler {
 	return func(e *replay.Event) error {
-		if e.StateOnly || sysdigHidden(e.Ev.Type()) || !w.filter.matchesType(e) || !sc.In(e) {
+		if sysdigHidden(e.Ev.Type()) || !w.filter.matchesType(e) {
 			return nil
 		}
 		line, ok := w.filter.line(e)
@@ -175,9 +185,9 @@ func (d *Detector) filterHandler(w *worker, sc *ScopeFilter, sink func(Item) err
 }
 
 // ruleHandler reports the detections of the rules on the visible events.
-func (d *Detector) ruleHandler(w *worker, sc *ScopeFilter, info report.CaptureInfo, sink func(Item) error) replay.Handler {
+func (d *Detector) ruleHandler(w *worker, info report.CaptureInfo, sink func(Item) error) replay.Handler {
 	return func(e *replay.Event) error {
-		if e.StateOnly || d.vis.Skips(e.Ev) || !sc.In(e) {
+		if d.vis.Skips(e.Ev) {
 			return nil
 		}
 		for _, r := range w.rs.Match(e) {
@@ -372,6 +382,10 @@ type lineFilter struct {
 	format   *engine.Format
 	printAll bool
 	scratch  []byte
+	// suppressed counts, per field of the format, the matching events not
+	// printed because that field (the first without a value) had none.
+	suppressed uint64
+	missing    map[string]uint64
 }
 
 // compileFilter compiles a filter and its event format (default
@@ -412,13 +426,35 @@ func (f *lineFilter) line(e *replay.Event) ([]byte, bool) {
 		return nil, false
 	}
 	if !f.printAll {
-		for i := range f.format.Fields() {
+		for i, name := range f.format.Fields() {
 			if f.scratch = f.format.AppendJSONValue(f.scratch[:0], e, i); string(f.scratch) == "null" {
+				f.suppressed++
+				if f.missing == nil {
+					f.missing = map[string]uint64{}
+				}
+				f.missing[name]++
 				return nil, false
 			}
 		}
 	}
 	return f.format.Append(nil, e), true
+}
+
+// notes reports the matching events the format left out since the last
+// reset of suppressed, and clears the count.
+func (f *lineFilter) notes() []string {
+	if f.suppressed == 0 {
+		return nil
+	}
+	var fields []string
+	for name, n := range f.missing {
+		fields = append(fields, fmt.Sprintf("%%%s (%d)", name, n))
+	}
+	slices.Sort(fields)
+	n := f.suppressed
+	f.suppressed, f.missing = 0, nil
+	return []string{fmt.Sprintf("%d matching events not printed because a field of the format had no value: %s "+
+		"(as sysdig does; start the format with * to print them with <NA>)", n, strings.Join(fields, ", "))}
 }
 
 // LoadRules loads rule files (nil: retrace's built-in rules) with the

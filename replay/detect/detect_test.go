@@ -2,6 +2,7 @@ package detect
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,11 +74,13 @@ func TestFalco032SkipTablesResolve(t *testing.T) {
 	}
 }
 
-func TestParseTime(t *testing.T) {
+func TestParseTimeSpec(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skip("no time zone database")
 	}
+	// A capture from 2016-08-04T16:17:57Z to 16:18:07Z.
+	const start, end = 1470327477e9, 1470327487e9
 	for _, tc := range []struct {
 		in   string
 		loc  *time.Location
@@ -88,11 +91,21 @@ func TestParseTime(t *testing.T) {
 		{in: "1470327477", want: 1470327477e9},
 		{in: "1470327477.5", want: 1470327477500000000},
 		{in: "1470327477.123456789123", want: 1470327477123456789},
+		{in: "1470327477123456789", want: 1470327477123456789},
 		{in: "2016-08-04T16:17:57Z", want: 1470327477e9},
 		{in: "2016-08-04T16:17:57.25+02:00", want: 1470320277250000000},
+		{in: "2016-08-04T16:17:57.882054739+0000", want: 1470327477882054739},
 		{in: "2016-08-04 18:17:57", loc: paris, want: 1470327477e9},
+		{in: "2016-08-04T16:17", want: 1470327420e9},
 		{in: "2016-08-04", want: 1470268800e9},
+		{in: "16:18:00", want: 1470327480e9},
+		{in: "18:18:00.5", loc: paris, want: 1470327480500000000},
+		{in: "16:18", want: 1470327480e9},
+		{in: "+3s", want: start + 3e9},
+		{in: "+1m", want: start + 60e9},
+		{in: "-2s", want: end - 2e9},
 		{in: "-5", bad: true},
+		{in: "+x", bad: true},
 		{in: "1e9", bad: true},
 		{in: "99999999999999999999", bad: true},
 		{in: "1969-12-31T00:00:00Z", bad: true},
@@ -103,26 +116,48 @@ func TestParseTime(t *testing.T) {
 			if loc == nil {
 				loc = time.UTC
 			}
-			got, err := ParseTime("since", tc.in, loc)
+			spec, err := ParseTimeSpec("since", tc.in, loc)
 			if tc.bad {
 				if err == nil {
-					t.Errorf("parsed %q as %d, want an error", tc.in, got)
+					t.Errorf("parsed %q as %+v, want an error", tc.in, spec)
+				} else if !strings.Contains(err.Error(), "Unix nanoseconds") {
+					t.Errorf("error %q does not list the accepted forms", err)
 				}
 				return
 			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %d, %v; want %d", got, err, tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := spec.Resolve(start, end); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
 			}
 		})
 	}
 }
 
-func FuzzParseTime(f *testing.F) {
-	for _, s := range []string{"1470327477.5", "2016-08-04T16:17:57Z", "2016-08-04 18:17:57", "x", "9.9999999999"} {
+// TestTimeOfDayPastMidnight checks that a time of day resolves on a
+// capture's second day when the first day's is before the capture.
+func TestTimeOfDayPastMidnight(t *testing.T) {
+	start := uint64(time.Date(2026, 1, 1, 23, 50, 0, 0, time.UTC).UnixNano())
+	end := uint64(time.Date(2026, 1, 2, 0, 20, 0, 0, time.UTC).UnixNano())
+	spec, err := ParseTimeSpec("since", "00:10:00", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spec.Resolve(start, end), uint64(time.Date(2026, 1, 2, 0, 10, 0, 0, time.UTC).UnixNano()); got != want {
+		t.Errorf("got %d, want %d", got, want)
+	}
+}
+
+func FuzzParseTimeSpec(f *testing.F) {
+	for _, s := range []string{"1470327477.5", "2016-08-04T16:17:57Z", "2016-08-04 18:17:57", "x", "9.9999999999", "+5m", "-1h", "16:18"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = ParseTime("since", s, time.UTC)
+		spec, err := ParseTimeSpec("since", s, time.UTC)
+		if err == nil {
+			_ = spec.Resolve(1470327477e9, 1470327487e9)
+		}
 	})
 }
 

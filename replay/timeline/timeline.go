@@ -139,17 +139,16 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, path strin
 	if treePid {
 		spec.HasPid = false // the tree keeps the process's descendants too
 	}
-	sc := spec.Filter(reg)
+	sc := spec.Filter(reg, path)
 	col := newViewCollector(opts, reg, path)
 	col.treePid, col.rootPid = treePid, rootPid
 	info, err := detect.ReplayCapture(ctx, path, opts.Progress, func(report.CaptureInfo) replay.Handler {
-		return func(e *replay.Event) error {
-			if !e.StateOnly && sc.In(e) {
-				col.event(e)
-			}
+		return sc.Wrap(func(e *replay.Event) error {
+			col.event(e)
 			return nil
-		}
+		})
 	})
+	info.Notes = append(info.Notes, sc.Notes()...)
 	col.host = info.Hostname
 	res := captureResult{info: info, err: err}
 	res.detections, res.tree = col.finish()
