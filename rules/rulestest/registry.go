@@ -2,14 +2,15 @@ package rulestest
 
 import (
 	"bufio"
+	_ "embed"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
-	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // EventTypes returns the scap event type table rules are indexed by.
@@ -70,12 +71,18 @@ var containerFields = []struct {
 // noValues is the fixture's extractor: it never produces a value.
 var noValues = engine.ExtractorFunc(func(_ engine.Event, dst []engine.Value) []engine.Value { return dst })
 
-// Registry returns the fixture registry, skipping the test when the
-// reference field list is absent.
+// sinspFields is a copy of ../shared/reference/sinsp-fields.tsv, the
+// libsinsp field list (name, type, flags, description); TestFieldListCopy
+// checks that it matches when ../shared is present.
+//
+//go:embed sinsp-fields.tsv
+var sinspFields string
+
+// Registry returns the fixture registry, built from the committed copy of
+// the libsinsp field list, so rules tests run in a clone without ../shared.
 func Registry(tb testing.TB) engine.Registry {
 	tb.Helper()
-	path := testutil.SharedFile(tb, "reference", "sinsp-fields.tsv")
-	reg, err := NewRegistry(path)
+	reg, err := readRegistry(strings.NewReader(sinspFields))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -86,15 +93,17 @@ func Registry(tb testing.TB) engine.Registry {
 func NewRegistry(path string) (*engine.FieldTable, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("open field list: %w", err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("open field list: %w", err)
 	}
 	defer f.Close()
+	return readRegistry(f)
+}
+
+// readRegistry builds the fixture registry from a sinsp-fields.tsv stream.
+func readRegistry(r io.Reader) (*engine.FieldTable, error) {
 	var defs []engine.FieldDef
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for line := 0; sc.Scan(); line++ {
 		cols := strings.Split(sc.Text(), "\t")
