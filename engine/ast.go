@@ -8,10 +8,12 @@ import (
 // Node is a boolean expression of a parsed condition: *[AndExpr],
 // *[OrExpr], *[NotExpr], *[CheckExpr] or *[MacroRef]. Nodes are plain data;
 // after parsing they are only read, except MacroRef.Expansion, which
-// [ExpandMacros] sets.
+// [ExpandMacros] sets. Nodes and operands record byte offsets into their
+// text; a line and column are computed only when an [Error] or a [Warning]
+// reports one.
 type Node interface {
-	// Pos returns where the node starts in its text.
-	Pos() Pos
+	// Offset returns the byte offset in its text where the node starts.
+	Offset() int
 	// String returns the node as condition text that parses back to an
 	// equivalent node.
 	String() string
@@ -21,8 +23,9 @@ type Node interface {
 // Operand is a side of a check: *[FieldExpr], *[TransformExpr],
 // *[LiteralExpr] or *[ListExpr].
 type Operand interface {
-	// Pos returns where the operand starts in its text.
-	Pos() Pos
+	// Offset returns the byte offset in its text where the operand
+	// starts.
+	Offset() int
 	// String returns the operand as condition text.
 	String() string
 	operand()
@@ -30,24 +33,24 @@ type Operand interface {
 
 // AndExpr is `a and b and ...`.
 type AndExpr struct {
-	// At is the position of the first term.
-	At Pos
+	// At is the byte offset of the first term.
+	At int
 	// Terms are the operands, two or more.
 	Terms []Node
 }
 
 // OrExpr is `a or b or ...`.
 type OrExpr struct {
-	// At is the position of the first term.
-	At Pos
+	// At is the byte offset of the first term.
+	At int
 	// Terms are the operands, two or more.
 	Terms []Node
 }
 
 // NotExpr is `not x`.
 type NotExpr struct {
-	// At is the position of the (first) not.
-	At Pos
+	// At is the byte offset of the (first) not.
+	At int
 	// Term is the negated expression.
 	Term Node
 }
@@ -57,12 +60,12 @@ type NotExpr struct {
 // macro's parsed (and itself expanded) condition; compiling an unexpanded
 // reference is an error.
 //
-// Text is the macro's condition text, which positions inside Expansion
-// refer to; resolvers set it so that errors inside a macro can be shown with
-// a snippet.
+// Text is the macro's condition text, which offsets inside Expansion
+// refer to; resolvers set it so that errors inside a macro get a line, a
+// column and a snippet.
 type MacroRef struct {
-	// At is the position of the identifier.
-	At Pos
+	// At is the byte offset of the identifier.
+	At int
 	// Name is the macro name.
 	Name string
 	// Expansion is the macro's condition once expanded, else nil.
@@ -79,16 +82,16 @@ type MacroRef struct {
 // Mod is the operator modifier of newer libsinsp (`startswith oneof (a,
 // b)`), whose right-hand side is a list.
 type CheckExpr struct {
-	// At is the position of the left operand.
-	At Pos
+	// At is the byte offset of the left operand.
+	At int
 	// Left is the field or transformer being checked.
 	Left Operand
 	// Op is the operator.
 	Op Operator
 	// Mod is the operator modifier, if any.
 	Mod Modifier
-	// OpPos is the position of the operator.
-	OpPos Pos
+	// OpAt is the byte offset of the operator.
+	OpAt int
 	// Right is the value, list, val() or transformer; nil for exists.
 	Right Operand
 }
@@ -97,8 +100,8 @@ type CheckExpr struct {
 // `proc.name`, `proc.aname[2]`, `evt.arg.flags` (a dotted argument is part
 // of Name until the field is resolved against a registry).
 type FieldExpr struct {
-	// At is the position of the field name.
-	At Pos
+	// At is the byte offset of the field name.
+	At int
 	// Name is the field name as written, without a bracketed argument.
 	Name string
 	// HasArg is true when a bracketed argument was written.
@@ -110,8 +113,8 @@ type FieldExpr struct {
 // TransformExpr is a transformer applied to operands: `tolower(proc.name)`,
 // or `val(proc.pname)` on the right-hand side of a check.
 type TransformExpr struct {
-	// At is the position of the transformer name.
-	At Pos
+	// At is the byte offset of the transformer name.
+	At int
 	// Name is the transformer name ("val", "tolower", ...).
 	Name string
 	// Args are the transformer's operands.
@@ -121,8 +124,8 @@ type TransformExpr struct {
 // LiteralExpr is a constant: a bare word, a number, or a quoted string
 // (Text holds the unescaped content).
 type LiteralExpr struct {
-	// At is the position of the literal (of its opening quote if quoted).
-	At Pos
+	// At is the byte offset of the literal (of its opening quote if quoted).
+	At int
 	// Text is the value, unescaped.
 	Text string
 	// Quoted is true when the value was written in quotes.
@@ -131,38 +134,38 @@ type LiteralExpr struct {
 
 // ListExpr is a parenthesised list of constants: `(a, "b c", 3)`.
 type ListExpr struct {
-	// At is the position of the opening parenthesis.
-	At Pos
+	// At is the byte offset of the opening parenthesis.
+	At int
 	// Items are the list elements.
 	Items []*LiteralExpr
 }
 
-// Pos returns where the AndExpr starts.
-func (n *AndExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the AndExpr starts.
+func (n *AndExpr) Offset() int { return n.At }
 
-// Pos returns where the OrExpr starts.
-func (n *OrExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the OrExpr starts.
+func (n *OrExpr) Offset() int { return n.At }
 
-// Pos returns where the NotExpr starts.
-func (n *NotExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the NotExpr starts.
+func (n *NotExpr) Offset() int { return n.At }
 
-// Pos returns where the MacroRef starts.
-func (n *MacroRef) Pos() Pos { return n.At }
+// Offset returns the byte offset where the MacroRef starts.
+func (n *MacroRef) Offset() int { return n.At }
 
-// Pos returns where the CheckExpr starts.
-func (n *CheckExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the CheckExpr starts.
+func (n *CheckExpr) Offset() int { return n.At }
 
-// Pos returns where the FieldExpr starts.
-func (n *FieldExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the FieldExpr starts.
+func (n *FieldExpr) Offset() int { return n.At }
 
-// Pos returns where the TransformExpr starts.
-func (n *TransformExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the TransformExpr starts.
+func (n *TransformExpr) Offset() int { return n.At }
 
-// Pos returns where the LiteralExpr starts.
-func (n *LiteralExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the LiteralExpr starts.
+func (n *LiteralExpr) Offset() int { return n.At }
 
-// Pos returns where the ListExpr starts.
-func (n *ListExpr) Pos() Pos { return n.At }
+// Offset returns the byte offset where the ListExpr starts.
+func (n *ListExpr) Offset() int { return n.At }
 
 func (*AndExpr) node()   {}
 func (*OrExpr) node()    {}
@@ -366,8 +369,7 @@ func CheckListNames(root Node, text string) error {
 		case *CheckExpr:
 			lit, ok := n.Right.(*LiteralExpr)
 			if err == nil && ok && !lit.Quoted && (n.Op.IsListOperator() || n.Mod != ModNone) {
-				err = &Error{Kind: KindUndefinedList, Pos: posAt(text, lit.At.Offset), Text: text,
-					Msg: "undefined list '" + lit.Text + "' used in filter"}
+				err = NewError(KindUndefinedList, text, lit.At, "undefined list '"+lit.Text+"' used in filter")
 			}
 		}
 		return err == nil

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/retrace-dev/retrace/engine"
@@ -22,4 +24,67 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(benchCondition))*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+}
+
+// ipList returns `fd.sip in (...)` with n IPv4 addresses, an IOC list.
+func ipList(n int) string {
+	var b strings.Builder
+	b.WriteString("fd.sip in (")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// hostList returns `fd.sip.name in (...)` with n host names.
+func hostList(n int) string {
+	var b strings.Builder
+	b.WriteString("fd.sip.name in (")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "host-%d.example.com", i)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// orChain returns n copies of benchCondition joined by "or", each in
+// parentheses.
+func orChain(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "(" + benchCondition + ")"
+	}
+	return strings.Join(parts, " or\n")
+}
+
+// BenchmarkParseScaling parses conditions at 1x, 10x and 100x a base size:
+// a list of IP addresses (2,000 to 200,000 items) and an or of copies of
+// benchCondition (10 to 1,000). Linear parsing shows as a constant ns/B
+// across the sizes of a kind.
+func BenchmarkParseScaling(b *testing.B) {
+	var cases []struct{ name, text string }
+	for _, n := range []int{2000, 20000, 200000} {
+		cases = append(cases, struct{ name, text string }{fmt.Sprintf("list/items=%d", n), ipList(n)})
+	}
+	for _, n := range []int{10, 100, 1000} {
+		cases = append(cases, struct{ name, text string }{fmt.Sprintf("or/conditions=%d", n), orChain(n)})
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := engine.Parse(tc.text, engine.ParseOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tc.text)), "ns/B")
+		})
+	}
 }

@@ -99,7 +99,7 @@ func Compile(root Node, text string, opts CompileOptions) (*Condition, []Warning
 		}
 		cond.types = types
 		n, total := types.count(), opts.EventTypes.Count()
-		start := root.Pos()
+		start := root.Offset()
 		switch {
 		case n == 0:
 			c.warn(WarnNoEvents, start, "condition matches no event type and never runs")
@@ -125,29 +125,32 @@ type compiler struct {
 	deprec   map[string]bool
 }
 
-// errorf returns an *Error at pos in the current text (the innermost macro
-// being compiled, or the condition).
-func (c *compiler) errorf(kind ErrorKind, pos Pos, wrapped error, format string, args ...any) error {
-	e := &Error{Kind: kind, Pos: pos, Msg: fmt.Sprintf(format, args...), Text: c.text, Err: wrapped}
+// errorf returns an *Error at byte offset off in the current text (the
+// innermost macro being compiled, or the condition).
+func (c *compiler) errorf(kind ErrorKind, off int, wrapped error, format string, args ...any) error {
+	e := &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), Text: c.text, Err: wrapped}
 	if n := len(c.macros); n > 0 {
 		e.Macro = c.macros[n-1].Name
 		e.Text = c.macros[n-1].Text
 	}
+	e.Pos = posAt(e.Text, off)
 	return e
 }
 
-func (c *compiler) warn(kind WarningKind, pos Pos, msg string) {
-	w := Warning{Kind: kind, Pos: pos, Msg: msg, Text: c.text}
+// warn records a warning at byte offset off in the current text.
+func (c *compiler) warn(kind WarningKind, off int, msg string) {
+	w := Warning{Kind: kind, Msg: msg, Text: c.text}
 	if n := len(c.macros); n > 0 {
 		w.Macro = c.macros[n-1].Name
 		w.Text = c.macros[n-1].Text
 	}
+	w.Pos = posAt(w.Text, off)
 	c.warnings = append(c.warnings, w)
 }
 
 func (c *compiler) node(n Node) (evalFunc, error) {
 	if c.size++; c.size > c.maxSize {
-		return nil, c.errorf(KindLimit, n.Pos(), nil, "condition exceeds %d nodes after macro expansion", c.maxSize)
+		return nil, c.errorf(KindLimit, n.Offset(), nil, "condition exceeds %d nodes after macro expansion", c.maxSize)
 	}
 	switch n := n.(type) {
 	case *AndExpr:
@@ -279,7 +282,7 @@ func (c *compiler) operand(o Operand) (source, error) {
 	case *TransformExpr:
 		return c.transform(o)
 	}
-	return source{}, c.errorf(KindSyntax, o.Pos(), nil, "expected a field or a transformer, got '%s'", o)
+	return source{}, c.errorf(KindSyntax, o.Offset(), nil, "expected a field or a transformer, got '%s'", o)
 }
 
 // check compiles one comparison.
@@ -292,7 +295,7 @@ func (c *compiler) check(n *CheckExpr) (evalFunc, error) {
 		return nil, err
 	}
 	if left.info.Flags&FlagPrintOnly != 0 {
-		return nil, c.errorf(KindType, n.Left.Pos(), nil, "field '%s' can only be used in outputs", left.name)
+		return nil, c.errorf(KindType, n.Left.Offset(), nil, "field '%s' can only be used in outputs", left.name)
 	}
 	if n.Op == OpExists {
 		return existsCheck(left), nil
@@ -310,11 +313,11 @@ func (c *compiler) check(n *CheckExpr) (evalFunc, error) {
 		return c.constCheck(n, left, []*LiteralExpr{r})
 	case *ListExpr:
 		if !n.Op.IsListOperator() {
-			return nil, c.errorf(KindType, n.OpPos, nil, "operator '%s' does not take a list", n.Op)
+			return nil, c.errorf(KindType, n.OpAt, nil, "operator '%s' does not take a list", n.Op)
 		}
 		return c.constCheck(n, left, r.Items)
 	case nil:
-		return nil, c.errorf(KindSyntax, n.OpPos, nil, "operator '%s' needs a value", n.Op)
+		return nil, c.errorf(KindSyntax, n.OpAt, nil, "operator '%s' needs a value", n.Op)
 	}
 	return nil, fmt.Errorf("compile condition: unexpected operand %T", n.Right)
 }
@@ -363,7 +366,7 @@ func (c *compiler) evtTypeItems(n *CheckExpr) ([]*LiteralExpr, error) {
 		return []*LiteralExpr{r}, nil
 	case *ListExpr:
 		if n.Op != OpIn {
-			return nil, c.errorf(KindType, n.OpPos, nil, "operator '%s' does not take a list", n.Op)
+			return nil, c.errorf(KindType, n.OpAt, nil, "operator '%s' does not take a list", n.Op)
 		}
 		return r.Items, nil
 	case *TransformExpr:
@@ -399,14 +402,14 @@ func (c *compiler) modifierCheck(n *CheckExpr, left source) (evalFunc, error) {
 	case *LiteralExpr:
 		items = []*LiteralExpr{r}
 	default:
-		return nil, c.errorf(KindSyntax, n.Right.Pos(), nil, "operator modifier '%s' needs a list", n.Mod)
+		return nil, c.errorf(KindSyntax, n.Right.Offset(), nil, "operator modifier '%s' needs a list", n.Mod)
 	}
 	if left.multi == Set {
-		return nil, c.errorf(KindType, n.OpPos, nil,
+		return nil, c.errorf(KindType, n.OpAt, nil,
 			"list field '%s' only supports operators 'exists', 'in' and 'intersects'", left.name)
 	}
 	if n.Op.IsListOperator() {
-		return nil, c.errorf(KindType, n.OpPos, nil, "operator '%s' takes no modifier", n.Op)
+		return nil, c.errorf(KindType, n.OpAt, nil, "operator '%s' takes no modifier", n.Op)
 	}
 	if len(items) == 0 {
 		return func(Event) bool { return false }, nil

@@ -104,19 +104,23 @@ func (e *Error) Unwrap() error { return e.Err }
 //	                    ^
 func (e *Error) Snippet() string { return caretSnippet(e.Text, e.Pos) }
 
+// NewError returns an *Error of the given kind at byte offset off of text,
+// with its line and column.
+func NewError(kind ErrorKind, text string, off int, msg string) *Error {
+	return &Error{Kind: kind, Pos: posAt(text, off), Text: text, Msg: msg}
+}
+
 // NewUndefinedMacroError returns the error for ref, a reference in text to
 // a macro that does not exist (or is not visible from text).
 func NewUndefinedMacroError(ref *MacroRef, text string) *Error {
-	return &Error{Kind: KindUndefinedMacro, Pos: posAt(text, ref.At.Offset), Text: text,
-		Msg: "undefined macro '" + ref.Name + "' used in filter"}
+	return NewError(KindUndefinedMacro, text, ref.At, "undefined macro '"+ref.Name+"' used in filter")
 }
 
 // NewMacroLoopError returns the error for ref, a reference in text to a
 // macro whose expansion is in progress: the macros refer to each other in
 // a loop.
 func NewMacroLoopError(ref *MacroRef, text string) *Error {
-	return &Error{Kind: KindMacroLoop, Pos: posAt(text, ref.At.Offset), Text: text,
-		Msg: "reference loop in macro '" + ref.Name + "'"}
+	return NewError(KindMacroLoop, text, ref.At, "reference loop in macro '"+ref.Name+"'")
 }
 
 // caretSnippet returns the line of text at p followed by a caret under p.
@@ -144,11 +148,14 @@ func caretSnippet(text string, p Pos) string {
 	return b.String()
 }
 
-// posAt computes the position of byte offset off in text.
+// posAt computes the line and column of byte offset off in text, which
+// costs a scan of the text up to off: it is called only for an error or a
+// warning being reported. An offset outside the text (whose text a caller
+// did not record) is kept, with the line and column of the nearest end.
 func posAt(text string, off int) Pos {
-	off = min(max(off, 0), len(text))
-	line := 1 + strings.Count(text[:off], "\n")
-	col := off - (strings.LastIndexByte(text[:off], '\n') + 1) + 1
+	end := min(max(off, 0), len(text))
+	line := 1 + strings.Count(text[:end], "\n")
+	col := end - (strings.LastIndexByte(text[:end], '\n') + 1) + 1
 	return Pos{Offset: off, Line: line, Col: col}
 }
 

@@ -128,7 +128,7 @@ func (c *compiler) formatToken(text string, i int) (source, string, int, error) 
 		if err != nil {
 			return source{}, "", 0, err
 		}
-		fe := &FieldExpr{At: posAt(text, i), Name: name, HasArg: arg.present, Arg: arg.text}
+		fe := &FieldExpr{At: i, Name: name, HasArg: arg.present, Arg: arg.text}
 		src, ferr := c.field(fe)
 		if ferr == nil {
 			return src, fe.String(), p.i, nil

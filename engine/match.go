@@ -21,11 +21,11 @@ const smallSet = 8
 // constCheck compiles a check of left against constant items.
 func (c *compiler) constCheck(n *CheckExpr, left source, items []*LiteralExpr) (evalFunc, error) {
 	if left.multi == Set && n.Op != OpIn && n.Op != OpIntersects {
-		return nil, c.errorf(KindType, n.OpPos, nil,
+		return nil, c.errorf(KindType, n.OpAt, nil,
 			"list field '%s' only supports operators 'exists', 'in' and 'intersects'", left.name)
 	}
 	if !n.Op.IsListOperator() && len(items) != 1 {
-		return nil, c.errorf(KindType, n.OpPos, nil, "operator '%s' takes exactly one value", n.Op)
+		return nil, c.errorf(KindType, n.OpAt, nil, "operator '%s' takes exactly one value", n.Op)
 	}
 	if len(items) == 0 {
 		// An empty list matches nothing.
@@ -74,7 +74,7 @@ func combine(src source, op Operator, m matcher) evalFunc {
 }
 
 func (c *compiler) typeError(n *CheckExpr, left source) error {
-	return c.errorf(KindType, n.OpPos, nil, "operator '%s' cannot be used with field '%s' of type %s",
+	return c.errorf(KindType, n.OpAt, nil, "operator '%s' cannot be used with field '%s' of type %s",
 		n.Op, left.name, left.typ)
 }
 

@@ -26,14 +26,14 @@ type boolOperator struct {
 	name string
 	// build makes the node of an n-ary operator from its terms (two or
 	// more); nil for the unary not.
-	build func(at Pos, terms []Node) Node
+	build func(at int, terms []Node) Node
 }
 
 // boolOperators are the boolean operators indexed by precedence. or and and
 // are n-ary; repeated nots toggle.
 var boolOperators = [numBoolPrecs]boolOperator{
-	precOr:  {name: "or", build: func(at Pos, terms []Node) Node { return &OrExpr{At: at, Terms: terms} }},
-	precAnd: {name: "and", build: func(at Pos, terms []Node) Node { return &AndExpr{At: at, Terms: terms} }},
+	precOr:  {name: "or", build: func(at int, terms []Node) Node { return &OrExpr{At: at, Terms: terms} }},
+	precAnd: {name: "and", build: func(at int, terms []Node) Node { return &AndExpr{At: at, Terms: terms} }},
 	precNot: {name: "not"},
 }
 

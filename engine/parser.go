@@ -66,8 +66,9 @@ const (
 	// conditions (counted like libsinsp counts it: several levels per
 	// parenthesis).
 	DefaultMaxDepth = 1000
-	// DefaultMaxNodes bounds the number of nodes (expressions, operands and
-	// list items) one text may produce.
+	// DefaultMaxNodes bounds the number of nodes (expressions and
+	// operands) one text may produce. The elements of a list do not count:
+	// they cost memory in proportion to the text, not nesting.
 	DefaultMaxNodes = 200000
 )
 
@@ -104,6 +105,7 @@ type parser struct {
 	maxDepth int
 	nodes    int
 	maxNodes int
+	literals []LiteralExpr // slab that literal allocates from
 }
 
 // parseFailure is the panic value that carries a parse error to runParse.
@@ -149,13 +151,13 @@ func (p *parser) enter() {
 
 func (p *parser) leave() { p.depth-- }
 
-// node counts one node against the budget and returns the position of off.
-func (p *parser) node(off int) Pos {
+// node counts one node against the budget and returns off.
+func (p *parser) node(off int) int {
 	p.nodes++
 	if p.nodes > p.maxNodes {
 		p.failKind(KindLimit, off, "exceeded max node limit of "+strconv.Itoa(p.maxNodes))
 	}
-	return posAt(p.s, off)
+	return off
 }
 
 // parseBool parses the expression whose operators have precedence prec or
@@ -305,10 +307,10 @@ func (p *parser) parseTransformerArg() Operand {
 	p.blank()
 	start := p.i
 	if p.hexNum() || p.number() {
-		return &LiteralExpr{At: p.node(start), Text: p.last}
+		return p.literal(p.node(start), p.last, false)
 	}
 	if p.quoted() {
-		return &LiteralExpr{At: p.node(start), Text: p.last, Quoted: true}
+		return p.literal(p.node(start), p.last, true)
 	}
 	if name, ok := p.transformerName(); ok {
 		return p.parseTransformerRemainder(start, name)
@@ -347,7 +349,7 @@ func (p *parser) parseCondition(start int, left Operand) Node {
 		c.Right = p.parseListValue()
 	}
 	c.At = p.node(start)
-	c.OpPos = posAt(p.s, opStart)
+	c.OpAt = opStart
 	return c
 }
 
@@ -360,7 +362,7 @@ func (p *parser) parseNumValue() Operand {
 		return t
 	}
 	if p.hexNum() || p.number() {
-		return &LiteralExpr{At: p.node(start), Text: p.last}
+		return p.literal(p.node(start), p.last, false)
 	}
 	p.fail(p.i, "expected a number value or a field with a valid transformer: "+transformerList)
 	return nil
@@ -375,10 +377,10 @@ func (p *parser) parseStrValue() Operand {
 		return t
 	}
 	if p.quoted() {
-		return &LiteralExpr{At: p.node(start), Text: p.last, Quoted: true}
+		return p.literal(p.node(start), p.last, true)
 	}
 	if p.bareStr() {
-		return &LiteralExpr{At: p.node(start), Text: p.last}
+		return p.literal(p.node(start), p.last, false)
 	}
 	p.fail(p.i, "expected a string value or a field with a valid transformer: "+transformerList)
 	return nil
@@ -414,21 +416,37 @@ func (p *parser) parseListValue() Operand {
 		return t
 	}
 	if p.identifier() {
-		return &LiteralExpr{At: p.node(start), Text: p.last}
+		return p.literal(p.node(start), p.last, false)
 	}
 	p.fail(p.i, "expected a list, an identifier, or a field with a valid transformer: "+transformerList)
 	return nil
 }
 
+// listItem parses a list element, or returns nil. List elements do not
+// count against the node budget, which bounds nesting: an IOC list may
+// hold hundreds of thousands of values.
 func (p *parser) listItem() *LiteralExpr {
 	start := p.i
 	if p.quoted() {
-		return &LiteralExpr{At: p.node(start), Text: p.last, Quoted: true}
+		return p.literal(start, p.last, true)
 	}
 	if p.bareStr() {
-		return &LiteralExpr{At: p.node(start), Text: p.last}
+		return p.literal(start, p.last, false)
 	}
 	return nil
+}
+
+// maxLiteralSlab is the most literals allocated at once.
+const maxLiteralSlab = 1024
+
+// literal returns a new literal, allocated from a slab so that a long list
+// costs few allocations.
+func (p *parser) literal(at int, text string, quoted bool) *LiteralExpr {
+	if len(p.literals) == cap(p.literals) {
+		p.literals = make([]LiteralExpr, 0, min(max(2*cap(p.literals), 8), maxLiteralSlab))
+	}
+	p.literals = append(p.literals, LiteralExpr{At: at, Text: text, Quoted: quoted})
+	return &p.literals[len(p.literals)-1]
 }
 
 // tryTransformerOrVal parses `val(field)` or a transformer, or returns nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/engine"
@@ -152,5 +153,52 @@ func TestParseBudgets(t *testing.T) {
 	// 100,000 repeated nots need no recursion and parse fine.
 	if _, err := engine.Parse(strings.Repeat("not ", deep)+"a", engine.ParseOptions{}); err != nil {
 		t.Errorf("100000 nots: %v", err)
+	}
+}
+
+// TestParseLarge checks that a 200,000-item list (an IOC list) parses,
+// whatever the node budget (list items do not count against it), and that
+// it and a long condition parse well under a second: parsing is linear in
+// the text length. The fastest of three runs is compared, as the machine
+// may be busy.
+func TestParseLarge(t *testing.T) {
+	const bound = time.Second
+	tests := []struct {
+		name  string
+		text  string
+		opts  engine.ParseOptions
+		items int // the length of the list the text is a check against; 0 for no list
+	}{
+		{"200000 IP addresses", ipList(200000), engine.ParseOptions{}, 200000},
+		{"200000 host names", hostList(200000), engine.ParseOptions{}, 200000},
+		{"200000 items, node budget of 10", ipList(200000), engine.ParseOptions{MaxNodes: 10}, 200000},
+		{"1000 conditions", orChain(1000), engine.ParseOptions{}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fastest := time.Duration(1<<63 - 1)
+			for range 3 {
+				start := time.Now()
+				n, err := engine.Parse(tc.text, tc.opts)
+				fastest = min(fastest, time.Since(start))
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				if tc.items == 0 {
+					continue
+				}
+				c, ok := n.(*engine.CheckExpr)
+				if !ok {
+					t.Fatalf("Parse = %T, want *engine.CheckExpr", n)
+				}
+				if l, ok := c.Right.(*engine.ListExpr); !ok || len(l.Items) != tc.items {
+					t.Fatalf("right-hand side = %T, want a list of %d items", c.Right, tc.items)
+				}
+			}
+			t.Logf("%d bytes: %v", len(tc.text), fastest)
+			if fastest > bound {
+				t.Errorf("Parse took %v, want under %v", fastest, bound)
+			}
+		})
 	}
 }

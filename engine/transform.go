@@ -119,7 +119,7 @@ func (c *compiler) transform(t *TransformExpr) (source, error) {
 		}
 		in = s
 	default:
-		return source{}, c.errorf(KindTransformer, t.Args[0].Pos(), nil,
+		return source{}, c.errorf(KindTransformer, t.Args[0].Offset(), nil,
 			"transformer '%s' needs a field or a transformer argument, got '%s'", t.Name, t.Args[0])
 	}
 	if !in.typ.Textual() {
@@ -219,7 +219,7 @@ func (c *compiler) fieldCompare(n *CheckExpr, left source, r *TransformExpr) (ev
 		return nil, err
 	}
 	if left.multi == Set || right.multi == Set {
-		return nil, c.errorf(KindType, n.OpPos, nil, "list fields cannot be compared to other fields")
+		return nil, c.errorf(KindType, n.OpAt, nil, "list fields cannot be compared to other fields")
 	}
 	cmp, err := c.pairMatcher(n, left, right)
 	if err != nil {
@@ -250,7 +250,7 @@ func (c *compiler) fieldCompare(n *CheckExpr, left source, r *TransformExpr) (ev
 func (c *compiler) pairMatcher(n *CheckExpr, left, right source) (func(a, b Value) bool, error) {
 	lt, rt := left.typ, right.typ
 	mismatch := func() error {
-		return c.errorf(KindType, n.OpPos, nil, "cannot compare field '%s' of type %s with field '%s' of type %s",
+		return c.errorf(KindType, n.OpAt, nil, "cannot compare field '%s' of type %s with field '%s' of type %s",
 			left.name, lt, right.name, rt)
 	}
 	switch {
@@ -325,7 +325,7 @@ func (c *compiler) pairMatcher(n *CheckExpr, left, right source) (func(a, b Valu
 	default:
 		return nil, mismatch()
 	}
-	return nil, c.errorf(KindType, n.OpPos, nil, "operator '%s' cannot compare field '%s' with field '%s'",
+	return nil, c.errorf(KindType, n.OpAt, nil, "operator '%s' cannot compare field '%s' with field '%s'",
 		n.Op, left.name, right.name)
 }
 

@@ -331,8 +331,8 @@ func (c *compiler) prepareRule(r *ruleInfo) *pendingRule {
 		return nil
 	}
 	if n := expandedSize(root, c.sizes); n > maxExpandedNodes {
-		c.report(r.ctx, &engine.Error{Kind: engine.KindLimit, Pos: root.Pos(), Text: text.s,
-			Msg: fmt.Sprintf("condition has more than %d nodes once its macros are expanded", maxExpandedNodes)}, text)
+		c.report(r.ctx, engine.NewError(engine.KindLimit, text.s, root.Offset(),
+			fmt.Sprintf("condition has more than %d nodes once its macros are expanded", maxExpandedNodes)), text)
 		return nil
 	}
 	out := r.output
