@@ -1,0 +1,324 @@
+package forward
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/replay/forward/sidekicktest"
+)
+
+const alert = `{"hostname":"h","output":"12:00:00.000000000: Warning x","output_fields":{"proc.name":"cat"},"priority":"Warning","rule":"r","source":"syscall","tags":[],"time":"2026-01-02T03:04:05.000000000Z"}`
+
+// pki is a certificate authority with a server certificate for 127.0.0.1
+// and a client certificate, written as PEM files.
+type pki struct {
+	dir                           string
+	caFile, clientCert, clientKey string
+	server                        tls.Certificate
+	pool                          *x509.CertPool
+}
+
+func newPKI(t *testing.T) *pki {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "retrace test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, *ecdsa.PrivateKey) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "leaf"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		if ip {
+			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, key
+	}
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := &pki{dir: dir, pool: x509.NewCertPool()}
+	p.pool.AddCert(ca)
+	p.caFile = write("ca.pem", "CERTIFICATE", caDER)
+	srvDER, srvKey := issue(2, x509.ExtKeyUsageServerAuth, true)
+	p.server = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	cliDER, cliKey := issue(3, x509.ExtKeyUsageClientAuth, false)
+	p.clientCert = write("client.crt", "CERTIFICATE", cliDER)
+	keyDER, _ := x509.MarshalECPrivateKey(cliKey)
+	p.clientKey = write("client.key", "EC PRIVATE KEY", keyDER)
+	return p
+}
+
+// tlsSidekick starts a falcosidekick-contract server with TLS, requiring a
+// client certificate when mtls is set.
+func tlsSidekick(t *testing.T, p *pki, mtls bool) *sidekicktest.Server {
+	s := &sidekicktest.Server{}
+	s.Server = httptest.NewUnstartedServer(s)
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}}
+	if mtls {
+		s.TLS.ClientAuth = tls.RequireAndVerifyClientCert
+		s.TLS.ClientCAs = p.pool
+	}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestHTTPDeliver(t *testing.T) {
+	p := newPKI(t)
+	caDir := filepath.Join(t.TempDir(), "cas")
+	os.Mkdir(caDir, 0o755)
+	ca, _ := os.ReadFile(p.caFile)
+	os.WriteFile(filepath.Join(caDir, "test-ca.pem"), ca, 0o644)
+	plain := sidekicktest.New(t)
+	tlsSrv := tlsSidekick(t, p, false)
+	mtlsSrv := tlsSidekick(t, p, true)
+	tests := []struct {
+		name    string
+		srv     *sidekicktest.Server
+		opts    HTTPOptions
+		wantErr string
+	}{
+		{"plain json", plain, HTTPOptions{JSON: true, UserAgent: "falcosecurity/falco"}, ""},
+		{"plain text", plain, HTTPOptions{UserAgent: "ua"}, "400 Bad Request"},
+		{"keep alive and compress", plain, HTTPOptions{JSON: true, KeepAlive: true, Compress: true, UserAgent: "ua"}, ""},
+		{"tls ca_cert", tlsSrv, HTTPOptions{JSON: true, CACert: p.caFile}, ""},
+		{"tls ca_bundle", tlsSrv, HTTPOptions{JSON: true, CABundle: p.caFile}, ""},
+		{"tls ca_path", tlsSrv, HTTPOptions{JSON: true, CAPath: caDir}, ""},
+		{"tls unknown authority", tlsSrv, HTTPOptions{JSON: true}, "certificate signed by unknown authority"},
+		{"tls insecure", tlsSrv, HTTPOptions{JSON: true, Insecure: true}, ""},
+		{"mtls", mtlsSrv, HTTPOptions{JSON: true, CACert: p.caFile, MTLS: true, ClientCert: p.clientCert, ClientKey: p.clientKey}, ""},
+		{"mtls without client cert", mtlsSrv, HTTPOptions{JSON: true, CACert: p.caFile}, "certificate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.URL = tc.srv.URL + "/"
+			tc.opts.Timeout = 5 * time.Second
+			ch, err := NewHTTP(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ch.Close()
+			before := len(tc.srv.Accepted())
+			line := []byte(alert)
+			if !tc.opts.JSON {
+				line = []byte("12:00:00.000000000: Warning x")
+			}
+			err = ch.Deliver(context.Background(), line)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc := tc.srv.Accepted()
+			if len(acc) != before+1 {
+				t.Fatalf("server accepted %d, want %d", len(acc), before+1)
+			}
+			r := acc[len(acc)-1]
+			if r.ContentType != "application/json" || string(r.Body) != alert || r.UserAgent != tc.opts.UserAgent {
+				t.Errorf("request %+v", r)
+			}
+			if tc.opts.Compress && r.AcceptEnc != "gzip" {
+				t.Errorf("compress_uploads: Accept-Encoding %q, want gzip", r.AcceptEnc)
+			}
+		})
+	}
+}
+
+func TestHTTPBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "x.pem")
+	os.WriteFile(notPEM, []byte("nope"), 0o644)
+	tests := []struct {
+		name string
+		opts HTTPOptions
+		want string
+	}{
+		{"missing ca", HTTPOptions{CACert: filepath.Join(dir, "none.pem")}, "http_output: read CA file"},
+		{"ca not pem", HTTPOptions{CACert: notPEM}, "no PEM certificate"},
+		{"empty ca dir", HTTPOptions{CAPath: dir + "/empty"}, "read CA directory"},
+		{"client cert", HTTPOptions{MTLS: true, ClientCert: notPEM, ClientKey: notPEM}, "http_output: load client certificate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewHTTP(tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestHTTPCompressedAnswer checks compress_uploads' gzip answer and echo.
+func TestHTTPCompressedAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		zw.Write([]byte("ok from server"))
+		zw.Close()
+	}))
+	defer srv.Close()
+	var echo bytes.Buffer
+	ch, err := NewHTTP(HTTPOptions{URL: srv.URL, Compress: true, Echo: &echo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	if err := ch.Deliver(context.Background(), []byte(alert)); err != nil {
+		t.Fatal(err)
+	}
+	if echo.String() != "ok from server\n" {
+		t.Errorf("echo %q", echo.String())
+	}
+}
+
+// TestHTTPKeepAlive counts connections: one for all alerts with
+// keep_alive, one per alert without.
+func TestHTTPKeepAlive(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		var conns atomic.Int32
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		ch, err := NewHTTP(HTTPOptions{URL: srv.URL, KeepAlive: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			if err := ch.Deliver(context.Background(), []byte(alert)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ch.Close()
+		srv.Close()
+		want := int32(5)
+		if keep {
+			want = 1
+		}
+		if got := conns.Load(); got != want {
+			t.Errorf("keep_alive %v: %d connections, want %d", keep, got, want)
+		}
+	}
+}
+
+// TestHTTPFailingEndpoint sends alerts to endpoints that refuse
+// connections, answer 500 or answer too slowly: every alert is retried up
+// to the bound, the channel gives up after a run of failures, and every
+// alert is counted as undelivered.
+func TestHTTPFailingEndpoint(t *testing.T) {
+	refused := func(t *testing.T) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr + "/"
+	}
+	var hits atomic.Int32
+	serve := func(t *testing.T, h http.HandlerFunc) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			h(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/"
+	}
+	var slowOnce sync.Once
+	unblock := make(chan struct{})
+	tests := []struct {
+		name    string
+		url     func(t *testing.T) string
+		wantErr string
+		server  bool
+	}{
+		{"connection refused", refused, "connection refused", false},
+		{"500", func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", 500) })
+		}, "500 Internal Server Error", true},
+		{"slow", func(t *testing.T) string {
+			url := serve(t, func(http.ResponseWriter, *http.Request) {
+				select {
+				case <-time.After(2 * time.Second):
+				case <-unblock:
+				}
+			})
+			// Cleanups run last first: unblock the handlers, then close.
+			t.Cleanup(func() { slowOnce.Do(func() { close(unblock) }) })
+			return url
+		}, "timeout after 50ms", true},
+	}
+	const alerts, attempts, giveUp = 20, 3, 4
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hits.Store(0)
+			ch, err := NewHTTP(HTTPOptions{URL: tc.url(t), JSON: true, Timeout: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := New([]Channel{ch}, Policy{Attempts: attempts, Backoff: time.Millisecond, GiveUpAfter: giveUp})
+			start := time.Now()
+			for range alerts {
+				f.Send([]byte(alert))
+			}
+			st := f.Close(context.Background())[0]
+			elapsed := time.Since(start)
+			if st.Delivered != 0 || st.Undelivered() != alerts || !st.GaveUp {
+				t.Errorf("stats %+v: want all %d undelivered and the channel given up", st, alerts)
+			}
+			if st.Retries != giveUp*(attempts-1) {
+				t.Errorf("%d retries, want %d (%d alerts tried %d times)", st.Retries, giveUp*(attempts-1), giveUp, attempts)
+			}
+			if tc.server && int(hits.Load()) != giveUp*attempts {
+				t.Errorf("server saw %d attempts, want %d", hits.Load(), giveUp*attempts)
+			}
+			if st.LastErr == nil || !strings.Contains(st.LastErr.Error(), tc.wantErr) {
+				t.Errorf("last error %v, want %q", st.LastErr, tc.wantErr)
+			}
+			if elapsed > 3*time.Second {
+				t.Errorf("took %v: the bound did not hold", elapsed)
+			}
+		})
+	}
+}
