@@ -204,6 +204,7 @@ func (s *State) parseProcexit(e *Event) {
 	}
 	e.Thread.dead = true
 	s.toRemove = e.Thread.Tid
+	s.endLineage(e.Thread, e.Ev.Ts())
 }
 
 // parseClone creates the new thread of a clone/fork/vfork/clone3 exit; res
@@ -324,6 +325,7 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 		}
 	}
 	s.addThread(t)
+	s.forkLineage(t)
 	if res == 0 {
 		e.Thread = t
 	}
@@ -458,6 +460,7 @@ func (s *State) parseExecve(e *Event, _ *scap.Info, _ int64) {
 			t.GID = uint32(x)
 		}
 	}
+	s.execLineage(e, t)
 }
 
 // resolveAt resolves path p relative to dirfd of t (AT_FDCWD = cwd).

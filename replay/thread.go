@@ -59,6 +59,9 @@ type Thread struct {
 	dead bool
 	// fake marks a thread created for an event of an unknown tid.
 	fake bool
+	// lineage is the record of the process's current image (shared by
+	// its threads), nil until a clone or exec creates it or it is asked.
+	lineage *Lineage
 }
 
 const noEnter = 0xffff

@@ -141,18 +141,26 @@ func TestTimelineTree(t *testing.T) {
 		}
 		return got
 	}
-	cat := node{Path: "bash > cat", Depth: 1, Kinds: []string{"exec cat /dev/null", "open-read /dev/null"}}
+	chain := []string{"systemd", "sshd", "sshd", "sshd", "bash", "emacs", "bash"}
+	var whole []node
+	for i := range chain {
+		whole = append(whole, node{Path: strings.Join(chain[:i+1], " > "), Depth: float64(i)})
+	}
+	cat := node{Path: strings.Join(append(chain, "cat"), " > "), Depth: float64(len(chain)),
+		Kinds: []string{"exec cat /dev/null", "open-read /dev/null"}}
+	whole = append(whole, cat)
 	tests := []struct {
 		name string
 		args []string
 		want []node
 	}{
-		// Library and locale opens are left out; the parent predates the
-		// capture and is known from cat's parent fields.
-		{"whole capture", []string{capFile, "-o", "json"}, []node{{Path: "bash", Depth: 0}, cat}},
+		// Library and locale opens are left out; the ancestors predate the
+		// capture and come from its process snapshot, up to systemd.
+		{"whole capture", []string{capFile, "-o", "json"}, whole},
 		{"one process", []string{capFile, "tree", "--pid", "20072", "-o", "json"},
 			[]node{{Path: "cat", Depth: 0, Kinds: cat.Kinds}}},
-		{"its parent keeps descendants", []string{capFile, "tree", "--pid", "11310", "-o", "json"}, []node{{Path: "bash", Depth: 0}, cat}},
+		{"its parent keeps descendants", []string{capFile, "tree", "--pid", "11310", "-o", "json"},
+			[]node{{Path: "bash", Depth: 0}, {Path: "bash > cat", Depth: 1, Kinds: cat.Kinds}}},
 		{"other container", []string{capFile, "tree", "--container", "nope", "-o", "json"}, nil},
 	}
 	for _, tc := range tests {

@@ -28,11 +28,6 @@ func Views() []string {
 	return []string{ViewShells, ViewSensitiveReads, ViewBinaryWrites, ViewTree}
 }
 
-// shellNames are the process names the shells view reports.
-func shellNames() []string {
-	return []string{"sh", "bash", "dash", "zsh", "ash", "ksh", "mksh", "pdksh", "tcsh", "csh", "fish", "busybox", "rbash", "yash"}
-}
-
 // sensitiveFiles are the upstream rules' sensitive_file_names plus other
 // credential stores; sensitiveDirs hold only sensitive files.
 func sensitiveFiles() []string {
@@ -67,6 +62,19 @@ func fsOpKinds() map[string]string {
 		"mkdir": "mkdir", "mkdirat": "mkdir",
 		"chmod": "chmod", "fchmodat": "chmod", "fchmod": "chmod",
 		"link": "link", "linkat": "link", "symlink": "symlink", "symlinkat": "symlink",
+	}
+}
+
+// privilegeKinds maps the syscalls the privilege view and the tree report
+// to their activity kind.
+func privilegeKinds() map[string]string {
+	return map[string]string{
+		"setuid": "setuid", "setresuid": "setuid", "setreuid": "setuid", "setfsuid": "setuid",
+		"setgid": "setgid", "setresgid": "setgid", "setregid": "setgid", "setfsgid": "setgid",
+		"capset": "capset", "ptrace": "ptrace", "setns": "setns", "unshare": "unshare",
+		"mount": "mount", "umount": "umount", "umount2": "umount", "bpf": "bpf",
+		"init_module": "module-load", "finit_module": "module-load", "delete_module": "module-unload",
+		"memfd_create": "memfd_create", "chroot": "chroot", "pivot_root": "pivot_root",
 	}
 }
 
@@ -165,19 +173,30 @@ type viewCollector struct {
 	openRead, openWrite  *detect.Probe
 	fdName, fdType       *detect.Probe
 	fsName, fsSrc, fsDst *detect.Probe
+	evtArgs, memfdExec   *detect.Probe
+	privOps              map[string]string
 	sensitive, dirs      []string
 
-	// shells view
-	shells   map[int64]int // live shell pid -> index in found
-	found    []report.Detection
-	shellSet map[string]bool
+	found []report.Detection
+
+	// shells view: the finding of each shell image
+	shells map[*replay.Lineage]int
 
 	// tree view
-	nodes   map[int64]*treeNode // live processes by pid
-	roots   []*treeNode
-	treePid bool
-	rootPid int64
+	nodes      map[procKey]*treeNode // processes by identity
+	roots      []*treeNode
+	containers map[string]report.Container // containers seen, by id
+	treePid    bool
+	rootPid    int64
 }
+
+// procKey identifies a process across its execs: pid and start.
+type procKey struct {
+	pid   int64
+	start uint64
+}
+
+func keyOf(l *replay.Lineage) procKey { return procKey{l.Pid, l.ProcessStart} }
 
 // treeNode is a process of the tree view while it is being built.
 type treeNode struct {
@@ -195,10 +214,8 @@ func newViewCollector(opts *Options, reg engine.Registry, path string) *viewColl
 		openRead: detect.NewProbe(reg, "evt.is_open_read"), openWrite: detect.NewProbe(reg, "evt.is_open_write"),
 		fdName: detect.NewProbe(reg, "fd.name"), fdType: detect.NewProbe(reg, "fd.typechar"),
 		fsName: detect.NewProbe(reg, "fs.path.name"), fsSrc: detect.NewProbe(reg, "fs.path.source"), fsDst: detect.NewProbe(reg, "fs.path.target"),
-		shells: map[int64]int{}, shellSet: map[string]bool{}, nodes: map[int64]*treeNode{},
-	}
-	for _, s := range shellNames() {
-		c.shellSet[s] = true
+		evtArgs: detect.NewProbe(reg, "evt.args"), memfdExec: detect.NewProbe(reg, "proc.is_exe_from_memfd"), privOps: privilegeKinds(),
+		shells: map[*replay.Lineage]int{}, nodes: map[procKey]*treeNode{}, containers: map[string]report.Container{},
 	}
 	switch opts.View {
 	case ViewSensitiveReads:
@@ -212,9 +229,11 @@ func newViewCollector(opts *Options, reg engine.Registry, path string) *viewColl
 
 // action is what an event did, as the views classify it.
 type action struct {
-	kind  string   // exec, open-read, open-write, connect, accept, rename, unlink, chmod, mkdir, rmdir, link, symlink, exit
+	kind  string   // exec, open-read, open-write, connect, accept, rename, unlink, chmod, mkdir, rmdir, link, symlink, exit, or a privilege kind
 	paths []string // files involved
 	net   string   // network endpoint, for connect and accept
+	priv  string   // a privilege syscall's arguments
+	memfd bool     // an exec of a memfd_create file
 }
 
 // classify returns the event's action; ok is false for events no view uses
@@ -231,6 +250,11 @@ func (c *viewCollector) classify(e *replay.Event) (action, bool) {
 	if info.Dir != 'X' {
 		return action{}, false
 	}
+	if kind, ok := c.privOps[typ]; ok {
+		// Privilege syscalls count whether they succeeded or not.
+		args, _ := c.evtArgs.Text(e)
+		return action{kind: kind, priv: typ + " " + args}, true
+	}
 	switch typ {
 	case "execve", "execveat", "open", "openat", "openat2", "creat", "connect", "accept", "accept4":
 	default:
@@ -245,7 +269,8 @@ func (c *viewCollector) classify(e *replay.Event) (action, bool) {
 	}
 	switch typ {
 	case "execve", "execveat":
-		return action{kind: "exec"}, true
+		m, _ := c.memfdExec.Text(e)
+		return action{kind: "exec", memfd: m == "true"}, true
 	case "open", "openat", "openat2", "creat":
 		name := c.fdName.Value(e)
 		if name == "" {
@@ -357,74 +382,101 @@ func processStart(e *replay.Event) time.Time {
 	return time.Time{}
 }
 
-// seeShell tracks shells: a shell process found by any event of its own,
-// or through a command it ran (then it predates the capture), and the
-// commands each shell ran.
+// seeShell tracks shells: a process image that is a shell (it exec'd one,
+// by executable or argv[0], or ran one when the capture started; a fork of
+// a shell is not a new shell), and the commands each ran: the execs of its
+// children and of its subshells' children.
 func (c *viewCollector) seeShell(e *replay.Event, a *action) {
 	if e.Thread == nil {
 		return
 	}
-	pid := e.Thread.Pid
-	if a != nil && a.kind == "exit" {
-		if e.Thread.IsMain() {
-			delete(c.shells, pid)
-		}
+	l := e.Lineage()
+	if l == nil {
 		return
 	}
 	if a != nil && a.kind == "exec" {
-		delete(c.shells, pid) // the process is a new program now
-		ppid, _ := c.ppid.Int(e)
-		if i, ok := c.shellParent(e, ppid); ok {
+		if i, ok := c.shellOf(e, l.Parent); ok {
 			d := c.detection(e, "", "")
 			child := d.Process
 			child.Start = d.Time
 			c.found[i].Children = append(c.found[i].Children, child)
 		}
 	}
-	if _, ok := c.shells[pid]; ok || !c.shellSet[string(e.Thread.Comm())] {
+	if l.Origin == replay.OriginFork || !l.IsShell() {
+		return
+	}
+	if _, ok := c.shells[l]; ok {
 		return
 	}
 	d := c.detection(e, "shell", "Notice")
-	c.shells[pid] = len(c.found)
+	if l.Origin == replay.OriginExec {
+		d.Time = time.Unix(0, int64(l.Start))
+	}
+	c.shells[l] = len(c.found)
 	c.found = append(c.found, d)
 }
 
-// shellParent returns the index of the shell entry for ppid, creating one
-// from the parent fields of e when the shell predates the capture.
-func (c *viewCollector) shellParent(e *replay.Event, ppid int64) (int, bool) {
-	if i, ok := c.shells[ppid]; ok {
-		return i, true
+// shellOf returns the finding of the shell l belongs to: l itself, or the
+// shell a chain of forks of it (subshells) started from. A shell known only
+// as an ancestor (it ran before the capture started) gets its finding here.
+func (c *viewCollector) shellOf(e *replay.Event, l *replay.Lineage) (int, bool) {
+	for ; l != nil && l.Origin == replay.OriginFork && l.IsShell(); l = l.Parent {
 	}
-	pname, _ := c.pname.Text(e)
-	if ppid <= 0 || !c.shellSet[pname] {
+	if l == nil || !l.IsShell() {
 		return 0, false
 	}
+	if i, ok := c.shells[l]; ok {
+		return i, true
+	}
 	d := c.detection(e, "shell", "Notice")
-	pcmd, _ := c.pcmd.Text(e)
-	d.Process = report.Process{Pid: ppid, Name: pname, Cmdline: pcmd}
-	if len(d.Ancestry) > 0 {
-		d.Ancestry = d.Ancestry[1:]
+	d.Process = c.lineageProcess(e, l)
+	d.Container = c.containerOf(l.ContainerID)
+	d.Ancestry = nil
+	for _, a := range l.Chain(detect.MaxAncestry + 1)[1:] {
+		d.Ancestry = append(d.Ancestry, c.lineageProcess(e, a))
 	}
 	d.Files, d.Network = nil, nil
-	c.shells[ppid] = len(c.found)
+	c.shells[l] = len(c.found)
 	c.found = append(c.found, d)
-	return c.shells[ppid], true
+	return c.shells[l], true
+}
+
+// lineageProcess describes the process image l.
+func (c *viewCollector) lineageProcess(e *replay.Event, l *replay.Lineage) report.Process {
+	p := report.Process{Pid: l.Pid, Name: l.Comm, Exe: l.ExePath, Cmdline: l.Cmdline, Tty: int64(l.Tty)}
+	if l.Start != 0 {
+		p.Start = time.Unix(0, int64(l.Start))
+	}
+	p.User = strconv.FormatUint(uint64(l.UID), 10)
+	if u, ok := e.State().Users.User(l.UID); ok && u.Name != "" {
+		p.User = u.Name
+	}
+	return p
+}
+
+// containerOf returns the container with this id as the views saw it.
+func (c *viewCollector) containerOf(id string) report.Container {
+	if id == "" {
+		return report.Container{ID: "host"}
+	}
+	if k, ok := c.containers[id]; ok {
+		return k
+	}
+	return report.Container{ID: id}
 }
 
 // treeEvent records a for e's process in the tree.
 func (c *viewCollector) treeEvent(e *replay.Event, a action) {
-	pid, ok := c.desc.Pid(e)
-	if !ok {
+	l := e.Lineage()
+	if l == nil {
 		return
 	}
-	n := c.nodes[pid]
-	if n == nil || (a.kind == "exec" && !n.node.Exit.IsZero()) {
-		n = c.newNode(e, pid)
-	}
+	n := c.node(e, l)
 	ts := time.Unix(0, int64(e.Ev.Ts()))
 	if a.kind == "exit" {
-		n.node.Exit = ts
-		delete(c.nodes, pid)
+		if e.Thread.IsMain() {
+			n.node.Exit = ts
+		}
 		return
 	}
 	if a.kind == "exec" {
@@ -432,6 +484,7 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 		n.node.Process = d.Process
 		n.node.Process.Start = ts
 		n.node.Container = d.Container
+		c.containers[l.ContainerID] = d.Container
 	}
 	if a.kind == "open-read" && slices.ContainsFunc(treeNoiseDirs(), func(d string) bool {
 		return a.paths[0] == d || strings.HasPrefix(a.paths[0], d+"/")
@@ -446,35 +499,49 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 	switch {
 	case a.kind == "exec":
 		obj = n.node.Process.Cmdline
+	case a.priv != "":
+		obj = a.priv
 	case len(a.paths) > 0:
 		obj = strings.Join(a.paths, " -> ")
 	}
 	n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: a.kind, Object: obj})
+	if a.memfd {
+		n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: "memfd-exec", Object: obj})
+	}
 }
 
-// newNode starts a tree node for pid, under its parent when the parent is
-// known (a parent seen only through this event's parent fields gets a node
-// of its own).
-func (c *viewCollector) newNode(e *replay.Event, pid int64) *treeNode {
-	d := c.detection(e, "", "")
-	n := &treeNode{node: report.ProcessNode{Process: d.Process, Container: d.Container}}
-	ppid, _ := c.ppid.Int(e)
-	parent := c.nodes[ppid]
-	if parent == nil && ppid > 0 && ppid != pid {
-		pname, _ := c.pname.Text(e)
-		pcmd, _ := c.pcmd.Text(e)
-		parent = &treeNode{node: report.ProcessNode{Process: report.Process{Pid: ppid, Name: pname, Cmdline: pcmd}, Container: d.Container}}
-		parent.included = !c.treePid || ppid == c.rootPid
-		c.nodes[ppid] = parent
-		c.roots = append(c.roots, parent)
+// node returns the tree node of l's process, creating it, and the nodes of
+// its ancestors, from the lineage records: a process sits under the
+// process that forked it, even when that one exited long before.
+func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
+	k := keyOf(l)
+	if n, ok := c.nodes[k]; ok {
+		return n
 	}
-	n.included = !c.treePid || pid == c.rootPid || parent != nil && parent.included
+	var parent *treeNode
+	if l.Parent != nil {
+		parent = c.node(e, l.Parent)
+	}
+	n := &treeNode{node: report.ProcessNode{Process: c.lineageProcess(e, l), Container: c.containerOf(l.ContainerID)}}
+	if e.Thread != nil && e.Lineage() == l {
+		d := c.detection(e, "", "")
+		n.node.Process, n.node.Container = d.Process, d.Container
+		n.node.Process.Start = time.Unix(0, int64(l.Start))
+		if l.Start == 0 {
+			n.node.Process.Start = time.Time{}
+		}
+		c.containers[l.ContainerID] = d.Container
+	}
+	if l.Exit != 0 {
+		n.node.Exit = time.Unix(0, int64(l.Exit))
+	}
+	n.included = !c.treePid || l.Pid == c.rootPid || parent != nil && parent.included
 	if parent != nil {
 		parent.children = append(parent.children, n)
 	} else {
 		c.roots = append(c.roots, n)
 	}
-	c.nodes[pid] = n
+	c.nodes[k] = n
 	return n
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,7 +46,9 @@ func TestViews(t *testing.T) {
 			[]string{"binary-write bash[15458] /dev/null"}},
 		{"shells in a container", []string{"container-terminal-shell"},
 			timeline.Options{View: timeline.ViewShells, Scope: detect.Scope{Container: "retrace-attack"}},
-			[]string{"shell sh[13977] ", "shell sh[13986] ", "shell sh[13987] "}},
+			[]string{"shell sh[13977] "}},
+		{"shells, not their forks", []string{"reverse-shell"}, timeline.Options{View: timeline.ViewShells},
+			[]string{"shell bash[15226] ", "shell bash[15257] ", "shell sh[15258] "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var paths []string
@@ -104,5 +107,83 @@ func TestRunErrors(t *testing.T) {
 	}
 	if rep == nil || len(rep.Detections) != 1 {
 		t.Errorf("the readable capture's findings are lost: %+v", rep)
+	}
+}
+
+// treeIndex maps each process of a tree ("name[pid]") to its parent's and
+// the kinds of its activity.
+func treeIndex(roots []report.ProcessNode) (parent map[string]string, kinds map[string][]string, count map[string]int) {
+	parent, kinds, count = map[string]string{}, map[string][]string{}, map[string]int{}
+	var walk func(ns []report.ProcessNode, up string)
+	walk = func(ns []report.ProcessNode, up string) {
+		for _, n := range ns {
+			k := fmt.Sprintf("%s[%d]", n.Process.Name, n.Process.Pid)
+			parent[k] = up
+			count[k]++
+			for _, a := range n.Activity {
+				kinds[k] = append(kinds[k], a.Kind)
+			}
+			walk(n.Children, k)
+		}
+	}
+	walk(roots, "")
+	return parent, kinds, count
+}
+
+// TestTreeLineage checks that the tree places processes under the process
+// that forked them (a forked subshell under its shell, a container shell
+// under runc, the host-side chain above it), once each, with their
+// privilege syscalls.
+func TestTreeLineage(t *testing.T) {
+	for _, tc := range []struct {
+		name, capture string
+		parents       map[string]string // process -> parent
+		activity      map[string]string // process -> a kind it must show
+	}{
+		{"forked subshell", "reverse-shell", map[string]string{
+			"bash[15227]": "bash[15226]", "sleep[15232]": "bash[15227]", "sh[15258]": "bash[15257]", "id[15260]": "sh[15258]",
+		}, map[string]string{"busybox[15229]": "accept", "sh[15258]": "connect"}},
+		{"container shell's host-side entry", "container-terminal-shell", map[string]string{
+			"podman[13948]": "script[13947]", "conmon[13964]": "podman[13948]", "conmon[13965]": "conmon[13964]",
+			"runc[13966]": "conmon[13965]", "sh[13977]": "runc:[0:PARENT][13976]", "sh[13986]": "sh[13977]",
+		}, nil},
+		{"privilege syscalls", "escape-container", nil, map[string]string{"runc:[0:PARENT][6200]": "setns"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := timeline.Run(context.Background(), []string{attack(tc.capture)}, timeline.Options{View: timeline.ViewTree})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parent, kinds, count := treeIndex(rep.Tree)
+			for k, n := range count {
+				if n != 1 {
+					t.Errorf("%s appears %d times", k, n)
+				}
+			}
+			for child, want := range tc.parents {
+				if got, ok := parent[child]; !ok || got != want {
+					t.Errorf("parent of %s = %q (found %v), want %q", child, got, ok, want)
+				}
+			}
+			for proc, kind := range tc.activity {
+				if !slices.Contains(kinds[proc], kind) {
+					t.Errorf("%s's activity %v lacks %q", proc, kinds[proc], kind)
+				}
+			}
+		})
+	}
+}
+
+// TestTreeThreads checks that a process's threads are one node (libs'
+// curl capture has a resolver thread).
+func TestTreeThreads(t *testing.T) {
+	path := testutil.SharedFile(t, "captures", "libs_curl_google.scap")
+	rep, err := timeline.Run(context.Background(), []string{path}, timeline.Options{View: timeline.ViewTree})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, _, count := treeIndex(rep.Tree)
+	if count["curl[17497]"] != 1 || parent["curl[17497]"] != "bash[3200]" {
+		t.Errorf("curl[17497]: %d nodes, parent %q", count["curl[17497]"], parent["curl[17497]"])
 	}
 }
