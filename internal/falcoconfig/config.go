@@ -55,7 +55,14 @@ type Config struct {
 	HTTP    HTTPOutput
 	// Warnings are the keys without effect on a replay, in file order.
 	Warnings []Warning
+	// set holds the dotted keys the file or an override set.
+	set map[string]bool
 }
+
+// IsSet reports whether the configuration file or an override set the
+// dotted key (such as "json_output"), as opposed to leaving Falco's
+// default.
+func (c *Config) IsSet(key string) bool { return c.set[key] }
 
 // StdoutOutput is stdout_output.
 type StdoutOutput struct {
@@ -418,6 +425,10 @@ func (r *reader) mapping(m *yaml.Node, prefix string) error {
 				return err
 			}
 		case kindValue:
+			if r.cfg.set == nil {
+				r.cfg.set = map[string]bool{}
+			}
+			r.cfg.set[full] = true
 			if err := k.set(r, vn, full); err != nil {
 				return err
 			}

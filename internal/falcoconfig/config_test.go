@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/retrace-dev/retrace/engine"
 )
@@ -32,8 +33,9 @@ func TestFalcoDefaultConfig(t *testing.T) {
 	want.HTTP.MaxConsecutiveTimeouts = 5
 	got := *c
 	got.Warnings = nil
+	got.set = nil
 	got.RulesFiles = nil // depends on the machine's /etc/falco
-	if diff := cmp.Diff(*want, got); diff != "" {
+	if diff := cmp.Diff(*want, got, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
 	seen := map[string]int{}
@@ -112,6 +114,9 @@ outputs_queue: {capacity: 10}
 			"json_output=true", "http_output.enabled=true", "http_output.url=http://h/a=b",
 			"program_output={enabled: true, program: 'wc -l'}", "priority=ERROR",
 		}, func(t *testing.T, c *Config) {
+			if !c.IsSet("json_output") || c.IsSet("json_include_tags_property") {
+				t.Errorf("IsSet: %v", c.set)
+			}
 			if !c.JSONOutput || !c.HTTP.Enabled || c.HTTP.URL != "http://h/a=b" || c.Priority != engine.PriorityError {
 				t.Errorf("overrides not applied: %+v", c)
 			}
