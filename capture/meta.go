@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/retrace-dev/retrace/capture/container"
 )
 
 // Metadata is what retrace's recorder says about a capture besides its
@@ -44,16 +46,10 @@ type Drops struct {
 	MaxReaderLagNs uint64 `json:"max_reader_lag_ns,omitempty"`
 }
 
-// Container is what the recorder knows of a container.
-type Container struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name,omitempty"`
-	Image      string            `json:"image,omitempty"`
-	ImageID    string            `json:"image_id,omitempty"`
-	Runtime    string            `json:"runtime,omitempty"`
-	Privileged bool              `json:"privileged,omitempty"`
-	Labels     map[string]string `json:"labels,omitempty"`
-}
+// Container is what the recorder knows of a container: package
+// container's model, whose JSON encoding is the metadata's container
+// record (id, name, image, image_id, runtime, privileged, labels).
+type Container = container.Info
 
 // FrameInfo is one entry of the frame index of a .scap.zst file.
 type FrameInfo struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
@@ -148,7 +149,7 @@ func TestWriterMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == 4 {
-			w.AddContainer(capture.Container{ID: "0123456789ab", Name: "web", Image: "nginx:1.25", Runtime: "podman"})
+			w.AddContainer(capture.Container{ID: "0123456789ab", Name: "web", Image: "nginx:1.25", Type: container.TypePodman})
 		}
 	}
 	stop := start.Add(5 * time.Second)
@@ -167,7 +168,7 @@ func TestWriterMetadata(t *testing.T) {
 	}
 	want := &capture.Metadata{RecorderVersion: "v1", KernelRelease: "6.1.0", Hostname: "h", CommandLine: []string{"retrace", "record"},
 		StartTime: start, StopTime: stop, Unrecorded: map[string]uint64{"futex": 12}, Drops: &capture.Drops{Total: 3, PerCPU: []uint64{1, 2}},
-		Containers: []capture.Container{{ID: "0123456789ab", Name: "web", Image: "nginx:1.25", Runtime: "podman"}}}
+		Containers: []capture.Container{{ID: "0123456789ab", Name: "web", Image: "nginx:1.25", Type: container.TypePodman}}}
 	if diff := cmp.Diff(want, r.Header().Metadata); diff != "" {
 		t.Errorf("metadata (-want +got):\n%s", diff)
 	}

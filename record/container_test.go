@@ -124,7 +124,7 @@ func TestRecordContainerShell(t *testing.T) {
 	}
 	var meta bool
 	for _, ci := range c.header.Metadata.Containers {
-		if ci.ID == id && ci.Name == name && ci.Image == testImage && ci.Runtime == "podman" {
+		if ci.ID == id && ci.Name == name && ci.Image == testImage && ci.Type.String() == "podman" {
 			meta = true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/retrace-dev/retrace/capture"
+	capcontainer "github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/record/container"
 	"github.com/retrace-dev/retrace/record/hostsnap"
@@ -417,9 +418,10 @@ func (s *session) addContainer(ctx context.Context, m container.Match, ts uint64
 	if err != nil {
 		fmt.Fprintf(s.log, "retrace record: container %s: %v (recording its id only)\n", m.ShortID(), err)
 	}
+	typ, _ := capcontainer.ParseType(info.Runtime)
 	s.w.AddContainer(capture.Container{
 		ID: info.ID, Name: info.Name, Image: info.Image, ImageID: info.ImageID,
-		Runtime: info.Runtime, Privileged: info.Privileged, Labels: info.Labels,
+		Type: typ, Privileged: info.Privileged, Labels: info.Labels,
 	})
 	if ts == 0 {
 		ts = s.now()

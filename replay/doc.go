@@ -8,7 +8,7 @@
 // openat2, creat, socket, connect, accept, bind, dup, close, pipe,
 // eventfd, memfd_create ... events), users and groups, and containers
 // (from container events and from thread cgroups, see package
-// [github.com/retrace-dev/retrace/replay/container]). Exit events that
+// [github.com/retrace-dev/retrace/capture/container]). Exit events that
 // lack parameters their enter event carried take them from the enter
 // event, as libs' savefile converter does; exit-only captures work too.
 //

@@ -1,8 +1,8 @@
 package replay
 
 import (
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/engine"
-	"github.com/retrace-dev/retrace/replay/container"
 )
 
 // ctr wraps an extractor that needs the container of a containerized

@@ -1,10 +1,8 @@
 package replay
 
 import (
-	"strings"
-
 	"github.com/retrace-dev/retrace/capture"
-	"github.com/retrace-dev/retrace/replay/container"
+	"github.com/retrace-dev/retrace/capture/container"
 )
 
 // LoadHeader seeds the state with what a capture says before its first
@@ -22,7 +20,7 @@ func (s *State) LoadHeader(h *capture.Header) {
 			s.Machine.Hostname = md.Hostname
 		}
 		for _, c := range md.Containers {
-			s.Containers.Put(containerFromMeta(c))
+			s.Containers.Put(containerFromMetadata(c))
 		}
 	}
 	for _, i := range h.Interfaces {
@@ -48,6 +46,18 @@ func (s *State) LoadHeader(h *capture.Header) {
 		s.addFDList(&h.FDs[i], servers)
 	}
 	s.fixSnapshotSockets(servers)
+}
+
+// containerFromMetadata returns a copy of a container of the recorder's
+// metadata, whose privileged flag the recorder always knows, with the image
+// parts its record leaves out.
+func containerFromMetadata(c container.Info) *container.Info {
+	c.PrivilegedKnown = true
+	if c.ImageRepo == "" && c.ImageTag == "" && c.ImageDigest == "" {
+		ref := container.ParseImage(c.Image)
+		c.ImageRepo, c.ImageTag, c.ImageDigest = ref.Repository, ref.Tag, ref.Digest
+	}
+	return &c
 }
 
 // fixSnapshotSockets orients the IPv4 connections of the snapshot as
@@ -76,46 +86,6 @@ func (s *State) fixSnapshotSockets(servers map[uint16]bool) {
 			}
 		}
 	}
-}
-
-// containerFromMeta converts the recorder's container metadata.
-func containerFromMeta(c capture.Container) *container.Info {
-	info := &container.Info{ID: c.ID, Name: c.Name, Image: c.Image, ImageID: c.ImageID,
-		Labels: c.Labels, Privileged: c.Privileged, PrivilegedKnown: true, Type: container.TypeDocker}
-	switch c.Runtime {
-	case "podman":
-		info.Type = container.TypePodman
-	case "containerd":
-		info.Type = container.TypeContainerd
-	case "cri-o", "crio":
-		info.Type = container.TypeCRIO
-	case "cri":
-		info.Type = container.TypeCRI
-	case "lxc":
-		info.Type = container.TypeLXC
-	}
-	info.ImageRepo, info.ImageTag = splitImage(c.Image)
-	return info
-}
-
-// splitImage splits "repo[:tag][@digest]" into repository and tag.
-func splitImage(image string) (repo, tag string) {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	slash := -1
-	for i := len(image) - 1; i >= 0; i-- {
-		if image[i] == '/' {
-			slash = i
-			break
-		}
-	}
-	for i := len(image) - 1; i > slash; i-- {
-		if image[i] == ':' {
-			return image[:i], image[i+1:]
-		}
-	}
-	return image, ""
 }
 
 // addProcess adds one thread of the process snapshot.

@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/scap"
-	"github.com/retrace-dev/retrace/replay/container"
 )
 
 // exitHandler is the state update an exit event triggers, with the
@@ -1104,23 +1104,9 @@ func (s *State) parseSendRecv(e *Event, _ *scap.Info, _ int64) {
 // parseContainer applies a container event and attributes it to the
 // container's synthetic thread.
 func (s *State) parseContainer(e *Event) {
-	ev := e.Ev
-	var info *container.Info
-	switch ev.Type() {
-	case scap.ContainerE:
-		id := scap.TrimNUL(ev.Param(0))
-		if len(id) == 0 {
-			return
-		}
-		typ, _ := ev.ParamUint64(1)
-		info = &container.Info{ID: string(id), Type: container.Type(typ),
-			Name: string(scap.TrimNUL(ev.Param(2))), Image: string(scap.TrimNUL(ev.Param(3)))}
-	default:
-		c, err := container.ParseJSON(ev.Param(0))
-		if err != nil {
-			return
-		}
-		info = c
+	info, ok := container.FromEvent(e.Ev)
+	if !ok {
+		return
 	}
 	s.Containers.Put(info)
 	t, ok := s.containerThreads[info.ID]

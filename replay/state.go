@@ -5,7 +5,6 @@ import (
 	"net/netip"
 
 	"github.com/retrace-dev/retrace/capture/scap"
-	"github.com/retrace-dev/retrace/replay/container"
 )
 
 // Event is one event as the rule engine and the field extractors see it:
@@ -89,7 +88,7 @@ type State struct {
 	// Users are the host's users and groups.
 	Users *UserTable
 	// Containers are the containers the capture described.
-	Containers *container.Store
+	Containers *ContainerTable
 	// Machine is the recorded host.
 	Machine MachineInfo
 	// containerThreads are the synthetic threads container events are
@@ -140,7 +139,7 @@ func NewState(opts Options) *State {
 	s := &State{
 		threads:          map[int64]*Thread{},
 		Users:            newUserTable(),
-		Containers:       container.NewStore(),
+		Containers:       newContainerTable(),
 		containerThreads: map[string]*Thread{},
 		toRemove:         -1,
 		maxThreads:       opts.MaxThreads,

@@ -3,7 +3,7 @@ package replay
 import (
 	"bytes"
 
-	"github.com/retrace-dev/retrace/replay/container"
+	"github.com/retrace-dev/retrace/capture/container"
 )
 
 // noID is the uid/gid/loginuid value meaning "none" (UINT32_MAX).

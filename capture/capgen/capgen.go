@@ -164,7 +164,7 @@ func WriteFile(path string, opts Options) (Stats, error) {
 		w.Close()
 		return Stats{}, err
 	}
-	w.AddContainer(capture.Container{ID: ContainerID[:12], Name: "web", Image: "docker.io/library/nginx:1.25", Runtime: "docker"})
+	w.AddContainer(capture.Container{ID: ContainerID[:12], Name: "web", Image: "docker.io/library/nginx:1.25"})
 	st, err := Generate(w, opts)
 	if err != nil {
 		w.Close()

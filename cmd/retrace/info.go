@@ -15,8 +15,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/scap"
-	"github.com/retrace-dev/retrace/replay/container"
 )
 
 func newInfoCmd() *cobra.Command {
@@ -183,8 +183,8 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 		} else if ev.Tid() >= 0 {
 			info.Processes["<unknown>"]++
 		}
-		if c, ok := containerFromEvent(ev); ok {
-			addOrName(info, seenContainer, c)
+		if c, ok := container.FromEvent(ev); ok {
+			addOrName(info, seenContainer, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, From: "event"})
 		}
 		if ev.Info().Dir == 'X' {
 			if cg, ok := ev.ParamByName("cgroups"); ok && len(cg) > 0 {
@@ -219,7 +219,7 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 			info.Hostname = md.Hostname
 		}
 		for _, c := range md.Containers {
-			addOrName(info, seenContainer, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Runtime, From: "metadata"})
+			addOrName(info, seenContainer, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Type.String(), From: "metadata"})
 		}
 	}
 	if first != 0 {
@@ -240,7 +240,7 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 // container named by its full id in the metadata and by its short id in
 // container events is listed once.
 func addOrName(info *captureInfo, seen map[string]bool, c containerJSON) {
-	c.ID = shortContainerID(c.ID)
+	c.ID = container.ShortID(c.ID)
 	if !seen[c.ID] {
 		seen[c.ID] = true
 		info.Containers = append(info.Containers, c)
@@ -255,44 +255,6 @@ func addOrName(info *captureInfo, seen map[string]bool, c containerJSON) {
 			}
 		}
 	}
-}
-
-// shortContainerID returns the 12-character form of a 64-hex-digit
-// container id, as libsinsp names containers; other ids are unchanged.
-func shortContainerID(id string) string {
-	if len(id) != 64 {
-		return id
-	}
-	for _, r := range id {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
-			return id
-		}
-	}
-	return id[:12]
-}
-
-// containerFromEvent extracts a container's id, name and image from a
-// container event (PPME_CONTAINER_E parameters or the JSON of
-// PPME_CONTAINER_JSON_E / _2_E).
-func containerFromEvent(ev *scap.Event) (containerJSON, bool) {
-	switch ev.Type() {
-	case scap.ContainerE:
-		c := containerJSON{ID: string(scap.TrimNUL(ev.Param(0))), Name: string(scap.TrimNUL(ev.Param(2))), Image: string(scap.TrimNUL(ev.Param(3))), From: "event"}
-		return c, c.ID != ""
-	case scap.ContainerJsonE, scap.ContainerJsonV2E:
-		var doc struct {
-			Container struct {
-				ID    string `json:"id"`
-				Name  string `json:"name"`
-				Image string `json:"image"`
-			} `json:"container"`
-		}
-		if err := json.Unmarshal(scap.TrimNUL(ev.Param(0)), &doc); err != nil || doc.Container.ID == "" {
-			return containerJSON{}, false
-		}
-		return containerJSON{ID: doc.Container.ID, Name: doc.Container.Name, Image: doc.Container.Image, From: "event"}, true
-	}
-	return containerJSON{}, false
 }
 
 func printInfo(w io.Writer, in *captureInfo) {
