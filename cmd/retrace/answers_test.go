@@ -20,8 +20,9 @@ func TestEmptyAnswersSayWhy(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"tag-unknown", []string{"-t", "nosuchtag"}, exitUsage},
-		{"tag-typo", []string{"-t", "shel"}, exitUsage},
+		{"tag-unknown", []string{"-t", "nosuchtag"}, exitOK},
+		{"tag-typo", []string{"-t", "shel"}, exitOK},
+		{"nothing-selected", []string{"-p", "emergency"}, exitOK},
 		{"exclude-tag-unknown", []string{"-T", "nosuch"}, exitOK},
 		{"disable-nothing", []string{"-D", "curl"}, exitOK},
 		{"disable-case", []string{"-D", "read sensitive"}, exitOK},
@@ -45,6 +46,68 @@ func TestEmptyAnswersSayWhy(t *testing.T) {
 				got += fmt.Sprintf("retrace: %v\n", err)
 			}
 			checkGolden(t, filepath.Join("answers", tc.name+".stderr"), []byte(strings.ReplaceAll(got, capture, "CAPTURE")))
+		})
+	}
+}
+
+// TestHabits runs Falco's and sysdig's habits that mean something else in
+// retrace and checks that each points to retrace's equivalent, or works
+// (golden stderr in testdata/habits/, the capture's path shown as CAPTURE).
+func TestHabits(t *testing.T) {
+	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"positional-filter", []string{"replay", capture, "evt.type=execve"}, exitUsage},
+		{"format-as-priority", []string{"replay", "-p", "%proc.cmdline", capture}, exitUsage},
+		{"sysdig-write", []string{"replay", "-w", "out.scap", capture}, exitUsage},
+		{"sysdig-json", []string{"replay", "-j", capture}, exitUsage},
+		{"sysdig-chisel", []string{"timeline", capture, "-c", "spy_users"}, exitUsage},
+		{"falco-duration", []string{"replay", "-M", "30", capture}, exitUsage},
+		{"flag-typo", []string{"replay", "--contaner", "x", capture}, exitUsage},
+		{"falco-capture-flag", []string{"replay", "-q", "-e", capture}, exitOK},
+		{"falco-describe-unknown", []string{"replay", "-l", "Read Sensitive File by Untrusted Progam"}, exitUsage},
+		{"no-capture", []string{"replay"}, exitUsage},
+		{"convert-no-output", []string{"convert", capture}, exitUsage},
+		{"command-typo", []string{"replya", capture}, exitUsage},
+		{"rules-command-at-top", []string{"validate", "x.yaml"}, exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := runRetrace(t, tc.args...)
+			if code := exitCode(err); code != tc.code {
+				t.Errorf("exit code %d, want %d (%v)", code, tc.code, err)
+			}
+			got := string(stderr)
+			if err != nil {
+				got += fmt.Sprintf("retrace: %v\n", err)
+			}
+			checkGolden(t, filepath.Join("habits", tc.name+".stderr"), []byte(strings.ReplaceAll(got, capture, "CAPTURE")))
+		})
+	}
+}
+
+// TestFalcoInspectionFlags checks that replay's -L, -l, -V and --list
+// print what the matching rules commands print.
+func TestFalcoInspectionFlags(t *testing.T) {
+	for _, tc := range []struct{ falco, rules []string }{
+		{[]string{"replay", "-L"}, []string{"rules", "list"}},
+		{[]string{"replay", "-l", "Terminal Shell in Container"}, []string{"rules", "show", "Terminal Shell in Container"}},
+		{[]string{"replay", "--list"}, []string{"rules", "fields"}},
+	} {
+		t.Run(strings.Join(tc.falco[1:], " "), func(t *testing.T) {
+			got, _, err := runRetrace(t, tc.falco...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := runRetrace(t, tc.rules...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || string(got) != string(want) {
+				t.Errorf("%v printed %d bytes, %v %d bytes; they differ", tc.falco, len(got), tc.rules, len(want))
+			}
 		})
 	}
 }

@@ -15,7 +15,7 @@ func newConvertCmd() *cobra.Command {
 	var out string
 	var level, frameKiB int
 	cmd := &cobra.Command{
-		Use:   "convert IN -o OUT",
+		Use:   "convert IN [OUT | -o OUT]",
 		Short: "Convert a capture between .scap, .scap.gz and .scap.zst",
 		Long: `convert copies every block of IN (any supported format, detected from its
 first bytes) unchanged into OUT, whose format its extension names: .scap.zst
@@ -27,12 +27,18 @@ files are .scap.zst.
 OUT is written to a temporary file beside it and renamed when complete. When
 IN is truncated, the events before the truncation are written and the exit
 code is 1.`,
-		Example: `  retrace convert trace.scap.gz -o trace.scap.zst
+		Example: `  retrace convert trace.scap.gz trace.scap.zst
+  retrace convert trace.scap.gz -o trace.scap.zst
   zstd -d trace.scap.zst   # gives a plain .scap that sysdig -r reads`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return withCode(exitUsage, errors.New("convert: -o OUT is required"))
+			switch {
+			case len(args) == 2 && out != "":
+				return withCode(exitUsage, fmt.Errorf("convert: output named twice (%s and -o %s)", args[1], out))
+			case len(args) == 2:
+				out = args[1]
+			case out == "":
+				return withCode(exitUsage, errors.New("convert: name the output: retrace convert IN OUT (or -o OUT)"))
 			}
 			n, err := convertCapture(args[0], out, capture.WriterOptions{Level: level, FrameSize: frameKiB << 10})
 			if err != nil {

@@ -19,6 +19,7 @@ import (
 
 // replayFlags are the command line of `retrace replay`, as typed.
 type replayFlags struct {
+	falco        falcoFlags
 	rules        []string
 	output       string
 	out          string
@@ -71,8 +72,21 @@ summary line at the end; --quiet silences both.`,
   retrace replay -r falco_rules.yaml -o json --out alerts.json captures/
   retrace replay host.scap -o html --out report.html --container web
   retrace replay host.scap -F 'evt.type=execve and evt.dir=<' --format '%evt.time %proc.cmdline'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if done, err := f.falco.run(cmd, f.rules); done {
+				return err
+			}
+			args = append(args, f.falco.captures...)
+			if len(args) == 0 {
+				return withCode(exitUsage, errors.New("replay: no capture given (retrace replay CAPTURE..., or -e CAPTURE as with falco)"))
+			}
+			if err := checkCaptureArgs(args); err != nil {
+				return err
+			}
+			if err := checkPriorityFlag(f.priority); err != nil {
+				return err
+			}
 			cfg, err := f.config(cmd, args)
 			if err != nil {
 				return withCode(exitUsage, err)
@@ -98,7 +112,8 @@ summary line at the end; --quiet silences both.`,
 	fl.StringVar(&f.compat, "compat", "", "reproduce an older Falco: falco-0.32")
 	fl.StringVarP(&f.filter, "filter", "F", "", "print the events matching this filter instead of running rules")
 	fl.StringVar(&f.format, "format", "", "with -F: the line printed per event (%field tokens); default sysdig's")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar and no warnings on stderr")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar, summary or rule-load warnings on stderr (notes on empty answers still print)")
+	f.falco.addFlags(fl)
 	return cmd
 }
 

@@ -10,23 +10,22 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/suggest"
 	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/rules"
-	"github.com/retrace-dev/retrace/rules/builtin"
 )
 
 // ruleEnv is what the rules commands compile rules against: the field
-// registry and the event type table.
+// registry.
 type ruleEnv struct {
 	fields engine.Registry
-	types  engine.EventTypes
 }
 
-// defaultRuleEnv wires replay's field registry and the scap event table.
+// defaultRuleEnv wires replay's field registry.
 func defaultRuleEnv() ruleEnv {
-	return ruleEnv{fields: replay.NewFieldRegistry(), types: scap.EventTypeIndex{}}
+	return ruleEnv{fields: replay.NewFieldRegistry()}
 }
 
 func newRulesCmd() *cobra.Command { return newRulesCmdWith(defaultRuleEnv) }
@@ -35,8 +34,9 @@ func newRulesCmd() *cobra.Command { return newRulesCmdWith(defaultRuleEnv) }
 // needs the registry.
 func newRulesCmdWith(env func() ruleEnv) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rules",
-		Short: "List, validate and inspect rules written in Falco's rule language",
+		Use:        "rules",
+		SuggestFor: []string{"validate", "list", "show", "fields"},
+		Short:      "List, validate and inspect rules written in Falco's rule language",
 		Long: `retrace rules works on rules files in Falco's rule language: the built-in
 rules, or the files and directories given with -r (loaded in order; a
 directory contributes its .yaml/.yml files sorted by name).`,
@@ -45,22 +45,15 @@ directory contributes its .yaml/.yml files sorted by name).`,
 	return cmd
 }
 
-// addRulesFlag adds the repeatable -r flag.
+// addRulesFlag adds the repeatable -r flag. Files may also be given as
+// arguments, as falco -V and -L users type them.
 func addRulesFlag(cmd *cobra.Command, dst *[]string) {
-	cmd.Flags().StringArrayVarP(dst, "rules", "r", nil, "rules file or directory (repeatable); default: the built-in rules")
+	cmd.Flags().StringArrayVarP(dst, "rules", "r", nil, "rules file or directory (repeatable, or as arguments); default: the built-in rules")
 }
 
 // loadRuleSet loads the given files, or the built-in rules when none.
 func loadRuleSet(paths []string, env ruleEnv) (*rules.Set, error) {
-	opts := rules.Options{Fields: env.fields, EventTypes: env.types}
-	if len(paths) == 0 {
-		files, err := builtin.Files()
-		if err != nil {
-			return nil, err
-		}
-		return rules.LoadFiles(files, opts)
-	}
-	return rules.Load(paths, opts)
+	return detect.LoadRules(paths, env.fields)
 }
 
 // printDiagnostics writes the errors of err and the warnings of set.
@@ -148,11 +141,11 @@ func newRulesListCmd(env func() ruleEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the rules: name, priority, source, tags and event types (like falco -L)",
-		Example: `  retrace rules list -r falco_rules.yaml
+		Example: `  retrace rules list falco_rules.yaml
   retrace rules list -r falco_rules.yaml -r rules.d/ --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := loadOrFail(cmd, paths, env())
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadOrFail(cmd, append(paths, args...), env())
 			if err != nil {
 				return err
 			}
@@ -191,9 +184,11 @@ lists, macros and rules, appends and overrides, exceptions, conditions
 (fields, operators, types, macros) and outputs. Errors and warnings go to
 stderr with their file:line:col and a snippet; each file gets a verdict on
 stdout.`,
-		Example: `  retrace rules validate -r falco_rules.yaml -r my_rules.yaml`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Example: `  retrace rules validate falco_rules.yaml my_rules.yaml
+  retrace rules validate -r falco_rules.yaml -r my_rules.yaml --json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths := append(paths, args...)
 			set, err := loadRuleSet(paths, env())
 			var le *rules.LoadError
 			if asJSON {
@@ -312,18 +307,22 @@ func newRulesShowCmd(env func() ruleEnv) *cobra.Command {
 	var paths []string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:     "show RULE",
-		Short:   "Show a rule with its macros and lists expanded",
+		Use:     "show RULE [FILE...]",
+		Short:   "Show a rule with its macros and lists expanded (like falco -l)",
 		Example: `  retrace rules show "Terminal shell in container" -r falco_rules.yaml`,
-		Args:    cobra.ExactArgs(1),
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadOrFail(cmd, paths, env())
+			set, err := loadOrFail(cmd, append(paths, args[1:]...), env())
 			if err != nil {
 				return err
 			}
 			r := set.Rule(args[0])
 			if r == nil {
-				return withCode(exitUsage, fmt.Errorf("show rule: no rule named %q", args[0]))
+				names := make([]string, len(set.Rules))
+				for i, r := range set.Rules {
+					names[i] = r.Name
+				}
+				return withCode(exitUsage, fmt.Errorf("show rule: no rule named %q%s", args[0], suggest.DidYouMean(args[0], names)))
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

@@ -114,7 +114,7 @@ func New(opts Options) (*Detector, error) {
 		if opts.Filter != "" {
 			w.filter, err = compileFilter(opts.Filter, opts.Format, d.reg)
 		} else if w.rs, err = opts.Rules.Ruleset(opts.Selection, opts.Mode); err == nil && i == 0 {
-			d.warnings, err = checkSelection(opts.Rules, opts.Selection, len(w.rs.Rules()))
+			d.warnings = checkSelection(opts.Rules, opts.Selection, len(w.rs.Rules()))
 		}
 		if err != nil {
 			return nil, err

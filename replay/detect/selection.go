@@ -10,12 +10,12 @@ import (
 	"github.com/retrace-dev/retrace/rules"
 )
 
-// checkSelection finds the parts of sel that select nothing in set. A tag
-// of -t that no rule has, or a selection that leaves no rule to run, is an
-// error (the replay could only answer "nothing"); an unknown -T tag and a
-// -D text that is in no rule's name are warnings. Names come with the
-// closest existing ones.
-func checkSelection(set *rules.Set, sel engine.Selection, selected int) (warnings []string, err error) {
+// checkSelection finds the parts of sel that select nothing in set: a tag
+// of -t or -T that no rule has, a -D text in no rule's name, a selection
+// that leaves no rule to run. They are warnings, not errors: Falco runs
+// such a selection too (and its own tests expect it to), but the answer
+// "nothing" must say why. Names come with the closest existing ones.
+func checkSelection(set *rules.Set, sel engine.Selection, selected int) (warnings []string) {
 	var tags, names []string
 	for _, r := range set.Rules {
 		tags = append(tags, r.Tags...)
@@ -25,7 +25,7 @@ func checkSelection(set *rules.Set, sel engine.Selection, selected int) (warning
 	tags = slices.Compact(tags)
 	for _, t := range sel.Tags {
 		if !slices.Contains(tags, t) {
-			return nil, fmt.Errorf("select rules: no rule has tag %q (-t)%s", t, suggest.DidYouMean(t, tags))
+			warnings = append(warnings, fmt.Sprintf("no rule has tag %q (-t)%s", t, suggest.DidYouMean(t, tags)))
 		}
 	}
 	for _, t := range sel.ExcludeTags {
@@ -60,7 +60,7 @@ func checkSelection(set *rules.Set, sel engine.Selection, selected int) (warning
 		if enabled > 0 {
 			what = fmt.Sprintf("the selection (-t/-T/-D/-p) leaves none of the %d enabled rules", enabled)
 		}
-		return nil, fmt.Errorf("select rules: %s", what)
+		warnings = append(warnings, "no rule will run: "+what)
 	}
-	return warnings, nil
+	return warnings
 }
