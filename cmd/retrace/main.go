@@ -45,7 +45,6 @@ captures against rules written in Falco's rule language (retrace replay).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(flagHint)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newReplayCmd())
 	root.AddCommand(newTimelineCmd())
@@ -54,6 +53,7 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newConvertCmd())
 	root.AddCommand(newRulesCmd())
 	root.AddCommand(newTestCmd())
+	root.AddCommand(newExportCmd())
 	return root
 }
 

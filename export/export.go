@@ -1,0 +1,170 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
+	"github.com/retrace-dev/retrace/replay/report"
+)
+
+// Options configure [Run].
+type Options struct {
+	// Detector runs the rules; it must have been built with rules (not a
+	// filter) and at least Workers workers.
+	Detector *detect.Detector
+	// Registry is the field registry the Detector's rules were loaded
+	// with; nil means replay's.
+	Registry engine.Registry
+	// Dir is the export's top directory.
+	Dir string
+	// Workers bounds the captures exported at once; 0 means one per CPU.
+	Workers int
+	// Version is retrace's version, written as metadata.product.version.
+	Version string
+}
+
+// CaptureResult is what exporting one capture gave.
+type CaptureResult struct {
+	// Info describes the capture.
+	Info report.CaptureInfo
+	// Files are the files written, sorted by class and day.
+	Files []string
+	// Rows counts the rows written per class_uid.
+	Rows map[int32]int64
+	// Err is why the capture's export failed; its files are then not
+	// written.
+	Err error
+}
+
+// Summary is what a [Run] gave, one result per capture in the order given.
+type Summary struct {
+	Captures []CaptureResult
+}
+
+// Rows returns the rows written per class_uid over all captures.
+func (s *Summary) Rows() map[int32]int64 {
+	out := map[int32]int64{}
+	for _, c := range s.Captures {
+		for k, v := range c.Rows {
+			out[k] += v
+		}
+	}
+	return out
+}
+
+// captureSuffixes are the capture file name suffixes a file's stem drops.
+var captureSuffixes = []string{".scap.zst", ".scap.gz", ".scap"}
+
+// Stem returns the name the files of the capture at path are named after:
+// its base name without the capture suffix.
+func Stem(path string) string {
+	base := filepath.Base(path)
+	for _, suf := range captureSuffixes {
+		if s, ok := strings.CutSuffix(base, suf); ok && s != "" {
+			return s
+		}
+	}
+	return base
+}
+
+// CheckNames returns an error when two captures would write files of the
+// same name: their base names (without the capture suffix) must differ.
+func CheckNames(paths []string) error {
+	seen := map[string]string{}
+	for _, p := range paths {
+		s := Stem(p)
+		if prev, ok := seen[s]; ok {
+			return fmt.Errorf("export: captures %s and %s would both write %s.parquet: rename one", prev, p, s)
+		}
+		seen[s] = p
+	}
+	return nil
+}
+
+// Run exports the captures at paths into opts.Dir, at most opts.Workers
+// at once (detect.ForEach), each capture to its own files. A capture that
+// fails leaves no files and does not stop the others; the errors are
+// joined in the returned error, each naming its capture.
+func Run(ctx context.Context, paths []string, opts Options) (Summary, error) {
+	if opts.Detector == nil {
+		return Summary{}, errors.New("export: no detector")
+	}
+	if err := CheckNames(paths); err != nil {
+		return Summary{}, err
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = replay.NewFieldRegistry()
+	}
+	product := Product{Name: "retrace", VendorName: "retrace", Version: opts.Version}
+	workers := detect.Workers(len(paths), opts.Workers)
+	mappers := make([]*mapper, workers)
+	sum := Summary{Captures: make([]CaptureResult, len(paths))}
+	detect.ForEach(len(paths), workers, func(w, i int) {
+		if mappers[w] == nil {
+			mappers[w] = newMapper(reg, product)
+		}
+		sum.Captures[i] = exportCapture(ctx, opts, mappers[w], paths[i])
+	})
+	var errs []error
+	for _, c := range sum.Captures {
+		if c.Err != nil {
+			errs = append(errs, c.Err)
+		}
+	}
+	return sum, errors.Join(errs...)
+}
+
+// exportCapture writes the rows of one capture.
+func exportCapture(ctx context.Context, opts Options, m *mapper, path string) CaptureResult {
+	cp := &captureParts{dir: opts.Dir, stem: Stem(path), parts: map[partKey]part{}}
+	var src source
+	res, err := opts.Detector.Events(ctx, path, func(info report.CaptureInfo, e *replay.Event, found []*report.Detection) error {
+		if src.stem == "" {
+			src = source{host: info.Hostname, stem: cp.stem}
+			cp.host = info.Hostname
+		}
+		if em := m.mapping(e); em != nil {
+			if err := m.add(cp, src, e, em.Activity); err != nil {
+				return err
+			}
+		}
+		for _, det := range found {
+			r := m.findingRow(src, e, det)
+			if err := add(cp, ClassDetectionFinding, r.Time, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	out := CaptureResult{Info: res.Info}
+	if err != nil && !strings.Contains(err.Error(), path) {
+		err = fmt.Errorf("export %s: %w", path, err)
+	}
+	out.Files, out.Rows, out.Err = cp.finish(err)
+	return out
+}
+
+// add writes e's row of activity a.
+func (m *mapper) add(cp *captureParts, src source, e *replay.Event, a Activity) error {
+	switch a.Class {
+	case ClassProcessActivity:
+		if r, ok := m.processRow(src, e, a); ok {
+			return add(cp, a.Class, r.Time, r)
+		}
+		return nil
+	case ClassFileActivity:
+		r := m.fileRow(src, e, a)
+		return add(cp, a.Class, r.Time, r)
+	case ClassNetworkActivity:
+		r := m.networkRow(src, e, a)
+		return add(cp, a.Class, r.Time, r)
+	}
+	return nil
+}

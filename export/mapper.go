@@ -1,0 +1,396 @@
+package export
+
+import (
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
+	"github.com/retrace-dev/retrace/replay/report"
+)
+
+// errInProgress is connect's EINPROGRESS: a non-blocking connect under way.
+const errInProgress = -115
+
+// probes extract the Falco fields the rows come from; docs/EXPORT.md's
+// mapping names them.
+type probes struct {
+	evtDir, rawres, res, flags                          *detect.Probe
+	pid, tid, pidTs, name, cmdline, exepath, cwd, tty   *detect.Probe
+	userName, userUID, groupName, groupGID              *detect.Probe
+	loginUID, loginName                                 *detect.Probe
+	ppid, ppidTs, pname, pcmdline, pexepath             *detect.Probe
+	cid, cname, cimage, cimageTag, cimageID, ctype, cpr *detect.Probe
+	fdNum, fdType, fdName, l4proto                      *detect.Probe
+	cip, cport, sip, sport                              *detect.Probe
+	fsName, fsSource, fsTarget                          *detect.Probe
+}
+
+// mapper turns the events of one worker's captures into rows. It is not
+// safe for concurrent use.
+type mapper struct {
+	p       probes
+	byType  [scap.NumTypes][]*EventMapping
+	product Product
+}
+
+// newMapper binds the probes with reg.
+func newMapper(reg engine.Registry, product Product) *mapper {
+	f := func(name string) *detect.Probe { return detect.NewProbe(reg, name) }
+	m := &mapper{product: product, p: probes{
+		evtDir: f("evt.dir"), rawres: f("evt.rawres"), res: f("evt.res"), flags: f("evt.arg.flags"),
+		pid: f("proc.pid"), tid: f("thread.tid"), pidTs: f("proc.pid.ts"), name: f("proc.name"),
+		cmdline: f("proc.cmdline"), exepath: f("proc.exepath"), cwd: f("proc.cwd"), tty: f("proc.tty"),
+		userName: f("user.name"), userUID: f("user.uid"), groupName: f("group.name"), groupGID: f("group.gid"),
+		loginUID: f("user.loginuid"), loginName: f("user.loginname"),
+		ppid: f("proc.ppid"), ppidTs: f("proc.ppid.ts"), pname: f("proc.pname"), pcmdline: f("proc.pcmdline"),
+		pexepath: f("proc.pexepath"),
+		cid: f("container.id"), cname: f("container.name"), cimage: f("container.image"),
+		cimageTag: f("container.image.tag"), cimageID: f("container.image.id"), ctype: f("container.type"),
+		cpr:   f("container.privileged"),
+		fdNum: f("fd.num"), fdType: f("fd.typechar"), fdName: f("fd.name"), l4proto: f("fd.l4proto"),
+		cip: f("fd.cip"), cport: f("fd.cport"), sip: f("fd.sip"), sport: f("fd.sport"),
+		fsName: f("fs.path.name"), fsSource: f("fs.path.source"), fsTarget: f("fs.path.target"),
+	}}
+	byName := mappingsByType()
+	for c := range scap.NumTypes {
+		t := scap.Type(c)
+		info, ok := scap.Lookup(t)
+		if !ok || scap.IsGeneric(t) || (t.IsEnter() && t.HasExit()) {
+			continue
+		}
+		m.byType[c] = byName[info.Name]
+	}
+	return m
+}
+
+// source is what a row's provenance needs of its capture.
+type source struct {
+	host, stem string
+}
+
+// mapping returns the mapping of e, or nil when e is not exported.
+func (m *mapper) mapping(e *replay.Event) *EventMapping {
+	t := e.Ev.Type()
+	if int(t) >= len(m.byType) {
+		return nil
+	}
+	ms := m.byType[t]
+	if len(ms) == 0 {
+		return nil
+	}
+	fdType := ""
+	for _, em := range ms {
+		if em.Fd == "" {
+			return em
+		}
+		if fdType == "" {
+			if fdType = m.p.fdType.Value(e); fdType == "" {
+				return nil
+			}
+		}
+		if strings.Contains(em.Fd, fdType) {
+			return em
+		}
+	}
+	return nil
+}
+
+// base fills the attributes every class has for e.
+func (m *mapper) base(b *Base, src source, e *replay.Event, a Activity) {
+	ts := e.Ev.Ts()
+	c := classOf(a.Class)
+	*b = Base{
+		Time: time.Unix(0, int64(ts)).UTC(), ClassUID: c.UID, ClassName: c.Name, CategoryUID: c.CategoryUID,
+		CategoryName: c.CategoryName, ActivityID: a.ID, ActivityName: a.Name, TypeUID: int64(c.UID)*100 + int64(a.ID),
+		TypeName: c.Name + ": " + a.Name, SeverityID: 1, Severity: "Informational", StatusID: 1, Status: "Success",
+		Metadata: Metadata{Version: OCSFVersion, Product: m.product, UID: src.uid(e.Num), LogProvider: "retrace",
+			LogName: src.stem, Sequence: int64(e.Num), EventCode: e.Ev.TypeName()},
+		Device: Device{Hostname: src.host, TypeID: 0, Type: "Unknown"},
+	}
+	if res, ok := m.p.rawres.Int(e); ok && res < 0 {
+		b.StatusID, b.Status, b.StatusCode = 2, "Failure", m.p.res.Value(e)
+	}
+	b.Actor.Process = m.process(src, e)
+	b.Actor.User = b.Actor.Process.User
+	b.Container = m.container(e)
+	u := &b.Unmapped
+	u.EvtRawTime = int64(ts)
+	u.EvtDir = m.p.evtDir.Value(e)
+	if n, ok := m.p.fdNum.Int(e); ok && e.FDNum >= 0 {
+		u.FdNum = &n
+	}
+	u.FdType = m.p.fdType.Value(e)
+	u.Flags = m.p.flags.Value(e)
+	u.UserLoginName = m.p.loginName.Value(e)
+	u.ProcTty, _ = m.p.tty.Int(e)
+	u.ContainerPrivileged = m.p.cpr.Value(e) == "true"
+}
+
+// uid is the row's metadata.uid: host, capture and event number.
+func (s source) uid(num uint64) string {
+	return s.host + ":" + s.stem + ":" + strconv.FormatUint(num, 10)
+}
+
+// processUID is a process's uid: host, pid and start time.
+func processUID(host string, pid, start int64) string {
+	return host + ":" + strconv.FormatInt(pid, 10) + ":" + strconv.FormatInt(start, 10)
+}
+
+// process describes e's process and its parent.
+func (m *mapper) process(src source, e *replay.Event) Process {
+	p := &m.p
+	var out Process
+	pid, ok := p.pid.Int(e)
+	if !ok {
+		return out
+	}
+	start, _ := p.pidTs.Int(e)
+	tid, _ := p.tid.Int(e)
+	out = Process{PID: int32(pid), TID: int32(tid), UID: processUID(src.host, pid, start), Name: p.name.Value(e),
+		CmdLine: p.cmdline.Value(e), File: fileOf(p.exepath.Value(e), 1), WorkingDirectory: p.cwd.Value(e),
+		CreatedTime: timeOf(start)}
+	if name, uid := p.userName.Value(e), p.userUID.Value(e); name != "" || uid != "" {
+		out.User = &User{Name: name, UID: uid}
+	}
+	if name, gid := p.groupName.Value(e), p.groupGID.Value(e); name != "" || gid != "" {
+		out.Group = &Group{Name: name, UID: gid}
+	}
+	if auid, ok := p.loginUID.Int(e); ok && auid >= 0 && auid < 1<<31 {
+		a := int32(auid)
+		out.AUID = &a
+	}
+	if ppid, ok := p.ppid.Int(e); ok && ppid > 0 {
+		pstart, _ := p.ppidTs.Int(e)
+		out.ParentProcess = &ParentProcess{PID: int32(ppid), UID: processUID(src.host, ppid, pstart), Name: p.pname.Value(e),
+			CmdLine: p.pcmdline.Value(e), File: fileOf(p.pexepath.Value(e), 1), CreatedTime: timeOf(pstart)}
+	}
+	return out
+}
+
+// parentAsProcess returns p's parent as a process (the actor of a launch).
+func parentAsProcess(p *Process) Process {
+	pp := p.ParentProcess
+	if pp == nil {
+		return Process{}
+	}
+	return Process{PID: pp.PID, UID: pp.UID, Name: pp.Name, CmdLine: pp.CmdLine, File: pp.File, CreatedTime: pp.CreatedTime}
+}
+
+// timeOf converts ns since the epoch to a time; zero stays zero (null).
+func timeOf(ns int64) time.Time {
+	if ns <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// File type ids of OCSF's file object.
+var fileTypes = map[string]struct {
+	id   int32
+	name string
+}{
+	"f": {1, "Regular File"}, "d": {2, "Folder"}, "u": {5, "Local Socket"}, "p": {6, "Named Pipe"},
+}
+
+// fileOf returns the file object of path p of type typeID (0: unknown),
+// nil for an empty path.
+func fileOf(p string, typeID int32) *File {
+	if p == "" {
+		return nil
+	}
+	f := &File{Path: p, Name: path.Base(p), ParentFolder: path.Dir(p), TypeID: typeID}
+	f.Type = fileTypeName(typeID)
+	return f
+}
+
+// fileTypeName is the caption of an OCSF file type id.
+func fileTypeName(id int32) string {
+	switch id {
+	case 1:
+		return "Regular File"
+	case 2:
+		return "Folder"
+	case 5:
+		return "Local Socket"
+	case 6:
+		return "Named Pipe"
+	case 7:
+		return "Symbolic Link"
+	}
+	return "Unknown"
+}
+
+// container describes e's container, nil on the host.
+func (m *mapper) container(e *replay.Event) *Container {
+	id := m.p.cid.Value(e)
+	if id == "" || id == "host" {
+		return nil
+	}
+	c := &Container{UID: id, Name: m.p.cname.Value(e), Runtime: m.p.ctype.Value(e)}
+	if name, tag, uid := m.p.cimage.Value(e), m.p.cimageTag.Value(e), m.p.cimageID.Value(e); name != "" || uid != "" {
+		c.Image = &Image{Name: name, Tag: tag, UID: uid}
+	}
+	return c
+}
+
+// processRow returns e's Process Activity row; ok is false when e is not
+// one (the parent's side of a clone, a failed exec).
+func (m *mapper) processRow(src source, e *replay.Event, a Activity) (ProcessActivity, bool) {
+	var r ProcessActivity
+	res, hasRes := m.p.rawres.Int(e)
+	switch {
+	case a == procLaunch && hasRes && res != 0 && e.Ev.TypeName() != "execve" && e.Ev.TypeName() != "execveat":
+		return r, false // the parent's side of a clone
+	case a == procLaunch && hasRes && res < 0:
+		return r, false
+	}
+	m.base(&r.Base, src, e, a)
+	r.Process = r.Actor.Process
+	if a == procLaunch {
+		r.Actor.Process = parentAsProcess(&r.Process)
+	}
+	if a == procTerminate {
+		if code, ok := exitCode(e.Ev); ok {
+			r.ExitCode = &code
+		}
+	}
+	return r, true
+}
+
+// exitCode returns a procexit event's exit code.
+func exitCode(ev *scap.Event) (int32, bool) {
+	if b, ok := ev.ParamByName("ret"); ok {
+		if v, ok := scap.Int64(b); ok {
+			return int32(v), true
+		}
+	}
+	if b, ok := ev.ParamByName("status"); ok {
+		if v, ok := scap.Int64(b); ok {
+			return int32(v>>8) & 0xff, true
+		}
+	}
+	return 0, false
+}
+
+// fileRow returns e's File System Activity row.
+func (m *mapper) fileRow(src source, e *replay.Event, a Activity) FileActivity {
+	var r FileActivity
+	m.base(&r.Base, src, e, a)
+	typeID := int32(0)
+	if ft, ok := fileTypes[r.Unmapped.FdType]; ok {
+		typeID = ft.id
+	}
+	name := e.Ev.TypeName()
+	var file, result string
+	switch name {
+	case "rename", "renameat", "renameat2":
+		file, result = m.p.fsSource.Value(e), m.p.fsTarget.Value(e)
+	case "link", "linkat", "symlink", "symlinkat":
+		file, result = m.p.fsTarget.Value(e), m.p.fsSource.Value(e)
+		if strings.HasPrefix(name, "symlink") {
+			typeID = 7
+		}
+	case "mount":
+		file = m.p.fsTarget.Value(e)
+	case "mkdir", "mkdirat":
+		typeID = 2
+	}
+	if file == "" {
+		if file = m.p.fsName.Value(e); file == "" {
+			file = m.p.fdName.Value(e)
+		}
+	}
+	if f := fileOf(file, typeID); f != nil {
+		r.File = *f
+	} else {
+		r.File = File{Type: fileTypeName(0)}
+	}
+	r.FileResult = fileOf(result, 0)
+	return r
+}
+
+// networkRow returns e's Network Activity row.
+func (m *mapper) networkRow(src source, e *replay.Event, a Activity) NetworkActivity {
+	var r NetworkActivity
+	res, _ := m.p.rawres.Int(e)
+	name := e.Ev.TypeName()
+	if name == "connect" && res < 0 && res != errInProgress {
+		a = netFail
+	}
+	m.base(&r.Base, src, e, a)
+	if name == "connect" && res == errInProgress {
+		r.StatusID, r.Status, r.StatusCode = 1, "Success", m.p.res.Value(e)
+	}
+	r.SrcEndpoint = m.endpoint(e, m.p.cip, m.p.cport)
+	r.DstEndpoint = m.endpoint(e, m.p.sip, m.p.sport)
+	ci := &r.ConnectionInfo
+	ci.ProtocolName = m.p.l4proto.Value(e)
+	switch ci.ProtocolName {
+	case "tcp":
+		ci.ProtocolNum = 6
+	case "udp":
+		ci.ProtocolNum = 17
+	}
+	switch name {
+	case "connect":
+		ci.DirectionID, ci.Direction = 2, "Outbound"
+	case "accept", "accept4":
+		ci.DirectionID, ci.Direction = 1, "Inbound"
+	default:
+		ci.DirectionID, ci.Direction = 0, "Unknown"
+	}
+	return r
+}
+
+// endpoint returns the endpoint of an address and a port field.
+func (m *mapper) endpoint(e *replay.Event, ip, port *detect.Probe) Endpoint {
+	var ep Endpoint
+	ep.IP = ip.Value(e)
+	if p, ok := port.Int(e); ok && p > 0 && p < 1<<16 {
+		ep.Port = int32(p)
+	}
+	return ep
+}
+
+// Falco priorities as OCSF severities.
+var severities = map[string]struct {
+	id   int32
+	name string
+}{
+	"Emergency": {6, "Fatal"}, "Alert": {5, "Critical"}, "Critical": {5, "Critical"}, "Error": {4, "High"},
+	"Warning": {3, "Medium"}, "Notice": {2, "Low"}, "Informational": {1, "Informational"}, "Debug": {1, "Informational"},
+}
+
+// findingRow returns the Detection Finding row of det, found on e.
+func (m *mapper) findingRow(src source, e *replay.Event, det *report.Detection) DetectionFinding {
+	var r DetectionFinding
+	m.base(&r.Base, src, e, findingCreate)
+	if sev, ok := severities[det.Priority]; ok {
+		r.SeverityID, r.Severity = sev.id, sev.name
+	} else {
+		r.SeverityID, r.Severity = 99, "Other"
+	}
+	r.Message = det.Output
+	for _, a := range det.Ancestry {
+		exe := a.Exe
+		if exe == "" {
+			exe = a.Name
+		}
+		r.Actor.Process.Lineage = append(r.Actor.Process.Lineage, exe)
+	}
+	tags := slices.Clone(det.Tags)
+	slices.Sort(tags)
+	r.FindingInfo = FindingInfo{UID: r.Metadata.UID + ":" + det.Rule, Title: det.Rule, Types: tags,
+		Analytic: Analytic{Name: det.Rule, TypeID: 1, Type: "Rule"}}
+	r.Metadata.UID = r.FindingInfo.UID
+	r.IsAlert = true
+	r.Unmapped.Priority = det.Priority
+	r.Unmapped.Source = det.Source
+	return r
+}

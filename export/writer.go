@@ -1,0 +1,203 @@
+package export
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// rowGroupRows bounds the rows a file's writer buffers before it writes a
+// row group: what bounds a worker's memory, whatever the capture's size.
+const rowGroupRows = 64 << 10
+
+// batchRows is how many rows a part buffers before handing them to the
+// Parquet writer.
+const batchRows = 512
+
+// part is one output file being written: one class and day of one capture.
+type part interface {
+	flush() error
+	close() error
+	abort()
+	rows() int64
+	final() string
+}
+
+// typedPart writes rows of type T into a temporary file that close renames
+// to its final name.
+type typedPart[T any] struct {
+	tmp, path string
+	f         *os.File
+	w         *parquet.GenericWriter[T]
+	buf       []T
+	n         int64
+}
+
+// newPart creates the temporary file of the part at path.
+func newPart[T any](path string) (*typedPart[T], error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create partition: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("create part: %w", err)
+	}
+	w := parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(rowGroupRows),
+		parquet.CreatedBy("retrace export", SchemaVersion, ""), parquet.KeyValueMetadata("retrace.export.version", SchemaVersion),
+		parquet.KeyValueMetadata("ocsf.version", OCSFVersion))
+	return &typedPart[T]{tmp: f.Name(), path: path, f: f, w: w, buf: make([]T, 0, batchRows)}, nil
+}
+
+func (p *typedPart[T]) add(r T) error {
+	p.buf = append(p.buf, r)
+	p.n++
+	if len(p.buf) == cap(p.buf) {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *typedPart[T]) flush() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	_, err := p.w.Write(p.buf)
+	clear(p.buf)
+	p.buf = p.buf[:0]
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p.path, err)
+	}
+	return nil
+}
+
+func (p *typedPart[T]) close() error {
+	err := p.flush()
+	if err == nil {
+		if err = p.w.Close(); err != nil {
+			err = fmt.Errorf("write %s: %w", p.path, err)
+		}
+	}
+	if cerr := p.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write %s: %w", p.path, cerr)
+	}
+	if err == nil {
+		if err = os.Rename(p.tmp, p.path); err != nil {
+			err = fmt.Errorf("write %s: %w", p.path, err)
+		}
+	}
+	if err != nil {
+		os.Remove(p.tmp)
+	}
+	return err
+}
+
+func (p *typedPart[T]) abort() {
+	p.f.Close()
+	os.Remove(p.tmp)
+}
+
+func (p *typedPart[T]) rows() int64   { return p.n }
+func (p *typedPart[T]) final() string { return p.path }
+
+// partKey names a part of one capture.
+type partKey struct {
+	class int32
+	day   string
+}
+
+// captureParts holds the open parts of one capture's export.
+type captureParts struct {
+	dir, host, stem string
+	parts           map[partKey]part
+}
+
+// partPath returns the path of the file of class, host and day for the
+// capture whose name is stem.
+func partPath(dir string, c *Class, host, day, stem string) string {
+	return filepath.Join(dir, "class="+c.Partition, "host="+partitionValue(host), "day="+day, stem+".parquet")
+}
+
+// partitionValue escapes a Hive partition value: bytes other than letters,
+// digits, '.', '-' and '_' as %XX; an empty value is Hive's default
+// partition.
+func partitionValue(s string) string {
+	if s == "" {
+		return "__HIVE_DEFAULT_PARTITION__"
+	}
+	var b strings.Builder
+	for i := range len(s) {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// dayOf is the day partition of a time: its UTC date.
+func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// get returns the part of class for time t, creating it.
+func getPart[T any](cp *captureParts, class int32, t time.Time) (*typedPart[T], error) {
+	k := partKey{class, dayOf(t)}
+	if p, ok := cp.parts[k]; ok {
+		return p.(*typedPart[T]), nil
+	}
+	p, err := newPart[T](partPath(cp.dir, classOf(class), cp.host, k.day, cp.stem))
+	if err != nil {
+		return nil, err
+	}
+	cp.parts[k] = p
+	return p, nil
+}
+
+// add writes r into the part of its class and day.
+func add[T any](cp *captureParts, class int32, t time.Time, r T) error {
+	p, err := getPart[T](cp, class, t)
+	if err != nil {
+		return err
+	}
+	return p.add(r)
+}
+
+// finish closes every part (renaming the files into place) when err is
+// nil, or removes them; it returns the files written and the rows per
+// class.
+func (cp *captureParts) finish(err error) (files []string, rows map[int32]int64, _ error) {
+	keys := make([]partKey, 0, len(cp.parts))
+	for k := range cp.parts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b partKey) int {
+		if a.class != b.class {
+			return int(a.class - b.class)
+		}
+		return strings.Compare(a.day, b.day)
+	})
+	if err != nil {
+		for _, k := range keys {
+			cp.parts[k].abort()
+		}
+		return nil, nil, err
+	}
+	rows = map[int32]int64{}
+	var errs []error
+	for _, k := range keys {
+		p := cp.parts[k]
+		if cerr := p.close(); cerr != nil {
+			errs = append(errs, cerr)
+			continue
+		}
+		files = append(files, p.final())
+		rows[k.class] += p.rows()
+	}
+	return files, rows, errors.Join(errs...)
+}
