@@ -45,6 +45,7 @@ captures against rules written in Falco's rule language (retrace replay).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagHint)
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newReplayCmd())
 	root.AddCommand(newTimelineCmd())
