@@ -80,8 +80,9 @@ func TestCorruptAndTruncated(t *testing.T) {
 		{"zstd cut inside a frame", zst[:frames[3]+10], "test: truncated at offset " + itoa(frames[3]) + " (frame 3): 3 events recovered", true, 3},
 		{"zstd cut at a frame boundary (no footer)", zst[:frames[4]], "test: truncated at offset " + itoa(frames[4]) + " (frame 4): 6 events recovered", true, 6},
 		{"zstd zero-filled tail", append(append([]byte(nil), zst[:frames[4]]...), make([]byte, 3000)...), "test: truncated at offset " + itoa(frames[4]) + " (frame 4): 6 events recovered", true, 6},
-		{"zstd bad checksum", mod(zst, func(b []byte) []byte { b[frames[3]-1] ^= 0xff; return b }), "test: corrupt at offset " + itoa(frames[2]) + " (frame 2): bad zstd frame: CRC check failed", false, 0},
-		{"zstd bad frame magic", mod(zst, put32(frames[3], 0xdeadbeef)), "test: corrupt at offset " + itoa(frames[3]) + " (frame 3): bad frame magic 0xDEADBEEF", false, 3},
+		// A bad frame costs only its own events (see TestResync).
+		{"zstd bad checksum", mod(zst, func(b []byte) []byte { b[frames[3]-1] ^= 0xff; return b }), "test: 7 events recovered around 1 damaged place: frame 2 at offset " + itoa(frames[2]) + " (bytes " + itoa(frames[2]) + "-" + itoa(frames[3]) + " skipped, 3 events lost, 1970-01-01T00:00:00.000001000Z to 1970-01-01T00:00:00.000001002Z): bad zstd frame: CRC check failed", false, 7},
+		{"zstd bad frame magic", mod(zst, put32(frames[3], 0xdeadbeef)), "test: 7 events recovered around 1 damaged place: frame 3 at offset " + itoa(frames[3]) + " (bytes " + itoa(frames[3]) + "-" + itoa(frames[4]) + " skipped, 3 events lost, 1970-01-01T00:00:00.000001003Z to 1970-01-01T00:00:00.000001005Z): bad frame magic 0xDEADBEEF", false, 7},
 		{"zstd footer event count wrong", mod(zst, func(b []byte) []byte {
 			binary.LittleEndian.PutUint64(b[frames[len(frames)-1]+16:], 11)
 			return b
@@ -90,7 +91,7 @@ func TestCorruptAndTruncated(t *testing.T) {
 			// Make frame 2's single-byte-or-more content size field claim 2^40 bytes.
 			b[frames[2]+4] = 0xE4 // FCS flag 3 (8 bytes), single segment, checksum
 			return b
-		}), "test: corrupt at offset " + itoa(frames[2]) + " (frame 2): frame content", false, 0},
+		}), "test: 7 events recovered around 1 damaged place: frame 2 at offset " + itoa(frames[2]) + " (bytes " + itoa(frames[2]) + "-" + itoa(frames[3]) + " skipped, 3 events lost, 1970-01-01T00:00:00.000001000Z to 1970-01-01T00:00:00.000001002Z): frame content", false, 7},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +122,23 @@ func TestCorruptAndTruncated(t *testing.T) {
 }
 
 func itoa(v int) string { return strconv.Itoa(v) }
+
+// frameLen returns the length of the zstd frame at the start of b.
+func frameLen(t *testing.T, b []byte) int {
+	t.Helper()
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	for n := 1; n <= len(b); n++ {
+		if _, err := dec.DecodeAll(b[:n], nil); err == nil {
+			return n
+		}
+	}
+	t.Fatal("no complete zstd frame")
+	return 0
+}
 
 // frameOffsets walks the frames of a .scap.zst file by their sizes (data
 // frames through the seek table would need the reader; here the test trusts
@@ -182,11 +200,11 @@ func TestCorruptInsideFrame(t *testing.T) {
 		want   string
 		events int
 	}{
-		{"trailer mismatch", mod(shb+5*blk-4, 64), "(frame 1): block at offset 60 of the frame's content: block EV_V2: trailer length 64 differs from header length 60", 4},
-		{"length too small", mod(shb+4*blk+4, 4), "(frame 1): block at offset 60 of the frame's content: block EV_V2: length 4 shorter than 12", 4},
-		{"absurd length", mod(shb+4*blk+4, 1<<30), "(frame 1): block at offset 60 of the frame's content: block EV_V2: length 1073741824 exceeds the 16777216-byte limit", 4},
-		{"length past the frame", mod(shb+5*blk+4, 2*blk), "(frame 1): block at offset 120 of the frame's content crosses the end of the frame", 5},
-		{"zero length", mod(shb+3*blk+4, 0), "(frame 1): block at offset 0 of the frame's content: block EV_V2: length 0 shorter than 12", 3},
+		{"trailer mismatch", mod(shb+5*blk-4, 64), "block at offset 60 of the frame's content: block EV_V2: trailer length 64 differs from header length 60", 4},
+		{"length too small", mod(shb+4*blk+4, 4), "block at offset 60 of the frame's content: block EV_V2: length 4 shorter than 12", 4},
+		{"absurd length", mod(shb+4*blk+4, 1<<30), "block at offset 60 of the frame's content: block EV_V2: length 1073741824 exceeds the 16777216-byte limit", 4},
+		{"length past the frame", mod(shb+5*blk+4, 2*blk), "block at offset 120 of the frame's content crosses the end of the frame", 5},
+		{"zero length", mod(shb+3*blk+4, 0), "block at offset 0 of the frame's content: block EV_V2: length 0 shorter than 12", 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,20 +213,24 @@ func TestCorruptInsideFrame(t *testing.T) {
 			if r != nil {
 				defer r.Close()
 			}
-			want := "test: corrupt at offset " + itoa(frame1) + " " + tc.want
+			// The rest of frame 1 is lost; frame 2 (events 6-9) is read.
+			frame2 := len(data) - frame1 - frameLen(t, data[frame1:])
+			want := "test: " + itoa(tc.events+4) + " events recovered around 1 damaged place: frame 1 at offset " + itoa(frame1) +
+				" (bytes " + itoa(frame1) + "-" + itoa(len(data)-frame2) + " skipped, events lost: unknown): " + tc.want
 			if err == nil || err.Error() != want {
 				t.Errorf("error\n got %v\nwant %s", err, want)
 			}
+			var de *capture.DamagedError
 			var ce *capture.CorruptError
-			if !errors.As(err, &ce) {
-				t.Errorf("error type %T, want *capture.CorruptError", err)
+			if !errors.As(err, &de) || !errors.As(err, &ce) {
+				t.Errorf("error type %T, want *capture.DamagedError holding a *capture.CorruptError", err)
 			}
-			if len(evs) != tc.events {
-				t.Errorf("%d events before the error, want %d", len(evs), tc.events)
+			if len(evs) != tc.events+4 {
+				t.Errorf("%d events before the error, want %d", len(evs), tc.events+4)
 			}
 			_, pevs, perr := readAll(t, tc.data)
-			if perr == nil || len(pevs) != len(evs) {
-				t.Errorf("plain file: %d events, error %v; framed: %d events", len(pevs), perr, len(evs))
+			if perr == nil || len(pevs) != tc.events {
+				t.Errorf("plain file: %d events, error %v; want %d events", len(pevs), perr, tc.events)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -105,8 +106,8 @@ func framed(br *bufio.Reader) bool {
 	if len(b) < 4 {
 		return true
 	}
-	if isSkippable(binary.LittleEndian.Uint32(b)) {
-		return true
+	if m := binary.LittleEndian.Uint32(b); m == 0 || isSkippable(m) {
+		return true // zeros: a zero-filled first frame (see zerosThenFrame)
 	}
 	h, err := parseFrameHeader(b)
 	if err != nil {
@@ -120,6 +121,7 @@ const (
 	jobData = iota
 	jobSkippable
 	jobSkipped // a data frame before ReaderOptions.Since, not decompressed
+	jobGap     // unreadable bytes the scanner skipped to the next good frame
 	jobEnd
 )
 
@@ -133,6 +135,7 @@ type frameJob struct {
 	src    []byte
 	dst    []byte
 	err    error
+	gapEnd int64 // jobGap: file offset of the next good frame
 	done   chan struct{}
 	// claimed holds the generation (frame index + 1) last claimed for
 	// decoding, by a decoder goroutine or by the consumer itself when it
@@ -176,7 +179,7 @@ func (s *frameSource) decodeJob(j *frameJob, gen uint64) bool {
 // next hands out their blocks in file order.
 type frameSource struct {
 	name    string
-	br      *bufio.Reader
+	in      frameInput
 	meta    *metaState
 	dec     *zstd.Decoder
 	work    chan workItem
@@ -200,9 +203,20 @@ type frameSource struct {
 	skippedEvents uint64
 	ended         bool
 	lastEnd       int64
+
+	// Resynchronisation and damage (see resync.go).
+	bounds     []int64 // frame offsets from a consistent seek table, or nil
+	probe      frameJob
+	damage     []Damage
+	evBlks     *uint64 // the Reader's event block counter
+	frameStart uint64  // *evBlks when the current frame started
+	curRec     int     // index in recs of the current frame, or -1
+	recs       []frameRecord
+	seen       map[frameKey]int
+	index      []FrameInfo // the frame index read by Open, if any
 }
 
-func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState, skip map[int64]FrameInfo) *frameSource {
+func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState, skip map[int64]FrameInfo, bounds []int64) *frameSource {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -217,7 +231,10 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 	pool := 2*workers + 2
 	s := &frameSource{
 		name:    name,
-		br:      br,
+		in:      frameInput{br: br},
+		bounds:  bounds,
+		curRec:  -1,
+		evBlks:  new(uint64),
 		meta:    meta,
 		skip:    skip,
 		dec:     dec,
@@ -246,21 +263,48 @@ func (s *frameSource) decode() {
 	}
 }
 
-// scan splits the file into frames and queues them.
+// scan splits the file into frames and queues them. After a frame it
+// cannot read it skips to the next good frame (see resync) and queues the
+// skipped bytes as a gap.
 func (s *frameSource) scan() {
 	defer s.wg.Done()
 	defer close(s.work)
-	var off int64
-	for index := 0; ; index++ {
+	index := 0
+	for {
 		var j *frameJob
 		select {
 		case j = <-s.free:
 		case <-s.quit:
 			return
 		}
-		j.index, j.offset, j.err = index, off, nil
+		off := s.in.pos
+		j.index, j.offset, j.err, j.gapEnd = s.indexAt(off, index), off, nil, 0
 		j.src = j.src[:0]
-		n, err := s.readFrame(j)
+		_, err := s.readFrame(j)
+		if err == nil {
+			err = s.checkBound(j)
+		}
+		if err == nil && s.bounds == nil && (!s.followed() || (j.kind == jobSkippable && j.magic == retraceMagic)) {
+			// Without a seek table, a frame's length is checked by what
+			// follows it, and retrace's metadata by its payload.
+			err = s.checkAlone(j)
+		}
+		if err != nil && err != io.EOF {
+			if next, ok := s.resync(j); ok {
+				var te *TruncatedError
+				if errors.As(err, &te) {
+					err = s.corruptAt(j, fmt.Sprintf("frame runs past the next good frame at offset %d", next), nil)
+				}
+				j.kind, j.err, j.gapEnd = jobGap, err, next
+				index = s.indexAt(next, j.index+1)
+				select {
+				case s.ordered <- j:
+				case <-s.quit:
+					return
+				}
+				continue
+			}
+		}
 		if err != nil {
 			j.kind = jobEnd
 			if err != io.EOF {
@@ -272,7 +316,7 @@ func (s *frameSource) scan() {
 				j.kind = jobSkipped
 			}
 		}
-		kind := j.kind // j belongs to the consumer once sent
+		kind, gen := j.kind, uint64(j.index)+1 // j belongs to the consumer once sent
 		select {
 		case s.ordered <- j:
 		case <-s.quit:
@@ -283,12 +327,12 @@ func (s *frameSource) scan() {
 		}
 		if kind == jobData {
 			select {
-			case s.work <- workItem{j, uint64(j.index) + 1}:
+			case s.work <- workItem{j, gen}:
 			case <-s.quit:
 				return
 			}
 		}
-		off += n
+		index = j.index + 1
 	}
 }
 
@@ -310,7 +354,7 @@ func (s *frameSource) grow(j *frameJob, n int) error {
 			j.src = grown
 		}
 		j.src = j.src[:l+step]
-		if _, err := io.ReadFull(s.br, j.src[l:]); err != nil {
+		if err := s.in.readFull(j.src[l:]); err != nil {
 			return s.readErr(j, err)
 		}
 		n -= step
@@ -332,7 +376,7 @@ func (s *frameSource) readErr(j *frameJob, err error) error {
 // readFrame reads one whole frame into j and returns its size in the file.
 // It returns io.EOF at a clean end of file.
 func (s *frameSource) readFrame(j *frameJob) (int64, error) {
-	head, _ := s.br.Peek(4)
+	head := s.in.peek(4)
 	if len(head) == 0 {
 		return 0, io.EOF
 	}
@@ -352,7 +396,6 @@ func (s *frameSource) readFrame(j *frameJob) (int64, error) {
 		if size > maxMetaPayload {
 			return 0, s.corruptAt(j, fmt.Sprintf("skippable frame of %d bytes exceeds the %d-byte limit", size, maxMetaPayload), nil)
 		}
-		j.src = j.src[:0]
 		if err := s.grow(j, int(size)); err != nil {
 			return 0, err
 		}
@@ -363,7 +406,7 @@ func (s *frameSource) readFrame(j *frameJob) (int64, error) {
 		return 0, s.corruptAt(j, fmt.Sprintf("bad frame magic 0x%08X", magic), nil)
 	}
 	// Frame header: at most 18 bytes.
-	hb, _ := s.br.Peek(18)
+	hb := s.in.peek(18)
 	h, err := parseFrameHeader(hb)
 	if err == errShortBlock {
 		return 0, &TruncatedError{File: s.name, Offset: j.offset, Frame: j.index}
@@ -440,20 +483,20 @@ func bufferSize(n int) int {
 	return (n + step - 1) &^ (step - 1)
 }
 
-// zeroTail reads the rest of the file: all zeros is a truncation (a zero-
-// filled tail after a crash), anything else corruption.
+// zeroTail reads the zero bytes at the current position: zeros up to the
+// end of the file are a truncation (a zero-filled tail after a crash),
+// zeros followed by anything else corruption (the reader resynchronises at
+// the first non-zero byte).
 func (s *frameSource) zeroTail(j *frameJob) error {
-	var buf [32 << 10]byte
 	for {
-		n, err := s.br.Read(buf[:])
-		if !allZero(buf[:n]) {
-			return s.corruptAt(j, "zero frame magic followed by non-zero bytes", nil)
-		}
-		if err == io.EOF {
+		b := s.in.peek(32 << 10)
+		if len(b) == 0 {
 			return &TruncatedError{File: s.name, Offset: j.offset, Frame: j.index}
 		}
-		if err != nil {
-			return s.readErr(j, err)
+		n := len(b) - len(bytes.TrimLeft(b, "\x00"))
+		s.in.discard(int64(n))
+		if n < len(b) {
+			return s.corruptAt(j, "zero frame magic followed by non-zero bytes", nil)
 		}
 	}
 }
@@ -496,7 +539,10 @@ func (s *frameSource) next() (Block, error) {
 					reason += " crosses the end of the frame"
 					err = nil
 				}
-				return Block{}, s.corruptAt(s.cur, reason, err)
+				// The rest of the frame is lost; the next frame is read.
+				s.addDamage(DamageBlock, s.cur.index, s.cur.offset, s.cur.offset+int64(len(s.cur.src)), s.corruptAt(s.cur, reason, err))
+				s.rest = nil
+				continue
 			}
 			b.Offset = s.restOff
 			s.rest = s.rest[len(b.Raw):]
@@ -506,6 +552,7 @@ func (s *frameSource) next() (Block, error) {
 		if s.ended {
 			return Block{}, io.EOF
 		}
+		s.endFrame()
 		s.release()
 		j := <-s.ordered
 		switch j.kind {
@@ -513,17 +560,18 @@ func (s *frameSource) next() (Block, error) {
 			if !s.decodeJob(j, uint64(j.index)+1) {
 				<-j.done
 			}
+			s.fileBytes += int64(len(j.src))
+			s.lastEnd = j.offset + int64(len(j.src))
 			if j.err != nil {
-				err := s.corruptAt(j, "bad zstd frame", j.err)
+				s.addDamage(DamageFrame, j.index, j.offset, s.lastEnd, s.corruptAt(j, "bad zstd frame", j.err))
 				s.free <- j
-				return Block{}, err
+				continue
 			}
 			s.cur, s.rest = j, j.dst
 			s.curRaw, s.restOff = s.raw, s.raw
 			s.raw += int64(len(j.dst))
-			s.fileBytes += int64(len(j.src))
 			s.frames++
-			s.lastEnd = j.offset + int64(len(j.src))
+			s.startFrame()
 		case jobSkipped:
 			fi := s.skip[j.offset]
 			s.raw += int64(fi.RawSize)
@@ -534,16 +582,17 @@ func (s *frameSource) next() (Block, error) {
 			s.free <- j
 		case jobSkippable:
 			s.metas++
-			s.fileBytes += 8 + int64(len(j.src))
-			s.lastEnd = j.offset + 8 + int64(len(j.src))
-			err := s.meta.add(j.magic, j.src, j.offset)
-			if err != nil {
-				err = s.corruptAt(j, "bad metadata frame", err)
+			s.fileBytes += int64(len(j.src))
+			s.lastEnd = j.offset + int64(len(j.src))
+			if err := s.meta.add(j.magic, j.src[8:], j.offset); err != nil {
+				s.addDamage(DamageMetadata, j.index, j.offset, s.lastEnd, s.corruptAt(j, "bad metadata frame", err))
 			}
 			s.free <- j
-			if err != nil {
-				return Block{}, err
-			}
+		case jobGap:
+			s.fileBytes += j.gapEnd - j.offset
+			s.lastEnd = j.gapEnd
+			s.addDamage(DamageFrame, j.index, j.offset, j.gapEnd, j.err)
+			s.free <- j
 		case jobEnd:
 			s.ended = true
 			err := j.err

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,7 +26,9 @@ type ReaderOptions struct {
 	// callers still filter by timestamp. Other files are read whole.
 	Since uint64
 
-	skip map[int64]FrameInfo // frames to skip, from Since
+	skip   map[int64]FrameInfo // frames to skip, from Since
+	bounds []int64             // frame offsets from the seek table
+	index  []FrameInfo         // the frame index read by Open, if any
 
 	zeroTail bool // Open cut a zero-filled tail off a gzip file
 }
@@ -104,9 +107,13 @@ func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
 	var rd io.Reader = f
-	if opts.Since > 0 {
-		if fi, err := f.Stat(); err == nil {
-			if sum, err := readSummary(f, fi.Size(), path); err == nil {
+	if fi, err := f.Stat(); err == nil {
+		// The seek table and the index let the reader resynchronise at the
+		// next frame after a bad one and count the events lost.
+		opts.bounds = seekBounds(f, fi.Size())
+		if sum, err := readSummary(f, fi.Size(), path); err == nil && opts.bounds != nil {
+			opts.index = sum.Frames
+			if opts.Since > 0 && indexConsistent(sum, opts.bounds) {
 				opts.skip = map[int64]FrameInfo{}
 				for _, fr := range sum.Frames {
 					if fr.LastTS < opts.Since {
@@ -159,7 +166,12 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		}
 		return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: fmt.Sprintf("file of %d bytes is too short for a capture", len(head))}
 	}
-	switch r.header.Format = detectFormat(head); r.header.Format {
+	r.header.Format = detectFormat(head)
+	if allZero(head) && zerosThenFrame(br) {
+		// A zero-filled header frame: the frames after it are read.
+		r.header.Format = FormatZstd
+	}
+	switch r.header.Format {
 	case FormatScap:
 		r.src = newStreamSource(name, br, cr, -1)
 	case FormatGzip:
@@ -172,7 +184,9 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		r.src = ss
 	case FormatZstd:
 		if framed(br) {
-			r.frames = newFrameSource(name, br, opts.Workers, r.meta, opts.skip)
+			r.frames = newFrameSource(name, br, opts.Workers, r.meta, opts.skip, opts.bounds)
+			r.frames.evBlks = &r.evBlks
+			r.frames.index = opts.index
 			r.src = r.frames
 		} else {
 			zr, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(MaxFrameContent), zstd.WithDecoderMaxMemory(MaxFrameContent))
@@ -212,6 +226,18 @@ func (r *Reader) readHeader() error {
 			return r.fail(err)
 		}
 		r.blocks++
+		if i == 0 && b.Type != BlockSHB && r.frames != nil && IsEventBlock(b.Type) {
+			// The header frame was lost: read the events without it.
+			if fs := r.frames; len(fs.damage) == 0 {
+				fs.damage = append(fs.damage, Damage{Kind: DamageFrame, Frame: 0, Offset: 0, End: 0,
+					Err: &CorruptError{File: r.name, Offset: 0, Frame: 0, Reason: "no section header before the first event: the header frame is missing"}})
+			}
+			r.firstCopy = append([]byte(nil), b.Raw...)
+			b.Raw = r.firstCopy
+			r.first, r.haveFirst = b, true
+			r.header.Metadata = r.meta.metadata()
+			return nil
+		}
 		if i == 0 && b.Type != BlockSHB {
 			return &CorruptError{File: r.name, Offset: b.Offset, Frame: -1, Reason: fmt.Sprintf("first block is %s, want a section header", BlockName(b.Type))}
 		}
@@ -279,6 +305,12 @@ func (r *Reader) nextBlock() (Block, error) {
 		b, err = r.src.next()
 	}
 	if err != nil {
+		if fs := r.frames; fs != nil {
+			if derr := r.damaged(err); derr != nil {
+				r.err = derr
+				return Block{}, derr
+			}
+		}
 		if err == io.EOF {
 			var skipped uint64
 			if fs := r.frames; fs != nil {
@@ -299,6 +331,44 @@ func (r *Reader) nextBlock() (Block, error) {
 		r.evBlks++
 	}
 	return b, nil
+}
+
+// damaged completes the damage records at the end of a .scap.zst file
+// (end is io.EOF or the error that ended it) and returns the
+// *DamagedError to report instead of end, or nil when there was none.
+func (r *Reader) damaged(end error) error {
+	fs := r.frames
+	var te *TruncatedError
+	if end != io.EOF && !errors.As(end, &te) {
+		// Corruption the reader could not read past: a damaged end.
+		var ce *CorruptError
+		if !errors.As(end, &ce) || len(fs.damage) == 0 {
+			return nil
+		}
+		fs.damage = append(fs.damage, Damage{Kind: DamageFrame, Frame: ce.Frame, Offset: ce.Offset, End: ce.Offset, Err: end})
+	}
+	idx := fs.index
+	if r.meta.index != nil {
+		idx = r.meta.index
+	}
+	fs.checkIndex(idx)
+	if len(fs.damage) == 0 {
+		return nil
+	}
+	if te != nil {
+		te.Events = r.events
+	}
+	return &DamagedError{File: r.name, Damage: fs.damage, Events: r.events, Truncated: te}
+}
+
+// Damage returns the damage found so far in a .scap.zst file: frames the
+// reader skipped, duplicated or reordered frames (see [DamagedError]). The
+// list grows as the reader reads; events lost are counted at the end.
+func (r *Reader) Damage() []Damage {
+	if r.frames == nil {
+		return nil
+	}
+	return r.frames.damage
 }
 
 // NextBlock returns the next raw block of the file, starting with the header
@@ -432,6 +502,19 @@ func gzipZeroTail(f *os.File) (int64, error) {
 		end -= n
 	}
 	return run, nil
+}
+
+// zerosThenFrame reports whether the stream starts with zeros followed,
+// within the read buffer, by a zstd or skippable frame magic: a .scap.zst
+// file whose first frame was zero-filled.
+func zerosThenFrame(br *bufio.Reader) bool {
+	b, _ := br.Peek(fileBufferSize)
+	rest := bytes.TrimLeft(b, "\x00")
+	if len(rest) < 4 {
+		return false
+	}
+	m := binary.LittleEndian.Uint32(rest)
+	return m == zstdMagic || isSkippable(m)
 }
 
 // countingReader counts the bytes read from the file.

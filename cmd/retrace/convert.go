@@ -26,7 +26,8 @@ files are .scap.zst.
 
 OUT is written to a temporary file beside it and renamed when complete. When
 IN is truncated, the events before the truncation are written and the exit
-code is 1.`,
+code is 1; when IN has damaged frames, the events of every intact frame are
+written, the damage is reported and the exit code is 1.`,
 		Example: `  retrace convert trace.scap.gz trace.scap.zst
   retrace convert trace.scap.gz -o trace.scap.zst
   zstd -d trace.scap.zst   # gives a plain .scap that sysdig -r reads`,
@@ -43,7 +44,12 @@ code is 1.`,
 			n, err := convertCapture(args[0], out, capture.WriterOptions{Level: level, FrameSize: frameKiB << 10})
 			if err != nil {
 				var te *capture.TruncatedError
-				if errors.As(err, &te) {
+				var de *capture.DamagedError
+				switch {
+				case errors.As(err, &de):
+					fmt.Fprintf(cmd.ErrOrStderr(), "retrace: %v; wrote the %d events of the intact frames to %s\n", err, n, out)
+					return withCode(exitFailure, err)
+				case errors.As(err, &te):
 					fmt.Fprintf(cmd.ErrOrStderr(), "retrace: %v; wrote the %d events before it to %s\n", err, n, out)
 					return withCode(exitFailure, err)
 				}
@@ -58,8 +64,9 @@ code is 1.`,
 	return cmd
 }
 
-// convertCapture copies in to out. On a truncated input it still completes
-// out with what was read and returns the *TruncatedError.
+// convertCapture copies in to out. On a truncated or damaged input it still
+// completes out with what was read and returns the *TruncatedError or
+// *DamagedError.
 func convertCapture(in, out string, opts capture.WriterOptions) (int64, error) {
 	if a, b := filepath.Clean(in), filepath.Clean(out); a == b {
 		return 0, fmt.Errorf("convert %s: output is the input file", in)
@@ -82,7 +89,8 @@ func convertCapture(in, out string, opts capture.WriterOptions) (int64, error) {
 	}
 	n, copyErr := capture.Copy(w, r)
 	var te *capture.TruncatedError
-	if copyErr != nil && !errors.As(copyErr, &te) {
+	var de *capture.DamagedError
+	if copyErr != nil && !errors.As(copyErr, &te) && !errors.As(copyErr, &de) {
 		w.Close()
 		tmp.Close()
 		return n, copyErr
