@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // crashChildEnv makes the test binary act as a recorder to be killed.
@@ -36,7 +37,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// The tests must not leave goroutines or file descriptors behind.
+	testutil.Main(m)
 }
 
 func TestRecordSurvivesSIGKILL(t *testing.T) {

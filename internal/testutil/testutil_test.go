@@ -2,6 +2,9 @@ package testutil
 
 import (
 	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -76,5 +79,24 @@ func TestSharedDirMissing(t *testing.T) {
 		if (ci == "true") != (f.failed != "") || (ci == "") != (f.skipped != "") {
 			t.Errorf("SharedDir with CI=%q: skipped %q, failed %q", ci, f.skipped, f.failed)
 		}
+	}
+}
+
+func TestLeakedFDs(t *testing.T) {
+	before := openFDs()
+	if len(before) == 0 {
+		SkipMissing(t, "no /proc/self/fd")
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strconv.Itoa(int(f.Fd())) + " -> " + os.DevNull
+	if got := leakedFDs(before); !slices.Contains(got, want) {
+		t.Errorf("leakedFDs with %s open = %q, want it listed", os.DevNull, got)
+	}
+	f.Close()
+	if got := leakedFDs(before); len(got) != 0 {
+		t.Errorf("leakedFDs after closing = %q, want none", got)
 	}
 }
