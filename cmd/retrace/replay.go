@@ -22,6 +22,8 @@ type replayFlags struct {
 	falco        falcoFlags
 	rules        []string
 	output       string
+	outputs      []string // -o as typed: formats and Falco overrides
+	falcoConfig  string
 	out          string
 	allEvents    bool
 	tags         []string
@@ -67,10 +69,20 @@ are found while every capture has its own worker; with more captures than
 cores they are sorted and written once all are read. Times print in
 UTC unless --tz names a zone; hostname comes from the capture's machine
 information. A progress bar shows on stderr when it is a terminal, with a
-summary line at the end; --quiet silences both.`,
+summary line at the end; --quiet silences both.
+
+-c falco.yaml reads a Falco configuration: its rules files (when no -r is
+given), priority, rule_matching, json_output and json_include_* options,
+time_format_iso_8601, and its stdout, file, program and http outputs, which
+receive every alert as Falco sends it (http_output: one POST per alert, e.g.
+to falcosidekick). -o key=value overrides one key as falco -o does; -o
+without '=' still names retrace's output format. Keys that only configure a
+live Falco give one warning each. Alerts an output could not deliver after
+retries are counted on stderr and make the exit status 1.`,
 		Example: `  retrace replay incident.scap.zst
   retrace replay -r falco_rules.yaml -o json --out alerts.json captures/
   retrace replay host.scap -o html --out report.html --container web
+  retrace replay -c /etc/falco/falco.yaml -o http_output.enabled=true -o http_output.url=http://localhost:2801/ host.scap
   retrace replay host.scap -F 'evt.type=execve and evt.dir=<' --format '%evt.time %proc.cmdline'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -96,7 +108,8 @@ summary line at the end; --quiet silences both.`,
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.rules, "rules", "r", nil, "rules file or directory (repeatable); replaces the built-in rules")
-	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, json, table or html")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, outputFlagHelp)
+	fl.StringVarP(&f.falcoConfig, "config", "c", "", configFlagHelp)
 	fl.StringVar(&f.out, "out", "", "write the output to this file instead of stdout")
 	fl.BoolVarP(&f.allEvents, "all-events", "A", false, "also evaluate the high-volume events Falco skips by default")
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "run only rules with this tag (repeatable)")
@@ -126,6 +139,7 @@ type replayConfig struct {
 	// detect holds the pipeline's options from the flags; runReplay adds
 	// the rules, the registry and the output encoding.
 	detect   detect.Options
+	outputs  *replayOutputs // nil without -c or -o key=value
 	loc      *time.Location
 	quiet    bool
 	progress bool
@@ -135,6 +149,11 @@ type replayConfig struct {
 func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, error) {
 	cfg := &replayConfig{ruleFiles: f.rules, outPath: f.out, quiet: f.quiet,
 		detect: detect.Options{AllEvents: f.allEvents, Filter: f.filter, Format: f.format}}
+	outs, err := f.loadFalcoConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.outputs = outs
 	files, err := expandCaptures(args)
 	if err != nil {
 		return nil, err
@@ -171,6 +190,9 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	}
 	if f.filter != "" && f.output != "text" {
 		return nil, errors.New("-F prints events as text lines; -o does not apply")
+	}
+	if err := outs.apply(cmd, cfg); err != nil {
+		return nil, err
 	}
 	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())
 	return cfg, nil

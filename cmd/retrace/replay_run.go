@@ -48,12 +48,17 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	opts.Registry, opts.Rules = reg, set
 	opts.Workers = detect.Workers(len(cfg.files), 0)
 	var lineBuf []byte
-	ropts := report.Options{TZ: cfg.loc}
+	ropts := cfg.outputs.reportOptions(report.Options{TZ: cfg.loc})
 	switch cfg.format {
 	case report.FormatText:
 		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendText(dst, d, ropts) }
 	case report.FormatJSON:
 		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendJSON(dst, d, ropts) }
+	case report.FormatTimesketch:
+		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendTimesketch(dst, d, "") }
+	}
+	if err := cfg.outputs.start(&opts, cfg.format, ropts, stdout, stderr, cfg.quiet); err != nil {
+		return withCode(exitUsage, err)
 	}
 	opts.Progress = detect.NewProgress(cfg.files)
 	det, err := detect.New(opts)
@@ -70,7 +75,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		}
 	}
 
-	out, closeOut, err := createOutput(stdout, cfg.outPath)
+	out, closeOut, err := createOutput(cfg.outputs.stdout(stdout), cfg.outPath)
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
@@ -83,6 +88,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	}
 	var rep report.Report
 	sum, runErr := det.Run(ctx, cfg.files, func(it detect.Item) error {
+		cfg.outputs.send(it)
 		if it.Detection != nil {
 			rep.Detections = append(rep.Detections, *it.Detection)
 			return nil
@@ -95,7 +101,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	})
 	stopProgress()
 	printNotes(stderr, sum.Captures)
-	errs := []error{runErr}
+	errs := []error{runErr, cfg.outputs.close(ctx, stderr, cfg.quiet)}
 	if !cfg.quiet {
 		secs := time.Since(start).Seconds()
 		what := "detections"
