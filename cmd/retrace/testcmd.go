@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/replay/suite"
@@ -91,10 +92,12 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	if shared == "" {
 		shared = os.Getenv("RETRACE_SHARED")
 	}
+	reg := replay.NewFieldRegistry()
+	runner := detect.NewCaseRunner(reg)
 	var suites []*suite.Suite
 	var cases []*suite.Case
 	for _, path := range args {
-		s, err := suite.Load(path, suite.LoadOptions{Shared: shared})
+		s, err := suite.Load(path, suite.LoadOptions{Shared: shared, Fields: reg})
 		if err != nil {
 			return withCode(exitUsage, err)
 		}
@@ -112,9 +115,12 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	if len(cases) == 0 {
 		return withCode(exitUsage, fmt.Errorf("no case matches --run %q", f.run))
 	}
+	if err := checkCaseRules(runner, cases); err != nil {
+		return withCode(exitUsage, err)
+	}
 
 	start := time.Now()
-	results := suite.Run(ctx, cases, detect.NewCaseRunner(nil).Run, suite.RunOptions{Workers: f.jobs})
+	results := suite.Run(ctx, cases, runner.Run, suite.RunOptions{Workers: f.jobs})
 
 	if f.update {
 		o := &f.over
@@ -152,6 +158,30 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 		return withCode(exitUsage, fmt.Errorf("%d of %d cases could not run", sum.Errors, len(results)))
 	case sum.Failed > 0:
 		return withCode(exitFailure, fmt.Errorf("%d of %d cases failed", sum.Failed, len(results)))
+	}
+	return nil
+}
+
+// checkCaseRules checks the rule names of each case against its rules (a
+// case whose rules do not load fails when it runs, with the load errors).
+func checkCaseRules(runner *detect.CaseRunner, cases []*suite.Case) error {
+	var errs suite.ErrorList
+	for _, c := range cases {
+		if c.Skip != "" {
+			continue
+		}
+		set, err := runner.RuleSet(c.Rules)
+		if err != nil {
+			continue
+		}
+		names := make([]string, len(set.Rules))
+		for i, r := range set.Rules {
+			names[i] = r.Name
+		}
+		errs = append(errs, c.CheckRuleNames(names)...)
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	return nil
 }

@@ -2,9 +2,12 @@ package detect
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -38,8 +41,9 @@ func NewCaseRunner(reg engine.Registry) *CaseRunner {
 	return &CaseRunner{reg: reg, sets: map[string]*ruleSetOnce{}}
 }
 
-// ruleSet returns the loaded rules of files (nil: the built-in rules).
-func (r *CaseRunner) ruleSet(files []string) (*rules.Set, error) {
+// RuleSet returns the loaded rules of files (nil: the built-in rules),
+// loading them on first use.
+func (r *CaseRunner) RuleSet(files []string) (*rules.Set, error) {
 	key := strings.Join(files, "\x00")
 	r.mu.Lock()
 	e, ok := r.sets[key]
@@ -56,7 +60,7 @@ func (r *CaseRunner) ruleSet(files []string) (*rules.Set, error) {
 // case's rules and flags.
 func (r *CaseRunner) Options(c *suite.Case) (Options, error) {
 	o := &c.Options
-	set, err := r.ruleSet(c.Rules)
+	set, err := r.RuleSet(c.Rules)
 	if err != nil {
 		return Options{}, err
 	}
@@ -78,6 +82,8 @@ func (r *CaseRunner) Options(c *suite.Case) (Options, error) {
 }
 
 // Run replays one case's capture and returns its detections in time order.
+// A case marked truncated returns the detections of what the capture holds
+// when it is truncated, and an error when it is not.
 func (r *CaseRunner) Run(ctx context.Context, c *suite.Case) ([]report.Detection, error) {
 	opts, err := r.Options(c)
 	if err != nil {
@@ -92,7 +98,13 @@ func (r *CaseRunner) Run(ctx context.Context, c *suite.Case) ([]report.Detection
 		dets = append(dets, *it.Detection)
 		return nil
 	})
-	if err != nil {
+	var te *capture.TruncatedError
+	switch {
+	case c.Truncated && errors.As(err, &te):
+		return dets, nil
+	case c.Truncated && err == nil:
+		return nil, fmt.Errorf("%s is not truncated (the case says truncated: true)", c.Capture)
+	case err != nil:
 		return nil, err
 	}
 	return dets, nil

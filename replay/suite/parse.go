@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/suggest"
 	"github.com/retrace-dev/retrace/internal/yamlerr"
 )
 
@@ -66,6 +67,9 @@ type ParseOptions struct {
 	// Looked, when Shared is empty, names where the directory was looked
 	// for, for the skip message.
 	Looked string
+	// Fields, when set, is the field registry expected alert fields are
+	// checked against: an unknown field is an error.
+	Fields engine.Registry
 }
 
 // LoadOptions configure Load.
@@ -73,6 +77,9 @@ type LoadOptions struct {
 	// Shared is the directory ${SHARED} stands for; empty means FindShared
 	// from the suite's directory.
 	Shared string
+	// Fields, when set, is the field registry expected alert fields are
+	// checked against: an unknown field is a load error.
+	Fields engine.Registry
 }
 
 // Load reads and parses the suite file at path and checks that the files
@@ -87,7 +94,7 @@ func Load(path string, opts LoadOptions) (*Suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read suite: %w", err)
 	}
-	po := ParseOptions{Shared: opts.Shared}
+	po := ParseOptions{Shared: opts.Shared, Fields: opts.Fields}
 	if po.Shared == "" {
 		po.Shared = FindShared(filepath.Dir(path))
 	} else if st, err := os.Stat(po.Shared); err != nil || !st.IsDir() {
@@ -354,7 +361,7 @@ func (p *parser) count(n *yaml.Node, what string) (int, bool) {
 // suite keys, in the order docs/TESTING.md lists them.
 var (
 	suiteKeys   = []string{"description", "rules", "options", "fields", "cases"}
-	caseKeys    = []string{"name", "description", "capture", "rules", "options", "expect"}
+	caseKeys    = []string{"name", "description", "capture", "truncated", "rules", "options", "expect"}
 	optionKeys  = []string{"all_events", "tags", "exclude_tags", "disable", "priority", "rule_matching", "compat"}
 	expectKeys  = []string{"counts", "alerts", "absent", "exhaustive"}
 	alertKeys   = []string{"rule", "priority", "time", "fields", "pending", "false_positive"}
@@ -430,11 +437,22 @@ func (p *parser) parseSuite(doc *yaml.Node) {
 }
 
 // fieldName checks a field name's shape: letters, digits, dots,
-// underscores, and an optional [argument].
+// underscores, and an optional [argument]; and, with a registry, that the
+// field exists.
 func (p *parser) fieldName(n *yaml.Node, what, name string) bool {
 	if !fieldNameRE.MatchString(name) {
 		p.errorf(n, "%s: %q is not a field name (e.g. proc.cmdline, proc.aname[2])", what, clip(name))
 		return false
+	}
+	if reg := p.opts.Fields; reg != nil {
+		if _, _, err := engine.ResolveField(reg, name); err != nil {
+			names := make([]string, 0, 256)
+			for _, f := range reg.Fields() {
+				names = append(names, f.Name)
+			}
+			p.errorf(n, "%s: unknown field %q%s", what, clip(name), suggest.DidYouMean(name, names))
+			return false
+		}
 	}
 	return true
 }
@@ -592,6 +610,9 @@ func (p *parser) parseCase(n *yaml.Node, i int, def *defaults) *Case {
 			if !c.captureShared {
 				c.Skip = skip
 			}
+		case "truncated":
+			c.Truncated, ok = p.boolean(v, key)
+			good = good && ok
 		case "options":
 			c.Options = p.options(v, key, def.options)
 		case "expect":

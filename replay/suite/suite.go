@@ -37,6 +37,9 @@ type Case struct {
 	// Capture is the capture file's path, resolved against the suite's
 	// directory.
 	Capture string
+	// Truncated says the capture ends early (a recorder crash): the case
+	// replays what it holds and fails unless the capture is truncated.
+	Truncated bool
 	// Rules are the rule files or directories, resolved; empty means the
 	// built-in rules.
 	Rules []string
