@@ -70,7 +70,8 @@ func reportHost(r *Report) string {
 // filters on: "data_type" ("retrace:detection", or "retrace:timeline:"
 // and the view), "rule", "priority", "source", "tags", "host",
 // "container_id", "container_name", "container_image", "proc_pid",
-// "proc_name", "proc_exepath", "proc_cmdline", "user_name", "evt_type",
+// "proc_name", "proc_exepath", "proc_cmdline", "user_name",
+// "proc_ancestry" (the parents' "name[pid] cmdline", parent first), "evt_type",
 // "files", "network", "output_fields" and the provenance: "capture",
 // "evt_num" and "time_ns" (the event's exact time).
 func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
@@ -93,6 +94,8 @@ func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
 	dst = appendValue(dst, d.Hostname)
 	dst = appendTimesketchContainer(dst, d.Container)
 	dst = appendTimesketchProcess(dst, &d.Process)
+	dst = append(dst, `,"proc_ancestry":`...)
+	dst = appendAncestry(dst, d.Ancestry)
 	dst = append(dst, `,"evt_type":`...)
 	dst = appendValue(dst, d.EventType)
 	dst = append(dst, `,"files":`...)
@@ -150,6 +153,20 @@ func appendTimesketchHead(dst []byte, msg string, t time.Time) []byte {
 	dst = appendValue(dst, TimesketchTimestampDesc)
 	dst = append(dst, `,"timestamp":`...)
 	return strconv.AppendInt(dst, t.UnixMicro(), 10)
+}
+
+// appendAncestry appends the ancestors as a JSON array of
+// "name[pid] cmdline" strings, parent first.
+func appendAncestry(dst []byte, anc []Process) []byte {
+	ss := make([]string, len(anc))
+	for i := range anc {
+		p := &anc[i]
+		ss[i] = procName(*p) + "[" + strconv.FormatInt(p.Pid, 10) + "]"
+		if p.Cmdline != "" {
+			ss[i] += " " + p.Cmdline
+		}
+	}
+	return appendStrings(dst, ss)
 }
 
 func appendTimesketchContainer(dst []byte, c Container) []byte {

@@ -49,7 +49,7 @@ func TestTimesketchRequiredFields(t *testing.T) {
 		lines  int
 		keys   []string
 	}{
-		{"detections", sampleReport(), 4, []string{"rule", "priority", "tags", "output_fields", "capture", "evt_num"}},
+		{"detections", sampleReport(), 4, []string{"rule", "priority", "tags", "output_fields", "capture", "evt_num", "proc_ancestry"}},
 		{"shells", shellsReport(), 1, []string{"rule", "children", "capture"}},
 		{"tree", treeReport(), 6, []string{"activity", "object"}},
 	}
@@ -80,6 +80,10 @@ func TestTimesketchDetection(t *testing.T) {
 	var m map[string]any
 	if err := json.Unmarshal(AppendTimesketch(nil, &d, ""), &m); err != nil {
 		t.Fatal(err)
+	}
+	anc, _ := m["proc_ancestry"].([]any)
+	if len(anc) != 3 || anc[0] != "runc[4090] runc exec -t 3ad7b2c1e9f0 bash -i" || anc[2] != "systemd[1] systemd --system" {
+		t.Errorf("proc_ancestry = %v", m["proc_ancestry"])
 	}
 	for k, want := range map[string]any{
 		"message": d.Output, "datetime": "2026-11-20T09:14:03.120456+00:00", "timestamp_desc": TimesketchTimestampDesc,
