@@ -67,7 +67,7 @@ Times print in UTC unless --tz says otherwise.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "table", "output format: text, json, table or html")
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: text, json, table, html or timesketch (JSON lines for Timesketch)")
 	fl.StringVar(&f.out, "out", "", "write the output to this file instead of stdout")
 	fl.StringVar(&f.since, "since", "", "ignore events before this time (forms as replay's --since: RFC 3339, time of day, epoch, +/-DURATION)")
 	fl.StringVar(&f.until, "until", "", "ignore events after this time (forms as --since)")
