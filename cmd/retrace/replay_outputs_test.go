@@ -190,17 +190,20 @@ func TestReplayFalcoOutputs(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
+		format    string // -o FORMAT beside the overrides
 		overrides []string
 		stdout    bool
 		keys      []string
 		absent    []string
 	}{
-		{"file keep_alive", []string{"file_output.enabled=true", "file_output.keep_alive=true", "file_output.filename=$OUT"}, true, nil, nil},
-		{"file reopened", []string{"file_output={enabled: true, filename: $OUT}"}, true, nil, nil},
-		{"program per alert", []string{"program_output.enabled=true", "program_output.program=cat >> $OUT"}, true, nil, nil},
-		{"program keep_alive", []string{"program_output.enabled=true", "program_output.keep_alive=true", "program_output.program=cat > $OUT"}, true, nil, nil},
-		{"stdout off", []string{"stdout_output.enabled=false", "file_output.enabled=true", "file_output.filename=$OUT"}, false, nil, nil},
-		{"json options", []string{"json_include_output_property=false", "json_include_tags_property=false",
+		{"table on stdout, JSON to the file", "table", []string{"file_output.enabled=true", "file_output.filename=$OUT"}, true, nil, nil},
+		{"text lines to the file", "json", []string{"json_output=false", "time_format_iso_8601=true", "file_output.enabled=true", "file_output.filename=$OUT"}, true, nil, nil},
+		{"file keep_alive", "", []string{"file_output.enabled=true", "file_output.keep_alive=true", "file_output.filename=$OUT"}, true, nil, nil},
+		{"file reopened", "", []string{"file_output={enabled: true, filename: $OUT}"}, true, nil, nil},
+		{"program per alert", "", []string{"program_output.enabled=true", "program_output.program=cat >> $OUT"}, true, nil, nil},
+		{"program keep_alive", "", []string{"program_output.enabled=true", "program_output.keep_alive=true", "program_output.program=cat > $OUT"}, true, nil, nil},
+		{"stdout off", "", []string{"stdout_output.enabled=false", "file_output.enabled=true", "file_output.filename=$OUT"}, false, nil, nil},
+		{"json options", "", []string{"json_include_output_property=false", "json_include_tags_property=false",
 			"json_include_message_property=true", "file_output.enabled=true", "file_output.filename=$OUT"}, true,
 			[]string{"message", "output_fields", "rule"}, []string{"output", "tags"}},
 	}
@@ -211,6 +214,9 @@ func TestReplayFalcoOutputs(t *testing.T) {
 			for _, o := range tc.overrides {
 				args = append(args, "-o", strings.ReplaceAll(o, "$OUT", out))
 			}
+			if tc.format != "" {
+				args = append(args, "-o", tc.format)
+			}
 			stdout, stderr, err := runRetrace(t, append(args, capture)...)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, stderr)
@@ -219,11 +225,26 @@ func TestReplayFalcoOutputs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tc.name == "text lines to the file" {
+				// The channels get Falco's text lines; stdout the JSON -o asks for.
+				text, _, err := runRetrace(t, "replay", "-q", capture)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, text) || !bytes.Equal(stdout, plain) {
+					t.Errorf("file:\n%s\nwant the text lines:\n%s\nstdout:\n%s", got, text, stdout)
+				}
+				return
+			}
 			if tc.keys == nil && !bytes.Equal(got, plain) {
 				t.Errorf("output file differs from -o json:\n%s\nwant:\n%s", got, plain)
 			}
-			if tc.stdout != (len(stdout) > 0) || tc.stdout && !bytes.Equal(stdout, got) {
+			sameAsFile := tc.format == "" || tc.format == "json"
+			if tc.stdout != (len(stdout) > 0) || tc.stdout && sameAsFile && !bytes.Equal(stdout, got) {
 				t.Errorf("stdout (enabled %v):\n%s", tc.stdout, stdout)
+			}
+			if tc.format == "table" && !bytes.Contains(stdout, []byte("RULE")) && !bytes.Contains(stdout, []byte("Rule")) {
+				t.Errorf("stdout is not a table:\n%s", stdout)
 			}
 			for _, l := range bytes.Split(bytes.TrimSpace(got), []byte("\n")) {
 				var m map[string]any
