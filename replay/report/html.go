@@ -202,6 +202,19 @@ type htmlDetection struct {
 	EventNum uint64        `json:"e"`
 	Type     string        `json:"y,omitempty"`
 	Host     string        `json:"h,omitempty"`
+	// Prov is the provenance chain, oldest first; Login the login
+	// session; ProvCut marks a truncated chain.
+	Prov    []htmlOrigin `json:"pv,omitempty"`
+	Login   string       `json:"lg,omitempty"`
+	ProvCut bool         `json:"pvc,omitempty"`
+}
+
+// htmlOrigin is one link of a provenance chain.
+type htmlOrigin struct {
+	htmlProcess
+	How       string `json:"h"`
+	Container string `json:"k,omitempty"` // short container id; empty for the host
+	Exited    bool   `json:"d,omitempty"`
 }
 
 type htmlProcess struct {
@@ -317,6 +330,17 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		}
 		for _, c := range d.Children {
 			hd.Children = append(hd.Children, toHTMLProcess(c))
+		}
+		if pv := d.Provenance; pv != nil {
+			for i := len(pv.Chain) - 1; i >= 0; i-- {
+				o := &pv.Chain[i]
+				ho := htmlOrigin{htmlProcess: toHTMLProcess(o.Process), How: o.How, Exited: !o.Exit.IsZero()}
+				if o.Container != "host" {
+					ho.Container = cleanCell(shortID(o.Container))
+				}
+				hd.Prov = append(hd.Prov, ho)
+			}
+			hd.Login, hd.ProvCut = cleanCell(pv.Login()), pv.Truncated
 		}
 		data.Detections = append(data.Detections, hd)
 

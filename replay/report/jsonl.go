@@ -97,7 +97,9 @@ func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 
 	dst = append(dst, `,"priority":"`...)
 	dst = appendEscaped(dst, d.Priority)
-	dst = append(dst, `","rule":"`...)
+	dst = append(dst, '"')
+	dst = appendProvenanceJSON(dst, d.Provenance)
+	dst = append(dst, `,"rule":"`...)
 	dst = appendEscaped(dst, d.Rule)
 	dst = append(dst, `","source":"`...)
 	dst = appendEscaped(dst, d.Source)

@@ -99,6 +99,9 @@ type Detection struct {
 	// Children lists the processes the detection's process started, in
 	// order; the "shells" view uses it for the commands a shell ran.
 	Children []Process
+	// Provenance is where the process came from (creation chain, login);
+	// nil when unknown.
+	Provenance *Provenance
 }
 
 // Container identifies a container.

@@ -157,6 +157,9 @@ func upper(ss []string) []string {
 // to the process itself, e.g. "sshd > bash > cat[4133]", keeping at most
 // depth names.
 func processPath(d *Detection, depth int) string {
+	if p := d.Provenance; p != nil && len(p.Chain) > 0 {
+		return chainPath(p, depth)
+	}
 	var b strings.Builder
 	n := min(len(d.Ancestry), depth-1)
 	if n < len(d.Ancestry) {
@@ -170,6 +173,42 @@ func processPath(d *Detection, depth int) string {
 	if d.Process.Pid != 0 {
 		b.WriteByte('[')
 		b.WriteString(strconv.FormatInt(d.Process.Pid, 10))
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+// chainPath is processPath from a provenance chain: the creators, exited
+// ones included, rather than the live parents. Consecutive creators of one
+// program (forks, re-execs, runc's "runc:[1:CHILD]" stages) show once, so
+// that a container process shows its host-side entry: "podman > conmon >
+// runc > sh[40]".
+func chainPath(p *Provenance, depth int) string {
+	var names []string
+	last := ""
+	i := 1
+	for ; i < len(p.Chain) && len(names) < depth-1; i++ {
+		n := procName(p.Chain[i].Process)
+		if k := strings.Index(n, ":["); k > 0 {
+			n = n[:k]
+		}
+		if n != last {
+			names = append(names, n)
+			last = n
+		}
+	}
+	var b strings.Builder
+	if i < len(p.Chain) || p.Truncated {
+		b.WriteString("… > ")
+	}
+	for k := len(names) - 1; k >= 0; k-- {
+		b.WriteString(names[k])
+		b.WriteString(" > ")
+	}
+	b.WriteString(procName(p.Chain[0].Process))
+	if pid := p.Chain[0].Pid; pid != 0 {
+		b.WriteByte('[')
+		b.WriteString(strconv.FormatInt(pid, 10))
 		b.WriteByte(']')
 	}
 	return b.String()
@@ -193,6 +232,11 @@ func tableDetails(d *Detection) string {
 	}
 	if d.Process.User != "" {
 		lines = append(lines, "user: "+cleanCell(d.Process.User))
+	}
+	if pv := d.Provenance; pv != nil && pv.LoginUID >= 0 {
+		lines = append(lines, cleanCell(pv.Login()))
+	} else if pv != nil && pv.Tty != 0 {
+		lines = append(lines, "tty "+strconv.FormatInt(pv.Tty, 10))
 	}
 	for _, f := range d.Files {
 		lines = append(lines, "file: "+cleanCell(f))

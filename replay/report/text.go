@@ -8,7 +8,9 @@ import (
 	"unicode/utf8"
 )
 
-// WriteText writes one Falco alert line per detection, then the process
+// WriteText writes one Falco alert line per detection, each followed by an
+// indented provenance line when the detection has one (see
+// [Provenance.ChainText]), then the process
 // tree of a tree view, if any, indented by depth. An alert line is
 //
 //	<time>: <Priority> <output>
@@ -20,7 +22,7 @@ func WriteText(w io.Writer, r *Report, opts Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var line []byte
 	for i := range r.Detections {
-		line = AppendText(line[:0], &r.Detections[i], opts)
+		line = AppendTextProvenance(line[:0], &r.Detections[i], opts)
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write text: %w", err)

@@ -38,7 +38,8 @@
   function haystack(i) {
     if (hay[i] === undefined) {
       var d = D[i], c = data.containers[d.c] || {}, parts = [data.rules[d.r], d.o, d.ts, d.y, d.h, data.captures[d.k], c.id, c.name, c.image];
-      [d.pr].concat(d.a || [], d.ch || []).forEach(function (p) { parts.push(p.n, p.x, p.c, p.u, String(p.pid)); });
+      [d.pr].concat(d.a || [], d.ch || [], d.pv || []).forEach(function (p) { parts.push(p.n, p.x, p.c, p.u, String(p.pid)); });
+      if (d.lg) parts.push(d.lg);
       parts = parts.concat(d.f || [], d.n || [], d.g || [], [data.priorities[d.p]]);
       hay[i] = parts.filter(function (s) { return s; }).join("\n").toLowerCase();
     }
@@ -228,11 +229,29 @@
     a.appendChild(head);
     a.appendChild(el("div", "out", d.o));
     var cols = el("div", "cols"), left = el("section"), right = el("div");
-    left.appendChild(el("h3", "", "Process ancestry"));
-    var ol = el("ol", "tree"), chain = (d.a || []).slice().reverse();
-    chain.forEach(function (p) { var li = el("li"); procLine(li, p, false); ol.appendChild(li); });
-    var me = el("li"); procLine(me, d.pr, true); ol.appendChild(me);
-    left.appendChild(ol);
+    if (d.pv && d.pv.length) {
+      // Provenance: the creation chain from the capture, exited creators
+      // included, and the login session.
+      left.appendChild(el("h3", "", "Provenance"));
+      if (d.lg) left.appendChild(el("div", "login", d.lg));
+      var pol = el("ol", "tree prov");
+      if (d.pvc) pol.appendChild(el("li", "none", "… older creators not kept"));
+      d.pv.forEach(function (p, k) {
+        var li = el("li");
+        procLine(li, p, k === d.pv.length - 1);
+        var how = el("span", "how " + p.h, p.h + (p.d ? ", exited" : ""));
+        li.insertBefore(how, li.children[2] || null);
+        if (p.k) li.insertBefore(el("span", "inctr", "container " + p.k), how);
+        pol.appendChild(li);
+      });
+      left.appendChild(pol);
+    } else {
+      left.appendChild(el("h3", "", "Process ancestry"));
+      var ol = el("ol", "tree"), chain = (d.a || []).slice().reverse();
+      chain.forEach(function (p) { var li = el("li"); procLine(li, p, false); ol.appendChild(li); });
+      var me = el("li"); procLine(me, d.pr, true); ol.appendChild(me);
+      left.appendChild(ol);
+    }
     cols.appendChild(left);
     if (d.ch && d.ch.length) {
       var cmds = el("section");
