@@ -106,9 +106,11 @@ func TestTimelineFileViews(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-			if out == "" {
-				lines = nil
+			var lines []string // alert lines; provenance lines are indented
+			for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				if l != "" && !strings.HasPrefix(l, " ") {
+					lines = append(lines, l)
+				}
 			}
 			if len(lines) != len(tc.want) {
 				t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(tc.want), out)

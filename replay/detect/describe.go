@@ -96,6 +96,9 @@ func (p *Describer) Fill(d *report.Detection, ev engine.Event) {
 			}
 			d.Ancestry = append(d.Ancestry, a)
 		}
+		if e, ok := ev.(*replay.Event); ok {
+			d.Provenance = ProvenanceOf(e)
+		}
 	}
 	d.Container.ID, _ = p.cid.Text(ev)
 	d.Container.Name = p.cname.Value(ev)

@@ -559,7 +559,9 @@ func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
 			tty = "tty " + strconv.FormatInt(p.Tty, 10)
 		}
 		parent := "unknown parent"
-		if len(d.Ancestry) > 0 {
+		if pv := d.Provenance; pv != nil && len(pv.Chain) > 1 {
+			parent = "parent " + pv.Chain[1].Name
+		} else if len(d.Ancestry) > 0 {
 			parent = "parent " + d.Ancestry[0].Name
 		}
 		d.Output = fmt.Sprintf("shell %s[%d] (%s, user=%s, %s, container=%s) ran %d command(s): %s", p.Name, p.Pid, tty,

@@ -187,3 +187,39 @@ func TestTreeThreads(t *testing.T) {
 		t.Errorf("curl[17497]: %d nodes, parent %q", count["curl[17497]"], parent["curl[17497]"])
 	}
 }
+
+// TestProvenance checks a container shell's provenance: the host-side
+// entry (podman exec, conmon, runc) joined to the shell in the container,
+// the creators that had exited by the shell's exec included.
+func TestProvenance(t *testing.T) {
+	rep, err := timeline.Run(context.Background(), []string{attack("container-terminal-shell")},
+		timeline.Options{View: timeline.ViewShells, Scope: detect.Scope{Container: "retrace-attack"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Detections) != 1 || rep.Detections[0].Provenance == nil {
+		t.Fatalf("findings: %v", findings(rep))
+	}
+	pv := rep.Detections[0].Provenance
+	var names []string
+	for _, o := range pv.Chain[:9] {
+		names = append(names, fmt.Sprintf("%s[%d] %s %.6s exited=%v", o.Name, o.Pid, o.How, o.Container, !o.Exit.IsZero()))
+	}
+	want := []string{
+		"sh[13977] exec f00903 exited=false",
+		"runc:[0:PARENT][13976] fork host exited=true",
+		"runc[13975] exec host exited=true",
+		"runc[13966] exec host exited=true",
+		"conmon[13965] fork host exited=false",
+		"conmon[13964] exec host exited=true",
+		"podman[13948] exec host exited=false",
+		"script[13947] exec host exited=false",
+		"bash[13945] exec host exited=false",
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("chain (-want +got):\n%s", diff)
+	}
+	if pv.Tty != 34816 || pv.LoginUID != -1 {
+		t.Errorf("tty %d, login uid %d", pv.Tty, pv.LoginUID)
+	}
+}
