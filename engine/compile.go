@@ -123,6 +123,7 @@ type compiler struct {
 	macros   []*MacroRef
 	warnings []Warning
 	deprec   map[string]bool
+	prog     *program // shared evaluation of a Ruleset; nil for a lone condition
 }
 
 // errorf returns an *Error at byte offset off in the current text (the
@@ -149,6 +150,25 @@ func (c *compiler) warn(kind WarningKind, off int, msg string) {
 }
 
 func (c *compiler) node(n Node) (evalFunc, error) {
+	if _, isMacro := n.(*MacroRef); c.prog == nil || isMacro {
+		return c.compileNode(n)
+	}
+	id, f, ok := c.prog.shared(n)
+	if !ok {
+		return c.compileNode(n)
+	}
+	if f != nil {
+		return f, nil
+	}
+	f, err := c.compileNode(n)
+	if err != nil {
+		return nil, err
+	}
+	return c.prog.store(id, n, f), nil
+}
+
+// compileNode compiles n; in a shared program its parts are shared.
+func (c *compiler) compileNode(n Node) (evalFunc, error) {
 	if c.size++; c.size > c.maxSize {
 		return nil, c.errorf(KindLimit, n.Offset(), nil, "condition exceeds %d nodes after macro expansion", c.maxSize)
 	}
@@ -244,7 +264,12 @@ func (c *compiler) field(f *FieldExpr) (source, error) {
 	if err != nil {
 		return source{}, c.fieldError(f, err)
 	}
-	b, err := c.opts.Registry.Bind(info.Name, arg)
+	var b Binding
+	if c.prog != nil {
+		b, err = c.prog.bind(c.opts.Registry, info.Name, arg)
+	} else {
+		b, err = c.opts.Registry.Bind(info.Name, arg)
+	}
 	if err != nil {
 		return source{}, c.fieldError(f, err)
 	}
