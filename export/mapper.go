@@ -27,7 +27,7 @@ type probes struct {
 	ppid, ppidTs, pname, pcmdline, pexepath             *detect.Probe
 	cid, cname, cimage, cimageTag, cimageID, ctype, cpr *detect.Probe
 	fdNum, fdType, fdName, l4proto                      *detect.Probe
-	cip, cport, sip, sport                              *detect.Probe
+	lip, lport, rip, rport, isServer, sip, sport        *detect.Probe
 	fsName, fsSource, fsTarget                          *detect.Probe
 }
 
@@ -50,11 +50,12 @@ func newMapper(reg engine.Registry, product Product) *mapper {
 		loginUID: f("user.loginuid"), loginName: f("user.loginname"),
 		ppid: f("proc.ppid"), ppidTs: f("proc.ppid.ts"), pname: f("proc.pname"), pcmdline: f("proc.pcmdline"),
 		pexepath: f("proc.pexepath"),
-		cid: f("container.id"), cname: f("container.name"), cimage: f("container.image"),
+		cid:      f("container.id"), cname: f("container.name"), cimage: f("container.image"),
 		cimageTag: f("container.image.tag"), cimageID: f("container.image.id"), ctype: f("container.type"),
 		cpr:   f("container.privileged"),
 		fdNum: f("fd.num"), fdType: f("fd.typechar"), fdName: f("fd.name"), l4proto: f("fd.l4proto"),
-		cip: f("fd.cip"), cport: f("fd.cport"), sip: f("fd.sip"), sport: f("fd.sport"),
+		lip: f("fd.lip"), lport: f("fd.lport"), rip: f("fd.rip"), rport: f("fd.rport"), isServer: f("fd.is_server"),
+		sip: f("fd.sip"), sport: f("fd.sport"),
 		fsName: f("fs.path.name"), fsSource: f("fs.path.source"), fsTarget: f("fs.path.target"),
 	}}
 	byName := mappingsByType()
@@ -320,15 +321,23 @@ func (m *mapper) networkRow(src source, e *replay.Event, a Activity) NetworkActi
 	var r NetworkActivity
 	res, _ := m.p.rawres.Int(e)
 	name := e.Ev.TypeName()
-	if name == "connect" && res < 0 && res != errInProgress {
+	if a == netOpen && res < 0 && res != errInProgress {
 		a = netFail
 	}
 	m.base(&r.Base, src, e, a)
 	if name == "connect" && res == errInProgress {
 		r.StatusID, r.Status, r.StatusCode = 1, "Success", m.p.res.Value(e)
 	}
-	r.SrcEndpoint = m.endpoint(e, m.p.cip, m.p.cport)
-	r.DstEndpoint = m.endpoint(e, m.p.sip, m.p.sport)
+	// The side that opened the connection is the source: the local end of
+	// a client socket, the remote end of a server's.
+	local, remote := m.endpoint(e, m.p.lip, m.p.lport), m.endpoint(e, m.p.rip, m.p.rport)
+	r.SrcEndpoint, r.DstEndpoint = local, remote
+	if name == "listen" || m.p.isServer.Value(e) == "true" {
+		r.SrcEndpoint, r.DstEndpoint = remote, local
+	}
+	if name == "listen" && r.DstEndpoint == (Endpoint{}) {
+		r.DstEndpoint = m.endpoint(e, m.p.sip, m.p.sport)
+	}
 	ci := &r.ConnectionInfo
 	ci.ProtocolName = m.p.l4proto.Value(e)
 	switch ci.ProtocolName {
