@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/internal/testutil"
-	"github.com/retrace-dev/retrace/record/container"
 )
 
 // TestAttackRecordings checks that the committed recordings of
@@ -19,7 +19,7 @@ import (
 func TestAttackRecordings(t *testing.T) {
 	dir := filepath.Join("..", "testdata", "attacks")
 	inContainer := func(e event) bool {
-		_, ok := container.FromCgroups(e.list("cgroups"))
+		_, ok := container.MatchCgroups(e.params["cgroups"])
 		return ok
 	}
 	tests := []struct {

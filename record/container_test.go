@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/internal/compat"
 	"github.com/retrace-dev/retrace/internal/testutil"
-	"github.com/retrace-dev/retrace/record/container"
 )
 
 // testImage is the local image the container tests import from Debian's
@@ -59,13 +59,13 @@ func TestRecordContainerStartedDuringRecording(t *testing.T) {
 	c := recordRun(t, Options{}, "podman", "--runtime", "runc", "run", "--rm", "--name", name,
 		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", testImage, "/bin/cat", "/etc/shadow")
 	cat := c.execOf(t, "cat", "/etc/shadow")
-	m, ok := container.FromCgroups(cat.list("cgroups"))
+	m, ok := container.MatchCgroups(cat.params["cgroups"])
 	if !ok {
 		t.Fatalf("cat's cgroups %q name no container", cat.list("cgroups"))
 	}
-	evs := c.find("container", true, func(e event) bool { return bytes.Contains(e.params["json"], []byte(m.ID)) })
+	evs := c.find("container", true, func(e event) bool { return bytes.Contains(e.params["json"], []byte(m.FullID)) })
 	if len(evs) != 1 {
-		t.Fatalf("container events for the new container %s: %d, want 1", m.ShortID(), len(evs))
+		t.Fatalf("container events for the new container %s: %d, want 1", m.ID, len(evs))
 	}
 	if js := evs[0].str("json"); !strings.Contains(js, `"name":"`+name+`"`) {
 		t.Errorf("container JSON %s lacks the name %s", js, name)
@@ -101,8 +101,8 @@ func TestRecordContainerShell(t *testing.T) {
 	// The cat inside the container: busybox runs applets through
 	// /proc/self/exe, so its comm is "exe"; argv is what counts.
 	cat := c.execOf(t, "cat", "/etc/shadow")
-	m, ok := container.FromCgroups(cat.list("cgroups"))
-	if !ok || m.ID != id {
+	m, ok := container.MatchCgroups(cat.params["cgroups"])
+	if !ok || m.FullID != id {
 		t.Fatalf("cat's cgroups %q give container %+v, want %s", cat.list("cgroups"), m, id)
 	}
 	if cat.uint("tty") == 0 {

@@ -15,9 +15,9 @@ import (
 
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/retrace-dev/retrace/capture"
-	capcontainer "github.com/retrace-dev/retrace/capture/container"
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/scap"
-	"github.com/retrace-dev/retrace/record/container"
+	rcontainer "github.com/retrace-dev/retrace/record/container"
 	"github.com/retrace-dev/retrace/record/hostsnap"
 	"golang.org/x/sys/unix"
 )
@@ -98,12 +98,9 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	for _, p := range hdr.Processes {
-		if m, ok := container.FromCgroups(p.Cgroups); ok {
-			s.tids[int64(p.TID)] = m.ID
-			if err := s.addContainer(ctx, m, 0); err != nil {
-				w.Close()
-				return nil, err
-			}
+		if m, ok := container.MatchCgroups([]byte(strings.Join(p.Cgroups, "\x00"))); ok {
+			s.tids[int64(p.TID)] = m.FullID
+			s.addContainer(ctx, m, 0)
 		}
 	}
 
@@ -298,8 +295,8 @@ type session struct {
 	w     *capture.Writer
 	log   io.Writer
 	boot  uint64
-	tids  map[int64]string // thread -> container id, from cgroups
-	known map[string]bool  // containers already written
+	tids  map[int64]string // thread -> full container id, from cgroups
+	known map[string]bool  // containers already written, by full id
 	// only is the container the recording is restricted to ("" for all).
 	only string
 	// tree, with OnlyCommand, holds the threads of the command's tree.
@@ -381,13 +378,14 @@ func (s *session) track(ctx context.Context, raw []byte) error {
 		return nil
 	}
 	tid := s.ev.Tid()
-	m, ok := container.FromCgroups(strings.Split(strings.TrimRight(string(cg), "\x00"), "\x00"))
+	m, ok := container.MatchCgroups(cg)
 	if !ok {
 		delete(s.tids, tid)
 		return nil
 	}
-	s.tids[tid] = m.ID
-	return s.addContainer(ctx, m, s.ev.Ts()-1)
+	s.tids[tid] = m.FullID
+	s.addContainer(ctx, m, s.ev.Ts()-1)
+	return nil
 }
 
 // followTree adds the threads a tracked thread creates (parent-side clone
@@ -409,26 +407,20 @@ func (s *session) followTree() {
 
 // addContainer writes a container event (and metadata record) the first
 // time a container is seen.
-func (s *session) addContainer(ctx context.Context, m container.Match, ts uint64) error {
-	if s.known[m.ID] {
-		return nil
+func (s *session) addContainer(ctx context.Context, m container.Match, ts uint64) {
+	if s.known[m.FullID] {
+		return
 	}
-	s.known[m.ID] = true
-	info, err := container.Inspect(ctx, m)
+	s.known[m.FullID] = true
+	info, err := rcontainer.Inspect(ctx, m)
 	if err != nil {
-		fmt.Fprintf(s.log, "retrace record: container %s: %v (recording its id only)\n", m.ShortID(), err)
+		fmt.Fprintf(s.log, "retrace record: container %s: %v (recording its id only)\n", m.ID, err)
 	}
-	typ, _ := capcontainer.ParseType(info.Runtime)
-	s.w.AddContainer(capture.Container{
-		ID: info.ID, Name: info.Name, Image: info.Image, ImageID: info.ImageID,
-		Type: typ, Privileged: info.Privileged, Labels: info.Labels,
-	})
+	s.w.AddContainer(*info)
 	if ts == 0 {
 		ts = s.now()
 	}
-	ev := scap.AppendEvent(nil, ts, -1, scap.ContainerJsonV2E, append(info.JSON(), 0))
-	s.win.push(0, ts, ev)
-	return nil
+	s.win.push(0, ts, info.AppendEvent(nil, ts))
 }
 
 // filterContainer resolves Options.FilterContainer (id prefix or name)
@@ -441,17 +433,17 @@ func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
 	s.only = want
 	seen := map[string]bool{}
 	for _, p := range hdr.Processes {
-		m, ok := container.FromCgroups(p.Cgroups)
-		if !ok || seen[m.ID] {
+		m, ok := container.MatchCgroups([]byte(strings.Join(p.Cgroups, "\x00")))
+		if !ok || seen[m.FullID] {
 			continue
 		}
-		seen[m.ID] = true
-		if strings.HasPrefix(m.ID, want) {
-			s.only = m.ID
+		seen[m.FullID] = true
+		if strings.HasPrefix(m.FullID, want) {
+			s.only = m.FullID
 			return
 		}
-		if info, err := container.Inspect(ctx, m); err == nil && info.Name == want {
-			s.only = m.ID
+		if info, err := rcontainer.Inspect(ctx, m); err == nil && info.Name == want {
+			s.only = m.FullID
 			return
 		}
 	}

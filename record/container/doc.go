@@ -1,6 +1,7 @@
-// Package container finds the container a thread runs in from its cgroups
-// and reads the container's metadata (name, image, privileges, mounts,
-// labels) from the container runtime at record time, so that replay needs no
-// runtime. Podman is supported through its CLI (podman inspect); the id
-// patterns also cover docker, containerd, cri-o and lxc.
+// Package container looks containers up in their runtime while recording:
+// [Inspect] runs podman's or docker's inspect for a container the
+// recorder found in a thread's cgroups, and a [Watcher] follows podman's
+// container events, which still name a container its runtime has already
+// removed. What the recorder writes about containers (the model, the
+// cgroup matcher, the container event) is package capture/container's.
 package container

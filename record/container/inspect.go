@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,44 +9,58 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	model "github.com/retrace-dev/retrace/capture/container"
 )
 
-// Info is what retrace records about a container.
-type Info struct {
-	ID         string
-	Runtime    string
-	Name       string
-	Image      string
-	ImageID    string
-	Privileged bool
-	Labels     map[string]string
-	Mounts     []Mount
-	// Created is when the container was created (zero when unknown).
-	Created time.Time
-}
-
-// Mount is one mount of a container.
-type Mount struct {
-	Source      string
-	Destination string
-	Mode        string
-	RW          bool
-	Propagation string
-}
-
-// ErrNoRuntime is returned by [Inspect] when the runtime's CLI is missing.
+// ErrNoRuntime is returned by [Inspect] for a container whose runtime has
+// no CLI retrace reads (anything but podman and docker) or whose CLI is not
+// installed.
 var ErrNoRuntime = errors.New("container runtime CLI not found")
 
-// Inspect reads a container's metadata from its runtime. Only podman (and
-// docker, whose inspect output has the same shape) are read; others return
-// ErrNoRuntime and the caller records the id alone.
-func Inspect(ctx context.Context, m Match) (Info, error) {
-	info := Info{ID: m.ID, Runtime: m.Runtime}
+// InspectError is a failed runtime lookup: the command, how it failed and
+// what it wrote on its standard error.
+type InspectError struct {
+	// Runtime is the CLI that was run ("podman", "docker"), ID the
+	// container id it was asked about.
+	Runtime, ID string
+	// Stderr is what the CLI wrote on its standard error, trimmed.
+	Stderr string
+	Err    error
+}
+
+func (e *InspectError) Error() string {
+	msg := fmt.Sprintf("%s inspect %s: %v", e.Runtime, model.ShortID(e.ID), e.Err)
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	}
+	return msg
+}
+
+func (e *InspectError) Unwrap() error { return e.Err }
+
+// NotFound reports whether the runtime said it has no such container: it
+// was removed (or not yet created), and asking again will not help once
+// it is gone.
+func (e *InspectError) NotFound() bool {
+	s := strings.ToLower(e.Stderr)
+	return strings.Contains(s, "no such container") || strings.Contains(s, "no such object")
+}
+
+// inspectTimeout bounds one run of a runtime's CLI.
+const inspectTimeout = 10 * time.Second
+
+// Inspect reads a container's metadata from its runtime's CLI (podman
+// inspect, docker inspect: same output shape). The result has the match's
+// id and type whatever happens; the error is ErrNoRuntime or an
+// [*InspectError]. Safe for concurrent use.
+func Inspect(ctx context.Context, m model.Match) (*model.Info, error) {
+	info := &model.Info{ID: m.ID, FullID: m.FullID, Type: m.Type}
 	var cli string
-	switch m.Runtime {
-	case "podman":
+	switch m.Type {
+	case model.TypePodman:
 		cli = "podman"
-	case "docker":
+	case model.TypeDocker:
 		cli = "docker"
 	default:
 		return info, ErrNoRuntime
@@ -54,23 +69,30 @@ func Inspect(ctx context.Context, m Match) (Info, error) {
 	if err != nil {
 		return info, ErrNoRuntime
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "inspect", "--type", "container", m.ID).Output()
+	cmd := exec.CommandContext(ctx, path, "inspect", "--type", "container", m.FullID)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return info, fmt.Errorf("%s inspect %s: %w", cli, m.ShortID(), err)
+		return info, &InspectError{Runtime: cli, ID: m.FullID, Stderr: strings.TrimSpace(stderr.String()), Err: err}
 	}
-	return parseInspect(out, info)
+	if err := parseInspect(out, info); err != nil {
+		return info, &InspectError{Runtime: cli, ID: m.FullID, Err: err}
+	}
+	return info, nil
 }
 
 // inspectJSON is the part of podman/docker inspect output retrace reads.
 type inspectJSON struct {
-	ID        string    `json:"Id"`
-	Name      string    `json:"Name"`
-	Image     string    `json:"Image"`
-	ImageName string    `json:"ImageName"`
-	Created   time.Time `json:"Created"`
-	Config    struct {
+	ID          string    `json:"Id"`
+	Name        string    `json:"Name"`
+	Image       string    `json:"Image"`
+	ImageName   string    `json:"ImageName"`
+	ImageDigest string    `json:"ImageDigest"`
+	Created     time.Time `json:"Created"`
+	Config      struct {
 		Image  string            `json:"Image"`
 		Labels map[string]string `json:"Labels"`
 	} `json:"Config"`
@@ -86,13 +108,17 @@ type inspectJSON struct {
 	} `json:"Mounts"`
 }
 
-func parseInspect(out []byte, info Info) (Info, error) {
+// parseInspect fills info from inspect's output: the image is podman's
+// ImageName (docker: Config.Image), split by [model.ParseImage]; the
+// digest is the runtime's image digest when it reports one (podman),
+// else the reference's.
+func parseInspect(out []byte, info *model.Info) error {
 	var all []inspectJSON
 	if err := json.Unmarshal(out, &all); err != nil {
-		return info, fmt.Errorf("parse inspect output: %w", err)
+		return fmt.Errorf("parse inspect output: %w", err)
 	}
 	if len(all) == 0 {
-		return info, fmt.Errorf("parse inspect output: no container %s", info.ID)
+		return fmt.Errorf("parse inspect output: no container %s", info.ID)
 	}
 	c := all[0]
 	info.Name = strings.TrimPrefix(c.Name, "/")
@@ -100,85 +126,21 @@ func parseInspect(out []byte, info Info) (Info, error) {
 	if info.Image == "" {
 		info.Image = c.Config.Image
 	}
-	info.ImageID = c.Image
-	info.Privileged = c.HostConfig.Privileged
-	info.Created = c.Created
+	ref := model.ParseImage(info.Image)
+	info.ImageRepo, info.ImageTag, info.ImageDigest = ref.Repository, ref.Tag, ref.Digest
+	if c.ImageDigest != "" {
+		info.ImageDigest = c.ImageDigest
+	}
+	info.ImageID = strings.TrimPrefix(c.Image, "sha256:")
+	info.Privileged, info.PrivilegedKnown = c.HostConfig.Privileged, true
+	if !c.Created.IsZero() {
+		info.CreatedTime = c.Created.Unix()
+	}
 	info.Labels = c.Config.Labels
+	info.Mounts = nil
 	for _, mt := range c.Mounts {
-		info.Mounts = append(info.Mounts, Mount(mt))
+		info.Mounts = append(info.Mounts, model.Mount{Source: mt.Source, Dest: mt.Destination, Mode: mt.Mode, RW: mt.RW, Propagation: mt.Propagation})
 	}
-	return info, nil
-}
-
-// sinsp container types (libsinsp container_type).
-const (
-	typeDocker     = 0
-	typeLXC        = 1
-	typeContainerd = 7
-	typeCRIO       = 8
-	typePodman     = 11
-)
-
-// JSON returns the container as the JSON payload of scap's container event
-// (PPME_CONTAINER_JSON_2_E), in libsinsp's layout.
-func (i Info) JSON() []byte {
-	typ := typeDocker
-	switch i.Runtime {
-	case "podman":
-		typ = typePodman
-	case "containerd":
-		typ = typeContainerd
-	case "cri-o":
-		typ = typeCRIO
-	case "lxc":
-		typ = typeLXC
-	}
-	repo, tag := splitImage(i.Image)
-	type mount struct {
-		Source      string
-		Destination string
-		Mode        string
-		RW          bool
-		Propagation string
-	}
-	mounts := []mount{}
-	for _, m := range i.Mounts {
-		mounts = append(mounts, mount(m))
-	}
-	labels := i.Labels
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	id := i.ID
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	v := map[string]any{"container": map[string]any{
-		"id":         id,
-		"full_id":    i.ID,
-		"type":       typ,
-		"name":       i.Name,
-		"image":      i.Image,
-		"imageid":    i.ImageID,
-		"imagerepo":  repo,
-		"imagetag":   tag,
-		"privileged": i.Privileged,
-		"Mounts":     mounts,
-		"labels":     labels,
-	}}
-	if !i.Created.IsZero() {
-		// libsinsp's container.start_ts comes from created_time (seconds).
-		v["container"].(map[string]any)["created_time"] = i.Created.Unix()
-	}
-	b, _ := json.Marshal(v)
-	return b
-}
-
-// splitImage splits "registry/repo:tag" into repo and tag.
-func splitImage(image string) (repo, tag string) {
-	repo = image
-	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
-		repo, tag = image[:i], image[i+1:]
-	}
-	return repo, tag
+	info.Finish()
+	return nil
 }
