@@ -284,7 +284,7 @@ var keys = map[string]key{
 	"program_output.program":               stringKey(func(c *Config) *string { return &c.Program.Program }),
 	"http_output":                          {kind: kindSection},
 	"http_output.enabled":                  boolKey(func(c *Config) *bool { return &c.HTTP.Enabled }),
-	"http_output.url":                      stringKey(func(c *Config) *string { return &c.HTTP.URL }),
+	"http_output.url":                      {kind: kindValue, set: (*reader).setURL},
 	"http_output.user_agent":               stringKey(func(c *Config) *string { return &c.HTTP.UserAgent }),
 	"http_output.insecure":                 boolKey(func(c *Config) *bool { return &c.HTTP.Insecure }),
 	"http_output.ca_cert":                  stringKey(func(c *Config) *string { return &c.HTTP.CACert }),
@@ -476,6 +476,20 @@ func (r *reader) setRules(n *yaml.Node, k string) error {
 		}
 		r.rules = append(r.rules, rulesEntry{path: it.Value, pos: r.pos(it)})
 	}
+	return nil
+}
+
+// setURL reads http_output.url; like Falco, it drops quotes around the
+// whole URL, which an -o override may carry.
+func (r *reader) setURL(n *yaml.Node, k string) error {
+	if n.Kind != yaml.ScalarNode {
+		return r.typeError(n, k, "want a URL")
+	}
+	u := n.Value
+	if len(u) >= 2 && (u[0] == '"' && u[len(u)-1] == '"' || u[0] == '\'' && u[len(u)-1] == '\'') {
+		u = u[1 : len(u)-1]
+	}
+	r.cfg.HTTP.URL = u
 	return nil
 }
 

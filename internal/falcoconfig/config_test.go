@@ -111,7 +111,7 @@ outputs_queue: {capacity: 10}
 			}
 		}},
 		{"overrides", "json_output: false\nhttp_output:\n  enabled: false\n", []string{
-			"json_output=true", "http_output.enabled=true", "http_output.url=http://h/a=b",
+			"json_output=true", "http_output.enabled=true", `http_output.url="http://h/a=b"`,
 			"program_output={enabled: true, program: 'wc -l'}", "priority=ERROR",
 		}, func(t *testing.T, c *Config) {
 			if !c.IsSet("json_output") || c.IsSet("json_include_tags_property") {
