@@ -1,0 +1,267 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
+)
+
+// attacks returns the attack corpus's captures.
+func attacks(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "*.scap.zst"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no captures in testdata/attacks: %v", err)
+	}
+	return paths
+}
+
+// exportTo exports paths into dir with the built-in rules.
+func exportTo(t *testing.T, paths []string, dir string, workers int) (Summary, error) {
+	t.Helper()
+	reg := replay.NewFieldRegistry()
+	set, err := detect.LoadRules(nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: dir, Workers: workers, Version: "test"})
+}
+
+// tree returns the files below dir (slash paths relative to it) with
+// their contents.
+func tree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestExportAttacks exports the attack corpus and compares the files
+// written and the rows per class with testdata/attacks.golden; a second
+// export, with one worker, gives the same bytes.
+func TestExportAttacks(t *testing.T) {
+	paths := attacks(t)
+	a, b := t.TempDir(), t.TempDir()
+	sum, err := exportTo(t, paths, a, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i, c := range sum.Captures {
+		var files []string
+		for _, f := range c.Files {
+			rel, _ := filepath.Rel(a, f)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		var rows []string
+		for _, cl := range Classes {
+			rows = append(rows, fmt.Sprintf("%s=%d", cl.Partition, c.Rows[cl.UID]))
+		}
+		lines = append(lines, fmt.Sprintf("%s: %s\n  %s", filepath.Base(paths[i]), strings.Join(rows, " "), strings.Join(files, "\n  ")))
+	}
+	got := strings.Join(lines, "\n") + "\n"
+	golden := filepath.Join("testdata", "attacks.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("export of testdata/attacks differs from %s (-want +got; -update rewrites it):\n%s", golden, diff)
+	}
+
+	if _, err := exportTo(t, paths, b, 1); err != nil {
+		t.Fatal(err)
+	}
+	ta, tb := tree(t, a), tree(t, b)
+	if len(ta) == 0 || !maps2Equal(ta, tb) {
+		t.Errorf("two exports of the same captures differ: %d and %d files", len(ta), len(tb))
+	}
+	for name := range ta {
+		if strings.Contains(name, ".tmp-") {
+			t.Errorf("temporary file %s left behind", name)
+		}
+	}
+}
+
+// maps2Equal reports whether two file trees are byte for byte equal.
+func maps2Equal(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !bytes.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestExportBadInput checks that a capture that cannot be read is reported
+// by name and cause, leaves no files, and does not stop the others; and
+// that two inputs of the same name are refused before anything is written.
+func TestExportBadInput(t *testing.T) {
+	good := attacks(t)[0]
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "garbage.scap.zst")
+	if err := os.WriteFile(bad, []byte("this is not a capture"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.scap")
+	out := t.TempDir()
+	sum, err := exportTo(t, []string{bad, good, missing}, out, 2)
+	for _, want := range []string{"garbage.scap.zst", "missing.scap"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want one naming %s", err, want)
+		}
+	}
+	if len(sum.Captures) != 3 || len(sum.Captures[1].Files) == 0 || sum.Captures[0].Files != nil {
+		t.Fatalf("results %+v: want the good capture's files only", sum.Captures)
+	}
+	for name := range tree(t, out) {
+		if strings.Contains(name, "garbage") || strings.Contains(name, "missing") {
+			t.Errorf("file %s written for a capture that failed", name)
+		}
+	}
+
+	twin := filepath.Join(dir, filepath.Base(good))
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(twin, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out2 := t.TempDir()
+	if _, err := exportTo(t, []string{good, twin}, out2, 1); err == nil || !strings.Contains(err.Error(), "rename one") {
+		t.Errorf("error %v, want the duplicate name refused", err)
+	}
+	if n := len(tree(t, out2)); n != 0 {
+		t.Errorf("%d files written despite the duplicate names", n)
+	}
+}
+
+// TestShard checks the shard assignment: every input in exactly one
+// shard, the same answer whatever the directories or the order of the
+// inputs, and the parse errors.
+func TestShard(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	var paths, moved []string
+	for i := range 13 {
+		name := fmt.Sprintf("host%02d.scap.zst", i)
+		for _, d := range []string{dir, other} {
+			if err := os.WriteFile(filepath.Join(d, name), bytes.Repeat([]byte{1}, (i*7919)%1000), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		paths = append(paths, filepath.Join(dir, name))
+		moved = append(moved, filepath.Join(other, name))
+	}
+	slices.Reverse(moved)
+	for _, n := range []int{1, 2, 3, 5, 20} {
+		t.Run(fmt.Sprint(n, " shards"), func(t *testing.T) {
+			seen := map[string]int{}
+			for i := range n {
+				s := Shard{Index: i, Count: n}
+				a, err := s.Select(paths)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := s.Select(moved)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var na, nb []string
+				for _, p := range a {
+					na = append(na, Stem(p))
+				}
+				for _, p := range b {
+					nb = append(nb, Stem(p))
+				}
+				slices.Sort(na)
+				slices.Sort(nb)
+				if diff := cmp.Diff(na, nb); diff != "" {
+					t.Errorf("shard %d/%d depends on directories or order (-a +b):\n%s", i, n, diff)
+				}
+				for _, name := range na {
+					seen[name]++
+				}
+			}
+			for _, p := range paths {
+				if seen[Stem(p)] != 1 {
+					t.Errorf("%s is in %d shards", p, seen[Stem(p)])
+				}
+			}
+		})
+	}
+	for _, tc := range []struct {
+		in   string
+		want Shard
+		err  string
+	}{
+		{"0/1", Shard{0, 1}, ""},
+		{"3/4", Shard{3, 4}, ""},
+		{"4/4", Shard{}, "0 <= I < N"},
+		{"-1/4", Shard{}, "0 <= I < N"},
+		{"1/0", Shard{}, "0 <= I < N"},
+		{"1", Shard{}, "want I/N"},
+		{"a/b", Shard{}, "want I/N"},
+	} {
+		t.Run("parse "+tc.in, func(t *testing.T) {
+			got, err := ParseShard(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestPartitionValue checks the escaping of host names in paths.
+func TestPartitionValue(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"web-1.example.com", "web-1.example.com"},
+		{"", "__HIVE_DEFAULT_PARTITION__"},
+		{"a/b=c d", "a%2Fb%3Dc%20d"},
+	} {
+		if got := partitionValue(tc.in); got != tc.want {
+			t.Errorf("partitionValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

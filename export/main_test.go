@@ -1,0 +1,9 @@
+package export
+
+import (
+	"testing"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }
