@@ -71,7 +71,9 @@ func reportHost(r *Report) string {
 // and the view), "rule", "priority", "source", "tags", "host",
 // "container_id", "container_name", "container_image", "proc_pid",
 // "proc_name", "proc_exepath", "proc_cmdline", "user_name",
-// "proc_ancestry" (the parents' "name[pid] cmdline", parent first), "evt_type",
+// "proc_ancestry" (the parents' "name[pid] cmdline", parent first), with
+// a [Provenance] "provenance_chain" (its [Provenance.ChainText]),
+// "login_uid", "login_user", "session" and "tty", then "evt_type",
 // "files", "network", "output_fields" and the provenance: "capture",
 // "evt_num" and "time_ns" (the event's exact time).
 func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
@@ -96,6 +98,18 @@ func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
 	dst = appendTimesketchProcess(dst, &d.Process)
 	dst = append(dst, `,"proc_ancestry":`...)
 	dst = appendAncestry(dst, d.Ancestry)
+	if p := d.Provenance; p != nil {
+		dst = append(dst, `,"provenance_chain":`...)
+		dst = appendValue(dst, p.ChainText())
+		dst = append(dst, `,"login_uid":`...)
+		dst = strconv.AppendInt(dst, p.LoginUID, 10)
+		dst = append(dst, `,"login_user":`...)
+		dst = appendValue(dst, p.LoginUser)
+		dst = append(dst, `,"session":`...)
+		dst = strconv.AppendInt(dst, p.Session, 10)
+		dst = append(dst, `,"tty":`...)
+		dst = strconv.AppendInt(dst, p.Tty, 10)
+	}
 	dst = append(dst, `,"evt_type":`...)
 	dst = appendValue(dst, d.EventType)
 	dst = append(dst, `,"files":`...)

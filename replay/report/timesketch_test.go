@@ -77,6 +77,10 @@ func TestTimesketchRequiredFields(t *testing.T) {
 
 func TestTimesketchDetection(t *testing.T) {
 	d := sampleReport().Detections[0]
+	d.Provenance = &Provenance{Chain: []Origin{
+		{Process: d.Process, How: "exec", Container: "3ad7b2c1e9f0"},
+		{Process: Process{Pid: 4090, Name: "runc"}, How: "fork", Container: "host"},
+	}, LoginUID: 1000, LoginUser: "alice", Session: 77, Tty: 34816}
 	var m map[string]any
 	if err := json.Unmarshal(AppendTimesketch(nil, &d, ""), &m); err != nil {
 		t.Fatal(err)
@@ -90,6 +94,8 @@ func TestTimesketchDetection(t *testing.T) {
 		"data_type": "retrace:detection", "rule": d.Rule, "priority": "Notice", "host": "web-01",
 		"container_id": "3ad7b2c1e9f0", "container_name": "web-frontend", "proc_cmdline": "bash -i",
 		"capture": "incident-42.scap.zst", "evt_num": float64(10421), "time_ns": float64(d.Time.UnixNano()),
+		"provenance_chain": "runc[4090] > bash[4100]{container 3ad7b2c1e9f0}", "login_user": "alice",
+		"login_uid": float64(1000), "session": float64(77), "tty": float64(34816),
 	} {
 		if m[k] != want {
 			t.Errorf("%s = %v, want %v", k, m[k], want)
