@@ -273,6 +273,39 @@ type FDTable struct {
 	m map[int64]*FD
 	// free holds FD entries for reuse.
 	free *fdPool
+	// refs counts the threads using the table; the last one to go
+	// clears and recycles it.
+	refs int
+}
+
+// setFDs makes t use the fd table ft (nil for none), releasing the table
+// it used before. Every assignment of a thread's table goes through it,
+// so that freeing a thread costs O(1) instead of a walk over all threads.
+func (s *State) setFDs(t *Thread, ft *FDTable) {
+	if t.fds == ft {
+		return
+	}
+	if old := t.fds; old != nil {
+		s.releaseFDs(old)
+	}
+	if ft != nil {
+		ft.refs++
+	}
+	t.fds = ft
+}
+
+// releaseFDs drops one user of ft and, when it was the last, clears the
+// table and keeps it for reuse.
+func (s *State) releaseFDs(ft *FDTable) {
+	ft.refs--
+	if ft.refs > 0 {
+		return
+	}
+	ft.clear()
+	ft.refs = 0
+	if len(s.tablePool) < 1024 {
+		s.tablePool = append(s.tablePool, ft)
+	}
 }
 
 // fdPool recycles FD entries across all tables of a State.

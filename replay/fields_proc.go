@@ -447,13 +447,34 @@ func procFields() []def {
 // countThreads counts the live threads of process pid (all, or only the
 // non-main ones).
 func (s *State) countThreads(pid int64, withMain bool) int {
-	n := 0
-	for _, t := range s.threads {
-		if t.Pid == pid && (withMain || t.Tid != pid) {
-			n++
+	n := s.procThreads[pid]
+	if !withMain {
+		if m, ok := s.threads[pid]; ok && m.Pid == pid {
+			n--
 		}
 	}
 	return n
+}
+
+// countThread adds d to the thread count of pid.
+func (s *State) countThread(pid int64, d int) {
+	if n := s.procThreads[pid] + d; n > 0 {
+		s.procThreads[pid] = n
+	} else {
+		delete(s.procThreads, pid)
+	}
+}
+
+// setPid moves t to process pid, keeping the per-process counts.
+func (s *State) setPid(t *Thread, pid int64) {
+	if t.Pid == pid {
+		return
+	}
+	if s.threads[t.Tid] == t {
+		s.countThread(t.Pid, -1)
+		s.countThread(pid, 1)
+	}
+	t.Pid = pid
 }
 
 // isShell reports well-known shell names.

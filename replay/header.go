@@ -34,12 +34,25 @@ func (s *State) LoadHeader(h *capture.Header) {
 	for _, g := range h.Groups {
 		s.Users.AddGroup(Group{GID: g.GID, Name: g.Name})
 	}
+	var threads []*Thread
 	for i := range h.Processes {
 		p := &h.Processes[i]
 		if p.TTY != 0 || p.LoginUID != noID || p.PidnsInitStartTS != 0 {
 			s.plTail = true
 		}
-		s.addProcess(p)
+		if t := s.addProcess(p); t != nil && t.Tid != t.Pid {
+			threads = append(threads, t)
+		}
+	}
+	// Threads share the fd table of their main thread, which the snapshot
+	// may list after them: one pass once every process is in.
+	for _, t := range threads {
+		if s.threads[t.Tid] != t {
+			continue // replaced by a later entry with the same tid
+		}
+		if m, ok := s.threads[t.Pid]; ok && m != t {
+			s.setFDs(t, s.threadFDs(m))
+		}
 	}
 	servers := map[uint16]bool{}
 	for i := range h.FDs {
@@ -88,10 +101,12 @@ func (s *State) fixSnapshotSockets(servers map[uint16]bool) {
 	}
 }
 
-// addProcess adds one thread of the process snapshot.
-func (s *State) addProcess(p *capture.Process) {
+// addProcess adds one thread of the process snapshot and returns it (nil
+// when the table is full). A main thread gets a new fd table; LoadHeader
+// gives the other threads their main thread's.
+func (s *State) addProcess(p *capture.Process) *Thread {
 	if len(s.threads) >= s.maxThreads {
-		return
+		return nil
 	}
 	t := s.newThread(int64(p.TID))
 	t.Pid, t.PTid = int64(p.PID), int64(p.PTID)
@@ -140,19 +155,10 @@ func (s *State) addProcess(p *capture.Process) {
 	}
 	t.ExeIno, t.ExeCtime, t.ExeMtime = p.ExeIno, p.ExeInoCtime, p.ExeInoMtime
 	s.addThread(t)
-	// Threads share the fd table of their main thread.
-	if t.Tid != t.Pid {
-		if m, ok := s.threads[t.Pid]; ok {
-			t.fds = s.threadFDs(m)
-		}
-	} else {
-		t.fds = s.newFDTable()
-		for _, o := range s.threads {
-			if o.Pid == t.Pid && o != t {
-				o.fds = t.fds
-			}
-		}
+	if t.Tid == t.Pid {
+		s.setFDs(t, s.newFDTable())
 	}
+	return t
 }
 
 // addFDList adds the snapshot's fds of one thread.

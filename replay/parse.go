@@ -312,14 +312,14 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 	// fd table: threads share the process's; processes get a copy.
 	if flags&clCloneThread != 0 {
 		if m, ok := s.threads[t.Pid]; ok {
-			t.fds = s.threadFDs(m)
+			s.setFDs(t, s.threadFDs(m))
 		} else if parent != nil {
-			t.fds = s.threadFDs(parent)
+			s.setFDs(t, s.threadFDs(parent))
 		} else {
-			t.fds = s.newFDTable()
+			s.setFDs(t, s.newFDTable())
 		}
 	} else {
-		t.fds = s.newFDTable()
+		s.setFDs(t, s.newFDTable())
 		if parent != nil {
 			t.fds.copyFrom(s.threadFDs(parent))
 		}
@@ -366,7 +366,7 @@ func (s *State) parseExecve(e *Event, _ *scap.Info, _ int64) {
 	t.setCmd(comm, args)
 	if pid, ok := ev.ParamByName("pid"); ok {
 		if v, ok := scap.Int64(pid); ok {
-			t.Pid = v
+			s.setPid(t, v)
 		}
 	}
 	if t.PTid == -1 {
@@ -1117,7 +1117,7 @@ func (s *State) parseContainer(e *Event) {
 		t.comm = append(append(t.comm[:0], "container:"...), info.ID...)
 		t.rebuildCmdline()
 		t.ContainerID, t.ContainerType = info.ID, info.Type
-		t.fds = s.newFDTable()
+		s.setFDs(t, s.newFDTable())
 		s.containerThreads[info.ID] = t
 	}
 	e.Thread = t

@@ -122,6 +122,9 @@ type State struct {
 	localAddrs []netip.Addr
 	// MaxThreads bounds the thread table against hostile captures.
 	maxThreads int
+	// procThreads counts the threads of the table per pid (proc.nthreads
+	// without a walk over all threads).
+	procThreads map[int64]int
 }
 
 // Options configure a State.
@@ -138,6 +141,7 @@ func NewState(opts Options) *State {
 	}
 	s := &State{
 		threads:          map[int64]*Thread{},
+		procThreads:      map[int64]int{},
 		Users:            newUserTable(),
 		Containers:       newContainerTable(),
 		containerThreads: map[string]*Thread{},
@@ -247,7 +251,11 @@ func (s *State) newFDTable() *FDTable {
 // addThread inserts t, replacing (and freeing) any thread with its tid.
 func (s *State) addThread(t *Thread) {
 	if old, ok := s.threads[t.Tid]; ok && old != t {
+		s.countThread(old.Pid, -1)
 		s.freeThread(old)
+	}
+	if s.threads[t.Tid] != t {
+		s.countThread(t.Pid, 1)
 	}
 	s.threads[t.Tid] = t
 	s.lastThread = nil
@@ -261,34 +269,15 @@ func (s *State) removeThread(tid int64) {
 		return
 	}
 	delete(s.threads, tid)
+	s.countThread(t.Pid, -1)
 	s.lastThread = nil
 	s.stats.ThreadsRemoved++
 	s.freeThread(t)
 }
 
-// freeThread recycles t and, when no live thread shares it, its fd table.
+// freeThread recycles t and, when no other thread uses it, its fd table.
 func (s *State) freeThread(t *Thread) {
-	if ft := t.fds; ft != nil {
-		shared := false
-		if t.Tid == t.Pid {
-			// Threads of the process keep using the table.
-			for _, o := range s.threads {
-				if o != t && o.fds == ft {
-					shared = true
-					break
-				}
-			}
-		} else if m, ok := s.threads[t.Pid]; ok && m.fds == ft {
-			shared = true
-		}
-		if !shared {
-			ft.clear()
-			if len(s.tablePool) < 1024 {
-				s.tablePool = append(s.tablePool, ft)
-			}
-		}
-	}
-	t.fds = nil
+	s.setFDs(t, nil)
 	if len(s.threadPool) < 1024 {
 		s.threadPool = append(s.threadPool, t)
 	}
@@ -305,7 +294,7 @@ func (s *State) fakeThread(tid int64) *Thread {
 	t.exe = append(t.exe, "<NA>"...)
 	t.rebuildCmdline()
 	t.fake = true
-	t.fds = s.newFDTable()
+	s.setFDs(t, s.newFDTable())
 	s.addThread(t)
 	s.stats.FakeThreads++
 	return t
@@ -316,9 +305,9 @@ func (s *State) threadFDs(t *Thread) *FDTable {
 	if t.fds == nil {
 		m := s.mainThread(t)
 		if m.fds == nil {
-			m.fds = s.newFDTable()
+			s.setFDs(m, s.newFDTable())
 		}
-		t.fds = m.fds
+		s.setFDs(t, m.fds)
 	}
 	return t.fds
 }
