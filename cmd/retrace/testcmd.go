@@ -101,6 +101,11 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 		if err != nil {
 			return withCode(exitUsage, err)
 		}
+		// Rule names are checked against the case's own rules and
+		// options, before -r/-D/... replace them.
+		if err := checkCaseRules(runner, s.Cases); err != nil {
+			return withCode(exitUsage, err)
+		}
 		for _, c := range s.Cases {
 			if only != nil && !only.MatchString(c.Name) {
 				continue
@@ -114,9 +119,6 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	}
 	if len(cases) == 0 {
 		return withCode(exitUsage, fmt.Errorf("no case matches --run %q", f.run))
-	}
-	if err := checkCaseRules(runner, cases); err != nil {
-		return withCode(exitUsage, err)
 	}
 
 	start := time.Now()

@@ -13,7 +13,7 @@ import (
 // Closest returns up to max candidates close to word, closest first (ties
 // in the candidates' order): those within an edit distance of a third of
 // the word's length (at least 1, at most 3), compared without case, and
-// those that contain word or that word contains when it has three or
+// those that contain word or that word contains when both have three or
 // more letters.
 func Closest(word string, candidates []string, max int) []string {
 	type scored struct {
@@ -33,7 +33,7 @@ func Closest(word string, candidates []string, max int) []string {
 		d := levenshtein.ComputeDistance(w, lc)
 		switch {
 		case d <= limit:
-		case len(w) >= 3 && (strings.Contains(lc, w) || strings.Contains(w, lc)):
+		case len(w) >= 3 && len(lc) >= 3 && (strings.Contains(lc, w) || strings.Contains(w, lc)):
 			d = limit + 1 + abs(len(lc)-len(w))
 		default:
 			continue
