@@ -1,0 +1,173 @@
+//go:build cgo
+
+package duckdbtest
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/retrace-dev/retrace/export"
+	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// query is one example query of docs/EXPORT.md.
+type query struct {
+	name, sql string
+}
+
+// queryBlock finds "<!-- query: NAME -->" followed by a ```sql block.
+var queryBlock = regexp.MustCompile("(?s)<!-- query: ([a-z0-9-]+) -->\n```sql\n(.*?)```")
+
+// docQueries returns the example queries of docs/EXPORT.md.
+func docQueries(t *testing.T) []query {
+	t.Helper()
+	doc := filepath.Join(testutil.RepoRoot(), "docs", "EXPORT.md")
+	b, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []query
+	for _, m := range queryBlock.FindAllStringSubmatch(string(b), -1) {
+		out = append(out, query{name: m[1], sql: m[2]})
+	}
+	if len(out) < 3 {
+		t.Fatalf("%s: %d example queries, want at least 3", doc, len(out))
+	}
+	return out
+}
+
+// exportAttacks exports testdata/attacks/*.scap.zst with the built-in
+// rules into a new directory and returns it.
+func exportAttacks(t *testing.T) string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "*.scap.zst"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no captures in testdata/attacks: %v", err)
+	}
+	reg := replay.NewFieldRegistry()
+	set, err := detect.LoadRules(nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := detect.New(detect.Options{Registry: reg, Rules: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := export.Run(context.Background(), paths, export.Options{Detector: det, Registry: reg, Dir: filepath.Join(dir, "lake"), Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestDocQueries runs docs/EXPORT.md's example queries with DuckDB over
+// an export of the attack corpus and compares their rows with
+// testdata/NAME.golden (-update rewrites them).
+func TestDocQueries(t *testing.T) {
+	queries := docQueries(t)
+	dir := exportAttacks(t)
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var names []string
+	for _, q := range queries {
+		names = append(names, q.name+".golden")
+		t.Run(q.name, func(t *testing.T) {
+			text := strings.ReplaceAll(q.sql, "'lake/", "'"+filepath.ToSlash(filepath.Join(dir, "lake"))+"/")
+			got, n := runQuery(t, db, text)
+			if n == 0 {
+				t.Errorf("query %s gave no rows", q.name)
+			}
+			golden := filepath.Join("testdata", q.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(want) != got {
+				t.Errorf("query %s: rows differ from %s (-update rewrites it)\n--- want\n%s--- got\n%s", q.name, golden, want, got)
+			}
+		})
+	}
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".golden") && !slices.Contains(names, e.Name()) {
+			t.Errorf("testdata/%s belongs to no query of docs/EXPORT.md", e.Name())
+		}
+	}
+}
+
+// runQuery returns the rows of a query as text, a header line and one
+// tab-separated line per row, and the number of rows.
+func runQuery(t *testing.T, db *sql.DB, text string) (string, int) {
+	t.Helper()
+	rows, err := db.Query(text)
+	if err != nil {
+		t.Fatalf("run query: %v\n%s", err, text)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(cols, "\t") + "\n")
+	n := 0
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = cell(v)
+		}
+		b.WriteString(strings.Join(cells, "\t") + "\n")
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), n
+}
+
+// cell formats one value: NULL, times in UTC, newlines escaped.
+func cell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case time.Time:
+		return v.UTC().Format(time.RFC3339Nano)
+	case string:
+		return strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(v)
+	}
+	return fmt.Sprint(v)
+}
