@@ -50,7 +50,8 @@ func TestCorruptAndTruncated(t *testing.T) {
 		return func(b []byte) []byte { binary.LittleEndian.PutUint32(b[off:], v); return b }
 	}
 	// Offsets of the frames of zst: frame 0 is the SHB, then start metadata,
-	// then event frames of 3 events each.
+	// the first event frame (3 events), the first checkpoint, then event
+	// frames of 3 events each.
 	frames := frameOffsets(t, zst)
 	gz := smallCapture(t, capture.FormatGzip, 10, capture.WriterOptions{})
 	tests := []struct {
@@ -78,15 +79,15 @@ func TestCorruptAndTruncated(t *testing.T) {
 		{"gzip cut", gz[:len(gz)-30], "test: truncated at offset", true, -1},
 		{"gzip bad crc", mod(gz, func(b []byte) []byte { b[len(b)-8] ^= 1; return b }), "test: corrupt at offset 628: bad gzip data: gzip: invalid checksum", false, 10},
 		{"zstd cut inside a frame", zst[:frames[3]+10], "test: truncated at offset " + itoa(frames[3]) + " (frame 3): 3 events recovered", true, 3},
-		{"zstd cut at a frame boundary (no footer)", zst[:frames[4]], "test: truncated at offset " + itoa(frames[4]) + " (frame 4): 6 events recovered", true, 6},
-		{"zstd zero-filled tail", append(append([]byte(nil), zst[:frames[4]]...), make([]byte, 3000)...), "test: truncated at offset " + itoa(frames[4]) + " (frame 4): 6 events recovered", true, 6},
+		{"zstd cut at a frame boundary (no footer)", zst[:frames[5]], "test: truncated at offset " + itoa(frames[5]) + " (frame 5): 6 events recovered", true, 6},
+		{"zstd zero-filled tail", append(append([]byte(nil), zst[:frames[5]]...), make([]byte, 3000)...), "test: truncated at offset " + itoa(frames[5]) + " (frame 5): 6 events recovered", true, 6},
 		// A bad frame costs only its own events (see TestResync).
 		{"zstd bad checksum", mod(zst, func(b []byte) []byte { b[frames[3]-1] ^= 0xff; return b }), "test: 7 events recovered around 1 damaged place: frame 2 at offset " + itoa(frames[2]) + " (bytes " + itoa(frames[2]) + "-" + itoa(frames[3]) + " skipped, 3 events lost, 1970-01-01T00:00:00.000001000Z to 1970-01-01T00:00:00.000001002Z): bad zstd frame: CRC check failed", false, 7},
-		{"zstd bad frame magic", mod(zst, put32(frames[3], 0xdeadbeef)), "test: 7 events recovered around 1 damaged place: frame 3 at offset " + itoa(frames[3]) + " (bytes " + itoa(frames[3]) + "-" + itoa(frames[4]) + " skipped, 3 events lost, 1970-01-01T00:00:00.000001003Z to 1970-01-01T00:00:00.000001005Z): bad frame magic 0xDEADBEEF", false, 7},
+		{"zstd bad frame magic", mod(zst, put32(frames[4], 0xdeadbeef)), "test: 7 events recovered around 1 damaged place: frame 4 at offset " + itoa(frames[4]) + " (bytes " + itoa(frames[4]) + "-" + itoa(frames[5]) + " skipped, 3 events lost, 1970-01-01T00:00:00.000001003Z to 1970-01-01T00:00:00.000001005Z): bad frame magic 0xDEADBEEF", false, 7},
 		{"zstd footer event count wrong", mod(zst, func(b []byte) []byte {
-			binary.LittleEndian.PutUint64(b[frames[len(frames)-1]+16:], 11)
+			binary.LittleEndian.PutUint64(b[frames[len(frames)-2]+16:], 11)
 			return b
-		}), "test: corrupt at offset " + itoa(frames[len(frames)-2]) + ": footer counts 11 events, the frames hold 10", false, 10},
+		}), "test: corrupt at offset " + itoa(frames[len(frames)-3]) + ": footer counts 11 events, the frames hold 10", false, 10},
 		{"zstd absurd content size", mod(zst, func(b []byte) []byte {
 			// Make frame 2's single-byte-or-more content size field claim 2^40 bytes.
 			b[frames[2]+4] = 0xE4 // FCS flag 3 (8 bytes), single segment, checksum

@@ -635,12 +635,13 @@ func (s *frameSource) close() {
 
 // metaState collects what skippable frames say.
 type metaState struct {
-	retrace    bool
-	haveFooter bool
-	start, end *Metadata
-	containers []Container
-	index      []FrameInfo
-	footer     footer
+	retrace     bool
+	haveFooter  bool
+	start, end  *Metadata
+	containers  []Container
+	index       []FrameInfo
+	footer      footer
+	checkpoints []*Checkpoint
 }
 
 // add decodes a skippable frame's payload.
@@ -682,6 +683,13 @@ func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
 			return err
 		}
 		m.footer, m.haveFooter = f, true
+	case tagCheckpoint:
+		cp, err := decodeCheckpoint(body)
+		if err != nil {
+			return err
+		}
+		cp.Offset = offset
+		m.checkpoints = append(m.checkpoints, cp)
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type Metadata struct {
 	EmptyReads uint64 `json:"empty_reads,omitempty"`
 	// Containers are the containers the recorder learned about.
 	Containers []Container `json:"containers,omitempty"`
+	// SigningKey is the public key (minisign's one-line form) that signed
+	// the capture's checkpoints, for display: verification trusts only a
+	// key given to it.
+	SigningKey string `json:"signing_key,omitempty"`
 }
 
 // Drops are the recorder's drop counters.
@@ -72,6 +76,7 @@ const (
 	tagContainers = "RTCT" // JSON []Container
 	tagIndex      = "RTIX" // binary frame index
 	tagFooter     = "RTFT" // binary footer
+	// tagCheckpoint (chain.go): hash chain checkpoint
 )
 
 const (

@@ -429,7 +429,7 @@ func indexConsistent(sum *Summary, bounds []int64) bool {
 // knownTag reports whether tag names one of retrace's skippable frames.
 func knownTag(tag string) bool {
 	switch tag {
-	case tagMetaStart, tagMetaEnd, tagContainers, tagIndex, tagFooter:
+	case tagMetaStart, tagMetaEnd, tagContainers, tagIndex, tagFooter, tagCheckpoint:
 		return true
 	}
 	return false

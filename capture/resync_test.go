@@ -246,16 +246,24 @@ func head(ts []uint64) []uint64 {
 // ReaderOptions.Since does not trust a lying index to skip events.
 func TestIndexCrossCheck(t *testing.T) {
 	orig := resyncCapture(t)
-	offs := frameOffsets(t, orig)
-	// Frames 6 and 7 are event frames; swap them.
-	swapped := slices.Concat(orig[:offs[6]], orig[offs[7]:offs[8]], orig[offs[6]:offs[7]], orig[offs[8]:])
-	// The index is the frame before the footer: set every entry's last
-	// timestamp to 0, as if every frame ended before any Since.
-	idx := slices.Clone(orig)
-	ix := offs[len(offs)-2] + 12
-	if string(orig[ix-4:ix]) != "RTIX" {
-		t.Fatalf("frame %d is not the index", len(offs)-2)
+	offs := append(frameOffsets(t, orig), len(orig))
+	// Find two adjacent event frames, and the index frame.
+	ev, ix := -1, -1
+	for i := 0; i+2 < len(offs); i++ {
+		if ev < 0 && i > 2 && len(frameEvents(t, orig[offs[i]:offs[i+1]])) > 0 && len(frameEvents(t, orig[offs[i+1]:offs[i+2]])) > 0 {
+			ev = i
+		}
+		if string(orig[offs[i]+8:offs[i]+12]) == "RTIX" {
+			ix = offs[i] + 12
+		}
 	}
+	if ev < 0 || ix < 0 {
+		t.Fatal("no two adjacent event frames or no index")
+	}
+	swapped := slices.Concat(orig[:offs[ev]], orig[offs[ev+1]:offs[ev+2]], orig[offs[ev]:offs[ev+1]], orig[offs[ev+2]:])
+	// Set every index entry's last timestamp to 0, as if every frame ended
+	// before any Since.
+	idx := slices.Clone(orig)
 	for e := range int(binary.LittleEndian.Uint32(idx[ix+4:])) {
 		binary.LittleEndian.PutUint64(idx[ix+8+e*40+24:], 0)
 	}
@@ -267,7 +275,7 @@ func TestIndexCrossCheck(t *testing.T) {
 		frame int
 		want  string
 	}{
-		{"reordered", swapped, 0, capture.DamageOrder, 7, "frames out of order"},
+		{"reordered", swapped, 0, capture.DamageOrder, ev + 1, "frames out of order"},
 		{"lying index", idx, 0, capture.DamageIndex, 2, "is not in the frame index"},
 		{"lying index with since", idx, resyncBase + 1, capture.DamageIndex, 2, "is not in the frame index"},
 	}
@@ -312,7 +320,7 @@ func TestCopyDamaged(t *testing.T) {
 	orig := resyncCapture(t)
 	offs := frameOffsets(t, orig)
 	bad := slices.Clone(orig)
-	bad[offs[4]-1] ^= 0xff // checksum of frame 3
+	bad[offs[3]-1] ^= 0xff // checksum of frame 2, the first event frame
 	r, err := capture.NewReader(bytes.NewReader(bad), "in")
 	if err != nil {
 		t.Fatal(err)
@@ -325,8 +333,8 @@ func TestCopyDamaged(t *testing.T) {
 	}
 	n, err := capture.Copy(w, r)
 	var de *capture.DamagedError
-	if !errors.As(err, &de) || len(de.Damage) != 1 || de.Damage[0].Frame != 3 {
-		t.Fatalf("Copy: %v, want the damage of frame 3", err)
+	if !errors.As(err, &de) || len(de.Damage) != 1 || de.Damage[0].Frame != 2 {
+		t.Fatalf("Copy: %v, want the damage of frame 2", err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

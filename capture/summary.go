@@ -83,14 +83,20 @@ func readSummary(r io.ReaderAt, size int64, name string) (*Summary, error) {
 	if binary.LittleEndian.Uint32(table) != seekTableMagic || int64(binary.LittleEndian.Uint32(table[4:])) != tableLen {
 		return nil, corrupt(tableOff, "bad seek table frame header")
 	}
-	// The footer is the last frame before the seek table.
-	var off int64
-	for i := int64(0); i < n-1; i++ {
-		off += int64(binary.LittleEndian.Uint32(table[8+i*entry:]))
+	// The footer is the last frame before the seek table, or the one
+	// before the final checkpoint.
+	offs := make([]int64, n+1)
+	for i := int64(0); i < n; i++ {
+		offs[i+1] = offs[i] + int64(binary.LittleEndian.Uint32(table[8+i*entry:]))
 	}
-	footLen := int64(binary.LittleEndian.Uint32(table[8+(n-1)*entry:]))
-	if off+footLen != tableOff {
-		return nil, corrupt(tableOff, "seek table covers %d bytes, the frames before it %d", off+footLen, tableOff)
+	if offs[n] != tableOff {
+		return nil, corrupt(tableOff, "seek table covers %d bytes, the frames before it %d", offs[n], tableOff)
+	}
+	off := offs[n-1]
+	if n >= 2 {
+		if h, err := read(off, 12); err == nil && string(h[8:12]) == tagCheckpoint {
+			off = offs[n-2]
+		}
 	}
 	payload := func(off int64, tag string) ([]byte, error) {
 		h, err := read(off, 12)

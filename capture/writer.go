@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/retrace-dev/retrace/capture/minisig"
 	"github.com/retrace-dev/retrace/capture/scap"
 )
 
@@ -45,6 +46,16 @@ type WriterOptions struct {
 	// Metadata is written after the header frame, and again, with what
 	// SetMetadata and AddContainer added, at Close.
 	Metadata *Metadata
+	// SignKey, when set, signs every checkpoint of a .scap.zst file (see
+	// docs/FORMAT.md, "Evidence"); without it checkpoints carry the hash
+	// chain unsigned.
+	SignKey *minisig.PrivateKey
+	// CheckpointInterval is the least time between two checkpoints, which
+	// are written at frame boundaries; 0 means DefaultCheckpointInterval.
+	CheckpointInterval time.Duration
+	// Checkpoints, when set, receives every checkpoint as one JSON line
+	// (CheckpointLine), so that it can leave the host while recording.
+	Checkpoints io.Writer
 }
 
 // WriterStats counts what a [Writer] wrote.
@@ -91,6 +102,7 @@ type Writer struct {
 	frameSize             int
 
 	meta     Metadata
+	chain    chainWriter
 	pending  [][]byte // skippable frames waiting for the next frame boundary
 	index    []FrameInfo
 	seek     []seekEntry
@@ -149,6 +161,14 @@ func newWriter(out io.Writer, name string, opts WriterOptions) (*Writer, error) 
 		iv = DefaultFrameInterval
 	}
 	w.interval = uint64(iv)
+	w.chain.interval = opts.CheckpointInterval
+	if w.chain.interval <= 0 {
+		w.chain.interval = DefaultCheckpointInterval
+	}
+	w.chain.key, w.chain.sink = opts.SignKey, opts.Checkpoints
+	if opts.SignKey != nil {
+		w.meta.SigningKey = opts.SignKey.Public().Base64()
+	}
 	switch w.format {
 	case FormatZstd:
 		level := opts.Level
@@ -424,6 +444,7 @@ func (w *Writer) cutFrame(events bool) error {
 		if err := w.writeOut(w.zbuf); err != nil {
 			return err
 		}
+		w.chain.add(len(w.seek), off, w.zbuf)
 		w.seek = append(w.seek, seekEntry{CompressedSize: uint32(len(w.zbuf)), DecompressedSize: uint32(len(w.buf))})
 		if events {
 			w.index = append(w.index, FrameInfo{Offset: off, CompressedSize: uint32(len(w.zbuf)), RawSize: uint32(len(w.buf)),
@@ -440,6 +461,11 @@ func (w *Writer) cutFrame(events bool) error {
 		}
 	}
 	w.pending = w.pending[:0]
+	if events && w.chain.entries != nil && (w.chain.number == 0 || time.Since(w.chain.last) >= w.chain.interval) {
+		if err := w.writeCheckpoint(false); err != nil {
+			return err
+		}
+	}
 	if w.opts.SyncInterval >= 0 {
 		iv := w.opts.SyncInterval
 		if iv == 0 {
@@ -457,8 +483,12 @@ func (w *Writer) writeSkippable(tag string, payload []byte) error {
 }
 
 func (w *Writer) writeSkippableRaw(frame []byte) error {
+	off := w.stats.FileBytes
 	if err := w.writeOut(frame); err != nil {
 		return err
+	}
+	if string(frame[8:12]) != tagCheckpoint {
+		w.chain.add(len(w.seek), off, frame)
 	}
 	w.seek = append(w.seek, seekEntry{CompressedSize: uint32(len(frame))})
 	w.stats.MetaFrames++
@@ -495,6 +525,9 @@ func (w *Writer) AddContainer(c Container) {
 func (w *Writer) SetMetadata(m Metadata) {
 	if len(m.Containers) == 0 {
 		m.Containers = w.meta.Containers
+	}
+	if m.SigningKey == "" {
+		m.SigningKey = w.meta.SigningKey
 	}
 	w.meta = m
 }
@@ -592,6 +625,9 @@ func (w *Writer) finish() error {
 		return err
 	}
 	if err := w.writeSkippable(tagFooter, encodeFooter(f)); err != nil {
+		return err
+	}
+	if err := w.writeCheckpoint(true); err != nil {
 		return err
 	}
 	return w.writeOut(appendSeekTable(nil, w.seek))

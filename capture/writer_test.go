@@ -183,8 +183,8 @@ func TestWriterMetadata(t *testing.T) {
 	if len(idx) != 4 || n != 10 {
 		t.Errorf("index has %d frames and %d events, want 4 and 10: %+v", len(idx), n, idx)
 	}
-	if st := r.Stats(); st.Frames != 5 || st.MetadataFrames != 6 {
-		t.Errorf("stats %+v: want 5 data frames (header + 4) and 6 metadata frames (start, container, end, index, footer, seek table)", st)
+	if st := r.Stats(); st.Frames != 5 || st.MetadataFrames != 8 {
+		t.Errorf("stats %+v: want 5 data frames (header + 4) and 8 metadata frames (start, checkpoint, container, end, index, footer, final checkpoint, seek table)", st)
 	}
 }
 
