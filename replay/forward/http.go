@@ -51,7 +51,9 @@ type HTTPOptions struct {
 	Timeout time.Duration
 }
 
-// HTTP is Falco's http_output: each alert is POSTed to a URL.
+// HTTP is Falco's http_output: each alert is POSTed to a URL. Like
+// libcurl, it goes through the proxy that $HTTPS_PROXY, $HTTP_PROXY and
+// $NO_PROXY name.
 type HTTP struct {
 	opts   HTTPOptions
 	client *http.Client
@@ -79,7 +81,6 @@ func NewHTTP(o HTTPOptions) (*HTTP, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsCfg
 	tr.DisableKeepAlives = !o.KeepAlive
-	tr.Proxy = nil
 	return &HTTP{opts: o, client: &http.Client{Transport: tr, Timeout: o.Timeout}}, nil
 }
 

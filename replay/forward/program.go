@@ -13,7 +13,10 @@ import (
 // Program is Falco's program_output: each alert is written, as one line,
 // to the standard input of a shell command (run with /bin/sh -c, like
 // popen). With KeepAlive the command is started once and reads every alert;
-// otherwise it is started for each alert and must exit with status 0.
+// otherwise it is started for each alert and must exit with status 0. A
+// kept-alive program that exits early may leave alerts unread in its pipe
+// that were counted as delivered; the next alert restarts it, and Close
+// reports its exit status.
 type Program struct {
 	command   string
 	keepAlive bool
