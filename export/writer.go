@@ -16,6 +16,10 @@ import (
 // row group: what bounds a worker's memory, whatever the capture's size.
 const rowGroupRows = 64 << 10
 
+// pageBufferSize is the buffer of one column's page: a part has about
+// a hundred columns, so the default (256 KiB) would cost 25 MiB a part.
+const pageBufferSize = 16 << 10
+
 // batchRows is how many rows a part buffers before handing them to the
 // Parquet writer.
 const batchRows = 512
@@ -48,7 +52,7 @@ func newPart[T any](path string) (*typedPart[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("create part: %w", err)
 	}
-	w := parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(rowGroupRows),
+	w := parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(rowGroupRows), parquet.PageBufferSize(pageBufferSize),
 		parquet.CreatedBy("retrace export", SchemaVersion, ""), parquet.KeyValueMetadata("retrace.export.version", SchemaVersion),
 		parquet.KeyValueMetadata("ocsf.version", OCSFVersion))
 	return &typedPart[T]{tmp: f.Name(), path: path, f: f, w: w, buf: make([]T, 0, batchRows)}, nil

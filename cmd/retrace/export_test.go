@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+// retraceChild returns a command that runs retrace's main with args in a
+// child process (this test binary).
+func retraceChild(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "GOMAXPROCS=2")
+	return cmd
+}
+
+// fileTree returns the files below dir, relative to it, with their bytes.
+func fileTree(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestExportShardsUnion runs N `retrace export --shard I/N` processes at
+// once into one directory and checks that together they write exactly
+// the files, byte for byte, that one `retrace export` writes alone.
+func TestExportShardsUnion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates captures and runs child processes")
+	}
+	dir := manyCaptures(t, 12, 1500)
+	attacks, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "*.scap.zst"))
+	if err != nil || len(attacks) == 0 {
+		t.Fatalf("no attack captures: %v", err)
+	}
+	inputs := append([]string{dir}, attacks[:4]...)
+	single := t.TempDir()
+	if out, err := retraceChild(append([]string{"export", "-q", "-o", single}, inputs...)...).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	want := fileTree(t, single)
+	for _, n := range []int{3, 5} {
+		t.Run(fmt.Sprint(n, " shards"), func(t *testing.T) {
+			shared := t.TempDir()
+			var wg sync.WaitGroup
+			outs := make([][]byte, n)
+			errs := make([]error, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					args := append([]string{"export", "--shard", fmt.Sprintf("%d/%d", i, n), "-o", shared}, inputs...)
+					outs[i], errs[i] = retraceChild(args...).CombinedOutput()
+				}()
+			}
+			wg.Wait()
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("shard %d/%d: %v\n%s", i, n, errs[i], outs[i])
+				}
+				if !bytes.Contains(outs[i], []byte(fmt.Sprintf("(shard %d/%d)", i, n))) {
+					t.Errorf("shard %d/%d said %q", i, n, outs[i])
+				}
+			}
+			got := fileTree(t, shared)
+			if len(got) != len(want) {
+				t.Errorf("%d shards wrote %d files, one export %d", n, len(got), len(want))
+			}
+			for name, b := range want {
+				if g, ok := got[name]; !ok {
+					t.Errorf("%s: written by the single export, by no shard", name)
+				} else if !bytes.Equal(g, b) {
+					t.Errorf("%s: the shards' bytes differ from the single export's", name)
+				}
+			}
+		})
+	}
+}
+
+// exportPeakRSS runs `retrace export` of dir in a child process and
+// returns its peak RSS in KiB.
+func exportPeakRSS(tb testing.TB, dir string) int64 {
+	tb.Helper()
+	cmd := retraceChild("export", "-q", "-o", tb.TempDir(), dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("export %s: %v\n%s", dir, err, out)
+	}
+	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+// exportRSS measures the peak RSS of exporting 20 and 200 captures of
+// distinct hosts (the lower of two runs each).
+func exportRSS(tb testing.TB) (twenty, twoHundred int64) {
+	const events = 2000
+	low := func(dir string) int64 { return min(exportPeakRSS(tb, dir), exportPeakRSS(tb, dir)) }
+	return low(manyCaptures(tb, 20, events)), low(manyCaptures(tb, 200, events))
+}
+
+// TestExportMemoryBoundedAcrossCaptures checks that exporting 200
+// captures takes at most 1.5x the peak RSS of exporting 20: each capture's
+// files are written and closed by the worker that replays it.
+func TestExportMemoryBoundedAcrossCaptures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 220 captures and runs child processes")
+	}
+	if testutil.RaceEnabled {
+		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
+	}
+	twenty, many := exportRSS(t)
+	t.Logf("peak RSS: 20 captures %d KiB, 200 captures %d KiB (%.2fx)", twenty, many, float64(many)/float64(twenty))
+	if float64(many) > 1.5*float64(twenty) {
+		t.Errorf("peak RSS over 200 captures is %d KiB, more than 1.5x the %d KiB over 20", many, twenty)
+	}
+}
+
+// BenchmarkExportManyCapturesRSS reports the peak RSS of exporting 20 and
+// 200 captures, and their ratio.
+func BenchmarkExportManyCapturesRSS(b *testing.B) {
+	var twenty, many int64
+	for b.Loop() {
+		twenty, many = exportRSS(b)
+	}
+	b.ReportMetric(float64(twenty), "KiB-peak-20")
+	b.ReportMetric(float64(many), "KiB-peak-200")
+	b.ReportMetric(float64(many)/float64(twenty), "ratio")
+}
+
+// BenchmarkExportVsReplay times `retrace replay` (built-in rules, JSON
+// detections) and `retrace export` (same rules) on the same 200
+// generated captures in child processes, and reports the export's cost
+// as a multiple of the replay's and the Parquet size against the
+// captures' size.
+func BenchmarkExportVsReplay(b *testing.B) {
+	dir := manyCaptures(b, 200, 5000)
+	var capBytes int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			capBytes += info.Size()
+		}
+	}
+	run := func(args ...string) time.Duration {
+		cmd := retraceChild(args...)
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return time.Since(start)
+	}
+	var replay, export time.Duration
+	var lakeBytes int64
+	for b.Loop() {
+		replay += run("replay", "-q", "-o", "json", "--out", os.DevNull, dir)
+		lake := b.TempDir()
+		export += run("export", "-q", "-o", lake, dir)
+		lakeBytes = 0
+		for _, data := range fileTree(b, lake) {
+			lakeBytes += int64(len(data))
+		}
+	}
+	b.ReportMetric(replay.Seconds()/float64(b.N), "s-replay")
+	b.ReportMetric(export.Seconds()/float64(b.N), "s-export")
+	b.ReportMetric(float64(export)/float64(replay), "export/replay")
+	b.ReportMetric(float64(capBytes), "B-scap.zst")
+	b.ReportMetric(float64(lakeBytes), "B-parquet")
+	b.ReportMetric(float64(lakeBytes)/float64(capBytes), "parquet/scap.zst")
+}
