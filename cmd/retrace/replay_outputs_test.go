@@ -360,3 +360,47 @@ func TestTimesketchOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayHTTPTLS sends alerts over HTTPS with the http_output keys of
+// falco.yaml: ca_cert, ca_path, insecure, and mtls with client_cert and
+// client_key, to servers that check them.
+func TestReplayHTTPTLS(t *testing.T) {
+	p := sidekicktest.NewPKI(t)
+	caDir := t.TempDir()
+	ca, err := os.ReadFile(p.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(caDir, "ca.pem"), ca, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	tests := []struct {
+		name      string
+		mtls      bool
+		overrides []string
+		delivered bool
+	}{
+		{"ca_cert", false, []string{"http_output.ca_cert=" + p.CAFile}, true},
+		{"ca_path", false, []string{"http_output.ca_path=" + caDir}, true},
+		{"insecure", false, []string{"http_output.insecure=true"}, true},
+		{"mtls", true, []string{"http_output.ca_cert=" + p.CAFile, "http_output.mtls=true",
+			"http_output.client_cert=" + p.ClientCert, "http_output.client_key=" + p.ClientKey}, true},
+		{"mtls refused without client certificate", true, []string{"http_output.ca_cert=" + p.CAFile}, false},
+		{"unknown authority", false, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := sidekicktest.NewTLS(t, p, tc.mtls)
+			args := []string{"replay", "-q", "-o", "json_output=true", "-o", "http_output.enabled=true",
+				"-o", "http_output.url=" + srv.URL + "/"}
+			for _, o := range tc.overrides {
+				args = append(args, "-o", o)
+			}
+			_, stderr, err := runRetrace(t, append(args, capture)...)
+			if got := len(srv.Accepted()); tc.delivered != (got == 1) || tc.delivered != (err == nil) {
+				t.Errorf("accepted %d, error %v\n%s", got, err, stderr)
+			}
+		})
+	}
+}

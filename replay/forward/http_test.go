@@ -4,14 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,84 +20,15 @@ import (
 
 const alert = `{"hostname":"h","output":"12:00:00.000000000: Warning x","output_fields":{"proc.name":"cat"},"priority":"Warning","rule":"r","source":"syscall","tags":[],"time":"2026-01-02T03:04:05.000000000Z"}`
 
-// pki is a certificate authority with a server certificate for 127.0.0.1
-// and a client certificate, written as PEM files.
-type pki struct {
-	dir                           string
-	caFile, clientCert, clientKey string
-	server                        tls.Certificate
-	pool                          *x509.CertPool
-}
-
-func newPKI(t *testing.T) *pki {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "retrace test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	issue := func(serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, *ecdsa.PrivateKey) {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "leaf"},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		if ip {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, key
-	}
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	p := &pki{dir: dir, pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.caFile = write("ca.pem", "CERTIFICATE", caDER)
-	srvDER, srvKey := issue(2, x509.ExtKeyUsageServerAuth, true)
-	p.server = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
-	cliDER, cliKey := issue(3, x509.ExtKeyUsageClientAuth, false)
-	p.clientCert = write("client.crt", "CERTIFICATE", cliDER)
-	keyDER, _ := x509.MarshalECPrivateKey(cliKey)
-	p.clientKey = write("client.key", "EC PRIVATE KEY", keyDER)
-	return p
-}
-
-// tlsSidekick starts a falcosidekick-contract server with TLS, requiring a
-// client certificate when mtls is set.
-func tlsSidekick(t *testing.T, p *pki, mtls bool) *sidekicktest.Server {
-	s := &sidekicktest.Server{}
-	s.Server = httptest.NewUnstartedServer(s)
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}}
-	if mtls {
-		s.TLS.ClientAuth = tls.RequireAndVerifyClientCert
-		s.TLS.ClientCAs = p.pool
-	}
-	s.StartTLS()
-	t.Cleanup(s.Close)
-	return s
-}
-
 func TestHTTPDeliver(t *testing.T) {
-	p := newPKI(t)
+	p := sidekicktest.NewPKI(t)
 	caDir := filepath.Join(t.TempDir(), "cas")
 	os.Mkdir(caDir, 0o755)
-	ca, _ := os.ReadFile(p.caFile)
+	ca, _ := os.ReadFile(p.CAFile)
 	os.WriteFile(filepath.Join(caDir, "test-ca.pem"), ca, 0o644)
 	plain := sidekicktest.New(t)
-	tlsSrv := tlsSidekick(t, p, false)
-	mtlsSrv := tlsSidekick(t, p, true)
+	tlsSrv := sidekicktest.NewTLS(t, p, false)
+	mtlsSrv := sidekicktest.NewTLS(t, p, true)
 	tests := []struct {
 		name    string
 		srv     *sidekicktest.Server
@@ -115,13 +38,13 @@ func TestHTTPDeliver(t *testing.T) {
 		{"plain json", plain, HTTPOptions{JSON: true, UserAgent: "falcosecurity/falco"}, ""},
 		{"plain text", plain, HTTPOptions{UserAgent: "ua"}, "400 Bad Request"},
 		{"keep alive and compress", plain, HTTPOptions{JSON: true, KeepAlive: true, Compress: true, UserAgent: "ua"}, ""},
-		{"tls ca_cert", tlsSrv, HTTPOptions{JSON: true, CACert: p.caFile}, ""},
-		{"tls ca_bundle", tlsSrv, HTTPOptions{JSON: true, CABundle: p.caFile}, ""},
+		{"tls ca_cert", tlsSrv, HTTPOptions{JSON: true, CACert: p.CAFile}, ""},
+		{"tls ca_bundle", tlsSrv, HTTPOptions{JSON: true, CABundle: p.CAFile}, ""},
 		{"tls ca_path", tlsSrv, HTTPOptions{JSON: true, CAPath: caDir}, ""},
 		{"tls unknown authority", tlsSrv, HTTPOptions{JSON: true}, "certificate signed by unknown authority"},
 		{"tls insecure", tlsSrv, HTTPOptions{JSON: true, Insecure: true}, ""},
-		{"mtls", mtlsSrv, HTTPOptions{JSON: true, CACert: p.caFile, MTLS: true, ClientCert: p.clientCert, ClientKey: p.clientKey}, ""},
-		{"mtls without client cert", mtlsSrv, HTTPOptions{JSON: true, CACert: p.caFile}, "certificate"},
+		{"mtls", mtlsSrv, HTTPOptions{JSON: true, CACert: p.CAFile, MTLS: true, ClientCert: p.ClientCert, ClientKey: p.ClientKey}, ""},
+		{"mtls without client cert", mtlsSrv, HTTPOptions{JSON: true, CACert: p.CAFile}, "certificate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
