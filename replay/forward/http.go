@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -130,7 +131,8 @@ func caPool(o HTTPOptions) (*x509.CertPool, error) {
 func (c *HTTP) Name() string { return "http_output" }
 
 // Deliver POSTs line. Connection errors, timeouts, 429 and 5xx answers
-// are worth a retry; other answers outside 2xx are a [*PermanentError].
+// are worth a retry; certificate failures and other answers outside 2xx
+// are a [*PermanentError].
 func (c *HTTP) Deliver(ctx context.Context, line []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.opts.URL, bytes.NewReader(line))
 	if err != nil {
@@ -150,6 +152,9 @@ func (c *HTTP) Deliver(ctx context.Context, line []byte) error {
 		var ue interface{ Timeout() bool }
 		if errors.As(err, &ue) && ue.Timeout() {
 			return fmt.Errorf("post alert: timeout after %v", c.opts.Timeout)
+		}
+		if isTLSRefusal(err) {
+			return &PermanentError{fmt.Errorf("post alert: %w", err)}
 		}
 		return fmt.Errorf("post alert: %w", err)
 	}
@@ -173,6 +178,21 @@ func (c *HTTP) Deliver(ctx context.Context, line []byte) error {
 		return fmt.Errorf("post alert: %s", resp.Status)
 	}
 	return &PermanentError{fmt.Errorf("post alert: %s: %s", resp.Status, bytes.TrimSpace(answer))}
+}
+
+// isTLSRefusal reports a TLS handshake that failed on certificates (the
+// server's is not trusted, or the server refused the client's), which
+// retrying does not fix.
+func isTLSRefusal(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	// crypto/tls reports the server's TLS alert (such as "certificate
+	// required") as a net.OpError with Op "remote error".
+	var op *net.OpError
+	return errors.As(err, &verr) || errors.As(err, &unknown) || errors.As(err, &host) ||
+		errors.As(err, &invalid) || errors.As(err, &op) && op.Op == "remote error"
 }
 
 // Close closes idle connections.

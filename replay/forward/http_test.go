@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -64,6 +65,10 @@ func TestHTTPDeliver(t *testing.T) {
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				var pe *PermanentError
+				if !errors.As(err, &pe) {
+					t.Errorf("error %v is worth a retry; want a PermanentError", err)
 				}
 				return
 			}
