@@ -52,6 +52,8 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newRecordCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newConvertCmd())
+	root.AddCommand(newKeygenCmd())
+	root.AddCommand(newVerifyCmd())
 	root.AddCommand(newRulesCmd())
 	root.AddCommand(newTestCmd())
 	root.AddCommand(newExportCmd())
