@@ -34,28 +34,54 @@ type timelineConfig struct {
 	outPath  string
 	loc      *time.Location
 	progress bool
+	pcap     bool // write the io view's socket data as pcapng
+}
+
+// looksLikeViewName reports whether a last argument that names no file was
+// meant as a view: a word, not a path or a capture name.
+func looksLikeViewName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/.*?[")
 }
 
 func newTimelineCmd() *cobra.Command {
 	var f timelineFlags
 	cmd := &cobra.Command{
-		Use:   "timeline FILE... [shells|sensitive-reads|binary-writes|tree]",
-		Short: "Show what processes did, without rules: shells, sensitive reads, binary writes, the process tree",
+		Use:   "timeline FILE... [VIEW]",
+		Short: "Show what processes did, without rules: shells, commands, files, connections, I/O, errors, privilege, the process tree",
 		Long: `timeline lists activity that matters in an investigation whether or not a
-rule fired (rules get tuned, attackers evade them):
+rule fired (rules get tuned, attackers evade them). VIEW is one of:
 
-  shells           every shell process, in containers or not, with its terminal,
-                   parent chain, user and the commands it ran
+  shells           every shell started (a process that exec'd a shell, not its
+                   forks), with its terminal, provenance, user and the commands it ran
+  commands         every command run, with user, login user, tty, container and
+                   parent (sysdig's spy_users)
   sensitive-reads  every open for reading of a sensitive file (/etc/shadow, sudoers,
                    PAM configuration, SSH private keys; --path adds more)
   binary-writes    every write-open, rename, unlink, chmod, mkdir or link below a
                    binary directory (/bin, /sbin, /usr/bin, ...; --path adds more)
-  tree             the process tree (default), with each process's execs, file
-                   opens, renames and deletes, and network connections
+  files            files by bytes and operations per process: read, written,
+                   renamed, deleted, made executable
+  connections      connections per process, inbound and outbound, bytes each way
+  io               the data read and written on sockets (with --pid: on every fd
+                   of the process), as far as the capture's snaplen kept it
+                   (sysdig's echo_fds); -o pcap writes the socket data as a pcapng
+                   for Wireshark's Follow TCP Stream
+  errors           failed syscalls by process, type and error
+  privilege        setuid/setgid/capset, ptrace, setns/unshare, mount, bpf, module
+                   loads, memfd_create and execs of memfd files
+  tree             the process tree (default): every process under the process that
+                   forked it, with its execs, file opens, renames and deletes,
+                   connections and privilege syscalls
+
+Every finding carries the process's provenance: its creation chain (exited
+creators included; for a container process, the runtime, conmon and runc on
+the host) and its login uid, session and terminal.
 
 Times print in UTC unless --tz says otherwise.`,
 		Example: `  retrace timeline host.scap.zst shells
   retrace timeline host.scap.zst tree --pid 4242 -o html --out tree.html
+  retrace timeline host.scap.zst commands -o json
+  retrace timeline host.scap.zst io -o pcap --out shell.pcapng
   retrace timeline host.scap.zst sensitive-reads --path /srv/app/secrets.yaml -o json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -87,6 +113,10 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		if _, err := os.Stat(last); err != nil {
 			cfg.opts.View, args = last, args[:len(args)-1]
 		}
+	} else if len(args) > 1 && looksLikeViewName(last) {
+		if _, err := os.Stat(last); err != nil {
+			return nil, &timeline.UnknownViewError{Name: last}
+		}
 	}
 	if len(args) == 0 {
 		return nil, errors.New("timeline: no capture file given")
@@ -96,7 +126,15 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		return nil, err
 	}
 	cfg.files = files
-	if cfg.format, err = report.ParseFormat(f.output); err != nil {
+	if f.output == "pcap" {
+		if cfg.opts.View != timeline.ViewIO {
+			return nil, fmt.Errorf("-o pcap applies to the %s view", timeline.ViewIO)
+		}
+		if f.out == "" && isTerminal(cmd.OutOrStdout()) {
+			return nil, errors.New("-o pcap writes a binary file: give --out FILE or redirect stdout")
+		}
+		cfg.pcap = true
+	} else if cfg.format, err = report.ParseFormat(f.output); err != nil {
 		return nil, err
 	}
 	if cfg.loc, cfg.opts.Scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
@@ -139,7 +177,13 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	errs := []error{runErr}
-	if err := report.Write(bw, rep, cfg.format, report.Options{TZ: cfg.loc, Width: terminalWidth(out)}); err != nil {
+	write := func() error {
+		if cfg.pcap {
+			return timeline.WritePcap(bw, rep)
+		}
+		return report.Write(bw, rep, cfg.format, report.Options{TZ: cfg.loc, Width: terminalWidth(out)})
+	}
+	if err := write(); err != nil {
 		errs = append(errs, err)
 	} else if err := bw.Flush(); err != nil {
 		errs = append(errs, fmt.Errorf("write output: %w", err))

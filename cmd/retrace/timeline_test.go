@@ -12,6 +12,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay/timeline"
 )
 
 // timelineRun runs `retrace timeline args...` in-process.
@@ -198,5 +199,31 @@ func TestTimelineNoMachineInfo(t *testing.T) {
 	}
 	if strings.TrimSpace(out) != "" {
 		t.Errorf("got findings from an empty capture:\n%s", out)
+	}
+}
+
+// TestTimelineViewNames checks that the help lists every view and that a
+// misspelt view is named as such, with the closest view.
+func TestTimelineViewNames(t *testing.T) {
+	capFile := "../../testdata/attacks/reverse-shell.scap.zst"
+	help, err := timelineRun(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range timeline.Views() {
+		if !strings.Contains(help, "\n  "+v+" ") {
+			t.Errorf("help does not list view %q", v)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{capFile, "connectons"}, `unknown view "connectons" (did you mean "connections"?)`},
+		{[]string{capFile, "tree", "-o", "pcap", "--out", filepath.Join(t.TempDir(), "x.pcapng")}, "-o pcap applies to the io view"},
+	} {
+		if _, err := timelineRun(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("timeline %v: err = %v, want %q", tc.args, err, tc.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/suggest"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -25,7 +26,17 @@ const (
 
 // Views returns the names of the views.
 func Views() []string {
-	return []string{ViewShells, ViewSensitiveReads, ViewBinaryWrites, ViewTree}
+	return []string{ViewShells, ViewSensitiveReads, ViewBinaryWrites, ViewTree, ViewFiles, ViewConnections, ViewCommands,
+		ViewIO, ViewErrors, ViewPrivilege}
+}
+
+// UnknownViewError is the error of a view name that is not one of [Views].
+type UnknownViewError struct {
+	Name string
+}
+
+func (e *UnknownViewError) Error() string {
+	return fmt.Sprintf("unknown view %q%s; the views are %s", e.Name, suggest.DidYouMean(e.Name, Views()), strings.Join(Views(), ", "))
 }
 
 // sensitiveFiles are the upstream rules' sensitive_file_names plus other
@@ -108,7 +119,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*report.Report, err
 		opts.View = ViewTree
 	}
 	if !slices.Contains(Views(), opts.View) {
-		return nil, fmt.Errorf("timeline: unknown view %q (want one of %s)", opts.View, strings.Join(Views(), ", "))
+		return nil, fmt.Errorf("timeline: %w", &UnknownViewError{Name: opts.View})
 	}
 	reg := opts.Registry
 	if reg == nil {
@@ -128,7 +139,11 @@ func Run(ctx context.Context, paths []string, opts Options) (*report.Report, err
 			errs = append(errs, r.err)
 		}
 	}
-	slices.SortStableFunc(rep.Detections, func(a, b report.Detection) int { return a.Time.Compare(b.Time) })
+	if sortedByRank(opts.View) {
+		sortRanked(rep.Detections)
+	} else {
+		slices.SortStableFunc(rep.Detections, func(a, b report.Detection) int { return a.Time.Compare(b.Time) })
+	}
 	return rep, errors.Join(errs...)
 }
 
@@ -150,6 +165,7 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, path strin
 	sc := spec.Filter(reg, path)
 	col := newViewCollector(opts, reg, path)
 	col.treePid, col.rootPid = treePid, rootPid
+	col.ioAllFDs = opts.Scope.HasPid
 	info, err := detect.ReplayCapture(ctx, path, opts.Progress, func(report.CaptureInfo) replay.Handler {
 		return sc.Wrap(func(e *replay.Event) error {
 			col.event(e)
@@ -181,6 +197,10 @@ type viewCollector struct {
 
 	// shells view: the finding of each shell image
 	shells map[*replay.Lineage]int
+
+	// activity views
+	act      *activity
+	ioAllFDs bool // io: every fd, not only sockets
 
 	// tree view
 	nodes      map[procKey]*treeNode // processes by identity
@@ -218,6 +238,8 @@ func newViewCollector(opts *Options, reg engine.Registry, path string) *viewColl
 		shells: map[*replay.Lineage]int{}, nodes: map[procKey]*treeNode{}, containers: map[string]report.Container{},
 	}
 	switch opts.View {
+	case ViewFiles, ViewConnections, ViewCommands, ViewIO, ViewErrors, ViewPrivilege:
+		c.act = &activity{p: newActivityProbes(reg), aggs: map[aggKey]*aggregate{}}
 	case ViewSensitiveReads:
 		c.sensitive = append(sensitiveFiles(), opts.Paths...)
 		c.dirs = append(sensitiveDirs(), opts.Paths...)
@@ -312,6 +334,14 @@ func (c *viewCollector) classify(e *replay.Event) (action, bool) {
 // event feeds one in-scope event to the view.
 func (c *viewCollector) event(e *replay.Event) {
 	a, ok := c.classify(e)
+	if c.act != nil {
+		if ok {
+			c.activityEvent(e, &a)
+		} else {
+			c.activityEvent(e, nil)
+		}
+		return
+	}
 	if !ok {
 		if c.view == ViewShells {
 			c.seeShell(e, nil)
@@ -547,6 +577,9 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 
 // finish returns the view's findings, with shells' summaries written.
 func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
+	if c.act != nil {
+		c.finishActivity()
+	}
 	for i := range c.found {
 		d := &c.found[i]
 		d.Hostname = c.host

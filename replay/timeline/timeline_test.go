@@ -2,7 +2,10 @@ package timeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,7 +99,7 @@ func TestTreeOfOneProcess(t *testing.T) {
 // TestRunErrors checks an unknown view and an unreadable capture.
 func TestRunErrors(t *testing.T) {
 	if _, err := timeline.Run(context.Background(), []string{attack("shadow-read-host")}, timeline.Options{View: "shell"}); err == nil ||
-		!strings.Contains(err.Error(), `unknown view "shell"`) {
+		!strings.Contains(err.Error(), `unknown view "shell" (did you mean "shells"?)`) {
 		t.Errorf("unknown view: %v", err)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.scap.zst")
@@ -221,5 +224,111 @@ func TestProvenance(t *testing.T) {
 	}
 	if pv.Tty != 34816 || pv.LoginUID != -1 {
 		t.Errorf("tty %d, login uid %d", pv.Tty, pv.LoginUID)
+	}
+}
+
+// TestActivityViews runs the activity views over recorded attacks and
+// libs' curl capture.
+func TestActivityViews(t *testing.T) {
+	shared := func(name string) func(t *testing.T) string {
+		return func(t *testing.T) string { return testutil.SharedFile(t, "captures", name) }
+	}
+	committed := func(name string) func(t *testing.T) string {
+		return func(*testing.T) string { return attack(name) }
+	}
+	for _, tc := range []struct {
+		name    string
+		capture func(t *testing.T) string
+		view    string
+		want    []string // substrings of outputs, each in some finding
+		first   string   // substring of the first finding, when ranked
+	}{
+		{"files written and deleted", committed("write-below-bin"), timeline.ViewFiles,
+			[]string{"bash[15526] /bin/retrace-attack-dropped: read 0 B in 0 read(s), wrote 10 B in 1 write(s); opened for writing, written",
+				"rm[15527] /bin/retrace-attack-dropped: read 0 B in 0 read(s), wrote 0 B in 0 write(s); deleted"}, ""},
+		{"connections both ways", committed("reverse-shell"), timeline.ViewConnections,
+			[]string{"busybox[15229] inbound tcp 127.0.0.1:44444->127.0.0.1:51000: sent 8 B in 1 write(s), received 91 B in 3 read(s)",
+				"outbound tcp 127.0.0.1:51000->127.0.0.1:44444: sent 52 B in 5 write(s)"}, "busybox[15229] inbound"},
+		{"commands with their parents", committed("reverse-shell"), timeline.ViewCommands,
+			[]string{"sleep[15232] ran sleep 2 (user=root login=<NA> tty=0 container=host parent=bash[15227])",
+				"id[15260] ran id (user=root login=<NA> tty=0 container=host parent=sh[15258])"}, ""},
+		{"failed syscalls", committed("reverse-shell"), timeline.ViewErrors,
+			[]string{"bash[15226] close failed with EBADF 2 time(s)"}, "id[15260] openat failed with ENOENT 16 time(s)"},
+		{"privilege syscalls", committed("escape-container"), timeline.ViewPrivilege,
+			[]string{"runc:[0:PARENT][6200] setns res=0 fd=7(<f>/proc/6136/ns/ipc) nstype=8(CLONE_NEWIPC)"}, ""},
+		{"socket data", shared("libs_curl_google.scap"), timeline.ViewIO,
+			[]string{"curl[17497] write 78 B to fd 4 tcp 2600:1f18:262c:6542:9aa6:df7a:9a47:d29e:37140->2607:f8b0:4004:802::2004:80: GET / HTTP/1.1\r\n",
+				"curl[17497] read 60 B from fd 4 udp"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := timeline.Run(context.Background(), []string{tc.capture(t)}, timeline.Options{View: tc.view})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Detections) == 0 {
+				t.Fatal("no findings")
+			}
+			for _, w := range tc.want {
+				if !slices.ContainsFunc(rep.Detections, func(d report.Detection) bool { return strings.Contains(d.Output, w) }) {
+					t.Errorf("no finding contains %q", w)
+				}
+			}
+			if tc.first != "" && !strings.Contains(rep.Detections[0].Output, tc.first) {
+				t.Errorf("first finding %q, want it to contain %q", rep.Detections[0].Output, tc.first)
+			}
+		})
+	}
+}
+
+// TestPcap writes the io view of libs' curl capture as pcapng and checks
+// that tshark follows the HTTP conversation.
+func TestPcap(t *testing.T) {
+	path := testutil.SharedFile(t, "captures", "libs_curl_google.scap")
+	tshark := testutil.NeedTool(t, "tshark")
+	rep, err := timeline.Run(context.Background(), []string{path}, timeline.Options{View: timeline.ViewIO})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "io.pcapng")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := timeline.WritePcap(f, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"packets", []string{"-r", out}, []string{"Standard query 0x0702 AAAA www.google.com", "37140 → 80 [SYN]", "GET / HTTP/1.1"}},
+		{"follow tcp stream", []string{"-r", out, "-q", "-z", "follow,tcp,ascii,0"},
+			[]string{"Node 1: [2607:f8b0:4004:802::2004]:80", "GET / HTTP/1.1", "Host: www.google.com", "HTTP/1.1 200 OK"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := exec.Command(tshark, tc.args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("tshark: %v\n%s", err, got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(got), w) {
+					t.Errorf("tshark output lacks %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestUnknownView checks the error of a misspelt view.
+func TestUnknownView(t *testing.T) {
+	_, err := timeline.Run(context.Background(), []string{attack("reverse-shell")}, timeline.Options{View: "connectons"})
+	var uv *timeline.UnknownViewError
+	if !errors.As(err, &uv) || !strings.Contains(err.Error(), `(did you mean "connections"?)`) ||
+		!strings.Contains(err.Error(), "errors, privilege") {
+		t.Errorf("err = %v", err)
 	}
 }
