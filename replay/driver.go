@@ -34,7 +34,7 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 			return s, nil
 		}
 		if err != nil {
-			return s, fmt.Errorf("replay %s: %w", r.Name(), err)
+			return s, nameError(r.Name(), err)
 		}
 		e := s.Apply(ev, r.BlockFlags()&stateOnlyFlag != 0)
 		e.CPU = r.CPU()
@@ -47,6 +47,17 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 			}
 		}
 	}
+}
+
+// nameError wraps a read error of the capture called name with it, unless
+// the error names the file already (the capture package's typed errors do).
+func nameError(name string, err error) error {
+	var ce *capture.CorruptError
+	var te *capture.TruncatedError
+	if errors.As(err, &ce) || errors.As(err, &te) {
+		return err
+	}
+	return fmt.Errorf("replay %s: %w", name, err)
 }
 
 // ReplayFile opens the capture at path and replays it (see ReplayReader).

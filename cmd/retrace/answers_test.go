@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -108,6 +110,48 @@ func TestFalcoInspectionFlags(t *testing.T) {
 			if len(got) == 0 || string(got) != string(want) {
 				t.Errorf("%v printed %d bytes, %v %d bytes; they differ", tc.falco, len(got), tc.rules, len(want))
 			}
+		})
+	}
+}
+
+// TestUnreadableInputs checks what replay and convert say about inputs and
+// outputs they cannot use: each file named once, no summary line for
+// captures that gave nothing, no temporary names (golden stderr in
+// testdata/unreadable/, the temporary directory shown as DIR).
+func TestUnreadableInputs(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.scap")
+	empty := filepath.Join(dir, "empty.scap")
+	if err := os.WriteFile(text, []byte("hello world\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"text-file", []string{"replay", text}, exitFailure},
+		{"empty-file", []string{"replay", empty}, exitFailure},
+		{"missing-file", []string{"replay", filepath.Join(dir, "missing.scap")}, exitUsage},
+		{"one-of-two-unreadable", []string{"replay", "-o", "json", text, good}, exitFailure},
+		{"convert-into-missing-dir", []string{"convert", good, filepath.Join(dir, "no", "out.scap")}, exitFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := runRetrace(t, tc.args...)
+			if code := exitCode(err); code != tc.code {
+				t.Errorf("exit code %d, want %d (%v)", code, tc.code, err)
+			}
+			got := string(stderr)
+			if err != nil {
+				got += fmt.Sprintf("retrace: %v\n", err)
+			}
+			got = regexp.MustCompile(`in [0-9.]+s \([0-9]+ events/s\)`).ReplaceAllString(got, "in TIME")
+			got = strings.ReplaceAll(strings.ReplaceAll(got, dir, "DIR"), good, "CAPTURE")
+			checkGolden(t, filepath.Join("unreadable", tc.name+".stderr"), []byte(got))
 		})
 	}
 }

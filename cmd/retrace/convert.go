@@ -78,7 +78,10 @@ func convertCapture(in, out string, opts capture.WriterOptions) (int64, error) {
 	defer r.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
 	if err != nil {
-		return 0, fmt.Errorf("create output: %w", err)
+		if st, serr := os.Stat(filepath.Dir(out)); serr != nil || !st.IsDir() {
+			return 0, fmt.Errorf("create output %s: directory %s does not exist", out, filepath.Dir(out))
+		}
+		return 0, fmt.Errorf("create output %s: %w", out, errors.Unwrap(err))
 	}
 	defer os.Remove(tmp.Name()) // after the rename this fails harmlessly
 	opts.Format = capture.FormatFromName(out)

@@ -102,14 +102,18 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	stopProgress()
 	printNotes(stderr, sum.Captures)
 	errs := []error{runErr, cfg.outputs.close(ctx, stderr, cfg.quiet)}
-	if !cfg.quiet {
+	if !cfg.quiet && sum.Failed < len(cfg.files) {
 		secs := time.Since(start).Seconds()
 		what := "detections"
 		if opts.Filter != "" {
 			what = "matching events"
 		}
-		fmt.Fprintf(stderr, "retrace: %d events from %d captures in %.2fs (%.0f events/s), %d %s\n",
-			sum.Events, len(cfg.files), secs, float64(sum.Events)/max(secs, 1e-9), sum.Found, what)
+		failed := ""
+		if sum.Failed > 0 {
+			failed = fmt.Sprintf(" (%d not read to the end, see below)", sum.Failed)
+		}
+		fmt.Fprintf(stderr, "retrace: %d events from %d captures%s in %.2fs (%.0f events/s), %d %s\n",
+			sum.Events, len(cfg.files), failed, secs, float64(sum.Events)/max(secs, 1e-9), sum.Found, what)
 	}
 	if opts.Encode == nil && opts.Filter == "" {
 		rep.RuleFiles = cfg.ruleFiles

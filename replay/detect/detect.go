@@ -230,6 +230,8 @@ type Summary struct {
 	// Events counts the events read; Found the detections or matching
 	// events.
 	Events, Found uint64
+	// Failed counts the captures that could not be read to their end.
+	Failed int
 }
 
 // Run replays paths, at most Options.Workers at once, and calls emit with
@@ -283,6 +285,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 		sum.Found += results[i].Found
 		if errs[i] != nil && !(mergeErr != nil && errors.Is(errs[i], context.Canceled)) {
 			all = append(all, errs[i])
+			sum.Failed++
 		}
 	}
 	if mergeErr != nil {

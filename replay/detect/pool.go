@@ -3,7 +3,6 @@ package detect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -84,7 +83,7 @@ func ReplayCapture(ctx context.Context, path string, prog *Progress, newHandler 
 	info := report.CaptureInfo{File: path}
 	rd, err := capture.Open(path)
 	if err != nil {
-		return info, fmt.Errorf("replay %s: %w", path, err)
+		return info, err // capture's errors name the file
 	}
 	defer rd.Close()
 	if h := rd.Header(); h != nil {
