@@ -82,7 +82,7 @@ func (c *Info) AppendEvent(dst []byte, ts uint64) []byte {
 // ParseJSON parses the payload of a container JSON event
 // ({"container":{...}}, NUL-terminated or not), as libsinsp's container
 // manager and [Info.AppendJSON] write it. A missing "type" is docker's, a
-// missing "privileged" unknown.
+// missing "privileged" unknown; no labels are a nil map.
 func ParseJSON(b []byte) (*Info, error) {
 	if n := len(b); n > 0 && b[n-1] == 0 {
 		b = b[:n-1]
@@ -103,8 +103,11 @@ func ParseJSON(b []byte) (*Info, error) {
 	info := &Info{
 		ID: c.ID, FullID: c.FullID, Name: c.Name, Image: c.Image, ImageID: c.ImageID,
 		ImageRepo: c.ImageRepo, ImageTag: c.ImageTag, ImageDigest: c.ImageDigest,
-		CreatedTime: c.CreatedTime, IP: c.IP, IsPodSandbox: c.IsPodSandbox, Labels: c.Labels,
+		CreatedTime: c.CreatedTime, IP: c.IP, IsPodSandbox: c.IsPodSandbox,
 		Type: TypeDocker,
+	}
+	if len(c.Labels) > 0 {
+		info.Labels = c.Labels
 	}
 	if c.Type != nil {
 		info.Type = Type(*c.Type)
