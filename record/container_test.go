@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/internal/compat"
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -63,15 +64,53 @@ func TestRecordContainerStartedDuringRecording(t *testing.T) {
 	if !ok {
 		t.Fatalf("cat's cgroups %q name no container", cat.list("cgroups"))
 	}
-	evs := c.find("container", true, func(e event) bool { return bytes.Contains(e.params["json"], []byte(m.FullID)) })
-	if len(evs) != 1 {
-		t.Fatalf("container events for the new container %s: %d, want 1", m.ID, len(evs))
+	evs := c.containerEvents(t)[m.FullID]
+	checkContainerEvents(t, evs, name, cat.ts)
+}
+
+// containerEvents returns the container events of the capture by full id,
+// decoded.
+func (c *captured) containerEvents(t *testing.T) map[string][]containerEvent {
+	t.Helper()
+	out := map[string][]containerEvent{}
+	for _, e := range c.find("container", true, nil) {
+		info, err := container.ParseJSON(e.params["json"])
+		if err != nil {
+			t.Fatalf("container event %q: %v", e.params["json"], err)
+		}
+		out[info.FullID] = append(out[info.FullID], containerEvent{info, e.ts})
 	}
-	if js := evs[0].str("json"); !strings.Contains(js, `"name":"`+name+`"`) {
-		t.Errorf("container JSON %s lacks the name %s", js, name)
+	return out
+}
+
+// containerEvent is a decoded container event.
+type containerEvent struct {
+	info *container.Info
+	ts   uint64
+}
+
+// checkContainerEvents checks the container events of a podman container
+// of the test image named name whose first exec was at execTs: one event,
+// or, when the runtime's answer came after the recorder stopped holding
+// events back, an early one and a complete one; the first must name the
+// container and its image and come before the exec.
+func checkContainerEvents(t *testing.T, evs []containerEvent, name string, execTs uint64) {
+	t.Helper()
+	if len(evs) == 0 || len(evs) > 2 {
+		t.Errorf("container %s: %d container events, want 1 or 2", name, len(evs))
+		return
 	}
-	if evs[0].ts > cat.ts {
-		t.Errorf("container event at %d comes after the container's exec at %d", evs[0].ts, cat.ts)
+	for _, e := range evs {
+		want := container.Info{ID: e.info.FullID[:12], FullID: e.info.FullID, Type: container.TypePodman, Name: name,
+			Image: testImage, ImageRepo: "localhost/retrace-busybox", ImageTag: "test"}
+		got := *e.info
+		got.ImageID, got.ImageDigest, got.CreatedTime, got.Privileged, got.PrivilegedKnown, got.Labels = "", "", 0, false, false, nil
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("container event of %s at %d (-want +got):\n%s", name, e.ts, diff)
+		}
+	}
+	if evs[0].ts > execTs {
+		t.Errorf("container event of %s at %d comes after its first exec at %d", name, evs[0].ts, execTs)
 	}
 }
 
@@ -188,6 +227,70 @@ func crossCheckSysdig(t *testing.T, c *captured, id string) {
 		want := strings.Join(e.list("cgroups"), " ")
 		if got := cg[fmt.Sprint(e.tid)]; got != want {
 			t.Errorf("tid %d: sysdig thread.cgroups = %q, retrace %q", e.tid, got, want)
+		}
+	}
+}
+
+// TestRecordShortLivedContainers starts 20 short-lived containers (podman
+// run --rm of /bin/true, gone within a second) at once during one
+// recording: every one must have its name and image in the capture, in a
+// container event that comes before the container's first exec, and in
+// the capture's metadata.
+func TestRecordShortLivedContainers(t *testing.T) {
+	podman := ensureImage(t)
+	const n = 20
+	prefix := fmt.Sprintf("retrace-burst-%d-", os.Getpid())
+	var script strings.Builder
+	for i := range n {
+		fmt.Fprintf(&script, "%s --runtime runc run --rm --name %s%d --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 %s /bin/true &\n",
+			podman, prefix, i, testImage)
+	}
+	script.WriteString("wait\n")
+	t.Cleanup(func() {
+		for i := range n {
+			exec.Command(podman, "rm", "-f", "-t", "0", fmt.Sprintf("%s%d", prefix, i)).Run()
+		}
+	})
+	c := recordRun(t, Options{}, "/bin/sh", "-c", script.String())
+
+	firstExec := map[string]uint64{} // by full id
+	for _, e := range c.find("execve", true, func(e event) bool { return e.int("res") == 0 }) {
+		if m, ok := container.MatchCgroups(e.params["cgroups"]); ok {
+			if ts, seen := firstExec[m.FullID]; !seen || e.ts < ts {
+				firstExec[m.FullID] = e.ts
+			}
+		}
+	}
+	byName := map[string]string{} // name -> full id
+	events := c.containerEvents(t)
+	for id, evs := range events {
+		for _, e := range evs {
+			if strings.HasPrefix(e.info.Name, prefix) {
+				byName[e.info.Name] = id
+			}
+		}
+	}
+	inMeta := map[string]bool{}
+	for _, ci := range c.header.Metadata.Containers {
+		if ci.Image == testImage {
+			inMeta[ci.Name] = true
+		}
+	}
+	for i := range n {
+		name := fmt.Sprintf("%s%d", prefix, i)
+		id, ok := byName[name]
+		if !ok {
+			t.Errorf("no container event names %s", name)
+			continue
+		}
+		execTs, ok := firstExec[id]
+		if !ok {
+			t.Errorf("no exec recorded in container %s (%s)", name, id[:12])
+			continue
+		}
+		checkContainerEvents(t, events[id], name, execTs)
+		if !inMeta[name] {
+			t.Errorf("the metadata lacks %s", name)
 		}
 	}
 }

@@ -71,6 +71,8 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	// recorder itself is in the snapshot (its syscalls are not recorded):
 	// it is the parent of the command, whose cwd and lineage readers take
 	// from it.
+	var snapTs unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &snapTs)
 	hdr, err := hostsnap.Take(hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv})
 	if err != nil {
 		return nil, fmt.Errorf("snapshot host: %w", err)
@@ -86,21 +88,25 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		StartTime:       start,
 		BootTime:        time.Unix(0, int64(boot)),
 	}
-	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta})
+	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta, SignKey: opts.SignKey, Checkpoints: opts.Checkpoints})
 	if err != nil {
 		return nil, err
 	}
 	win := newReorderWindow(uint64(opts.ReorderWindow), 1<<20)
-	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{}, known: map[string]bool{}}
+	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{},
+		ctrs: map[string]*containerState{}, pending: map[string]*containerState{},
+		resolver: newContainerResolver(start.Add(-time.Second), logw)}
+	defer s.resolver.close()
 	s.filterContainer(ctx, hdr)
 	if err := w.WriteHeader(hdr); err != nil {
 		w.Close()
 		return nil, err
 	}
+	// The snapshot's containers' events go at the start of the recording.
 	for _, p := range hdr.Processes {
 		if m, ok := container.MatchCgroups([]byte(strings.Join(p.Cgroups, "\x00"))); ok {
 			s.tids[int64(p.TID)] = m.FullID
-			s.addContainer(ctx, m, 0)
+			s.seeContainer(m, boot+uint64(snapTs.Nano()))
 		}
 	}
 
@@ -145,16 +151,19 @@ loop:
 			if !ok {
 				break loop
 			}
-			if err := s.handleBatch(ctx, batch, win); err != nil {
+			if err := s.handleBatch(batch, win); err != nil {
 				runErr = err
 				break loop
 			}
+		case l := <-s.resolver.results:
+			s.finishContainer(l)
 		case <-flushTick.C:
 			if err := w.Flush(); err != nil {
 				runErr = err
 				break loop
 			}
 		}
+		s.holdContainers()
 		if err := win.release(s.now(), false, s.write); err != nil {
 			runErr = err
 			break
@@ -173,9 +182,10 @@ loop:
 	close(stopReader)
 	for batch := range records {
 		if runErr == nil {
-			runErr = s.handleBatch(ctx, batch, win)
+			runErr = s.handleBatch(batch, win)
 		}
 	}
+	s.finishContainers()
 	if err := <-readerDone; err != nil && runErr == nil {
 		runErr = err
 	}
@@ -212,7 +222,7 @@ loop:
 	res.MaxReaderLag = time.Duration(s.maxLag)
 	res.EmptyReads = ks.EmptyReads
 	res.LateEvents = win.late
-	res.Containers = len(s.known)
+	res.Containers = len(s.ctrs)
 	if opts.BPFStats {
 		res.Programs, _ = probe.RunStats()
 	}
@@ -291,12 +301,15 @@ func readRing(rd *ringbuf.Reader, out chan<- [][]byte, stop <-chan struct{}, don
 
 // session is the state of one recording's writer side.
 type session struct {
-	opts  Options
-	w     *capture.Writer
-	log   io.Writer
-	boot  uint64
-	tids  map[int64]string // thread -> full container id, from cgroups
-	known map[string]bool  // containers already written, by full id
+	opts Options
+	w    *capture.Writer
+	log  io.Writer
+	boot uint64
+	tids map[int64]string // thread -> full container id, from cgroups
+	// ctrs are the containers seen, by full id; pending those whose lookup
+	// is under way.
+	ctrs, pending map[string]*containerState
+	resolver      *containerResolver
 	// only is the container the recording is restricted to ("" for all).
 	only string
 	// tree, with OnlyCommand, holds the threads of the command's tree.
@@ -316,14 +329,14 @@ func (s *session) now() uint64 {
 	return s.boot + uint64(ts.Nano())
 }
 
-func (s *session) handleBatch(ctx context.Context, batch [][]byte, win *reorderWindow) error {
+func (s *session) handleBatch(batch [][]byte, win *reorderWindow) error {
 	if len(batch) > 0 && len(batch[0]) >= 8+scap.HeaderLenV2 {
 		if ts, now := scap.RawTs(batch[0][8:]), s.now(); now > ts {
 			s.maxLag = max(s.maxLag, now-ts)
 		}
 	}
 	for _, rec := range batch {
-		if err := s.handle(ctx, rec, win); err != nil {
+		if err := s.handle(rec, win); err != nil {
 			return err
 		}
 	}
@@ -332,7 +345,7 @@ func (s *session) handleBatch(ctx context.Context, batch [][]byte, win *reorderW
 
 // handle splits a ring-buffer record (u32 cpu, u32 reserved, events) into
 // the reorder window, noting containers of new processes.
-func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) error {
+func (s *session) handle(rec []byte, win *reorderWindow) error {
 	if len(rec) < 8 {
 		return fmt.Errorf("ring buffer record of %d bytes: too short", len(rec))
 	}
@@ -344,9 +357,7 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 		}
 		ev := rec[off : off+n]
 		s.delivered++
-		if err := s.track(ctx, ev); err != nil {
-			return err
-		}
+		s.track(ev)
 		if s.keep(ev) {
 			win.push(cpu, scap.RawTs(ev), ev)
 		}
@@ -359,33 +370,33 @@ func (s *session) handle(ctx context.Context, rec []byte, win *reorderWindow) er
 }
 
 // track follows which container each thread runs in, from the cgroups of
-// clone and execve exit events, and writes each new container's metadata.
-func (s *session) track(ctx context.Context, raw []byte) error {
+// clone and execve exit events, and starts the lookup of each new
+// container (see seeContainer).
+func (s *session) track(raw []byte) {
 	t := scap.RawType(raw)
 	switch t {
 	case scap.SyscallExecveV19X, scap.SyscallExecveatX, scap.SyscallCloneV20X, scap.SyscallClone3X, scap.SyscallForkV20X, scap.SyscallVforkV20X:
 	default:
-		return nil
+		return
 	}
 	if err := s.ev.Decode(raw, false); err != nil {
-		return nil
+		return
 	}
 	if s.tree != nil {
 		s.followTree()
 	}
 	cg, ok := s.ev.ParamByName("cgroups")
 	if !ok {
-		return nil
+		return
 	}
 	tid := s.ev.Tid()
 	m, ok := container.MatchCgroups(cg)
 	if !ok {
 		delete(s.tids, tid)
-		return nil
+		return
 	}
 	s.tids[tid] = m.FullID
-	s.addContainer(ctx, m, s.ev.Ts()-1)
-	return nil
+	s.seeContainer(m, s.ev.Ts()-1)
 }
 
 // followTree adds the threads a tracked thread creates (parent-side clone
@@ -403,24 +414,6 @@ func (s *session) followTree() {
 	if p, ok := s.ev.ParamByName("ptid"); ok && len(p) == 8 && s.tree[int64(binary.LittleEndian.Uint64(p))] {
 		s.tree[tid] = true
 	}
-}
-
-// addContainer writes a container event (and metadata record) the first
-// time a container is seen.
-func (s *session) addContainer(ctx context.Context, m container.Match, ts uint64) {
-	if s.known[m.FullID] {
-		return
-	}
-	s.known[m.FullID] = true
-	info, err := rcontainer.Inspect(ctx, m)
-	if err != nil {
-		fmt.Fprintf(s.log, "retrace record: container %s: %v (recording its id only)\n", m.ID, err)
-	}
-	s.w.AddContainer(*info)
-	if ts == 0 {
-		ts = s.now()
-	}
-	s.win.push(0, ts, info.AppendEvent(nil, ts))
 }
 
 // filterContainer resolves Options.FilterContainer (id prefix or name)

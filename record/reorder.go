@@ -18,7 +18,10 @@ type heapEntry struct {
 // nearly sorted) back into timestamp order. Events are held until the
 // newest timestamp seen (or now) is window ns past them, or until max events
 // are held; events that arrive later than that are written at once (they are
-// counted as late). Not safe for concurrent use.
+// counted as late). A hold (see [reorderWindow.holdFrom]) keeps events
+// back beyond the window while something that belongs before them, a
+// container event whose lookup is under way, is still to come. Not safe
+// for concurrent use.
 type reorderWindow struct {
 	h      eventHeap
 	slots  []pendingEvent
@@ -27,6 +30,7 @@ type reorderWindow struct {
 	window uint64
 	max    int
 	newest uint64
+	hold   uint64 // events from this timestamp on wait; 0 for none
 	late   uint64
 	last   uint64 // timestamp of the last event released
 }
@@ -53,8 +57,12 @@ func (r *reorderWindow) push(cpu uint16, ts uint64, ev []byte) {
 	}
 }
 
-// release hands fn every event older than the window (or all when flush),
-// oldest first, and any beyond the size bound.
+// holdFrom makes release keep events from ts on, however old, until it is
+// called again (with 0: no hold). The size bound still applies.
+func (r *reorderWindow) holdFrom(ts uint64) { r.hold = ts }
+
+// release hands fn every event older than the window and the hold (or all
+// when flush), oldest first, and any beyond the size bound.
 func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev []byte) error) error {
 	limit := now
 	if r.newest > limit {
@@ -67,7 +75,8 @@ func (r *reorderWindow) release(now uint64, flush bool, fn func(cpu uint16, ev [
 	}
 	for len(r.h) > 0 {
 		top := r.h[0]
-		if !flush && top.ts > limit && len(r.h) <= r.max {
+		held := top.ts > limit || r.hold != 0 && top.ts >= r.hold
+		if !flush && held && len(r.h) <= r.max {
 			break
 		}
 		r.h.pop()

@@ -13,12 +13,16 @@ func TestReorderWindow(t *testing.T) {
 		max    int
 		in     []uint64
 		now    uint64
+		hold   uint64
 		want   []uint64 // released without flush
 	}{
-		{"holds recent events", 100, 10, []uint64{1000, 990, 1010}, 1000, nil},
-		{"releases old events sorted", 100, 10, []uint64{500, 300, 400, 1000}, 1000, []uint64{300, 400, 500}},
-		{"newest event moves the limit", 100, 10, []uint64{50, 40, 400}, 0, []uint64{40, 50}},
-		{"size bound releases oldest", 1 << 40, 2, []uint64{3, 1, 2, 5}, 0, []uint64{1, 2}},
+		{"holds recent events", 100, 10, []uint64{1000, 990, 1010}, 1000, 0, nil},
+		{"releases old events sorted", 100, 10, []uint64{500, 300, 400, 1000}, 1000, 0, []uint64{300, 400, 500}},
+		{"newest event moves the limit", 100, 10, []uint64{50, 40, 400}, 0, 0, []uint64{40, 50}},
+		{"size bound releases oldest", 1 << 40, 2, []uint64{3, 1, 2, 5}, 0, 0, []uint64{1, 2}},
+		{"hold keeps old events", 100, 10, []uint64{500, 300, 400, 1000}, 1000, 400, []uint64{300}},
+		{"hold beyond the window changes nothing", 100, 10, []uint64{500, 300, 400, 1000}, 1000, 950, []uint64{300, 400, 500}},
+		{"size bound beats the hold", 100, 2, []uint64{500, 300, 400, 1000}, 1000, 100, []uint64{300, 400}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -26,6 +30,7 @@ func TestReorderWindow(t *testing.T) {
 			for _, ts := range tc.in {
 				w.push(0, ts, []byte{byte(ts)})
 			}
+			w.holdFrom(tc.hold)
 			var got []uint64
 			err := w.release(tc.now, false, func(cpu uint16, ev []byte) error {
 				got = append(got, tc.in[slices.IndexFunc(tc.in, func(v uint64) bool { return byte(v) == ev[0] })])

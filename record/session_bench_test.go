@@ -3,7 +3,6 @@
 package record
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"testing"
@@ -25,7 +24,8 @@ func BenchmarkSessionPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	win := newReorderWindow(200_000_000, 1<<20)
-	s := &session{w: w, log: io.Discard, win: win, tids: map[int64]string{}, known: map[string]bool{}}
+	s := &session{w: w, log: io.Discard, win: win, tids: map[int64]string{},
+		ctrs: map[string]*containerState{}, pending: map[string]*containerState{}}
 	data := make([]byte, 80)
 	ts := uint64(1_700_000_000_000_000_000)
 	tmpl := make([]byte, 8, 256)
@@ -46,11 +46,10 @@ func BenchmarkSessionPipeline(b *testing.B) {
 		binary.LittleEndian.PutUint64(rec[enterLen:], ts)
 		return rec
 	}
-	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
 		ts += 1000
-		if err := s.handle(ctx, mk(), win); err != nil {
+		if err := s.handle(mk(), win); err != nil {
 			b.Fatal(err)
 		}
 		if err := win.release(0, false, s.write); err != nil {

@@ -1,10 +1,21 @@
 package container
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	model "github.com/retrace-dev/retrace/capture/container"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
+
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 func TestParseEvent(t *testing.T) {
 	tests := []struct {
@@ -33,5 +44,53 @@ func TestParseEvent(t *testing.T) {
 				t.Errorf("sighting (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestWatchPodman creates and removes a container with the real podman
+// and checks that the watcher names it, also after its removal.
+func TestWatchPodman(t *testing.T) {
+	testutil.NeedRoot(t)
+	podman := testutil.NeedTool(t, "podman")
+	// An image needs no content to create containers from.
+	const image = "localhost/retrace-empty:test"
+	if exec.Command(podman, "image", "exists", image).Run() != nil {
+		dir := t.TempDir()
+		tarball := filepath.Join(dir, "empty.tar")
+		if out, err := exec.Command("tar", "-C", dir, "-cf", tarball, "--files-from", "/dev/null").CombinedOutput(); err != nil {
+			t.Fatalf("tar: %v\n%s", err, out)
+		}
+		if out, err := exec.Command(podman, "import", tarball, image).CombinedOutput(); err != nil {
+			t.Fatalf("podman import: %v\n%s", err, out)
+		}
+	}
+	w, err := WatchPodman(time.Now().Add(-time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	name := fmt.Sprintf("retrace-watch-%d", os.Getpid())
+	out, err := exec.Command(podman, "create", "--name", name, image, "/nothing").Output()
+	if err != nil {
+		t.Fatalf("podman create: %v", err)
+	}
+	id := strings.TrimSpace(string(out))
+	if out, err := exec.Command(podman, "rm", id).CombinedOutput(); err != nil {
+		t.Fatalf("podman rm: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	s, ok := w.Wait(ctx, id)
+	if !ok {
+		t.Fatalf("the watcher did not see container %s (stream error: %v)", id, w.Err())
+	}
+	if diff := cmp.Diff(Sighting{Name: name, Image: image}, s); diff != "" {
+		t.Errorf("sighting (-want +got):\n%s", diff)
+	}
+	if _, err := Inspect(t.Context(), model.Match{ID: id[:12], FullID: id, Type: model.TypePodman}); err == nil {
+		t.Error("podman inspect still knows the removed container")
+	}
+	if err := w.Err(); err != nil {
+		t.Errorf("stream ended: %v", err)
 	}
 }
