@@ -80,6 +80,10 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		return withCode(exitFailure, err)
 	}
 	ropts.Width = terminalWidth(out)
+	// Filter lines print captured strings as they are, as sysdig does; on
+	// a terminal, control characters are escaped so that they cannot
+	// drive it (the alert formats escape them always).
+	escape := opts.Filter != "" && isTerminal(out)
 	bw := bufio.NewWriterSize(out, 64<<10)
 	start := time.Now()
 	stopProgress := func() {}
@@ -93,7 +97,11 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 			rep.Detections = append(rep.Detections, *it.Detection)
 			return nil
 		}
-		lineBuf = append(append(lineBuf[:0], it.Line...), '\n')
+		line := it.Line
+		if escape {
+			line = []byte(report.TerminalSafe(string(line)))
+		}
+		lineBuf = append(append(lineBuf[:0], line...), '\n')
 		if _, err := bw.Write(lineBuf); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
