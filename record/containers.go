@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/retrace-dev/retrace/capture/container"
@@ -44,9 +44,10 @@ type containerLookup struct {
 // containerResolver looks containers up in their runtime off the event
 // loop: start never blocks, and each lookup, retried with backoff, ends
 // with one containerLookup on results (unless the resolver is closed
-// first). A podman event watcher, started with the first podman container,
-// names containers removed before podman inspect could see them. start and
-// close belong to the event loop's goroutine.
+// first). A podman event watcher, started by the first lookup of a podman
+// container, names containers removed before podman inspect could see
+// them. start, close and takeWatchErr belong to the event loop's
+// goroutine.
 type containerResolver struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -54,9 +55,10 @@ type containerResolver struct {
 	slots   chan struct{}
 	wg      sync.WaitGroup
 	// since is where the podman event watcher starts reading.
-	since   time.Time
-	log     io.Writer
-	watcher *rcontainer.Watcher
+	since     time.Time
+	watchOnce sync.Once
+	watcher   atomic.Pointer[rcontainer.Watcher]
+	watchErr  atomic.Pointer[error] // why the watcher did not start, until logged
 	// inspect and watch are the runtime lookups; hold and backoff are
 	// lookupHold and lookupBackoff (tests replace them all).
 	inspect func(context.Context, container.Match) (*container.Info, error)
@@ -65,10 +67,10 @@ type containerResolver struct {
 	backoff time.Duration
 }
 
-func newContainerResolver(since time.Time, log io.Writer) *containerResolver {
+func newContainerResolver(since time.Time) *containerResolver {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &containerResolver{
-		ctx: ctx, cancel: cancel, since: since, log: log,
+		ctx: ctx, cancel: cancel, since: since,
 		results: make(chan containerLookup, 64),
 		slots:   make(chan struct{}, lookupSlots),
 		inspect: rcontainer.Inspect,
@@ -80,17 +82,13 @@ func newContainerResolver(since time.Time, log io.Writer) *containerResolver {
 
 // start looks m up in the background.
 func (r *containerResolver) start(m container.Match) {
-	if m.Type == container.TypePodman && r.watcher == nil && r.watch != nil {
-		w, err := r.watch(r.since)
-		if err != nil && !errors.Is(err, rcontainer.ErrNoRuntime) {
-			fmt.Fprintf(r.log, "retrace record: %v (containers removed before their lookup will lack names)\n", err)
-		}
-		r.watcher, r.watch = w, nil // one try
-	}
-	w := r.watcher
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		var w *rcontainer.Watcher
+		if m.Type == container.TypePodman {
+			w = r.podmanEvents()
+		}
 		l := r.lookup(m, w)
 		if r.ctx.Err() != nil {
 			return // closed: the session writes what it knows
@@ -151,6 +149,32 @@ func known(m container.Match, w *rcontainer.Watcher) *container.Info {
 	return bareContainer(m)
 }
 
+// podmanEvents returns the podman event watcher, starting it the first
+// time; nil when it could not start.
+func (r *containerResolver) podmanEvents() *rcontainer.Watcher {
+	r.watchOnce.Do(func() {
+		if r.watch == nil || r.ctx.Err() != nil {
+			return
+		}
+		w, err := r.watch(r.since)
+		switch {
+		case err == nil:
+			r.watcher.Store(w)
+		case !errors.Is(err, rcontainer.ErrNoRuntime):
+			r.watchErr.Store(&err)
+		}
+	})
+	return r.watcher.Load()
+}
+
+// takeWatchErr returns, once, why the podman event watcher did not start.
+func (r *containerResolver) takeWatchErr() error {
+	if p := r.watchErr.Swap(nil); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // inspectOnce runs one runtime lookup in one of the slots.
 func (r *containerResolver) inspectOnce(m container.Match) (*container.Info, error) {
 	select {
@@ -166,8 +190,8 @@ func (r *containerResolver) inspectOnce(m container.Match) (*container.Info, err
 func (r *containerResolver) close() {
 	r.cancel()
 	r.wg.Wait()
-	if r.watcher != nil {
-		r.watcher.Close()
+	if w := r.watcher.Load(); w != nil {
+		w.Close()
 	}
 }
 
@@ -220,6 +244,9 @@ func (s *session) finishContainer(l containerLookup) {
 		return
 	}
 	delete(s.pending, l.m.FullID)
+	if err := s.resolver.takeWatchErr(); err != nil {
+		fmt.Fprintf(s.log, "retrace record: %v (containers removed before their lookup lack names)\n", err)
+	}
 	if l.err != nil {
 		fmt.Fprintf(s.log, "retrace record: container %s: %v\n", l.m.ID, l.err)
 	}
@@ -244,7 +271,7 @@ func (s *session) holdContainers() {
 			continue
 		}
 		if st.written == nil {
-			info := known(st.m, s.resolver.watcher)
+			info := known(st.m, s.resolver.watcher.Load())
 			st.written = info.AppendJSON(nil)
 			ts := max(st.ts, s.win.last)
 			s.win.push(0, ts, info.AppendEvent(nil, ts))
@@ -276,7 +303,7 @@ func (s *session) finishContainers() {
 		}
 	}
 	for _, st := range s.pending {
-		s.finishContainer(containerLookup{m: st.m, info: known(st.m, s.resolver.watcher),
+		s.finishContainer(containerLookup{m: st.m, info: known(st.m, s.resolver.watcher.Load()),
 			err: errors.New("lookup unfinished when the recording stopped")})
 	}
 }

@@ -4,6 +4,11 @@
 // timestamp order, into a capture file together with a snapshot of the
 // host's processes, fds, users, interfaces and containers.
 //
+// One goroutine drains the ring buffer and another writes; neither waits
+// on a container runtime: container metadata is looked up in the
+// background (package record/container) and its container event put in
+// its place in the event order (docs/FORMAT.md, "Container metadata").
+//
 // The BPF object is compiled by bpf2go from bpf/recorder.bpf.c and
 // committed (see gen.go). Loading it needs root and a kernel with BTF; the
 // package is Linux/amd64 only.

@@ -95,7 +95,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	win := newReorderWindow(uint64(opts.ReorderWindow), 1<<20)
 	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{},
 		ctrs: map[string]*containerState{}, pending: map[string]*containerState{},
-		resolver: newContainerResolver(start.Add(-time.Second), logw)}
+		resolver: newContainerResolver(start.Add(-time.Second))}
 	defer s.resolver.close()
 	s.filterContainer(ctx, hdr)
 	if err := w.WriteHeader(hdr); err != nil {
