@@ -191,7 +191,7 @@ func (c *compiler) compileNode(n Node) (evalFunc, error) {
 			return true
 		}, nil
 	case *OrExpr:
-		fs, err := c.nodes(n.Terms)
+		fs, err := c.orTerms(n.Terms)
 		if err != nil {
 			return nil, err
 		}
@@ -348,12 +348,8 @@ func (c *compiler) check(n *CheckExpr) (evalFunc, error) {
 }
 
 func existsCheck(src source) evalFunc {
-	ex := src.ex
-	var buf []Value
-	return func(ev Event) bool {
-		buf = ex.Extract(ev, buf[:0])
-		return len(buf) > 0
-	}
+	values := valuesFunc(src.ex)
+	return func(ev Event) bool { return len(values(ev)) > 0 }
 }
 
 // evtTypeCheck compiles evt.type =, != and in checks against constants to

@@ -40,16 +40,15 @@ func (c *compiler) constCheck(n *CheckExpr, left source, items []*LiteralExpr) (
 
 // combine evaluates m over the values of src with the field's multiplicity.
 func combine(src source, op Operator, m matcher) evalFunc {
-	ex := src.ex
-	var buf []Value
+	values := valuesFunc(src.ex)
 	switch {
 	case src.multi == Set && op == OpIn:
 		return func(ev Event) bool {
-			buf = ex.Extract(ev, buf[:0])
-			if len(buf) == 0 {
+			vs := values(ev)
+			if len(vs) == 0 {
 				return false
 			}
-			for _, v := range buf {
+			for _, v := range vs {
 				if !m(v) {
 					return false
 				}
@@ -58,13 +57,12 @@ func combine(src source, op Operator, m matcher) evalFunc {
 		}
 	case src.multi == Single:
 		return func(ev Event) bool {
-			buf = ex.Extract(ev, buf[:0])
-			return len(buf) > 0 && m(buf[0])
+			vs := values(ev)
+			return len(vs) > 0 && m(vs[0])
 		}
 	}
 	return func(ev Event) bool {
-		buf = ex.Extract(ev, buf[:0])
-		for _, v := range buf {
+		for _, v := range values(ev) {
 			if m(v) {
 				return true
 			}

@@ -248,3 +248,27 @@ func (s *fieldSlot) Extract(ev Event, dst []Value) []Value {
 	}
 	return append(dst, s.vals...)
 }
+
+// values returns the event's values, extracting them on first use. The
+// result is the slot's own slice: callers read it and do not keep it.
+func (s *fieldSlot) values(ev Event) []Value {
+	if s.epoch != s.p.epoch {
+		s.vals = s.ex.Extract(ev, s.vals[:0])
+		s.epoch = s.p.epoch
+	}
+	return s.vals
+}
+
+// valuesFunc returns a function giving ex's values for an event: a shared
+// field's cached values without copying, or a fresh extraction into a
+// scratch buffer owned by the returned function.
+func valuesFunc(ex Extractor) func(Event) []Value {
+	if s, ok := ex.(*fieldSlot); ok {
+		return s.values
+	}
+	var buf []Value
+	return func(ev Event) []Value {
+		buf = ex.Extract(ev, buf[:0])
+		return buf
+	}
+}

@@ -225,15 +225,14 @@ func (c *compiler) fieldCompare(n *CheckExpr, left source, r *TransformExpr) (ev
 	if err != nil {
 		return nil, err
 	}
-	lex, rex := left.ex, right.ex
-	var lbuf, rbuf []Value
+	lvalues, rvalues := valuesFunc(left.ex), valuesFunc(right.ex)
 	anyLeft := left.multi == AnyOf
 	return func(ev Event) bool {
-		rbuf = rex.Extract(ev, rbuf[:0])
+		rbuf := rvalues(ev)
 		if len(rbuf) == 0 {
 			return false
 		}
-		lbuf = lex.Extract(ev, lbuf[:0])
+		lbuf := lvalues(ev)
 		if !anyLeft {
 			return len(lbuf) > 0 && cmp(lbuf[0], rbuf[0])
 		}
