@@ -123,7 +123,7 @@ func Run(ctx context.Context, paths []string, opts Options) (Summary, error) {
 
 // exportCapture writes the rows of one capture.
 func exportCapture(ctx context.Context, opts Options, m *mapper, path string) CaptureResult {
-	cp := &captureParts{dir: opts.Dir, stem: Stem(path), parts: map[partKey]part{}}
+	cp := &captureParts{dir: opts.Dir, stem: Stem(path), parts: map[partKey]part{}, pool: m.writers}
 	var src source
 	res, err := opts.Detector.Events(ctx, path, func(info report.CaptureInfo, e *replay.Event, found []*report.Detection) error {
 		if src.stem == "" {

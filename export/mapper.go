@@ -37,12 +37,13 @@ type mapper struct {
 	p       probes
 	byType  [scap.NumTypes][]*EventMapping
 	product Product
+	writers writerPool
 }
 
 // newMapper binds the probes with reg.
 func newMapper(reg engine.Registry, product Product) *mapper {
 	f := func(name string) *detect.Probe { return detect.NewProbe(reg, name) }
-	m := &mapper{product: product, p: probes{
+	m := &mapper{product: product, writers: writerPool{}, p: probes{
 		evtDir: f("evt.dir"), rawres: f("evt.rawres"), res: f("evt.res"), flags: f("evt.arg.flags"),
 		pid: f("proc.pid"), tid: f("thread.tid"), pidTs: f("proc.pid.ts"), name: f("proc.name"),
 		cmdline: f("proc.cmdline"), exepath: f("proc.exepath"), cwd: f("proc.cwd"), tty: f("proc.tty"),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // rowGroupRows bounds the rows a file's writer buffers before it writes a
@@ -33,18 +34,33 @@ type part interface {
 	final() string
 }
 
+// writerPool holds a worker's idle Parquet writers, one per class: setting
+// a writer up (its schema's write functions) costs more than writing the
+// rows of a small capture, so each is reset onto the next file instead.
+type writerPool map[int32]any
+
+// writerOptions are the options of every file.
+var writerOptions = []parquet.WriterOption{
+	parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows),
+	parquet.PageBufferSize(pageBufferSize), parquet.CreatedBy("retrace export", SchemaVersion, ""),
+	parquet.KeyValueMetadata("retrace.export.version", SchemaVersion), parquet.KeyValueMetadata("ocsf.version", OCSFVersion),
+}
+
 // typedPart writes rows of type T into a temporary file that close renames
 // to its final name.
 type typedPart[T any] struct {
 	tmp, path string
+	class     int32
+	pool      writerPool
 	f         *os.File
 	w         *parquet.GenericWriter[T]
 	buf       []T
 	n         int64
 }
 
-// newPart creates the temporary file of the part at path.
-func newPart[T any](path string) (*typedPart[T], error) {
+// newPart creates the temporary file of the part of class at path, with a
+// writer from pool or a new one.
+func newPart[T any](pool writerPool, class int32, path string) (*typedPart[T], error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create partition: %w", err)
 	}
@@ -52,10 +68,15 @@ func newPart[T any](path string) (*typedPart[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("create part: %w", err)
 	}
-	w := parquet.NewGenericWriter[T](f, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(rowGroupRows), parquet.PageBufferSize(pageBufferSize),
-		parquet.CreatedBy("retrace export", SchemaVersion, ""), parquet.KeyValueMetadata("retrace.export.version", SchemaVersion),
-		parquet.KeyValueMetadata("ocsf.version", OCSFVersion))
-	return &typedPart[T]{tmp: f.Name(), path: path, f: f, w: w, buf: make([]T, 0, batchRows)}, nil
+	var w *parquet.GenericWriter[T]
+	if idle, ok := pool[class]; ok {
+		delete(pool, class)
+		w = idle.(*parquet.GenericWriter[T])
+		w.Reset(f)
+	} else {
+		w = parquet.NewGenericWriter[T](f, writerOptions...)
+	}
+	return &typedPart[T]{tmp: f.Name(), path: path, class: class, pool: pool, f: f, w: w, buf: make([]T, 0, batchRows)}, nil
 }
 
 func (p *typedPart[T]) add(r T) error {
@@ -85,6 +106,8 @@ func (p *typedPart[T]) close() error {
 	if err == nil {
 		if err = p.w.Close(); err != nil {
 			err = fmt.Errorf("write %s: %w", p.path, err)
+		} else {
+			p.pool[p.class] = p.w
 		}
 	}
 	if cerr := p.f.Close(); err == nil && cerr != nil {
@@ -119,6 +142,7 @@ type partKey struct {
 type captureParts struct {
 	dir, host, stem string
 	parts           map[partKey]part
+	pool            writerPool
 }
 
 // partPath returns the path of the file of class, host and day for the
@@ -155,7 +179,7 @@ func getPart[T any](cp *captureParts, class int32, t time.Time) (*typedPart[T], 
 	if p, ok := cp.parts[k]; ok {
 		return p.(*typedPart[T]), nil
 	}
-	p, err := newPart[T](partPath(cp.dir, classOf(class), cp.host, k.day, cp.stem))
+	p, err := newPart[T](cp.pool, class, partPath(cp.dir, classOf(class), cp.host, k.day, cp.stem))
 	if err != nil {
 		return nil, err
 	}

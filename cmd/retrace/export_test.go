@@ -147,13 +147,25 @@ func BenchmarkExportManyCapturesRSS(b *testing.B) {
 	b.ReportMetric(float64(many)/float64(twenty), "ratio")
 }
 
-// BenchmarkExportVsReplay times `retrace replay` (built-in rules, JSON
+// BenchmarkExportVsReplay runs `retrace replay` (built-in rules, JSON
 // detections) and `retrace export` (same rules) on the same 200
-// generated captures in child processes, and reports the export's cost
-// as a multiple of the replay's and the Parquet size against the
-// captures' size.
+// generated captures (and on 20 ten times longer ones) in child
+// processes, and reports the CPU time (user
+// and system, which a busy machine does not inflate as it does wall time)
+// of each, the export's as a multiple of the replay's, and the Parquet
+// size against the captures' size.
 func BenchmarkExportVsReplay(b *testing.B) {
-	dir := manyCaptures(b, 200, 5000)
+	for _, in := range []struct{ captures, events int }{{200, 5000}, {20, 50000}} {
+		b.Run(fmt.Sprintf("%dx%d", in.captures, in.events), func(b *testing.B) {
+			benchExportVsReplay(b, in.captures, in.events)
+		})
+	}
+}
+
+// benchExportVsReplay is BenchmarkExportVsReplay on n captures of events
+// events each.
+func benchExportVsReplay(b *testing.B, n, events int) {
+	dir := manyCaptures(b, n, events)
 	var capBytes int64
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -163,11 +175,10 @@ func BenchmarkExportVsReplay(b *testing.B) {
 	}
 	run := func(args ...string) time.Duration {
 		cmd := retraceChild(args...)
-		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return time.Since(start)
+		return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	var replay, export time.Duration
 	var lakeBytes int64
@@ -180,8 +191,8 @@ func BenchmarkExportVsReplay(b *testing.B) {
 			lakeBytes += int64(len(data))
 		}
 	}
-	b.ReportMetric(replay.Seconds()/float64(b.N), "s-replay")
-	b.ReportMetric(export.Seconds()/float64(b.N), "s-export")
+	b.ReportMetric(replay.Seconds()/float64(b.N), "cpu-s-replay")
+	b.ReportMetric(export.Seconds()/float64(b.N), "cpu-s-export")
 	b.ReportMetric(float64(export)/float64(replay), "export/replay")
 	b.ReportMetric(float64(capBytes), "B-scap.zst")
 	b.ReportMetric(float64(lakeBytes), "B-parquet")
