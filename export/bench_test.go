@@ -1,0 +1,72 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/detect"
+)
+
+// genCaptures writes n generated captures of distinct hosts.
+func genCaptures(tb testing.TB, n, events int) []string {
+	tb.Helper()
+	dir := tb.TempDir()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var paths []string
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("host%03d.scap.zst", i))
+		if _, err := capgen.WriteFile(p, capgen.Options{Events: events, Seed: uint64(i + 1), Start: start, Hostname: fmt.Sprintf("host%03d", i)}); err != nil {
+			tb.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// BenchmarkExport exports 8 generated captures with the built-in rules
+// (one worker) and reports events/s; BenchmarkReplayRules replays them
+// with the same rules, the baseline export is measured against.
+func BenchmarkExport(b *testing.B) {
+	paths := genCaptures(b, 8, 20000)
+	reg := replay.NewFieldRegistry()
+	set, err := detect.LoadRules(nil, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("replay", func(b *testing.B) {
+		b.ReportAllocs()
+		var events uint64
+		for b.Loop() {
+			sum, err := det.Run(context.Background(), paths, func(detect.Item) error { return nil })
+			if err != nil {
+				b.Fatal(err)
+			}
+			events = sum.Events
+		}
+		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("export", func(b *testing.B) {
+		b.ReportAllocs()
+		var events uint64
+		for b.Loop() {
+			sum, err := Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: b.TempDir(), Workers: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			events = 0
+			for _, c := range sum.Captures {
+				events += c.Info.Events
+			}
+		}
+		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+}
