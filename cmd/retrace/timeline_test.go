@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -226,4 +227,116 @@ func TestTimelineViewNames(t *testing.T) {
 			t.Errorf("timeline %v: err = %v, want %q", tc.args, err, tc.want)
 		}
 	}
+}
+
+// jsonObjects runs retrace with args and parses its JSON lines.
+func jsonObjects(t *testing.T, args ...string) []map[string]any {
+	t.Helper()
+	out, _, err := runRetrace(t, args...)
+	if err != nil {
+		t.Fatalf("retrace %v: %v", args, err)
+	}
+	var objs []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("retrace %v: line %q: %v", args, l, err)
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+// TestIncidentFromJSON answers an analyst's questions about the recorded
+// incident (testdata/incident/incident.sh: user 1000's login
+// shell, `podman exec -it` into a container, /etc/shadow read, a dropped
+// binary run, an `nc -e sh` reverse shell, a cron file on the host) from
+// the JSON outputs alone.
+func TestIncidentFromJSON(t *testing.T) {
+	const capFile = "../../testdata/incident/incident.scap.zst"
+
+	t.Run("the container shell's provenance names the login, podman, conmon and runc", func(t *testing.T) {
+		var found bool
+		for _, a := range jsonObjects(t, "replay", "-q", "-o", "json", capFile) {
+			if a["rule"] != "Terminal Shell in Container" {
+				continue
+			}
+			found = true
+			pv := a["provenance"].(map[string]any)
+			if pv["login_user"] != "cloudsdk" || pv["login_uid"] != float64(1000) || pv["tty"] == float64(0) {
+				t.Errorf("login: %v (uid %v) tty %v", pv["login_user"], pv["login_uid"], pv["tty"])
+			}
+			var names []string
+			for _, o := range pv["chain"].([]any) {
+				names = append(names, o.(map[string]any)["name"].(string))
+			}
+			chain := strings.Join(names, " < ")
+			if !strings.HasPrefix(chain, "sh < runc:[0:PARENT] < runc < runc < conmon < conmon < podman < script < bash") {
+				t.Errorf("chain %s", chain)
+			}
+		}
+		if !found {
+			t.Error("no Terminal Shell in Container detection")
+		}
+	})
+
+	t.Run("io shows the commands the reverse shell received", func(t *testing.T) {
+		var received []string
+		for _, f := range jsonObjects(t, "timeline", "-q", "-o", "json", capFile, "io") {
+			of := f["output_fields"].(map[string]any)
+			if of["io.direction"] == "read" && of["fd.sport"] == float64(45555) && of["fd.is_server"] == false {
+				received = append(received, of["evt.buffer"].(string))
+			}
+		}
+		if diff := cmp.Diff([]string{"id\nuname -a\ncat /etc/shadow\nexit\n"}, received); diff != "" {
+			t.Errorf("received (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("shells counts the shells started", func(t *testing.T) {
+		var shells []string
+		for _, f := range jsonObjects(t, "timeline", "-q", "-o", "json", capFile, "shells") {
+			out := f["output"].(string)
+			_, rest, _ := strings.Cut(out, "Notice shell ")
+			name, _, _ := strings.Cut(rest, " ")
+			shells = append(shells, name)
+		}
+		want := []string{
+			"bash[32063]", // the scenario's script
+			"bash[32068]", // bash -c 'echo 1000 > /proc/self/loginuid; exec script ...'
+			"bash[32069]", // script's shell, which exec'd the interactive login shell
+			"bash[32072]", // the inner script's shell, which exec'd podman exec -it
+			"sh[32094]",   // the interactive shell in the container
+			"sh[32134]",   // the listener's sh -c
+			"exe[32198]",  // nc -e sh: busybox re-executing itself as sh
+		}
+		if diff := cmp.Diff(want, shells); diff != "" {
+			t.Errorf("shells (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("the tree places every process under its real parent", func(t *testing.T) {
+		seen := map[string]bool{}
+		paths := map[string]string{}
+		for _, n := range jsonObjects(t, "timeline", "-q", "-o", "json", capFile, "tree") {
+			key := fmt.Sprintf("%s[%v]", n["name"], n["pid"])
+			if seen[key] {
+				t.Errorf("%s appears twice", key)
+			}
+			seen[key] = true
+			paths[key] = n["path"].(string)
+			if n["depth"] == float64(0) && key != "process_api[1]" {
+				t.Errorf("%s is a root", key)
+			}
+		}
+		for proc, want := range map[string]string{
+			"sh[32094]":     "> bash > script > bash > script > podman > conmon > conmon > runc > runc > runc:[0:PARENT] > sh",
+			"exe[32198]":    "> bash > podman > conmon > conmon > runc > runc > runc:[0:PARENT] > exe",
+			"podman[32072]": "> bash > script > bash > script > podman",
+		} {
+			if !strings.HasSuffix(paths[proc], want) {
+				t.Errorf("path of %s = %q, want it to end with %q", proc, paths[proc], want)
+			}
+		}
+	})
 }

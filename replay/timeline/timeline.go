@@ -438,6 +438,17 @@ func (c *viewCollector) seeShell(e *replay.Event, a *action) {
 	if _, ok := c.shells[l]; ok {
 		return
 	}
+	if l.Prev != nil {
+		// A shell that exec'd another shell (bash -c 'exec bash -i') is
+		// one shell started; the exec'd one is a command it ran.
+		if i, ok := c.shells[l.Prev]; ok {
+			c.shells[l] = i
+			d := c.detection(e, "", "")
+			d.Process.Start = d.Time
+			c.found[i].Children = append(c.found[i].Children, d.Process)
+			return
+		}
+	}
 	d := c.detection(e, "shell", "Notice")
 	if l.Origin == replay.OriginExec {
 		d.Time = time.Unix(0, int64(l.Start))

@@ -29,11 +29,18 @@ podman --runtime runc run -d --name "$CONTAINER" --ulimit nofile=1024:1024 --uli
 cleanup() { podman rm -f -t 0 "$CONTAINER" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
+# SCENARIO_DIR records the scenarios of another directory (as
+# testdata/incident/record.sh does), each capture beside its scenario.
+scenarios=${SCENARIO_DIR:-$dir/scenarios}
+out=${SCENARIO_DIR:-$dir}
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-	for f in "$dir"/scenarios/*.sh; do names+=("$(basename "$f" .sh)"); done
+	for f in "$scenarios"/*.sh; do names+=("$(basename "$f" .sh)"); done
 fi
 for name in "${names[@]}"; do
 	echo "== $name"
-	"$bin" record --no-env --snaplen 0 --only-command -o "$dir/$name.scap.zst" -- bash "$dir/scenarios/$name.sh" </dev/null
+	# A scenario may ask for I/O data with a "# snaplen: N" line; the others
+	# record none.
+	snaplen=$(sed -n 's/^# snaplen: \([0-9]*\)$/\1/p' "$scenarios/$name.sh")
+	"$bin" record --no-env --snaplen "${snaplen:-0}" --only-command -o "$out/$name.scap.zst" -- bash "$scenarios/$name.sh" </dev/null
 done
