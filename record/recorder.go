@@ -88,7 +88,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		StartTime:       start,
 		BootTime:        time.Unix(0, int64(boot)),
 	}
-	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta})
+	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta, SignKey: opts.SignKey, Checkpoints: opts.Checkpoints})
 	if err != nil {
 		return nil, err
 	}

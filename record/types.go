@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/retrace-dev/retrace/capture/minisig"
 )
 
 // Options configures a recording.
@@ -53,6 +55,12 @@ type Options struct {
 	// RingBytes is the BPF ring buffer size (a power of two, a multiple of
 	// the page size); 0 means 16 MiB.
 	RingBytes int
+
+	// SignKey, when set, signs the capture's checkpoints (retrace record
+	// --sign-key); Checkpoints receives each checkpoint as a JSON line
+	// while recording (--checkpoint-to). See docs/FORMAT.md, "Evidence".
+	SignKey     *minisig.PrivateKey
+	Checkpoints io.Writer
 
 	// readerStall delays the ring-buffer reader's first read (tests force
 	// drops with it).

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/minisig"
 	"github.com/retrace-dev/retrace/record"
 	"github.com/spf13/cobra"
 )
@@ -23,10 +26,12 @@ const (
 
 func newRecordCmd() *cobra.Command {
 	var (
-		opts     record.Options
-		maxSize  int64
-		snaplen  uint32
-		duration time.Duration
+		opts         record.Options
+		maxSize      int64
+		snaplen      uint32
+		duration     time.Duration
+		signKey      string
+		checkpointTo string
 	)
 	cmd := &cobra.Command{
 		Use:   "record -o FILE.scap.zst [flags] [-- CMD ARGS...]",
@@ -55,9 +60,31 @@ program failed verification (the verifier log's tail is printed).`,
 				opts.CommandStdout = os.Stdout
 				opts.CommandStderr = os.Stderr
 			}
+			if signKey != "" {
+				b, err := os.ReadFile(signKey)
+				if err != nil {
+					return withCode(exitUsage, fmt.Errorf("record: %w", err))
+				}
+				if opts.SignKey, err = minisig.ParsePrivateKey(b); err != nil {
+					return withCode(exitUsage, fmt.Errorf("record: %s: %w", signKey, err))
+				}
+			}
+			var sink io.Closer
+			if checkpointTo != "" {
+				s, err := capture.OpenCheckpointSink(checkpointTo)
+				if err != nil {
+					return withCode(exitUsage, fmt.Errorf("record: %w", err))
+				}
+				opts.Checkpoints, sink = s, s
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			res, err := record.Record(ctx, opts)
+			if sink != nil {
+				if serr := sink.Close(); serr != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %v\n", serr)
+				}
+			}
 			if err != nil {
 				return withCode(recordExitCode(err), fmt.Errorf("record: %w", err))
 			}
@@ -92,6 +119,8 @@ program failed verification (the verifier log's tail is printed).`,
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
 	f.BoolVar(&opts.BPFStats, "bpf-stats", false, "enable the kernel's BPF run-time accounting and report it at the end")
 	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only CMD's process tree and container processes")
+	f.StringVar(&signKey, "sign-key", "", "sign the capture's checkpoints with this secret key (retrace keygen's PREFIX.key)")
+	f.StringVar(&checkpointTo, "checkpoint-to", "", "also send every checkpoint, as a JSON line, to this file or http(s):// URL")
 	return cmd
 }
 
