@@ -16,6 +16,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/capture/minisig"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -196,37 +197,55 @@ func BenchmarkWriteZstd(b *testing.B) {
 		evs = append(evs, slices.Clone(ev.Raw()))
 	}
 	h := r.Header()
-	var out countWriter
-	b.ReportAllocs()
-	var total int
-	cpu := cpuTime()
-	for b.Loop() {
-		out = 0
-		w, err := capture.NewWriter(&out, "bench.scap.zst", capture.WriterOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := w.WriteHeader(h); err != nil {
-			b.Fatal(err)
-		}
-		for _, ev := range evs {
-			if err := w.WriteEvent(0, 0, ev); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		total += len(evs)
+	key, err := minisig.GenerateKey(nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(total)/(cpuTime()-cpu).Seconds(), "events/cpu-s")
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, 6)
-	zw.Write(plain)
-	zw.Close()
-	b.ReportMetric(float64(len(plain))/float64(out), "zstd-ratio")
-	b.ReportMetric(float64(len(plain))/float64(gz.Len()), "gzip6-ratio")
+	// Every capture carries the hash chain; signing adds an Ed25519
+	// signature per checkpoint (by default every 10 s of writing, and at
+	// Close; "signed-every-frame" signs after every event frame).
+	for _, bc := range []struct {
+		name string
+		opts capture.WriterOptions
+	}{
+		{"unsigned", capture.WriterOptions{}},
+		{"signed", capture.WriterOptions{SignKey: key}},
+		{"signed-every-frame", capture.WriterOptions{SignKey: key, CheckpointInterval: time.Nanosecond}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var out countWriter
+			b.ReportAllocs()
+			var total int
+			cpu := cpuTime()
+			for b.Loop() {
+				out = 0
+				w, err := capture.NewWriter(&out, "bench.scap.zst", bc.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := w.WriteHeader(h); err != nil {
+					b.Fatal(err)
+				}
+				for _, ev := range evs {
+					if err := w.WriteEvent(0, 0, ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+				total += len(evs)
+			}
+			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(total)/(cpuTime()-cpu).Seconds(), "events/cpu-s")
+			var gz bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&gz, 6)
+			zw.Write(plain)
+			zw.Close()
+			b.ReportMetric(float64(len(plain))/float64(out), "zstd-ratio")
+			b.ReportMetric(float64(len(plain))/float64(gz.Len()), "gzip6-ratio")
+		})
+	}
 }
 
 type countWriter int64
