@@ -153,6 +153,13 @@ func (o *replayOutputs) stdout(w io.Writer) io.Writer {
 	return io.Discard
 }
 
+// flushEach reports whether stdout is flushed after every alert: Falco's
+// buffered_outputs: false, its default, when a configuration file is read
+// or the key is set.
+func (o *replayOutputs) flushEach() bool {
+	return o != nil && !o.conf.BufferedOutputs && (o.conf.File != "" || o.conf.IsSet("buffered_outputs"))
+}
+
 // start prints the configuration's warnings and starts the file, program
 // and http channels. When the pipeline's lines (opts.Encode, format) are
 // not the channels' lines, it clears opts.Encode so that items carry the

@@ -404,3 +404,43 @@ func TestReplayHTTPTLS(t *testing.T) {
 		})
 	}
 }
+
+// writeCounter counts the writes it is given.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestReplayBufferedOutputs checks buffered_outputs on stdout: false (Falco's
+// default) writes each alert as it is found, true writes them in blocks.
+func TestReplayBufferedOutputs(t *testing.T) {
+	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "credentials-read.scap.zst")
+	for _, tc := range []struct {
+		buffered bool
+		perAlert bool
+	}{{false, true}, {true, false}} {
+		t.Run(fmt.Sprint("buffered_outputs=", tc.buffered), func(t *testing.T) {
+			root := newRootCmd()
+			var out writeCounter
+			var errOut bytes.Buffer
+			root.SetOut(&out)
+			root.SetErr(&errOut)
+			root.SetArgs([]string{"replay", "-q", "-o", fmt.Sprint("buffered_outputs=", tc.buffered), capture})
+			if err := root.Execute(); err != nil {
+				t.Fatalf("%v\n%s", err, errOut.Bytes())
+			}
+			lines := bytes.Count(out.Bytes(), []byte("\n"))
+			if lines < 2 {
+				t.Fatalf("%d alerts; the test needs 2 or more", lines)
+			}
+			if got := out.writes == lines; got != tc.perAlert {
+				t.Errorf("%d writes for %d alerts", out.writes, lines)
+			}
+		})
+	}
+}

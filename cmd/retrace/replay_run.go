@@ -105,6 +105,11 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		if _, err := bw.Write(lineBuf); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
+		if cfg.outputs.flushEach() {
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+		}
 		return nil
 	})
 	stopProgress()
