@@ -106,6 +106,8 @@ type VerifyReport struct {
 	// Unverified counts the chained frames after the last checkpoint.
 	Unverified int
 	Findings   []Finding
+
+	metadata *Metadata // the last RTMS/RTME frame read
 }
 
 // Verdict returns the report's verdict.
@@ -192,8 +194,11 @@ func Verify(path string, opts VerifyOptions) (*VerifyReport, error) {
 				lastCkPos = len(actual)
 				continue
 			case tagMetaStart, tagMetaEnd:
-				if md, err := decodeMetadata(j.src[12:]); err == nil && md.SigningKey != "" {
-					signingKey = md.SigningKey
+				if md, err := decodeMetadata(j.src[12:]); err == nil {
+					rep.metadata = md
+					if md.SigningKey != "" {
+						signingKey = md.SigningKey
+					}
 				}
 			}
 		}

@@ -174,3 +174,47 @@ func TestVerifyTampering(t *testing.T) {
 		}
 	})
 }
+
+// TestReadCustody checks the chain of custody retrace info shows for a
+// signed capture, a tampered copy and a capture cut after a checkpoint.
+func TestReadCustody(t *testing.T) {
+	key, _ := minisig.GenerateKey(nil)
+	orig, _ := signedCapture(t, key)
+	cps := func(path string) []*capture.Checkpoint {
+		c, err := capture.ReadCheckpoints(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.scap.zst")
+	os.WriteFile(path, orig, 0o644)
+	all := cps(path)
+	third := all[2]
+	cutAt := third.Offset + int64(binary.LittleEndian.Uint32(orig[third.Offset+4:])) + 8
+	flipped := slices.Clone(orig)
+	flipped[all[1].Offset-10] ^= 1 // a byte of the frame before checkpoint 1
+	tests := []struct {
+		name, status string
+		data         []byte
+		checkpoints  int
+	}{
+		{"signed", "chain intact, signatures valid for key " + key.ID.String(), orig, len(all)},
+		{"tampered", "TAMPERED OR DAMAGED", flipped, len(all)},
+		{"cut", "truncated after checkpoint 2", orig[:cutAt], 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(path, tc.data, 0o644)
+			c, err := capture.ReadCustody(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(c.Status, tc.status) || c.Key != key.ID.String() || c.Checkpoints != tc.checkpoints ||
+				c.RecorderVersion != "test" || c.Hostname != "h" || c.First.IsZero() || c.Last.Before(c.First) {
+				t.Errorf("custody %+v, want status %q, key %s, %d checkpoints", c, tc.status, key.ID, tc.checkpoints)
+			}
+		})
+	}
+}

@@ -70,6 +70,7 @@ type captureInfo struct {
 	Drops            *capture.Drops    `json:"drops,omitempty"`
 	Complete         bool              `json:"complete"`
 	Error            string            `json:"error,omitempty"`
+	Custody          *capture.Custody  `json:"custody,omitempty"`
 }
 
 type machineJSON struct {
@@ -231,6 +232,9 @@ func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
 	if readErr != nil {
 		info.Error = readErr.Error()
 	}
+	if info.Retrace && info.Format == capture.FormatZstd.String() {
+		info.Custody, _ = capture.ReadCustody(path)
+	}
 	return info, readErr
 }
 
@@ -310,6 +314,10 @@ func printInfo(w io.Writer, in *captureInfo) {
 		row("status", "complete")
 	} else {
 		row("status", "%s", in.Error)
+	}
+	if c := in.Custody; c != nil {
+		row("custody", "recorder %s on %s, key %s, %d checkpoints (%s .. %s): %s", orNA(c.RecorderVersion), orNA(c.Hostname),
+			orNA(c.Key), c.Checkpoints, orNA(fmtTime(c.First)), orNA(fmtTime(c.Last)), c.Status)
 	}
 	row("processes", "%d threads in the snapshot; by events: %s", in.SnapshotThreads, topCounts(in.Processes, 15))
 	if len(in.Containers) == 0 {

@@ -93,6 +93,13 @@ func TestKeygenVerify(t *testing.T) {
 			}
 		})
 	}
+	t.Run("info shows the chain of custody", func(t *testing.T) {
+		out, _, err := runRetrace(t, "info", path)
+		want := "custody:     recorder <NA> on <NA>, key " + key.ID.String() + ", " + strconv.Itoa(len(cps)) + " checkpoints ("
+		if err != nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "): chain intact, signatures valid for key "+key.ID.String()) {
+			t.Errorf("info: %v\n%s\nwant a line starting %q", err, out, want)
+		}
+	})
 	t.Run("minisign reads the public key", func(t *testing.T) {
 		tool := testutil.NeedTool(t, "minisign")
 		st := filepath.Join(dir, "statement")
