@@ -49,6 +49,7 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newReplayCmd())
 	root.AddCommand(newTimelineCmd())
+	root.AddCommand(newEventsCmd())
 	root.AddCommand(newRecordCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newConvertCmd())

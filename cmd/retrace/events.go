@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retrace-dev/retrace/replay/detect"
+)
+
+// eventsFlags are the command line of `retrace events`, as typed.
+type eventsFlags struct {
+	format, out     string
+	pid             int64
+	around, context uint64
+	quiet           bool
+}
+
+func newEventsCmd() *cobra.Command {
+	var f eventsFlags
+	cmd := &cobra.Command{
+		Use:   "events CAPTURE... [FILTER] [-p FORMAT] [--around EVT_NUM] [--pid PID]",
+		Short: "Print the events of captures as sysdig does: a positional filter and a -p format",
+		Long: `events prints the events of the captures that match FILTER, one line each,
+with sysdig's grammar: the arguments after the capture files are the filter
+(sysdig -r CAPTURE FILTER), -p gives the line format (default sysdig's
+"` + detect.DefaultFormat + `";
+a format starting with * prints events whose fields have no value, with <NA>).
+
+--around N keeps the events numbered N-K to N+K (K is --context) of each
+capture, the drill-down around a detection's evt.num; --pid keeps one
+process's events.`,
+		Example: `  retrace events host.scap.zst proc.name=cat and evt.type=openat
+  retrace events host.scap.zst "evt.type=read and fd.sport=45555" -p "%proc.name %evt.buffer"
+  retrace events host.scap.zst --around 4242 --context 20 --pid 31337`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, opts, err := f.config(args)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			return runEvents(cmd.Context(), files, opts, f.out, cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "print", "p", "", "the line format, as sysdig's -p (default: sysdig's)")
+	fl.StringVar(&f.out, "out", "", "write the lines to this file instead of stdout")
+	fl.Int64Var(&f.pid, "pid", 0, "only this process's events")
+	fl.Uint64Var(&f.around, "around", 0, "only the events numbered around this evt.num (see --context)")
+	fl.Uint64Var(&f.context, "context", 10, "with --around: how many events before and after")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "accepted for symmetry with replay; events draws no progress bar")
+	return cmd
+}
+
+// eventsArgs splits the arguments into captures (the leading arguments
+// that name files or directories) and the filter (the rest, joined by
+// spaces, as sysdig joins them).
+func eventsArgs(args []string) (captures []string, filter string) {
+	i := 0
+	for ; i < len(args); i++ {
+		if _, err := os.Stat(args[i]); err != nil {
+			break
+		}
+	}
+	return args[:i], strings.Join(args[i:], " ")
+}
+
+// config validates the flags and returns the capture files and the
+// detector's options.
+func (f *eventsFlags) config(args []string) ([]string, detect.Options, error) {
+	caps, filter := eventsArgs(args)
+	if len(caps) == 0 {
+		return nil, detect.Options{}, fmt.Errorf("events: %q is not a capture file", args[0])
+	}
+	files, err := expandCaptures(caps)
+	if err != nil {
+		return nil, detect.Options{}, err
+	}
+	var conds []string
+	if filter != "" {
+		conds = append(conds, "("+filter+")")
+	}
+	if f.around != 0 {
+		lo := uint64(1)
+		if f.around > f.context {
+			lo = f.around - f.context
+		}
+		conds = append(conds, fmt.Sprintf("evt.num >= %d and evt.num <= %d", lo, f.around+f.context))
+	}
+	if len(conds) == 0 {
+		conds = append(conds, "evt.num > 0")
+	}
+	opts := detect.Options{Filter: strings.Join(conds, " and "), Format: f.format}
+	if f.pid != 0 {
+		opts.Scope = detect.Scope{Pid: f.pid, HasPid: true}
+	}
+	return files, opts, nil
+}
+
+// runEvents prints the matching events' lines of every capture, in time
+// order across captures.
+func runEvents(ctx context.Context, files []string, opts detect.Options, outPath string, stdout io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	det, err := detect.New(opts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	out, closeOut, err := createOutput(stdout, outPath)
+	if err != nil {
+		return withCode(exitFailure, err)
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	_, runErr := det.Run(ctx, files, func(it detect.Item) error {
+		if _, err := bw.Write(it.Line); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+		return bw.WriteByte('\n')
+	})
+	errs := []error{runErr}
+	if err := bw.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("write output: %w", err))
+	}
+	errs = append(errs, closeOut())
+	if err := errors.Join(errs...); err != nil {
+		return withCode(exitFailure, err)
+	}
+	return nil
+}
