@@ -224,6 +224,7 @@ type chainWriter struct {
 	key      *minisig.PrivateKey
 	sink     io.Writer
 	sinkErr  error
+	now      func() time.Time
 }
 
 // add chains a frame just written.
@@ -258,7 +259,7 @@ func (c *chainWriter) checkpoint(final bool, now time.Time) *Checkpoint {
 // writeCheckpoint writes a checkpoint frame and sends its line to the
 // checkpoint sink.
 func (w *Writer) writeCheckpoint(final bool) error {
-	cp := w.chain.checkpoint(final, time.Now())
+	cp := w.chain.checkpoint(final, w.chain.now())
 	if err := w.writeSkippable(tagCheckpoint, encodeCheckpoint(cp)); err != nil {
 		return err
 	}

@@ -56,6 +56,9 @@ type WriterOptions struct {
 	// Checkpoints, when set, receives every checkpoint as one JSON line
 	// (CheckpointLine), so that it can leave the host while recording.
 	Checkpoints io.Writer
+	// Now is the clock of checkpoint times and intervals; nil means
+	// time.Now. Generators of reproducible files pass a fixed clock.
+	Now func() time.Time
 }
 
 // WriterStats counts what a [Writer] wrote.
@@ -165,7 +168,10 @@ func newWriter(out io.Writer, name string, opts WriterOptions) (*Writer, error) 
 	if w.chain.interval <= 0 {
 		w.chain.interval = DefaultCheckpointInterval
 	}
-	w.chain.key, w.chain.sink = opts.SignKey, opts.Checkpoints
+	w.chain.key, w.chain.sink, w.chain.now = opts.SignKey, opts.Checkpoints, opts.Now
+	if w.chain.now == nil {
+		w.chain.now = time.Now
+	}
 	if opts.SignKey != nil {
 		w.meta.SigningKey = opts.SignKey.Public().Base64()
 	}
@@ -461,7 +467,7 @@ func (w *Writer) cutFrame(events bool) error {
 		}
 	}
 	w.pending = w.pending[:0]
-	if events && w.chain.entries != nil && (w.chain.number == 0 || time.Since(w.chain.last) >= w.chain.interval) {
+	if events && w.chain.entries != nil && (w.chain.number == 0 || w.chain.now().Sub(w.chain.last) >= w.chain.interval) {
 		if err := w.writeCheckpoint(false); err != nil {
 			return err
 		}

@@ -156,7 +156,8 @@ func WriteFile(path string, opts Options) (Stats, error) {
 	start := capture.Metadata{RecorderVersion: "capgen", KernelRelease: "6.1.0-capgen", Hostname: opts.Hostname,
 		CommandLine: []string{"capgen", fmt.Sprintf("-events=%d", opts.Events), fmt.Sprintf("-seed=%d", opts.Seed)},
 		StartTime:   opts.Start, BootTime: opts.Start.Add(-time.Hour)}
-	w, err := capture.Create(path, capture.WriterOptions{Metadata: &start})
+	// A fixed clock keeps the checkpoints, and so the file, reproducible.
+	w, err := capture.Create(path, capture.WriterOptions{Metadata: &start, Now: func() time.Time { return opts.Start }})
 	if err != nil {
 		return Stats{}, err
 	}
