@@ -325,6 +325,9 @@ func TestIncidentFromJSON(t *testing.T) {
 			}
 			seen[key] = true
 			paths[key] = n["path"].(string)
+			if key == "sh[32094]" && !strings.HasPrefix(n["login"].(string), "login cloudsdk (uid 1000)") {
+				t.Errorf("login of %s = %q", key, n["login"])
+			}
 			if n["depth"] == float64(0) && key != "process_api[1]" {
 				t.Errorf("%s is a root", key)
 			}

@@ -114,6 +114,9 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int) []
 		if !n.Container.IsHost() {
 			hn.Container = cleanCell(n.Container.Label())
 		}
+		if n.Login != "" {
+			hn.User += " · " + cleanCell(n.Login)
+		}
 		if !n.Process.Start.IsZero() {
 			hn.Start = n.Process.Start.In(loc).Format("2006-01-02 15:04:05.000000")
 		}

@@ -163,6 +163,9 @@ type ProcessNode struct {
 	Activity []Activity
 	// Children are the processes it started, in start order.
 	Children []ProcessNode
+	// Login is the process's login session ("login alice (uid 1000)
+	// session 42 tty 34816", see [Provenance.Login]); empty when none.
+	Login string
 }
 
 // Activity is one thing a process did.

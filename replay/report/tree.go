@@ -79,6 +79,11 @@ func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 		dst = append(dst, " tty="...)
 		dst = strconv.AppendInt(dst, p.Tty, 10)
 	}
+	if n.Login != "" {
+		dst = append(dst, " ("...)
+		dst = appendEscaped(dst, n.Login)
+		dst = append(dst, ')')
+	}
 	if !n.Container.IsHost() {
 		dst = append(dst, " container="...)
 		dst = appendEscaped(dst, n.Container.Label())
@@ -94,7 +99,7 @@ func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 // children, so that line-oriented tools can index the tree:
 //
 //	{"activity":[{"kind","object","time"}...],"cmdline","container":{"id","image","name"},
-//	 "depth","exe","exit","name","path","pid","ppid","start","tty","user","view":"tree"}
+//	 "depth","exe","exit","login","name","path","pid","ppid","start","tty","user","view":"tree"}
 //
 // "path" is the process path from the root ("systemd > sshd > bash"),
 // "ppid" the parent's pid (0 for a root), times are UTC like Falco's "time"
@@ -134,6 +139,8 @@ func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 		line = appendValue(line, p.Exe)
 		line = append(line, `,"exit":`...)
 		line = appendJSONTime(line, n.Exit)
+		line = append(line, `,"login":`...)
+		line = appendValue(line, n.Login)
 		line = append(line, `,"name":`...)
 		line = appendValue(line, p.Name)
 		line = append(line, `,"path":"`...)
@@ -197,7 +204,11 @@ func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 		if !n.Exit.IsZero() {
 			acts = append(acts, n.Exit.In(loc).Format("15:04:05.000000")+" exit")
 		}
-		rows = append(rows, []string{start, cleanCell(n.Container.Label()), proc, cleanCell(n.Process.User), strings.Join(acts, "\n")})
+		user := cleanCell(n.Process.User)
+		if n.Login != "" {
+			user += "\n" + cleanCell(n.Login)
+		}
+		rows = append(rows, []string{start, cleanCell(n.Container.Label()), proc, user, strings.Join(acts, "\n")})
 		return nil
 	})
 	width := opts.Width

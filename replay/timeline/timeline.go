@@ -567,6 +567,7 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 	if e.Thread != nil && e.Lineage() == l {
 		d := c.detection(e, "", "")
 		n.node.Process, n.node.Container = d.Process, d.Container
+		n.node.Login = d.Provenance.Login()
 		n.node.Process.Start = time.Unix(0, int64(l.Start))
 		if l.Start == 0 {
 			n.node.Process.Start = time.Time{}
