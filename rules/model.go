@@ -120,6 +120,16 @@ func (s *Set) Ruleset(sel engine.Selection, mode engine.MatchMode) (*engine.Rule
 	return engine.NewRuleset(s.opts.EventTypes, rs, sel, mode)
 }
 
+// RulesetWith is [Set.Ruleset] with ruleset options (profiling, the
+// straightforward evaluator).
+func (s *Set) RulesetWith(sel engine.Selection, mode engine.MatchMode, opts engine.RulesetOptions) (*engine.Ruleset, error) {
+	rs, err := s.EngineRules()
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewRulesetWith(s.opts.EventTypes, rs, sel, mode, opts)
+}
+
 // List is a loaded list, with its items as written (appends included).
 type List struct {
 	Name  string

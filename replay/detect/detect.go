@@ -38,6 +38,8 @@ type Options struct {
 	// match one event (Falco's -t/-T/-D/-p and rule_matching).
 	Selection engine.Selection
 	Mode      engine.MatchMode
+	// ProfileRules measures each rule's cost (see [Detector.Profile]).
+	ProfileRules bool
 	// Filter, when set, replaces the rules: every visible event matching
 	// this sysdig-style filter is reported as a line in Format (default
 	// DefaultFormat).
@@ -113,7 +115,7 @@ func New(opts Options) (*Detector, error) {
 		var err error
 		if opts.Filter != "" {
 			w.filter, err = compileFilter(opts.Filter, opts.Format, d.reg)
-		} else if w.rs, err = opts.Rules.Ruleset(opts.Selection, opts.Mode); err == nil && i == 0 {
+		} else if w.rs, err = opts.Rules.RulesetWith(opts.Selection, opts.Mode, engine.RulesetOptions{Profile: opts.ProfileRules}); err == nil && i == 0 {
 			d.warnings = checkSelection(opts.Rules, opts.Selection, len(w.rs.Rules()))
 		}
 		if err != nil {
