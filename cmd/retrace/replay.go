@@ -19,6 +19,7 @@ import (
 
 // replayFlags are the command line of `retrace replay`, as typed.
 type replayFlags struct {
+	profileRules bool // --profile-rules
 	falco        falcoFlags
 	rules        []string
 	output       string
@@ -112,6 +113,7 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.StringVarP(&f.falcoConfig, "config", "c", "", configFlagHelp)
 	fl.StringVar(&f.out, "out", "", "write the output to this file instead of stdout")
 	fl.BoolVarP(&f.allEvents, "all-events", "A", false, "also evaluate the high-volume events Falco skips by default")
+	fl.BoolVar(&f.profileRules, "profile-rules", false, "print each rule's cost on stderr after the run: events evaluated, matches, total and per-event time (docs/PROFILING.md)")
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "run only rules with this tag (repeatable)")
 	fl.StringArrayVarP(&f.excludeTags, "exclude-tag", "T", nil, "do not run rules with this tag (repeatable)")
 	fl.StringArrayVarP(&f.disable, "disable", "D", nil, "do not run rules whose name contains this text (repeatable)")
@@ -148,7 +150,7 @@ type replayConfig struct {
 // config validates the flags.
 func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, error) {
 	cfg := &replayConfig{ruleFiles: f.rules, outPath: f.out, quiet: f.quiet,
-		detect: detect.Options{AllEvents: f.allEvents, Filter: f.filter, Format: f.format}}
+		detect: detect.Options{AllEvents: f.allEvents, Filter: f.filter, Format: f.format, ProfileRules: f.profileRules}}
 	outs, err := f.loadFalcoConfig()
 	if err != nil {
 		return nil, err

@@ -113,6 +113,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		return nil
 	})
 	stopProgress()
+	if opts.ProfileRules && opts.Filter == "" {
+		_ = detect.WriteProfile(stderr, det.Profile())
+	}
 	printNotes(stderr, sum.Captures)
 	errs := []error{runErr, cfg.outputs.close(ctx, stderr, cfg.quiet)}
 	if !cfg.quiet && sum.Failed < len(cfg.files) {
