@@ -26,6 +26,7 @@ type testFlags struct {
 	shared string
 	jobs   int
 	run    string
+	prof   bool // --profile
 }
 
 func newTestCmd() *cobra.Command {
@@ -65,6 +66,7 @@ skipped), 1 when a case's detections differ, 2 on a usage or load error
 	fl.BoolVar(&f.update, "update", false, "rewrite the suites' expected detections from the current results")
 	fl.StringVar(&f.junit, "junit", "", "also write a JUnit XML report to this file")
 	fl.BoolVar(&f.json, "json", false, "print the results as JSON instead of text")
+	fl.BoolVar(&f.prof, "profile", false, "print each rule's cost over the suites on stderr: events evaluated, matches, total and per-event time (docs/PROFILING.md)")
 	fl.StringVar(&f.shared, "shared", "", "directory that ${SHARED} in suites stands for (default $RETRACE_SHARED, else ../shared beside the repository)")
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "cases run at once (default: the number of CPUs)")
 	fl.StringVar(&f.run, "run", "", "run only the cases whose name matches this regular expression")
@@ -94,6 +96,9 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	}
 	reg := replay.NewFieldRegistry()
 	runner := detect.NewCaseRunner(reg)
+	if f.prof {
+		runner.EnableProfile()
+	}
 	var suites []*suite.Suite
 	var cases []*suite.Case
 	for _, path := range args {
@@ -123,6 +128,9 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 
 	start := time.Now()
 	results := suite.Run(ctx, cases, runner.Run, suite.RunOptions{Workers: f.jobs})
+	if f.prof {
+		_ = detect.WriteProfile(stderr, runner.Profile())
+	}
 
 	if f.update {
 		o := &f.over

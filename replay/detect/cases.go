@@ -23,6 +23,21 @@ type CaseRunner struct {
 
 	mu   sync.Mutex
 	sets map[string]*ruleSetOnce
+
+	profile bool
+	costs   []RuleCost // summed over the cases run, with profile
+}
+
+// EnableProfile makes the runner measure each rule's cost over the cases
+// it runs from now on (see [CaseRunner.Profile]).
+func (r *CaseRunner) EnableProfile() { r.profile = true }
+
+// Profile returns each rule's cost summed over the cases run, most
+// expensive first; nil unless [CaseRunner.EnableProfile] was called.
+func (r *CaseRunner) Profile() []RuleCost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return mergeCosts(r.costs)
 }
 
 // ruleSetOnce is one rule set, loaded by the first case that needs it.
@@ -89,6 +104,7 @@ func (r *CaseRunner) Run(ctx context.Context, c *suite.Case) ([]report.Detection
 	if err != nil {
 		return nil, err
 	}
+	opts.ProfileRules = r.profile
 	d, err := New(opts)
 	if err != nil {
 		return nil, err
@@ -98,6 +114,11 @@ func (r *CaseRunner) Run(ctx context.Context, c *suite.Case) ([]report.Detection
 		dets = append(dets, *it.Detection)
 		return nil
 	})
+	if r.profile {
+		r.mu.Lock()
+		r.costs = append(r.costs, d.Profile()...)
+		r.mu.Unlock()
+	}
 	var te *capture.TruncatedError
 	switch {
 	case c.Truncated && errors.As(err, &te):

@@ -57,20 +57,30 @@ func (d *Detector) Profile() []RuleCost {
 // mergeProfiles sums per-worker profiles by rule name and sorts them by
 // total time, most expensive first.
 func mergeProfiles(profiles [][]engine.RuleProfile) []RuleCost {
-	byName := make(map[string]*RuleCost)
-	var out []*RuleCost
+	var costs []RuleCost
 	for _, ps := range profiles {
 		for _, p := range ps {
-			c := byName[p.Rule.Name]
-			if c == nil {
-				c = &RuleCost{Rule: p.Rule.Name}
-				byName[p.Rule.Name] = c
-				out = append(out, c)
-			}
-			c.Evaluated += p.Evaluated
-			c.Matches += p.Matches
-			c.Time += p.Time
+			costs = append(costs, RuleCost{Rule: p.Rule.Name, Evaluated: p.Evaluated, Matches: p.Matches, Time: p.Time})
 		}
+	}
+	return mergeCosts(costs)
+}
+
+// mergeCosts sums costs by rule name and sorts them by total time, most
+// expensive first (ties by name).
+func mergeCosts(costs []RuleCost) []RuleCost {
+	byName := make(map[string]*RuleCost)
+	var out []*RuleCost
+	for _, p := range costs {
+		c := byName[p.Rule]
+		if c == nil {
+			c = &RuleCost{Rule: p.Rule}
+			byName[p.Rule] = c
+			out = append(out, c)
+		}
+		c.Evaluated += p.Evaluated
+		c.Matches += p.Matches
+		c.Time += p.Time
 	}
 	res := make([]RuleCost, len(out))
 	for i, c := range out {
