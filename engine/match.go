@@ -152,6 +152,9 @@ func (c *compiler) textMatcher(n *CheckExpr, left source, items []*LiteralExpr) 
 	case OpIn, OpIntersects:
 		return textSet(items), nil
 	case OpPMatch:
+		if c.prog != nil {
+			return newPathTrie(items).match, nil
+		}
 		return pathMatcher(items), nil
 	}
 	return nil, c.typeError(n, left)
