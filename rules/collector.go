@@ -60,15 +60,9 @@ func (l *loader) appendMacro(v *macroInfo) *Error {
 		return l.errorf(v.ctx, v.ctx.node, CodeNoPrevious,
 			"macro uses 'append' or 'override.condition: append' but no macro by that name already exists")
 	}
-	prev.cond = appendText(prev.cond, v.cond)
+	prev.appends = append(prev.appends, v.cond)
 	prev.visibility = l.nextIndex()
 	return nil
-}
-
-// appendText is Falco's append: the old text, one space, the new text.
-func appendText(old, add ctext) ctext {
-	ref, off := old.origin(len(old.s))
-	return join(old, generated(" ", ref, off), add)
 }
 
 // findPrevRule returns the rule named like ctx's item, failing when it was
@@ -130,22 +124,34 @@ func (l *loader) appendRule(u *ruleUpdate) *Error {
 		return l.errorf(u.ctx, u.ctx.node, CodeAppendEmpty, "appended rule must have exceptions or condition property")
 	}
 	known := !prev.unknownSource
+	if prev.appends == nil {
+		prev.appends = &ruleAppends{}
+	}
+	a := prev.appends
 	if u.cond != nil && u.cond.s != "" {
-		prev.cond = appendText(prev.cond, *u.cond)
+		a.cond = append(a.cond, *u.cond)
 	}
 	if u.output != nil && u.output.s != "" {
-		prev.output = appendText(prev.output, *u.output)
+		a.output = append(a.output, *u.output)
 	}
 	if u.desc != nil && *u.desc != "" {
-		prev.desc += " " + *u.desc
+		a.desc = append(a.desc, *u.desc)
 	}
 	if u.tags != nil {
-		prev.tags = tagSet(append(slices.Clone(prev.tags), *u.tags...))
+		a.tags = append(a.tags, *u.tags...)
 	}
 	if u.exceptions != nil {
+		if a.exceptions == nil {
+			a.exceptions = make(map[string]int, len(prev.exceptions))
+			for i, p := range prev.exceptions {
+				if _, dup := a.exceptions[p.name]; !dup {
+					a.exceptions[p.name] = i
+				}
+			}
+		}
 		for _, ex := range *u.exceptions {
-			i := slices.IndexFunc(prev.exceptions, func(p exceptionInfo) bool { return p.name == ex.name })
-			if i < 0 {
+			i, found := a.exceptions[ex.name]
+			if !found {
 				if !ex.fields.valid() {
 					return l.errorf(u.ctx, ex.node, CodeMissingKey,
 						"new rule exception '%s' must have property 'fields' with a list of fields", ex.name)
@@ -157,6 +163,7 @@ func (l *loader) appendRule(u *ruleUpdate) *Error {
 				if err := l.validateException(u.ctx, &ex, known); err != nil {
 					return err
 				}
+				a.exceptions[ex.name] = len(prev.exceptions)
 				prev.exceptions = append(prev.exceptions, ex)
 				continue
 			}
@@ -187,21 +194,26 @@ func (l *loader) replaceRule(u *ruleUpdate) *Error {
 	if !u.hasAnyValue() {
 		return l.errorf(u.ctx, u.ctx.node, CodeAppendEmpty, "the rule must have at least one field that can be replaced")
 	}
+	a := prev.appends
+	if a == nil {
+		a = &ruleAppends{}
+	}
 	if u.cond != nil {
-		prev.cond = *u.cond
+		prev.cond, a.cond = *u.cond, nil
 	}
 	if u.output != nil {
-		prev.output = *u.output
+		prev.output, a.output = *u.output, nil
 	}
 	if u.desc != nil {
-		prev.desc = *u.desc
+		prev.desc, a.desc = *u.desc, nil
 	}
 	if u.tags != nil {
-		prev.tags = *u.tags
+		prev.tags, a.tags = *u.tags, nil
 	}
 	if u.exceptions != nil {
-		prev.exceptions = *u.exceptions
+		prev.exceptions, a.exceptions = *u.exceptions, nil
 	}
+	prev.appends = a
 	if u.priority != nil {
 		prev.priority = *u.priority
 	}

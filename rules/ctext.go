@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -112,10 +113,8 @@ func (t ctext) origin(off int) (*scalarRef, int) {
 		ref, o := t.origin(len(t.s) - 1)
 		return ref, o + 1
 	}
-	i := len(t.spans) - 1
-	for i > 0 && t.spans[i].at > off {
-		i--
-	}
+	// The last span starting at or before off (the first when none does).
+	i := max(sort.Search(len(t.spans), func(k int) bool { return t.spans[k].at > off })-1, 0)
 	sp := t.spans[i]
 	if sp.fixed {
 		return sp.ref, sp.off

@@ -34,6 +34,7 @@ type macroInfo struct {
 	cond       ctext
 	index      int
 	visibility int
+	appends    textQueue // condition appends not yet joined
 }
 
 // exEntry is an exception's fields, comps or one value: a string or a list.
@@ -77,6 +78,7 @@ type ruleInfo struct {
 	unknownSource       bool
 	index               int
 	visibility          int
+	appends             *ruleAppends // appends not yet joined
 }
 
 // ruleUpdate is an append or a selective replace of a rule: only the

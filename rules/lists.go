@@ -43,49 +43,81 @@ func joinListItems(items []string) string {
 // substitution does (including the blanks it swallows around the name and
 // the comma an empty list removes). It reports whether the list was used,
 // and stops early, reporting over, once the text exceeds limit bytes.
+//
+// Falco rewrites the whole text at each occurrence; this does the same in
+// one pass: the text is the output built so far followed by the rest of
+// cond, and only the blanks and the comma before an occurrence can reach
+// back into the output.
 func substituteList(cond ctext, name, items string, limit int) (_ ctext, used, over bool) {
-	s := cond.s
-	start := strings.Index(s, name)
+	src := cond.s
+	var out ctextBuilder
+	rest, cursor := 0, 0 // cond.s[rest:] follows out
+	// at returns byte v of the current text.
+	at := func(v int) byte {
+		if v < len(out.buf) {
+			return out.buf[v]
+		}
+		return src[rest+v-len(out.buf)]
+	}
+	size := func() int { return len(out.buf) + len(src) - rest }
+	// find returns the first occurrence of name at or after v, or -1.
+	find := func(v int) int {
+		from := rest + v - len(out.buf)
+		if from > len(src) {
+			return -1
+		}
+		i := strings.Index(src[from:], name)
+		if i < 0 {
+			return -1
+		}
+		return v + i
+	}
+	isDelim := func(c byte) bool { return strings.IndexByte(listDelims, c) >= 0 }
+	isBlank := func(c byte) bool { return strings.IndexByte(listBlanks, c) >= 0 }
+	start := find(0)
 	for start >= 0 {
 		end := start + len(name)
-		if (start == 0 || strings.IndexByte(listDelims, s[start-1]) >= 0) &&
-			(end >= len(s) || strings.IndexByte(listDelims, s[end]) >= 0) {
+		n := size()
+		if (start == 0 || isDelim(at(start-1))) && (end >= n || isDelim(at(end))) {
 			nameAt := start
-			for start > 0 && strings.IndexByte(listBlanks, s[start-1]) >= 0 {
+			for start > 0 && isBlank(at(start-1)) {
 				start--
 			}
-			for end < len(s) && strings.IndexByte(listBlanks, s[end]) >= 0 {
+			for end < n && isBlank(at(end)) {
 				end++
 			}
 			if items == "" {
-				if start > 0 && s[start-1] == ',' {
+				if start > 0 && at(start-1) == ',' {
 					start--
-				} else if end < len(s) && s[end] == ',' {
+				} else if end < n && at(end) == ',' {
 					end++
 				}
 			}
-			ref, off := cond.origin(nameAt)
-			var parts []ctext
+			// The name and what follows it are in cond.s[rest:].
+			ref, off := cond.origin(rest + nameAt - len(out.buf))
+			newRest := rest + end - len(out.buf)
+			if start <= len(out.buf) {
+				out.truncate(start)
+			} else {
+				out.addSlice(cond, rest, rest+start-len(out.buf), &cursor)
+			}
+			rest = newRest
 			if start > 0 {
-				parts = append(parts, cond.slice(0, start), generated(" ", ref, off))
+				out.add(generated(" ", ref, off))
 			}
-			parts = append(parts, generated(items+" ", ref, off))
-			if end <= len(s) {
-				parts = append(parts, cond.slice(end, len(s)))
-			}
-			cond = join(parts...)
-			s = cond.s
-			start += len(items) + 1
+			out.add(generated(items+" ", ref, off))
 			used = true
-			if len(s) > limit {
-				return cond, true, true
+			start += len(items) + 1
+			if size() > limit {
+				out.addSlice(cond, rest, len(src), &cursor)
+				return out.text(), true, true
 			}
 		}
-		next := strings.Index(s[min(start+1, len(s)):], name)
-		if next < 0 {
-			break
-		}
-		start = start + 1 + next
+		start = find(min(start+1, size()))
 	}
-	return cond, used, false
+	if !used {
+		return cond, false, false
+	}
+	out.addSlice(cond, rest, len(src), &cursor)
+	return out.text(), true, false
 }

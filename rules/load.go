@@ -173,6 +173,7 @@ func LoadFiles(files []File, opts Options) (*Set, error) {
 	for i, src := range l.files {
 		l.readFile(src, results[i].docs, results[i].err)
 	}
+	l.applyAppends()
 	set := l.compile()
 	if len(l.errors) > 0 {
 		return set, &LoadError{Errors: l.errors}
