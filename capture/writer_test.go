@@ -110,7 +110,7 @@ func TestWriterFormats(t *testing.T) {
 				if st.Frames < 4 {
 					t.Errorf("%d frames, want several with 32 KiB frames", st.Frames)
 				}
-				if zstd, err := exec.LookPath("zstd"); err == nil {
+				if zstd, ok := testutil.OptionalTool(t, "zstd"); ok {
 					cmd := exec.Command(zstd, "-d", "-c")
 					cmd.Stdin = bytes.NewReader(data)
 					out, err := cmd.Output()
