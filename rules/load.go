@@ -76,9 +76,27 @@ func ExpandPaths(paths []string) ([]string, error) {
 		var names []string
 		for _, e := range entries {
 			ext := strings.ToLower(filepath.Ext(e.Name()))
-			if (ext == ".yaml" || ext == ".yml") && e.Type().IsRegular() {
+			if ext != ".yaml" && ext != ".yml" {
+				continue
+			}
+			if e.Type()&os.ModeSymlink != 0 {
+				// Kubernetes mounts ConfigMaps as symlinks: follow them
+				// (os.Stat fails on a loop) to a regular file.
+				st, err := os.Stat(filepath.Join(p, e.Name()))
+				if err != nil {
+					return nil, fmt.Errorf("read rules directory %s: %w", p, err)
+				}
+				if st.Mode().IsRegular() {
+					names = append(names, e.Name())
+				}
+				continue
+			}
+			if e.Type().IsRegular() {
 				names = append(names, e.Name())
 			}
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("read rules directory %s: no .yaml or .yml files in it", p)
 		}
 		slices.Sort(names)
 		for _, n := range names {
