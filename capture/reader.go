@@ -442,6 +442,16 @@ func (r *Reader) corrupt(b Block, reason string, err error) error {
 // CPU returns the CPU number of the event last returned by Next.
 func (r *Reader) CPU() uint16 { return r.cpu }
 
+// Frame returns the index of the zstd frame that holds the event last
+// returned by Next, counted as [Damage] and `retrace info` count frames;
+// -1 for files that are not in retrace's frames (.scap, .scap.gz).
+func (r *Reader) Frame() int {
+	if fs := r.frames; fs != nil && fs.cur != nil {
+		return fs.cur.index
+	}
+	return -1
+}
+
 // BlockFlags returns the flags of the event block last returned by Next (0
 // for blocks without flags; 1 = SCAP_DF_STATE_ONLY).
 func (r *Reader) BlockFlags() uint32 { return r.flags }

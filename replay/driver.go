@@ -37,7 +37,7 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 			return s, nameError(r.Name(), err)
 		}
 		e := s.Apply(ev, r.BlockFlags()&stateOnlyFlag != 0)
-		e.CPU = r.CPU()
+		e.CPU, e.Frame = r.CPU(), r.Frame()
 		if fn != nil {
 			if err := fn(e); err != nil {
 				if errors.Is(err, ErrStop) {

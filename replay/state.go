@@ -24,6 +24,9 @@ type Event struct {
 	FDNum int64
 	// CPU is the CPU the event happened on (set by the reader's caller).
 	CPU uint16
+	// Frame is the zstd frame of the capture that holds the event, -1 when
+	// the capture is not framed (set by the reader's caller).
+	Frame int
 	// StateOnly is set for events flagged SCAP_DF_STATE_ONLY by the
 	// producer: they update the state but rules must not see them.
 	StateOnly bool

@@ -214,7 +214,9 @@ func (o *replayOutputs) start(opts *detect.Options, format report.Format, ropts 
 	} else {
 		o.encode = func(dst []byte, d *report.Detection) []byte { return report.AppendText(dst, d, ropts) }
 	}
-	o.reuseLines = opts.Encode != nil && format == o.lineFormat
+	// JSON lines are Falco's alerts as they are; text lines carry
+	// retrace's provenance line, which the channels do not get.
+	o.reuseLines = opts.Encode != nil && format == o.lineFormat && format == report.FormatJSON
 	if !o.reuseLines {
 		opts.Encode = nil
 	}

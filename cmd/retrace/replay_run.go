@@ -51,7 +51,13 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	ropts := cfg.outputs.reportOptions(report.Options{TZ: cfg.loc})
 	switch cfg.format {
 	case report.FormatText:
-		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendText(dst, d, ropts) }
+		// Each alert line is followed by its provenance line, unless the
+		// user asked for Falco's own output (a falco.yaml, -o key=value or
+		// --compat): then the lines are exactly Falco's.
+		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendTextProvenance(dst, d, ropts) }
+		if cfg.outputs != nil || opts.Compat032 {
+			opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendText(dst, d, ropts) }
+		}
 	case report.FormatJSON:
 		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendJSON(dst, d, ropts) }
 	case report.FormatTimesketch:

@@ -43,3 +43,19 @@ func TestCaseRunnerTruncated(t *testing.T) {
 		t.Error("truncated capture without the marker ran without error")
 	}
 }
+
+// TestDetectionsNameTheirFrame checks the provenance of a detection: the
+// zstd frame holding its event (frame 0 holds the header), its number,
+// capture and host.
+func TestDetectionsNameTheirFrame(t *testing.T) {
+	path := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	dets, err := NewCaseRunner(nil).Run(context.Background(), &suite.Case{Name: "c", Capture: path})
+	if err != nil || len(dets) == 0 {
+		t.Fatalf("%d detections, %v", len(dets), err)
+	}
+	for _, d := range dets {
+		if d.Frame < 1 || d.EventNum == 0 || d.Capture != path || d.Hostname == "" {
+			t.Errorf("%s: frame %d, event %d, capture %q, host %q", d.Rule, d.Frame, d.EventNum, d.Capture, d.Hostname)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func (p *Describer) Pid(ev engine.Event) (int64, bool) { return p.self.pid.Int(e
 // "syscall") with its time, event number, capture and context.
 func (p *Describer) Describe(e *replay.Event, rule, priority, capture string) report.Detection {
 	d := report.Detection{Time: time.Unix(0, int64(e.Ev.Ts())), Rule: rule, Priority: priority, Source: "syscall",
-		Capture: capture, EventNum: e.Num}
+		Capture: capture, EventNum: e.Num, Frame: e.Frame}
 	p.Fill(&d, e)
 	return d
 }

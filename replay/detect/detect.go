@@ -219,6 +219,7 @@ func (w *worker) detection(r *engine.Rule, e *replay.Event, path, host string) *
 		Hostname: host,
 		Capture:  path,
 		EventNum: e.Num,
+		Frame:    e.Frame,
 	}
 	det.OutputFields = outputFields(r.Output, e, w.scratch)
 	w.desc.Fill(det, e)

@@ -98,7 +98,7 @@ func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 	dst = append(dst, `,"priority":"`...)
 	dst = appendEscaped(dst, d.Priority)
 	dst = append(dst, '"')
-	dst = appendProvenanceJSON(dst, d.Provenance)
+	dst = appendProvenanceJSON(dst, d)
 	dst = append(dst, `,"rule":"`...)
 	dst = appendEscaped(dst, d.Rule)
 	dst = append(dst, `","source":"`...)

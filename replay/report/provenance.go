@@ -99,16 +99,22 @@ func shortID(id string) string {
 	return id
 }
 
-// appendProvenanceJSON appends `,"provenance":{...}` for p, nothing for
-// nil: keys sorted, the chain process first,
+// appendProvenanceJSON appends `,"provenance":{...}` for a d with a
+// process provenance (nothing otherwise, so that bare detections keep
+// Falco's keys): keys sorted, where the event is (capture file, event
+// number, zstd frame, host: what traces the detection back to its bytes),
+// the chain (process first) and the login:
 //
-//	{"chain":[{"cmdline","container","exe","exit","how","name","pid","start","tty","user"}...],
-//	 "login_uid","login_user","session","truncated","tty"}
-func appendProvenanceJSON(dst []byte, p *Provenance) []byte {
+//	{"capture","chain":[{"cmdline","container","exe","exit","how","name","pid","start","tty","user"}...],
+//	 "evt_num","frame","host","login_uid","login_user","session","truncated","tty"}
+func appendProvenanceJSON(dst []byte, d *Detection) []byte {
+	p := d.Provenance
 	if p == nil {
 		return dst
 	}
-	dst = append(dst, `,"provenance":{"chain":[`...)
+	dst = append(dst, `,"provenance":{"capture":`...)
+	dst = appendValue(dst, d.Capture)
+	dst = append(dst, `,"chain":[`...)
 	for i := range p.Chain {
 		o := &p.Chain[i]
 		if i > 0 {
@@ -136,7 +142,9 @@ func appendProvenanceJSON(dst []byte, p *Provenance) []byte {
 		dst = appendValue(dst, o.User)
 		dst = append(dst, '}')
 	}
-	dst = append(dst, `],"login_uid":`...)
+	dst = append(dst, ']')
+	dst = appendEventSource(dst, d)
+	dst = append(dst, `,"login_uid":`...)
 	dst = strconv.AppendInt(dst, p.LoginUID, 10)
 	dst = append(dst, `,"login_user":`...)
 	dst = appendValue(dst, p.LoginUser)
@@ -149,11 +157,21 @@ func appendProvenanceJSON(dst []byte, p *Provenance) []byte {
 	return append(dst, '}')
 }
 
+// appendEventSource appends the members `,"evt_num":N,"frame":F,"host":"H"`.
+func appendEventSource(dst []byte, d *Detection) []byte {
+	dst = append(dst, `,"evt_num":`...)
+	dst = strconv.AppendUint(dst, d.EventNum, 10)
+	dst = append(dst, `,"frame":`...)
+	dst = strconv.AppendInt(dst, int64(d.Frame), 10)
+	dst = append(dst, `,"host":`...)
+	return appendValue(dst, d.Hostname)
+}
+
 // AppendTextProvenance appends d's alert line (see [AppendText]) and,
 // when d has a provenance chain, a second line, without the final
 // newline:
 //
-//	provenance: bash[10] > podman[12] > conmon[20] > runc[31] > sh[40]{container f00903864d98}; login alice (uid 1000) session 10 tty 34816
+//	provenance: bash[10] > podman[12] > conmon[20] > runc[31] > sh[40]{container f00903864d98}; login alice (uid 1000) session 10 tty 34816; event 4242 in frame 3 of web.scap.zst (host web-01)
 //
 // escaped like alert lines. Line-oriented consumers of Falco alerts can
 // tell it apart by its leading spaces.
@@ -168,6 +186,21 @@ func AppendTextProvenance(dst []byte, d *Detection, opts Options) []byte {
 	if l := p.Login(); l != "" {
 		dst = append(dst, "; "...)
 		dst = appendEscaped(dst, l)
+	}
+	if d.Capture != "" {
+		dst = append(dst, "; event "...)
+		dst = strconv.AppendUint(dst, d.EventNum, 10)
+		if d.Frame >= 0 {
+			dst = append(dst, " in frame "...)
+			dst = strconv.AppendInt(dst, int64(d.Frame), 10)
+		}
+		dst = append(dst, " of "...)
+		dst = appendEscaped(dst, d.Capture)
+		if d.Hostname != "" {
+			dst = append(dst, " (host "...)
+			dst = appendEscaped(dst, d.Hostname)
+			dst = append(dst, ')')
+		}
 	}
 	return dst
 }

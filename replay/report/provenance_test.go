@@ -26,17 +26,17 @@ func TestProvenanceRendering(t *testing.T) {
 		{"container shell from a login", &Provenance{Chain: chain, LoginUID: 1000, LoginUser: "alice", Session: 10, Tty: 34816},
 			"bash\x1b[31m[10] > podman[12] > conmon[20] > runc:[1:CHILD][31] > sh[40]{container f00903864d98}",
 			"login alice (uid 1000) session 10 tty 34816",
-			`    provenance: bash\u001b[31m[10] > podman[12] > conmon[20] > runc:[1:CHILD][31] > sh[40]{container f00903864d98}; login alice (uid 1000) session 10 tty 34816`,
-			`,"provenance":{"chain":[{"cmdline":"sh -i","container":"f00903864d9857250ebb","exe":"","exit":null,"how":"exec","name":"sh","pid":40,"start":"2026-11-22T20:51:40.000000000Z","tty":0,"user":"root"},` +
+			`    provenance: bash\u001b[31m[10] > podman[12] > conmon[20] > runc:[1:CHILD][31] > sh[40]{container f00903864d98}; login alice (uid 1000) session 10 tty 34816; event 7 in frame 2 of c.scap.zst (host h)`,
+			`,"provenance":{"capture":"c.scap.zst","chain":[{"cmdline":"sh -i","container":"f00903864d9857250ebb","exe":"","exit":null,"how":"exec","name":"sh","pid":40,"start":"2026-11-22T20:51:40.000000000Z","tty":0,"user":"root"},` +
 				`{"cmdline":"","container":"host","exe":"","exit":"2026-11-22T20:51:40.000000000Z","how":"fork","name":"runc:[1:CHILD]","pid":31,"start":null,"tty":0,"user":""},` +
 				`{"cmdline":"","container":"host","exe":"","exit":null,"how":"exec","name":"conmon","pid":20,"start":null,"tty":0,"user":""},` +
 				`{"cmdline":"podman exec -it c sh","container":"host","exe":"","exit":null,"how":"exec","name":"podman","pid":12,"start":null,"tty":0,"user":""},` +
 				`{"cmdline":"","container":"host","exe":"","exit":null,"how":"snapshot","name":"bash\u001b[31m","pid":10,"start":null,"tty":0,"user":""}],` +
-				`"login_uid":1000,"login_user":"alice","session":10,"truncated":false,"tty":34816}`,
+				`"evt_num":7,"frame":2,"host":"h","login_uid":1000,"login_user":"alice","session":10,"truncated":false,"tty":34816}`,
 			"… > podman > conmon > runc > sh[40]"},
 		{"no login, truncated", &Provenance{Chain: chain[3:4], Truncated: true, LoginUID: -1, Session: 3},
-			"… > podman[12]", "", "    provenance: … > podman[12]",
-			`,"provenance":{"chain":[{"cmdline":"podman exec -it c sh","container":"host","exe":"","exit":null,"how":"exec","name":"podman","pid":12,"start":null,"tty":0,"user":""}],"login_uid":-1,"login_user":"","session":3,"truncated":true,"tty":0}`,
+			"… > podman[12]", "", "    provenance: … > podman[12]; event 7 in frame 2 of c.scap.zst (host h)",
+			`,"provenance":{"capture":"c.scap.zst","chain":[{"cmdline":"podman exec -it c sh","container":"host","exe":"","exit":null,"how":"exec","name":"podman","pid":12,"start":null,"tty":0,"user":""}],"evt_num":7,"frame":2,"host":"h","login_uid":-1,"login_user":"","session":3,"truncated":true,"tty":0}`,
 			"… > podman[12]"},
 		{"none", nil, "", "", "", "", ""},
 	} {
@@ -47,7 +47,7 @@ func TestProvenanceRendering(t *testing.T) {
 			if got := tc.p.Login(); got != tc.login {
 				t.Errorf("Login() = %q, want %q", got, tc.login)
 			}
-			d := &Detection{Time: start, Priority: "Notice", Output: "x", Provenance: tc.p}
+			d := &Detection{Time: start, Priority: "Notice", Output: "x", Provenance: tc.p, Capture: "c.scap.zst", EventNum: 7, Frame: 2, Hostname: "h"}
 			alert := string(AppendText(nil, d, Options{}))
 			text := string(AppendTextProvenance(nil, d, Options{}))
 			if want := alert; tc.text != "" {
@@ -58,7 +58,7 @@ func TestProvenanceRendering(t *testing.T) {
 			} else if text != alert {
 				t.Errorf("text without provenance = %q, want the alert line %q", text, alert)
 			}
-			if got := string(appendProvenanceJSON(nil, tc.p)); got != tc.json {
+			if got := string(appendProvenanceJSON(nil, d)); got != tc.json {
 				t.Errorf("json:\n got %s\nwant %s", got, tc.json)
 			}
 			if tc.p != nil {

@@ -80,6 +80,10 @@ type Detection struct {
 	Capture string
 	// EventNum is the event's number in its capture (sysdig's evt.num).
 	EventNum uint64
+	// Frame is the zstd frame of the capture that holds the event, -1 when
+	// the capture is not framed (.scap, .scap.gz). With Hostname, Capture
+	// and EventNum it traces the detection back to its bytes.
+	Frame int
 	// EventType is the event's type name (evt.type), e.g. "openat".
 	EventType string
 	// Container is the container the process runs in; an empty ID or
