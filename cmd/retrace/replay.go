@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/capturepaths"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 )
@@ -246,41 +245,6 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// captureSuffixes are the file names a directory argument contributes.
-var captureSuffixes = []string{".scap", ".scap.gz", ".scap.zst"}
-
-// expandCaptures returns the capture files named by args: files as given,
-// directories contribute their capture files (not subdirectories), sorted.
-func expandCaptures(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, fmt.Errorf("open capture: %w", err)
-		}
-		if !st.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		entries, err := os.ReadDir(a)
-		if err != nil {
-			return nil, fmt.Errorf("read capture directory: %w", err)
-		}
-		n := len(out)
-		for _, e := range entries {
-			if !e.Type().IsRegular() {
-				continue
-			}
-			for _, suf := range captureSuffixes {
-				if strings.HasSuffix(e.Name(), suf) {
-					out = append(out, filepath.Join(a, e.Name()))
-					break
-				}
-			}
-		}
-		if len(out) == n {
-			return nil, fmt.Errorf("read capture directory %s: no .scap, .scap.gz or .scap.zst files", a)
-		}
-	}
-	return out, nil
-}
+// expandCaptures returns the capture files named by args (see
+// [capturepaths.Expand]).
+func expandCaptures(args []string) ([]string, error) { return capturepaths.Expand(args) }
