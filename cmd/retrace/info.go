@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,9 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/retrace-dev/retrace/capture"
-	"github.com/retrace-dev/retrace/capture/container"
-	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/capture/inspect"
 )
 
 func newInfoCmd() *cobra.Command {
@@ -44,56 +40,16 @@ still described), 2 when a file cannot be opened.`,
 	return cmd
 }
 
-// captureInfo is what info reports about one file.
-type captureInfo struct {
-	File             string            `json:"file"`
-	Format           string            `json:"format"`
-	Retrace          bool              `json:"retrace_capture"`
-	ScapVersion      string            `json:"scap_version"`
-	FileBytes        int64             `json:"file_bytes"`
-	ScapBytes        int64             `json:"scap_bytes"`
-	CompressionRatio float64           `json:"compression_ratio"`
-	Frames           int               `json:"frames,omitempty"`
-	MetadataFrames   int               `json:"metadata_frames,omitempty"`
-	Hostname         string            `json:"hostname,omitempty"`
-	Machine          *machineJSON      `json:"machine,omitempty"`
-	Recorder         *capture.Metadata `json:"recorder,omitempty"`
-	FirstEvent       time.Time         `json:"first_event,omitzero"`
-	LastEvent        time.Time         `json:"last_event,omitzero"`
-	DurationSeconds  float64           `json:"duration_seconds"`
-	Events           int64             `json:"events"`
-	SkippedEvents    int64             `json:"skipped_events,omitempty"`
-	EventTypes       map[string]int64  `json:"event_types"`
-	SnapshotThreads  int               `json:"snapshot_threads"`
-	Processes        map[string]int64  `json:"processes"`
-	Containers       []containerJSON   `json:"containers,omitempty"`
-	Drops            *capture.Drops    `json:"drops,omitempty"`
-	Complete         bool              `json:"complete"`
-	Error            string            `json:"error,omitempty"`
-	Custody          *capture.Custody  `json:"custody,omitempty"`
-}
-
-type machineJSON struct {
-	CPUs        uint32    `json:"cpus"`
-	MemoryBytes uint64    `json:"memory_bytes"`
-	BootTime    time.Time `json:"boot_time,omitzero"`
-}
-
-type containerJSON struct {
-	ID    string `json:"id"`
-	Name  string `json:"name,omitempty"`
-	Image string `json:"image,omitempty"`
-	// Runtime is the container runtime recognised from a cgroup path.
-	Runtime string `json:"runtime,omitempty"`
-	// From says where it was seen: "metadata" (retrace's recorder),
-	// "event" (a container event) or "cgroups" (a thread's cgroup paths).
-	From string `json:"from"`
-}
-
 func runInfo(stdout, stderr io.Writer, files []string, asJSON bool) error {
 	var failed error
 	for i, path := range files {
-		info, err := describeCapture(path, stderr)
+		var read atomic.Int64
+		stop := func() {}
+		if fi, err := os.Stat(path); err == nil {
+			stop = startInfoProgress(stderr, path, fi.Size(), &read)
+		}
+		info, err := inspect.Describe(path, &read)
+		stop()
 		if info == nil {
 			return withCode(exitUsage, err)
 		}
@@ -108,277 +64,9 @@ func runInfo(stdout, stderr io.Writer, files []string, asJSON bool) error {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		printInfo(stdout, info)
+		info.WriteText(stdout)
 	}
 	return failed
-}
-
-// describeCapture reads path to the end. It returns nil info when the file
-// cannot be opened at all; otherwise info describes what was read and err
-// says why reading stopped early.
-func describeCapture(path string, stderr io.Writer) (*captureInfo, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read capture: %w", err)
-	}
-	r, err := capture.Open(path)
-	if err != nil {
-		var te *capture.TruncatedError
-		var ce *capture.CorruptError
-		if errors.As(err, &te) || errors.As(err, &ce) {
-			return &captureInfo{File: path, FileBytes: fi.Size(), Error: err.Error(), EventTypes: map[string]int64{}, Processes: map[string]int64{}}, err
-		}
-		return nil, err
-	}
-	defer r.Close()
-
-	var read atomic.Int64
-	stop := startInfoProgress(stderr, path, fi.Size(), &read)
-	defer stop()
-
-	info := &captureInfo{File: path, EventTypes: map[string]int64{}, Processes: map[string]int64{}}
-	comm := map[int64]string{} // thread id -> command name, from the snapshot and events
-	seenContainer := map[string]bool{}
-	fromCgroups := func(cgroups []byte) {
-		if id, typ, ok := container.IDFromCgroups(cgroups); ok {
-			addOrName(info, seenContainer, containerJSON{ID: id, Runtime: typ.String(), From: "cgroups"})
-		}
-	}
-	for _, p := range r.Header().Processes {
-		comm[int64(p.TID)] = p.Comm
-		if len(p.Cgroups) > 0 {
-			fromCgroups([]byte(strings.Join(p.Cgroups, "\x00")))
-		}
-	}
-	var first, last uint64
-	var readErr error
-	for n := 0; ; n++ {
-		ev, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		if n&4095 == 0 {
-			read.Store(r.Stats().FileBytes)
-		}
-		ts := ev.Ts()
-		if ts != 0 && (first == 0 || ts < first) {
-			first = ts
-		}
-		if ts > last {
-			last = ts
-		}
-		info.EventTypes[ev.TypeName()]++
-		if p, ok := ev.ParamByName("comm"); ok && ev.Info().Dir == 'X' {
-			if c := string(scap.TrimNUL(p)); c != "" {
-				if res, ok := ev.ParamInt64(0); ok && res == 0 || ev.TypeName() == "execve" || ev.TypeName() == "execveat" {
-					comm[ev.Tid()] = c
-				}
-			}
-		}
-		if c, ok := comm[ev.Tid()]; ok {
-			info.Processes[c]++
-		} else if ev.Tid() >= 0 {
-			info.Processes["<unknown>"]++
-		}
-		if c, ok := container.FromEvent(ev); ok {
-			addOrName(info, seenContainer, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, From: "event"})
-		}
-		if ev.Info().Dir == 'X' {
-			if cg, ok := ev.ParamByName("cgroups"); ok && len(cg) > 0 {
-				fromCgroups(cg)
-			}
-		}
-	}
-	h := r.Header()
-	st := r.Stats()
-	info.Format = h.Format.String()
-	info.ScapVersion = h.Version.String()
-	info.FileBytes = fi.Size()
-	info.ScapBytes = st.RawBytes
-	if info.FileBytes > 0 {
-		info.CompressionRatio = float64(st.RawBytes) / float64(info.FileBytes)
-	}
-	info.Frames, info.MetadataFrames = st.Frames, st.MetadataFrames
-	info.Events, info.SkippedEvents = st.Events, st.SkippedEvents
-	info.SnapshotThreads = len(h.Processes)
-	if m := h.Machine; m != nil {
-		info.Hostname = m.Hostname
-		info.Machine = &machineJSON{CPUs: m.NumCPUs, MemoryBytes: m.MemoryBytes}
-		if m.BootTime != 0 {
-			info.Machine.BootTime = time.Unix(0, int64(m.BootTime)).UTC()
-		}
-	}
-	if md := h.Metadata; md != nil {
-		info.Retrace = true
-		info.Recorder = md
-		info.Drops = md.Drops
-		if info.Hostname == "" {
-			info.Hostname = md.Hostname
-		}
-		for _, c := range md.Containers {
-			addOrName(info, seenContainer, containerJSON{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Type.String(), From: "metadata"})
-		}
-	}
-	if first != 0 {
-		info.FirstEvent = time.Unix(0, int64(first)).UTC()
-		info.LastEvent = time.Unix(0, int64(last)).UTC()
-		info.DurationSeconds = float64(last-first) / 1e9
-	}
-	info.Complete = readErr == nil
-	if readErr != nil {
-		info.Error = readErr.Error()
-	}
-	if info.Retrace && info.Format == capture.FormatZstd.String() {
-		info.Custody, _ = capture.ReadCustody(path)
-	}
-	return info, readErr
-}
-
-// addOrName adds c to the containers of info, or, when its id was seen
-// already (e.g. in cgroups), fills in the name, image and runtime it lacks.
-// Ids are compared in libsinsp's short form (the first 12 hex digits), so a
-// container named by its full id in the metadata and by its short id in
-// container events is listed once.
-func addOrName(info *captureInfo, seen map[string]bool, c containerJSON) {
-	c.ID = container.ShortID(c.ID)
-	if !seen[c.ID] {
-		seen[c.ID] = true
-		info.Containers = append(info.Containers, c)
-		return
-	}
-	for i := range info.Containers {
-		// libsinsp writes "incomplete" while a container lookup is pending.
-		if e := &info.Containers[i]; e.ID == c.ID && (e.Name == "" || e.Name == "incomplete") && c.Name != "" {
-			e.Name, e.Image, e.From = c.Name, c.Image, c.From
-			if c.Runtime != "" {
-				e.Runtime = c.Runtime
-			}
-		}
-	}
-}
-
-func printInfo(w io.Writer, in *captureInfo) {
-	row := func(k, format string, a ...any) {
-		fmt.Fprintf(w, "%-12s "+format+"\n", append([]any{k + ":"}, a...)...)
-	}
-	row("file", "%s", in.File)
-	kind := in.Format
-	if in.Retrace {
-		kind += " (retrace)"
-	}
-	row("format", "%s, scap %s", kind, in.ScapVersion)
-	size := fmt.Sprintf("%d bytes, %d scap bytes (compression ratio %.2f)", in.FileBytes, in.ScapBytes, in.CompressionRatio)
-	if in.Frames > 0 {
-		size += fmt.Sprintf(", %d zstd frames + %d metadata frames", in.Frames, in.MetadataFrames)
-	}
-	row("size", "%s", size)
-	if in.Machine != nil {
-		row("host", "%s (%d CPUs, %.1f GiB)", in.Hostname, in.Machine.CPUs, float64(in.Machine.MemoryBytes)/(1<<30))
-		if !in.Machine.BootTime.IsZero() {
-			row("boot time", "%s", in.Machine.BootTime.Format(time.RFC3339Nano))
-		}
-	} else if in.Hostname != "" {
-		row("host", "%s", in.Hostname)
-	}
-	if md := in.Recorder; md != nil {
-		row("recorder", "%s, kernel %s, command %q", orNA(md.RecorderVersion), orNA(md.KernelRelease), strings.Join(md.CommandLine, " "))
-		if !md.StartTime.IsZero() {
-			row("recorded", "%s .. %s", md.StartTime.Format(time.RFC3339Nano), orNA(fmtTime(md.StopTime)))
-		}
-	}
-	if !in.FirstEvent.IsZero() {
-		row("time range", "%s .. %s (%s)", in.FirstEvent.Format(time.RFC3339Nano), in.LastEvent.Format(time.RFC3339Nano),
-			time.Duration(in.DurationSeconds*1e9).Round(time.Microsecond))
-	}
-	ev := fmt.Sprintf("%d", in.Events)
-	if in.SkippedEvents > 0 {
-		ev += fmt.Sprintf(" (%d of unknown types skipped)", in.SkippedEvents)
-	}
-	row("events", "%s", ev)
-	switch {
-	case in.Drops != nil:
-		row("drops", "%d events lost (per CPU %v), reader lag at most %v", in.Drops.Total, in.Drops.PerCPU, time.Duration(in.Drops.MaxReaderLagNs))
-	case in.Retrace:
-		row("drops", "not recorded")
-	default:
-		row("drops", "not recorded (not a retrace capture)")
-	}
-	if in.Recorder != nil && len(in.Recorder.Unrecorded) > 0 {
-		row("unrecorded", "%s", topCounts(in.Recorder.Unrecorded, 10))
-	}
-	if in.Complete {
-		row("status", "complete")
-	} else {
-		row("status", "%s", in.Error)
-	}
-	if c := in.Custody; c != nil {
-		row("custody", "recorder %s on %s, key %s, %d checkpoints (%s .. %s): %s", orNA(c.RecorderVersion), orNA(c.Hostname),
-			orNA(c.Key), c.Checkpoints, orNA(fmtTime(c.First)), orNA(fmtTime(c.Last)), c.Status)
-	}
-	row("processes", "%d threads in the snapshot; by events: %s", in.SnapshotThreads, topCounts(in.Processes, 15))
-	if len(in.Containers) == 0 {
-		row("containers", "none seen")
-	}
-	for _, c := range in.Containers {
-		row("container", "%s name=%s image=%s runtime=%s (from %s)", c.ID, orNA(c.Name), orNA(c.Image), orNA(c.Runtime), c.From)
-	}
-	fmt.Fprintf(w, "event types:\n")
-	for _, kv := range sortedCounts(in.EventTypes) {
-		fmt.Fprintf(w, "  %10d  %s\n", kv.n, kv.k)
-	}
-}
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(time.RFC3339Nano)
-}
-
-func orNA(s string) string {
-	if s == "" {
-		return "<NA>"
-	}
-	return s
-}
-
-type countKV struct {
-	k string
-	n int64
-}
-
-func sortedCounts[V int64 | uint64](m map[string]V) []countKV {
-	out := make([]countKV, 0, len(m))
-	for k, v := range m {
-		out = append(out, countKV{k, int64(v)})
-	}
-	slices.SortFunc(out, func(a, b countKV) int {
-		if a.n != b.n {
-			return int(b.n - a.n)
-		}
-		return strings.Compare(a.k, b.k)
-	})
-	return out
-}
-
-func topCounts[V int64 | uint64](m map[string]V, max int) string {
-	kv := sortedCounts(m)
-	var parts []string
-	for i, e := range kv {
-		if i == max {
-			parts = append(parts, fmt.Sprintf("... (%d more)", len(kv)-max))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s %d", e.k, e.n))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // startInfoProgress draws a progress bar on stderr for a file that takes

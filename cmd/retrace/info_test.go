@@ -17,6 +17,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/capture/inspect"
 )
 
 // runCaptureCLI runs retrace with args in-process.
@@ -67,7 +68,7 @@ func TestInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var info captureInfo
+	var info inspect.Description
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, out)
 	}
@@ -94,7 +95,7 @@ func TestInfo(t *testing.T) {
 			t.Errorf("event type %s: %d, want %d", k, info.EventTypes[k], v)
 		}
 	}
-	wantC := []containerJSON{{ID: capgen.ContainerID[:12], Name: "web", Image: "docker.io/library/nginx:1.25", Runtime: "docker", From: "metadata"}}
+	wantC := []inspect.Container{{ID: capgen.ContainerID[:12], Name: "web", Image: "docker.io/library/nginx:1.25", Runtime: "docker", From: "metadata"}}
 	if diff := cmp.Diff(wantC, info.Containers); diff != "" {
 		t.Errorf("containers (-want +got):\n%s", diff)
 	}
@@ -145,7 +146,7 @@ func TestConvert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var info captureInfo
+	var info inspect.Description
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatal(err)
 	}
@@ -206,38 +207,5 @@ func TestInfoProgress(t *testing.T) {
 	startInfoProgress(&plain, "f", 100, &read)()
 	if plain.String() != "" {
 		t.Errorf("drew on a non-terminal: %q", plain.String())
-	}
-}
-
-func TestAddOrNameMergesShortAndFullIDs(t *testing.T) {
-	full := "f00903864d9857250ebb4d1583ba6b8c19e0130ea98edac2adfb7423bc7030cf"
-	tests := []struct {
-		name string
-		in   []containerJSON
-		want []containerJSON
-	}{
-		{"full id then short id", []containerJSON{
-			{ID: full, Runtime: "podman", From: "cgroups"},
-			{ID: "f00903864d98", Name: "web", Image: "img", From: "event"},
-		}, []containerJSON{{ID: "f00903864d98", Name: "web", Image: "img", Runtime: "podman", From: "event"}}},
-		{"event then metadata", []containerJSON{
-			{ID: "f00903864d98", Name: "web", Image: "img", From: "event"},
-			{ID: full, Name: "web", Image: "img", Runtime: "podman", From: "metadata"},
-		}, []containerJSON{{ID: "f00903864d98", Name: "web", Image: "img", From: "event"}}},
-		{"non-hex ids stay apart", []containerJSON{
-			{ID: "lxc-one", From: "cgroups"}, {ID: "lxc-two", From: "cgroups"},
-		}, []containerJSON{{ID: "lxc-one", From: "cgroups"}, {ID: "lxc-two", From: "cgroups"}}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			info := &captureInfo{}
-			seen := map[string]bool{}
-			for _, c := range tc.in {
-				addOrName(info, seen, c)
-			}
-			if diff := cmp.Diff(tc.want, info.Containers); diff != "" {
-				t.Errorf("containers (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
