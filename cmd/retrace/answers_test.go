@@ -17,6 +17,7 @@ import (
 // capture's path shown as CAPTURE).
 func TestEmptyAnswersSayWhy(t *testing.T) {
 	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "container-terminal-shell.scap.zst")
+	clean := func(s string) string { return strings.ReplaceAll(s, capture, "CAPTURE") }
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -39,15 +40,8 @@ func TestEmptyAnswersSayWhy(t *testing.T) {
 		{"format-field-missing", []string{"-F", "evt.type=openat", "--format", "%proc.name %user.loginname"}, exitOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, err := runRetrace(t, append(append([]string{"replay", "-q"}, tc.args...), capture)...)
-			if code := exitCode(err); code != tc.code {
-				t.Errorf("exit code %d, want %d (%v)", code, tc.code, err)
-			}
-			got := string(stderr)
-			if err != nil {
-				got += fmt.Sprintf("retrace: %v\n", err)
-			}
-			checkGolden(t, filepath.Join("answers", tc.name+".stderr"), []byte(strings.ReplaceAll(got, capture, "CAPTURE")))
+			checkStderr(t, filepath.Join("answers", tc.name+".stderr"), tc.code, clean,
+				append(append([]string{"replay", "-q"}, tc.args...), capture)...)
 		})
 	}
 }
@@ -57,6 +51,7 @@ func TestEmptyAnswersSayWhy(t *testing.T) {
 // (golden stderr in testdata/habits/, the capture's path shown as CAPTURE).
 func TestHabits(t *testing.T) {
 	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	clean := func(s string) string { return strings.ReplaceAll(s, capture, "CAPTURE") }
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -77,15 +72,7 @@ func TestHabits(t *testing.T) {
 		{"rules-command-at-top", []string{"validate", "x.yaml"}, exitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, err := runRetrace(t, tc.args...)
-			if code := exitCode(err); code != tc.code {
-				t.Errorf("exit code %d, want %d (%v)", code, tc.code, err)
-			}
-			got := string(stderr)
-			if err != nil {
-				got += fmt.Sprintf("retrace: %v\n", err)
-			}
-			checkGolden(t, filepath.Join("habits", tc.name+".stderr"), []byte(strings.ReplaceAll(got, capture, "CAPTURE")))
+			checkStderr(t, filepath.Join("habits", tc.name+".stderr"), tc.code, clean, tc.args...)
 		})
 	}
 }
@@ -129,6 +116,11 @@ func TestUnreadableInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	times := regexp.MustCompile(`in [0-9.]+s \([0-9]+ events/s\)`)
+	clean := func(s string) string {
+		s = times.ReplaceAllString(s, "in TIME")
+		return strings.ReplaceAll(strings.ReplaceAll(s, dir, "DIR"), good, "CAPTURE")
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -141,17 +133,23 @@ func TestUnreadableInputs(t *testing.T) {
 		{"convert-into-missing-dir", []string{"convert", good, filepath.Join(dir, "no", "out.scap")}, exitFailure},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, err := runRetrace(t, tc.args...)
-			if code := exitCode(err); code != tc.code {
-				t.Errorf("exit code %d, want %d (%v)", code, tc.code, err)
-			}
-			got := string(stderr)
-			if err != nil {
-				got += fmt.Sprintf("retrace: %v\n", err)
-			}
-			got = regexp.MustCompile(`in [0-9.]+s \([0-9]+ events/s\)`).ReplaceAllString(got, "in TIME")
-			got = strings.ReplaceAll(strings.ReplaceAll(got, dir, "DIR"), good, "CAPTURE")
-			checkGolden(t, filepath.Join("unreadable", tc.name+".stderr"), []byte(got))
+			checkStderr(t, filepath.Join("unreadable", tc.name+".stderr"), tc.code, clean, tc.args...)
 		})
 	}
+}
+
+// checkStderr runs args and compares the exit code with code and what
+// retrace printed on stderr (and the error main would print) with the
+// golden file testdata/GOLDEN, after clean.
+func checkStderr(t *testing.T, golden string, code int, clean func(string) string, args ...string) {
+	t.Helper()
+	_, stderr, err := runRetrace(t, args...)
+	if got := exitCode(err); got != code {
+		t.Errorf("exit code %d, want %d (%v)", got, code, err)
+	}
+	got := string(stderr)
+	if err != nil {
+		got += fmt.Sprintf("retrace: %v\n", err)
+	}
+	checkGolden(t, golden, []byte(clean(got)))
 }
