@@ -32,6 +32,7 @@ func newRecordCmd() *cobra.Command {
 		duration     time.Duration
 		signKey      string
 		checkpointTo string
+		force        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "record -o FILE.scap.zst [flags] [-- CMD ARGS...]",
@@ -45,8 +46,8 @@ Exit codes: 0 recorded; 1 recording failed; 2 bad flags or a platform other
 than Linux/amd64; 4 not root or BPF not permitted; 5 no kernel BTF; 6 a BPF
 program failed verification (the verifier log's tail is printed).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Output == "" {
-				return withCode(exitUsage, errors.New("record: -o FILE is required"))
+			if err := checkRecordFlags(opts.Output, args, opts.OnlyCommand, force, maxSize, duration); err != nil {
+				return withCode(exitUsage, err)
 			}
 			opts.Command = args
 			opts.MaxSize = maxSize
@@ -112,6 +113,7 @@ program failed verification (the verifier log's tail is printed).`,
 	f.StringVarP(&opts.Output, "output", "o", "", "capture file to write (.scap.zst)")
 	f.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s); 0 = until signal or CMD exit")
 	f.Int64Var(&maxSize, "max-size", 0, "stop when the file reaches this many bytes; 0 = no limit")
+	f.BoolVar(&force, "force", false, "replace an existing capture file")
 	f.Uint32VarP(&snaplen, "snaplen", "s", 80, "bytes of read/write data kept per event; 0 = none")
 	f.BoolVar(&opts.NoEnv, "no-env", false, "do not record environment variables")
 	f.BoolVar(&opts.AllSyscalls, "all-syscalls", false, "also write syscalls outside the event profile, as generic events")
@@ -139,4 +141,24 @@ func recordExitCode(err error) int {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// checkRecordFlags refuses what cannot mean anything or would destroy
+// evidence: no output, an existing output without --force, --only-command
+// without a command, a negative size or duration.
+func checkRecordFlags(output string, command []string, onlyCommand, force bool, maxSize int64, duration time.Duration) error {
+	switch {
+	case output == "":
+		return errors.New("record: -o FILE is required")
+	case onlyCommand && len(command) == 0:
+		return errors.New("record: --only-command needs a command after -- (retrace record -o F --only-command -- CMD ARGS...); without one it would record the whole host")
+	case maxSize < 0:
+		return fmt.Errorf("record: --max-size %d: want a size in bytes, 0 for no limit", maxSize)
+	case duration < 0:
+		return fmt.Errorf("record: --duration %s: want a positive duration, 0 for no limit", duration)
+	}
+	if _, err := os.Lstat(output); err == nil && !force {
+		return fmt.Errorf("record: %s exists; refusing to replace it (use --force, or another name)", output)
+	}
+	return nil
 }

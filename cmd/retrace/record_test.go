@@ -39,6 +39,36 @@ func TestRecordNeedsOutput(t *testing.T) {
 	}
 }
 
+// TestRecordRefuses checks the flag combinations record refuses before it
+// loads anything: they would record the wrong thing or destroy a capture.
+func TestRecordRefuses(t *testing.T) {
+	existing := filepath.Join(t.TempDir(), "old.scap.zst")
+	if err := os.WriteFile(existing, []byte("evidence"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(t.TempDir(), "new.scap.zst")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"only-command without a command", []string{"-o", fresh, "--only-command"}, "--only-command needs a command"},
+		{"negative duration", []string{"-o", fresh, "--duration", "-5s"}, "--duration -5s"},
+		{"negative size", []string{"-o", fresh, "--max-size", "-5"}, "--max-size -5"},
+		{"existing output", []string{"-o", existing, "--", "/bin/true"}, "exists; refusing to replace it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCaptureCLI(t, append([]string{"record"}, tc.args...)...)
+			if exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), tc.want) {
+				t.Errorf("got %v (exit %d), want a usage error with %q", err, exitCode(err), tc.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "evidence" {
+		t.Errorf("the existing capture was touched: %q", b)
+	}
+}
+
 // TestRecordCommand records `true` through the CLI (root and BPF needed)
 // and checks the file reads back.
 func TestRecordCommand(t *testing.T) {

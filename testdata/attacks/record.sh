@@ -42,5 +42,5 @@ for name in "${names[@]}"; do
 	# A scenario may ask for I/O data with a "# snaplen: N" line; the others
 	# record none.
 	snaplen=$(sed -n 's/^# snaplen: \([0-9]*\)$/\1/p' "$scenarios/$name.sh")
-	"$bin" record --no-env --snaplen "${snaplen:-0}" --only-command -o "$out/$name.scap.zst" -- bash "$scenarios/$name.sh" </dev/null
+	"$bin" record --force --no-env --snaplen "${snaplen:-0}" --only-command -o "$out/$name.scap.zst" -- bash "$scenarios/$name.sh" </dev/null
 done

@@ -15,5 +15,5 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 for name in "${names[@]}"; do
 	echo "== $name"
-	"$bin" record --no-env --snaplen 0 --only-command -o "$dir/$name.scap.zst" -- bash "$dir/scenarios/$name.sh" </dev/null
+	"$bin" record --force --no-env --snaplen 0 --only-command -o "$dir/$name.scap.zst" -- bash "$dir/scenarios/$name.sh" </dev/null
 done
