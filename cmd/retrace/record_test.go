@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/record"
 )
 
@@ -72,11 +73,9 @@ func TestRecordRefuses(t *testing.T) {
 // TestRecordCommand records `true` through the CLI (root and BPF needed)
 // and checks the file reads back.
 func TestRecordCommand(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root; skipping")
-	}
+	testutil.NeedRoot(t)
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		t.Skip("kernel has no BTF; skipping")
+		testutil.SkipMissing(t, "kernel has no BTF (/sys/kernel/btf/vmlinux)")
 	}
 	out := filepath.Join(t.TempDir(), "cli.scap.zst")
 	_, stderr, err := runCaptureCLI(t, "record", "-o", out, "--no-env", "--", "/bin/true")

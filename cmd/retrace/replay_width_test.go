@@ -14,6 +14,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // openPTY opens a pseudo-terminal of the given size and returns its
@@ -30,7 +31,7 @@ func openPTYPair(t *testing.T, cols, rows uint16) (master, tty *os.File) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
+		testutil.SkipMissing(t, "no pseudo-terminals here: %v", err)
 	}
 	t.Cleanup(func() { master.Close() })
 	fd := int(master.Fd())
@@ -43,7 +44,7 @@ func openPTYPair(t *testing.T, cols, rows uint16) (master, tty *os.File) {
 	}
 	tty, err = os.OpenFile(filepath.Join("/dev/pts", strconv.Itoa(n)), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("open pty: %v", err)
+		testutil.SkipMissing(t, "open pty: %v", err)
 	}
 	t.Cleanup(func() { tty.Close() })
 	if err := unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Col: cols, Row: rows}); err != nil {
@@ -82,7 +83,7 @@ func TestFilterLinesEscapedOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := master.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
-		t.Skipf("no read deadline on the pty: %v", err)
+		testutil.SkipMissing(t, "no read deadline on the pty: %v", err)
 	}
 	buf := make([]byte, 4096)
 	n, err := master.Read(buf)

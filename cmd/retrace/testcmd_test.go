@@ -71,7 +71,7 @@ func TestTestAttackSuites(t *testing.T) {
 			if strings.Contains(out, "PASS") {
 				t.Fatalf("cases ran without the reference rules:\n%s", out)
 			}
-			t.Skipf("reference data absent: every case skipped\n%s", out)
+			testutil.SkipMissing(t, "reference data absent: every case skipped\n%s", out)
 		}
 		if strings.Contains(out, "SKIP") || !strings.Contains(out, " 0 failed, 0 errors, 0 skipped") {
 			t.Fatalf("not every case passed:\n%s", out)
@@ -110,7 +110,7 @@ func TestTestDisableEachExpectedRule(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := attackSuite(name)
 			if name == "falco-suite.yaml" && !sharedAvailable() {
-				t.Skip("reference data absent (set RETRACE_SHARED); the upstream suite's cases skip")
+				testutil.SkipMissing(t, "reference data absent (set RETRACE_SHARED); the upstream suite's cases skip")
 			}
 			rules := expectedRules(t, path)
 			if len(rules) == 0 {
@@ -371,7 +371,7 @@ func TestTestRerecordedTraceSameDetections(t *testing.T) {
 			if err := root.Execute(); err != nil {
 				var ee *exitError
 				if errors.As(err, &ee) && ee.code >= 4 {
-					t.Skipf("cannot record here (exit %d): %v", ee.code, err)
+					testutil.SkipMissing(t, "cannot record here (exit %d): %v", ee.code, err)
 				}
 				t.Fatalf("record: %v\n%s%s", err, out.String(), errb.String())
 			}
