@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // childEnv, when set in the environment, makes the test binary run
@@ -20,5 +22,6 @@ func TestMain(m *testing.M) {
 		}
 		main()
 	}
-	os.Exit(m.Run())
+	// The tests must not leave goroutines or file descriptors behind.
+	testutil.Main(m)
 }
