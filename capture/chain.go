@@ -173,6 +173,9 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 	}
 	c := &Checkpoint{Number: cur.u32("checkpoint number")}
 	flags := cur.u32("checkpoint flags")
+	if unknown := flags &^ (checkpointFinal | checkpointSigned); cur.err == nil && unknown != 0 {
+		return nil, fmt.Errorf("checkpoint: unknown flags %#x", unknown)
+	}
 	c.Final, c.Signed = flags&checkpointFinal != 0, flags&checkpointSigned != 0
 	n := int(cur.u32("entry count"))
 	if cur.err != nil {
