@@ -2,8 +2,8 @@ package rulestest
 
 import (
 	"bufio"
-	_ "embed"
 	"fmt"
+	"github.com/retrace-dev/retrace/replay"
 	"io"
 	"os"
 	"strings"
@@ -71,22 +71,11 @@ var containerFields = []struct {
 // noValues is the fixture's extractor: it never produces a value.
 var noValues = engine.ExtractorFunc(func(_ engine.Event, dst []engine.Value) []engine.Value { return dst })
 
-// sinspFields is a copy of ../shared/reference/sinsp-fields.tsv, the
-// libsinsp field list (name, type, flags, description); TestFieldListCopy
-// checks that it matches when ../shared is present.
-//
-//go:embed sinsp-fields.tsv
-var sinspFields string
-
-// Registry returns the fixture registry, built from the committed copy of
-// the libsinsp field list, so rules tests run in a clone without ../shared.
+// Registry returns the registry rules tests compile against: replay's own,
+// the product's fields, so rules tests run in a clone without ../shared.
 func Registry(tb testing.TB) engine.Registry {
 	tb.Helper()
-	reg, err := readRegistry(strings.NewReader(sinspFields))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return reg
+	return replay.NewFieldRegistry()
 }
 
 // NewRegistry builds the fixture registry from a sinsp-fields.tsv file.
