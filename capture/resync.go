@@ -280,9 +280,11 @@ func blockTS(raw []byte) uint64 {
 }
 
 // startFrame checks a data frame that has just been decompressed against
-// the frames before it: a frame that starts before the previous one ended
-// is out of order, and one whose content repeats an earlier frame's is a
-// duplicate, whose events are not handed out again.
+// the frames before it: a frame that starts before the previous one
+// started is out of order (a frame may start a little before the previous
+// one's last event: the recorder's reorder window lets a late event through
+// across a frame boundary), and one whose content repeats an earlier
+// frame's is a duplicate, whose events are not handed out again.
 func (s *frameSource) startFrame() {
 	j := s.cur
 	s.frameStart = *s.evBlks
@@ -293,10 +295,10 @@ func (s *frameSource) startFrame() {
 			rec.lastTS = blockTS(j.dst[len(j.dst)-total:])
 		}
 	}
-	var prevLast uint64
+	var prevFirst uint64
 	for i := len(s.recs) - 1; i >= 0; i-- {
-		if s.recs[i].lastTS != 0 {
-			prevLast = s.recs[i].lastTS
+		if s.recs[i].firstTS != 0 {
+			prevFirst = s.recs[i].firstTS
 			break
 		}
 	}
@@ -313,9 +315,9 @@ func (s *frameSource) startFrame() {
 			return
 		}
 		s.seen[key] = j.index
-		if rec.firstTS < prevLast {
+		if rec.firstTS < prevFirst {
 			s.damage = append(s.damage, Damage{Kind: DamageOrder, Frame: j.index, Offset: j.offset, End: j.offset,
-				Err: s.corruptAt(j, fmt.Sprintf("frame starts at ts %d, before the previous frame's last event at ts %d: frames out of order", rec.firstTS, prevLast), nil)})
+				Err: s.corruptAt(j, fmt.Sprintf("frame starts at ts %d, before the previous frame's first event at ts %d: frames out of order", rec.firstTS, prevFirst), nil)})
 		}
 	}
 	s.recs = append(s.recs, rec)
