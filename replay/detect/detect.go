@@ -275,9 +275,15 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 		}
 		<-done
 	} else {
-		mergeErr = d.runSpilled(ctx, paths, results, errs, streams)
+		var spills []*spill
+		spills, mergeErr = d.runSpilled(ctx, paths, results, errs, streams)
 		if mergeErr == nil {
 			mergeErr = merge(streams, emit)
+		}
+		for _, sp := range spills {
+			if sp != nil {
+				sp.close()
+			}
 		}
 	}
 	var sum Summary
@@ -300,8 +306,9 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 // runSpilled replays captures with more captures than workers: each
 // worker writes the lines of its captures into its spill file, one run
 // per capture; detections stay in memory. It fills streams with one
-// stream per capture.
-func (d *Detector) runSpilled(ctx context.Context, paths []string, results []Result, errs []error, streams []stream) error {
+// stream per capture, and returns the spill files (nil where a worker
+// wrote none), which the caller closes once it has merged the streams.
+func (d *Detector) runSpilled(ctx context.Context, paths []string, results []Result, errs []error, streams []stream) ([]*spill, error) {
 	spills := make([]*spill, d.workers)
 	var mu sync.Mutex
 	var spillErr error
@@ -346,15 +353,7 @@ func (d *Detector) runSpilled(ctx context.Context, paths []string, results []Res
 			}
 		}
 	}
-	go func() {
-		<-ctx.Done()
-		for _, sp := range spills {
-			if sp != nil {
-				sp.close()
-			}
-		}
-	}()
-	return spillErr
+	return spills, spillErr
 }
 
 // spillRunRef is a run of a spill file, opened on first read (once the
