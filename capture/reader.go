@@ -453,8 +453,12 @@ func (r *Reader) Frame() int {
 }
 
 // BlockFlags returns the flags of the event block last returned by Next (0
-// for blocks without flags; 1 = SCAP_DF_STATE_ONLY).
+// for blocks without flags; see [FlagStateOnly]).
 func (r *Reader) BlockFlags() uint32 { return r.flags }
+
+// FlagStateOnly is SCAP_DF_STATE_ONLY in an event block's flags: the event
+// updates the state, and rules must not see it.
+const FlagStateOnly uint32 = 1
 
 // Stats returns the reader's counters.
 func (r *Reader) Stats() Stats {

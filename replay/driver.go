@@ -14,9 +14,6 @@ import (
 // ([ErrStop] stops it without an error).
 type Handler func(e *Event) error
 
-// stateOnlyFlag is SCAP_DF_STATE_ONLY in event block flags.
-const stateOnlyFlag = 1
-
 // ReplayReader applies every event of r to a new State, calling fn for
 // each. It returns the state at the end of the capture. A capture that
 // ends early returns the state so far and the reader's error.
@@ -36,7 +33,7 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 		if err != nil {
 			return s, nameError(r.Name(), err)
 		}
-		e := s.Apply(ev, r.BlockFlags()&stateOnlyFlag != 0)
+		e := s.Apply(ev, r.BlockFlags()&capture.FlagStateOnly != 0)
 		e.CPU, e.Frame = r.CPU(), r.Frame()
 		if fn != nil {
 			if err := fn(e); err != nil {

@@ -7,43 +7,56 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/replay/detect"
+	"github.com/retrace-dev/retrace/replay/report"
 )
 
 // eventsFlags are the command line of `retrace events`, as typed.
 type eventsFlags struct {
-	format, out     string
-	pid             int64
-	around, context uint64
-	quiet           bool
+	format, out, write string
+	pid                int64
+	around, context    uint64
+	json, quiet        bool
 }
 
 func newEventsCmd() *cobra.Command {
 	var f eventsFlags
 	cmd := &cobra.Command{
-		Use:   "events CAPTURE... [FILTER] [-p FORMAT] [--around EVT_NUM] [--pid PID]",
+		Use:   "events CAPTURE... [FILTER] [-p FORMAT] [-j] [-w FILE] [--around EVT_NUM] [--pid PID]",
 		Short: "Print the events of captures as sysdig does: a positional filter and a -p format",
 		Long: `events prints the events of the captures that match FILTER, one line each,
 with sysdig's grammar: the arguments after the capture files are the filter
 (sysdig -r CAPTURE FILTER), -p gives the line format (default sysdig's
 "` + detect.DefaultFormat + `";
 a format starting with * prints events whose fields have no value, with <NA>).
+-j prints each event as a JSON object of the format's fields, as sysdig -j.
+-w FILE writes the selected events of one capture as a new capture (.scap,
+.scap.gz or .scap.zst by its name), as sysdig -w: the source's header and
+process snapshot, its container events, and the matching events unchanged;
+retrace replays it, and sysdig reads it (after zstd -d for .scap.zst).
 
 --around N keeps the events numbered N-K to N+K (K is --context) of each
 capture, the drill-down around a detection's evt.num; --pid keeps one
 process's events.`,
 		Example: `  retrace events host.scap.zst proc.name=cat and evt.type=openat
   retrace events host.scap.zst "evt.type=read and fd.sport=45555" -p "%proc.name %evt.buffer"
-  retrace events host.scap.zst --around 4242 --context 20 --pid 31337`,
+  retrace events host.scap.zst --around 4242 --context 20 --pid 31337
+  retrace events host.scap.zst proc.name=nc -j | jq .
+  retrace events host.scap.zst "proc.pid=31337 or proc.ppid=31337" -w shell.scap.zst`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, opts, err := f.config(args)
 			if err != nil {
 				return withCode(exitUsage, err)
+			}
+			if f.write != "" {
+				return writeEvents(cmd.Context(), files, opts, f.write, cmd.ErrOrStderr())
 			}
 			return runEvents(cmd.Context(), files, opts, f.out, cmd.OutOrStdout())
 		},
@@ -51,6 +64,8 @@ process's events.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.format, "print", "p", "", "the line format, as sysdig's -p (default: sysdig's)")
 	fl.StringVar(&f.out, "out", "", "write the lines to this file instead of stdout")
+	fl.BoolVarP(&f.json, "json", "j", false, "print each event as a JSON object of the format's fields, as sysdig -j")
+	fl.StringVarP(&f.write, "write", "w", "", "write the selected events of one capture to this capture file, as sysdig -w")
 	fl.Int64Var(&f.pid, "pid", 0, "only this process's events")
 	fl.Uint64Var(&f.around, "around", 0, "only the events numbered around this evt.num (see --context)")
 	fl.Uint64Var(&f.context, "context", 10, "with --around: how many events before and after")
@@ -96,7 +111,10 @@ func (f *eventsFlags) config(args []string) ([]string, detect.Options, error) {
 	if len(conds) == 0 {
 		conds = append(conds, "evt.num > 0")
 	}
-	opts := detect.Options{Filter: strings.Join(conds, " and "), Format: f.format}
+	if f.write != "" && len(files) != 1 {
+		return nil, detect.Options{}, fmt.Errorf("events: -w writes the events of one capture; %d captures given", len(files))
+	}
+	opts := detect.Options{Filter: strings.Join(conds, " and "), Format: f.format, JSON: f.json}
 	if f.pid != 0 {
 		opts.Scope = detect.Scope{Pid: f.pid, HasPid: true}
 	}
@@ -132,5 +150,43 @@ func runEvents(ctx context.Context, files []string, opts detect.Options, outPath
 	if err := errors.Join(errs...); err != nil {
 		return withCode(exitFailure, err)
 	}
+	return nil
+}
+
+// writeEvents writes the selected events of the capture files[0] to the
+// capture file out (sysdig -w), replacing it only when complete.
+func writeEvents(ctx context.Context, files []string, opts detect.Options, out string, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if filepath.Clean(out) == filepath.Clean(files[0]) {
+		return withCode(exitUsage, fmt.Errorf("events: -w %s is the input capture", out))
+	}
+	det, err := detect.New(opts)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	if err != nil {
+		return withCode(exitFailure, fmt.Errorf("events: create %s: %w", out, err))
+	}
+	defer os.Remove(tmp.Name()) // after the rename this fails harmlessly
+	w, err := capture.NewWriter(tmp, out, capture.WriterOptions{Format: capture.FormatFromName(out)})
+	if err != nil {
+		tmp.Close()
+		return withCode(exitFailure, err)
+	}
+	res, runErr := det.Extract(ctx, files[0], w)
+	errs := []error{runErr, w.Close(), tmp.Close()}
+	if err := errors.Join(errs...); err != nil {
+		return withCode(exitFailure, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return withCode(exitFailure, fmt.Errorf("events: %w", err))
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return withCode(exitFailure, fmt.Errorf("events: %w", err))
+	}
+	printNotes(stderr, []report.CaptureInfo{res.Info})
 	return nil
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // TestEvents checks sysdig's grammar: a positional filter, -p, --around
@@ -40,5 +44,104 @@ func TestEvents(t *testing.T) {
 				t.Errorf("lines (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestEventsJSONLikeSysdig compares -j lines with real sysdig's -j on the
+// same capture, filter and format, byte for byte: keys sorted, numbers as
+// numbers, evt.outputtime in nanoseconds, null for no value.
+func TestEventsJSONLikeSysdig(t *testing.T) {
+	capFile := testutil.SharedFile(t, "captures", "falco_cat_write.scap")
+	filter := "proc.name=cat and evt.type in (brk, open, close, read, write)"
+	for _, format := range []string{"", "*%evt.num %evt.type %fd.name %evt.rawres %proc.name %thread.tid %evt.cpu %evt.outputtime %evt.dir %proc.pid %fd.num",
+		"%proc.name %evt.type %fd.name %evt.type"} {
+		t.Run(format, func(t *testing.T) {
+			args := []string{"events", capFile, filter, "-j"}
+			sysArgs := []string{"-j", filter}
+			if format != "" {
+				args = append(args, "-p", format)
+				sysArgs = append([]string{"-p", format}, sysArgs...)
+			}
+			out, _, err := runRetrace(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := testutil.SysdigLines(t, capFile, sysArgs...)
+			got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+			if len(want) < 10 {
+				t.Fatalf("sysdig printed %d lines", len(want))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("-j lines (-want sysdig +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEventsWrite writes the selected events as a capture (-w): retrace
+// replays it to the same events, and real sysdig reads the decompressed
+// file to the events it selects from the source. As with sysdig -w, the
+// written capture holds the source's starting snapshot, not the state
+// that unselected events built: the formats print what selected events
+// carry themselves.
+func TestEventsWrite(t *testing.T) {
+	const src = "../../testdata/incident/incident.scap.zst"
+	zstd := testutil.NeedTool(t, "zstd")
+	decompress := func(in string) string {
+		t.Helper()
+		to := filepath.Join(t.TempDir(), "plain.scap")
+		if o, err := exec.Command(zstd, "-q", "-d", in, "-o", to).CombinedOutput(); err != nil {
+			t.Fatalf("zstd -d %s: %v\n%s", in, err, o)
+		}
+		return to
+	}
+	plainSrc := decompress(src)
+	lines := func(args ...string) []string {
+		t.Helper()
+		o, _, err := runRetrace(t, append([]string{"events"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSuffix(string(o), "\n"), "\n")
+	}
+	for _, tc := range []struct {
+		name, filter, format, sysFormat string
+		atLeast                         int
+	}{
+		{"raw events", "proc.name in (nc, sh, cat) or evt.type in (execve, clone)",
+			"*%evt.outputtime %thread.tid %evt.cpu %evt.dir %evt.type %evt.rawres", "", 400},
+		{"one process, its container", "proc.name=nc",
+			"*%evt.outputtime %proc.pid %proc.name %proc.exe %container.id %container.name %evt.dir %evt.type %evt.rawres",
+			"*%evt.outputtime %proc.pid %proc.name %proc.exe %container.id %evt.dir %evt.type %evt.rawres", 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "selected.scap.zst")
+			if _, _, err := runRetrace(t, "events", src, tc.filter, "-w", out); err != nil {
+				t.Fatal(err)
+			}
+			want := lines(src, tc.filter, "-p", tc.format)
+			if len(want) < tc.atLeast {
+				t.Fatalf("the filter selects %d events of the incident, want at least %d", len(want), tc.atLeast)
+			}
+			if diff := cmp.Diff(want, lines(out, "-p", tc.format)); diff != "" {
+				t.Errorf("replay of the written capture (-source +written):\n%s", diff)
+			}
+			sysFormat := tc.sysFormat
+			if sysFormat == "" {
+				sysFormat = tc.format
+			}
+			wantSys := testutil.SysdigLines(t, plainSrc, "-p", sysFormat, tc.filter)
+			if len(wantSys) < tc.atLeast {
+				t.Fatalf("sysdig selects %d events of the incident", len(wantSys))
+			}
+			if diff := cmp.Diff(wantSys, testutil.SysdigLines(t, decompress(out), "-p", sysFormat)); diff != "" {
+				t.Errorf("sysdig -r of the written capture (-sysdig on the source with the filter +sysdig on it):\n%s", diff)
+			}
+		})
+	}
+
+	out := filepath.Join(t.TempDir(), "two.scap.zst")
+	if _, _, err := runRetrace(t, "events", src, src, "-w", out); err == nil || !strings.Contains(err.Error(), "one capture") {
+		t.Errorf("-w with two captures: err = %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,10 @@ const CompatFalco032 = "falco-0.32"
 // which one of its fields has no value.
 const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args"
 
+// DefaultJSONFormat gives the keys of a filter's JSON lines (Options.JSON)
+// when no format is given: sysdig -j's.
+const DefaultJSONFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name %thread.tid %evt.dir %evt.type %evt.info"
+
 // Options configure a [Detector].
 type Options struct {
 	// Registry resolves field names; nil means replay's registry. Rules
@@ -44,6 +49,10 @@ type Options struct {
 	// this sysdig-style filter is reported as a line in Format (default
 	// DefaultFormat).
 	Filter, Format string
+	// JSON prints each filter line as a JSON object, as sysdig -j does:
+	// the format's fields as keys, sorted, with typed values (numbers as
+	// numbers, null for no value); default format DefaultJSONFormat.
+	JSON bool
 	// Compat032 reproduces Falco 0.32's event visibility; AllEvents is
 	// Falco's -A. See [NewVisibility]. With Filter, every event but those
 	// sysdig does not print is visible.
@@ -114,7 +123,7 @@ func New(opts Options) (*Detector, error) {
 		w := &worker{desc: NewDescriber(d.reg)}
 		var err error
 		if opts.Filter != "" {
-			w.filter, err = compileFilter(opts.Filter, opts.Format, d.reg)
+			w.filter, err = compileFilter(opts.Filter, opts.Format, opts.JSON, d.reg)
 		} else if w.rs, err = opts.Rules.RulesetWith(opts.Selection, opts.Mode, engine.RulesetOptions{Profile: opts.ProfileRules}); err == nil && i == 0 {
 			d.warnings = checkSelection(opts.Rules, opts.Selection, len(w.rs.Rules()))
 		}
@@ -387,15 +396,27 @@ type lineFilter struct {
 	format   *engine.Format
 	printAll bool
 	scratch  []byte
+	// json is set for JSON lines: keys are the format's distinct fields
+	// in name order, each with the index of its field.
+	json []jsonKey
 	// suppressed counts, per field of the format, the matching events not
 	// printed because that field (the first without a value) had none.
 	suppressed uint64
 	missing    map[string]uint64
 }
 
+// jsonKey is one key of a filter's JSON line.
+type jsonKey struct {
+	name  string
+	field int
+	// rawTime prints the event time in nanoseconds (sysdig's JSON
+	// evt.outputtime) instead of the field.
+	rawTime bool
+}
+
 // compileFilter compiles a filter and its event format (default
-// DefaultFormat).
-func compileFilter(filter, format string, reg engine.Registry) (*lineFilter, error) {
+// DefaultFormat, or DefaultJSONFormat for JSON lines).
+func compileFilter(filter, format string, asJSON bool, reg engine.Registry) (*lineFilter, error) {
 	opts := engine.CompileOptions{Registry: reg, EventTypes: scap.EventTypeIndex{}}
 	root, err := engine.Parse(filter, engine.ParseOptions{})
 	if err != nil {
@@ -405,16 +426,38 @@ func compileFilter(filter, format string, reg engine.Registry) (*lineFilter, err
 	if err != nil {
 		return nil, fmt.Errorf("compile filter: %w", err)
 	}
-	if format == "" {
+	switch {
+	case format != "":
+	case asJSON:
+		format = DefaultJSONFormat
+	default:
 		format = DefaultFormat
 	}
 	lf := &lineFilter{cond: cond, printAll: strings.HasPrefix(format, "*")}
 	format = strings.TrimPrefix(format, "*")
-	if _, ok := reg.Info("evt.outputtime"); !ok {
+	renamed := false
+	if _, ok := reg.Info("evt.outputtime"); !ok && strings.Contains(format, "%evt.outputtime") {
+		// sysdig's evt.outputtime is evt.time in text and the number of
+		// nanoseconds in JSON.
+		renamed = !strings.Contains(format, "%evt.time")
 		format = strings.ReplaceAll(format, "%evt.outputtime", "%evt.time")
 	}
 	if lf.format, err = engine.CompileFormat(format, opts); err != nil {
 		return nil, fmt.Errorf("compile format: %w", err)
+	}
+	if asJSON {
+		seen := map[string]bool{}
+		for i, name := range lf.format.Fields() {
+			k := jsonKey{name: name, field: i}
+			if name == "evt.outputtime" || renamed && name == "evt.time" {
+				k = jsonKey{name: "evt.outputtime", field: i, rawTime: true}
+			}
+			if !seen[k.name] {
+				seen[k.name] = true
+				lf.json = append(lf.json, k)
+			}
+		}
+		slices.SortFunc(lf.json, func(a, b jsonKey) int { return strings.Compare(a.name, b.name) })
 	}
 	return lf, nil
 }
@@ -442,7 +485,29 @@ func (f *lineFilter) line(e *replay.Event) ([]byte, bool) {
 			}
 		}
 	}
+	if f.json != nil {
+		return f.appendJSON(nil, e), true
+	}
 	return f.format.Append(nil, e), true
+}
+
+// appendJSON appends e's JSON line: sysdig -j's object of the format's
+// fields.
+func (f *lineFilter) appendJSON(dst []byte, e *replay.Event) []byte {
+	dst = append(dst, '{')
+	for i, k := range f.json {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = engine.AppendJSONString(dst, k.name)
+		dst = append(dst, ':')
+		if k.rawTime {
+			dst = strconv.AppendUint(dst, e.Ev.Ts(), 10)
+			continue
+		}
+		dst = f.format.AppendJSONValue(dst, e, k.field)
+	}
+	return append(dst, '}')
 }
 
 // notes reports the matching events the format left out since the last

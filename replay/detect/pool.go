@@ -80,20 +80,13 @@ func ForEach(n, workers int, fn func(worker, i int)) {
 // drops, event count and time span. A handler's [replay.ErrStop] is not an
 // error.
 func ReplayCapture(ctx context.Context, path string, prog *Progress, newHandler func(report.CaptureInfo) replay.Handler) (report.CaptureInfo, error) {
-	info := report.CaptureInfo{File: path}
+	info := infoOf(path, nil)
 	rd, err := capture.Open(path)
 	if err != nil {
 		return info, err // capture's errors name the file
 	}
 	defer rd.Close()
-	if h := rd.Header(); h != nil {
-		if h.Machine != nil {
-			info.Hostname = h.Machine.Hostname
-		}
-		if h.Metadata != nil && h.Metadata.Drops != nil {
-			info.Drops = h.Metadata.Drops.Total
-		}
-	}
+	info = infoOf(path, rd.Header())
 	handle := newHandler(info)
 	var first, last uint64
 	var lastBytes int64
@@ -128,4 +121,19 @@ func ReplayCapture(ctx context.Context, path string, prog *Progress, newHandler 
 		return info, err
 	}
 	return info, nil
+}
+
+// infoOf describes the capture at path from its header h (nil: not read).
+func infoOf(path string, h *capture.Header) report.CaptureInfo {
+	info := report.CaptureInfo{File: path}
+	if h == nil {
+		return info
+	}
+	if h.Machine != nil {
+		info.Hostname = h.Machine.Hostname
+	}
+	if h.Metadata != nil && h.Metadata.Drops != nil {
+		info.Drops = h.Metadata.Drops.Total
+	}
+	return info
 }
