@@ -112,7 +112,7 @@ func TestEventsWrite(t *testing.T) {
 			"*%evt.outputtime %thread.tid %evt.cpu %evt.dir %evt.type %evt.rawres", "", 400},
 		{"one process, its container", "proc.name=nc",
 			"*%evt.outputtime %proc.pid %proc.name %proc.exe %container.id %container.name %evt.dir %evt.type %evt.rawres",
-			"*%evt.outputtime %proc.pid %proc.name %proc.exe %container.id %evt.dir %evt.type %evt.rawres", 10},
+			"*%evt.outputtime %proc.pid %proc.name %proc.exe %container.id %evt.dir %evt.type %evt.rawres", 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "selected.scap.zst")
