@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/capturepaths"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 )
@@ -51,7 +52,7 @@ process's events.`,
   retrace events host.scap.zst "proc.pid=31337 or proc.ppid=31337" -w shell.scap.zst`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, opts, err := f.config(args)
+			files, opts, err := f.config(args, cmd.InOrStdin())
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -74,26 +75,27 @@ process's events.`,
 }
 
 // eventsArgs splits the arguments into captures (the leading arguments
-// that name files or directories) and the filter (the rest, joined by
-// spaces, as sysdig joins them).
+// that name files, directories, patterns or lists: [capturepaths.Names])
+// and the filter (the rest, joined by spaces, as sysdig joins them).
 func eventsArgs(args []string) (captures []string, filter string) {
 	i := 0
-	for ; i < len(args); i++ {
-		if _, err := os.Stat(args[i]); err != nil {
-			break
-		}
+	for ; i < len(args) && capturepaths.Names(args[i]); i++ {
 	}
 	return args[:i], strings.Join(args[i:], " ")
 }
 
 // config validates the flags and returns the capture files and the
 // detector's options.
-func (f *eventsFlags) config(args []string) ([]string, detect.Options, error) {
+func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.Options, error) {
 	caps, filter := eventsArgs(args)
+	if len(caps) == 0 && capturepaths.IsPattern(args[0]) {
+		_, err := capturepaths.Expand(args[:1], nil) // why the pattern names nothing
+		return nil, detect.Options{}, err
+	}
 	if len(caps) == 0 {
 		return nil, detect.Options{}, fmt.Errorf("events: %q is not a capture file", args[0])
 	}
-	files, err := expandCaptures(caps)
+	files, err := expandCaptures(caps, stdin)
 	if err != nil {
 		return nil, detect.Options{}, err
 	}

@@ -31,7 +31,7 @@ type exportFlags struct {
 func newExportCmd() *cobra.Command {
 	var f exportFlags
 	cmd := &cobra.Command{
-		Use:   "export FILE|DIR... -o DIR",
+		Use:   "export FILE|DIR|PATTERN|@LIST|-... -o DIR",
 		Short: "Export events and detections as Parquet in OCSF classes",
 		Long: `export replays captures like retrace replay and writes, below -o DIR, the
 events the rules see with their resolved state (process, parent, user, login
@@ -41,9 +41,10 @@ Parquet in OCSF 1.4 classes: Process Activity (1007), File System Activity
 class=…/host=…/day=… for DuckDB, Trino, Spark or Amazon Security Lake.
 docs/EXPORT.md documents the schema and the mapping.
 
-Without -r the built-in rule set runs; -r replaces it, as in replay. Each
-capture writes its own files, named after it: the same inputs give the same
-files, byte for byte. --shard I/N exports the I-th of N shares of the inputs
+Captures are named as in replay: files, directories, patterns, @LIST or -
+(a list on stdin). Without -r the built-in rule set runs; -r replaces it,
+as in replay. Each capture writes its own files, named after it: the same
+inputs give the same files, byte for byte. --shard I/N exports the I-th of N shares of the inputs
 (I from 0, as JOB_COMPLETION_INDEX in a Kubernetes Indexed Job): N jobs with
 the same inputs and -o write together what one export writes alone.`,
 		Example: `  retrace export captures/ -o lake/
@@ -51,7 +52,7 @@ the same inputs and -o write together what one export writes alone.`,
   retrace export --shard "$JOB_COMPLETION_INDEX/8" /data/captures -o /data/lake`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExport(cmd.Context(), &f, args, cmd.ErrOrStderr())
+			return runExport(cmd.Context(), &f, args, cmd.InOrStdin(), cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -67,7 +68,7 @@ the same inputs and -o write together what one export writes alone.`,
 }
 
 // runExport validates the flags and runs the export.
-func runExport(ctx context.Context, f *exportFlags, args []string, stderr io.Writer) error {
+func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Reader, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -89,7 +90,7 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stderr io.Wri
 	if opts.Mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
 		return withCode(exitUsage, err)
 	}
-	all, err := expandCaptures(args)
+	all, err := expandCaptures(args, stdin)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

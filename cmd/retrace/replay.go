@@ -45,11 +45,12 @@ type replayFlags struct {
 func newReplayCmd() *cobra.Command {
 	var f replayFlags
 	cmd := &cobra.Command{
-		Use:   "replay FILE|DIR...",
+		Use:   "replay FILE|DIR|PATTERN|@LIST|-...",
 		Short: "Replay captures against Falco rules and report detections",
 		Long: `replay rebuilds the recorded system state (processes, files, sockets, users,
-containers) from one or more capture files (.scap, .scap.gz, .scap.zst, or
-directories holding them) and evaluates rules written in Falco's rule language
+containers) from one or more capture files (.scap, .scap.gz, .scap.zst, directories
+holding them, quoted patterns such as 'hosts/**/*.scap.zst', @FILE for a
+list of paths one a line, or - for that list on stdin) and evaluates rules written in Falco's rule language
 on every event. Detections print as Falco alert lines (text), Falco JSON lines,
 a timeline table or a self-contained HTML report.
 
@@ -155,7 +156,7 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 		return nil, err
 	}
 	cfg.outputs = outs
-	files, err := expandCaptures(args)
+	files, err := expandCaptures(args, cmd.InOrStdin())
 	if err != nil {
 		return nil, err
 	}
@@ -245,6 +246,8 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// expandCaptures returns the capture files named by args (see
-// [capturepaths.Expand]).
-func expandCaptures(args []string) ([]string, error) { return capturepaths.Expand(args) }
+// expandCaptures returns the capture files named by args, "-" reading a
+// list from stdin (see [capturepaths.Expand]).
+func expandCaptures(args []string, stdin io.Reader) ([]string, error) {
+	return capturepaths.Expand(args, stdin)
+}

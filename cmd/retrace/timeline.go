@@ -46,7 +46,7 @@ func looksLikeViewName(s string) bool {
 func newTimelineCmd() *cobra.Command {
 	var f timelineFlags
 	cmd := &cobra.Command{
-		Use:   "timeline FILE... [VIEW]",
+		Use:   "timeline FILE|DIR|PATTERN|@LIST|-... [VIEW]",
 		Short: "Show what processes did, without rules: shells, commands, files, connections, I/O, errors, privilege, the process tree",
 		Long: `timeline lists activity that matters in an investigation whether or not a
 rule fired (rules get tuned, attackers evade them). VIEW is one of:
@@ -121,7 +121,7 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 	if len(args) == 0 {
 		return nil, errors.New("timeline: no capture file given")
 	}
-	files, err := expandCaptures(args)
+	files, err := expandCaptures(args, cmd.InOrStdin())
 	if err != nil {
 		return nil, err
 	}
