@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/rules/describe"
 )
 
 // runRules runs `retrace rules ARGS...` and returns stdout, stderr and the
@@ -85,7 +86,7 @@ func TestRulesListShowFields(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("list: exit %d: %s", code, errOut)
 	}
-	var list []ruleJSON
+	var list []describe.Rule
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("list --json: %v", err)
 	}
@@ -119,11 +120,11 @@ func TestRulesListShowFields(t *testing.T) {
 	}
 
 	out, _, code = runRules(t, "fields", "--json")
-	var fields []fieldJSON
+	var fields []describe.Field
 	if err := json.Unmarshal([]byte(out), &fields); code != exitOK || err != nil {
 		t.Fatalf("fields: exit %d, %v", code, err)
 	}
-	names := map[string]fieldJSON{}
+	names := map[string]describe.Field{}
 	for _, f := range fields {
 		names[f.Name] = f
 	}
@@ -141,7 +142,7 @@ func TestRulesValidateJSON(t *testing.T) {
 	if code != exitFailure {
 		t.Errorf("exit %d, want %d", code, exitFailure)
 	}
-	var res validationResult
+	var res describe.Validation
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
