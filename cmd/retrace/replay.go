@@ -13,6 +13,7 @@ import (
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/capturepaths"
 	"github.com/retrace-dev/retrace/replay/detect"
+	"github.com/retrace-dev/retrace/replay/falcoout"
 	"github.com/retrace-dev/retrace/replay/report"
 )
 
@@ -141,7 +142,7 @@ type replayConfig struct {
 	// detect holds the pipeline's options from the flags; runReplay adds
 	// the rules, the registry and the output encoding.
 	detect   detect.Options
-	outputs  *replayOutputs // nil without -c or -o key=value
+	outputs  *falcoout.Outputs // nil without -c or -o key=value
 	loc      *time.Location
 	quiet    bool
 	progress bool
@@ -193,7 +194,7 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if f.filter != "" && f.output != "text" {
 		return nil, errors.New("-F prints events as text lines; -o does not apply")
 	}
-	if err := outs.apply(cmd, cfg); err != nil {
+	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err
 	}
 	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())

@@ -48,7 +48,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	opts.Registry, opts.Rules = reg, set
 	opts.Workers = detect.Workers(len(cfg.files), 0)
 	var lineBuf []byte
-	ropts := cfg.outputs.reportOptions(report.Options{TZ: cfg.loc})
+	ropts := cfg.outputs.ReportOptions(report.Options{TZ: cfg.loc})
 	switch cfg.format {
 	case report.FormatText:
 		// Each alert line is followed by its provenance line, unless the
@@ -63,7 +63,8 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	case report.FormatTimesketch:
 		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendTimesketch(dst, d, "") }
 	}
-	if err := cfg.outputs.start(&opts, cfg.format, ropts, stdout, stderr, cfg.quiet); err != nil {
+	printConfigWarnings(cfg.outputs, stderr, cfg.quiet)
+	if err := cfg.outputs.Start(&opts, cfg.format, ropts, stdout, stderr); err != nil {
 		return withCode(exitUsage, err)
 	}
 	opts.Progress = detect.NewProgress(cfg.files)
@@ -81,7 +82,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		}
 	}
 
-	out, closeOut, err := createOutput(cfg.outputs.stdout(stdout), cfg.outPath)
+	out, closeOut, err := createOutput(cfg.outputs.Stdout(stdout), cfg.outPath)
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
@@ -98,7 +99,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	}
 	var rep report.Report
 	sum, runErr := det.Run(ctx, cfg.files, func(it detect.Item) error {
-		cfg.outputs.send(it)
+		cfg.outputs.Send(it)
 		if it.Detection != nil {
 			rep.Detections = append(rep.Detections, *it.Detection)
 			return nil
@@ -111,7 +112,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		if _, err := bw.Write(lineBuf); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
-		if cfg.outputs.flushEach() {
+		if cfg.outputs.FlushEach() {
 			if err := bw.Flush(); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
@@ -123,7 +124,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		_ = detect.WriteProfile(stderr, det.Profile())
 	}
 	printNotes(stderr, sum.Captures)
-	errs := []error{runErr, cfg.outputs.close(ctx, stderr, cfg.quiet)}
+	errs := []error{runErr, cfg.outputs.Close(ctx, stderr, cfg.quiet)}
 	if !cfg.quiet && sum.Failed < len(cfg.files) {
 		secs := time.Since(start).Seconds()
 		what := "detections"
