@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/retrace-dev/retrace/capture/inspect"
+	"github.com/retrace-dev/retrace/internal/progress"
 )
 
 func newInfoCmd() *cobra.Command {
@@ -45,8 +44,10 @@ func runInfo(stdout, stderr io.Writer, files []string, asJSON bool) error {
 	for i, path := range files {
 		var read atomic.Int64
 		stop := func() {}
-		if fi, err := os.Stat(path); err == nil {
-			stop = startInfoProgress(stderr, path, fi.Size(), &read)
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 && progress.IsTerminal(stderr) {
+			size := fi.Size()
+			stop = progress.Start(stderr, func() (int64, int64) { return read.Load(), size },
+				progress.Options{Label: path, Delay: time.Second})
 		}
 		info, err := inspect.Describe(path, &read)
 		stop()
@@ -67,56 +68,4 @@ func runInfo(stdout, stderr io.Writer, files []string, asJSON bool) error {
 		info.WriteText(stdout)
 	}
 	return failed
-}
-
-// startInfoProgress draws a progress bar on stderr for a file that takes
-// more than a second, only when stderr is a terminal. It returns a function
-// that erases it.
-func startInfoProgress(stderr io.Writer, name string, size int64, read *atomic.Int64) func() {
-	f, ok := stderr.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || size <= 0 {
-		return func() {}
-	}
-	return drawProgress(f, name, size, read, time.Second, 200*time.Millisecond)
-}
-
-// drawProgress redraws "NAME [####....]  42%" on w every tick once delay
-// has passed, until the returned function is called, which erases the line
-// if it was drawn.
-func drawProgress(w io.Writer, name string, size int64, read *atomic.Int64, delay, tick time.Duration) func() {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		start := time.Now()
-		t := time.NewTicker(tick)
-		defer t.Stop()
-		drawn := false
-		for {
-			select {
-			case <-done:
-				if drawn {
-					fmt.Fprint(w, "\r\033[K")
-				}
-				return
-			case <-t.C:
-				if time.Since(start) < delay {
-					continue
-				}
-				fmt.Fprint(w, progressBar(name, read.Load(), size))
-				drawn = true
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
-}
-
-// progressBar renders one redraw of the progress line.
-func progressBar(name string, read, size int64) string {
-	pct := min(max(float64(read)/float64(size), 0), 1)
-	n := int(pct * 30)
-	return fmt.Sprintf("\r%s [%s%s] %3.0f%%", name, strings.Repeat("#", n), strings.Repeat(".", 30-n), pct*100)
 }

@@ -8,10 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -166,46 +163,5 @@ func TestConvert(t *testing.T) {
 	}
 	if _, err := capture.Open(filepath.Join(dir, "rec.scap")); err != nil {
 		t.Errorf("recovered output does not open: %v", err)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the progress goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func TestInfoProgress(t *testing.T) {
-	if got, want := progressBar("f.scap", 50, 100), "\rf.scap [###############...............]  50%"; got != want {
-		t.Errorf("progressBar = %q, want %q", got, want)
-	}
-	var read atomic.Int64
-	read.Store(100)
-	var buf syncBuffer
-	stop := drawProgress(&buf, "f", 100, &read, 0, time.Millisecond)
-	for !strings.Contains(buf.String(), "100%") {
-		time.Sleep(time.Millisecond)
-	}
-	stop()
-	if out := buf.String(); !strings.HasSuffix(out, "\r\033[K") {
-		t.Errorf("progress line not erased: %q", out)
-	}
-	// Not a terminal: nothing is drawn.
-	var plain syncBuffer
-	startInfoProgress(&plain, "f", 100, &read)()
-	if plain.String() != "" {
-		t.Errorf("drew on a non-terminal: %q", plain.String())
 	}
 }

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -181,56 +180,8 @@ func createOutput(stdout io.Writer, path string) (io.Writer, func() error, error
 	}, nil
 }
 
-// startProgress draws a progress bar of p on w (a terminal) until the
+// startProgress draws the progress of p on w (a terminal) until the
 // returned function is called.
 func startProgress(w io.Writer, p *detect.Progress) func() {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		start := time.Now()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-				read, total := p.Read()
-				fmt.Fprint(w, progressLine(read, total, time.Since(start)))
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-	}
-}
-
-// progressLine renders one progress bar update.
-func progressLine(read, total int64, elapsed time.Duration) string {
-	const width = 30
-	frac := 0.0
-	if total > 0 {
-		frac = min(float64(read)/float64(total), 1)
-	}
-	fill := int(frac * width)
-	return fmt.Sprintf("\r\033[K[%s%s] %3.0f%% %s/%s %s", strings.Repeat("#", fill), strings.Repeat(".", width-fill),
-		frac*100, humanBytes(read), humanBytes(total), elapsed.Truncate(time.Second))
-}
-
-// humanBytes formats n bytes with a binary unit.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return progress.Start(w, p.Read, progress.Options{})
 }

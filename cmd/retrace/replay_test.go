@@ -404,19 +404,3 @@ func TestReplayDirectoryAndNoMachineInfo(t *testing.T) {
 		t.Errorf("want one /etc/shadow alert without hostname, got %s", out)
 	}
 }
-
-func TestProgressLine(t *testing.T) {
-	for _, tc := range []struct {
-		read, total int64
-		want        string
-	}{
-		{0, 0, "[..............................]   0% 0 B/0 B 0s"},
-		{512, 1024, "[###############...............]  50% 512 B/1.0 KiB 0s"},
-		{3 << 30, 2 << 30, "[##############################] 100% 3.0 GiB/2.0 GiB 0s"},
-	} {
-		got := strings.TrimPrefix(progressLine(tc.read, tc.total, 0), "\r\033[K")
-		if got != tc.want {
-			t.Errorf("progressLine(%d, %d) = %q, want %q", tc.read, tc.total, got, tc.want)
-		}
-	}
-}

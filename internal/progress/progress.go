@@ -1,0 +1,77 @@
+// Package progress draws a progress bar of bytes read on a terminal while
+// a long command runs (github.com/schollz/progressbar renders it).
+package progress
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// Counter reports the bytes read so far and the total expected.
+type Counter func() (read, total int64)
+
+// Options tune a bar; the zero value draws at once, five times a second.
+type Options struct {
+	// Label is printed before the bar (a file name, or nothing).
+	Label string
+	// Delay passes before the bar is first drawn, so that quick commands
+	// draw nothing.
+	Delay time.Duration
+	// Tick is how often the bar is redrawn (default 200ms).
+	Tick time.Duration
+}
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Start draws the progress of c on w every tick until the returned
+// function is called, which erases the bar if it was drawn. Callers draw
+// only on a terminal (see [IsTerminal]).
+func Start(w io.Writer, c Counter, o Options) (stop func()) {
+	if o.Tick <= 0 {
+		o.Tick = 200 * time.Millisecond
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		started := time.Now()
+		t := time.NewTicker(o.Tick)
+		defer t.Stop()
+		var bar *progressbar.ProgressBar
+		for {
+			select {
+			case <-done:
+				if bar != nil {
+					_ = bar.Clear()
+				}
+				return
+			case <-t.C:
+				if time.Since(started) < o.Delay {
+					continue
+				}
+				read, total := c()
+				if bar == nil {
+					bar = progressbar.NewOptions64(max(total, 1),
+						progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(o.Label),
+						progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionShowCount(),
+						progressbar.OptionUseIECUnits(true),
+						progressbar.OptionSetWidth(30), progressbar.OptionThrottle(0),
+						progressbar.OptionSetElapsedTime(true), progressbar.OptionSetPredictTime(false))
+				}
+				_ = bar.Set64(min(read, max(total, 1)))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
