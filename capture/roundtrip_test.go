@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,24 +35,34 @@ func scapBytes(t *testing.T, path string) []byte {
 	return b
 }
 
-// convert copies in to out with capture.Copy, the format chosen by out's name.
+// convert copies in to out with capture.ConvertFile, the format chosen by
+// out's name.
 func convert(t *testing.T, in, out string, opts capture.WriterOptions) {
 	t.Helper()
-	r, err := capture.Open(in)
-	if err != nil {
+	if _, err := capture.ConvertFile(in, out, opts); err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	w, err := capture.Create(out, opts)
-	if err != nil {
-		t.Fatal(err)
+}
+
+func TestConvertFileRefusals(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "clear-logs.scap.zst")
+	for _, tc := range []struct {
+		name, in, out, want string
+	}{
+		{"output is input", in, in + "/.", "output is the input file"},
+		{"no directory", in, filepath.Join(dir, "nodir", "x.scap"), "directory " + filepath.Join(dir, "nodir") + " does not exist"},
+		{"missing input", filepath.Join(dir, "none.scap"), filepath.Join(dir, "x.scap"), "none.scap"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := capture.ConvertFile(tc.in, tc.out, capture.WriterOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
 	}
-	if _, err := capture.Copy(w, r); err != nil {
-		w.Close()
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("refused conversions left files: %v", ents)
 	}
 }
 

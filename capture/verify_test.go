@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,5 +217,24 @@ func TestReadCustody(t *testing.T) {
 				t.Errorf("custody %+v, want status %q, key %s, %d checkpoints", c, tc.status, key.ID, tc.checkpoints)
 			}
 		})
+	}
+}
+
+func TestVerifyReportWords(t *testing.T) {
+	for _, tc := range []struct {
+		rep  capture.VerifyReport
+		want string
+	}{
+		{capture.VerifyReport{File: "f"}, "f: no checkpoints"},
+		{capture.VerifyReport{File: "f", Checkpoints: []*capture.Checkpoint{{}}}, "f: checkpoints are not signed"},
+		{capture.VerifyReport{File: "f", Checkpoints: []*capture.Checkpoint{{}}, Key: "K"}, "f: signed by key K, which no --pubkey vouches for"},
+	} {
+		if got := tc.rep.UnsignedReason(); got != tc.want {
+			t.Errorf("UnsignedReason = %q, want %q", got, tc.want)
+		}
+		b, err := json.Marshal(&tc.rep)
+		if err != nil || !strings.Contains(string(b), `"verdict":"intact chain, not signed by a trusted key"`) {
+			t.Errorf("JSON = %s, %v", b, err)
+		}
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +39,7 @@ written, the damage is reported and the exit code is 1.`,
 			case out == "":
 				return withCode(exitUsage, errors.New("convert: name the output: retrace convert IN OUT (or -o OUT)"))
 			}
-			n, err := convertCapture(args[0], out, capture.WriterOptions{Level: level, FrameSize: frameKiB << 10})
+			n, err := capture.ConvertFile(args[0], out, capture.WriterOptions{Level: level, FrameSize: frameKiB << 10})
 			if err != nil {
 				var te *capture.TruncatedError
 				var de *capture.DamagedError
@@ -62,54 +60,4 @@ written, the damage is reported and the exit code is 1.`,
 	cmd.Flags().IntVar(&level, "level", capture.DefaultLevel, "zstd compression level (1-22) for .scap.zst output")
 	cmd.Flags().IntVar(&frameKiB, "frame-size", capture.DefaultFrameSize>>10, "raw KiB per zstd event frame for .scap.zst output")
 	return cmd
-}
-
-// convertCapture copies in to out. On a truncated or damaged input it still
-// completes out with what was read and returns the *TruncatedError or
-// *DamagedError.
-func convertCapture(in, out string, opts capture.WriterOptions) (int64, error) {
-	if a, b := filepath.Clean(in), filepath.Clean(out); a == b {
-		return 0, fmt.Errorf("convert %s: output is the input file", in)
-	}
-	r, err := capture.Open(in)
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
-		if st, serr := os.Stat(filepath.Dir(out)); serr != nil || !st.IsDir() {
-			return 0, fmt.Errorf("create output %s: directory %s does not exist", out, filepath.Dir(out))
-		}
-		return 0, fmt.Errorf("create output %s: %w", out, errors.Unwrap(err))
-	}
-	defer os.Remove(tmp.Name()) // after the rename this fails harmlessly
-	opts.Format = capture.FormatFromName(out)
-	w, err := capture.NewWriter(tmp, out, opts)
-	if err != nil {
-		tmp.Close()
-		return 0, err
-	}
-	n, copyErr := capture.Copy(w, r)
-	var te *capture.TruncatedError
-	var de *capture.DamagedError
-	if copyErr != nil && !errors.As(copyErr, &te) && !errors.As(copyErr, &de) {
-		w.Close()
-		tmp.Close()
-		return n, copyErr
-	}
-	if err := w.Close(); err != nil {
-		tmp.Close()
-		return n, err
-	}
-	if err := tmp.Close(); err != nil {
-		return n, fmt.Errorf("close output: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return n, fmt.Errorf("chmod output: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return n, fmt.Errorf("rename output: %w", err)
-	}
-	return n, copyErr
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -64,16 +63,16 @@ signatures, or no --pubkey to check them against).`,
 				return withCode(exitUsage, err)
 			}
 			if asJSON {
-				b, _ := json.Marshal(verifyJSON(rep))
+				b, _ := json.Marshal(rep)
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
 			} else {
-				printVerify(cmd.OutOrStdout(), rep)
+				rep.WriteText(cmd.OutOrStdout())
 			}
 			switch rep.Verdict() {
 			case capture.VerdictIntact:
 				return nil
 			case capture.VerdictUnsigned:
-				return withCode(exitUnsigned, errors.New(unsignedReason(rep)))
+				return withCode(exitUnsigned, errors.New(rep.UnsignedReason()))
 			case capture.VerdictTruncated:
 				return withCode(exitTruncated, fmt.Errorf("%s: truncated after checkpoint %d", rep.File, rep.LastCheckpoint))
 			}
@@ -85,65 +84,4 @@ signatures, or no --pubkey to check them against).`,
 	f.StringVar(&checkpoints, "checkpoints", "", "checkpoint lines that left the host (retrace record --checkpoint-to FILE)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
-}
-
-var verdictNames = map[capture.Verdict]string{
-	capture.VerdictIntact: "intact", capture.VerdictUnsigned: "intact chain, not signed by a trusted key",
-	capture.VerdictTruncated: "truncated", capture.VerdictTampered: "TAMPERED OR DAMAGED",
-}
-
-func unsignedReason(rep *capture.VerifyReport) string {
-	switch {
-	case len(rep.Checkpoints) == 0:
-		return rep.File + ": no checkpoints"
-	case rep.Key == "":
-		return rep.File + ": checkpoints are not signed"
-	}
-	return fmt.Sprintf("%s: signed by key %s, which no --pubkey vouches for", rep.File, rep.Key)
-}
-
-func printVerify(w io.Writer, rep *capture.VerifyReport) {
-	fmt.Fprintf(w, "%s: %s\n", rep.File, verdictNames[rep.Verdict()])
-	fmt.Fprintf(w, "  frames: %d (%d chained), checkpoints: %d", rep.Frames, rep.Chained, len(rep.Checkpoints))
-	if rep.Final {
-		fmt.Fprint(w, ", final checkpoint present")
-	}
-	fmt.Fprintln(w)
-	switch {
-	case rep.Key != "" && rep.KeyTrusted && rep.Signed:
-		fmt.Fprintf(w, "  signed by key %s (--pubkey): every signature verified\n", rep.Key)
-	case rep.Key != "" && !rep.KeyTrusted:
-		fmt.Fprintf(w, "  signed by key %s, named by the capture itself: pass --pubkey to trust it\n", rep.Key)
-	case rep.Key != "":
-		fmt.Fprintf(w, "  key %s: not every signature verified\n", rep.Key)
-	default:
-		fmt.Fprintln(w, "  not signed")
-	}
-	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "  %s\n", f)
-	}
-}
-
-type verifyReportJSON struct {
-	File           string   `json:"file"`
-	Verdict        string   `json:"verdict"`
-	Frames         int      `json:"frames"`
-	Chained        int      `json:"chained"`
-	Checkpoints    int      `json:"checkpoints"`
-	LastCheckpoint int      `json:"last_checkpoint"`
-	Final          bool     `json:"final"`
-	Key            string   `json:"key,omitempty"`
-	KeyTrusted     bool     `json:"key_trusted"`
-	Signed         bool     `json:"signed"`
-	Findings       []string `json:"findings,omitempty"`
-}
-
-func verifyJSON(rep *capture.VerifyReport) verifyReportJSON {
-	j := verifyReportJSON{File: rep.File, Verdict: verdictNames[rep.Verdict()], Frames: rep.Frames, Chained: rep.Chained,
-		Checkpoints: len(rep.Checkpoints), LastCheckpoint: rep.LastCheckpoint, Final: rep.Final, Key: rep.Key,
-		KeyTrusted: rep.KeyTrusted, Signed: rep.Signed}
-	for _, f := range rep.Findings {
-		j.Findings = append(j.Findings, f.String())
-	}
-	return j
 }
