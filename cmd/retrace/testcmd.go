@@ -108,7 +108,7 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 		}
 		// Rule names are checked against the case's own rules and
 		// options, before -r/-D/... replace them.
-		if err := checkCaseRules(runner, s.Cases); err != nil {
+		if err := runner.CheckRuleNames(s.Cases); err != nil {
 			return withCode(exitUsage, err)
 		}
 		for _, c := range s.Cases {
@@ -143,7 +143,7 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 			}
 			fmt.Fprintf(stderr, "retrace: updated %s\n", s.Path)
 		}
-		if err := recompare(results, shared); err != nil {
+		if err := suite.Recompare(results, shared); err != nil {
 			return withCode(exitUsage, fmt.Errorf("reload updated suite: %w", err))
 		}
 	}
@@ -158,7 +158,7 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 		return withCode(exitFailure, err)
 	}
 	if f.junit != "" {
-		if err := writeJUnitFile(f.junit, suite.JUnit(results, start)); err != nil {
+		if err := report.WriteJUnitFile(f.junit, suite.JUnit(results, start)); err != nil {
 			return withCode(exitFailure, err)
 		}
 	}
@@ -168,73 +168,6 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 		return withCode(exitUsage, fmt.Errorf("%d of %d cases could not run", sum.Errors, len(results)))
 	case sum.Failed > 0:
 		return withCode(exitFailure, fmt.Errorf("%d of %d cases failed", sum.Failed, len(results)))
-	}
-	return nil
-}
-
-// checkCaseRules checks the rule names of each case against its rules (a
-// case whose rules do not load fails when it runs, with the load errors).
-func checkCaseRules(runner *detect.CaseRunner, cases []*suite.Case) error {
-	var errs suite.ErrorList
-	for _, c := range cases {
-		if c.Skip != "" {
-			continue
-		}
-		set, err := runner.RuleSet(c.Rules)
-		if err != nil {
-			continue
-		}
-		names := make([]string, len(set.Rules))
-		for i, r := range set.Rules {
-			names[i] = r.Name
-		}
-		errs = append(errs, c.CheckRuleNames(names)...)
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
-}
-
-// recompare reloads updated suites and compares the results with their
-// new expectations, so that the status printed after --update is the
-// status the rewritten files give.
-func recompare(results []suite.Result, shared string) error {
-	reloaded := map[*suite.Suite]map[string]*suite.Case{}
-	for i := range results {
-		r := &results[i]
-		old := r.Case.Suite
-		cases, ok := reloaded[old]
-		if !ok {
-			s, err := suite.Load(old.Path, suite.LoadOptions{Shared: shared})
-			if err != nil {
-				return err
-			}
-			cases = map[string]*suite.Case{}
-			for _, c := range s.Cases {
-				cases[c.Name] = c
-			}
-			reloaded[old] = cases
-		}
-		if c := cases[r.Case.Name]; c != nil && r.Err == nil && r.Case.Skip == "" {
-			r.Diff = suite.Compare(c, r.Detections)
-		}
-	}
-	return nil
-}
-
-// writeJUnitFile writes a JUnit XML report.
-func writeJUnitFile(path string, suites []report.JUnitSuite) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("create junit report: %w", err)
-	}
-	if err := report.WriteJUnit(f, suites); err != nil {
-		f.Close()
-		return fmt.Errorf("write junit report: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write junit report: %w", err)
 	}
 	return nil
 }

@@ -71,6 +71,32 @@ func (r *CaseRunner) RuleSet(files []string) (*rules.Set, error) {
 	return e.set, e.err
 }
 
+// CheckRuleNames checks the rule names each case names (counts, absent,
+// alerts, disable) against the case's own rules, before any override
+// replaces them. A case whose rules do not load is left to fail when it
+// runs, with the load errors.
+func (r *CaseRunner) CheckRuleNames(cases []*suite.Case) error {
+	var errs suite.ErrorList
+	for _, c := range cases {
+		if c.Skip != "" {
+			continue
+		}
+		set, err := r.RuleSet(c.Rules)
+		if err != nil {
+			continue
+		}
+		names := make([]string, len(set.Rules))
+		for i, r := range set.Rules {
+			names[i] = r.Name
+		}
+		errs = append(errs, c.CheckRuleNames(names)...)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
 // Options returns the detector options `retrace replay` would use for the
 // case's rules and flags.
 func (r *CaseRunner) Options(c *suite.Case) (Options, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -153,4 +154,20 @@ type junitMessage struct {
 
 type junitText struct {
 	Text string `xml:",chardata"`
+}
+
+// WriteJUnitFile writes suites as a JUnit XML report to the file path.
+func WriteJUnitFile(path string, suites []JUnitSuite) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create junit report: %w", err)
+	}
+	if err := WriteJUnit(f, suites); err != nil {
+		f.Close()
+		return fmt.Errorf("write junit report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write junit report: %w", err)
+	}
+	return nil
 }

@@ -280,3 +280,31 @@ func newAlert(d *report.Detection, fields []string) *yaml.Node {
 	}
 	return m
 }
+
+// Recompare reloads the suites that results ran from (after [Suite.UpdateFile]
+// rewrote them) and compares each result with its case's new expectations,
+// so that the status reported after an update is the one the rewritten
+// files give. shared is what ${SHARED} stands for.
+func Recompare(results []Result, shared string) error {
+	reloaded := map[*Suite]map[string]*Case{}
+	for i := range results {
+		r := &results[i]
+		old := r.Case.Suite
+		cases, ok := reloaded[old]
+		if !ok {
+			s, err := Load(old.Path, LoadOptions{Shared: shared})
+			if err != nil {
+				return err
+			}
+			cases = map[string]*Case{}
+			for _, c := range s.Cases {
+				cases[c.Name] = c
+			}
+			reloaded[old] = cases
+		}
+		if c := cases[r.Case.Name]; c != nil && r.Err == nil && r.Case.Skip == "" {
+			r.Diff = Compare(c, r.Detections)
+		}
+	}
+	return nil
+}
