@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -168,26 +167,14 @@ func writeEvents(ctx context.Context, files []string, opts detect.Options, out s
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	var res detect.Result
+	err = capture.WriteFile(out, capture.WriterOptions{}, func(w *capture.Writer) error {
+		var err error
+		res, err = det.Extract(ctx, files[0], w)
+		return err
+	})
 	if err != nil {
-		return withCode(exitFailure, fmt.Errorf("events: create %s: %w", out, err))
-	}
-	defer os.Remove(tmp.Name()) // after the rename this fails harmlessly
-	w, err := capture.NewWriter(tmp, out, capture.WriterOptions{Format: capture.FormatFromName(out)})
-	if err != nil {
-		tmp.Close()
 		return withCode(exitFailure, err)
-	}
-	res, runErr := det.Extract(ctx, files[0], w)
-	errs := []error{runErr, w.Close(), tmp.Close()}
-	if err := errors.Join(errs...); err != nil {
-		return withCode(exitFailure, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return withCode(exitFailure, fmt.Errorf("events: %w", err))
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return withCode(exitFailure, fmt.Errorf("events: %w", err))
 	}
 	printNotes(stderr, []report.CaptureInfo{res.Info})
 	return nil

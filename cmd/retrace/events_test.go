@@ -141,7 +141,7 @@ func TestEventsWrite(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "two.scap.zst")
-	if _, _, err := runRetrace(t, "events", src, src, "-w", out); err == nil || !strings.Contains(err.Error(), "one capture") {
+	if _, _, err := runRetrace(t, "events", src, "../../testdata/attacks/clear-logs.scap.zst", "-w", out); err == nil || !strings.Contains(err.Error(), "one capture") {
 		t.Errorf("-w with two captures: err = %v", err)
 	}
 }
