@@ -15,6 +15,7 @@ import (
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/falcoout"
 	"github.com/retrace-dev/retrace/replay/report"
+	"github.com/retrace-dev/retrace/replay/timeline"
 )
 
 // replayFlags are the command line of `retrace replay`, as typed.
@@ -41,6 +42,10 @@ type replayFlags struct {
 	filter       string
 	format       string
 	quiet        bool
+	drill        bool // --drill
+	context      int  // --context
+	next         int  // --next
+	drillMax     int  // --drill-max
 }
 
 func newReplayCmd() *cobra.Command {
@@ -129,6 +134,10 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.StringVarP(&f.filter, "filter", "F", "", "print the events matching this filter instead of running rules")
 	fl.StringVar(&f.format, "format", "", "with -F: the line printed per event (%field tokens); default sysdig's")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar, summary or rule-load warnings on stderr (notes on empty answers still print)")
+	fl.BoolVar(&f.drill, "drill", false, "give each detection its drill-down: its process's events around it and what the process and its children did next (on by default with -o html; a second pass over the captures)")
+	fl.IntVar(&f.context, "context", timeline.DefaultContext, "with --drill: the process's events kept before and after each detection")
+	fl.IntVar(&f.next, "next", timeline.DefaultNext, "with --drill: the steps of what came next kept per detection")
+	fl.IntVar(&f.drillMax, "drill-max", timeline.DefaultMaxDrills, "with --drill: drill down into at most this many detections, the first ones")
 	f.falco.addFlags(fl)
 	return cmd
 }
@@ -146,6 +155,8 @@ type replayConfig struct {
 	loc      *time.Location
 	quiet    bool
 	progress bool
+	// drill, when set, gives each detection its drill-down.
+	drill *timeline.DrillOptions
 }
 
 // config validates the flags.
@@ -193,6 +204,16 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	}
 	if f.filter != "" && f.output != "text" {
 		return nil, errors.New("-F prints events as text lines; -o does not apply")
+	}
+	drill := f.drill || cfg.format == report.FormatHTML && !cmd.Flags().Changed("drill")
+	if f.filter != "" && f.drill {
+		return nil, errors.New("--drill drills into the rules' detections; -F prints events (see retrace events --around)")
+	}
+	if drill && f.filter == "" {
+		if f.context < 0 || f.next < 0 || f.drillMax < 0 {
+			return nil, errors.New("--context, --next and --drill-max take a count (0 or more)")
+		}
+		cfg.drill = &timeline.DrillOptions{Context: f.context, Next: f.next, Max: f.drillMax, Tree: cfg.format == report.FormatHTML}
 	}
 	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err

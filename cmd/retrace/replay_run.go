@@ -15,6 +15,7 @@ import (
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
+	"github.com/retrace-dev/retrace/replay/timeline"
 	"github.com/retrace-dev/retrace/rules"
 )
 
@@ -63,6 +64,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendTimesketch(dst, d, "") }
 	}
 	printConfigWarnings(cfg.outputs, stderr, cfg.quiet)
+	if cfg.drill != nil {
+		opts.Encode = nil // the detections wait for their drill-down
+	}
 	if err := cfg.outputs.Start(&opts, cfg.format, ropts, stdout, stderr); err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -140,6 +144,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	if opts.Encode == nil && opts.Filter == "" {
 		rep.RuleFiles = cfg.ruleFiles
 		rep.Captures = sum.Captures
+		if cfg.drill != nil && len(rep.Detections) > 0 {
+			errs = append(errs, drillDown(ctx, &rep, *cfg.drill, stderr, cfg.quiet))
+		}
 		errs = append(errs, report.Write(bw, &rep, cfg.format, ropts))
 	}
 	if err := bw.Flush(); err != nil {
@@ -148,6 +155,25 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	errs = append(errs, closeOut())
 	if err := errors.Join(errs...); err != nil {
 		return withCode(exitFailure, err)
+	}
+	return nil
+}
+
+// drillDown gives rep's detections their drill-down (a second pass over
+// the captures) and says on stderr what it cost and what it left out.
+func drillDown(ctx context.Context, rep *report.Report, opts timeline.DrillOptions, stderr io.Writer, quiet bool) error {
+	start := time.Now()
+	skipped, err := timeline.Drill(ctx, rep, opts)
+	if skipped > 0 {
+		n := fmt.Sprintf("drill-down of the first %d detections only; %d more have none (--drill-max)", len(rep.Detections)-skipped, skipped)
+		rep.Notes = append(rep.Notes, n)
+		fmt.Fprintf(stderr, "retrace: %s\n", n)
+	}
+	if !quiet {
+		fmt.Fprintf(stderr, "retrace: drill-down of %d detections in %.2fs\n", len(rep.Detections)-skipped, time.Since(start).Seconds())
+	}
+	if err != nil {
+		return fmt.Errorf("drill down: %w", err)
 	}
 	return nil
 }

@@ -280,6 +280,42 @@ func TestIncidentFromJSON(t *testing.T) {
 		}
 	})
 
+	t.Run("drill-down: the reverse shell's detection leads to the commands it ran", func(t *testing.T) {
+		steps := map[string][]string{}
+		for _, a := range jsonObjects(t, "replay", "-q", "-o", "json", "--drill", capFile) {
+			dr, ok := a["drill"].(map[string]any)
+			if !ok {
+				t.Fatalf("%s has no drill key", a["rule"])
+			}
+			rule := a["rule"].(string)
+			if rule == "Terminal Shell in Container" || rule == "Reverse Shell Redirects Standard Streams to a Socket" {
+				if nb, na := len(dr["before"].([]any)), len(dr["after"].([]any)); nb != 10 || na != 10 {
+					t.Errorf("%s: %d events before, %d after, want 10 each", rule, nb, na)
+				}
+			}
+			var got []string
+			for _, s := range dr["next"].([]any) {
+				s := s.(map[string]any)
+				got = append(got, fmt.Sprintf("%v%s[%v] %s %s", strings.Repeat(" ", int(s["depth"].(float64))), s["name"], s["pid"], s["kind"], s["object"]))
+			}
+			steps[rule] = got
+		}
+		for rule, want := range map[string][]string{
+			// nc -e sh: the shell it became, then what the attacker typed
+			"Reverse Shell Redirects Standard Streams to a Socket": {"exe[32198] exec exe", " sh[32203] open-read /etc/passwd",
+				" sh[32203] open-read /etc/group", " exe[32206] exec exe /etc/shadow", " exe[32206] open-read /etc/shadow"},
+			// the container shell: the shadow read, the dropped binary written and run
+			"Terminal Shell in Container": {"sh[32094] open-write /dev/tty", "sh[32094] open-read /etc/passwd", " exe[32099] exec exe /etc/shadow",
+				" exe[32099] open-read /etc/shadow", "sh[32094] open-read /etc/passwd", " sh[32100] mkdir /tmp/.x", "sh[32094] open-read /etc/passwd",
+				" sh[32101] open-read /bin/busybox", " sh[32101] open-write /tmp/.x/id", "sh[32094] open-read /etc/passwd", " id[32102] exec id",
+				" id[32102] open-read /etc/passwd", " id[32102] open-read /etc/group", "sh[32094] open-read /etc/passwd"},
+		} {
+			if diff := cmp.Diff(want, steps[rule]); diff != "" {
+				t.Errorf("what came next after %s (-want +got):\n%s", rule, diff)
+			}
+		}
+	})
+
 	t.Run("io shows the commands the reverse shell received", func(t *testing.T) {
 		var received []string
 		for _, f := range jsonObjects(t, "timeline", "-q", "-o", "json", capFile, "io") {

@@ -184,7 +184,7 @@ func (d *Detector) capture(ctx context.Context, w *worker, path string, emit fun
 // filterHandler reports the lines of the events matching the filter.
 func (d *Detector) filterHandler(w *worker, sink func(Item) error) replay.Handler {
 	return func(e *replay.Event) error {
-		if sysdigHidden(e.Ev.Type()) || !w.filter.matchesType(e) {
+		if SysdigHidden(e.Ev.Type()) || !w.filter.matchesType(e) {
 			return nil
 		}
 		line, ok := w.filter.line(e)
@@ -380,9 +380,9 @@ func (s *spillRunRef) next() (Item, bool, error) {
 	return s.r.next()
 }
 
-// sysdigHidden reports events sysdig does not print (procinfo fillers and
+// SysdigHidden reports events sysdig does not print (procinfo fillers and
 // container events, consumed into its tables).
-func sysdigHidden(t scap.Type) bool {
+func SysdigHidden(t scap.Type) bool {
 	switch t {
 	case scap.ProcinfoE, scap.ContainerE, scap.ContainerJsonE, scap.ContainerJsonV2E:
 		return true
@@ -403,6 +403,20 @@ type lineFilter struct {
 	// printed because that field (the first without a value) had none.
 	suppressed uint64
 	missing    map[string]uint64
+}
+
+// CompileLineFormat compiles a sysdig -p format (without its leading '*')
+// for reg, reading %evt.outputtime as %evt.time where reg has no such
+// field.
+func CompileLineFormat(format string, reg engine.Registry) (*engine.Format, error) {
+	if _, ok := reg.Info("evt.outputtime"); !ok {
+		format = strings.ReplaceAll(format, "%evt.outputtime", "%evt.time")
+	}
+	f, err := engine.CompileFormat(format, engine.CompileOptions{Registry: reg, EventTypes: scap.EventTypeIndex{}})
+	if err != nil {
+		return nil, fmt.Errorf("compile format: %w", err)
+	}
+	return f, nil
 }
 
 // jsonKey is one key of a filter's JSON line.
@@ -440,10 +454,9 @@ func compileFilter(filter, format string, asJSON bool, reg engine.Registry) (*li
 		// sysdig's evt.outputtime is evt.time in text and the number of
 		// nanoseconds in JSON.
 		renamed = !strings.Contains(format, "%evt.time")
-		format = strings.ReplaceAll(format, "%evt.outputtime", "%evt.time")
 	}
-	if lf.format, err = engine.CompileFormat(format, opts); err != nil {
-		return nil, fmt.Errorf("compile format: %w", err)
+	if lf.format, err = CompileLineFormat(format, reg); err != nil {
+		return nil, err
 	}
 	if asJSON {
 		seen := map[string]bool{}

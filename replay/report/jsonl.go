@@ -50,7 +50,8 @@ func WriteJSON(w io.Writer, r *Report, opts Options) error {
 // [Options.JSON] drops or adds the optional keys as Falco's json_include_*
 // options do; by default "message" is absent. A detection with Children
 // (the shells view) also carries a leading "children" key, an array of
-// {"cmdline","pid","start"} objects, which consumers of Falco alerts ignore.
+// {"cmdline","pid","start"} objects, which consumers of Falco alerts ignore;
+// one with a [Drill] a "drill" key with its context events and next steps.
 func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 	dst = append(dst, '{')
 	if len(d.Children) > 0 {
@@ -70,6 +71,7 @@ func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 		}
 		dst = append(dst, "],"...)
 	}
+	dst = appendDrillJSON(dst, d.Drill)
 	keys := opts.JSON
 	dst = append(dst, `"hostname":"`...)
 	dst = appendEscaped(dst, d.Hostname)

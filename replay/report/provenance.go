@@ -173,13 +173,14 @@ func appendEventSource(dst []byte, d *Detection) []byte {
 //
 //	provenance: bash[10] > podman[12] > conmon[20] > runc[31] > sh[40]{container f00903864d98}; login alice (uid 1000) session 10 tty 34816; event 4242 in frame 3 of web.scap.zst (host web-01)
 //
-// escaped like alert lines. Line-oriented consumers of Falco alerts can
-// tell it apart by its leading spaces.
+// escaped like alert lines, then the lines of its [Drill], if any.
+// Line-oriented consumers of Falco alerts can tell them apart by their
+// leading spaces.
 func AppendTextProvenance(dst []byte, d *Detection, opts Options) []byte {
 	dst = AppendText(dst, d, opts)
 	p := d.Provenance
 	if p == nil || len(p.Chain) == 0 {
-		return dst
+		return appendDrillText(dst, d.Drill, opts)
 	}
 	dst = append(dst, "\n    provenance: "...)
 	dst = appendEscaped(dst, p.ChainText())
@@ -202,5 +203,5 @@ func AppendTextProvenance(dst []byte, d *Detection, opts Options) []byte {
 			dst = append(dst, ')')
 		}
 	}
-	return dst
+	return appendDrillText(dst, d.Drill, opts)
 }

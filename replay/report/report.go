@@ -29,8 +29,12 @@ type Report struct {
 	Detections []Detection
 	// Tree is the process tree of the "tree" view: root processes with
 	// their descendants and what each did. Writers print it after the
-	// detections.
+	// detections. A report of rule detections with a drill-down holds
+	// the story's tree: the detections' processes with their creators and
+	// descendants, the detections pinned on them (ProcessNode.Pins).
 	Tree []ProcessNode
+	// Notes say what the report leaves out and why (a bound reached).
+	Notes []string
 }
 
 // CaptureInfo describes one capture file a report covers.
@@ -106,6 +110,9 @@ type Detection struct {
 	// Provenance is where the process came from (creation chain, login);
 	// nil when unknown.
 	Provenance *Provenance
+	// Drill is the detection's context and what came next; nil unless a
+	// drill-down was asked for.
+	Drill *Drill
 }
 
 // Container identifies a container.
@@ -170,6 +177,11 @@ type ProcessNode struct {
 	// Login is the process's login session ("login alice (uid 1000)
 	// session 42 tty 34816", see [Provenance.Login]); empty when none.
 	Login string
+	// Host is the recorded machine the process ran on.
+	Host string
+	// Pins are the indices in Report.Detections of the detections of
+	// this process (the story report pins them on the tree).
+	Pins []int
 }
 
 // Activity is one thing a process did.

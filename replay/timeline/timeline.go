@@ -224,6 +224,7 @@ type treeNode struct {
 	children []*treeNode
 	included bool
 	dropped  int
+	pins     []int // detections pinned on it (the story's tree)
 }
 
 func newViewCollector(opts *Options, reg engine.Registry, path string) *viewCollector {
@@ -625,6 +626,7 @@ func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
 			return kids // an excluded process passes its included descendants up
 		}
 		out := n.node
+		out.Host, out.Pins = c.host, n.pins
 		if n.dropped > 0 {
 			out.Activity = append(out.Activity, report.Activity{Kind: "truncated", Object: fmt.Sprintf("%d more events not shown", n.dropped)})
 		}
