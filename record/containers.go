@@ -67,13 +67,13 @@ type containerResolver struct {
 	backoff time.Duration
 }
 
-func newContainerResolver(since time.Time) *containerResolver {
+func newContainerResolver(since time.Time, rt rcontainer.Runtimes) *containerResolver {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &containerResolver{
 		ctx: ctx, cancel: cancel, since: since,
 		results: make(chan containerLookup, 64),
 		slots:   make(chan struct{}, lookupSlots),
-		inspect: rcontainer.Inspect,
+		inspect: rt.Inspect,
 		watch:   rcontainer.WatchPodman,
 		hold:    lookupHold,
 		backoff: lookupBackoff,

@@ -33,7 +33,7 @@ func containerTestSession(t *testing.T, inspect func(context.Context, container.
 		t.Fatal(err)
 	}
 	log := &bytes.Buffer{}
-	r := newContainerResolver(time.Now())
+	r := newContainerResolver(time.Now(), rcontainer.Runtimes{})
 	r.inspect, r.watch, r.hold, r.backoff = inspect, nil, hold, time.Millisecond
 	s := &session{w: w, log: log, win: newReorderWindow(100, 1<<20), tids: map[int64]string{},
 		ctrs: map[string]*containerState{}, pending: map[string]*containerState{}, resolver: r}

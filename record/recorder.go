@@ -93,11 +93,12 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	win := newReorderWindow(uint64(opts.ReorderWindow), 1<<20)
+	runtimes := rcontainer.Runtimes{ContainerdState: opts.ContainerdState, CRIORunRoot: opts.CRIORunRoot}
 	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{},
 		ctrs: map[string]*containerState{}, pending: map[string]*containerState{},
-		resolver: newContainerResolver(start.Add(-time.Second))}
+		resolver: newContainerResolver(start.Add(-time.Second), runtimes)}
 	defer s.resolver.close()
-	s.filterContainer(ctx, hdr)
+	s.filterContainer(ctx, hdr, runtimes)
 	if err := w.WriteHeader(hdr); err != nil {
 		w.Close()
 		return nil, err
@@ -418,7 +419,7 @@ func (s *session) followTree() {
 
 // filterContainer resolves Options.FilterContainer (id prefix or name)
 // against the containers of the snapshot.
-func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
+func (s *session) filterContainer(ctx context.Context, hdr *capture.Header, rt rcontainer.Runtimes) {
 	want := s.opts.FilterContainer
 	if want == "" {
 		return
@@ -435,7 +436,7 @@ func (s *session) filterContainer(ctx context.Context, hdr *capture.Header) {
 			s.only = m.FullID
 			return
 		}
-		if info, err := rcontainer.Inspect(ctx, m); err == nil && info.Name == want {
+		if info, err := rt.Inspect(ctx, m); err == nil && info.Name == want {
 			s.only = m.FullID
 			return
 		}

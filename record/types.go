@@ -29,6 +29,10 @@ type Options struct {
 	// FilterContainer records only threads of this container (id prefix or
 	// name), plus the container metadata.
 	FilterContainer string
+	// ContainerdState and CRIORunRoot are where containerd and cri-o keep
+	// their containers' OCI bundles, read for container metadata (empty:
+	// /run/containerd, /run/containers/storage).
+	ContainerdState, CRIORunRoot string
 	// Command, when set, is run while recording; the recording stops when
 	// it exits.
 	Command []string

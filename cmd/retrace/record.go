@@ -13,6 +13,7 @@ import (
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/minisig"
 	"github.com/retrace-dev/retrace/record"
+	rcontainer "github.com/retrace-dev/retrace/record/container"
 	"github.com/spf13/cobra"
 )
 
@@ -120,7 +121,9 @@ program failed verification (the verifier log's tail is printed).`,
 	f.StringVar(&opts.FilterContainer, "filter-container", "", "record only this container (id prefix or name)")
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
 	f.BoolVar(&opts.BPFStats, "bpf-stats", false, "enable the kernel's BPF run-time accounting and report it at the end")
-	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only CMD's process tree and container processes")
+	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only the events of CMD and the processes it creates (children of children, container runtimes and containers it starts)")
+	f.StringVar(&opts.ContainerdState, "containerd-state", rcontainer.DefaultContainerdState, "containerd's state directory, read for its containers' OCI bundles (k3s: /run/k3s/containerd)")
+	f.StringVar(&opts.CRIORunRoot, "crio-runroot", rcontainer.DefaultCRIORunRoot, "cri-o's storage run root, read for its containers' OCI bundles")
 	f.StringVar(&signKey, "sign-key", "", "sign the capture's checkpoints with this secret key (retrace keygen's PREFIX.key)")
 	f.StringVar(&checkpointTo, "checkpoint-to", "", "also send every checkpoint, as a JSON line, to this file or http(s):// URL")
 	return cmd

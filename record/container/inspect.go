@@ -13,9 +13,10 @@ import (
 	model "github.com/retrace-dev/retrace/capture/container"
 )
 
-// ErrNoRuntime is returned by [Inspect] for a container whose runtime has
-// no CLI retrace reads (anything but podman and docker) or whose CLI is not
-// installed.
+// ErrNoRuntime is returned by [Inspect] for a container retrace cannot
+// ask about: its runtime has no CLI retrace reads (anything but podman and
+// docker) and no bundle of it is in containerd's or cri-o's state
+// directory, or its CLI is not installed.
 var ErrNoRuntime = errors.New("container runtime CLI not found")
 
 // InspectError is a failed runtime lookup: the command, how it failed and
@@ -50,17 +51,38 @@ func (e *InspectError) NotFound() bool {
 // inspectTimeout bounds one run of a runtime's CLI.
 const inspectTimeout = 10 * time.Second
 
-// Inspect reads a container's metadata from its runtime's CLI (podman
-// inspect, docker inspect: same output shape). The result has the match's
-// id and type whatever happens; the error is ErrNoRuntime or an
-// [*InspectError]. Safe for concurrent use.
+// Inspect is [Runtimes.Inspect] with the default state directories.
 func Inspect(ctx context.Context, m model.Match) (*model.Info, error) {
+	return Runtimes{}.Inspect(ctx, m)
+}
+
+// Inspect reads a container's metadata. A container of a docker, CRI,
+// containerd or cri-o cgroup layout is first looked for as an OCI bundle
+// in containerd's or cri-o's state directory ([Runtimes.ReadBundle]: no
+// daemon is asked; docker's own containerd namespace, moby, is left to
+// docker); podman's and docker's are asked through their CLI (podman
+// inspect, docker inspect: same output shape). The result has the match's
+// id and type whatever happens (the bundle's runtime type when one was
+// found); the error is ErrNoRuntime, a [*BundleError] or an
+// [*InspectError]. Safe for concurrent use.
+func (r Runtimes) Inspect(ctx context.Context, m model.Match) (*model.Info, error) {
 	info := &model.Info{ID: m.ID, FullID: m.FullID, Type: m.Type}
 	var cli string
 	switch m.Type {
 	case model.TypePodman:
 		cli = "podman"
-	case model.TypeDocker:
+	case model.TypeDocker, model.TypeCRI, model.TypeContainerd, model.TypeCRIO:
+		b, ok, err := r.ReadBundle(m.FullID, "moby")
+		if ok {
+			if err != nil {
+				return info, err
+			}
+			b.ID = m.ID
+			return b, nil
+		}
+		if m.Type != model.TypeDocker {
+			return info, ErrNoRuntime
+		}
 		cli = "docker"
 	default:
 		return info, ErrNoRuntime
