@@ -3,7 +3,7 @@
 # packages are installed. Needs root (or does nothing but warn).
 set -euo pipefail
 
-pkgs=(zstd sysdig minisign tshark clang llvm libbpf-dev bpftool podman runc busybox-static chromium hyperfine)
+pkgs=(zstd sysdig minisign tshark clang llvm libbpf-dev bpftool podman runc containerd busybox-static chromium hyperfine)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
