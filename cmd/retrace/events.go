@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -132,26 +130,12 @@ func runEvents(ctx context.Context, files []string, opts detect.Options, outPath
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	out, closeOut, err := createOutput(stdout, outPath)
+	out, err := openOutput(stdout, outPath)
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	_, runErr := det.Run(ctx, files, func(it detect.Item) error {
-		if _, err := bw.Write(it.Line); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		return bw.WriteByte('\n')
-	})
-	errs := []error{runErr}
-	if err := bw.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("write output: %w", err))
-	}
-	errs = append(errs, closeOut())
-	if err := errors.Join(errs...); err != nil {
-		return withCode(exitFailure, err)
-	}
-	return nil
+	_, runErr := det.Run(ctx, files, func(it detect.Item) error { return out.writeLine(it.Line) })
+	return out.finish(runErr)
 }
 
 // writeEvents writes the selected events of the capture files[0] to the

@@ -80,12 +80,8 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Read
 		return withCode(exitUsage, err)
 	}
 	opts := detect.Options{AllEvents: f.allEvents}
-	switch f.compat {
-	case "":
-	case detect.CompatFalco032:
-		opts.Compat032 = true
-	default:
-		return withCode(exitUsage, fmt.Errorf("parse --compat %q: want %s", f.compat, detect.CompatFalco032))
+	if opts.Compat032, err = detect.ParseCompat(f.compat); err != nil {
+		return withCode(exitUsage, err)
 	}
 	if opts.Mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
 		return withCode(exitUsage, err)

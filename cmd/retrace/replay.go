@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -176,12 +175,8 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if cfg.format, err = report.ParseFormat(f.output); err != nil {
 		return nil, err
 	}
-	switch f.compat {
-	case "":
-	case detect.CompatFalco032:
-		cfg.detect.Compat032 = true
-	default:
-		return nil, fmt.Errorf("parse --compat %q: want %s", f.compat, detect.CompatFalco032)
+	if cfg.detect.Compat032, err = detect.ParseCompat(f.compat); err != nil {
+		return nil, err
 	}
 	if len(f.tags) > 0 && (len(f.excludeTags) > 0 || len(f.disable) > 0) {
 		return nil, errors.New("select rules: you can not specify both disabled (-D/-T) and enabled (-t) rules")
@@ -223,29 +218,9 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 }
 
 // parseScope validates the --tz, --since, --until, --container and --pid
-// flags that replay and timeline share: it returns the zone times print in
-// and the events to evaluate.
+// flags that replay and timeline share.
 func parseScope(cmd *cobra.Command, tz, since, until, container string, pid int64) (*time.Location, detect.Scope, error) {
-	loc, err := time.UTC, error(nil)
-	if tz != "" {
-		if loc, err = time.LoadLocation(tz); err != nil {
-			return nil, detect.Scope{}, fmt.Errorf("parse --tz: %w", err)
-		}
-	}
-	sc := detect.Scope{Container: container}
-	if sc.Since, err = detect.ParseTimeSpec("since", since, loc); err != nil {
-		return nil, detect.Scope{}, err
-	}
-	if sc.Until, err = detect.ParseTimeSpec("until", until, loc); err != nil {
-		return nil, detect.Scope{}, err
-	}
-	if sc.Since.After(sc.Until) {
-		return nil, detect.Scope{}, fmt.Errorf("parse --until %s: before --since %s", sc.Until, sc.Since)
-	}
-	if cmd.Flags().Changed("pid") {
-		sc.Pid, sc.HasPid = pid, true
-	}
-	return loc, sc, nil
+	return detect.ParseScope(tz, since, until, container, pid, cmd.Flags().Changed("pid"))
 }
 
 // terminalWidth returns w's width in columns when w is a terminal, else 0

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -47,7 +44,6 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	opts := cfg.detect
 	opts.Registry, opts.Rules = reg, set
 	opts.Workers = detect.Workers(len(cfg.files), 0)
-	var lineBuf []byte
 	ropts := cfg.outputs.ReportOptions(report.Options{TZ: cfg.loc})
 	switch cfg.format {
 	case report.FormatText:
@@ -85,16 +81,15 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		}
 	}
 
-	out, closeOut, err := createOutput(cfg.outputs.Stdout(stdout), cfg.outPath)
+	out, err := openOutput(cfg.outputs.Stdout(stdout), cfg.outPath)
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
-	ropts.Width = terminalWidth(out)
+	ropts.Width = terminalWidth(out.dst)
 	// Filter lines print captured strings as they are, as sysdig does; on
 	// a terminal, control characters are escaped so that they cannot
 	// drive it (the alert formats escape them always).
-	escape := opts.Filter != "" && isTerminal(out)
-	bw := bufio.NewWriterSize(out, 64<<10)
+	escape := opts.Filter != "" && isTerminal(out.dst)
 	start := time.Now()
 	stopProgress := func() {}
 	if cfg.progress {
@@ -111,12 +106,11 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		if escape {
 			line = []byte(report.TerminalSafe(string(line)))
 		}
-		lineBuf = append(append(lineBuf[:0], line...), '\n')
-		if _, err := bw.Write(lineBuf); err != nil {
-			return fmt.Errorf("write output: %w", err)
+		if err := out.writeLine(line); err != nil {
+			return err
 		}
 		if cfg.outputs.FlushEach() {
-			if err := bw.Flush(); err != nil {
+			if err := out.Flush(); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
 		}
@@ -147,16 +141,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		if cfg.drill != nil && len(rep.Detections) > 0 {
 			errs = append(errs, drillDown(ctx, &rep, *cfg.drill, stderr, cfg.quiet))
 		}
-		errs = append(errs, report.Write(bw, &rep, cfg.format, ropts))
+		errs = append(errs, report.Write(out, &rep, cfg.format, ropts))
 	}
-	if err := bw.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("write output: %w", err))
-	}
-	errs = append(errs, closeOut())
-	if err := errors.Join(errs...); err != nil {
-		return withCode(exitFailure, err)
-	}
-	return nil
+	return out.finish(errs...)
 }
 
 // drillDown gives rep's detections their drill-down (a second pass over
@@ -186,24 +173,6 @@ func printNotes(stderr io.Writer, caps []report.CaptureInfo) {
 			fmt.Fprintf(stderr, "retrace: %s: %s\n", c.File, n)
 		}
 	}
-}
-
-// createOutput returns the file at path (created) or stdout when path is
-// empty, and the function that closes it.
-func createOutput(stdout io.Writer, path string) (io.Writer, func() error, error) {
-	if path == "" {
-		return stdout, func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create output: %w", err)
-	}
-	return f, func() error {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-		return nil
-	}, nil
 }
 
 // startProgress draws the progress of p on w (a terminal) until the

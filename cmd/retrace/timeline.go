@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -171,26 +170,12 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 		return withCode(exitUsage, runErr)
 	}
 	printNotes(stderr, rep.Captures)
-	out, closeOut, err := createOutput(stdout, cfg.outPath)
+	out, err := openOutput(stdout, cfg.outPath)
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	errs := []error{runErr}
-	write := func() error {
-		if cfg.pcap {
-			return timeline.WritePcap(bw, rep)
-		}
-		return report.Write(bw, rep, cfg.format, report.Options{TZ: cfg.loc, Width: terminalWidth(out)})
+	if cfg.pcap {
+		return out.finish(runErr, timeline.WritePcap(out, rep))
 	}
-	if err := write(); err != nil {
-		errs = append(errs, err)
-	} else if err := bw.Flush(); err != nil {
-		errs = append(errs, fmt.Errorf("write output: %w", err))
-	}
-	errs = append(errs, closeOut())
-	if err := errors.Join(errs...); err != nil {
-		return withCode(exitFailure, err)
-	}
-	return nil
+	return out.finish(runErr, report.Write(out, rep, cfg.format, report.Options{TZ: cfg.loc, Width: terminalWidth(out.dst)}))
 }

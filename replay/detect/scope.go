@@ -179,3 +179,39 @@ func lastEventTime(path string) uint64 {
 		last = ev.Ts()
 	}
 }
+
+// ParseScope builds a Scope from the values of the --tz, --since, --until
+// and --container flags that replay, timeline and events share, and the
+// zone times print in (UTC unless tz names one). pid is kept when hasPid
+// is set (the flag was given).
+func ParseScope(tz, since, until, container string, pid int64, hasPid bool) (*time.Location, Scope, error) {
+	loc, err := time.UTC, error(nil)
+	if tz != "" {
+		if loc, err = time.LoadLocation(tz); err != nil {
+			return nil, Scope{}, fmt.Errorf("parse --tz: %w", err)
+		}
+	}
+	sc := Scope{Container: container, Pid: pid, HasPid: hasPid}
+	if sc.Since, err = ParseTimeSpec("since", since, loc); err != nil {
+		return nil, Scope{}, err
+	}
+	if sc.Until, err = ParseTimeSpec("until", until, loc); err != nil {
+		return nil, Scope{}, err
+	}
+	if sc.Since.After(sc.Until) {
+		return nil, Scope{}, fmt.Errorf("parse --until %s: before --since %s", sc.Until, sc.Since)
+	}
+	return loc, sc, nil
+}
+
+// ParseCompat parses the --compat value: "" (current Falco) or
+// [CompatFalco032]; it reports whether Falco 0.32's visibility applies.
+func ParseCompat(s string) (bool, error) {
+	switch s {
+	case "":
+		return false, nil
+	case CompatFalco032:
+		return true, nil
+	}
+	return false, fmt.Errorf("parse --compat %q: want %s", s, CompatFalco032)
+}
