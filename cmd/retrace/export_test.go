@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,40 +98,16 @@ func TestExportShardsUnion(t *testing.T) {
 	}
 }
 
-// exportPeakRSS runs `retrace export` of dir in a child process and
-// returns its peak RSS in KiB.
-func exportPeakRSS(tb testing.TB, dir string) int64 {
-	tb.Helper()
-	cmd := retraceChild("export", "-q", "-o", tb.TempDir(), dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("export %s: %v\n%s", dir, err, out)
-	}
-	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
-}
-
-// exportRSS measures the peak RSS of exporting 20 and 200 captures of
-// distinct hosts (the lower of two runs each).
-func exportRSS(tb testing.TB) (twenty, twoHundred int64) {
-	const events = 2000
-	low := func(dir string) int64 { return min(exportPeakRSS(tb, dir), exportPeakRSS(tb, dir)) }
-	return low(manyCaptures(tb, 20, events)), low(manyCaptures(tb, 200, events))
+// exportRSS runs `retrace export` of dir and returns its peak RSS in KiB.
+func exportRSS(tb testing.TB) func(dir string) int64 {
+	return func(dir string) int64 { return childPeakRSS(tb, "export", "-q", "-o", tb.TempDir(), dir) }
 }
 
 // TestExportMemoryBoundedAcrossCaptures checks that exporting 200
 // captures takes at most 1.5x the peak RSS of exporting 20: each capture's
 // files are written and closed by the worker that replays it.
 func TestExportMemoryBoundedAcrossCaptures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 220 captures and runs child processes")
-	}
-	if testutil.RaceEnabled {
-		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
-	}
-	twenty, many := exportRSS(t)
-	t.Logf("peak RSS: 20 captures %d KiB, 200 captures %d KiB (%.2fx)", twenty, many, float64(many)/float64(twenty))
-	if float64(many) > 1.5*float64(twenty) {
-		t.Errorf("peak RSS over 200 captures is %d KiB, more than 1.5x the %d KiB over 20", many, twenty)
-	}
+	checkRSSBounded(t, 20, exportRSS(t))
 }
 
 // BenchmarkExportManyCapturesRSS reports the peak RSS of exporting 20 and
@@ -140,7 +115,7 @@ func TestExportMemoryBoundedAcrossCaptures(t *testing.T) {
 func BenchmarkExportManyCapturesRSS(b *testing.B) {
 	var twenty, many int64
 	for b.Loop() {
-		twenty, many = exportRSS(b)
+		twenty, many = rssOverCaptures(b, 20, 200, exportRSS(b))
 	}
 	b.ReportMetric(float64(twenty), "KiB-peak-20")
 	b.ReportMetric(float64(many), "KiB-peak-200")

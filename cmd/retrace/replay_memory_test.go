@@ -2,9 +2,8 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -30,28 +29,47 @@ func manyCaptures(tb testing.TB, n, events int) string {
 	return dir
 }
 
-// peakRSS runs `retrace replay -F` printing every event of the captures in
-// dir (to /dev/null) in a child process and returns its peak RSS in KiB.
-func peakRSS(tb testing.TB, dir string) int64 {
+// childPeakRSS runs `retrace ARGS` in a child process and returns its
+// peak RSS in KiB.
+func childPeakRSS(tb testing.TB, args ...string) int64 {
 	tb.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "replay", "-q", "-F", "evt.num > 0",
-		"--format", "*%evt.num %evt.time %proc.name %thread.tid %evt.type %fd.name", dir)
-	cmd.Env = append(os.Environ(), childEnv+"=1", "GOMAXPROCS=2")
+	cmd := retraceChild(args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("replay %s: %v\n%s", dir, err, out)
+		tb.Fatalf("retrace %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 }
 
-// manyCapturesRSS measures the peak RSS of replaying 10 and 200 captures
-// (the lower of two runs each).
-func manyCapturesRSS(tb testing.TB) (ten, twoHundred int64) {
-	const events = 2000
-	low := func(dir string) int64 {
-		a, b := peakRSS(tb, dir), peakRSS(tb, dir)
-		return min(a, b)
+// rssOverCaptures measures the peak RSS of run over few and over many
+// generated captures of 2,000 events (the lower of two runs each).
+func rssOverCaptures(tb testing.TB, few, many int, run func(dir string) int64) (int64, int64) {
+	low := func(dir string) int64 { return min(run(dir), run(dir)) }
+	return low(manyCaptures(tb, few, 2000)), low(manyCaptures(tb, many, 2000))
+}
+
+// checkRSSBounded fails t when the peak RSS of run over 200 captures is
+// more than 1.5x its peak over few.
+func checkRSSBounded(t *testing.T, few int, run func(dir string) int64) {
+	if testing.Short() {
+		t.Skip("generates hundreds of captures and runs child processes")
 	}
-	return low(manyCaptures(tb, 10, events)), low(manyCaptures(tb, 200, events))
+	if testutil.RaceEnabled {
+		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
+	}
+	small, large := rssOverCaptures(t, few, 200, run)
+	t.Logf("peak RSS: %d captures %d KiB, 200 captures %d KiB (%.2fx)", few, small, large, float64(large)/float64(small))
+	if float64(large) > 1.5*float64(small) {
+		t.Errorf("peak RSS over 200 captures is %d KiB, more than 1.5x the %d KiB over %d", large, small, few)
+	}
+}
+
+// replayRSS runs `retrace replay -F` printing every event of the captures
+// in dir (to /dev/null) and returns its peak RSS in KiB.
+func replayRSS(tb testing.TB) func(dir string) int64 {
+	return func(dir string) int64 {
+		return childPeakRSS(tb, "replay", "-q", "-F", "evt.num > 0",
+			"--format", "*%evt.num %evt.time %proc.name %thread.tid %evt.type %fd.name", dir)
+	}
 }
 
 // TestReplayMemoryBoundedAcrossCaptures checks that the output of many
@@ -59,17 +77,7 @@ func manyCapturesRSS(tb testing.TB) (ten, twoHundred int64) {
 // captures takes at most 1.5x the peak RSS of 10 captures (with all output
 // held in memory it would grow with the output, about 20x here).
 func TestReplayMemoryBoundedAcrossCaptures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 210 captures and runs child processes")
-	}
-	if testutil.RaceEnabled {
-		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
-	}
-	ten, many := manyCapturesRSS(t)
-	t.Logf("peak RSS: 10 captures %d KiB, 200 captures %d KiB (%.2fx)", ten, many, float64(many)/float64(ten))
-	if float64(many) > 1.5*float64(ten) {
-		t.Errorf("peak RSS over 200 captures is %d KiB, more than 1.5x the %d KiB over 10", many, ten)
-	}
+	checkRSSBounded(t, 10, replayRSS(t))
 }
 
 // BenchmarkReplayManyCapturesRSS reports the peak RSS of `retrace replay
@@ -77,7 +85,7 @@ func TestReplayMemoryBoundedAcrossCaptures(t *testing.T) {
 func BenchmarkReplayManyCapturesRSS(b *testing.B) {
 	var ten, many int64
 	for b.Loop() {
-		ten, many = manyCapturesRSS(b)
+		ten, many = rssOverCaptures(b, 10, 200, replayRSS(b))
 	}
 	b.ReportMetric(float64(ten), "KiB-peak-10")
 	b.ReportMetric(float64(many), "KiB-peak-200")
