@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,20 +19,7 @@ import (
 func TestEventsMatchesCapture(t *testing.T) {
 	paths := genCaptures(t, 1, 3000)
 	reg := replay.NewFieldRegistry()
-	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
-	const rule = `- rule: Open or exec
-  desc: every open and exec
-  condition: evt.type in (openat, execve)
-  output: "%proc.name %fd.name"
-  priority: NOTICE
-`
-	if err := os.WriteFile(rulesFile, []byte(rule), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := LoadRules([]string{rulesFile}, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := openOrExecRules(t, reg)
 	for _, tc := range []struct {
 		name      string
 		allEvents bool

@@ -14,8 +14,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/report"
+	"github.com/retrace-dev/retrace/rules"
 )
 
 // genCaptures writes n generated captures whose events interleave in time
@@ -66,20 +68,7 @@ func collect(t *testing.T, d *Detector, paths []string) ([]string, Summary) {
 func TestRunStreamingAndSpilledAgree(t *testing.T) {
 	paths := genCaptures(t, 5, 3000)
 	reg := replay.NewFieldRegistry()
-	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
-	const rule = `- rule: Open or exec
-  desc: every open and exec
-  condition: evt.type in (openat, execve)
-  output: "%proc.name %fd.name"
-  priority: NOTICE
-`
-	if err := os.WriteFile(rulesFile, []byte(rule), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := LoadRules([]string{rulesFile}, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := openOrExecRules(t, reg)
 	encode := func(dst []byte, d *report.Detection) []byte {
 		return report.AppendText(dst, d, report.Options{TZ: time.UTC})
 	}
@@ -197,4 +186,24 @@ func TestCaptureMatchesRun(t *testing.T) {
 	if a.Len() == 0 || a.String() != b.String() {
 		t.Errorf("Capture gave %d bytes, Run %d bytes; they differ", a.Len(), b.Len())
 	}
+}
+
+// openOrExecRules loads a rule that fires on every openat and execve.
+func openOrExecRules(t *testing.T, reg engine.Registry) *rules.Set {
+	t.Helper()
+	rulesFile := filepath.Join(t.TempDir(), "rules.yaml")
+	const rule = `- rule: Open or exec
+  desc: every open and exec
+  condition: evt.type in (openat, execve)
+  output: "%proc.name %fd.name"
+  priority: NOTICE
+`
+	if err := os.WriteFile(rulesFile, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := LoadRules([]string{rulesFile}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
 }
