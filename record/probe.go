@@ -34,6 +34,10 @@ type ProbeOptions struct {
 	FilterComm string
 	// SelfPid is the process whose syscalls are never recorded (the recorder).
 	SelfPid int
+	// OnlyCommand records only SelfPid's creation descendants: the tasks
+	// its children create, their children and so on ([Probe.DescendantOf]
+	// tells which child each descends from).
+	OnlyCommand bool
 	// RingBytes is the ring buffer size (a power of two, multiple of the
 	// page size); 0 means 16 MiB.
 	RingBytes int
@@ -51,6 +55,7 @@ type Probe struct {
 	ringbuf    *ebpf.Map
 	stats      *ebpf.Map
 	unrecorded *ebpf.Map
+	desc       *ebpf.Map
 }
 
 // LoadProbe loads the BPF programs, fills the per-syscall configuration and
@@ -83,12 +88,12 @@ func LoadProbe(opts ProbeOptions) (*Probe, error) {
 	if err != nil {
 		return nil, loadError(err)
 	}
-	p := &Probe{coll: coll, ringbuf: coll.Maps["events"], stats: coll.Maps["stats_map"], unrecorded: coll.Maps["unrecorded"]}
+	p := &Probe{coll: coll, ringbuf: coll.Maps["events"], stats: coll.Maps["stats_map"], unrecorded: coll.Maps["unrecorded"], desc: coll.Maps["descendants"]}
 	if err := p.fillTailCalls(); err != nil {
 		p.Close()
 		return nil, err
 	}
-	for _, name := range []string{"sys_exit", "sched_exit", "sys_enter"} {
+	for _, name := range []string{"sched_fork", "sys_exit", "sched_exit", "sys_enter"} {
 		l, err := link.AttachTracing(link.TracingOptions{Program: coll.Programs[name]})
 		if err != nil {
 			p.Close()
@@ -155,6 +160,7 @@ func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 		{"wakeup_bytes", uint64(wake)},
 		{"filter_comm_len", uint32(len(opts.FilterComm))},
 		{"filter_comm", comm},
+		{"only_command", boolU32(opts.OnlyCommand)},
 	}
 	for _, v := range set {
 		vs, ok := spec.Variables[v.name]
@@ -166,6 +172,25 @@ func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 		}
 	}
 	return nil
+}
+
+func boolU32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DescendantOf returns, with ProbeOptions.OnlyCommand, the process id of
+// the recorder's child that created the task with this thread id (itself,
+// for the child), directly or through its descendants; ok is false for a
+// task that descends from no child of the recorder. The answer stays
+// valid after the task exits, until its id is reused.
+func (p *Probe) DescendantOf(tid uint32) (root uint32, ok bool) {
+	if err := p.desc.Lookup(tid, &root); err != nil {
+		return 0, false
+	}
+	return root, true
 }
 
 // profileEnter reports whether the event profile (docs/FORMAT.md) writes

@@ -28,6 +28,15 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	if opts.ReorderWindow == 0 {
 		opts.ReorderWindow = 200 * time.Millisecond
 	}
+	switch opts.SnapshotScope {
+	case "", SnapshotAll:
+	case SnapshotCommand:
+		if len(opts.Command) == 0 {
+			return nil, errors.New("snapshot scope command: no command to record")
+		}
+	default:
+		return nil, fmt.Errorf("snapshot scope %q: want %q or %q", opts.SnapshotScope, SnapshotCommand, SnapshotAll)
+	}
 	logw := opts.Log
 	if logw == nil {
 		logw = io.Discard
@@ -43,6 +52,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		AllSyscalls: opts.AllSyscalls,
 		FilterComm:  opts.FilterComm,
 		SelfPid:     os.Getpid(),
+		OnlyCommand: opts.OnlyCommand,
 		RingBytes:   opts.RingBytes,
 	})
 	if err != nil {
@@ -70,10 +80,14 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	// during the scan is missed (events seen meanwhile win in replay). The
 	// recorder itself is in the snapshot (its syscalls are not recorded):
 	// it is the parent of the command, whose cwd and lineage readers take
-	// from it.
+	// from it; with SnapshotCommand it is the only process there.
 	var snapTs unix.Timespec
 	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &snapTs)
-	hdr, err := hostsnap.Take(hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv})
+	snapOpts := hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv}
+	if opts.snapshotScope() == SnapshotCommand {
+		snapOpts.OnlyPID = os.Getpid()
+	}
+	hdr, err := hostsnap.Take(snapOpts)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot host: %w", err)
 	}
@@ -121,7 +135,8 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("%w %s: %v", ErrCommand, opts.Command[0], err)
 		}
 		if opts.OnlyCommand {
-			s.tree = map[int64]bool{int64(cmd.Process.Pid): true}
+			s.cmdRoot, s.descendantOf = uint32(cmd.Process.Pid), probe.DescendantOf
+			s.tree = map[int64]bool{}
 		}
 		cmdDone = make(chan error, 1)
 		go func() { cmdDone <- cmd.Wait() }()
@@ -313,10 +328,15 @@ type session struct {
 	resolver      *containerResolver
 	// only is the container the recording is restricted to ("" for all).
 	only string
-	// tree, with OnlyCommand, holds the threads of the command's tree.
-	tree map[int64]bool
-	win  *reorderWindow
-	ev   scap.Event
+	// cmdRoot, with OnlyCommand, is the command's process id; tree caches,
+	// by thread id, whether a live thread descends from it, as
+	// descendantOf (the BPF side's record of the recorder's descendants)
+	// says.
+	cmdRoot      uint32
+	tree         map[int64]bool
+	descendantOf func(tid uint32) (root uint32, ok bool)
+	win          *reorderWindow
+	ev           scap.Event
 	// delivered counts the events taken out of the ring buffer.
 	delivered uint64
 	// maxLag is the largest reader lag seen (ns, see Result.MaxReaderLag).
@@ -364,6 +384,7 @@ func (s *session) handle(rec []byte, win *reorderWindow) error {
 		}
 		if scap.RawType(ev) == scap.ProcexitV1E {
 			delete(s.tids, scap.RawTid(ev))
+			delete(s.tree, scap.RawTid(ev))
 		}
 		off += n
 	}
@@ -383,9 +404,6 @@ func (s *session) track(raw []byte) {
 	if err := s.ev.Decode(raw, false); err != nil {
 		return
 	}
-	if s.tree != nil {
-		s.followTree()
-	}
 	cg, ok := s.ev.ParamByName("cgroups")
 	if !ok {
 		return
@@ -398,23 +416,6 @@ func (s *session) track(raw []byte) {
 	}
 	s.tids[tid] = m.FullID
 	s.seeContainer(m, s.ev.Ts()-1)
-}
-
-// followTree adds the threads a tracked thread creates (parent-side clone
-// exits) and threads whose parent is tracked (child-side events) to the
-// command's tree. The ring buffer delivers a child's first events within
-// the reorder window of its parent's clone, so the tree is known before the
-// events are written.
-func (s *session) followTree() {
-	tid := s.ev.Tid()
-	if res, ok := s.ev.ParamByName("res"); ok && len(res) == 8 && s.tree[tid] {
-		if child := int64(binary.LittleEndian.Uint64(res)); child > 0 {
-			s.tree[child] = true
-		}
-	}
-	if p, ok := s.ev.ParamByName("ptid"); ok && len(p) == 8 && s.tree[int64(binary.LittleEndian.Uint64(p))] {
-		s.tree[tid] = true
-	}
 }
 
 // filterContainer resolves Options.FilterContainer (id prefix or name)
@@ -455,10 +456,23 @@ func (s *session) keep(ev []byte) bool {
 	if s.only != "" && !strings.HasPrefix(s.tids[tid], s.only) {
 		return false
 	}
-	if s.tree != nil && !s.tree[tid] && s.tids[tid] == "" {
+	if s.tree != nil && !s.inCommand(tid) {
 		return false
 	}
 	return true
+}
+
+// inCommand reports whether a thread descends from the command (the BPF
+// side writes only the recorder's descendants; this leaves out the
+// runtime CLIs the recorder itself runs).
+func (s *session) inCommand(tid int64) bool {
+	in, ok := s.tree[tid]
+	if !ok {
+		root, found := s.descendantOf(uint32(tid))
+		in = found && root == s.cmdRoot
+		s.tree[tid] = in
+	}
+	return in
 }
 
 // markTrailingDrops writes a drop marker (PPME_DROP_E/X, ratio = events

@@ -55,6 +55,7 @@ type recorderStats struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	recorderMapDescendants   = "descendants"
 	recorderMapEnterProgs    = "enter_progs"
 	recorderMapEvents        = "events"
 	recorderMapExecPaths     = "exec_paths"
@@ -117,6 +118,7 @@ const (
 	recorderProgRenameatX    = "renameat_x"
 	recorderProgRmdirX       = "rmdir_x"
 	recorderProgSchedExit    = "sched_exit"
+	recorderProgSchedFork    = "sched_fork"
 	recorderProgSendtoX      = "sendto_x"
 	recorderProgSetgidX      = "setgid_x"
 	recorderProgSetnsX       = "setns_x"
@@ -139,6 +141,7 @@ const (
 	recorderVarCaptureEnv    = "capture_env"
 	recorderVarFilterComm    = "filter_comm"
 	recorderVarFilterCommLen = "filter_comm_len"
+	recorderVarOnlyCommand   = "only_command"
 	recorderVarPpmSc         = "ppm_sc"
 	recorderVarSelfTgid      = "self_tgid"
 	recorderVarSnaplen       = "snaplen"
@@ -243,6 +246,7 @@ type recorderProgramSpecs struct {
 	RenameatX    *ebpf.ProgramSpec `ebpf:"renameat_x"`
 	RmdirX       *ebpf.ProgramSpec `ebpf:"rmdir_x"`
 	SchedExit    *ebpf.ProgramSpec `ebpf:"sched_exit"`
+	SchedFork    *ebpf.ProgramSpec `ebpf:"sched_fork"`
 	SendtoX      *ebpf.ProgramSpec `ebpf:"sendto_x"`
 	SetgidX      *ebpf.ProgramSpec `ebpf:"setgid_x"`
 	SetnsX       *ebpf.ProgramSpec `ebpf:"setns_x"`
@@ -267,13 +271,14 @@ type recorderProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderMapSpecs struct {
-	EnterProgs *ebpf.MapSpec `ebpf:"enter_progs"`
-	Events     *ebpf.MapSpec `ebpf:"events"`
-	ExecPaths  *ebpf.MapSpec `ebpf:"exec_paths"`
-	ExitProgs  *ebpf.MapSpec `ebpf:"exit_progs"`
-	ScratchMap *ebpf.MapSpec `ebpf:"scratch_map"`
-	StatsMap   *ebpf.MapSpec `ebpf:"stats_map"`
-	Unrecorded *ebpf.MapSpec `ebpf:"unrecorded"`
+	Descendants *ebpf.MapSpec `ebpf:"descendants"`
+	EnterProgs  *ebpf.MapSpec `ebpf:"enter_progs"`
+	Events      *ebpf.MapSpec `ebpf:"events"`
+	ExecPaths   *ebpf.MapSpec `ebpf:"exec_paths"`
+	ExitProgs   *ebpf.MapSpec `ebpf:"exit_progs"`
+	ScratchMap  *ebpf.MapSpec `ebpf:"scratch_map"`
+	StatsMap    *ebpf.MapSpec `ebpf:"stats_map"`
+	Unrecorded  *ebpf.MapSpec `ebpf:"unrecorded"`
 }
 
 // recorderVariableSpecs contains global variables before they are loaded into the kernel.
@@ -284,6 +289,7 @@ type recorderVariableSpecs struct {
 	CaptureEnv    *ebpf.VariableSpec `ebpf:"capture_env"`
 	FilterComm    *ebpf.VariableSpec `ebpf:"filter_comm"`
 	FilterCommLen *ebpf.VariableSpec `ebpf:"filter_comm_len"`
+	OnlyCommand   *ebpf.VariableSpec `ebpf:"only_command"`
 	PpmSc         *ebpf.VariableSpec `ebpf:"ppm_sc"`
 	SelfTgid      *ebpf.VariableSpec `ebpf:"self_tgid"`
 	Snaplen       *ebpf.VariableSpec `ebpf:"snaplen"`
@@ -311,17 +317,19 @@ func (o *recorderObjects) Close() error {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderMaps struct {
-	EnterProgs *ebpf.Map `ebpf:"enter_progs"`
-	Events     *ebpf.Map `ebpf:"events"`
-	ExecPaths  *ebpf.Map `ebpf:"exec_paths"`
-	ExitProgs  *ebpf.Map `ebpf:"exit_progs"`
-	ScratchMap *ebpf.Map `ebpf:"scratch_map"`
-	StatsMap   *ebpf.Map `ebpf:"stats_map"`
-	Unrecorded *ebpf.Map `ebpf:"unrecorded"`
+	Descendants *ebpf.Map `ebpf:"descendants"`
+	EnterProgs  *ebpf.Map `ebpf:"enter_progs"`
+	Events      *ebpf.Map `ebpf:"events"`
+	ExecPaths   *ebpf.Map `ebpf:"exec_paths"`
+	ExitProgs   *ebpf.Map `ebpf:"exit_progs"`
+	ScratchMap  *ebpf.Map `ebpf:"scratch_map"`
+	StatsMap    *ebpf.Map `ebpf:"stats_map"`
+	Unrecorded  *ebpf.Map `ebpf:"unrecorded"`
 }
 
 func (m *recorderMaps) Close() error {
 	return _RecorderClose(
+		m.Descendants,
 		m.EnterProgs,
 		m.Events,
 		m.ExecPaths,
@@ -340,6 +348,7 @@ type recorderVariables struct {
 	CaptureEnv    *ebpf.Variable `ebpf:"capture_env"`
 	FilterComm    *ebpf.Variable `ebpf:"filter_comm"`
 	FilterCommLen *ebpf.Variable `ebpf:"filter_comm_len"`
+	OnlyCommand   *ebpf.Variable `ebpf:"only_command"`
 	PpmSc         *ebpf.Variable `ebpf:"ppm_sc"`
 	SelfTgid      *ebpf.Variable `ebpf:"self_tgid"`
 	Snaplen       *ebpf.Variable `ebpf:"snaplen"`
@@ -406,6 +415,7 @@ type recorderPrograms struct {
 	RenameatX    *ebpf.Program `ebpf:"renameat_x"`
 	RmdirX       *ebpf.Program `ebpf:"rmdir_x"`
 	SchedExit    *ebpf.Program `ebpf:"sched_exit"`
+	SchedFork    *ebpf.Program `ebpf:"sched_fork"`
 	SendtoX      *ebpf.Program `ebpf:"sendto_x"`
 	SetgidX      *ebpf.Program `ebpf:"setgid_x"`
 	SetnsX       *ebpf.Program `ebpf:"setns_x"`
@@ -483,6 +493,7 @@ func (p *recorderPrograms) Close() error {
 		p.RenameatX,
 		p.RmdirX,
 		p.SchedExit,
+		p.SchedFork,
 		p.SendtoX,
 		p.SetgidX,
 		p.SetnsX,

@@ -36,10 +36,15 @@ type Options struct {
 	// Command, when set, is run while recording; the recording stops when
 	// it exits.
 	Command []string
-	// OnlyCommand keeps only the events of Command's process tree and of
-	// processes in containers (plus container metadata): small, focused
-	// captures such as the attack recordings of testdata/attacks.
+	// OnlyCommand keeps only the events of Command and of the processes
+	// it creates, their children and so on (its creation descendants,
+	// wherever they are reparented; container runtimes it starts and their
+	// containers), plus container events: small, focused captures such as
+	// the attack recordings of testdata/attacks.
 	OnlyCommand bool
+	// SnapshotScope chooses the processes of the header's process list;
+	// the zero value is SnapshotCommand with OnlyCommand, else SnapshotAll.
+	SnapshotScope SnapshotScope
 	// CommandStdin, CommandStdout and CommandStderr are the command's
 	// standard streams (nil: /dev/null for stdin, discarded output).
 	CommandStdin                 io.Reader
@@ -70,6 +75,32 @@ type Options struct {
 	// drops with it).
 	readerStall time.Duration
 }
+
+// SnapshotScope is the set of processes the header's process snapshot
+// lists (docs/FORMAT.md, "What a recording holds").
+type SnapshotScope string
+
+// Snapshot scopes.
+const (
+	// SnapshotAll lists every process of the host.
+	SnapshotAll SnapshotScope = "all"
+	// SnapshotCommand lists only the recorder, the parent of Command.
+	SnapshotCommand SnapshotScope = "command"
+)
+
+// snapshotScope is the scope in effect: SnapshotScope, or its default.
+func (o *Options) snapshotScope() SnapshotScope {
+	switch {
+	case o.SnapshotScope != "":
+		return o.SnapshotScope
+	case o.OnlyCommand:
+		return SnapshotCommand
+	}
+	return SnapshotAll
+}
+
+// SnapshotScopes are the valid scopes, for flag parsing and messages.
+var SnapshotScopes = []SnapshotScope{SnapshotCommand, SnapshotAll}
 
 // Result summarizes a finished recording.
 type Result struct {

@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/minisig"
+	"github.com/retrace-dev/retrace/internal/suggest"
 	"github.com/retrace-dev/retrace/record"
 	rcontainer "github.com/retrace-dev/retrace/record/container"
 	"github.com/spf13/cobra"
@@ -34,6 +37,7 @@ func newRecordCmd() *cobra.Command {
 		signKey      string
 		checkpointTo string
 		force        bool
+		scope        string
 	)
 	cmd := &cobra.Command{
 		Use:   "record -o FILE.scap.zst [flags] [-- CMD ARGS...]",
@@ -50,6 +54,10 @@ program failed verification (the verifier log's tail is printed).`,
 			if err := checkRecordFlags(opts.Output, args, opts.OnlyCommand, force, maxSize, duration); err != nil {
 				return withCode(exitUsage, err)
 			}
+			if err := checkSnapshotScope(scope, args); err != nil {
+				return withCode(exitUsage, err)
+			}
+			opts.SnapshotScope = record.SnapshotScope(scope)
 			opts.Command = args
 			opts.MaxSize = maxSize
 			opts.Snaplen = snaplen
@@ -122,6 +130,7 @@ program failed verification (the verifier log's tail is printed).`,
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
 	f.BoolVar(&opts.BPFStats, "bpf-stats", false, "enable the kernel's BPF run-time accounting and report it at the end")
 	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only the events of CMD and the processes it creates (children of children, container runtimes and containers it starts)")
+	f.StringVar(&scope, "snapshot-scope", "", "processes of the header's snapshot: command (only the recorder, CMD's parent; the default with --only-command) or all (the default otherwise)")
 	f.StringVar(&opts.ContainerdState, "containerd-state", rcontainer.DefaultContainerdState, "containerd's state directory, read for its containers' OCI bundles (k3s: /run/k3s/containerd)")
 	f.StringVar(&opts.CRIORunRoot, "crio-runroot", rcontainer.DefaultCRIORunRoot, "cri-o's storage run root, read for its containers' OCI bundles")
 	f.StringVar(&signKey, "sign-key", "", "sign the capture's checkpoints with this secret key (retrace keygen's PREFIX.key)")
@@ -144,6 +153,25 @@ func recordExitCode(err error) int {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// checkSnapshotScope checks --snapshot-scope: a known scope, and a
+// command for the command scope.
+func checkSnapshotScope(scope string, command []string) error {
+	if scope == "" {
+		return nil
+	}
+	names := make([]string, len(record.SnapshotScopes))
+	for i, s := range record.SnapshotScopes {
+		names[i] = string(s)
+	}
+	switch {
+	case !slices.Contains(names, scope):
+		return fmt.Errorf("record: --snapshot-scope %q: want %s%s", scope, strings.Join(names, " or "), suggest.DidYouMean(scope, names))
+	case scope == string(record.SnapshotCommand) && len(command) == 0:
+		return errors.New("record: --snapshot-scope command needs a command after -- (the snapshot would list only the recorder)")
+	}
+	return nil
 }
 
 // checkRecordFlags refuses what cannot mean anything or would destroy

@@ -54,6 +54,8 @@ func TestRecordRefuses(t *testing.T) {
 		want string
 	}{
 		{"only-command without a command", []string{"-o", fresh, "--only-command"}, "--only-command needs a command"},
+		{"unknown snapshot scope", []string{"-o", fresh, "--snapshot-scope", "comand", "--", "/bin/true"}, `--snapshot-scope "comand": want command or all (did you mean "command"?)`},
+		{"command scope without a command", []string{"-o", fresh, "--snapshot-scope", "command"}, "--snapshot-scope command needs a command"},
 		{"negative duration", []string{"-o", fresh, "--duration", "-5s"}, "--duration -5s"},
 		{"negative size", []string{"-o", fresh, "--max-size", "-5"}, "--max-size -5"},
 		{"existing output", []string{"-o", existing, "--", "/bin/true"}, "exists; refusing to replace it"},

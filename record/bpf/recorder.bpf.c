@@ -40,6 +40,9 @@ const volatile u32 capture_env = 1;
 const volatile u64 wakeup_bytes = 256 * 1024;
 const volatile u32 filter_comm_len;
 const volatile char filter_comm[16];
+/* only_command: record only the recorder's creation descendants (see
+ * descendants, sched_fork). */
+const volatile u32 only_command;
 
 /* ---- maps ---- */
 
@@ -139,6 +142,16 @@ struct {
 	__type(value, u64);
 } unrecorded SEC(".maps");
 
+/* With only_command, the recorder's creation descendants: thread id ->
+ * tgid of the recorder's child it descends from. Filled by sched_fork;
+ * userspace keeps the command's tree out of it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, u32);
+	__type(value, u32);
+} descendants SEC(".maps");
+
 /* ---- small helpers ---- */
 
 /* GLOBAL marks helpers the verifier checks once, on their own, instead of at
@@ -166,10 +179,20 @@ static __always_inline void count_empty_read(void)
 		st->empty_reads++;
 }
 
+/* outside_command reports whether --only-command leaves the current
+ * thread out. */
+static __always_inline bool outside_command(void)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	return only_command && !bpf_map_lookup_elem(&descendants, &tid);
+}
+
 static __always_inline bool filtered_out(void)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((u32)(pid_tgid >> 32) == self_tgid)
+		return true;
+	if (outside_command())
 		return true;
 	if (filter_comm_len) {
 		char comm[16] = {};
@@ -1191,6 +1214,33 @@ int BPF_PROG(clone3_x, struct pt_regs *regs, long ret)
 	u64 flags = 0;
 	bpf_probe_read_user(&flags, sizeof(flags), (void *)BPF_CORE_READ(regs, di));
 	return do_clone_x(PPME_SYSCALL_CLONE3_X, flags, ret);
+}
+
+/* sched_fork runs in the creating thread before the new task runs: with
+ * only_command, a task created by the recorder (not one of its own
+ * threads) or by a descendant is a descendant; any other task's id is
+ * cleared (tids are reused). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!only_command)
+		return 0;
+	u32 ctid = child->pid, root;
+	if (parent->tgid == self_tgid) {
+		if (child->tgid == self_tgid)
+			return 0;
+		root = child->tgid;
+	} else {
+		u32 ptid = parent->pid;
+		u32 *r = bpf_map_lookup_elem(&descendants, &ptid);
+		if (!r) {
+			bpf_map_delete_elem(&descendants, &ctid);
+			return 0;
+		}
+		root = *r;
+	}
+	bpf_map_update_elem(&descendants, &ctid, &root, BPF_ANY);
+	return 0;
 }
 
 /* ---- process exit ---- */
@@ -2355,8 +2405,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			bpf_tail_call(ctx, &enter_progs, id);
 		return 0;
 	}
-	/* The recorder's own syscalls are not counted either. */
-	if ((u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	/* The recorder's own syscalls are not counted either, nor those of
+	 * threads --only-command leaves out. */
+	if ((u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid || outside_command())
 		return 0;
 	u32 key = id;
 	u64 *n = bpf_map_lookup_elem(&unrecorded, &key);

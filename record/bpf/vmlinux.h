@@ -41,12 +41,17 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PROG_ARRAY = 3,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_TASK_STORAGE = 29,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
 enum {
 	BPF_F_NO_PREALLOC = 1,
+};
+
+enum {
+	BPF_ANY = 0,
 };
 
 enum {

@@ -33,7 +33,7 @@ func processes(opts Options) ([]capture.Process, []capture.FDList, error) {
 	var fds []capture.FDList
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == opts.SkipPID {
+		if err != nil || pid == opts.SkipPID || opts.OnlyPID != 0 && pid != opts.OnlyPID {
 			continue
 		}
 		main, ok := readThread(opts, pid, pid)

@@ -29,6 +29,9 @@ type Options struct {
 	NoEnv bool
 	// SkipPID is a process left out (the recorder itself); 0 keeps all.
 	SkipPID int
+	// OnlyPID, when not 0, limits the process and fd lists to this
+	// process and its threads.
+	OnlyPID int
 }
 
 // BootTime returns the host's boot time in ns since the epoch, computed

@@ -224,3 +224,29 @@ func TestFileCloseOnExec(t *testing.T) {
 		})
 	}
 }
+
+// TestTakeOnlyPID checks that OnlyPID limits the process and fd lists to
+// one process and its threads (retrace record --snapshot-scope command).
+func TestTakeOnlyPID(t *testing.T) {
+	pid := os.Getpid()
+	h, err := Take(Options{BootTime: 1, OnlyPID: pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Processes) < 2 { // a Go test binary runs several threads
+		t.Fatalf("%d processes listed, want this process's threads", len(h.Processes))
+	}
+	for _, p := range h.Processes {
+		if p.PID != uint64(pid) {
+			t.Errorf("process %d (%s, thread %d) listed; want only %d", p.PID, p.Comm, p.TID, pid)
+		}
+	}
+	for _, l := range h.FDs {
+		if l.TID != uint64(pid) {
+			t.Errorf("fd list of %d; want only %d's", l.TID, pid)
+		}
+	}
+	if len(h.FDs) != 1 || len(h.Users) == 0 || h.Machine == nil {
+		t.Errorf("%d fd lists, %d users, machine %v; want one fd list and the host's users and machine", len(h.FDs), len(h.Users), h.Machine)
+	}
+}
