@@ -20,8 +20,21 @@ func thr(f func(e *Event, t *Thread, d []engine.Value) []engine.Value) extractFn
 	}
 }
 
-// par wraps an extractor that needs the event thread's parent.
+// par wraps an extractor that needs the main thread of the event's
+// parent process (libsinsp's get_ancestor_process).
 func par(f func(e *Event, p *Thread, d []engine.Value) []engine.Value) extractFn {
+	return func(e *Event, d []engine.Value) []engine.Value {
+		p, ok := e.state.Ancestor(e.Thread, 1)
+		if !ok {
+			return d
+		}
+		return f(e, p, d)
+	}
+}
+
+// ptid wraps an extractor that needs the thread the event thread's own
+// parent tid names (libsinsp's proc.pvpid and proc.ppid.ts).
+func ptid(f func(e *Event, p *Thread, d []engine.Value) []engine.Value) extractFn {
 	return func(e *Event, d []engine.Value) []engine.Value {
 		p, ok := e.state.Parent(e.Thread)
 		if !ok {
@@ -160,9 +173,8 @@ func procFields() []def {
 	}
 	return []def{
 		{name: "proc.pid", typ: engine.TypePID, desc: "Id of the process that generated the event.", ex: intOf(func(t *Thread) int64 { return t.Pid })},
-		{name: "proc.ppid", typ: engine.TypePID, desc: "Id of the parent process.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
-			m := e.state.mainThread(t)
-			return i64(d, m.PTid)
+		{name: "proc.ppid", typ: engine.TypePID, desc: "Id of the parent process.", ex: par(func(e *Event, p *Thread, d []engine.Value) []engine.Value {
+			return i64(d, p.Pid)
 		})},
 		{name: "proc.vpid", typ: engine.TypePID, desc: "Process id as seen from its own pid namespace.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			if t.Vpid == -1 {
@@ -170,7 +182,7 @@ func procFields() []def {
 			}
 			return i64(d, t.Vpid)
 		})},
-		{name: "proc.pvpid", typ: engine.TypePID, desc: "Parent's process id as seen from its pid namespace.", ex: par(func(e *Event, p *Thread, d []engine.Value) []engine.Value { return i64(d, p.Vpid) })},
+		{name: "proc.pvpid", typ: engine.TypePID, desc: "Parent's process id as seen from its pid namespace.", ex: ptid(func(e *Event, p *Thread, d []engine.Value) []engine.Value { return i64(d, p.Vpid) })},
 		{name: "proc.name", typ: engine.TypeString, desc: "Name of the process (the kernel's comm, at most 16 characters).", ex: bytesOf(comm)},
 		{name: "proc.pname", typ: engine.TypeString, desc: "Name of the parent process.", ex: parentBytes(comm)},
 		ancestorField("proc.aname", "Name of an ancestor: proc.aname[1] is the parent, [2] the grandparent; without index any ancestor.", comm),
@@ -227,7 +239,7 @@ func procFields() []def {
 		{name: "proc.tty", typ: engine.TypeUint64, desc: "Controlling terminal of the process, 0 when none.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value { return num(d, uint64(t.Tty)) })},
 		{name: "proc.loginshellid", typ: engine.TypeInt64, desc: "Pid of the eldest shell among the ancestors, if any.", ex: thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 			var id int64 = -1
-			cur := t
+			cur := e.state.mainThread(t)
 			for i := 0; i < maxLineage && cur != nil; i++ {
 				if isShell(cur.comm) {
 					id = cur.Pid
@@ -284,7 +296,7 @@ func procFields() []def {
 			}
 			return num(d, m.CloneTs)
 		})},
-		{name: "proc.ppid.ts", typ: engine.TypeAbsTime, desc: "Start time of the parent process, ns since the epoch.", ex: par(func(e *Event, p *Thread, d []engine.Value) []engine.Value {
+		{name: "proc.ppid.ts", typ: engine.TypeAbsTime, desc: "Start time of the parent process, ns since the epoch.", ex: ptid(func(e *Event, p *Thread, d []engine.Value) []engine.Value {
 			if p.CloneTs == 0 {
 				return d
 			}

@@ -65,14 +65,16 @@ func (g resultGuard) allows(res int64, ok bool) bool {
 var exitHandlers = buildExitHandlers()
 
 func buildExitHandlers() [scap.NumTypes]*exitHandler {
-	// setpgid and prctl have none: sysdig 0.29.3 and libsinsp do not
-	// track setpgid, and neither renames a thread on prctl(PR_SET_NAME)
-	// (proc.name stays the comm of the last clone or execve).
+	// setpgid has none: sysdig 0.29.3 and libsinsp do not track it.
+	// prctl only marks child subreapers: neither renames a thread on
+	// prctl(PR_SET_NAME) (proc.name stays the comm of the last clone or
+	// execve).
 	table := []struct {
 		syscalls string // evt.type names, space-separated
 		exitHandler
 	}{
 		{"clone fork vfork clone3", exitHandler{parse: (*State).parseClone, result: succeeded, noThread: true, withoutEnter: true}},
+		{"prctl", exitHandler{parse: (*State).parsePrctl, result: succeeded}},
 		{"execve execveat", exitHandler{parse: (*State).parseExecve, result: succeeded, withoutEnter: true}},
 		{"open openat openat2 creat open_by_handle_at", exitHandler{parse: (*State).parseOpen, result: succeeded}},
 		{"socket", exitHandler{parse: (*State).parseSocket, result: succeeded}},
@@ -204,6 +206,7 @@ func (s *State) parseProcexit(e *Event) {
 	}
 	e.Thread.dead = true
 	s.toRemove = e.Thread.Tid
+	e.Thread.reaperTid, _ = e.int64Param("reaper_tid")
 	s.endLineage(e.Thread, e.Ev.Ts())
 }
 
@@ -223,7 +226,12 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 			inNS = true
 		}
 	}
+	// parentTid is the thread the child copies (its creator); ptid the
+	// child's parent tid: the creator for a process, the creator's
+	// parent for a thread (libsinsp's clone parser;
+	// docs/COMPATIBILITY.md, REPLAY-THREAD-PARENT-029).
 	var childTid, parentTid int64
+	ptid := int64(-1)
 	if res == 0 {
 		// Child side: the event's thread is the child.
 		childTid = ev.Tid()
@@ -232,6 +240,7 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 		} else {
 			parentTid = ptidParam
 		}
+		ptid = ptidParam
 		if t, ok := s.threads[childTid]; ok && !t.fake {
 			if vtid, ok := e.int64Param("vtid"); ok {
 				t.Vtid = vtid
@@ -260,7 +269,16 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 	}
 	parent := s.threads[parentTid]
 	t := s.newThread(childTid)
-	t.PTid = parentTid
+	switch {
+	case flags&clCloneThread == 0:
+		t.PTid = parentTid
+	case res == 0:
+		t.PTid = ptid
+	case parent != nil:
+		t.PTid = parent.PTid
+	default:
+		t.PTid = ptidParam
+	}
 	validParent := parent != nil && !parent.fake
 	if validParent {
 		t.copyProcessFrom(parent)
@@ -291,12 +309,17 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 	if gid, ok := e.uint64Param("gid"); ok {
 		t.GID = uint32(gid)
 	}
+	// The vtid and vpid parameters are the event thread's own: the
+	// child's on its side; on the caller's side the child keeps its host
+	// ids until its own exit (libsinsp's clone parser).
 	t.Vtid, t.Vpid = childTid, t.Pid
-	if v, ok := e.int64Param("vtid"); ok {
-		t.Vtid = v
-	}
-	if v, ok := e.int64Param("vpid"); ok {
-		t.Vpid = v
+	if res == 0 {
+		if v, ok := e.int64Param("vtid"); ok {
+			t.Vtid = v
+		}
+		if v, ok := e.int64Param("vpid"); ok {
+			t.Vpid = v
+		}
 	}
 	if v, ok := e.uint64Param("pidns_init_start_ts"); ok {
 		t.PidnsInitStart = v
@@ -371,7 +394,7 @@ func (s *State) parseExecve(e *Event, _ *scap.Info, _ int64) {
 	}
 	if t.PTid == -1 {
 		if v, ok := e.int64Param("ptid"); ok {
-			t.PTid = v
+			s.setPTid(t, v)
 		}
 	}
 	if v, ok := e.int64Param("fdlimit"); ok {

@@ -128,6 +128,8 @@ type State struct {
 	// procThreads counts the threads of the table per pid (proc.nthreads
 	// without a walk over all threads).
 	procThreads map[int64]int
+	// children lists the threads of the table by parent tid (reparent.go).
+	children map[int64][]*Thread
 }
 
 // Options configure a State.
@@ -145,6 +147,7 @@ func NewState(opts Options) *State {
 	s := &State{
 		threads:          map[int64]*Thread{},
 		procThreads:      map[int64]int{},
+		children:         map[int64][]*Thread{},
 		Users:            newUserTable(),
 		Containers:       newContainerTable(),
 		containerThreads: map[string]*Thread{},
@@ -254,13 +257,17 @@ func (s *State) newFDTable() *FDTable {
 // addThread inserts t, replacing (and freeing) any thread with its tid.
 func (s *State) addThread(t *Thread) {
 	if old, ok := s.threads[t.Tid]; ok && old != t {
+		delete(s.threads, old.Tid)
+		s.reparentChildren(old)
+		s.unlinkChild(old)
 		s.countThread(old.Pid, -1)
 		s.freeThread(old)
 	}
 	if s.threads[t.Tid] != t {
 		s.countThread(t.Pid, 1)
+		s.threads[t.Tid] = t
+		s.linkChild(t)
 	}
-	s.threads[t.Tid] = t
 	s.lastThread = nil
 	s.stats.ThreadsCreated++
 }
@@ -272,6 +279,8 @@ func (s *State) removeThread(tid int64) {
 		return
 	}
 	delete(s.threads, tid)
+	s.reparentChildren(t)
+	s.unlinkChild(t)
 	s.countThread(t.Pid, -1)
 	s.lastThread = nil
 	s.stats.ThreadsRemoved++

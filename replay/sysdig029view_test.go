@@ -30,11 +30,14 @@ type sysdig029View struct {
 	// closed is the fd a close exit removed, forgotten after the event
 	// (sysdig 0.29.3 still shows the old fd on the close itself).
 	closed [2]int64
+	// lineage follows 0.29.3's parent tids (REPLAY-THREAD-PARENT-029,
+	// REPLAY-REPARENT-029).
+	lineage *lineage029
 }
 
 func newSysdig029View() *sysdig029View {
 	return &sysdig029View{hiddenFD: map[[2]int64]bool{}, login: map[int64]uint32{}, execd: map[int64]bool{},
-		uid: map[int64]uint32{}, staleUID: map[int64]uint32{}, closed: [2]int64{-1, -1}}
+		uid: map[int64]uint32{}, staleUID: map[int64]uint32{}, closed: [2]int64{-1, -1}, lineage: newLineage029()}
 }
 
 // fdCreators are the visible exit events that (re)create the fd they
@@ -49,6 +52,7 @@ var fdCreators = map[string]bool{
 func (v *sysdig029View) observe(e *Event) {
 	delete(v.hiddenFD, v.closed)
 	v.closed = [2]int64{-1, -1}
+	v.lineage.observe(e)
 	info := e.Ev.Info()
 	t := e.Thread
 	if info == nil || info.Dir != 'X' || t == nil {
@@ -104,7 +108,7 @@ func (v *sysdig029View) clone(e *Event, res int64) {
 	switch {
 	case res == 0:
 		child = e.Thread
-		parent, _ = e.State().Thread(e.Thread.PTid)
+		parent, _ = e.State().Thread(v.lineage.ptid[child.Tid].ptid)
 	case res > 0:
 		parent = e.Thread
 		child, _ = e.State().Thread(res)
@@ -179,6 +183,9 @@ func (v *sysdig029View) known(e *Event, field, got, want string) ([]string, bool
 		if l, ok := v.misreadLogin(t); ok && want == strconv.Itoa(int(int32(l))) {
 			return []string{"REPLAY-PL-TAIL-CLONE-029"}, true
 		}
+	}
+	if id, ok := v.lineage.known(e, field, want); ok {
+		return []string{id}, true
 	}
 	if field == "user.uid" && t != nil {
 		if u, ok := v.staleUID[t.Tid]; ok && want == strconv.FormatUint(uint64(u), 10) {

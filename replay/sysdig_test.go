@@ -124,7 +124,9 @@ func TestFieldsMatchSysdig(t *testing.T) {
 			mismatches := map[string]int{}
 			examples := map[string]string{}
 			seen := 0
+			lineage := newLineage029()
 			_, err := ReplayFile(context.Background(), path, Options{}, func(e *Event) error {
+				lineage.observe(e)
 				w, ok := want[sysdigKey(e)]
 				if !ok {
 					return nil
@@ -133,11 +135,18 @@ func TestFieldsMatchSysdig(t *testing.T) {
 				for i, f := range fields {
 					vals = f.b.Extractor.Extract(e, vals[:0])
 					got := renderField(f.name, f.b.Type, vals)
-					if got != w[i] {
-						mismatches[f.name]++
-						if _, ok := examples[f.name]; !ok {
-							examples[f.name] = fmt.Sprintf("evt %d %s: got %q, sysdig %q", e.Num, e.Ev.TypeName(), got, w[i])
+					if got == w[i] {
+						continue
+					}
+					if id, ok := lineage.known(e, f.name, w[i]); ok {
+						if _, err := compat.Known(id); err != nil {
+							t.Error(err)
 						}
+						continue
+					}
+					mismatches[f.name]++
+					if _, ok := examples[f.name]; !ok {
+						examples[f.name] = fmt.Sprintf("evt %d %s: got %q, sysdig %q", e.Num, e.Ev.TypeName(), got, w[i])
 					}
 				}
 				return nil

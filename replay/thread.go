@@ -59,6 +59,11 @@ type Thread struct {
 	dead bool
 	// fake marks a thread created for an event of an unknown tid.
 	fake bool
+	// reaper marks (on a main thread) a process that reaps orphaned
+	// descendants: a child subreaper, or one a procexit named.
+	reaper bool
+	// reaperTid is the reaper_tid of the thread's procexit (0: none).
+	reaperTid int64
 	// lineage is the record of the process's current image (shared by
 	// its threads), nil until a clone or exec creates it or it is asked.
 	lineage *Lineage

@@ -217,12 +217,56 @@ func TestFilterMatchesSysdig(t *testing.T) {
 						w = strings.ReplaceAll(w, n.old, n.new)
 					}
 				}
+				if format != "" {
+					w = threadParents029(t, c, filter, w, string(got))
+				}
 				if diff := cmp.Diff(w, string(got)); diff != "" {
 					t.Errorf("retrace -F differs from sysdig (-sysdig +retrace):\n%s", diff)
 				}
 			})
 		}
 	}
+}
+
+// threadParents029 returns sysdig's output (want, in the format
+// "%evt.num %proc.name %proc.pname ...") with the lines that differ from
+// retrace's (got) only because sysdig 0.29.3 names a non-main thread's own
+// process as its parent (REPLAY-THREAD-PARENT-029) replaced by retrace's
+// line. retrace's thread.ismain says which events are a thread's.
+func threadParents029(t *testing.T, capture, filter, want, got string) string {
+	t.Helper()
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	if len(wl) != len(gl) {
+		return want
+	}
+	out, _, err := runRetrace(t, "replay", "-q", capture, "-F", filter, "--format", "*%evt.num %thread.ismain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if num, ismain, ok := strings.Cut(l, " "); ok && ismain == "false" {
+			thread[num] = true
+		}
+	}
+	known := false
+	for i, g := range gl {
+		f := strings.SplitN(g, " ", 4)
+		if wl[i] == g || len(f) < 4 || !thread[f[0]] {
+			continue
+		}
+		// sysdig 0.29.3: the parent of a thread created in the capture
+		// is its creator, a thread of the same process.
+		if wl[i] == strings.Join([]string{f[0], f[1], f[1], f[3]}, " ") {
+			wl[i], known = g, true
+		}
+	}
+	if known {
+		if _, err := compat.Known("REPLAY-THREAD-PARENT-029"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Join(wl, "\n")
 }
 
 // TestScopeFlags checks --pid, --container, --since and --until.
