@@ -62,6 +62,9 @@ type containerResolver struct {
 	// inspect and watch are the runtime lookups; hold and backoff are
 	// lookupHold and lookupBackoff (tests replace them all).
 	inspect func(context.Context, container.Match) (*container.Info, error)
+	// bundle reads what a podman container's bundle says, kept for the
+	// case podman inspect cannot answer (nil: none).
+	bundle  func(fullID string) (*container.Info, bool)
 	watch   func(since time.Time) (*rcontainer.Watcher, error)
 	hold    time.Duration
 	backoff time.Duration
@@ -74,6 +77,7 @@ func newContainerResolver(since time.Time, rt rcontainer.Runtimes) *containerRes
 		results: make(chan containerLookup, 64),
 		slots:   make(chan struct{}, lookupSlots),
 		inspect: rt.Inspect,
+		bundle:  rt.PodmanBundle,
 		watch:   rcontainer.WatchPodman,
 		hold:    lookupHold,
 		backoff: lookupBackoff,
@@ -86,10 +90,14 @@ func (r *containerResolver) start(m container.Match) {
 	go func() {
 		defer r.wg.Done()
 		var w *rcontainer.Watcher
+		var base *container.Info
 		if m.Type == container.TypePodman {
+			if r.bundle != nil {
+				base, _ = r.bundle(m.FullID)
+			}
 			w = r.podmanEvents()
 		}
-		l := r.lookup(m, w)
+		l := r.lookup(m, w, base)
 		if r.ctx.Err() != nil {
 			return // closed: the session writes what it knows
 		}
@@ -101,8 +109,9 @@ func (r *containerResolver) start(m container.Match) {
 }
 
 // lookup inspects m, retrying with backoff. A container its runtime no
-// longer knows gets the name and image podman's events gave it.
-func (r *containerResolver) lookup(m container.Match, w *rcontainer.Watcher) containerLookup {
+// longer knows gets the name and image podman's events gave it, and what
+// its bundle said (base, possibly nil).
+func (r *containerResolver) lookup(m container.Match, w *rcontainer.Watcher, base *container.Info) containerLookup {
 	delay := r.backoff
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -120,7 +129,7 @@ func (r *containerResolver) lookup(m container.Match, w *rcontainer.Watcher) con
 			s, ok := w.Wait(ctx, m.FullID)
 			cancel()
 			if ok {
-				return containerLookup{m: m, info: fromSighting(m, s),
+				return containerLookup{m: m, info: withBundle(fromSighting(m, s), base),
 					err: fmt.Errorf("%w (name and image from podman's events)", err)}
 			}
 		}
@@ -134,7 +143,21 @@ func (r *containerResolver) lookup(m container.Match, w *rcontainer.Watcher) con
 		}
 		delay = min(2*delay, maxLookupBackoff)
 	}
-	return containerLookup{m: m, info: known(m, w), err: err}
+	return containerLookup{m: m, info: withBundle(known(m, w), base), err: err}
+}
+
+// withBundle adds to info, a container its runtime did not describe, what
+// its bundle said (base, possibly nil): privilege, mounts, creation time.
+func withBundle(info, base *container.Info) *container.Info {
+	if base == nil {
+		return info
+	}
+	info.Privileged, info.PrivilegedKnown = base.Privileged, base.PrivilegedKnown
+	info.Mounts, info.MountsText = base.Mounts, base.MountsText
+	if info.CreatedTime == 0 {
+		info.CreatedTime = base.CreatedTime
+	}
+	return info
 }
 
 // known is what the recorder knows of a container without its runtime's

@@ -192,3 +192,24 @@ func TestSeeContainerNeverBlocks(t *testing.T) {
 		t.Errorf("%d unfinished lookups logged, want %d:\n%s", c, n, log)
 	}
 }
+
+// TestContainerLookupKeepsBundle checks that a podman container removed
+// before podman inspect answers keeps what its bundle, read at first
+// sight, said: privilege and mounts.
+func TestContainerLookupKeepsBundle(t *testing.T) {
+	s, _ := containerTestSession(t, func(ctx context.Context, m container.Match) (*container.Info, error) {
+		return &container.Info{ID: m.ID, FullID: m.FullID, Type: m.Type}, rcontainer.ErrNoRuntime
+	}, time.Minute)
+	mounts := []container.Mount{{Source: "/tmp", Dest: "/x", Propagation: "rprivate"}}
+	s.resolver.bundle = func(fullID string) (*container.Info, bool) {
+		return &container.Info{Privileged: true, PrivilegedKnown: true, Mounts: mounts, MountsText: "/tmp:/x::false:rprivate", CreatedTime: 1700000000}, true
+	}
+	s.seeContainer(testMatch, 999)
+	s.finishContainer(<-s.resolver.results)
+	got := s.releaseForTest(t, true)
+	want := []written{{999, &container.Info{ID: testMatch.ID, FullID: testCtrID, Type: container.TypePodman,
+		Privileged: true, PrivilegedKnown: true, Mounts: mounts, MountsText: "/tmp:/x::false:rprivate", CreatedTime: 1700000000}}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(written{})); diff != "" {
+		t.Errorf("written (-want +got):\n%s", diff)
+	}
+}

@@ -18,6 +18,9 @@ import (
 const (
 	DefaultContainerdState = "/run/containerd"
 	DefaultCRIORunRoot     = "/run/containers/storage"
+	// DefaultPodmanGraphRoot is where rootful podman keeps its containers'
+	// bundles.
+	DefaultPodmanGraphRoot = "/var/lib/containers/storage"
 )
 
 // Runtimes says where the recorder finds the container runtimes of the
@@ -29,6 +32,8 @@ type Runtimes struct {
 	ContainerdState string
 	// CRIORunRoot is the run root of cri-o's container storage.
 	CRIORunRoot string
+	// PodmanGraphRoot is the graph root of podman's container storage.
+	PodmanGraphRoot string
 }
 
 func (r Runtimes) containerdState() string {
@@ -43,6 +48,43 @@ func (r Runtimes) crioRunRoot() string {
 		return DefaultCRIORunRoot
 	}
 	return r.CRIORunRoot
+}
+
+// PodmanBundle reads what a podman container's OCI bundle says (whether
+// it is privileged, its bind mounts, its creation time) from podman's
+// graph root: a file read that is quick enough for a container
+// `podman run --rm` removes before podman inspect can answer. ok is false
+// when there is no such bundle or it is not podman's.
+func (r Runtimes) PodmanBundle(fullID string) (info *model.Info, ok bool) {
+	if fullID == "" || strings.ContainsAny(fullID, "/*?[\\") {
+		return nil, false
+	}
+	root := r.PodmanGraphRoot
+	if root == "" {
+		root = DefaultPodmanGraphRoot
+	}
+	b, err := os.ReadFile(filepath.Join(root, "overlay-containers", fullID, "userdata", "config.json"))
+	if err != nil {
+		return nil, false
+	}
+	var spec ociSpec
+	if json.Unmarshal(b, &spec) != nil || spec.Annotations["io.container.manager"] != "libpod" {
+		return nil, false
+	}
+	info = &model.Info{ID: model.ShortID(fullID), FullID: fullID, Type: model.TypePodman, PrivilegedKnown: true}
+	switch spec.Annotations["io.podman.annotations.privileged"] {
+	case "TRUE":
+		info.Privileged = true
+	case "FALSE":
+	default:
+		info.Privileged = privileged(&spec)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, spec.Annotations[crioCreated]); err == nil {
+		info.CreatedTime = t.Unix()
+	}
+	info.Mounts = r.bindMounts(&spec, root)
+	info.Finish()
+	return info, true
 }
 
 // BundleError is a container bundle that exists but cannot be read.
@@ -237,8 +279,8 @@ var propagations = []string{"private", "rprivate", "shared", "rshared", "slave",
 
 // bindMounts returns the spec's bind mounts, leaving out those the runtime
 // makes from its own directories (hosts, hostname, resolv.conf, shm).
-func (r Runtimes) bindMounts(spec *ociSpec) []model.Mount {
-	own := []string{r.containerdState(), r.crioRunRoot(), "/var/lib/containerd", "/var/lib/containers", "/run/containers"}
+func (r Runtimes) bindMounts(spec *ociSpec, more ...string) []model.Mount {
+	own := append([]string{r.containerdState(), r.crioRunRoot(), "/var/lib/containerd", "/var/lib/containers", "/run/containers"}, more...)
 	var out []model.Mount
 	for _, m := range spec.Mounts {
 		if m.Type != "bind" && !slices.Contains(m.Options, "bind") && !slices.Contains(m.Options, "rbind") {

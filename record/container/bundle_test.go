@@ -144,3 +144,45 @@ func TestInspectBundleFirst(t *testing.T) {
 		t.Errorf("Inspect of an unknown containerd container = %+v, %v; want its id and ErrNoRuntime", info, err)
 	}
 }
+
+func TestPodmanBundle(t *testing.T) {
+	id := strings.Repeat("12", 32)
+	tests := []struct {
+		name string
+		spec string
+		want *model.Info
+	}{
+		{"privileged by annotation", `{"annotations":{"io.container.manager":"libpod","io.podman.annotations.privileged":"TRUE","io.kubernetes.cri-o.Created":"2026-12-04T21:57:05.225852242Z"},
+"mounts":[{"source":"/tmp","destination":"/x","type":"bind","options":["ro","rprivate","rbind"]},
+{"source":"/run/containers/storage/overlay-containers/x/userdata/hosts","destination":"/etc/hosts","type":"bind","options":["bind"]}]}`,
+			&model.Info{Type: model.TypePodman, Privileged: true, PrivilegedKnown: true, CreatedTime: time.Date(2026, 12, 4, 21, 57, 5, 0, time.UTC).Unix(),
+				Mounts: []model.Mount{{Source: "/tmp", Dest: "/x", Propagation: "rprivate"}}, MountsText: "/tmp:/x::false:rprivate"}},
+		{"not privileged", `{"annotations":{"io.container.manager":"libpod","io.podman.annotations.privileged":"FALSE"}}`,
+			&model.Info{Type: model.TypePodman, PrivilegedKnown: true}},
+		{"not podman's", `{"annotations":{"io.container.manager":"cri-o"}}`, nil},
+		{"bad JSON", `{`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "overlay-containers", id, "userdata", "config.json")
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(tc.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			info, ok := Runtimes{PodmanGraphRoot: dir}.PodmanBundle(id)
+			if ok != (tc.want != nil) {
+				t.Fatalf("found = %v, want %v", ok, tc.want != nil)
+			}
+			if !ok {
+				return
+			}
+			tc.want.ID, tc.want.FullID = id[:12], id
+			if diff := cmp.Diff(tc.want, info); diff != "" {
+				t.Errorf("info (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
