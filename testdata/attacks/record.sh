@@ -42,5 +42,8 @@ for name in "${names[@]}"; do
 	# A scenario may ask for I/O data with a "# snaplen: N" line; the others
 	# record none.
 	snaplen=$(sed -n 's/^# snaplen: \([0-9]*\)$/\1/p' "$scenarios/$name.sh")
-	"$bin" record --force --no-env --snaplen "${snaplen:-0}" --only-command -o "$out/$name.scap.zst" -- bash "$scenarios/$name.sh" </dev/null
+	# Run from the repository's top directory with a relative path, so
+	# that command lines do not depend on where the repository is checked out.
+	(cd "$dir/../.." && "$bin" record --force --no-env --snaplen "${snaplen:-0}" --only-command \
+		-o "$out/$name.scap.zst" -- bash "$(realpath --relative-to=. "$scenarios/$name.sh")" </dev/null)
 done

@@ -15,5 +15,8 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 for name in "${names[@]}"; do
 	echo "== $name"
-	"$bin" record --force --no-env --snaplen 0 --only-command -o "$dir/$name.scap.zst" -- bash "$dir/scenarios/$name.sh" </dev/null
+	# Run from the repository's top directory with a relative path, so
+	# that command lines do not depend on where the repository is checked out.
+	(cd "$dir/../.." && "$bin" record --force --no-env --snaplen 0 --only-command \
+		-o "$dir/$name.scap.zst" -- bash "testdata/benign/scenarios/$name.sh" </dev/null)
 done
