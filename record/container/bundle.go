@@ -180,9 +180,8 @@ type ociSpec struct {
 	} `json:"linux"`
 }
 
-// readSpec reads one config.json as a container of runtime typ. For cri-o
-// it returns a nil info (and no error) when the spec lacks cri-o's
-// annotations.
+// readSpec reads one config.json as a container of runtime typ (see
+// [Runtimes.parseSpec]).
 func (r Runtimes) readSpec(path string, typ model.Type, fullID string) (*model.Info, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -191,9 +190,24 @@ func (r Runtimes) readSpec(path string, typ model.Type, fullID string) (*model.I
 		}
 		return nil, &BundleError{Path: path, Err: err}
 	}
+	var created time.Time
+	if st, err := os.Stat(path); err == nil {
+		created = st.ModTime()
+	}
+	info, err := r.parseSpec(b, typ, fullID, created)
+	if err != nil {
+		return nil, &BundleError{Path: path, Err: err}
+	}
+	return info, nil
+}
+
+// parseSpec reads an OCI spec as a container of runtime typ; created is
+// when containerd wrote it. For cri-o it returns a nil info (and no error)
+// when the spec lacks cri-o's annotations.
+func (r Runtimes) parseSpec(b []byte, typ model.Type, fullID string, created time.Time) (*model.Info, error) {
 	var spec ociSpec
 	if err := json.Unmarshal(b, &spec); err != nil {
-		return nil, &BundleError{Path: path, Err: fmt.Errorf("parse OCI spec: %w", err)}
+		return nil, fmt.Errorf("parse OCI spec: %w", err)
 	}
 	a := spec.Annotations
 	if typ == model.TypeCRIO && a[crioContainerType] == "" {
@@ -202,8 +216,8 @@ func (r Runtimes) readSpec(path string, typ model.Type, fullID string) (*model.I
 	info := &model.Info{ID: model.ShortID(fullID), FullID: fullID, Type: typ}
 	if typ == model.TypeContainerd {
 		fromContainerd(info, a)
-		if st, err := os.Stat(path); err == nil {
-			info.CreatedTime = st.ModTime().Unix()
+		if !created.IsZero() {
+			info.CreatedTime = created.Unix()
 		}
 	} else {
 		fromCRIO(info, a)

@@ -186,3 +186,28 @@ func TestPodmanBundle(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseSpec feeds arbitrary config.json contents to the bundle parser
+// of both runtimes: it must not panic, and what it accepts must encode as
+// a container event that parses back.
+func FuzzParseSpec(f *testing.F) {
+	for _, s := range []string{containerdSpec, sandboxSpec, crioSpec, podmanSpec, `{}`, `{"annotations":{"io.kubernetes.cri-o.ContainerType":"x","io.kubernetes.cri-o.Labels":"[1]"}}`} {
+		f.Add([]byte(s))
+	}
+	id := strings.Repeat("ab", 32)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, typ := range []model.Type{model.TypeContainerd, model.TypeCRIO} {
+			info, err := Runtimes{}.parseSpec(b, typ, id, time.Unix(1, 0))
+			if err != nil || info == nil {
+				continue
+			}
+			back, err := model.ParseJSON(info.AppendJSON(nil))
+			if err != nil {
+				t.Fatalf("container event of %q does not parse back: %v", b, err)
+			}
+			if back.FullID != id || back.Type != typ {
+				t.Fatalf("container event of %q: id %s type %v, want %s %v", b, back.FullID, back.Type, id, typ)
+			}
+		}
+	})
+}
