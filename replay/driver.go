@@ -16,10 +16,13 @@ type Handler func(e *Event) error
 
 // ReplayReader applies every event of r to a new State, calling fn for
 // each. It returns the state at the end of the capture. A capture that
-// ends early returns the state so far and the reader's error.
+// ends early returns the state so far and the reader's error. Events the
+// reader lost to damage are marked as gaps in the state (see
+// [State.MarkGap]) before the first event after them.
 func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handler) (*State, error) {
 	s := NewState(opts)
 	s.LoadHeader(r.Header())
+	damage := 0
 	for n := 0; ; n++ {
 		if n&0xfff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -33,6 +36,10 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 		if err != nil {
 			return s, nameError(r.Name(), err)
 		}
+		if d := r.Damage(); len(d) > damage {
+			markGaps(s, d[damage:])
+			damage = len(d)
+		}
 		e := s.Apply(ev, r.BlockFlags()&capture.FlagStateOnly != 0)
 		e.CPU, e.Frame = r.CPU(), r.Frame()
 		if fn != nil {
@@ -42,6 +49,15 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 				}
 				return s, err
 			}
+		}
+	}
+}
+
+// markGaps marks the damage that lost events as gaps.
+func markGaps(s *State, ds []capture.Damage) {
+	for _, d := range ds {
+		if (d.Kind == capture.DamageFrame || d.Kind == capture.DamageBlock) && d.Lost() {
+			s.MarkGap(Gap{Frame: d.Frame, Offset: d.Offset, Events: d.Events, EventsKnown: d.EventsKnown})
 		}
 	}
 }

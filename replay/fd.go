@@ -164,6 +164,8 @@ type FD struct {
 	connected    bool
 	// unix socket endpoints
 	srcPtr, dstPtr uint64
+	// epoch is the number of gaps before the fd was created (gap.go).
+	epoch uint32
 }
 
 // Name returns the fd's resolved name (fd.name). The slice is owned by the
@@ -309,7 +311,11 @@ func (s *State) releaseFDs(ft *FDTable) {
 }
 
 // fdPool recycles FD entries across all tables of a State.
-type fdPool struct{ items []*FD }
+type fdPool struct {
+	items []*FD
+	// epoch is the number of gaps marked (gap.go): new fds get it.
+	epoch uint32
+}
 
 func (p *fdPool) get() *FD {
 	if n := len(p.items); n > 0 {
@@ -339,10 +345,12 @@ func (t *FDTable) Len() int { return len(t.m) }
 func (t *FDTable) add(num int64, typ FDType) *FD {
 	if f, ok := t.m[num]; ok {
 		f.reset(num, typ)
+		f.epoch = t.free.epoch
 		return f
 	}
 	f := t.free.get()
 	f.reset(num, typ)
+	f.epoch = t.free.epoch
 	t.m[num] = f
 	return f
 }

@@ -282,6 +282,7 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 	validParent := parent != nil && !parent.fake
 	if validParent {
 		t.copyProcessFrom(parent)
+		t.gapEpoch = parent.gapEpoch
 		if flags&clCloneThread != 0 {
 			t.env = t.env[:0]
 		}
@@ -375,6 +376,7 @@ func (s *State) parseExecve(e *Event, _ *scap.Info, _ int64) {
 	ev := e.Ev
 	t := e.Thread
 	t.fake = false
+	t.gapEpoch = s.epoch() // the exec carries the whole image
 	// The kernel closed the close-on-exec fds (libsinsp purges them too).
 	s.threadFDs(t).purgeCloseOnExec()
 	exe, _ := e.strParam("exe")

@@ -130,6 +130,8 @@ type State struct {
 	procThreads map[int64]int
 	// children lists the threads of the table by parent tid (reparent.go).
 	children map[int64][]*Thread
+	// gaps are the stretches of lost events so far (gap.go).
+	gaps []Gap
 }
 
 // Options configure a State.
@@ -241,6 +243,7 @@ func (s *State) newThread(tid int64) *Thread {
 		t = &Thread{}
 	}
 	t.reset(tid)
+	t.gapEpoch = s.epoch()
 	return t
 }
 
@@ -306,6 +309,10 @@ func (s *State) fakeThread(tid int64) *Thread {
 	t.exe = append(t.exe, "<NA>"...)
 	t.rebuildCmdline()
 	t.fake = true
+	if e := s.epoch(); e > 0 {
+		// Probably created in the gap: nothing about it is known.
+		t.gapEpoch = e - 1
+	}
 	s.setFDs(t, s.newFDTable())
 	s.addThread(t)
 	s.stats.FakeThreads++

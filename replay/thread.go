@@ -64,6 +64,9 @@ type Thread struct {
 	reaper bool
 	// reaperTid is the reaper_tid of the thread's procexit (0: none).
 	reaperTid int64
+	// gapEpoch is the number of gaps before the thread's state was last
+	// known whole (creation, execve; gap.go).
+	gapEpoch uint32
 	// lineage is the record of the process's current image (shared by
 	// its threads), nil until a clone or exec creates it or it is asked.
 	lineage *Lineage

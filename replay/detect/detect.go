@@ -232,7 +232,30 @@ func (w *worker) detection(r *engine.Rule, e *replay.Event, path, host string) *
 	}
 	det.OutputFields = outputFields(r.Output, e, w.scratch)
 	w.desc.Fill(det, e)
+	det.Gap = gapOf(e)
 	return det
+}
+
+// gapOf says which of the state e uses is from before a gap, nil when
+// none is (docs/FORMAT.md, "Replay after a gap").
+func gapOf(e *replay.Event) *report.Gap {
+	st := e.Stale()
+	if !st.Any() {
+		return nil
+	}
+	g := &report.Gap{EventsLostKnown: true}
+	if st.Process {
+		g.Stale = append(g.Stale, "process")
+	}
+	if st.FD {
+		g.Stale = append(g.Stale, "fd")
+	}
+	for _, x := range e.State().Gaps()[st.Since:] {
+		g.Frames = append(g.Frames, x.Frame)
+		g.EventsLost += x.Events
+		g.EventsLostKnown = g.EventsLostKnown && x.EventsKnown
+	}
+	return g
 }
 
 // Summary is what a [Detector.Run] over many captures gave.

@@ -72,6 +72,7 @@ func AppendJSON(dst []byte, d *Detection, opts Options) []byte {
 		dst = append(dst, "],"...)
 	}
 	dst = appendDrillJSON(dst, d.Drill)
+	dst = appendGapJSON(dst, d)
 	keys := opts.JSON
 	dst = append(dst, `"hostname":"`...)
 	dst = appendEscaped(dst, d.Hostname)

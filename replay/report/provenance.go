@@ -178,6 +178,10 @@ func appendEventSource(dst []byte, d *Detection) []byte {
 // leading spaces.
 func AppendTextProvenance(dst []byte, d *Detection, opts Options) []byte {
 	dst = AppendText(dst, d, opts)
+	if d.Gap != nil {
+		dst = append(dst, "\n    "...)
+		dst = AppendGapText(dst, d.Gap)
+	}
 	p := d.Provenance
 	if p == nil || len(p.Chain) == 0 {
 		return appendDrillText(dst, d.Drill, opts)

@@ -110,6 +110,9 @@ type Detection struct {
 	// Provenance is where the process came from (creation chain, login);
 	// nil when unknown.
 	Provenance *Provenance
+	// Gap is set when the event uses state from before events lost to
+	// damage; nil otherwise.
+	Gap *Gap
 	// Drill is the detection's context and what came next; nil unless a
 	// drill-down was asked for.
 	Drill *Drill
