@@ -227,7 +227,7 @@ func bareContainer(m container.Match) *container.Info {
 // fromSighting is a container as its runtime's events named it.
 func fromSighting(m container.Match, s rcontainer.Sighting) *container.Info {
 	info := bareContainer(m)
-	info.Name, info.Image = s.Name, s.Image
+	info.Name, info.Image, info.Labels = s.Name, s.Image, s.Labels
 	ref := container.ParseImage(s.Image)
 	info.ImageRepo, info.ImageTag, info.ImageDigest = ref.Repository, ref.Tag, ref.Digest
 	return info

@@ -17,6 +17,9 @@ import (
 // Sighting is what a runtime's container event said about a container.
 type Sighting struct {
 	Name, Image string
+	// Labels are the container's labels (the event's attributes, which
+	// podman fills with them); nil when none.
+	Labels map[string]string
 }
 
 // Watcher follows podman's container events (podman events), so that a
@@ -94,6 +97,8 @@ type eventJSON struct {
 	Name  string `json:"Name"`
 	Image string `json:"Image"`
 	Type  string `json:"Type"`
+	// Attributes are the container's labels on create and init events.
+	Attributes map[string]string `json:"Attributes"`
 }
 
 // parseEvent reads one line of podman events --format json.
@@ -102,7 +107,11 @@ func parseEvent(line []byte) (id string, s Sighting, ok bool) {
 	if err := json.Unmarshal(line, &e); err != nil || e.ID == "" || e.Type != "container" || e.Name == "" && e.Image == "" {
 		return "", Sighting{}, false
 	}
-	return e.ID, Sighting{Name: e.Name, Image: e.Image}, true
+	s = Sighting{Name: e.Name, Image: e.Image}
+	if len(e.Attributes) > 0 {
+		s.Labels = e.Attributes
+	}
+	return e.ID, s, true
 }
 
 // Lookup returns what the events said about the container with this full

@@ -27,6 +27,8 @@ func TestParseEvent(t *testing.T) {
 	}{
 		{"podman 4 create", `{"ID":"` + hexID + `","Image":"localhost/retrace-busybox:test","Name":"evtest","Status":"create","Time":"2026-12-04T18:30:06.278566792Z","Type":"container","Attributes":{}}`,
 			hexID, Sighting{Name: "evtest", Image: "localhost/retrace-busybox:test"}, true},
+		{"labels", `{"ID":"` + hexID + `","Image":"localhost/retrace-busybox:test","Name":"pod","Status":"init","Type":"container","Attributes":{"io.kubernetes.pod.name":"web-1","app":"web"}}`,
+			hexID, Sighting{Name: "pod", Image: "localhost/retrace-busybox:test", Labels: map[string]string{"io.kubernetes.pod.name": "web-1", "app": "web"}}, true},
 		{"remove", `{"ID":"` + hexID + `","Image":"nginx@sha256:1","Name":"x","Status":"remove","Type":"container"}`,
 			hexID, Sighting{Name: "x", Image: "nginx@sha256:1"}, true},
 		{"pod event", `{"ID":"abc","Name":"p","Status":"create","Type":"pod"}`, "", Sighting{}, false},
