@@ -34,6 +34,37 @@ type Metadata struct {
 	// the capture's checkpoints, for display: verification trusts only a
 	// key given to it.
 	SigningKey string `json:"signing_key,omitempty"`
+	// Redaction is the manifest of what was redacted from the capture
+	// (retrace redact, record --redact-env; docs/FORMAT.md, "Redaction");
+	// nil when nothing was.
+	Redaction *Redaction `json:"redaction,omitempty"`
+}
+
+// Redaction says what was removed from a capture and, for a redacted
+// copy, which capture it was derived from.
+type Redaction struct {
+	Tool string    `json:"tool,omitempty"`
+	Time time.Time `json:"time,omitzero"`
+	// Source is the original file's name, SourceSHA256 its SHA-256 (hex);
+	// SourceChain, SourceCheckpoint, SourceFinal and SourceKey describe
+	// its last good checkpoint (chain head in hex, number, final, key id).
+	Source           string `json:"source,omitempty"`
+	SourceSHA256     string `json:"source_sha256,omitempty"`
+	SourceChain      string `json:"source_chain,omitempty"`
+	SourceCheckpoint *int   `json:"source_checkpoint,omitempty"`
+	SourceFinal      bool   `json:"source_final,omitempty"`
+	SourceKey        string `json:"source_key,omitempty"`
+	SourceStatus     string `json:"source_status,omitempty"`
+	// Env are the globs of the environment variables whose values were
+	// replaced, Args the patterns replaced in arguments, Buffers whether
+	// I/O buffers were emptied.
+	Env     []string `json:"env,omitempty"`
+	Args    []string `json:"args,omitempty"`
+	Buffers bool     `json:"buffers,omitempty"`
+	// EnvValues, ArgMatches and BufferBytes count what was redacted.
+	EnvValues   uint64 `json:"env_values"`
+	ArgMatches  uint64 `json:"arg_matches"`
+	BufferBytes uint64 `json:"buffer_bytes"`
 }
 
 // Drops are the recorder's drop counters.

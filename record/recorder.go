@@ -16,6 +16,7 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/container"
+	"github.com/retrace-dev/retrace/capture/redact"
 	"github.com/retrace-dev/retrace/capture/scap"
 	rcontainer "github.com/retrace-dev/retrace/record/container"
 	"github.com/retrace-dev/retrace/record/hostsnap"
@@ -91,6 +92,13 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot host: %w", err)
 	}
+	var red *redact.Redactor
+	if len(opts.RedactEnv) > 0 && !opts.NoEnv {
+		if red, err = redact.New(redact.Options{Env: opts.RedactEnv}); err != nil {
+			return nil, fmt.Errorf("redact env: %w", err)
+		}
+		red.Header(hdr)
+	}
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
 	start := time.Now()
@@ -102,13 +110,21 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		StartTime:       start,
 		BootTime:        time.Unix(0, int64(boot)),
 	}
+	manifest := func() {
+		if red != nil {
+			m := red.Manifest()
+			m.Tool, m.Time = "retrace "+opts.Version, start.UTC()
+			meta.Redaction = &m
+		}
+	}
+	manifest()
 	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta, SignKey: opts.SignKey, Checkpoints: opts.Checkpoints})
 	if err != nil {
 		return nil, err
 	}
 	win := newReorderWindow(uint64(opts.ReorderWindow), 1<<20)
 	runtimes := rcontainer.Runtimes{ContainerdState: opts.ContainerdState, CRIORunRoot: opts.CRIORunRoot}
-	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{},
+	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{}, redact: red,
 		ctrs: map[string]*containerState{}, pending: map[string]*containerState{},
 		resolver: newContainerResolver(start.Add(-time.Second), runtimes)}
 	defer s.resolver.close()
@@ -228,6 +244,7 @@ loop:
 		meta.Drops.ByReason["event_too_large"] = ks.Truncated
 		meta.Drops.Total += ks.Truncated
 	}
+	manifest()
 	w.SetMetadata(meta)
 	cerr := w.Close()
 	res.Events = w.Stats().Events
@@ -318,10 +335,12 @@ func readRing(rd *ringbuf.Reader, out chan<- [][]byte, stop <-chan struct{}, don
 // session is the state of one recording's writer side.
 type session struct {
 	opts Options
-	w    *capture.Writer
-	log  io.Writer
-	boot uint64
-	tids map[int64]string // thread -> full container id, from cgroups
+	// redact rewrites the env of execve events (--redact-env), nil when off.
+	redact *redact.Redactor
+	w      *capture.Writer
+	log    io.Writer
+	boot   uint64
+	tids   map[int64]string // thread -> full container id, from cgroups
 	// ctrs are the containers seen, by full id; pending those whose lookup
 	// is under way.
 	ctrs, pending map[string]*containerState
@@ -499,5 +518,12 @@ func (s *session) markTrailingDrops(ks KernelStats) {
 
 // write hands one event to the capture writer.
 func (s *session) write(cpu uint16, ev []byte) error {
+	if s.redact != nil {
+		out, err := s.redact.Raw(ev)
+		if err != nil {
+			return fmt.Errorf("redact event: %w", err)
+		}
+		ev = out
+	}
 	return s.w.WriteEvent(cpu, 0, ev)
 }

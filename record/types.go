@@ -22,6 +22,9 @@ type Options struct {
 	Snaplen uint32
 	// NoEnv keeps environment variables out of the capture.
 	NoEnv bool
+	// RedactEnv are globs of environment variable names whose values are
+	// written as REDACTED (capture/redact; docs/FORMAT.md, "Redaction").
+	RedactEnv []string
 	// AllSyscalls writes generic events for syscalls outside the profile.
 	AllSyscalls bool
 	// FilterComm records only threads with this comm.

@@ -235,6 +235,9 @@ func (in *Description) WriteText(w io.Writer) {
 	}
 	if md := in.Recorder; md != nil {
 		row("recorder", "%s, kernel %s, command %q", orNA(md.RecorderVersion), orNA(md.KernelRelease), strings.Join(md.CommandLine, " "))
+		if r := md.Redaction; r != nil {
+			row("redaction", "%s", redactionText(r))
+		}
 		if !md.StartTime.IsZero() {
 			row("recorded", "%s .. %s", md.StartTime.Format(time.RFC3339Nano), orNA(fmtTime(md.StopTime)))
 		}
@@ -328,4 +331,32 @@ func topCounts[V int64 | uint64](m map[string]V, max int) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// redactionText describes a redaction manifest in one line.
+func redactionText(r *capture.Redaction) string {
+	var parts []string
+	if len(r.Env) > 0 {
+		parts = append(parts, fmt.Sprintf("env %s (%d values)", strings.Join(r.Env, ","), r.EnvValues))
+	}
+	if len(r.Args) > 0 {
+		parts = append(parts, fmt.Sprintf("args %s (%d matches)", strings.Join(r.Args, ","), r.ArgMatches))
+	}
+	if r.Buffers {
+		parts = append(parts, fmt.Sprintf("buffers (%d bytes)", r.BufferBytes))
+	}
+	s := strings.Join(parts, "; ")
+	if r.Tool != "" {
+		s += " by " + r.Tool
+	}
+	if r.Source != "" {
+		s += fmt.Sprintf(", from %s sha256 %s", r.Source, r.SourceSHA256)
+		if r.SourceCheckpoint != nil {
+			s += fmt.Sprintf(" chain %s at checkpoint %d", r.SourceChain, *r.SourceCheckpoint)
+		}
+		if r.SourceStatus != "" {
+			s += " (" + r.SourceStatus + ")"
+		}
+	}
+	return s
 }

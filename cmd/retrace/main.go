@@ -53,6 +53,7 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newRecordCmd())
 	root.AddCommand(newInfoCmd())
 	root.AddCommand(newConvertCmd())
+	root.AddCommand(newRedactCmd())
 	root.AddCommand(newKeygenCmd())
 	root.AddCommand(newVerifyCmd())
 	root.AddCommand(newRulesCmd())

@@ -125,6 +125,7 @@ program failed verification (the verifier log's tail is printed).`,
 	f.BoolVar(&force, "force", false, "replace an existing capture file")
 	f.Uint32VarP(&snaplen, "snaplen", "s", 80, "bytes of read/write data kept per event; 0 = none")
 	f.BoolVar(&opts.NoEnv, "no-env", false, "do not record environment variables")
+	f.StringArrayVar(&opts.RedactEnv, "redact-env", nil, "record environment variables whose name matches this glob as NAME=REDACTED (repeatable; '*' for all)")
 	f.BoolVar(&opts.AllSyscalls, "all-syscalls", false, "also write syscalls outside the event profile, as generic events")
 	f.StringVar(&opts.FilterContainer, "filter-container", "", "record only this container (id prefix or name)")
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
