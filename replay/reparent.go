@@ -13,23 +13,28 @@ const prSetChildSubreaper = 36
 
 // linkChild lists t under its parent tid.
 func (s *State) linkChild(t *Thread) {
+	t.childIdx = -1
 	if t.PTid < 0 || t.PTid == t.Tid {
 		return
 	}
-	s.children[t.PTid] = append(s.children[t.PTid], t)
+	l := s.children[t.PTid]
+	t.childIdx = len(l)
+	s.children[t.PTid] = append(l, t)
 }
 
-// unlinkChild removes t from its parent tid's list.
+// unlinkChild removes t from its parent tid's list, in constant time.
 func (s *State) unlinkChild(t *Thread) {
 	l := s.children[t.PTid]
-	for i, c := range l {
-		if c == t {
-			l[i] = l[len(l)-1]
-			l[len(l)-1] = nil
-			l = l[:len(l)-1]
-			break
-		}
+	i := t.childIdx
+	t.childIdx = -1
+	if i < 0 || i >= len(l) || l[i] != t {
+		return
 	}
+	last := len(l) - 1
+	l[i] = l[last]
+	l[i].childIdx = i
+	l[last] = nil
+	l = l[:last]
 	if len(l) == 0 {
 		delete(s.children, t.PTid)
 	} else {

@@ -152,7 +152,10 @@ func TestReparentKeepsChildIndex(t *testing.T) {
 	replaySteps(t, s, []step{cloneX(200, 300, 0), exitReaped(300, 0), ev(scap.SyscallCloseE, 200, 3),
 		cloneX(200, 300, 0), cloneX(300, 301, 0), ev(scap.SyscallCloseE, 301, 3)})
 	for ptid, kids := range s.children {
-		for _, c := range kids {
+		for i, c := range kids {
+			if c.childIdx != i {
+				t.Errorf("children[%d][%d] is tid %d, which says it is at %d", ptid, i, c.Tid, c.childIdx)
+			}
 			if s.threads[c.Tid] != c || c.PTid != ptid {
 				t.Errorf("children[%d] lists tid %d (ptid %d, in table %v)", ptid, c.Tid, c.PTid, s.threads[c.Tid] == c)
 			}

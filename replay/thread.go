@@ -64,6 +64,9 @@ type Thread struct {
 	reaper bool
 	// reaperTid is the reaper_tid of the thread's procexit (0: none).
 	reaperTid int64
+	// childIdx is t's position in its parent tid's children list, -1
+	// when not listed (reparent.go).
+	childIdx int
 	// gapEpoch is the number of gaps before the thread's state was last
 	// known whole (creation, execve; gap.go).
 	gapEpoch uint32
