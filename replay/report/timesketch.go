@@ -75,6 +75,7 @@ func reportHost(r *Report) string {
 // a [Provenance] "provenance_chain" (its [Provenance.ChainText]),
 // "login_uid", "login_user", "session" and "tty", then "evt_type",
 // "files", "network", "output_fields" and the provenance: "capture",
+// "frame" (the zstd frame holding the event, -1 for files not in frames),
 // "evt_num" and "time_ns" (the event's exact time).
 func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
 	dst = appendTimesketchHead(dst, d.Output, d.Time)
@@ -129,6 +130,8 @@ func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
 	dst = append(dst, '}')
 	dst = append(dst, `,"capture":`...)
 	dst = appendValue(dst, d.Capture)
+	dst = append(dst, `,"frame":`...)
+	dst = strconv.AppendInt(dst, int64(d.Frame), 10)
 	dst = append(dst, `,"evt_num":`...)
 	dst = strconv.AppendUint(dst, d.EventNum, 10)
 	dst = append(dst, `,"time_ns":`...)

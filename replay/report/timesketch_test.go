@@ -49,7 +49,7 @@ func TestTimesketchRequiredFields(t *testing.T) {
 		lines  int
 		keys   []string
 	}{
-		{"detections", sampleReport(), 4, []string{"rule", "priority", "tags", "output_fields", "capture", "evt_num", "proc_ancestry"}},
+		{"detections", sampleReport(), 4, []string{"rule", "priority", "tags", "output_fields", "capture", "frame", "evt_num", "proc_ancestry"}},
 		{"shells", shellsReport(), 1, []string{"rule", "children", "capture"}},
 		{"tree", treeReport(), 6, []string{"activity", "object"}},
 	}
@@ -77,6 +77,7 @@ func TestTimesketchRequiredFields(t *testing.T) {
 
 func TestTimesketchDetection(t *testing.T) {
 	d := sampleReport().Detections[0]
+	d.Frame = 12
 	d.Provenance = &Provenance{Chain: []Origin{
 		{Process: d.Process, How: "exec", Container: "3ad7b2c1e9f0"},
 		{Process: Process{Pid: 4090, Name: "runc"}, How: "fork", Container: "host"},
@@ -93,7 +94,7 @@ func TestTimesketchDetection(t *testing.T) {
 		"message": d.Output, "datetime": "2026-11-20T09:14:03.120456+00:00", "timestamp_desc": TimesketchTimestampDesc,
 		"data_type": "retrace:detection", "rule": d.Rule, "priority": "Notice", "host": "web-01",
 		"container_id": "3ad7b2c1e9f0", "container_name": "web-frontend", "proc_cmdline": "bash -i",
-		"capture": "incident-42.scap.zst", "evt_num": float64(10421), "time_ns": float64(d.Time.UnixNano()),
+		"capture": "incident-42.scap.zst", "frame": float64(12), "evt_num": float64(10421), "time_ns": float64(d.Time.UnixNano()),
 		"provenance_chain": "runc[4090] > bash[4100]{container 3ad7b2c1e9f0}", "login_user": "alice",
 		"login_uid": float64(1000), "session": float64(77), "tty": float64(34816),
 	} {
