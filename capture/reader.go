@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -84,6 +85,7 @@ type Reader struct {
 	firstCopy    []byte
 
 	ev     scap.Event
+	clock  int64 // ns added to event timestamps: SetClockOffset
 	cpu    uint16
 	flags  uint32
 	events int64
@@ -423,6 +425,9 @@ func (r *Reader) Next() (*scap.Event, error) {
 			r.skip++
 			continue
 		}
+		if r.clock != 0 {
+			r.ev.ShiftTs(r.clock)
+		}
 		r.events++
 		return &r.ev, nil
 	}
@@ -438,6 +443,12 @@ func (r *Reader) corrupt(b Block, reason string, err error) error {
 	r.err = ce
 	return ce
 }
+
+// SetClockOffset corrects the recording host's clock: the events Next
+// returns from then on carry their timestamp plus d (their encoded bytes,
+// which NextBlock returns, are unchanged). Call it before the first Next,
+// once the header said which host recorded the capture.
+func (r *Reader) SetClockOffset(d time.Duration) { r.clock = int64(d) }
 
 // CPU returns the CPU number of the event last returned by Next.
 func (r *Reader) CPU() uint16 { return r.cpu }

@@ -172,6 +172,10 @@ func fitsExactly(raw []byte, hdr, n, lenSize int) bool {
 // Ts returns the event timestamp in nanoseconds since the epoch.
 func (e *Event) Ts() uint64 { return e.ts }
 
+// ShiftTs adds ns nanoseconds to the timestamp Ts returns (a clock
+// correction), until the next Decode. The encoded bytes are unchanged.
+func (e *Event) ShiftTs(ns int64) { e.ts = uint64(int64(e.ts) + ns) }
+
 // Tid returns the thread id that produced the event.
 func (e *Event) Tid() int64 { return e.tid }
 

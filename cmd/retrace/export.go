@@ -24,6 +24,7 @@ type exportFlags struct {
 	compat       string
 	ruleMatching string
 	shard        string
+	clockOffsets []string
 	workers      int
 	quiet        bool
 }
@@ -61,6 +62,7 @@ the same inputs and -o write together what one export writes alone.`,
 	fl.BoolVarP(&f.allEvents, "all-events", "A", false, "also export (and evaluate) the high-volume events Falco skips by default")
 	fl.StringVar(&f.compat, "compat", "", "reproduce an older Falco's event visibility: falco-0.32")
 	fl.StringVar(&f.ruleMatching, "rule-matching", "first", "first: report the first matching rule per event; all: every one")
+	fl.StringArrayVar(&f.clockOffsets, "clock-offset", nil, "correct HOST's clock: add DURATION (e.g. -3m20s) to the time of each of its events, in every output (repeatable)")
 	fl.StringVar(&f.shard, "shard", "0/1", "export only share I of N of the inputs (I/N, I from 0)")
 	fl.IntVarP(&f.workers, "workers", "j", 0, "captures exported at once (default: one per CPU)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no summary on stderr")
@@ -91,6 +93,9 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Read
 		return withCode(exitUsage, err)
 	}
 	if err := export.CheckNames(all); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if opts.Scope.Clock, err = clockOffsets(f.clockOffsets, all); err != nil {
 		return withCode(exitUsage, err)
 	}
 	files, err := shard.Select(all)

@@ -20,6 +20,7 @@ import (
 // replayFlags are the command line of `retrace replay`, as typed.
 type replayFlags struct {
 	profileRules bool // --profile-rules
+	clockOffsets []string
 	falco        falcoFlags
 	rules        []string
 	output       string
@@ -127,6 +128,7 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.StringVar(&f.until, "until", "", "ignore events after this time (forms as --since)")
 	fl.StringVar(&f.container, "container", "", "only events of the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only events of this process id")
+	fl.StringArrayVar(&f.clockOffsets, "clock-offset", nil, "correct HOST's clock: add DURATION (e.g. -3m20s) to the time of each of its events, in every output (repeatable)")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
 	fl.StringVar(&f.ruleMatching, "rule-matching", "first", "first: report the first matching rule per event; all: every one")
 	fl.StringVar(&f.compat, "compat", "", "reproduce an older Falco: falco-0.32")
@@ -194,6 +196,9 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if cfg.loc, cfg.detect.Scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
 		return nil, err
 	}
+	if cfg.detect.Scope.Clock, err = clockOffsets(f.clockOffsets, files); err != nil {
+		return nil, err
+	}
 	if f.format != "" && f.filter == "" {
 		return nil, errors.New("--format needs -F FILTER")
 	}
@@ -208,13 +213,24 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 		if f.context < 0 || f.next < 0 || f.drillMax < 0 {
 			return nil, errors.New("--context, --next and --drill-max take a count (0 or more)")
 		}
-		cfg.drill = &timeline.DrillOptions{Context: f.context, Next: f.next, Max: f.drillMax, Tree: cfg.format == report.FormatHTML}
+		cfg.drill = &timeline.DrillOptions{Context: f.context, Next: f.next, Max: f.drillMax, Tree: cfg.format == report.FormatHTML,
+			Clock: cfg.detect.Scope.Clock}
 	}
 	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err
 	}
 	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())
 	return cfg, nil
+}
+
+// clockOffsets parses the --clock-offset flags and checks that each host
+// recorded one of files.
+func clockOffsets(specs, files []string) (detect.ClockOffsets, error) {
+	c, err := detect.ParseClockOffsets(specs)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Check(files)
 }
 
 // parseScope validates the --tz, --since, --until, --container and --pid

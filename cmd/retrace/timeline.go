@@ -21,7 +21,7 @@ import (
 type timelineFlags struct {
 	output, out, since, until, container, tz string
 	pid                                      int64
-	paths                                    []string
+	paths, clockOffsets                      []string
 	quiet                                    bool
 }
 
@@ -98,6 +98,7 @@ Times print in UTC unless --tz says otherwise.`,
 	fl.StringVar(&f.until, "until", "", "ignore events after this time (forms as --since)")
 	fl.StringVar(&f.container, "container", "", "only the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only this process (tree: and its descendants)")
+	fl.StringArrayVar(&f.clockOffsets, "clock-offset", nil, "correct HOST's clock: add DURATION (e.g. -3m20s) to the time of each of its events, in every output (repeatable)")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar on stderr")
 	fl.StringArrayVar(&f.paths, "path", nil, "sensitive-reads: another sensitive file or directory; binary-writes: another directory (repeatable)")
@@ -137,6 +138,9 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		return nil, err
 	}
 	if cfg.loc, cfg.opts.Scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
+		return nil, err
+	}
+	if cfg.opts.Scope.Clock, err = clockOffsets(f.clockOffsets, files); err != nil {
 		return nil, err
 	}
 	for _, p := range f.paths {

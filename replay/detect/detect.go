@@ -172,7 +172,7 @@ func (d *Detector) capture(ctx context.Context, w *worker, path string, emit fun
 		}
 		return sc.Wrap(d.ruleHandler(w, info, sink))
 	}
-	info, err := ReplayCapture(ctx, path, d.opts.Progress, newHandler)
+	info, err := ReplayCapture(ctx, path, d.opts.Progress, d.opts.Scope.Clock, newHandler)
 	info.Notes = append(info.Notes, sc.Notes()...)
 	if w.filter != nil {
 		info.Notes = append(info.Notes, w.filter.notes()...)

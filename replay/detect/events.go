@@ -43,7 +43,7 @@ func (d *Detector) Events(ctx context.Context, path string, visit Visit) (Result
 			return visit(info, e, found)
 		}
 	}
-	info, err := ReplayCapture(ctx, path, d.opts.Progress, newHandler)
+	info, err := ReplayCapture(ctx, path, d.opts.Progress, d.opts.Scope.Clock, newHandler)
 	res.Info = info
 	return res, err
 }

@@ -76,10 +76,11 @@ func ForEach(n, workers int, fn func(worker, i int)) {
 // ReplayCapture replays the capture at path through the handler that
 // newHandler returns once the capture's header is read (it gets the
 // capture's file, host name and drops), adding the bytes read to prog
-// (nil: not counted). It returns what it learnt of the capture: host name,
+// (nil: not counted) and correcting the events' times by the host's
+// offset in clock. It returns what it learnt of the capture: host name,
 // drops, event count and time span. A handler's [replay.ErrStop] is not an
 // error.
-func ReplayCapture(ctx context.Context, path string, prog *Progress, newHandler func(report.CaptureInfo) replay.Handler) (report.CaptureInfo, error) {
+func ReplayCapture(ctx context.Context, path string, prog *Progress, clock ClockOffsets, newHandler func(report.CaptureInfo) replay.Handler) (report.CaptureInfo, error) {
 	info := infoOf(path, nil)
 	rd, err := capture.Open(path)
 	if err != nil {
@@ -87,6 +88,9 @@ func ReplayCapture(ctx context.Context, path string, prog *Progress, newHandler 
 	}
 	defer rd.Close()
 	info = infoOf(path, rd.Header())
+	if off := clock.Of(info.Hostname); off != 0 {
+		rd.SetClockOffset(off)
+	}
 	handle := newHandler(info)
 	var first, last uint64
 	var lastBytes int64

@@ -23,6 +23,9 @@ type Scope struct {
 	// Pid keeps the events of this process when HasPid is set.
 	Pid    int64
 	HasPid bool
+	// Clock corrects hosts' clocks: every event's time, before the scope
+	// or anything else reads it (see [ClockOffsets]).
+	Clock ClockOffsets
 }
 
 // maxScopeContainers bounds the containers a ScopeFilter remembers for
@@ -79,7 +82,7 @@ func (s *ScopeFilter) resolve(first uint64) {
 	s.resolved, s.first = true, first
 	var end uint64
 	if s.spec.Since.needsEnd() || s.spec.Until.needsEnd() {
-		end = lastEventTime(s.path)
+		end = lastEventTime(s.path, s.spec.Clock)
 	}
 	s.since = s.spec.Since.Resolve(first, end)
 	s.until = s.spec.Until.Resolve(first, end)
@@ -160,16 +163,21 @@ func (s *ScopeFilter) Notes() []string {
 // lastEventTime returns the time of the last event of the capture at
 // path: from the summary of a retrace .scap.zst file, else by reading the
 // events' headers once; 0 when the capture cannot be read (the replay
-// reports why).
-func lastEventTime(path string) uint64 {
+// reports why), corrected by the host's offset in clock.
+func lastEventTime(path string, clock ClockOffsets) uint64 {
+	var off int64
+	if len(clock) > 0 {
+		off = int64(clock.Of(captureHost(path)))
+	}
 	if sum, err := capture.ReadSummary(path); err == nil {
-		return sum.LastTS
+		return uint64(int64(sum.LastTS) + off)
 	}
 	r, err := capture.Open(path)
 	if err != nil {
 		return 0
 	}
 	defer r.Close()
+	r.SetClockOffset(time.Duration(off))
 	var last uint64
 	for {
 		ev, err := r.Next()

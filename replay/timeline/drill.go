@@ -41,6 +41,9 @@ type DrillOptions struct {
 	Progress *detect.Progress
 	// Tree sets the report's Tree to the story's process tree.
 	Tree bool
+	// Clock corrects hosts' clocks as the replay that found the
+	// detections did.
+	Clock detect.ClockOffsets
 }
 
 // Drill replays the captures of rep's detections once more and gives each
@@ -92,7 +95,7 @@ func Drill(ctx context.Context, rep *report.Report, opts DrillOptions) (int, err
 			return
 		}
 		dc := newDrillCollector(rep, paths[i], byPath[paths[i]], f, reg, &opts)
-		_, errs[i] = detect.ReplayCapture(ctx, paths[i], opts.Progress, func(info report.CaptureInfo) replay.Handler {
+		_, errs[i] = detect.ReplayCapture(ctx, paths[i], opts.Progress, opts.Clock, func(info report.CaptureInfo) replay.Handler {
 			dc.vc.host = info.Hostname
 			return dc.event
 		})

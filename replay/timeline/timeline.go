@@ -166,7 +166,7 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, path strin
 	col := newViewCollector(opts, reg, path)
 	col.treePid, col.rootPid = treePid, rootPid
 	col.ioAllFDs = opts.Scope.HasPid
-	info, err := detect.ReplayCapture(ctx, path, opts.Progress, func(report.CaptureInfo) replay.Handler {
+	info, err := detect.ReplayCapture(ctx, path, opts.Progress, opts.Scope.Clock, func(report.CaptureInfo) replay.Handler {
 		return sc.Wrap(func(e *replay.Event) error {
 			col.event(e)
 			return nil
