@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -45,6 +46,8 @@ type ProbeOptions struct {
 	// batches are picked up by the reader's periodic poll. 0 means 1/16
 	// of the ring.
 	WakeupBytes int
+	// Hooks selects how syscalls are hooked (AllSyscalls implies HooksRaw).
+	Hooks SyscallHooks
 }
 
 // Probe is the loaded and attached set of BPF programs plus their ring
@@ -56,6 +59,11 @@ type Probe struct {
 	stats      *ebpf.Map
 	unrecorded *ebpf.Map
 	desc       *ebpf.Map
+	plan       hookPlan
+	// attached names the attached programs, for RunStats.
+	attached []string
+	// detaching is closed when the links closed by Detach are gone.
+	detaching chan error
 }
 
 // LoadProbe loads the BPF programs, fills the per-syscall configuration and
@@ -82,27 +90,125 @@ func LoadProbe(opts ProbeOptions) (*Probe, error) {
 	if err := configure(spec, opts); err != nil {
 		return nil, err
 	}
+	plan, err := planHooks(opts.Hooks, opts.AllSyscalls)
+	if err != nil {
+		return nil, err
+	}
+	keepPrograms(spec, plan)
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{
 		Programs: ebpf.ProgramOptions{LogSizeStart: 1 << 20},
 	})
 	if err != nil {
 		return nil, loadError(err)
 	}
-	p := &Probe{coll: coll, ringbuf: coll.Maps["events"], stats: coll.Maps["stats_map"], unrecorded: coll.Maps["unrecorded"], desc: coll.Maps["descendants"]}
-	if err := p.fillTailCalls(); err != nil {
+	p := &Probe{coll: coll, ringbuf: coll.Maps["events"], stats: coll.Maps["stats_map"], unrecorded: coll.Maps["unrecorded"], desc: coll.Maps["descendants"], plan: plan}
+	if plan.hooks == HooksRaw {
+		err = p.attachRaw()
+	} else {
+		err = p.attachTracepoints()
+	}
+	if err != nil {
 		p.Close()
 		return nil, err
 	}
-	for _, name := range []string{"sched_fork", "sys_exit", "sched_exit", "sys_enter"} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: coll.Programs[name]})
-		if err != nil {
-			p.Close()
-			return nil, fmt.Errorf("attach %s: %w", name, err)
-		}
-		p.links = append(p.links, l)
-	}
 	return p, nil
 }
+
+// keepPrograms removes from spec the programs the plan does not attach, so
+// that only they are verified and loaded: the encoders exist as tp_btf
+// programs (tail-call targets of the raw dispatch) and as tracepoint
+// programs (NAME_tp).
+func keepPrograms(spec *ebpf.CollectionSpec, plan hookPlan) {
+	want := map[string]bool{"sched_exit": true, "sched_fork": true}
+	for _, sc := range recordedSyscalls {
+		if plan.skip[sc.name] {
+			continue
+		}
+		if plan.hooks == HooksTracepoints {
+			want[sc.program+"_tp"] = true
+			continue
+		}
+		want[sc.program] = true
+		if sc.enterProgram != "" {
+			want[sc.enterProgram] = true
+		}
+	}
+	if plan.hooks == HooksRaw {
+		want["sys_enter"], want["sys_exit"] = true, true
+	} else {
+		want["exec_path"] = true
+	}
+	for name := range spec.Programs {
+		if !want[name] {
+			delete(spec.Programs, name)
+		}
+	}
+}
+
+// attachRaw fills the tail-call tables and attaches the raw sys_enter and
+// sys_exit dispatch programs.
+func (p *Probe) attachRaw() error {
+	if err := p.fillTailCalls(); err != nil {
+		return err
+	}
+	for _, name := range []string{"sched_fork", "sys_exit", "sched_exit", "sys_enter"} {
+		if err := p.attachTracing(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Probe) attachTracing(name string) error {
+	l, err := link.AttachTracing(link.TracingOptions{Program: p.coll.Programs[name]})
+	if err != nil {
+		return fmt.Errorf("attach %s: %w", name, err)
+	}
+	p.links = append(p.links, l)
+	p.attached = append(p.attached, name)
+	return nil
+}
+
+// attachTracepoints attaches exec_path (the path of successful execs, for
+// execve's events), sched_exit, and each recorded syscall's encoder to its
+// syscalls/sys_exit_ tracepoint. Nothing is attached at syscall entry: the
+// encoders write enter events at exit (execve_x_tp included).
+func (p *Probe) attachTracepoints() error {
+	attach := func(program, event string) error {
+		prog, ok := p.coll.Programs[program]
+		if !ok {
+			return fmt.Errorf("attach %s: no BPF program %s", event, program)
+		}
+		l, err := link.Tracepoint("syscalls", event, prog, nil)
+		if err != nil {
+			return fmt.Errorf("attach %s to syscalls/%s: %w", program, event, err)
+		}
+		p.links = append(p.links, l)
+		p.attached = append(p.attached, program)
+		return nil
+	}
+	for _, name := range []string{"sched_fork", "exec_path", "sched_exit"} {
+		if err := p.attachTracing(name); err != nil {
+			return err
+		}
+	}
+	for _, sc := range recordedSyscalls {
+		if p.plan.skip[sc.name] {
+			continue
+		}
+		if err := attach(sc.program+"_tp", "sys_exit_"+tracepointName(sc.name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Hooks returns how the probe hooks syscalls (never HooksAuto).
+func (p *Probe) Hooks() SyscallHooks { return p.plan.hooks }
+
+// Notes returns what the choice of hooks left out or fell back from, one
+// sentence each, for the recorder's log.
+func (p *Probe) Notes() []string { return p.plan.notes }
 
 func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 	ncpu, err := ebpf.PossibleCPU()
@@ -288,8 +394,12 @@ func (p *Probe) Stats() (KernelStats, error) {
 }
 
 // UnrecordedCounts returns, per syscall name, how often a syscall outside
-// the recorded set ran while the probe was attached.
+// the recorded set ran while the probe was attached. Only the raw hooks
+// see those syscalls: with per-syscall tracepoints it returns nil.
 func (p *Probe) UnrecordedCounts() (map[string]uint64, error) {
+	if p.plan.hooks != HooksRaw {
+		return nil, nil
+	}
 	out := map[string]uint64{}
 	var per []uint64
 	for nr := uint32(0); nr < maxSyscalls; nr++ {
@@ -315,7 +425,7 @@ func (p *Probe) UnrecordedCounts() (map[string]uint64, error) {
 // RunStats returns the run counts and times of the attached programs.
 func (p *Probe) RunStats() ([]ProgramStats, error) {
 	var out []ProgramStats
-	for _, name := range []string{"sys_enter", "sys_exit", "sched_exit"} {
+	for _, name := range p.attached {
 		st, err := p.coll.Programs[name].Stats()
 		if err != nil {
 			return nil, fmt.Errorf("read stats of %s: %w", name, err)
@@ -335,21 +445,63 @@ func EnableRunStats() (io.Closer, error) {
 	return c, nil
 }
 
-// Detach detaches the programs: no event enters the ring buffer after it
+// Detach stops the programs: no event enters the ring buffer after it
 // returns, and the counters of [Probe.Stats] stay fixed. The maps remain
-// readable until Close.
+// readable until Close. The programs return at once from then on; their
+// links are closed in the background, since closing a tracepoint's perf
+// event waits for an RCU grace period (about 50 ms each here, serialized
+// by the kernel), and Close waits for them.
 func (p *Probe) Detach() error {
-	var errs []error
-	for i := len(p.links) - 1; i >= 0; i-- {
-		errs = append(errs, p.links[i].Close())
+	if p.detaching != nil {
+		return nil
 	}
+	var stopErr error
+	if v, ok := p.coll.Variables["stopped"]; ok {
+		stopErr = v.Set(uint32(1))
+	} else {
+		stopErr = errors.New("detach: no BPF variable stopped")
+	}
+	links := p.links
 	p.links = nil
-	return errors.Join(errs...)
+	p.detaching = make(chan error, 1)
+	go func() {
+		errs := make([]error, len(links))
+		var wg sync.WaitGroup
+		for i, l := range links {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = l.Close()
+			}()
+		}
+		wg.Wait()
+		p.detaching <- errors.Join(errs...)
+	}()
+	if stopErr != nil {
+		// Without the flag, only closing the links stops the programs.
+		return errors.Join(stopErr, p.waitDetached())
+	}
+	return nil
+}
+
+// waitDetached waits for the links Detach closes.
+func (p *Probe) waitDetached() error {
+	if p.detaching == nil {
+		return nil
+	}
+	err, ok := <-p.detaching
+	if ok {
+		close(p.detaching)
+	}
+	return err
 }
 
 // Close detaches the programs and frees the maps.
 func (p *Probe) Close() error {
-	errs := []error{p.Detach()}
+	var errs []error
+	if p.coll != nil {
+		errs = append(errs, p.Detach(), p.waitDetached())
+	}
 	if p.coll != nil {
 		p.coll.Close()
 		p.coll = nil

@@ -211,8 +211,21 @@ func TestRecordSnapshotAndMetadata(t *testing.T) {
 	if m == nil || m.KernelRelease == "" || m.StartTime.IsZero() || m.StopTime.IsZero() || m.Drops == nil {
 		t.Fatalf("metadata = %+v", m)
 	}
+	// Per-syscall tracepoints (the default here) see no unrecorded
+	// syscalls; the raw hooks count them (docs/FORMAT.md, rule 5).
+	if c.result.Hooks != HooksTracepoints {
+		t.Errorf("hooks = %v, want tracepoints on this kernel", c.result.Hooks)
+	}
+	if len(m.Unrecorded) != 0 {
+		t.Errorf("unrecorded counts %v with per-syscall tracepoints, want none", m.Unrecorded)
+	}
+	raw := recordRun(t, Options{SyscallHooks: HooksRaw}, "/bin/true")
+	if raw.result.Hooks != HooksRaw {
+		t.Errorf("hooks = %v, want raw", raw.result.Hooks)
+	}
+	m = raw.header.Metadata
 	if len(m.Unrecorded) == 0 {
-		t.Errorf("no unrecorded syscall counts in the metadata")
+		t.Errorf("no unrecorded syscall counts in the metadata with the raw hooks")
 	}
 	for name := range m.Unrecorded {
 		if _, ok := scap.ProfileFor(name); ok {
@@ -246,44 +259,49 @@ func TestRecordMatchesProfile(t *testing.T) {
 			t.Errorf("profile syscall %s has no BPF program", p.Syscall)
 		}
 	}
-	dir := t.TempDir()
-	c := recordRun(t, Options{}, "/bin/sh", "-c", "ls -la / > /dev/null; cat /etc/hostname > /dev/null; mkdir -p "+filepath.Join(dir, "d")+
-		"; cd "+dir+" && ln -s d l && mv l m && chmod 700 d && rm m && rmdir d; kill -0 $$")
-	written := map[scap.Type]bool{}
-	for _, p := range scap.Profile() {
-		written[p.Exit] = true
-		if et, ok := p.EnterType(); ok {
-			written[et] = true
-		}
-	}
-	written[scap.ContainerJsonV2E] = true
-	written[scap.DropE] = true
-	written[scap.DropX] = true
-	// Enter events come right before their exit event on the same thread,
-	// exactly for the syscalls whose profile entry says so.
-	byExit := map[scap.Type]scap.ProfileEntry{}
-	for _, p := range scap.Profile() {
-		byExit[p.Exit] = p
-	}
-	lastByTid := map[int64]event{}
-	for _, e := range c.events {
-		if p, ok := byExit[e.typ]; ok && p.Syscall != "procexit" {
-			prev, had := lastByTid[e.tid]
-			gotEnter := had && prev.typ == e.typ-1
-			if gotEnter != p.Enter {
-				t.Errorf("%s exit at %d: enter event before it %v, profile says %v", p.Syscall, e.ts, gotEnter, p.Enter)
+	// Both ways of hooking syscalls write the same events.
+	for _, hooks := range []SyscallHooks{HooksTracepoints, HooksRaw} {
+		t.Run(hooks.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			c := recordRun(t, Options{SyscallHooks: hooks}, "/bin/sh", "-c", "ls -la / > /dev/null; cat /etc/hostname > /dev/null; mkdir -p "+filepath.Join(dir, "d")+
+				"; cd "+dir+" && ln -s d l && mv l m && chmod 700 d && rm m && rmdir d; kill -0 $$")
+			written := map[scap.Type]bool{}
+			for _, p := range scap.Profile() {
+				written[p.Exit] = true
+				if et, ok := p.EnterType(); ok {
+					written[et] = true
+				}
 			}
-		}
-		lastByTid[e.tid] = e
-	}
-	for _, e := range c.events {
-		if !written[e.typ] {
-			t.Errorf("event code %d (%s) is not in the event profile", e.typ, e.name)
-			continue
-		}
-		info, _ := scap.Lookup(e.typ)
-		if len(e.params) != len(info.Params) {
-			t.Errorf("event %d (%s): %d parameters, want %d", e.typ, e.name, len(e.params), len(info.Params))
-		}
+			written[scap.ContainerJsonV2E] = true
+			written[scap.DropE] = true
+			written[scap.DropX] = true
+			// Enter events come right before their exit event on the same thread,
+			// exactly for the syscalls whose profile entry says so.
+			byExit := map[scap.Type]scap.ProfileEntry{}
+			for _, p := range scap.Profile() {
+				byExit[p.Exit] = p
+			}
+			lastByTid := map[int64]event{}
+			for _, e := range c.events {
+				if p, ok := byExit[e.typ]; ok && p.Syscall != "procexit" {
+					prev, had := lastByTid[e.tid]
+					gotEnter := had && prev.typ == e.typ-1
+					if gotEnter != p.Enter {
+						t.Errorf("%s exit at %d: enter event before it %v, profile says %v", p.Syscall, e.ts, gotEnter, p.Enter)
+					}
+				}
+				lastByTid[e.tid] = e
+			}
+			for _, e := range c.events {
+				if !written[e.typ] {
+					t.Errorf("event code %d (%s) is not in the event profile", e.typ, e.name)
+					continue
+				}
+				info, _ := scap.Lookup(e.typ)
+				if len(e.params) != len(info.Params) {
+					t.Errorf("event %d (%s): %d parameters, want %d", e.typ, e.name, len(e.params), len(info.Params))
+				}
+			}
+		})
 	}
 }

@@ -55,11 +55,15 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		SelfPid:     os.Getpid(),
 		OnlyCommand: opts.OnlyCommand,
 		RingBytes:   opts.RingBytes,
+		Hooks:       opts.SyscallHooks,
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer probe.Close()
+	for _, n := range probe.Notes() {
+		fmt.Fprintf(logw, "retrace record: %s\n", n)
+	}
 	if opts.BPFStats {
 		c, err := EnableRunStats()
 		if err != nil {
@@ -256,6 +260,7 @@ loop:
 	res.EmptyReads = ks.EmptyReads
 	res.LateEvents = win.late
 	res.Containers = len(s.ctrs)
+	res.Hooks = probe.Hooks()
 	if opts.BPFStats {
 		res.Programs, _ = probe.RunStats()
 	}

@@ -55,98 +55,168 @@ type recorderStats struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	recorderMapDescendants   = "descendants"
-	recorderMapEnterProgs    = "enter_progs"
-	recorderMapEvents        = "events"
-	recorderMapExecPaths     = "exec_paths"
-	recorderMapExitProgs     = "exit_progs"
-	recorderMapScratchMap    = "scratch_map"
-	recorderMapStatsMap      = "stats_map"
-	recorderMapUnrecorded    = "unrecorded"
-	recorderProgAccept4X     = "accept4_x"
-	recorderProgAcceptX      = "accept_x"
-	recorderProgBindX        = "bind_x"
-	recorderProgBpfX         = "bpf_x"
-	recorderProgCapsetX      = "capset_x"
-	recorderProgChdirX       = "chdir_x"
-	recorderProgChmodX       = "chmod_x"
-	recorderProgChownX       = "chown_x"
-	recorderProgClone3X      = "clone3_x"
-	recorderProgCloneX       = "clone_x"
-	recorderProgCloseX       = "close_x"
-	recorderProgConnectX     = "connect_x"
-	recorderProgCreatX       = "creat_x"
-	recorderProgDup2X        = "dup2_x"
-	recorderProgDup3X        = "dup3_x"
-	recorderProgDupX         = "dup_x"
-	recorderProgExecveE      = "execve_e"
-	recorderProgExecveX      = "execve_x"
-	recorderProgExecveatE    = "execveat_e"
-	recorderProgExecveatX    = "execveat_x"
-	recorderProgFchdirX      = "fchdir_x"
-	recorderProgFchmodX      = "fchmod_x"
-	recorderProgFchmodatX    = "fchmodat_x"
-	recorderProgFchownX      = "fchown_x"
-	recorderProgFchownatX    = "fchownat_x"
-	recorderProgFcntlX       = "fcntl_x"
-	recorderProgFinitModuleX = "finit_module_x"
-	recorderProgForkX        = "fork_x"
-	recorderProgInitModuleX  = "init_module_x"
-	recorderProgKillX        = "kill_x"
-	recorderProgLchownX      = "lchown_x"
-	recorderProgLinkX        = "link_x"
-	recorderProgLinkatX      = "linkat_x"
-	recorderProgListenX      = "listen_x"
-	recorderProgMemfdCreateX = "memfd_create_x"
-	recorderProgMkdirX       = "mkdir_x"
-	recorderProgMkdiratX     = "mkdirat_x"
-	recorderProgMountX       = "mount_x"
-	recorderProgOpenX        = "open_x"
-	recorderProgOpenat2X     = "openat2_x"
-	recorderProgOpenatX      = "openat_x"
-	recorderProgPipe2X       = "pipe2_x"
-	recorderProgPipeX        = "pipe_x"
-	recorderProgPrctlX       = "prctl_x"
-	recorderProgPreadX       = "pread_x"
-	recorderProgPtraceX      = "ptrace_x"
-	recorderProgPwriteX      = "pwrite_x"
-	recorderProgReadX        = "read_x"
-	recorderProgReadvX       = "readv_x"
-	recorderProgRecvfromX    = "recvfrom_x"
-	recorderProgRenameX      = "rename_x"
-	recorderProgRenameat2X   = "renameat2_x"
-	recorderProgRenameatX    = "renameat_x"
-	recorderProgRmdirX       = "rmdir_x"
-	recorderProgSchedExit    = "sched_exit"
-	recorderProgSchedFork    = "sched_fork"
-	recorderProgSendtoX      = "sendto_x"
-	recorderProgSetgidX      = "setgid_x"
-	recorderProgSetnsX       = "setns_x"
-	recorderProgSetresgidX   = "setresgid_x"
-	recorderProgSetresuidX   = "setresuid_x"
-	recorderProgSetuidX      = "setuid_x"
-	recorderProgSocketX      = "socket_x"
-	recorderProgSymlinkX     = "symlink_x"
-	recorderProgSymlinkatX   = "symlinkat_x"
-	recorderProgSysEnter     = "sys_enter"
-	recorderProgSysExit      = "sys_exit"
-	recorderProgUmount2X     = "umount2_x"
-	recorderProgUnlinkX      = "unlink_x"
-	recorderProgUnlinkatX    = "unlinkat_x"
-	recorderProgUnshareX     = "unshare_x"
-	recorderProgVforkX       = "vfork_x"
-	recorderProgWriteX       = "write_x"
-	recorderProgWritevX      = "writev_x"
-	recorderVarBootEpochNs   = "boot_epoch_ns"
-	recorderVarCaptureEnv    = "capture_env"
-	recorderVarFilterComm    = "filter_comm"
-	recorderVarFilterCommLen = "filter_comm_len"
-	recorderVarOnlyCommand   = "only_command"
-	recorderVarPpmSc         = "ppm_sc"
-	recorderVarSelfTgid      = "self_tgid"
-	recorderVarSnaplen       = "snaplen"
-	recorderVarSyscallFlags  = "syscall_flags"
-	recorderVarWakeupBytes   = "wakeup_bytes"
+	recorderMapDescendants      = "descendants"
+	recorderMapEnterProgs       = "enter_progs"
+	recorderMapEvents           = "events"
+	recorderMapExecPaths        = "exec_paths"
+	recorderMapExitProgs        = "exit_progs"
+	recorderMapScratchMap       = "scratch_map"
+	recorderMapStatsMap         = "stats_map"
+	recorderMapUnrecorded       = "unrecorded"
+	recorderProgAccept4X        = "accept4_x"
+	recorderProgAccept4X_tp     = "accept4_x_tp"
+	recorderProgAcceptX         = "accept_x"
+	recorderProgAcceptX_tp      = "accept_x_tp"
+	recorderProgBindX           = "bind_x"
+	recorderProgBindX_tp        = "bind_x_tp"
+	recorderProgBpfX            = "bpf_x"
+	recorderProgBpfX_tp         = "bpf_x_tp"
+	recorderProgCapsetX         = "capset_x"
+	recorderProgCapsetX_tp      = "capset_x_tp"
+	recorderProgChdirX          = "chdir_x"
+	recorderProgChdirX_tp       = "chdir_x_tp"
+	recorderProgChmodX          = "chmod_x"
+	recorderProgChmodX_tp       = "chmod_x_tp"
+	recorderProgChownX          = "chown_x"
+	recorderProgChownX_tp       = "chown_x_tp"
+	recorderProgClone3X         = "clone3_x"
+	recorderProgClone3X_tp      = "clone3_x_tp"
+	recorderProgCloneX          = "clone_x"
+	recorderProgCloneX_tp       = "clone_x_tp"
+	recorderProgCloseX          = "close_x"
+	recorderProgCloseX_tp       = "close_x_tp"
+	recorderProgConnectX        = "connect_x"
+	recorderProgConnectX_tp     = "connect_x_tp"
+	recorderProgCreatX          = "creat_x"
+	recorderProgCreatX_tp       = "creat_x_tp"
+	recorderProgDup2X           = "dup2_x"
+	recorderProgDup2X_tp        = "dup2_x_tp"
+	recorderProgDup3X           = "dup3_x"
+	recorderProgDup3X_tp        = "dup3_x_tp"
+	recorderProgDupX            = "dup_x"
+	recorderProgDupX_tp         = "dup_x_tp"
+	recorderProgExecPath        = "exec_path"
+	recorderProgExecveE         = "execve_e"
+	recorderProgExecveX         = "execve_x"
+	recorderProgExecveX_tp      = "execve_x_tp"
+	recorderProgExecveatE       = "execveat_e"
+	recorderProgExecveatX       = "execveat_x"
+	recorderProgExecveatX_tp    = "execveat_x_tp"
+	recorderProgFchdirX         = "fchdir_x"
+	recorderProgFchdirX_tp      = "fchdir_x_tp"
+	recorderProgFchmodX         = "fchmod_x"
+	recorderProgFchmodX_tp      = "fchmod_x_tp"
+	recorderProgFchmodatX       = "fchmodat_x"
+	recorderProgFchmodatX_tp    = "fchmodat_x_tp"
+	recorderProgFchownX         = "fchown_x"
+	recorderProgFchownX_tp      = "fchown_x_tp"
+	recorderProgFchownatX       = "fchownat_x"
+	recorderProgFchownatX_tp    = "fchownat_x_tp"
+	recorderProgFcntlX          = "fcntl_x"
+	recorderProgFcntlX_tp       = "fcntl_x_tp"
+	recorderProgFinitModuleX    = "finit_module_x"
+	recorderProgFinitModuleX_tp = "finit_module_x_tp"
+	recorderProgForkX           = "fork_x"
+	recorderProgForkX_tp        = "fork_x_tp"
+	recorderProgInitModuleX     = "init_module_x"
+	recorderProgInitModuleX_tp  = "init_module_x_tp"
+	recorderProgKillX           = "kill_x"
+	recorderProgKillX_tp        = "kill_x_tp"
+	recorderProgLchownX         = "lchown_x"
+	recorderProgLchownX_tp      = "lchown_x_tp"
+	recorderProgLinkX           = "link_x"
+	recorderProgLinkX_tp        = "link_x_tp"
+	recorderProgLinkatX         = "linkat_x"
+	recorderProgLinkatX_tp      = "linkat_x_tp"
+	recorderProgListenX         = "listen_x"
+	recorderProgListenX_tp      = "listen_x_tp"
+	recorderProgMemfdCreateX    = "memfd_create_x"
+	recorderProgMemfdCreateX_tp = "memfd_create_x_tp"
+	recorderProgMkdirX          = "mkdir_x"
+	recorderProgMkdirX_tp       = "mkdir_x_tp"
+	recorderProgMkdiratX        = "mkdirat_x"
+	recorderProgMkdiratX_tp     = "mkdirat_x_tp"
+	recorderProgMountX          = "mount_x"
+	recorderProgMountX_tp       = "mount_x_tp"
+	recorderProgOpenX           = "open_x"
+	recorderProgOpenX_tp        = "open_x_tp"
+	recorderProgOpenat2X        = "openat2_x"
+	recorderProgOpenat2X_tp     = "openat2_x_tp"
+	recorderProgOpenatX         = "openat_x"
+	recorderProgOpenatX_tp      = "openat_x_tp"
+	recorderProgPipe2X          = "pipe2_x"
+	recorderProgPipe2X_tp       = "pipe2_x_tp"
+	recorderProgPipeX           = "pipe_x"
+	recorderProgPipeX_tp        = "pipe_x_tp"
+	recorderProgPrctlX          = "prctl_x"
+	recorderProgPrctlX_tp       = "prctl_x_tp"
+	recorderProgPreadX          = "pread_x"
+	recorderProgPreadX_tp       = "pread_x_tp"
+	recorderProgPtraceX         = "ptrace_x"
+	recorderProgPtraceX_tp      = "ptrace_x_tp"
+	recorderProgPwriteX         = "pwrite_x"
+	recorderProgPwriteX_tp      = "pwrite_x_tp"
+	recorderProgReadX           = "read_x"
+	recorderProgReadX_tp        = "read_x_tp"
+	recorderProgReadvX          = "readv_x"
+	recorderProgReadvX_tp       = "readv_x_tp"
+	recorderProgRecvfromX       = "recvfrom_x"
+	recorderProgRecvfromX_tp    = "recvfrom_x_tp"
+	recorderProgRenameX         = "rename_x"
+	recorderProgRenameX_tp      = "rename_x_tp"
+	recorderProgRenameat2X      = "renameat2_x"
+	recorderProgRenameat2X_tp   = "renameat2_x_tp"
+	recorderProgRenameatX       = "renameat_x"
+	recorderProgRenameatX_tp    = "renameat_x_tp"
+	recorderProgRmdirX          = "rmdir_x"
+	recorderProgRmdirX_tp       = "rmdir_x_tp"
+	recorderProgSchedExit       = "sched_exit"
+	recorderProgSchedFork       = "sched_fork"
+	recorderProgSendtoX         = "sendto_x"
+	recorderProgSendtoX_tp      = "sendto_x_tp"
+	recorderProgSetgidX         = "setgid_x"
+	recorderProgSetgidX_tp      = "setgid_x_tp"
+	recorderProgSetnsX          = "setns_x"
+	recorderProgSetnsX_tp       = "setns_x_tp"
+	recorderProgSetresgidX      = "setresgid_x"
+	recorderProgSetresgidX_tp   = "setresgid_x_tp"
+	recorderProgSetresuidX      = "setresuid_x"
+	recorderProgSetresuidX_tp   = "setresuid_x_tp"
+	recorderProgSetuidX         = "setuid_x"
+	recorderProgSetuidX_tp      = "setuid_x_tp"
+	recorderProgSocketX         = "socket_x"
+	recorderProgSocketX_tp      = "socket_x_tp"
+	recorderProgSymlinkX        = "symlink_x"
+	recorderProgSymlinkX_tp     = "symlink_x_tp"
+	recorderProgSymlinkatX      = "symlinkat_x"
+	recorderProgSymlinkatX_tp   = "symlinkat_x_tp"
+	recorderProgSysEnter        = "sys_enter"
+	recorderProgSysExit         = "sys_exit"
+	recorderProgUmount2X        = "umount2_x"
+	recorderProgUmount2X_tp     = "umount2_x_tp"
+	recorderProgUnlinkX         = "unlink_x"
+	recorderProgUnlinkX_tp      = "unlink_x_tp"
+	recorderProgUnlinkatX       = "unlinkat_x"
+	recorderProgUnlinkatX_tp    = "unlinkat_x_tp"
+	recorderProgUnshareX        = "unshare_x"
+	recorderProgUnshareX_tp     = "unshare_x_tp"
+	recorderProgVforkX          = "vfork_x"
+	recorderProgVforkX_tp       = "vfork_x_tp"
+	recorderProgWriteX          = "write_x"
+	recorderProgWriteX_tp       = "write_x_tp"
+	recorderProgWritevX         = "writev_x"
+	recorderProgWritevX_tp      = "writev_x_tp"
+	recorderVarBootEpochNs      = "boot_epoch_ns"
+	recorderVarCaptureEnv       = "capture_env"
+	recorderVarFilterComm       = "filter_comm"
+	recorderVarFilterCommLen    = "filter_comm_len"
+	recorderVarOnlyCommand      = "only_command"
+	recorderVarPpmSc            = "ppm_sc"
+	recorderVarSelfTgid         = "self_tgid"
+	recorderVarSnaplen          = "snaplen"
+	recorderVarStopped          = "stopped"
+	recorderVarSyscallFlags     = "syscall_flags"
+	recorderVarWakeupBytes      = "wakeup_bytes"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -191,80 +261,149 @@ type recorderSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderProgramSpecs struct {
-	Accept4X     *ebpf.ProgramSpec `ebpf:"accept4_x"`
-	AcceptX      *ebpf.ProgramSpec `ebpf:"accept_x"`
-	BindX        *ebpf.ProgramSpec `ebpf:"bind_x"`
-	BpfX         *ebpf.ProgramSpec `ebpf:"bpf_x"`
-	CapsetX      *ebpf.ProgramSpec `ebpf:"capset_x"`
-	ChdirX       *ebpf.ProgramSpec `ebpf:"chdir_x"`
-	ChmodX       *ebpf.ProgramSpec `ebpf:"chmod_x"`
-	ChownX       *ebpf.ProgramSpec `ebpf:"chown_x"`
-	Clone3X      *ebpf.ProgramSpec `ebpf:"clone3_x"`
-	CloneX       *ebpf.ProgramSpec `ebpf:"clone_x"`
-	CloseX       *ebpf.ProgramSpec `ebpf:"close_x"`
-	ConnectX     *ebpf.ProgramSpec `ebpf:"connect_x"`
-	CreatX       *ebpf.ProgramSpec `ebpf:"creat_x"`
-	Dup2X        *ebpf.ProgramSpec `ebpf:"dup2_x"`
-	Dup3X        *ebpf.ProgramSpec `ebpf:"dup3_x"`
-	DupX         *ebpf.ProgramSpec `ebpf:"dup_x"`
-	ExecveE      *ebpf.ProgramSpec `ebpf:"execve_e"`
-	ExecveX      *ebpf.ProgramSpec `ebpf:"execve_x"`
-	ExecveatE    *ebpf.ProgramSpec `ebpf:"execveat_e"`
-	ExecveatX    *ebpf.ProgramSpec `ebpf:"execveat_x"`
-	FchdirX      *ebpf.ProgramSpec `ebpf:"fchdir_x"`
-	FchmodX      *ebpf.ProgramSpec `ebpf:"fchmod_x"`
-	FchmodatX    *ebpf.ProgramSpec `ebpf:"fchmodat_x"`
-	FchownX      *ebpf.ProgramSpec `ebpf:"fchown_x"`
-	FchownatX    *ebpf.ProgramSpec `ebpf:"fchownat_x"`
-	FcntlX       *ebpf.ProgramSpec `ebpf:"fcntl_x"`
-	FinitModuleX *ebpf.ProgramSpec `ebpf:"finit_module_x"`
-	ForkX        *ebpf.ProgramSpec `ebpf:"fork_x"`
-	InitModuleX  *ebpf.ProgramSpec `ebpf:"init_module_x"`
-	KillX        *ebpf.ProgramSpec `ebpf:"kill_x"`
-	LchownX      *ebpf.ProgramSpec `ebpf:"lchown_x"`
-	LinkX        *ebpf.ProgramSpec `ebpf:"link_x"`
-	LinkatX      *ebpf.ProgramSpec `ebpf:"linkat_x"`
-	ListenX      *ebpf.ProgramSpec `ebpf:"listen_x"`
-	MemfdCreateX *ebpf.ProgramSpec `ebpf:"memfd_create_x"`
-	MkdirX       *ebpf.ProgramSpec `ebpf:"mkdir_x"`
-	MkdiratX     *ebpf.ProgramSpec `ebpf:"mkdirat_x"`
-	MountX       *ebpf.ProgramSpec `ebpf:"mount_x"`
-	OpenX        *ebpf.ProgramSpec `ebpf:"open_x"`
-	Openat2X     *ebpf.ProgramSpec `ebpf:"openat2_x"`
-	OpenatX      *ebpf.ProgramSpec `ebpf:"openat_x"`
-	Pipe2X       *ebpf.ProgramSpec `ebpf:"pipe2_x"`
-	PipeX        *ebpf.ProgramSpec `ebpf:"pipe_x"`
-	PrctlX       *ebpf.ProgramSpec `ebpf:"prctl_x"`
-	PreadX       *ebpf.ProgramSpec `ebpf:"pread_x"`
-	PtraceX      *ebpf.ProgramSpec `ebpf:"ptrace_x"`
-	PwriteX      *ebpf.ProgramSpec `ebpf:"pwrite_x"`
-	ReadX        *ebpf.ProgramSpec `ebpf:"read_x"`
-	ReadvX       *ebpf.ProgramSpec `ebpf:"readv_x"`
-	RecvfromX    *ebpf.ProgramSpec `ebpf:"recvfrom_x"`
-	RenameX      *ebpf.ProgramSpec `ebpf:"rename_x"`
-	Renameat2X   *ebpf.ProgramSpec `ebpf:"renameat2_x"`
-	RenameatX    *ebpf.ProgramSpec `ebpf:"renameat_x"`
-	RmdirX       *ebpf.ProgramSpec `ebpf:"rmdir_x"`
-	SchedExit    *ebpf.ProgramSpec `ebpf:"sched_exit"`
-	SchedFork    *ebpf.ProgramSpec `ebpf:"sched_fork"`
-	SendtoX      *ebpf.ProgramSpec `ebpf:"sendto_x"`
-	SetgidX      *ebpf.ProgramSpec `ebpf:"setgid_x"`
-	SetnsX       *ebpf.ProgramSpec `ebpf:"setns_x"`
-	SetresgidX   *ebpf.ProgramSpec `ebpf:"setresgid_x"`
-	SetresuidX   *ebpf.ProgramSpec `ebpf:"setresuid_x"`
-	SetuidX      *ebpf.ProgramSpec `ebpf:"setuid_x"`
-	SocketX      *ebpf.ProgramSpec `ebpf:"socket_x"`
-	SymlinkX     *ebpf.ProgramSpec `ebpf:"symlink_x"`
-	SymlinkatX   *ebpf.ProgramSpec `ebpf:"symlinkat_x"`
-	SysEnter     *ebpf.ProgramSpec `ebpf:"sys_enter"`
-	SysExit      *ebpf.ProgramSpec `ebpf:"sys_exit"`
-	Umount2X     *ebpf.ProgramSpec `ebpf:"umount2_x"`
-	UnlinkX      *ebpf.ProgramSpec `ebpf:"unlink_x"`
-	UnlinkatX    *ebpf.ProgramSpec `ebpf:"unlinkat_x"`
-	UnshareX     *ebpf.ProgramSpec `ebpf:"unshare_x"`
-	VforkX       *ebpf.ProgramSpec `ebpf:"vfork_x"`
-	WriteX       *ebpf.ProgramSpec `ebpf:"write_x"`
-	WritevX      *ebpf.ProgramSpec `ebpf:"writev_x"`
+	Accept4X        *ebpf.ProgramSpec `ebpf:"accept4_x"`
+	Accept4X_tp     *ebpf.ProgramSpec `ebpf:"accept4_x_tp"`
+	AcceptX         *ebpf.ProgramSpec `ebpf:"accept_x"`
+	AcceptX_tp      *ebpf.ProgramSpec `ebpf:"accept_x_tp"`
+	BindX           *ebpf.ProgramSpec `ebpf:"bind_x"`
+	BindX_tp        *ebpf.ProgramSpec `ebpf:"bind_x_tp"`
+	BpfX            *ebpf.ProgramSpec `ebpf:"bpf_x"`
+	BpfX_tp         *ebpf.ProgramSpec `ebpf:"bpf_x_tp"`
+	CapsetX         *ebpf.ProgramSpec `ebpf:"capset_x"`
+	CapsetX_tp      *ebpf.ProgramSpec `ebpf:"capset_x_tp"`
+	ChdirX          *ebpf.ProgramSpec `ebpf:"chdir_x"`
+	ChdirX_tp       *ebpf.ProgramSpec `ebpf:"chdir_x_tp"`
+	ChmodX          *ebpf.ProgramSpec `ebpf:"chmod_x"`
+	ChmodX_tp       *ebpf.ProgramSpec `ebpf:"chmod_x_tp"`
+	ChownX          *ebpf.ProgramSpec `ebpf:"chown_x"`
+	ChownX_tp       *ebpf.ProgramSpec `ebpf:"chown_x_tp"`
+	Clone3X         *ebpf.ProgramSpec `ebpf:"clone3_x"`
+	Clone3X_tp      *ebpf.ProgramSpec `ebpf:"clone3_x_tp"`
+	CloneX          *ebpf.ProgramSpec `ebpf:"clone_x"`
+	CloneX_tp       *ebpf.ProgramSpec `ebpf:"clone_x_tp"`
+	CloseX          *ebpf.ProgramSpec `ebpf:"close_x"`
+	CloseX_tp       *ebpf.ProgramSpec `ebpf:"close_x_tp"`
+	ConnectX        *ebpf.ProgramSpec `ebpf:"connect_x"`
+	ConnectX_tp     *ebpf.ProgramSpec `ebpf:"connect_x_tp"`
+	CreatX          *ebpf.ProgramSpec `ebpf:"creat_x"`
+	CreatX_tp       *ebpf.ProgramSpec `ebpf:"creat_x_tp"`
+	Dup2X           *ebpf.ProgramSpec `ebpf:"dup2_x"`
+	Dup2X_tp        *ebpf.ProgramSpec `ebpf:"dup2_x_tp"`
+	Dup3X           *ebpf.ProgramSpec `ebpf:"dup3_x"`
+	Dup3X_tp        *ebpf.ProgramSpec `ebpf:"dup3_x_tp"`
+	DupX            *ebpf.ProgramSpec `ebpf:"dup_x"`
+	DupX_tp         *ebpf.ProgramSpec `ebpf:"dup_x_tp"`
+	ExecPath        *ebpf.ProgramSpec `ebpf:"exec_path"`
+	ExecveE         *ebpf.ProgramSpec `ebpf:"execve_e"`
+	ExecveX         *ebpf.ProgramSpec `ebpf:"execve_x"`
+	ExecveX_tp      *ebpf.ProgramSpec `ebpf:"execve_x_tp"`
+	ExecveatE       *ebpf.ProgramSpec `ebpf:"execveat_e"`
+	ExecveatX       *ebpf.ProgramSpec `ebpf:"execveat_x"`
+	ExecveatX_tp    *ebpf.ProgramSpec `ebpf:"execveat_x_tp"`
+	FchdirX         *ebpf.ProgramSpec `ebpf:"fchdir_x"`
+	FchdirX_tp      *ebpf.ProgramSpec `ebpf:"fchdir_x_tp"`
+	FchmodX         *ebpf.ProgramSpec `ebpf:"fchmod_x"`
+	FchmodX_tp      *ebpf.ProgramSpec `ebpf:"fchmod_x_tp"`
+	FchmodatX       *ebpf.ProgramSpec `ebpf:"fchmodat_x"`
+	FchmodatX_tp    *ebpf.ProgramSpec `ebpf:"fchmodat_x_tp"`
+	FchownX         *ebpf.ProgramSpec `ebpf:"fchown_x"`
+	FchownX_tp      *ebpf.ProgramSpec `ebpf:"fchown_x_tp"`
+	FchownatX       *ebpf.ProgramSpec `ebpf:"fchownat_x"`
+	FchownatX_tp    *ebpf.ProgramSpec `ebpf:"fchownat_x_tp"`
+	FcntlX          *ebpf.ProgramSpec `ebpf:"fcntl_x"`
+	FcntlX_tp       *ebpf.ProgramSpec `ebpf:"fcntl_x_tp"`
+	FinitModuleX    *ebpf.ProgramSpec `ebpf:"finit_module_x"`
+	FinitModuleX_tp *ebpf.ProgramSpec `ebpf:"finit_module_x_tp"`
+	ForkX           *ebpf.ProgramSpec `ebpf:"fork_x"`
+	ForkX_tp        *ebpf.ProgramSpec `ebpf:"fork_x_tp"`
+	InitModuleX     *ebpf.ProgramSpec `ebpf:"init_module_x"`
+	InitModuleX_tp  *ebpf.ProgramSpec `ebpf:"init_module_x_tp"`
+	KillX           *ebpf.ProgramSpec `ebpf:"kill_x"`
+	KillX_tp        *ebpf.ProgramSpec `ebpf:"kill_x_tp"`
+	LchownX         *ebpf.ProgramSpec `ebpf:"lchown_x"`
+	LchownX_tp      *ebpf.ProgramSpec `ebpf:"lchown_x_tp"`
+	LinkX           *ebpf.ProgramSpec `ebpf:"link_x"`
+	LinkX_tp        *ebpf.ProgramSpec `ebpf:"link_x_tp"`
+	LinkatX         *ebpf.ProgramSpec `ebpf:"linkat_x"`
+	LinkatX_tp      *ebpf.ProgramSpec `ebpf:"linkat_x_tp"`
+	ListenX         *ebpf.ProgramSpec `ebpf:"listen_x"`
+	ListenX_tp      *ebpf.ProgramSpec `ebpf:"listen_x_tp"`
+	MemfdCreateX    *ebpf.ProgramSpec `ebpf:"memfd_create_x"`
+	MemfdCreateX_tp *ebpf.ProgramSpec `ebpf:"memfd_create_x_tp"`
+	MkdirX          *ebpf.ProgramSpec `ebpf:"mkdir_x"`
+	MkdirX_tp       *ebpf.ProgramSpec `ebpf:"mkdir_x_tp"`
+	MkdiratX        *ebpf.ProgramSpec `ebpf:"mkdirat_x"`
+	MkdiratX_tp     *ebpf.ProgramSpec `ebpf:"mkdirat_x_tp"`
+	MountX          *ebpf.ProgramSpec `ebpf:"mount_x"`
+	MountX_tp       *ebpf.ProgramSpec `ebpf:"mount_x_tp"`
+	OpenX           *ebpf.ProgramSpec `ebpf:"open_x"`
+	OpenX_tp        *ebpf.ProgramSpec `ebpf:"open_x_tp"`
+	Openat2X        *ebpf.ProgramSpec `ebpf:"openat2_x"`
+	Openat2X_tp     *ebpf.ProgramSpec `ebpf:"openat2_x_tp"`
+	OpenatX         *ebpf.ProgramSpec `ebpf:"openat_x"`
+	OpenatX_tp      *ebpf.ProgramSpec `ebpf:"openat_x_tp"`
+	Pipe2X          *ebpf.ProgramSpec `ebpf:"pipe2_x"`
+	Pipe2X_tp       *ebpf.ProgramSpec `ebpf:"pipe2_x_tp"`
+	PipeX           *ebpf.ProgramSpec `ebpf:"pipe_x"`
+	PipeX_tp        *ebpf.ProgramSpec `ebpf:"pipe_x_tp"`
+	PrctlX          *ebpf.ProgramSpec `ebpf:"prctl_x"`
+	PrctlX_tp       *ebpf.ProgramSpec `ebpf:"prctl_x_tp"`
+	PreadX          *ebpf.ProgramSpec `ebpf:"pread_x"`
+	PreadX_tp       *ebpf.ProgramSpec `ebpf:"pread_x_tp"`
+	PtraceX         *ebpf.ProgramSpec `ebpf:"ptrace_x"`
+	PtraceX_tp      *ebpf.ProgramSpec `ebpf:"ptrace_x_tp"`
+	PwriteX         *ebpf.ProgramSpec `ebpf:"pwrite_x"`
+	PwriteX_tp      *ebpf.ProgramSpec `ebpf:"pwrite_x_tp"`
+	ReadX           *ebpf.ProgramSpec `ebpf:"read_x"`
+	ReadX_tp        *ebpf.ProgramSpec `ebpf:"read_x_tp"`
+	ReadvX          *ebpf.ProgramSpec `ebpf:"readv_x"`
+	ReadvX_tp       *ebpf.ProgramSpec `ebpf:"readv_x_tp"`
+	RecvfromX       *ebpf.ProgramSpec `ebpf:"recvfrom_x"`
+	RecvfromX_tp    *ebpf.ProgramSpec `ebpf:"recvfrom_x_tp"`
+	RenameX         *ebpf.ProgramSpec `ebpf:"rename_x"`
+	RenameX_tp      *ebpf.ProgramSpec `ebpf:"rename_x_tp"`
+	Renameat2X      *ebpf.ProgramSpec `ebpf:"renameat2_x"`
+	Renameat2X_tp   *ebpf.ProgramSpec `ebpf:"renameat2_x_tp"`
+	RenameatX       *ebpf.ProgramSpec `ebpf:"renameat_x"`
+	RenameatX_tp    *ebpf.ProgramSpec `ebpf:"renameat_x_tp"`
+	RmdirX          *ebpf.ProgramSpec `ebpf:"rmdir_x"`
+	RmdirX_tp       *ebpf.ProgramSpec `ebpf:"rmdir_x_tp"`
+	SchedExit       *ebpf.ProgramSpec `ebpf:"sched_exit"`
+	SchedFork       *ebpf.ProgramSpec `ebpf:"sched_fork"`
+	SendtoX         *ebpf.ProgramSpec `ebpf:"sendto_x"`
+	SendtoX_tp      *ebpf.ProgramSpec `ebpf:"sendto_x_tp"`
+	SetgidX         *ebpf.ProgramSpec `ebpf:"setgid_x"`
+	SetgidX_tp      *ebpf.ProgramSpec `ebpf:"setgid_x_tp"`
+	SetnsX          *ebpf.ProgramSpec `ebpf:"setns_x"`
+	SetnsX_tp       *ebpf.ProgramSpec `ebpf:"setns_x_tp"`
+	SetresgidX      *ebpf.ProgramSpec `ebpf:"setresgid_x"`
+	SetresgidX_tp   *ebpf.ProgramSpec `ebpf:"setresgid_x_tp"`
+	SetresuidX      *ebpf.ProgramSpec `ebpf:"setresuid_x"`
+	SetresuidX_tp   *ebpf.ProgramSpec `ebpf:"setresuid_x_tp"`
+	SetuidX         *ebpf.ProgramSpec `ebpf:"setuid_x"`
+	SetuidX_tp      *ebpf.ProgramSpec `ebpf:"setuid_x_tp"`
+	SocketX         *ebpf.ProgramSpec `ebpf:"socket_x"`
+	SocketX_tp      *ebpf.ProgramSpec `ebpf:"socket_x_tp"`
+	SymlinkX        *ebpf.ProgramSpec `ebpf:"symlink_x"`
+	SymlinkX_tp     *ebpf.ProgramSpec `ebpf:"symlink_x_tp"`
+	SymlinkatX      *ebpf.ProgramSpec `ebpf:"symlinkat_x"`
+	SymlinkatX_tp   *ebpf.ProgramSpec `ebpf:"symlinkat_x_tp"`
+	SysEnter        *ebpf.ProgramSpec `ebpf:"sys_enter"`
+	SysExit         *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	Umount2X        *ebpf.ProgramSpec `ebpf:"umount2_x"`
+	Umount2X_tp     *ebpf.ProgramSpec `ebpf:"umount2_x_tp"`
+	UnlinkX         *ebpf.ProgramSpec `ebpf:"unlink_x"`
+	UnlinkX_tp      *ebpf.ProgramSpec `ebpf:"unlink_x_tp"`
+	UnlinkatX       *ebpf.ProgramSpec `ebpf:"unlinkat_x"`
+	UnlinkatX_tp    *ebpf.ProgramSpec `ebpf:"unlinkat_x_tp"`
+	UnshareX        *ebpf.ProgramSpec `ebpf:"unshare_x"`
+	UnshareX_tp     *ebpf.ProgramSpec `ebpf:"unshare_x_tp"`
+	VforkX          *ebpf.ProgramSpec `ebpf:"vfork_x"`
+	VforkX_tp       *ebpf.ProgramSpec `ebpf:"vfork_x_tp"`
+	WriteX          *ebpf.ProgramSpec `ebpf:"write_x"`
+	WriteX_tp       *ebpf.ProgramSpec `ebpf:"write_x_tp"`
+	WritevX         *ebpf.ProgramSpec `ebpf:"writev_x"`
+	WritevX_tp      *ebpf.ProgramSpec `ebpf:"writev_x_tp"`
 }
 
 // recorderMapSpecs contains maps before they are loaded into the kernel.
@@ -293,6 +432,7 @@ type recorderVariableSpecs struct {
 	PpmSc         *ebpf.VariableSpec `ebpf:"ppm_sc"`
 	SelfTgid      *ebpf.VariableSpec `ebpf:"self_tgid"`
 	Snaplen       *ebpf.VariableSpec `ebpf:"snaplen"`
+	Stopped       *ebpf.VariableSpec `ebpf:"stopped"`
 	SyscallFlags  *ebpf.VariableSpec `ebpf:"syscall_flags"`
 	WakeupBytes   *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
@@ -352,6 +492,7 @@ type recorderVariables struct {
 	PpmSc         *ebpf.Variable `ebpf:"ppm_sc"`
 	SelfTgid      *ebpf.Variable `ebpf:"self_tgid"`
 	Snaplen       *ebpf.Variable `ebpf:"snaplen"`
+	Stopped       *ebpf.Variable `ebpf:"stopped"`
 	SyscallFlags  *ebpf.Variable `ebpf:"syscall_flags"`
 	WakeupBytes   *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
@@ -360,158 +501,296 @@ type recorderVariables struct {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderPrograms struct {
-	Accept4X     *ebpf.Program `ebpf:"accept4_x"`
-	AcceptX      *ebpf.Program `ebpf:"accept_x"`
-	BindX        *ebpf.Program `ebpf:"bind_x"`
-	BpfX         *ebpf.Program `ebpf:"bpf_x"`
-	CapsetX      *ebpf.Program `ebpf:"capset_x"`
-	ChdirX       *ebpf.Program `ebpf:"chdir_x"`
-	ChmodX       *ebpf.Program `ebpf:"chmod_x"`
-	ChownX       *ebpf.Program `ebpf:"chown_x"`
-	Clone3X      *ebpf.Program `ebpf:"clone3_x"`
-	CloneX       *ebpf.Program `ebpf:"clone_x"`
-	CloseX       *ebpf.Program `ebpf:"close_x"`
-	ConnectX     *ebpf.Program `ebpf:"connect_x"`
-	CreatX       *ebpf.Program `ebpf:"creat_x"`
-	Dup2X        *ebpf.Program `ebpf:"dup2_x"`
-	Dup3X        *ebpf.Program `ebpf:"dup3_x"`
-	DupX         *ebpf.Program `ebpf:"dup_x"`
-	ExecveE      *ebpf.Program `ebpf:"execve_e"`
-	ExecveX      *ebpf.Program `ebpf:"execve_x"`
-	ExecveatE    *ebpf.Program `ebpf:"execveat_e"`
-	ExecveatX    *ebpf.Program `ebpf:"execveat_x"`
-	FchdirX      *ebpf.Program `ebpf:"fchdir_x"`
-	FchmodX      *ebpf.Program `ebpf:"fchmod_x"`
-	FchmodatX    *ebpf.Program `ebpf:"fchmodat_x"`
-	FchownX      *ebpf.Program `ebpf:"fchown_x"`
-	FchownatX    *ebpf.Program `ebpf:"fchownat_x"`
-	FcntlX       *ebpf.Program `ebpf:"fcntl_x"`
-	FinitModuleX *ebpf.Program `ebpf:"finit_module_x"`
-	ForkX        *ebpf.Program `ebpf:"fork_x"`
-	InitModuleX  *ebpf.Program `ebpf:"init_module_x"`
-	KillX        *ebpf.Program `ebpf:"kill_x"`
-	LchownX      *ebpf.Program `ebpf:"lchown_x"`
-	LinkX        *ebpf.Program `ebpf:"link_x"`
-	LinkatX      *ebpf.Program `ebpf:"linkat_x"`
-	ListenX      *ebpf.Program `ebpf:"listen_x"`
-	MemfdCreateX *ebpf.Program `ebpf:"memfd_create_x"`
-	MkdirX       *ebpf.Program `ebpf:"mkdir_x"`
-	MkdiratX     *ebpf.Program `ebpf:"mkdirat_x"`
-	MountX       *ebpf.Program `ebpf:"mount_x"`
-	OpenX        *ebpf.Program `ebpf:"open_x"`
-	Openat2X     *ebpf.Program `ebpf:"openat2_x"`
-	OpenatX      *ebpf.Program `ebpf:"openat_x"`
-	Pipe2X       *ebpf.Program `ebpf:"pipe2_x"`
-	PipeX        *ebpf.Program `ebpf:"pipe_x"`
-	PrctlX       *ebpf.Program `ebpf:"prctl_x"`
-	PreadX       *ebpf.Program `ebpf:"pread_x"`
-	PtraceX      *ebpf.Program `ebpf:"ptrace_x"`
-	PwriteX      *ebpf.Program `ebpf:"pwrite_x"`
-	ReadX        *ebpf.Program `ebpf:"read_x"`
-	ReadvX       *ebpf.Program `ebpf:"readv_x"`
-	RecvfromX    *ebpf.Program `ebpf:"recvfrom_x"`
-	RenameX      *ebpf.Program `ebpf:"rename_x"`
-	Renameat2X   *ebpf.Program `ebpf:"renameat2_x"`
-	RenameatX    *ebpf.Program `ebpf:"renameat_x"`
-	RmdirX       *ebpf.Program `ebpf:"rmdir_x"`
-	SchedExit    *ebpf.Program `ebpf:"sched_exit"`
-	SchedFork    *ebpf.Program `ebpf:"sched_fork"`
-	SendtoX      *ebpf.Program `ebpf:"sendto_x"`
-	SetgidX      *ebpf.Program `ebpf:"setgid_x"`
-	SetnsX       *ebpf.Program `ebpf:"setns_x"`
-	SetresgidX   *ebpf.Program `ebpf:"setresgid_x"`
-	SetresuidX   *ebpf.Program `ebpf:"setresuid_x"`
-	SetuidX      *ebpf.Program `ebpf:"setuid_x"`
-	SocketX      *ebpf.Program `ebpf:"socket_x"`
-	SymlinkX     *ebpf.Program `ebpf:"symlink_x"`
-	SymlinkatX   *ebpf.Program `ebpf:"symlinkat_x"`
-	SysEnter     *ebpf.Program `ebpf:"sys_enter"`
-	SysExit      *ebpf.Program `ebpf:"sys_exit"`
-	Umount2X     *ebpf.Program `ebpf:"umount2_x"`
-	UnlinkX      *ebpf.Program `ebpf:"unlink_x"`
-	UnlinkatX    *ebpf.Program `ebpf:"unlinkat_x"`
-	UnshareX     *ebpf.Program `ebpf:"unshare_x"`
-	VforkX       *ebpf.Program `ebpf:"vfork_x"`
-	WriteX       *ebpf.Program `ebpf:"write_x"`
-	WritevX      *ebpf.Program `ebpf:"writev_x"`
+	Accept4X        *ebpf.Program `ebpf:"accept4_x"`
+	Accept4X_tp     *ebpf.Program `ebpf:"accept4_x_tp"`
+	AcceptX         *ebpf.Program `ebpf:"accept_x"`
+	AcceptX_tp      *ebpf.Program `ebpf:"accept_x_tp"`
+	BindX           *ebpf.Program `ebpf:"bind_x"`
+	BindX_tp        *ebpf.Program `ebpf:"bind_x_tp"`
+	BpfX            *ebpf.Program `ebpf:"bpf_x"`
+	BpfX_tp         *ebpf.Program `ebpf:"bpf_x_tp"`
+	CapsetX         *ebpf.Program `ebpf:"capset_x"`
+	CapsetX_tp      *ebpf.Program `ebpf:"capset_x_tp"`
+	ChdirX          *ebpf.Program `ebpf:"chdir_x"`
+	ChdirX_tp       *ebpf.Program `ebpf:"chdir_x_tp"`
+	ChmodX          *ebpf.Program `ebpf:"chmod_x"`
+	ChmodX_tp       *ebpf.Program `ebpf:"chmod_x_tp"`
+	ChownX          *ebpf.Program `ebpf:"chown_x"`
+	ChownX_tp       *ebpf.Program `ebpf:"chown_x_tp"`
+	Clone3X         *ebpf.Program `ebpf:"clone3_x"`
+	Clone3X_tp      *ebpf.Program `ebpf:"clone3_x_tp"`
+	CloneX          *ebpf.Program `ebpf:"clone_x"`
+	CloneX_tp       *ebpf.Program `ebpf:"clone_x_tp"`
+	CloseX          *ebpf.Program `ebpf:"close_x"`
+	CloseX_tp       *ebpf.Program `ebpf:"close_x_tp"`
+	ConnectX        *ebpf.Program `ebpf:"connect_x"`
+	ConnectX_tp     *ebpf.Program `ebpf:"connect_x_tp"`
+	CreatX          *ebpf.Program `ebpf:"creat_x"`
+	CreatX_tp       *ebpf.Program `ebpf:"creat_x_tp"`
+	Dup2X           *ebpf.Program `ebpf:"dup2_x"`
+	Dup2X_tp        *ebpf.Program `ebpf:"dup2_x_tp"`
+	Dup3X           *ebpf.Program `ebpf:"dup3_x"`
+	Dup3X_tp        *ebpf.Program `ebpf:"dup3_x_tp"`
+	DupX            *ebpf.Program `ebpf:"dup_x"`
+	DupX_tp         *ebpf.Program `ebpf:"dup_x_tp"`
+	ExecPath        *ebpf.Program `ebpf:"exec_path"`
+	ExecveE         *ebpf.Program `ebpf:"execve_e"`
+	ExecveX         *ebpf.Program `ebpf:"execve_x"`
+	ExecveX_tp      *ebpf.Program `ebpf:"execve_x_tp"`
+	ExecveatE       *ebpf.Program `ebpf:"execveat_e"`
+	ExecveatX       *ebpf.Program `ebpf:"execveat_x"`
+	ExecveatX_tp    *ebpf.Program `ebpf:"execveat_x_tp"`
+	FchdirX         *ebpf.Program `ebpf:"fchdir_x"`
+	FchdirX_tp      *ebpf.Program `ebpf:"fchdir_x_tp"`
+	FchmodX         *ebpf.Program `ebpf:"fchmod_x"`
+	FchmodX_tp      *ebpf.Program `ebpf:"fchmod_x_tp"`
+	FchmodatX       *ebpf.Program `ebpf:"fchmodat_x"`
+	FchmodatX_tp    *ebpf.Program `ebpf:"fchmodat_x_tp"`
+	FchownX         *ebpf.Program `ebpf:"fchown_x"`
+	FchownX_tp      *ebpf.Program `ebpf:"fchown_x_tp"`
+	FchownatX       *ebpf.Program `ebpf:"fchownat_x"`
+	FchownatX_tp    *ebpf.Program `ebpf:"fchownat_x_tp"`
+	FcntlX          *ebpf.Program `ebpf:"fcntl_x"`
+	FcntlX_tp       *ebpf.Program `ebpf:"fcntl_x_tp"`
+	FinitModuleX    *ebpf.Program `ebpf:"finit_module_x"`
+	FinitModuleX_tp *ebpf.Program `ebpf:"finit_module_x_tp"`
+	ForkX           *ebpf.Program `ebpf:"fork_x"`
+	ForkX_tp        *ebpf.Program `ebpf:"fork_x_tp"`
+	InitModuleX     *ebpf.Program `ebpf:"init_module_x"`
+	InitModuleX_tp  *ebpf.Program `ebpf:"init_module_x_tp"`
+	KillX           *ebpf.Program `ebpf:"kill_x"`
+	KillX_tp        *ebpf.Program `ebpf:"kill_x_tp"`
+	LchownX         *ebpf.Program `ebpf:"lchown_x"`
+	LchownX_tp      *ebpf.Program `ebpf:"lchown_x_tp"`
+	LinkX           *ebpf.Program `ebpf:"link_x"`
+	LinkX_tp        *ebpf.Program `ebpf:"link_x_tp"`
+	LinkatX         *ebpf.Program `ebpf:"linkat_x"`
+	LinkatX_tp      *ebpf.Program `ebpf:"linkat_x_tp"`
+	ListenX         *ebpf.Program `ebpf:"listen_x"`
+	ListenX_tp      *ebpf.Program `ebpf:"listen_x_tp"`
+	MemfdCreateX    *ebpf.Program `ebpf:"memfd_create_x"`
+	MemfdCreateX_tp *ebpf.Program `ebpf:"memfd_create_x_tp"`
+	MkdirX          *ebpf.Program `ebpf:"mkdir_x"`
+	MkdirX_tp       *ebpf.Program `ebpf:"mkdir_x_tp"`
+	MkdiratX        *ebpf.Program `ebpf:"mkdirat_x"`
+	MkdiratX_tp     *ebpf.Program `ebpf:"mkdirat_x_tp"`
+	MountX          *ebpf.Program `ebpf:"mount_x"`
+	MountX_tp       *ebpf.Program `ebpf:"mount_x_tp"`
+	OpenX           *ebpf.Program `ebpf:"open_x"`
+	OpenX_tp        *ebpf.Program `ebpf:"open_x_tp"`
+	Openat2X        *ebpf.Program `ebpf:"openat2_x"`
+	Openat2X_tp     *ebpf.Program `ebpf:"openat2_x_tp"`
+	OpenatX         *ebpf.Program `ebpf:"openat_x"`
+	OpenatX_tp      *ebpf.Program `ebpf:"openat_x_tp"`
+	Pipe2X          *ebpf.Program `ebpf:"pipe2_x"`
+	Pipe2X_tp       *ebpf.Program `ebpf:"pipe2_x_tp"`
+	PipeX           *ebpf.Program `ebpf:"pipe_x"`
+	PipeX_tp        *ebpf.Program `ebpf:"pipe_x_tp"`
+	PrctlX          *ebpf.Program `ebpf:"prctl_x"`
+	PrctlX_tp       *ebpf.Program `ebpf:"prctl_x_tp"`
+	PreadX          *ebpf.Program `ebpf:"pread_x"`
+	PreadX_tp       *ebpf.Program `ebpf:"pread_x_tp"`
+	PtraceX         *ebpf.Program `ebpf:"ptrace_x"`
+	PtraceX_tp      *ebpf.Program `ebpf:"ptrace_x_tp"`
+	PwriteX         *ebpf.Program `ebpf:"pwrite_x"`
+	PwriteX_tp      *ebpf.Program `ebpf:"pwrite_x_tp"`
+	ReadX           *ebpf.Program `ebpf:"read_x"`
+	ReadX_tp        *ebpf.Program `ebpf:"read_x_tp"`
+	ReadvX          *ebpf.Program `ebpf:"readv_x"`
+	ReadvX_tp       *ebpf.Program `ebpf:"readv_x_tp"`
+	RecvfromX       *ebpf.Program `ebpf:"recvfrom_x"`
+	RecvfromX_tp    *ebpf.Program `ebpf:"recvfrom_x_tp"`
+	RenameX         *ebpf.Program `ebpf:"rename_x"`
+	RenameX_tp      *ebpf.Program `ebpf:"rename_x_tp"`
+	Renameat2X      *ebpf.Program `ebpf:"renameat2_x"`
+	Renameat2X_tp   *ebpf.Program `ebpf:"renameat2_x_tp"`
+	RenameatX       *ebpf.Program `ebpf:"renameat_x"`
+	RenameatX_tp    *ebpf.Program `ebpf:"renameat_x_tp"`
+	RmdirX          *ebpf.Program `ebpf:"rmdir_x"`
+	RmdirX_tp       *ebpf.Program `ebpf:"rmdir_x_tp"`
+	SchedExit       *ebpf.Program `ebpf:"sched_exit"`
+	SchedFork       *ebpf.Program `ebpf:"sched_fork"`
+	SendtoX         *ebpf.Program `ebpf:"sendto_x"`
+	SendtoX_tp      *ebpf.Program `ebpf:"sendto_x_tp"`
+	SetgidX         *ebpf.Program `ebpf:"setgid_x"`
+	SetgidX_tp      *ebpf.Program `ebpf:"setgid_x_tp"`
+	SetnsX          *ebpf.Program `ebpf:"setns_x"`
+	SetnsX_tp       *ebpf.Program `ebpf:"setns_x_tp"`
+	SetresgidX      *ebpf.Program `ebpf:"setresgid_x"`
+	SetresgidX_tp   *ebpf.Program `ebpf:"setresgid_x_tp"`
+	SetresuidX      *ebpf.Program `ebpf:"setresuid_x"`
+	SetresuidX_tp   *ebpf.Program `ebpf:"setresuid_x_tp"`
+	SetuidX         *ebpf.Program `ebpf:"setuid_x"`
+	SetuidX_tp      *ebpf.Program `ebpf:"setuid_x_tp"`
+	SocketX         *ebpf.Program `ebpf:"socket_x"`
+	SocketX_tp      *ebpf.Program `ebpf:"socket_x_tp"`
+	SymlinkX        *ebpf.Program `ebpf:"symlink_x"`
+	SymlinkX_tp     *ebpf.Program `ebpf:"symlink_x_tp"`
+	SymlinkatX      *ebpf.Program `ebpf:"symlinkat_x"`
+	SymlinkatX_tp   *ebpf.Program `ebpf:"symlinkat_x_tp"`
+	SysEnter        *ebpf.Program `ebpf:"sys_enter"`
+	SysExit         *ebpf.Program `ebpf:"sys_exit"`
+	Umount2X        *ebpf.Program `ebpf:"umount2_x"`
+	Umount2X_tp     *ebpf.Program `ebpf:"umount2_x_tp"`
+	UnlinkX         *ebpf.Program `ebpf:"unlink_x"`
+	UnlinkX_tp      *ebpf.Program `ebpf:"unlink_x_tp"`
+	UnlinkatX       *ebpf.Program `ebpf:"unlinkat_x"`
+	UnlinkatX_tp    *ebpf.Program `ebpf:"unlinkat_x_tp"`
+	UnshareX        *ebpf.Program `ebpf:"unshare_x"`
+	UnshareX_tp     *ebpf.Program `ebpf:"unshare_x_tp"`
+	VforkX          *ebpf.Program `ebpf:"vfork_x"`
+	VforkX_tp       *ebpf.Program `ebpf:"vfork_x_tp"`
+	WriteX          *ebpf.Program `ebpf:"write_x"`
+	WriteX_tp       *ebpf.Program `ebpf:"write_x_tp"`
+	WritevX         *ebpf.Program `ebpf:"writev_x"`
+	WritevX_tp      *ebpf.Program `ebpf:"writev_x_tp"`
 }
 
 func (p *recorderPrograms) Close() error {
 	return _RecorderClose(
 		p.Accept4X,
+		p.Accept4X_tp,
 		p.AcceptX,
+		p.AcceptX_tp,
 		p.BindX,
+		p.BindX_tp,
 		p.BpfX,
+		p.BpfX_tp,
 		p.CapsetX,
+		p.CapsetX_tp,
 		p.ChdirX,
+		p.ChdirX_tp,
 		p.ChmodX,
+		p.ChmodX_tp,
 		p.ChownX,
+		p.ChownX_tp,
 		p.Clone3X,
+		p.Clone3X_tp,
 		p.CloneX,
+		p.CloneX_tp,
 		p.CloseX,
+		p.CloseX_tp,
 		p.ConnectX,
+		p.ConnectX_tp,
 		p.CreatX,
+		p.CreatX_tp,
 		p.Dup2X,
+		p.Dup2X_tp,
 		p.Dup3X,
+		p.Dup3X_tp,
 		p.DupX,
+		p.DupX_tp,
+		p.ExecPath,
 		p.ExecveE,
 		p.ExecveX,
+		p.ExecveX_tp,
 		p.ExecveatE,
 		p.ExecveatX,
+		p.ExecveatX_tp,
 		p.FchdirX,
+		p.FchdirX_tp,
 		p.FchmodX,
+		p.FchmodX_tp,
 		p.FchmodatX,
+		p.FchmodatX_tp,
 		p.FchownX,
+		p.FchownX_tp,
 		p.FchownatX,
+		p.FchownatX_tp,
 		p.FcntlX,
+		p.FcntlX_tp,
 		p.FinitModuleX,
+		p.FinitModuleX_tp,
 		p.ForkX,
+		p.ForkX_tp,
 		p.InitModuleX,
+		p.InitModuleX_tp,
 		p.KillX,
+		p.KillX_tp,
 		p.LchownX,
+		p.LchownX_tp,
 		p.LinkX,
+		p.LinkX_tp,
 		p.LinkatX,
+		p.LinkatX_tp,
 		p.ListenX,
+		p.ListenX_tp,
 		p.MemfdCreateX,
+		p.MemfdCreateX_tp,
 		p.MkdirX,
+		p.MkdirX_tp,
 		p.MkdiratX,
+		p.MkdiratX_tp,
 		p.MountX,
+		p.MountX_tp,
 		p.OpenX,
+		p.OpenX_tp,
 		p.Openat2X,
+		p.Openat2X_tp,
 		p.OpenatX,
+		p.OpenatX_tp,
 		p.Pipe2X,
+		p.Pipe2X_tp,
 		p.PipeX,
+		p.PipeX_tp,
 		p.PrctlX,
+		p.PrctlX_tp,
 		p.PreadX,
+		p.PreadX_tp,
 		p.PtraceX,
+		p.PtraceX_tp,
 		p.PwriteX,
+		p.PwriteX_tp,
 		p.ReadX,
+		p.ReadX_tp,
 		p.ReadvX,
+		p.ReadvX_tp,
 		p.RecvfromX,
+		p.RecvfromX_tp,
 		p.RenameX,
+		p.RenameX_tp,
 		p.Renameat2X,
+		p.Renameat2X_tp,
 		p.RenameatX,
+		p.RenameatX_tp,
 		p.RmdirX,
+		p.RmdirX_tp,
 		p.SchedExit,
 		p.SchedFork,
 		p.SendtoX,
+		p.SendtoX_tp,
 		p.SetgidX,
+		p.SetgidX_tp,
 		p.SetnsX,
+		p.SetnsX_tp,
 		p.SetresgidX,
+		p.SetresgidX_tp,
 		p.SetresuidX,
+		p.SetresuidX_tp,
 		p.SetuidX,
+		p.SetuidX_tp,
 		p.SocketX,
+		p.SocketX_tp,
 		p.SymlinkX,
+		p.SymlinkX_tp,
 		p.SymlinkatX,
+		p.SymlinkatX_tp,
 		p.SysEnter,
 		p.SysExit,
 		p.Umount2X,
+		p.Umount2X_tp,
 		p.UnlinkX,
+		p.UnlinkX_tp,
 		p.UnlinkatX,
+		p.UnlinkatX_tp,
 		p.UnshareX,
+		p.UnshareX_tp,
 		p.VforkX,
+		p.VforkX_tp,
 		p.WriteX,
+		p.WriteX_tp,
 		p.WritevX,
+		p.WritevX_tp,
 	)
 }
 

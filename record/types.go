@@ -67,6 +67,9 @@ type Options struct {
 	// RingBytes is the BPF ring buffer size (a power of two, a multiple of
 	// the page size); 0 means 16 MiB.
 	RingBytes int
+	// SyscallHooks selects how syscalls are hooked; the zero value
+	// (HooksAuto) uses per-syscall tracepoints where the kernel has them.
+	SyscallHooks SyscallHooks
 
 	// SignKey, when set, signs the capture's checkpoints (retrace record
 	// --sign-key); Checkpoints receives each checkpoint as a JSON line
@@ -122,6 +125,8 @@ type Result struct {
 	Bytes        int64
 	Containers   int
 	CommandExit  int // exit status of Command (-1 when killed by a signal)
+	// Hooks is how the recording hooked syscalls.
+	Hooks SyscallHooks
 	// Programs is the BPF run-time accounting (with Options.BPFStats).
 	Programs []ProgramStats
 	// CPU is the recorder's user+system CPU time; MaxRSS its peak resident
@@ -167,3 +172,35 @@ var ErrCommand = errors.New("start command")
 // ErrUnsupported is returned by [Record] on platforms other than Linux on
 // amd64, for which no BPF object is built.
 var ErrUnsupported = errors.New("recording is supported on Linux/amd64 only")
+
+// SyscallHooks selects how the BPF programs hook syscalls.
+type SyscallHooks int
+
+const (
+	// HooksAuto uses per-syscall tracepoints when the kernel has one for
+	// every recorded syscall (and tracefs is mounted), else the raw hooks.
+	HooksAuto SyscallHooks = iota
+	// HooksTracepoints attaches one classic tracepoint program per recorded
+	// syscall (syscalls/sys_exit_<name>, and sys_enter_<name> where an
+	// enter event is written): syscalls outside the recorded set run no BPF
+	// and are not counted. LoadProbe fails when a tracepoint is missing.
+	HooksTracepoints
+	// HooksRaw attaches to the raw sys_enter and sys_exit tracepoints,
+	// which every syscall passes, and dispatches recorded syscalls to their
+	// encoders by tail call. Syscalls outside the recorded set are counted
+	// (Metadata.Unrecorded), or written with Options.AllSyscalls, which
+	// always uses these hooks.
+	HooksRaw
+)
+
+func (h SyscallHooks) String() string {
+	switch h {
+	case HooksAuto:
+		return "auto"
+	case HooksTracepoints:
+		return "tracepoints"
+	case HooksRaw:
+		return "raw"
+	}
+	return fmt.Sprintf("SyscallHooks(%d)", int(h))
+}

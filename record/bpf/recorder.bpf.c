@@ -9,9 +9,14 @@
  * event (26-byte header: u64 ts, u64 tid, u32 len, u16 type, u32 nparams;
  * nparams u16 lengths; the parameter values back to back).
  *
- * sys_enter counts syscalls outside the recorded set and returns; sys_exit
- * tail-calls the handler of the syscall, which encodes its exit event from
- * the saved user registers and the current task.
+ * Each syscall's encoder writes its event from the saved user registers and
+ * the current task. It is one body compiled into two programs (see
+ * SYSCALL_EXIT): NAME_tp, a classic tracepoint program the loader attaches
+ * to syscalls/sys_exit_<syscall> of each recorded syscall, so that other
+ * syscalls run no BPF at all; and NAME, a tp_btf program that the raw
+ * sys_exit dispatch at the end of this file tail-calls (--all-syscalls, and
+ * kernels lacking a recorded syscall's tracepoint). In that mode sys_enter
+ * also counts the syscalls outside the recorded set.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -43,6 +48,10 @@ const volatile char filter_comm[16];
 /* only_command: record only the recorder's creation descendants (see
  * descendants, sched_fork). */
 const volatile u32 only_command;
+/* Set by the loader when it detaches: the programs stop writing events at
+ * once (closing a tracepoint's perf event takes the kernel a grace period
+ * each, so the detach itself takes seconds). */
+volatile u32 stopped;
 
 /* ---- maps ---- */
 
@@ -189,6 +198,8 @@ static __always_inline bool outside_command(void)
 
 static __always_inline bool filtered_out(void)
 {
+	if (stopped)
+		return true;
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((u32)(pid_tgid >> 32) == self_tgid)
 		return true;
@@ -208,6 +219,44 @@ static __always_inline bool filtered_out(void)
 	}
 	return false;
 }
+
+/* ---- program entry points ---- */
+
+/* Context of the syscalls/sys_exit_* and sys_enter_* tracepoints
+ * (tracefs events/syscalls/<name>/format): 8 bytes of common fields, the
+ * syscall number, then the return value or the arguments. */
+struct syscall_exit_args {
+	u64 common;
+	s64 nr;
+	s64 ret;
+};
+
+/* task_regs returns the user registers saved at syscall entry: the same
+ * structure tp_btf programs receive as their regs argument. */
+static __always_inline struct pt_regs *task_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/* SYSCALL_EXIT(name) { body } defines the exit encoder name: body sees regs
+ * (struct pt_regs *) and ret (long). It yields two programs with the same
+ * body: name (tp_btf, a tail call target of sys_exit, which filters before
+ * the call) and name_tp (tracepoint, filters itself). */
+#define SYSCALL_EXIT(name)                                                     \
+	static __always_inline int name##_body(struct pt_regs *regs, long ret); \
+	SEC("tp_btf/sys_exit")                                                  \
+	int BPF_PROG(name, struct pt_regs *regs, long ret)                      \
+	{                                                                       \
+		return name##_body(regs, ret);                                  \
+	}                                                                       \
+	SEC("tracepoint")                                                       \
+	int name##_tp(struct syscall_exit_args *args)                           \
+	{                                                                       \
+		if (filtered_out())                                             \
+			return 0;                                               \
+		return name##_body(task_regs(), args->ret);                     \
+	}                                                                       \
+	static __always_inline int name##_body(struct pt_regs *regs, long ret)
 
 /* ---- the event encoder ---- */
 
@@ -1054,6 +1103,21 @@ static __always_inline u64 inode_mtime(struct inode *ino)
 	return BPF_CORE_READ(old, i_mtime.tv_sec) * 1000000000ULL + BPF_CORE_READ(old, i_mtime.tv_nsec);
 }
 
+/* put_exec_path writes the path an execve was called with, kept in ep. */
+static __always_inline void put_exec_path(struct scratch *s, struct exec_path *ep)
+{
+	u32 off = s->off;
+	long n = 0;
+	if (ep && ep->path[0] && off <= REC_MASK - 1)
+		n = bpf_probe_read_kernel_str(&s->rec[off & REC_MASK], sizeof(ep->path), ep->path);
+	if (n > 0) {
+		s->off = off + n;
+		ev_len(s, n);
+	} else {
+		put_empty(s);
+	}
+}
+
 static __always_inline int do_execve_x(u16 type, u32 nparams, long ret)
 {
 	struct scratch *s = get_scratch();
@@ -1098,18 +1162,9 @@ static __always_inline int do_execve_x(u16 type, u32 nparams, long ret)
 	put_s64(s, pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID])));
 	put_u32(s, BPF_CORE_READ(cred, egid.val));
 	if (nparams > 30) {
-		/* filename, as execve_e saw it */
+		/* filename, as execve_e (or exec_path) saw it */
 		struct exec_path *ep = bpf_task_storage_get(&exec_paths, task, 0, 0);
-		u32 off = s->off;
-		long n = 0;
-		if (ep && ep->path[0] && off <= REC_MASK - 1)
-			n = bpf_probe_read_kernel_str(&s->rec[off & REC_MASK], sizeof(ep->path), ep->path);
-		if (n > 0) {
-			s->off = off + n;
-			ev_len(s, n);
-		} else {
-			put_empty(s);
-		}
+		put_exec_path(s, ep);
 		if (ep)
 			ep->path[0] = 0;
 	}
@@ -1157,8 +1212,42 @@ int BPF_PROG(execve_x, struct pt_regs *regs, long ret)
 	return do_execve_x(PPME_SYSCALL_EXECVE_19_X, 31, ret);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(execveat_x, struct pt_regs *regs, long ret)
+/* With per-syscall tracepoints nothing runs at syscall entry (the kernel's
+ * sys_enter_execve tracepoint copies the path from user memory before it
+ * runs BPF, and on this kernel did not run the program at all): the enter
+ * event is written at exit, just before the exit event. Its path is the one
+ * exec_path kept if the exec succeeded, else it is still in user memory. */
+SEC("tracepoint")
+int execve_x_tp(struct syscall_exit_args *args)
+{
+	if (filtered_out())
+		return 0;
+	long ret = args->ret;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct exec_path *ep = bpf_task_storage_get(&exec_paths, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ep && ret != 0 && bpf_probe_read_user_str(ep->path, sizeof(ep->path), (void *)task_regs()->di) <= 0)
+		ep->path[0] = 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	ev_begin(s, PPME_SYSCALL_EXECVE_19_E, 1);
+	put_exec_path(s, ep);
+	ev_submit(s);
+	return do_execve_x(PPME_SYSCALL_EXECVE_19_X, 31, ret);
+}
+
+/* exec_path keeps the path of a successful exec (as the caller passed it,
+ * bprm->filename) for execve_x_tp; attached with per-syscall tracepoints. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_path, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct exec_path *ep = bpf_task_storage_get(&exec_paths, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ep && bpf_probe_read_kernel_str(ep->path, sizeof(ep->path), BPF_CORE_READ(bprm, filename)) <= 0)
+		ep->path[0] = 0;
+	return 0;
+}
+
+SYSCALL_EXIT(execveat_x)
 {
 	return do_execve_x(PPME_SYSCALL_EXECVEAT_X, 30, ret);
 }
@@ -1190,26 +1279,22 @@ static __always_inline int do_clone_x(u16 type, u64 raw_flags, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(clone_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(clone_x)
 {
 	return do_clone_x(PPME_SYSCALL_CLONE_20_X, BPF_CORE_READ(regs, di), ret);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fork_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fork_x)
 {
 	return do_clone_x(PPME_SYSCALL_FORK_20_X, 0, ret);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(vfork_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(vfork_x)
 {
 	return do_clone_x(PPME_SYSCALL_VFORK_20_X, 0x4000 | 0x100, ret);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(clone3_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(clone3_x)
 {
 	u64 flags = 0;
 	bpf_probe_read_user(&flags, sizeof(flags), (void *)BPF_CORE_READ(regs, di));
@@ -1268,7 +1353,7 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 
 /* Syscall arguments, from the user registers saved at syscall entry. regs
  * is a trusted BTF pointer in tp_btf programs: direct (CO-RE relocated)
- * loads, no helper call. */
+ * loads, no helper call; so is task_regs() in tracepoint programs. */
 #define ARG0 (regs->di)
 #define ARG1 (regs->si)
 #define ARG2 (regs->dx)
@@ -1282,8 +1367,7 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 		return 0;                           \
 	ev_begin(s, type, n)
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(open_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(open_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *f = ret >= 0 ? fd_file(task, ret) : NULL;
@@ -1297,8 +1381,7 @@ int BPF_PROG(open_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(openat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(openat_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *f = ret >= 0 ? fd_file(task, ret) : NULL;
@@ -1331,8 +1414,7 @@ static __always_inline u32 resolve_to_scap(u64 r)
 	return o;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(openat2_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(openat2_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *f = ret >= 0 ? fd_file(task, ret) : NULL;
@@ -1350,8 +1432,7 @@ int BPF_PROG(openat2_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(creat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(creat_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *f = ret >= 0 ? fd_file(task, ret) : NULL;
@@ -1371,8 +1452,7 @@ int BPF_PROG(creat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(close_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(close_x)
 {
 	BEGIN(PPME_SYSCALL_CLOSE_E, 1);
 	put_s64(s, (s32)ARG0);
@@ -1449,8 +1529,7 @@ GLOBAL int iov_total(u64 uiov, u32 cnt)
 	return total > 0x7fffffff ? 0x7fffffff : (int)total;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(read_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(read_x)
 {
 	BEGIN(PPME_SYSCALL_READ_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -1463,8 +1542,7 @@ int BPF_PROG(read_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(write_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(write_x)
 {
 	BEGIN(PPME_SYSCALL_WRITE_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -1477,8 +1555,7 @@ int BPF_PROG(write_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(pread_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(pread_x)
 {
 	BEGIN(PPME_SYSCALL_PREAD_E, 3);
 	put_s64(s, (s32)ARG0);
@@ -1493,8 +1570,7 @@ int BPF_PROG(pread_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(pwrite_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(pwrite_x)
 {
 	BEGIN(PPME_SYSCALL_PWRITE_E, 3);
 	put_s64(s, (s32)ARG0);
@@ -1509,8 +1585,7 @@ int BPF_PROG(pwrite_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(readv_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(readv_x)
 {
 	BEGIN(PPME_SYSCALL_READV_E, 1);
 	put_s64(s, (s32)ARG0);
@@ -1522,8 +1597,7 @@ int BPF_PROG(readv_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(writev_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(writev_x)
 {
 	BEGIN(PPME_SYSCALL_WRITEV_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -1538,8 +1612,7 @@ int BPF_PROG(writev_x, struct pt_regs *regs, long ret)
 
 /* res + one path */
 #define PATH1_X(prog, type)                                  \
-	SEC("tp_btf/sys_exit")                               \
-	int BPF_PROG(prog, struct pt_regs *regs, long ret)   \
+	SYSCALL_EXIT(prog)                                   \
 	{                                                    \
 		BEGIN(type, 2);                              \
 		put_s64(s, ret);                             \
@@ -1553,8 +1626,7 @@ PATH1_X(chdir_x, PPME_SYSCALL_CHDIR_X)
 
 /* res + two paths */
 #define PATH2_X(prog, type)                                  \
-	SEC("tp_btf/sys_exit")                               \
-	int BPF_PROG(prog, struct pt_regs *regs, long ret)   \
+	SYSCALL_EXIT(prog)                                   \
 	{                                                    \
 		BEGIN(type, 3);                              \
 		put_s64(s, ret);                             \
@@ -1567,8 +1639,7 @@ PATH2_X(rename_x, PPME_SYSCALL_RENAME_X)
 PATH2_X(link_x, PPME_SYSCALL_LINK_2_X)
 PATH2_X(symlink_x, PPME_SYSCALL_SYMLINK_X)
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(mkdir_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(mkdir_x)
 {
 	BEGIN(PPME_SYSCALL_MKDIR_2_E, 1);
 	put_u32(s, ARG1);
@@ -1579,8 +1650,7 @@ int BPF_PROG(mkdir_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(mkdirat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(mkdirat_x)
 {
 	BEGIN(PPME_SYSCALL_MKDIRAT_X, 4);
 	put_s64(s, ret);
@@ -1590,8 +1660,7 @@ int BPF_PROG(mkdirat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(unlinkat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(unlinkat_x)
 {
 	BEGIN(PPME_SYSCALL_UNLINKAT_2_X, 4);
 	put_s64(s, ret);
@@ -1601,8 +1670,7 @@ int BPF_PROG(unlinkat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(renameat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(renameat_x)
 {
 	BEGIN(PPME_SYSCALL_RENAMEAT_X, 5);
 	put_s64(s, ret);
@@ -1613,8 +1681,7 @@ int BPF_PROG(renameat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(renameat2_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(renameat2_x)
 {
 	BEGIN(PPME_SYSCALL_RENAMEAT2_X, 6);
 	put_s64(s, ret);
@@ -1626,8 +1693,7 @@ int BPF_PROG(renameat2_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(linkat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(linkat_x)
 {
 	BEGIN(PPME_SYSCALL_LINKAT_2_X, 6);
 	put_s64(s, ret);
@@ -1639,8 +1705,7 @@ int BPF_PROG(linkat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(symlinkat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(symlinkat_x)
 {
 	BEGIN(PPME_SYSCALL_SYMLINKAT_X, 4);
 	put_s64(s, ret);
@@ -1650,8 +1715,7 @@ int BPF_PROG(symlinkat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(chmod_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(chmod_x)
 {
 	BEGIN(PPME_SYSCALL_CHMOD_X, 3);
 	put_s64(s, ret);
@@ -1660,8 +1724,7 @@ int BPF_PROG(chmod_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fchmod_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fchmod_x)
 {
 	BEGIN(PPME_SYSCALL_FCHMOD_X, 3);
 	put_s64(s, ret);
@@ -1670,8 +1733,7 @@ int BPF_PROG(fchmod_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fchmodat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fchmodat_x)
 {
 	BEGIN(PPME_SYSCALL_FCHMODAT_X, 4);
 	put_s64(s, ret);
@@ -1682,8 +1744,7 @@ int BPF_PROG(fchmodat_x, struct pt_regs *regs, long ret)
 }
 
 #define CHOWN_X(prog, type)                                  \
-	SEC("tp_btf/sys_exit")                               \
-	int BPF_PROG(prog, struct pt_regs *regs, long ret)   \
+	SYSCALL_EXIT(prog)                                   \
 	{                                                    \
 		BEGIN(type, 4);                              \
 		put_s64(s, ret);                             \
@@ -1696,8 +1757,7 @@ int BPF_PROG(fchmodat_x, struct pt_regs *regs, long ret)
 CHOWN_X(chown_x, PPME_SYSCALL_CHOWN_X)
 CHOWN_X(lchown_x, PPME_SYSCALL_LCHOWN_X)
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fchown_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fchown_x)
 {
 	BEGIN(PPME_SYSCALL_FCHOWN_X, 4);
 	put_s64(s, ret);
@@ -1707,8 +1767,7 @@ int BPF_PROG(fchown_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fchownat_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fchownat_x)
 {
 	BEGIN(PPME_SYSCALL_FCHOWNAT_X, 6);
 	put_s64(s, ret);
@@ -1720,8 +1779,7 @@ int BPF_PROG(fchownat_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fchdir_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fchdir_x)
 {
 	BEGIN(PPME_SYSCALL_FCHDIR_E, 1);
 	put_s64(s, (s32)ARG0);
@@ -1731,8 +1789,7 @@ int BPF_PROG(fchdir_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(mount_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(mount_x)
 {
 	BEGIN(PPME_SYSCALL_MOUNT_E, 1);
 	put_u32(s, ARG3 & 0xffffffff);
@@ -1745,8 +1802,7 @@ int BPF_PROG(mount_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(umount2_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(umount2_x)
 {
 	BEGIN(PPME_SYSCALL_UMOUNT2_X, 3);
 	put_s64(s, ret);
@@ -1757,8 +1813,7 @@ int BPF_PROG(umount2_x, struct pt_regs *regs, long ret)
 
 /* ---- fds ---- */
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(dup_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(dup_x)
 {
 	BEGIN(PPME_SYSCALL_DUP_E, 1);
 	put_s64(s, (s32)ARG0);
@@ -1767,8 +1822,7 @@ int BPF_PROG(dup_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(dup2_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(dup2_x)
 {
 	BEGIN(PPME_SYSCALL_DUP2_X, 3);
 	put_s64(s, ret);
@@ -1777,8 +1831,7 @@ int BPF_PROG(dup2_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(dup3_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(dup3_x)
 {
 	BEGIN(PPME_SYSCALL_DUP3_X, 4);
 	put_s64(s, ret);
@@ -1819,8 +1872,7 @@ static __always_inline u8 fcntl_cmd_to_scap(u64 c)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(fcntl_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(fcntl_x)
 {
 	BEGIN(PPME_SYSCALL_FCNTL_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -1862,16 +1914,14 @@ static __always_inline void put_pipe(struct scratch *s, u64 ufds, long ret)
 	put_u64(s, f ? file_ino(f) : 0);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(pipe_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(pipe_x)
 {
 	BEGIN(PPME_SYSCALL_PIPE_X, 4);
 	put_pipe(s, ARG0, ret);
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(pipe2_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(pipe2_x)
 {
 	BEGIN(PPME_SYSCALL_PIPE2_X, 5);
 	put_pipe(s, ARG0, ret);
@@ -1879,8 +1929,7 @@ int BPF_PROG(pipe2_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(memfd_create_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(memfd_create_x)
 {
 	BEGIN(PPME_SYSCALL_MEMFD_CREATE_X, 3);
 	put_s64(s, ret);
@@ -2025,8 +2074,7 @@ GLOBAL int put_tuple(struct scratch *s, u64 sk_p, u64 uaddr_p)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(socket_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(socket_x)
 {
 	BEGIN(PPME_SOCKET_SOCKET_E, 3);
 	put_u32(s, ARG0);
@@ -2047,8 +2095,7 @@ int BPF_PROG(socket_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(connect_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(connect_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct sock *sk = fd_sock(task, (s32)ARG0);
@@ -2098,20 +2145,17 @@ static __always_inline int do_accept_x(struct pt_regs *regs, long ret, u16 type,
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(accept_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(accept_x)
 {
 	return do_accept_x(regs, ret, PPME_SOCKET_ACCEPT_5_X, 5);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(accept4_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(accept4_x)
 {
 	return do_accept_x(regs, ret, PPME_SOCKET_ACCEPT4_5_X, 5);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(bind_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(bind_x)
 {
 	BEGIN(PPME_SOCKET_BIND_E, 1);
 	put_s64(s, (s32)ARG0);
@@ -2122,8 +2166,7 @@ int BPF_PROG(bind_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(listen_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(listen_x)
 {
 	BEGIN(PPME_SOCKET_LISTEN_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -2135,8 +2178,7 @@ int BPF_PROG(listen_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sendto_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(sendto_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct sock *sk = fd_sock(task, (s32)ARG0);
@@ -2153,8 +2195,7 @@ int BPF_PROG(sendto_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(recvfrom_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(recvfrom_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct sock *sk = fd_sock(task, (s32)ARG0);
@@ -2172,8 +2213,7 @@ int BPF_PROG(recvfrom_x, struct pt_regs *regs, long ret)
 
 /* ---- credentials and processes ---- */
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(setuid_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(setuid_x)
 {
 	BEGIN(PPME_SYSCALL_SETUID_E, 1);
 	put_u32(s, ARG0);
@@ -2183,8 +2223,7 @@ int BPF_PROG(setuid_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(setgid_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(setgid_x)
 {
 	BEGIN(PPME_SYSCALL_SETGID_E, 1);
 	put_u32(s, ARG0);
@@ -2194,8 +2233,7 @@ int BPF_PROG(setgid_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(setresuid_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(setresuid_x)
 {
 	BEGIN(PPME_SYSCALL_SETRESUID_E, 3);
 	put_u32(s, ARG0);
@@ -2209,8 +2247,7 @@ int BPF_PROG(setresuid_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(setresgid_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(setresgid_x)
 {
 	BEGIN(PPME_SYSCALL_SETRESGID_E, 3);
 	put_u32(s, ARG0);
@@ -2224,8 +2261,7 @@ int BPF_PROG(setresgid_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(capset_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(capset_x)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct cred *cred = BPF_CORE_READ(task, cred);
@@ -2279,8 +2315,7 @@ GLOBAL int put_dyn_u64(struct scratch *s, u8 idx, u64 v)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(ptrace_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(ptrace_x)
 {
 	BEGIN(PPME_SYSCALL_PTRACE_E, 2);
 	put_u16(s, ptrace_req_to_scap(ARG0));
@@ -2294,8 +2329,7 @@ int BPF_PROG(ptrace_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(kill_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(kill_x)
 {
 	BEGIN(PPME_SYSCALL_KILL_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -2307,8 +2341,7 @@ int BPF_PROG(kill_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(unshare_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(unshare_x)
 {
 	BEGIN(PPME_SYSCALL_UNSHARE_E, 1);
 	put_u32(s, clone_flags_to_scap(ARG0));
@@ -2318,8 +2351,7 @@ int BPF_PROG(unshare_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(setns_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(setns_x)
 {
 	BEGIN(PPME_SYSCALL_SETNS_E, 2);
 	put_s64(s, (s32)ARG0);
@@ -2331,8 +2363,7 @@ int BPF_PROG(setns_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(prctl_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(prctl_x)
 {
 	u64 option = ARG0;
 	BEGIN(PPME_SYSCALL_PRCTL_X, 4);
@@ -2348,8 +2379,7 @@ int BPF_PROG(prctl_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(init_module_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(init_module_x)
 {
 	BEGIN(PPME_SYSCALL_INIT_MODULE_X, 4);
 	u64 len = ARG1;
@@ -2360,8 +2390,7 @@ int BPF_PROG(init_module_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(finit_module_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(finit_module_x)
 {
 	BEGIN(PPME_SYSCALL_FINIT_MODULE_X, 4);
 	put_s64(s, ret);
@@ -2371,8 +2400,7 @@ int BPF_PROG(finit_module_x, struct pt_regs *regs, long ret)
 	return ev_submit(s);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(bpf_x, struct pt_regs *regs, long ret)
+SYSCALL_EXIT(bpf_x)
 {
 	u64 cmd = ARG0;
 	BEGIN(PPME_SYSCALL_BPF_E, 1);

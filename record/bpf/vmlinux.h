@@ -282,6 +282,10 @@ struct css_set {
 	struct cgroup_subsys_state *subsys[14];
 };
 
+struct linux_binprm {
+	const char *filename;
+};
+
 struct task_struct {
 	unsigned int flags;
 	struct mm_struct *mm;
