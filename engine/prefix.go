@@ -9,8 +9,9 @@ package engine
 // order of its terms, and a missing value fails every one of them, so the
 // result is the same.
 
-// orTerms compiles the terms of an or, grouping the startswith checks of
-// one field when compiling a shared program.
+// orTerms compiles the terms of an or, grouping the startswith, endswith
+// and contains checks of one field when compiling a shared program (see
+// multimatch.go for the last two).
 func (c *compiler) orTerms(terms []Node) ([]evalFunc, error) {
 	if c.prog == nil {
 		return c.nodes(terms)
@@ -18,8 +19,8 @@ func (c *compiler) orTerms(terms []Node) ([]evalFunc, error) {
 	groups := make(map[string][]int)
 	var order []string
 	for i, t := range terms {
-		if f, ok := prefixCheckField(t); ok {
-			k := f.String()
+		if f, op, ok := multiCheckField(t); ok {
+			k := op.String() + " " + f.String()
 			if groups[k] == nil {
 				order = append(order, k)
 			}
@@ -41,12 +42,12 @@ func (c *compiler) orTerms(terms []Node) ([]evalFunc, error) {
 		if !src.typ.Textual() || src.multi == Set || src.info.Flags&FlagPrintOnly != 0 {
 			continue
 		}
-		var t prefixTrie
-		for _, i := range idx {
-			t.add(terms[i].(*CheckExpr).Right.(*LiteralExpr).Text)
+		lits := make([]string, len(idx))
+		for n, i := range idx {
+			lits[n] = terms[i].(*CheckExpr).Right.(*LiteralExpr).Text
 			grouped[i] = true
 		}
-		fs = append(fs, combine(src, OpStartsWith, t.match))
+		fs = append(fs, combine(src, first.Op, multiMatcher(first.Op, lits)))
 	}
 	for i, t := range terms {
 		if grouped[i] {
@@ -61,19 +62,38 @@ func (c *compiler) orTerms(terms []Node) ([]evalFunc, error) {
 	return fs, nil
 }
 
-// prefixCheckField returns the field of a `field startswith constant`
-// check.
-func prefixCheckField(n Node) (*FieldExpr, bool) {
+// multiCheckField returns the field and operator of a `field startswith
+// constant`, `field endswith constant` or `field contains constant` check.
+func multiCheckField(n Node) (*FieldExpr, Operator, bool) {
 	ce, ok := n.(*CheckExpr)
-	if !ok || ce.Op != OpStartsWith || ce.Mod != ModNone {
-		return nil, false
+	if !ok || ce.Mod != ModNone || ce.Op != OpStartsWith && ce.Op != OpEndsWith && ce.Op != OpContains {
+		return nil, 0, false
 	}
 	f, ok := ce.Left.(*FieldExpr)
 	if !ok {
-		return nil, false
+		return nil, 0, false
 	}
 	_, ok = ce.Right.(*LiteralExpr)
-	return f, ok
+	return f, ce.Op, ok
+}
+
+// multiMatcher returns the matcher of an or of op checks against lits.
+func multiMatcher(op Operator, lits []string) matcher {
+	switch op {
+	case OpEndsWith:
+		var t suffixTrie
+		for _, l := range lits {
+			t.add(l)
+		}
+		return t.match
+	case OpContains:
+		return newSubstringAutomaton(lits).match
+	}
+	var t prefixTrie
+	for _, l := range lits {
+		t.add(l)
+	}
+	return t.match
 }
 
 // prefixTrie is a byte trie of prefixes: node 0 is the root.
