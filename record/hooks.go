@@ -139,3 +139,20 @@ func stubSyscalls() (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// SyscallTracepoints returns the syscalls/ tracepoints (sys_exit_<name>)
+// that per-syscall hooks attach to on this kernel, for measurements that
+// compare them with other hooks (record/internal/hookbench).
+func SyscallTracepoints() ([]string, error) {
+	plan, err := planHooks(HooksTracepoints, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sc := range recordedSyscalls {
+		if !plan.skip[sc.name] {
+			out = append(out, "sys_exit_"+tracepointName(sc.name))
+		}
+	}
+	return out, nil
+}
