@@ -130,6 +130,23 @@ type Selection struct {
 	IncludeDisabled bool
 }
 
+// NewSelection builds a Selection from Falco's -t, -T, -D and -p flags as
+// typed, refusing what Falco refuses: -t together with -T or -D.
+func NewSelection(tags, excludeTags, disable []string, priority string) (Selection, error) {
+	sel := Selection{Tags: tags, ExcludeTags: excludeTags, Disable: disable}
+	if len(tags) > 0 && (len(excludeTags) > 0 || len(disable) > 0) {
+		return sel, errors.New("select rules: you can not specify both disabled (-D/-T) and enabled (-t) rules")
+	}
+	if priority != "" {
+		p, err := ParsePriority(priority)
+		if err != nil {
+			return sel, err
+		}
+		sel.MinPriority = p
+	}
+	return sel, nil
+}
+
 // Selected reports whether r passes the selection.
 func (s Selection) Selected(r *Rule) bool {
 	if !r.Enabled && !s.IncludeDisabled {

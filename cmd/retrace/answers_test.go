@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retrace-dev/retrace/internal/habits"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -62,7 +63,8 @@ func TestHabits(t *testing.T) {
 		{"sysdig-write", []string{"replay", "-w", "out.scap", capture}, exitUsage},
 		{"sysdig-json", []string{"replay", "-j", capture}, exitUsage},
 		{"sysdig-chisel", []string{"timeline", capture, "-c", "spy_users"}, exitUsage},
-		{"falco-duration", []string{"replay", "-M", "30", capture}, exitUsage},
+		{"falco-duration-zero", []string{"replay", "-M", "0", capture}, exitUsage},
+		{"falco-duration-and-until", []string{"replay", "-M", "3", "--until", "+1s", capture}, exitUsage},
 		{"flag-typo", []string{"replay", "--contaner", "x", capture}, exitUsage},
 		{"falco-capture-flag", []string{"replay", "-q", "-e", capture}, exitOK},
 		{"falco-describe-unknown", []string{"replay", "-l", "Read Sensitive File by Untrusted Progam"}, exitUsage},
@@ -74,6 +76,52 @@ func TestHabits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			checkStderr(t, filepath.Join("habits", tc.name+".stderr"), tc.code, clean, tc.args...)
 		})
+	}
+}
+
+// TestFalcoSecondsFlag checks that Falco's -M SECONDS replays what
+// --until +SECONDSs does, and that it cuts the capture short.
+func TestFalcoSecondsFlag(t *testing.T) {
+	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "reverse-shell.scap.zst")
+	all, _, err := runRetrace(t, "replay", "-q", "-F", "evt.num>0", "--format", "%evt.num %evt.time", capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"1", "2"} {
+		got, _, err := runRetrace(t, "replay", "-q", "-M", n, "-F", "evt.num>0", "--format", "%evt.num %evt.time", capture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := runRetrace(t, "replay", "-q", "--until", "+"+n+"s", "-F", "evt.num>0", "--format", "%evt.num %evt.time", capture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("-M %s printed %d bytes, --until +%ss %d bytes; they differ", n, len(got), n, len(want))
+		}
+		if n == "1" && len(got) >= len(all) {
+			t.Errorf("-M 1 printed %d bytes, the whole capture %d: nothing was cut", len(got), len(all))
+		}
+	}
+}
+
+// TestHelpShowsEquivalents checks that retrace --help and each command's
+// help list the Falco and sysdig command lines it replaces.
+func TestHelpShowsEquivalents(t *testing.T) {
+	top, _, err := runRetrace(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range habits.Equivalents {
+		help, _, err := runRetrace(t, e.Command, "--help")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range map[string][]byte{"retrace --help": top, "retrace " + e.Command + " --help": help} {
+			if !strings.Contains(string(text), e.Theirs) || !strings.Contains(string(text), e.Ours) {
+				t.Errorf("%s does not show %q → %q", name, e.Theirs, e.Ours)
+			}
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/retrace-dev/retrace/internal/habits"
 )
 
 // Exit codes shared by every command.
@@ -59,6 +61,10 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	root.AddCommand(newRulesCmd())
 	root.AddCommand(newTestCmd())
 	root.AddCommand(newExportCmd())
+	root.Long += habits.Help("")
+	for _, c := range root.Commands() {
+		c.Long += habits.Help(c.Name())
+	}
 	return root
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/capturepaths"
+	"github.com/retrace-dev/retrace/internal/habits"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/falcoout"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -36,6 +38,7 @@ type replayFlags struct {
 	until        string
 	container    string
 	pid          int64
+	seconds      int // -M, as falco's
 	tz           string
 	ruleMatching string
 	compat       string
@@ -103,8 +106,8 @@ retries are counted on stderr and make the exit status 1.`,
 			if err := checkCaptureArgs(args); err != nil {
 				return err
 			}
-			if err := checkPriorityFlag(f.priority); err != nil {
-				return err
+			if hint := habits.FormatAsPriority(f.priority); hint != "" {
+				return withCode(exitUsage, errors.New(hint))
 			}
 			cfg, err := f.config(cmd, args)
 			if err != nil {
@@ -126,6 +129,7 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.StringVarP(&f.priority, "priority", "p", "", "run only rules of this priority or more severe")
 	fl.StringVar(&f.since, "since", "", "ignore events before this time: any time retrace prints, RFC 3339, a date and time or time of day in --tz, Unix seconds or nanoseconds, +DURATION after the first event or -DURATION before the last")
 	fl.StringVar(&f.until, "until", "", "ignore events after this time (forms as --since)")
+	fl.IntVarP(&f.seconds, "seconds", "M", 0, "ignore events more than this many seconds after the first, as falco -M (same as --until +Ns)")
 	fl.StringVar(&f.container, "container", "", "only events of the container with this id or name (\"host\" for the host)")
 	fl.Int64Var(&f.pid, "pid", 0, "only events of this process id")
 	fl.StringArrayVar(&f.clockOffsets, "clock-offset", nil, "correct HOST's clock: add DURATION (e.g. -3m20s) to the time of each of its events, in every output (repeatable)")
@@ -180,20 +184,17 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if cfg.detect.Compat032, err = detect.ParseCompat(f.compat); err != nil {
 		return nil, err
 	}
-	if len(f.tags) > 0 && (len(f.excludeTags) > 0 || len(f.disable) > 0) {
-		return nil, errors.New("select rules: you can not specify both disabled (-D/-T) and enabled (-t) rules")
+	if cfg.detect.Selection, err = engine.NewSelection(f.tags, f.excludeTags, f.disable, f.priority); err != nil {
+		return nil, err
 	}
-	sel := engine.Selection{Tags: f.tags, ExcludeTags: f.excludeTags, Disable: f.disable}
-	if f.priority != "" {
-		if sel.MinPriority, err = engine.ParsePriority(f.priority); err != nil {
-			return nil, err
-		}
-	}
-	cfg.detect.Selection = sel
 	if cfg.detect.Mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
 		return nil, err
 	}
-	if cfg.loc, cfg.detect.Scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
+	until, err := falcoDuration(f.until, f.seconds, cmd.Flags().Changed("seconds"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.loc, cfg.detect.Scope, err = parseScope(cmd, f.tz, f.since, until, f.container, f.pid); err != nil {
 		return nil, err
 	}
 	if cfg.detect.Scope.Clock, err = clockOffsets(f.clockOffsets, files); err != nil {
@@ -231,6 +232,20 @@ func clockOffsets(specs, files []string) (detect.ClockOffsets, error) {
 		return nil, err
 	}
 	return c, c.Check(files)
+}
+
+// falcoDuration returns --until, or the --until that Falco's -M SECONDS
+// means when it was given.
+func falcoDuration(until string, seconds int, given bool) (string, error) {
+	switch {
+	case !given:
+		return until, nil
+	case until != "":
+		return "", errors.New("-M and --until both end the replay: give one")
+	case seconds <= 0:
+		return "", fmt.Errorf("-M %d: want a number of seconds after the first event, 1 or more", seconds)
+	}
+	return fmt.Sprintf("+%ds", seconds), nil
 }
 
 // parseScope validates the --tz, --since, --until, --container and --pid
