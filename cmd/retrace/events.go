@@ -92,7 +92,7 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 	if len(caps) == 0 {
 		return nil, detect.Options{}, fmt.Errorf("events: %q is not a capture file", args[0])
 	}
-	files, err := expandCaptures(caps, stdin)
+	files, err := capturepaths.Expand(caps, stdin)
 	if err != nil {
 		return nil, detect.Options{}, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/export"
+	"github.com/retrace-dev/retrace/internal/capturepaths"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 )
@@ -88,14 +89,14 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Read
 	if opts.Mode, err = engine.ParseMatchMode(f.ruleMatching); err != nil {
 		return withCode(exitUsage, err)
 	}
-	all, err := expandCaptures(args, stdin)
+	all, err := capturepaths.Expand(args, stdin)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	if err := export.CheckNames(all); err != nil {
 		return withCode(exitUsage, err)
 	}
-	if opts.Scope.Clock, err = clockOffsets(f.clockOffsets, all); err != nil {
+	if opts.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, all); err != nil {
 		return withCode(exitUsage, err)
 	}
 	files, err := shard.Select(all)

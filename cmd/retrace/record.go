@@ -12,12 +12,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/minisig"
 	"github.com/retrace-dev/retrace/internal/suggest"
 	"github.com/retrace-dev/retrace/record"
 	rcontainer "github.com/retrace-dev/retrace/record/container"
-	"github.com/spf13/cobra"
 )
 
 // Exit codes of retrace record besides the shared ones: exitUsage for bad

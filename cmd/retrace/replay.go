@@ -3,16 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/capturepaths"
 	"github.com/retrace-dev/retrace/internal/habits"
+	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/falcoout"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -173,7 +171,7 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 		return nil, err
 	}
 	cfg.outputs = outs
-	files, err := expandCaptures(args, cmd.InOrStdin())
+	files, err := capturepaths.Expand(args, cmd.InOrStdin())
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +192,10 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if err != nil {
 		return nil, err
 	}
-	if cfg.loc, cfg.detect.Scope, err = parseScope(cmd, f.tz, f.since, until, f.container, f.pid); err != nil {
+	if cfg.loc, cfg.detect.Scope, err = detect.ParseScope(f.tz, f.since, until, f.container, f.pid, cmd.Flags().Changed("pid")); err != nil {
 		return nil, err
 	}
-	if cfg.detect.Scope.Clock, err = clockOffsets(f.clockOffsets, files); err != nil {
+	if cfg.detect.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, files); err != nil {
 		return nil, err
 	}
 	if f.format != "" && f.filter == "" {
@@ -220,18 +218,8 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err
 	}
-	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())
+	cfg.progress = !f.quiet && progress.IsTerminal(cmd.ErrOrStderr())
 	return cfg, nil
-}
-
-// clockOffsets parses the --clock-offset flags and checks that each host
-// recorded one of files.
-func clockOffsets(specs, files []string) (detect.ClockOffsets, error) {
-	c, err := detect.ParseClockOffsets(specs)
-	if err != nil {
-		return nil, err
-	}
-	return c, c.Check(files)
 }
 
 // falcoDuration returns --until, or the --until that Falco's -M SECONDS
@@ -246,36 +234,4 @@ func falcoDuration(until string, seconds int, given bool) (string, error) {
 		return "", fmt.Errorf("-M %d: want a number of seconds after the first event, 1 or more", seconds)
 	}
 	return fmt.Sprintf("+%ds", seconds), nil
-}
-
-// parseScope validates the --tz, --since, --until, --container and --pid
-// flags that replay and timeline share.
-func parseScope(cmd *cobra.Command, tz, since, until, container string, pid int64) (*time.Location, detect.Scope, error) {
-	return detect.ParseScope(tz, since, until, container, pid, cmd.Flags().Changed("pid"))
-}
-
-// terminalWidth returns w's width in columns when w is a terminal, else 0
-// (the table writer's default width).
-func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0
-	}
-	cols, _, err := term.GetSize(int(f.Fd()))
-	if err != nil || cols <= 0 {
-		return 0
-	}
-	return cols
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// expandCaptures returns the capture files named by args, "-" reading a
-// list from stdin (see [capturepaths.Expand]).
-func expandCaptures(args []string, stdin io.Reader) ([]string, error) {
-	return capturepaths.Expand(args, stdin)
 }

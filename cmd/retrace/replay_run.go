@@ -85,11 +85,11 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	if err != nil {
 		return withCode(exitFailure, err)
 	}
-	ropts.Width = terminalWidth(out.dst)
+	ropts.Width = progress.TerminalWidth(out.dst)
 	// Filter lines print captured strings as they are, as sysdig does; on
 	// a terminal, control characters are escaped so that they cannot
 	// drive it (the alert formats escape them always).
-	escape := opts.Filter != "" && isTerminal(out.dst)
+	escape := opts.Filter != "" && progress.IsTerminal(out.dst)
 	start := time.Now()
 	stopProgress := func() {}
 	if cfg.progress {

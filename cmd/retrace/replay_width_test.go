@@ -14,6 +14,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -120,7 +121,7 @@ func TestTerminalWidth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := terminalWidth(tc.w(t)); got != tc.want {
+			if got := progress.TerminalWidth(tc.w(t)); got != tc.want {
 				t.Errorf("terminalWidth = %d, want %d", got, tc.want)
 			}
 		})

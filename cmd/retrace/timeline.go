@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/retrace-dev/retrace/internal/capturepaths"
+	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/replay/timeline"
@@ -121,7 +123,7 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 	if len(args) == 0 {
 		return nil, errors.New("timeline: no capture file given")
 	}
-	files, err := expandCaptures(args, cmd.InOrStdin())
+	files, err := capturepaths.Expand(args, cmd.InOrStdin())
 	if err != nil {
 		return nil, err
 	}
@@ -130,17 +132,17 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		if cfg.opts.View != timeline.ViewIO {
 			return nil, fmt.Errorf("-o pcap applies to the %s view", timeline.ViewIO)
 		}
-		if f.out == "" && isTerminal(cmd.OutOrStdout()) {
+		if f.out == "" && progress.IsTerminal(cmd.OutOrStdout()) {
 			return nil, errors.New("-o pcap writes a binary file: give --out FILE or redirect stdout")
 		}
 		cfg.pcap = true
 	} else if cfg.format, err = report.ParseFormat(f.output); err != nil {
 		return nil, err
 	}
-	if cfg.loc, cfg.opts.Scope, err = parseScope(cmd, f.tz, f.since, f.until, f.container, f.pid); err != nil {
+	if cfg.loc, cfg.opts.Scope, err = detect.ParseScope(f.tz, f.since, f.until, f.container, f.pid, cmd.Flags().Changed("pid")); err != nil {
 		return nil, err
 	}
-	if cfg.opts.Scope.Clock, err = clockOffsets(f.clockOffsets, files); err != nil {
+	if cfg.opts.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, files); err != nil {
 		return nil, err
 	}
 	for _, p := range f.paths {
@@ -149,7 +151,7 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		}
 		cfg.opts.Paths = append(cfg.opts.Paths, strings.TrimSuffix(p, "/"))
 	}
-	cfg.progress = !f.quiet && isTerminal(cmd.ErrOrStderr())
+	cfg.progress = !f.quiet && progress.IsTerminal(cmd.ErrOrStderr())
 	if len(cfg.opts.Paths) > 0 && cfg.opts.View != timeline.ViewSensitiveReads && cfg.opts.View != timeline.ViewBinaryWrites {
 		return nil, fmt.Errorf("--path applies to the %s and %s views", timeline.ViewSensitiveReads, timeline.ViewBinaryWrites)
 	}
@@ -181,5 +183,5 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	if cfg.pcap {
 		return out.finish(runErr, timeline.WritePcap(out, rep))
 	}
-	return out.finish(runErr, report.Write(out, rep, cfg.format, report.Options{TZ: cfg.loc, Width: terminalWidth(out.dst)}))
+	return out.finish(runErr, report.Write(out, rep, cfg.format, report.Options{TZ: cfg.loc, Width: progress.TerminalWidth(out.dst)}))
 }

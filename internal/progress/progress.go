@@ -1,5 +1,6 @@
 // Package progress draws a progress bar of bytes read on a terminal while
-// a long command runs (github.com/schollz/progressbar renders it).
+// a long command runs (github.com/schollz/progressbar renders it), and
+// tells whether and how wide a writer's terminal is.
 package progress
 
 import (
@@ -29,6 +30,20 @@ type Options struct {
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// TerminalWidth returns w's width in columns when w is a terminal, else 0
+// (the width that lets table writers pick their default).
+func TerminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols <= 0 {
+		return 0
+	}
+	return cols
 }
 
 // Start draws the progress of c on w every tick until the returned

@@ -19,6 +19,16 @@ import (
 // ctime and mtime, container creation times) are left as recorded.
 type ClockOffsets map[string]time.Duration
 
+// CheckedClockOffsets parses specs (see [ParseClockOffsets]) and checks
+// that each host recorded one of the captures in paths.
+func CheckedClockOffsets(specs, paths []string) (ClockOffsets, error) {
+	c, err := ParseClockOffsets(specs)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.Check(paths)
+}
+
 // ParseClockOffsets parses HOST=DURATION specifications (the
 // --clock-offset flag; DURATION as Go writes it, signed: -3m20s, 1.5s,
 // 250ms). A host given twice is an error.
