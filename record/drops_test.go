@@ -110,8 +110,10 @@ func TestRecordDrops(t *testing.T) {
 			}
 		}
 	}
-	if unordered > 0 {
-		t.Errorf("%d events out of timestamp order", unordered)
+	// Under heavy load an event can reach the reader after the reorder
+	// window closed; the recorder writes it late and counts it.
+	if unordered > int(res.LateEvents) {
+		t.Errorf("%d events out of timestamp order, %d counted late by the recorder", unordered, res.LateEvents)
 	}
 	if len(pendingE) > 0 {
 		t.Errorf("drop enter events without their exit: %v", pendingE)
