@@ -47,6 +47,7 @@ type replayFlags struct {
 	context      int  // --context
 	next         int  // --next
 	drillMax     int  // --drill-max
+	reportMax    int  // --report-max
 }
 
 func newReplayCmd() *cobra.Command {
@@ -141,6 +142,7 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.IntVar(&f.context, "context", timeline.DefaultContext, "with --drill: the process's events kept before and after each detection")
 	fl.IntVar(&f.next, "next", timeline.DefaultNext, "with --drill: the steps of what came next kept per detection")
 	fl.IntVar(&f.drillMax, "drill-max", timeline.DefaultMaxDrills, "with --drill: drill down into at most this many detections, the first ones")
+	fl.IntVar(&f.reportMax, "report-max", report.DefaultMaxDetections, "-o html and -o table hold at most this many detections, the first ones, and say how many they left out")
 	f.falco.addFlags(fl)
 	return cmd
 }
@@ -160,11 +162,16 @@ type replayConfig struct {
 	progress bool
 	// drill, when set, gives each detection its drill-down.
 	drill *timeline.DrillOptions
+	// reportMax bounds the detections of an HTML or table report.
+	reportMax int
 }
 
 // config validates the flags.
 func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, error) {
-	cfg := &replayConfig{ruleFiles: f.rules, outPath: f.out, quiet: f.quiet,
+	if f.reportMax <= 0 {
+		return nil, errors.New("--report-max takes a count (1 or more)")
+	}
+	cfg := &replayConfig{ruleFiles: f.rules, outPath: f.out, quiet: f.quiet, reportMax: f.reportMax,
 		detect: detect.Options{AllEvents: f.allEvents, Filter: f.filter, Format: f.format, ProfileRules: f.profileRules}}
 	outs, err := f.loadFalcoConfig()
 	if err != nil {

@@ -44,7 +44,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	opts := cfg.detect
 	opts.Registry, opts.Rules = reg, set
 	opts.Workers = detect.Workers(len(cfg.files), 0)
-	ropts := cfg.outputs.ReportOptions(report.Options{TZ: cfg.loc})
+	ropts := cfg.outputs.ReportOptions(report.Options{TZ: cfg.loc, MaxDetections: cfg.reportMax})
 	switch cfg.format {
 	case report.FormatText:
 		// Each alert line is followed by its provenance line, unless the

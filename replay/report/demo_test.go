@@ -108,6 +108,9 @@ func bigReport(n int) *Report {
 		d := demo.Detections[i%len(demo.Detections)]
 		d.Time = d.Time.Add(time.Duration(i/len(demo.Detections)) * 200 * time.Second)
 		d.EventNum += uint64(i)
+		// Each round is new processes, so that no two detections collapse
+		// into one card.
+		d.Process.Pid += int64(i/len(demo.Detections)) * 100000
 		r.Detections = append(r.Detections, d)
 	}
 	return r

