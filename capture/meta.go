@@ -61,10 +61,28 @@ type Redaction struct {
 	Env     []string `json:"env,omitempty"`
 	Args    []string `json:"args,omitempty"`
 	Buffers bool     `json:"buffers,omitempty"`
+	// Pseudonymize lists the kinds pseudonymised ("users", "hosts",
+	// "paths"); PseudonymKey says where the key came from ("random" or
+	// "file"), PseudonymKeyID identifies it without showing it.
+	Pseudonymize   []string `json:"pseudonymize,omitempty"`
+	PseudonymKey   string   `json:"pseudonym_key,omitempty"`
+	PseudonymKeyID string   `json:"pseudonym_key_id,omitempty"`
+	// Pseudonyms counts the distinct originals replaced by kind,
+	// PseudonymReplacements every replacement.
+	Pseudonyms            *PseudonymCounts `json:"pseudonyms,omitempty"`
+	PseudonymReplacements uint64           `json:"pseudonym_replacements,omitempty"`
 	// EnvValues, ArgMatches and BufferBytes count what was redacted.
 	EnvValues   uint64 `json:"env_values"`
 	ArgMatches  uint64 `json:"arg_matches"`
 	BufferBytes uint64 `json:"buffer_bytes"`
+}
+
+// PseudonymCounts count the distinct originals a redaction replaced by
+// pseudonyms, by kind.
+type PseudonymCounts struct {
+	Users uint64 `json:"users"`
+	Hosts uint64 `json:"hosts"`
+	Paths uint64 `json:"paths"`
 }
 
 // Drops are the recorder's drop counters.

@@ -41,6 +41,11 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Pseudonymize.Any() {
+		if err := learn(red, in); err != nil {
+			return nil, err
+		}
+	}
 	rd, err := capture.Open(in)
 	if err != nil {
 		return nil, err
@@ -51,21 +56,19 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 	var md capture.Metadata
 	if h.Metadata != nil {
 		md = *h.Metadata
-		md.CommandLine = append([]string(nil), md.CommandLine...)
-		red.Strings(md.CommandLine, false)
+		red.Metadata(&md)
 	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
+	src.Tool, src.Time = opts.Tool, now().UTC()
 	manifest := func() *capture.Redaction {
 		m := red.Manifest()
-		src.Env, src.Args, src.Buffers = m.Env, m.Args, m.Buffers
-		src.EnvValues, src.ArgMatches, src.BufferBytes = m.EnvValues, m.ArgMatches, m.BufferBytes
-		r := src
-		return &r
+		m.Tool, m.Time, m.Source, m.SourceSHA256, m.SourceStatus = src.Tool, src.Time, src.Source, src.SourceSHA256, src.SourceStatus
+		m.SourceChain, m.SourceCheckpoint, m.SourceFinal, m.SourceKey = src.SourceChain, src.SourceCheckpoint, src.SourceFinal, src.SourceKey
+		return &m
 	}
-	src.Tool, src.Time = opts.Tool, now().UTC()
 	md.Redaction = manifest()
 	wopts := opts.Writer
 	wopts.Metadata = &md
@@ -88,6 +91,9 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 				return fmt.Errorf("redact event of %s: %w", in, err)
 			}
 		}
+		if err := red.Err(); err != nil {
+			return err
+		}
 		md.Redaction = manifest()
 		w.SetMetadata(md)
 		return readErr
@@ -96,6 +102,29 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 		return nil, err
 	}
 	return md.Redaction, readErr
+}
+
+// learn is the first pass of pseudonymisation: it shows red the header
+// and every event of in. A read error ends it quietly: the second pass
+// reports it.
+func learn(red *Redactor, in string) error {
+	rd, err := capture.Open(in)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	red.LearnHeader(rd.Header())
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			break
+		}
+		red.LearnEvent(ev)
+	}
+	if md := rd.Header().Metadata; md != nil {
+		red.ps.learnMetadata(md)
+	}
+	return nil
 }
 
 // source describes the original capture: its hash and, for a .scap.zst

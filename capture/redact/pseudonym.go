@@ -1,0 +1,360 @@
+package redact
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+
+	"github.com/retrace-dev/retrace/capture"
+)
+
+// Regular users and groups (ids in this range) are pseudonymised; root,
+// system accounts and nobody (65534) are kept.
+const (
+	firstRegularID = 1000
+	lastRegularID  = 60000
+)
+
+func regularID(id uint32) bool { return id >= firstRegularID && id <= lastRegularID }
+
+// pseudonyms decides what to replace and makes the pseudonyms: it learns
+// names in a first pass over the capture (learn*), then judges words and
+// path components by their text alone (docs/FORMAT.md, "Pseudonyms").
+type pseudonyms struct {
+	kinds Kinds
+	mac   hash.Hash
+	// hosts and users are the names replaced as words and components;
+	// homes the home directories' names; below the non-dot components
+	// seen below a home directory, elsewhere those seen outside one.
+	hosts, users, homes map[string]bool
+	below, elsewhere    map[string]bool
+	// memo maps an original to its pseudonym, owner a pseudonym (without
+	// extension) to its original, to catch collisions.
+	memo, owner  map[string]string
+	distinct     [3]uint64 // users, hosts, paths
+	replacements uint64
+	err          error
+}
+
+func newPseudonyms(k Kinds, key []byte) *pseudonyms {
+	return &pseudonyms{
+		kinds: k, mac: hmac.New(sha256.New, key),
+		hosts: map[string]bool{}, users: map[string]bool{}, homes: map[string]bool{},
+		below: map[string]bool{}, elsewhere: map[string]bool{},
+		memo: map[string]string{}, owner: map[string]string{},
+	}
+}
+
+// learnHost records a host name (and its first label).
+func (p *pseudonyms) learnHost(h string) {
+	if !p.kinds.Hosts || h == "" || h == "localhost" || h == "(none)" {
+		return
+	}
+	p.hosts[h] = true
+	if i := strings.IndexByte(h, '.'); i > 0 {
+		p.hosts[h[:i]] = true
+	}
+}
+
+// learnUser records a user or group name with its id.
+func (p *pseudonyms) learnUser(name string, id uint32) {
+	if p.kinds.Users && name != "" && regularID(id) {
+		p.users[name] = true
+	}
+}
+
+// learnHome records a regular user's home directory.
+func (p *pseudonyms) learnHome(dir string, id uint32) {
+	if !p.kinds.Paths || !regularID(id) {
+		return
+	}
+	if i := strings.LastIndexByte(strings.TrimRight(dir, "/"), '/'); i >= 0 {
+		if c := strings.TrimRight(dir, "/")[i+1:]; keepable(c) {
+			p.homes[c] = true
+		}
+	}
+	p.learnPath(dir)
+}
+
+// keepable reports whether c is a component that can be replaced at all.
+func keepable(c string) bool { return c != "" && c != "." && c != ".." }
+
+// kernelTree reports whether the absolute path lies below /proc, /sys or
+// /dev, which are kept whole.
+func kernelTree(path string) bool {
+	for _, t := range []string{"/proc", "/sys", "/dev"} {
+		if strings.HasPrefix(path, t) && (len(path) == len(t) || path[len(t)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// learnPath records the components of an absolute path: the home
+// directory's name, the private candidates below it and what is seen
+// elsewhere.
+func (p *pseudonyms) learnPath(path string) {
+	if !p.kinds.Paths || !strings.HasPrefix(path, "/") {
+		return
+	}
+	comps := strings.Split(path[1:], "/")
+	start := len(comps) // first component below a home directory
+	switch {
+	case kernelTree(path):
+	case comps[0] == "home" && len(comps) > 1 && keepable(comps[1]):
+		p.homes[comps[1]] = true
+		start = 2
+	case comps[0] == "root":
+		start = 1
+	}
+	dot := false
+	for i, c := range comps {
+		if !keepable(c) {
+			continue
+		}
+		if i >= start && strings.HasPrefix(c, ".") {
+			dot = true
+		}
+		if i >= start && !dot {
+			p.below[c] = true
+		} else if !(start == 2 && i == 1) {
+			p.elsewhere[c] = true
+		}
+	}
+}
+
+// learnText records the absolute paths among the words of free text.
+func (p *pseudonyms) learnText(s string) {
+	if !p.kinds.Paths {
+		return
+	}
+	eachWord([]byte(s), func(w []byte) {
+		if w[0] == '/' {
+			p.learnPath(string(w))
+		}
+	})
+}
+
+// kind returns the kind letter of a replaced component or word (0 when
+// it is kept); component says whether it is a path component.
+func (p *pseudonyms) kind(s string, component bool) byte {
+	switch {
+	case p.hosts[s]:
+		return 'h'
+	case p.users[s], p.homes[s]:
+		return 'u'
+	case component && p.below[s] && !p.elsewhere[s]:
+		return 'p'
+	}
+	return 0
+}
+
+// replace returns the pseudonym of s, of the given kind.
+func (p *pseudonyms) replace(s string, kind byte) string {
+	p.replacements++
+	if ps, ok := p.memo[s]; ok {
+		return ps
+	}
+	p.mac.Reset()
+	p.mac.Write([]byte(s))
+	stem := string(kind) + "-" + hex.EncodeToString(p.mac.Sum(nil)[:6])
+	ps := stem
+	if kind == 'p' {
+		ps += extension(s)
+	}
+	if o, ok := p.owner[stem]; ok && o != s && p.err == nil {
+		p.err = fmt.Errorf("pseudonymize: %q and %q have the same pseudonym %s; use another key", o, s, stem)
+	}
+	p.owner[stem] = s
+	p.memo[s] = ps
+	switch kind {
+	case 'u':
+		p.distinct[0]++
+	case 'h':
+		p.distinct[1]++
+	default:
+		p.distinct[2]++
+	}
+	return ps
+}
+
+// extension returns the component's extension (".txt") when it has one
+// of 1 to 5 letters or digits after a non-empty stem, else "".
+func extension(c string) string {
+	i := strings.LastIndexByte(c, '.')
+	if i <= 0 || len(c)-i-1 < 1 || len(c)-i-1 > 5 {
+		return ""
+	}
+	for _, b := range []byte(c[i+1:]) {
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
+			return ""
+		}
+	}
+	return c[i:]
+}
+
+// path returns the path with its replaced components, and whether it
+// changed.
+func (p *pseudonyms) path(b []byte) ([]byte, bool) {
+	if len(b) == 0 || (b[0] == '/' && kernelTree(string(b))) {
+		return b, false
+	}
+	var out []byte
+	changed := false
+	for i, c := range bytes.Split(b, []byte{'/'}) {
+		if i > 0 {
+			out = append(out, '/')
+		}
+		if k := p.kind(string(c), true); k != 0 && keepable(string(c)) {
+			out = append(out, p.replace(string(c), k)...)
+			changed = true
+			continue
+		}
+		out = append(out, c...)
+	}
+	if !changed {
+		return b, false
+	}
+	return out, true
+}
+
+// pathString is path for strings.
+func (p *pseudonyms) pathString(s string) string {
+	if b, ok := p.path([]byte(s)); ok {
+		return string(b)
+	}
+	return s
+}
+
+// wordByte reports whether c belongs to a word of free text.
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80 ||
+		c == '.' || c == '_' || c == '-' || c == '~' || c == '+' || c == '/'
+}
+
+// eachWord calls f with each word of s.
+func eachWord(s []byte, f func(w []byte)) {
+	for i := 0; i < len(s); {
+		if !wordByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && wordByte(s[j]) {
+			j++
+		}
+		f(s[i:j])
+		i = j
+	}
+}
+
+// text returns free text with its words judged, and whether it changed.
+func (p *pseudonyms) text(s []byte) ([]byte, bool) {
+	var out []byte
+	changed := false
+	last := 0
+	eachWord(s, func(w []byte) {
+		var nw []byte
+		ok := false
+		if bytes.IndexByte(w, '/') >= 0 {
+			nw, ok = p.path(w)
+		} else if k := p.kind(string(w), false); k != 0 {
+			nw, ok = []byte(p.replace(string(w), k)), true
+		}
+		if !ok {
+			return
+		}
+		off := cap(s) - cap(w) // w is s[off:off+len(w)]
+		out = append(out, s[last:off]...)
+		out = append(out, nw...)
+		last = off + len(w)
+		changed = true
+	})
+	if !changed {
+		return s, false
+	}
+	return append(out, s[last:]...), true
+}
+
+// textString is text for strings.
+func (p *pseudonyms) textString(s string) string {
+	if b, ok := p.text([]byte(s)); ok {
+		return string(b)
+	}
+	return s
+}
+
+// name returns a user, group or host name's replacement.
+func (p *pseudonyms) name(s string) string {
+	if k := p.kind(s, false); k != 0 {
+		return p.replace(s, k)
+	}
+	return s
+}
+
+// learnHeader records the names and paths of the header's tables.
+func (p *pseudonyms) learnHeader(h *capture.Header) {
+	if h.Machine != nil {
+		p.learnHost(h.Machine.Hostname)
+	}
+	if h.Metadata != nil {
+		p.learnHost(h.Metadata.Hostname)
+	}
+	for _, u := range h.Users {
+		p.learnUser(u.Name, u.UID)
+		p.learnHome(u.HomeDir, u.UID)
+		p.learnPath(u.Shell)
+	}
+	for _, g := range h.Groups {
+		p.learnUser(g.Name, g.GID)
+	}
+	for _, pr := range h.Processes {
+		for _, s := range []string{pr.Exe, pr.ExePath, pr.Cwd, pr.Root} {
+			p.learnPath(s)
+		}
+		for _, a := range pr.Args {
+			p.learnText(a)
+		}
+		for _, e := range pr.Env {
+			if _, v, ok := strings.Cut(e, "="); ok {
+				p.learnText(v)
+			}
+		}
+	}
+	for _, l := range h.FDs {
+		for _, fd := range l.FDs {
+			if pathFD(fd.Type) {
+				p.learnPath(fd.Name)
+			}
+		}
+	}
+	if h.Metadata != nil {
+		p.learnMetadata(h.Metadata)
+	}
+}
+
+// learnMetadata records the metadata's command line and container mounts.
+func (p *pseudonyms) learnMetadata(md *capture.Metadata) {
+	for _, a := range md.CommandLine {
+		p.learnText(a)
+	}
+	for _, c := range md.Containers {
+		for _, m := range c.Mounts {
+			p.learnPath(m.Source)
+			p.learnPath(m.Dest)
+		}
+	}
+}
+
+// pathFD reports whether fds of type t are named by a path.
+func pathFD(t uint8) bool {
+	switch t {
+	case capture.FDFile, capture.FDDirectory, capture.FDFifo, capture.FDUnixSock, capture.FDFileV2:
+		return true
+	}
+	return false
+}
