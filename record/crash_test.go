@@ -25,6 +25,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(pipeChildEnv) != "" {
 		pipeChild()
 	}
+	if os.Getenv(netChildEnv) != "" {
+		netChild()
+	}
+	if os.Getenv(uffdChildEnv) != "" {
+		uffdChild()
+	}
 	if out := os.Getenv(crashChildEnv); out != "" {
 		_, err := Record(context.Background(), Options{
 			Output:  out,

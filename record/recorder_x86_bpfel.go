@@ -162,6 +162,8 @@ const (
 	recorderProgReadvX_tp       = "readv_x_tp"
 	recorderProgRecvfromX       = "recvfrom_x"
 	recorderProgRecvfromX_tp    = "recvfrom_x_tp"
+	recorderProgRecvmsgX        = "recvmsg_x"
+	recorderProgRecvmsgX_tp     = "recvmsg_x_tp"
 	recorderProgRenameX         = "rename_x"
 	recorderProgRenameX_tp      = "rename_x_tp"
 	recorderProgRenameat2X      = "renameat2_x"
@@ -172,6 +174,8 @@ const (
 	recorderProgRmdirX_tp       = "rmdir_x_tp"
 	recorderProgSchedExit       = "sched_exit"
 	recorderProgSchedFork       = "sched_fork"
+	recorderProgSendmsgX        = "sendmsg_x"
+	recorderProgSendmsgX_tp     = "sendmsg_x_tp"
 	recorderProgSendtoX         = "sendto_x"
 	recorderProgSendtoX_tp      = "sendto_x_tp"
 	recorderProgSetgidX         = "setgid_x"
@@ -200,6 +204,8 @@ const (
 	recorderProgUnlinkatX_tp    = "unlinkat_x_tp"
 	recorderProgUnshareX        = "unshare_x"
 	recorderProgUnshareX_tp     = "unshare_x_tp"
+	recorderProgUserfaultfdX    = "userfaultfd_x"
+	recorderProgUserfaultfdX_tp = "userfaultfd_x_tp"
 	recorderProgVforkX          = "vfork_x"
 	recorderProgVforkX_tp       = "vfork_x_tp"
 	recorderProgWriteX          = "write_x"
@@ -360,6 +366,8 @@ type recorderProgramSpecs struct {
 	ReadvX_tp       *ebpf.ProgramSpec `ebpf:"readv_x_tp"`
 	RecvfromX       *ebpf.ProgramSpec `ebpf:"recvfrom_x"`
 	RecvfromX_tp    *ebpf.ProgramSpec `ebpf:"recvfrom_x_tp"`
+	RecvmsgX        *ebpf.ProgramSpec `ebpf:"recvmsg_x"`
+	RecvmsgX_tp     *ebpf.ProgramSpec `ebpf:"recvmsg_x_tp"`
 	RenameX         *ebpf.ProgramSpec `ebpf:"rename_x"`
 	RenameX_tp      *ebpf.ProgramSpec `ebpf:"rename_x_tp"`
 	Renameat2X      *ebpf.ProgramSpec `ebpf:"renameat2_x"`
@@ -370,6 +378,8 @@ type recorderProgramSpecs struct {
 	RmdirX_tp       *ebpf.ProgramSpec `ebpf:"rmdir_x_tp"`
 	SchedExit       *ebpf.ProgramSpec `ebpf:"sched_exit"`
 	SchedFork       *ebpf.ProgramSpec `ebpf:"sched_fork"`
+	SendmsgX        *ebpf.ProgramSpec `ebpf:"sendmsg_x"`
+	SendmsgX_tp     *ebpf.ProgramSpec `ebpf:"sendmsg_x_tp"`
 	SendtoX         *ebpf.ProgramSpec `ebpf:"sendto_x"`
 	SendtoX_tp      *ebpf.ProgramSpec `ebpf:"sendto_x_tp"`
 	SetgidX         *ebpf.ProgramSpec `ebpf:"setgid_x"`
@@ -398,6 +408,8 @@ type recorderProgramSpecs struct {
 	UnlinkatX_tp    *ebpf.ProgramSpec `ebpf:"unlinkat_x_tp"`
 	UnshareX        *ebpf.ProgramSpec `ebpf:"unshare_x"`
 	UnshareX_tp     *ebpf.ProgramSpec `ebpf:"unshare_x_tp"`
+	UserfaultfdX    *ebpf.ProgramSpec `ebpf:"userfaultfd_x"`
+	UserfaultfdX_tp *ebpf.ProgramSpec `ebpf:"userfaultfd_x_tp"`
 	VforkX          *ebpf.ProgramSpec `ebpf:"vfork_x"`
 	VforkX_tp       *ebpf.ProgramSpec `ebpf:"vfork_x_tp"`
 	WriteX          *ebpf.ProgramSpec `ebpf:"write_x"`
@@ -600,6 +612,8 @@ type recorderPrograms struct {
 	ReadvX_tp       *ebpf.Program `ebpf:"readv_x_tp"`
 	RecvfromX       *ebpf.Program `ebpf:"recvfrom_x"`
 	RecvfromX_tp    *ebpf.Program `ebpf:"recvfrom_x_tp"`
+	RecvmsgX        *ebpf.Program `ebpf:"recvmsg_x"`
+	RecvmsgX_tp     *ebpf.Program `ebpf:"recvmsg_x_tp"`
 	RenameX         *ebpf.Program `ebpf:"rename_x"`
 	RenameX_tp      *ebpf.Program `ebpf:"rename_x_tp"`
 	Renameat2X      *ebpf.Program `ebpf:"renameat2_x"`
@@ -610,6 +624,8 @@ type recorderPrograms struct {
 	RmdirX_tp       *ebpf.Program `ebpf:"rmdir_x_tp"`
 	SchedExit       *ebpf.Program `ebpf:"sched_exit"`
 	SchedFork       *ebpf.Program `ebpf:"sched_fork"`
+	SendmsgX        *ebpf.Program `ebpf:"sendmsg_x"`
+	SendmsgX_tp     *ebpf.Program `ebpf:"sendmsg_x_tp"`
 	SendtoX         *ebpf.Program `ebpf:"sendto_x"`
 	SendtoX_tp      *ebpf.Program `ebpf:"sendto_x_tp"`
 	SetgidX         *ebpf.Program `ebpf:"setgid_x"`
@@ -638,6 +654,8 @@ type recorderPrograms struct {
 	UnlinkatX_tp    *ebpf.Program `ebpf:"unlinkat_x_tp"`
 	UnshareX        *ebpf.Program `ebpf:"unshare_x"`
 	UnshareX_tp     *ebpf.Program `ebpf:"unshare_x_tp"`
+	UserfaultfdX    *ebpf.Program `ebpf:"userfaultfd_x"`
+	UserfaultfdX_tp *ebpf.Program `ebpf:"userfaultfd_x_tp"`
 	VforkX          *ebpf.Program `ebpf:"vfork_x"`
 	VforkX_tp       *ebpf.Program `ebpf:"vfork_x_tp"`
 	WriteX          *ebpf.Program `ebpf:"write_x"`
@@ -747,6 +765,8 @@ func (p *recorderPrograms) Close() error {
 		p.ReadvX_tp,
 		p.RecvfromX,
 		p.RecvfromX_tp,
+		p.RecvmsgX,
+		p.RecvmsgX_tp,
 		p.RenameX,
 		p.RenameX_tp,
 		p.Renameat2X,
@@ -757,6 +777,8 @@ func (p *recorderPrograms) Close() error {
 		p.RmdirX_tp,
 		p.SchedExit,
 		p.SchedFork,
+		p.SendmsgX,
+		p.SendmsgX_tp,
 		p.SendtoX,
 		p.SendtoX_tp,
 		p.SetgidX,
@@ -785,6 +807,8 @@ func (p *recorderPrograms) Close() error {
 		p.UnlinkatX_tp,
 		p.UnshareX,
 		p.UnshareX_tp,
+		p.UserfaultfdX,
+		p.UserfaultfdX_tp,
 		p.VforkX,
 		p.VforkX_tp,
 		p.WriteX,

@@ -73,6 +73,8 @@ var profile = [...]ProfileEntry{
 	{Syscall: "listen", Exit: SocketListenX, Enter: true, Sysdig029: true},
 	{Syscall: "sendto", Exit: SocketSendtoX, Enter: true, Sysdig029: true},
 	{Syscall: "recvfrom", Exit: SocketRecvfromX, Enter: true, Sysdig029: true},
+	{Syscall: "sendmsg", Exit: SocketSendmsgX, Enter: true, Sysdig029: true},
+	{Syscall: "recvmsg", Exit: SocketRecvmsgX, Enter: true, Sysdig029: true},
 	{Syscall: "setuid", Exit: SyscallSetuidX, Enter: true, Sysdig029: true},
 	{Syscall: "setgid", Exit: SyscallSetgidX, Enter: true, Sysdig029: true},
 	{Syscall: "setresuid", Exit: SyscallSetresuidX, Enter: true, Sysdig029: true},
@@ -97,6 +99,7 @@ var profile = [...]ProfileEntry{
 	{Syscall: "setns", Exit: SyscallSetnsX, Enter: true, Sysdig029: true},
 	{Syscall: "capset", Exit: SyscallCapsetX, Enter: false, Sysdig029: false},
 	{Syscall: "prctl", Exit: SyscallPrctlX, Enter: false, Sysdig029: false},
+	{Syscall: "userfaultfd", Exit: SyscallUserfaultfdX, Enter: false, Sysdig029: true},
 }
 
 // Profile returns the recorder's event profile: one entry per recorded

@@ -857,6 +857,17 @@ GLOBAL int put_path(struct scratch *s, u64 mnt_p, u64 d_p)
 	s->w.root_mnt = (u64)BPF_CORE_READ(task, fs, root.mnt);
 	s->w.pos = TMP_END;
 	bpf_loop(64, dwalk_step, NULL, 0);
+	if (s->w.pos == TMP_END) {
+		/* No component: a file without a place in a filesystem (a memfd's
+		 * dentry is its own parent and no mount's root) is named by its
+		 * dentry ("memfd:NAME"), as libs' modern BPF driver names it. */
+		struct dentry *d = (void *)d_p;
+		struct vfsmount *vm = (void *)mnt_p;
+		if (BPF_CORE_READ(d, d_parent) == d && BPF_CORE_READ(vm, mnt_root) != d) {
+			put_kstr(s, (u64)BPF_CORE_READ(d, d_name.name), 256);
+			return 0;
+		}
+	}
 	u32 n = copy_tmp(s, true);
 	ev_len(s, n);
 	return 0;
@@ -2001,10 +2012,16 @@ static __always_inline struct sock *fd_sock(struct task_struct *task, s64 fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
-/* put_tuple writes the socket's local and remote endpoints as scap's SOCKTUPLE.
- * When the socket has no peer (unconnected datagram), the user address (if
- * any) is the remote end. */
-GLOBAL int put_tuple(struct scratch *s, u64 sk_p, u64 uaddr_p)
+/* Directions of a socket tuple (docs/FORMAT.md, "Socket tuples"): outbound
+ * events write the local end first, inbound events the remote end. */
+#define TUPLE_OUT 0
+#define TUPLE_IN 1
+
+/* put_tuple writes the socket's endpoints as scap's SOCKTUPLE, source first:
+ * local -> remote for outbound events, remote -> local for inbound ones, as
+ * libs' drivers do. When the socket has no peer port (unconnected datagram),
+ * the user address uaddr_p (if any) is the remote end. */
+GLOBAL int put_tuple(struct scratch *s, u64 sk_p, u64 uaddr_p, u32 inbound)
 {
 	struct sock *sk = (void *)sk_p;
 	const void *uaddr = (const void *)uaddr_p;
@@ -2017,50 +2034,107 @@ GLOBAL int put_tuple(struct scratch *s, u64 sk_p, u64 uaddr_p)
 	}
 	u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (fam == 2) {
-		u32 sip = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		u32 dip = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		u16 dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-		if (dport == 0 && uaddr) {
+		u32 lip = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		u32 rip = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (rport == 0 && uaddr) {
 			u16 f = 0, p = 0;
 			bpf_probe_read_user(&f, 2, uaddr);
 			if (f == 2) {
 				bpf_probe_read_user(&p, 2, uaddr + 2);
-				bpf_probe_read_user(&dip, 4, uaddr + 4);
-				dport = __builtin_bswap16(p);
+				bpf_probe_read_user(&rip, 4, uaddr + 4);
+				rport = __builtin_bswap16(p);
 			}
 		}
+		if (inbound) {
+			u32 ip = lip;
+			u16 port = lport;
+			lip = rip;
+			lport = rport;
+			rip = ip;
+			rport = port;
+		}
+		/* source (lip, lport), then destination (rip, rport) */
 		raw_u8(s, PPM_AF_INET);
-		raw_u32(s, sip);
-		raw_u16(s, sport);
-		raw_u32(s, dip);
-		raw_u16(s, dport);
+		raw_u32(s, lip);
+		raw_u16(s, lport);
+		raw_u32(s, rip);
+		raw_u16(s, rport);
 	} else if (fam == 10) {
-		struct in6_addr sip = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
-		struct in6_addr dip = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
-		u16 sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		u16 dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		struct in6_addr lip = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr rip = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		u16 rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (rport == 0 && uaddr) {
+			u16 f = 0, p = 0;
+			bpf_probe_read_user(&f, 2, uaddr);
+			if (f == 10) {
+				bpf_probe_read_user(&p, 2, uaddr + 2);
+				bpf_probe_read_user(&rip, 16, uaddr + 8);
+				rport = __builtin_bswap16(p);
+			}
+		}
+		u64 l0 = *(u64 *)&lip.in6_u.u6_addr8[0], l1 = *(u64 *)&lip.in6_u.u6_addr8[8];
+		u64 r0 = *(u64 *)&rip.in6_u.u6_addr8[0], r1 = *(u64 *)&rip.in6_u.u6_addr8[8];
+		if (inbound) {
+			u64 a = l0, b = l1;
+			u16 port = lport;
+			l0 = r0;
+			l1 = r1;
+			lport = rport;
+			r0 = a;
+			r1 = b;
+			rport = port;
+		}
+		/* source (l0 l1, lport), then destination (r0 r1, rport) */
 		raw_u8(s, PPM_AF_INET6);
-		raw_u64(s, *(u64 *)&sip.in6_u.u6_addr8[0]);
-		raw_u64(s, *(u64 *)&sip.in6_u.u6_addr8[8]);
-		raw_u16(s, sport);
-		raw_u64(s, *(u64 *)&dip.in6_u.u6_addr8[0]);
-		raw_u64(s, *(u64 *)&dip.in6_u.u6_addr8[8]);
-		raw_u16(s, dport);
+		raw_u64(s, l0);
+		raw_u64(s, l1);
+		raw_u16(s, lport);
+		raw_u64(s, r0);
+		raw_u64(s, r1);
+		raw_u16(s, rport);
 	} else if (fam == 1) {
 		struct unix_sock *us = (void *)sk;
 		struct sock *peer = BPF_CORE_READ(us, peer);
 		raw_u8(s, PPM_AF_UNIX);
-		raw_u64(s, (u64)sk);
-		raw_u64(s, (u64)peer);
-		struct unix_address *addr = BPF_CORE_READ(us, addr);
-		if (!addr && peer)
-			addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
+		struct unix_address *addr = NULL;
+		u64 src = (u64)sk, dst = (u64)peer;
+		if (inbound) {
+			addr = BPF_CORE_READ(us, addr);
+		} else {
+			src = (u64)peer;
+			dst = (u64)sk;
+			if (peer)
+				addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
+		}
+		raw_u64(s, src);
+		raw_u64(s, dst);
 		u32 off = s->off;
+		u64 o = off;
+		asm volatile("%0 &= 0x7fff" : "+r"(o));
 		long n = -1;
-		if (addr && off <= REC_MASK - 1) {
-			void *path = (void *)addr + bpf_core_field_offset(struct unix_address, name) + 2;
-			n = bpf_probe_read_kernel_str(&s->rec[off & REC_MASK], 108, path);
+		if (off <= REC_MASK - 1) {
+			if (addr) {
+				char *path = (void *)addr + bpf_core_field_offset(struct unix_address, name) + 2;
+				char c = 0;
+				bpf_probe_read_kernel(&c, 1, path);
+				if (c == 0)
+					path++; /* abstract name: skip the leading NUL */
+				n = bpf_probe_read_kernel_str(&s->rec[o], 108, path);
+			} else if (!inbound && !peer && uaddr) {
+				u16 f = 0;
+				const char *path = uaddr + 2;
+				char c = 0;
+				bpf_probe_read_user(&f, 2, uaddr);
+				bpf_probe_read_user(&c, 1, path);
+				if (f == 1) {
+					if (c == 0)
+						path++;
+					n = bpf_probe_read_user_str(&s->rec[o], 108, path);
+				}
+			}
 		}
 		if (n > 0)
 			s->off = off + n;
@@ -2104,7 +2178,7 @@ SYSCALL_EXIT(connect_x)
 	put_sockaddr(s, (u64)ARG1);
 	ev_next(s, PPME_SOCKET_CONNECT_X, 4);
 	put_s64(s, ret);
-	put_tuple(s, (u64)sk, ARG1);
+	put_tuple(s, (u64)sk, ARG1, TUPLE_OUT);
 	put_s64(s, (s32)ARG0);
 	put_sockaddr(s, (u64)ARG1);
 	return ev_submit(s);
@@ -2136,7 +2210,7 @@ static __always_inline int do_accept_x(struct pt_regs *regs, long ret, u16 type,
 		ev_begin(s, type, nparams);
 	}
 	put_s64(s, ret);
-	put_tuple(s, (u64)sk, 0);
+	put_tuple(s, (u64)sk, 0, TUPLE_IN);
 	u32 qlen = lsk ? BPF_CORE_READ(lsk, sk_ack_backlog) : 0;
 	u32 qmax = lsk ? BPF_CORE_READ(lsk, sk_max_ack_backlog) : 0;
 	put_u8(s, qmax ? (u8)(qlen * 100 / qmax) : 0);
@@ -2185,13 +2259,13 @@ SYSCALL_EXIT(sendto_x)
 	BEGIN(PPME_SOCKET_SENDTO_E, 3);
 	put_s64(s, (s32)ARG0);
 	put_u32(s, ARG2);
-	put_tuple(s, (u64)sk, ARG4);
+	put_tuple(s, (u64)sk, ARG4, TUPLE_OUT);
 	ev_next(s, PPME_SOCKET_SENDTO_X, 5);
 	put_s64(s, ret);
 	put_data(s, (u64)ARG1, ret);
 	put_s64(s, (s32)ARG0);
 	put_u32(s, ARG2);
-	put_tuple(s, (u64)sk, ARG4);
+	put_tuple(s, (u64)sk, ARG4, TUPLE_OUT);
 	return ev_submit(s);
 }
 
@@ -2205,9 +2279,81 @@ SYSCALL_EXIT(recvfrom_x)
 	ev_next(s, PPME_SOCKET_RECVFROM_X, 5);
 	put_s64(s, ret);
 	put_data(s, (u64)ARG1, ret);
-	put_tuple(s, (u64)sk, ARG4);
+	put_tuple(s, (u64)sk, ARG4, TUPLE_IN);
 	put_s64(s, (s32)ARG0);
 	put_u32(s, ARG2);
+	return ev_submit(s);
+}
+
+/* user_msghdr: struct user_msghdr of include/linux/socket.h (x86_64). */
+struct user_msghdr_x {
+	u64 name;
+	s32 namelen;
+	u32 pad0;
+	u64 iov;
+	u64 iovlen;
+	u64 control;
+	u64 controllen;
+	u32 flags;
+	u32 pad1;
+};
+
+SYSCALL_EXIT(sendmsg_x)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sock *sk = fd_sock(task, (s32)ARG0);
+	struct user_msghdr_x m = {};
+	bool ok = bpf_probe_read_user(&m, sizeof(m), (void *)ARG1) == 0;
+	u32 size = ok ? iov_total(m.iov, m.iovlen) : 0;
+	BEGIN(PPME_SOCKET_SENDMSG_E, 3);
+	put_s64(s, (s32)ARG0);
+	put_u32(s, size);
+	if (ok)
+		put_tuple(s, (u64)sk, m.name, TUPLE_OUT);
+	else
+		put_empty(s);
+	ev_next(s, PPME_SOCKET_SENDMSG_X, 5);
+	put_s64(s, ret);
+	if (ok)
+		put_iov_data(s, m.iov, m.iovlen, ret);
+	else
+		put_empty(s);
+	put_s64(s, (s32)ARG0);
+	if (ok)
+		put_u32(s, size);
+	else
+		put_empty(s);
+	if (ok && ret >= 0)
+		put_tuple(s, (u64)sk, m.name, TUPLE_OUT);
+	else
+		put_empty(s);
+	return ev_submit(s);
+}
+
+SYSCALL_EXIT(recvmsg_x)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct sock *sk = fd_sock(task, (s32)ARG0);
+	struct user_msghdr_x m = {};
+	bool ok = ret >= 0 && bpf_probe_read_user(&m, sizeof(m), (void *)ARG1) == 0;
+	BEGIN(PPME_SOCKET_RECVMSG_E, 1);
+	put_s64(s, (s32)ARG0);
+	ev_next(s, PPME_SOCKET_RECVMSG_X, 6);
+	put_s64(s, ret);
+	put_u32(s, ret > 0 ? ret : 0);
+	if (ok) {
+		put_iov_data(s, m.iov, m.iovlen, ret);
+		put_tuple(s, (u64)sk, m.name, TUPLE_IN);
+		if (m.control && m.controllen > 0 && m.controllen <= 0xFFFF)
+			put_ubuf(s, m.control, m.controllen);
+		else
+			put_empty(s);
+	} else {
+		put_empty(s);
+		put_empty(s);
+		put_empty(s);
+	}
+	put_s64(s, (s32)ARG0);
 	return ev_submit(s);
 }
 
@@ -2397,6 +2543,14 @@ SYSCALL_EXIT(finit_module_x)
 	put_s64(s, (s32)ARG0);
 	put_ustr(s, (u64)ARG1, 4096);
 	put_u32(s, ARG2);
+	return ev_submit(s);
+}
+
+SYSCALL_EXIT(userfaultfd_x)
+{
+	BEGIN(PPME_SYSCALL_USERFAULTFD_X, 2);
+	put_s64(s, ret);
+	put_u32(s, (u32)ARG0);
 	return ev_submit(s);
 }
 
