@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/retrace-dev/retrace/internal/clobber"
 )
 
 // WriteFile creates the capture file path, in the format its name selects
@@ -54,12 +56,13 @@ func WriteFile(path string, opts WriterOptions, fill func(*Writer) error) error 
 }
 
 // ConvertFile copies every block of the capture in into a new file out
-// (see [WriteFile]), and returns the number of event blocks written. When
+// (see [WriteFile]), and returns the number of event blocks written; out
+// must not be in (see [clobber.Check]). When
 // in is truncated or damaged, out is still completed with what could be
 // read, and the *TruncatedError or *DamagedError is returned.
 func ConvertFile(in, out string, opts WriterOptions) (int64, error) {
-	if a, b := filepath.Clean(in), filepath.Clean(out); a == b {
-		return 0, fmt.Errorf("convert %s: output is the input file", in)
+	if err := clobber.Check(clobber.Paths("output", out), clobber.Paths("capture", in)); err != nil {
+		return 0, fmt.Errorf("convert: %w", err)
 	}
 	r, err := Open(in)
 	if err != nil {

@@ -50,7 +50,7 @@ func TestConvertFileRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, out, want string
 	}{
-		{"output is input", in, in + "/.", "output is the input file"},
+		{"output is input", in, in + "/.", "is the capture " + in + " (the same file)"},
 		{"no directory", in, filepath.Join(dir, "nodir", "x.scap"), "directory " + filepath.Join(dir, "nodir") + " does not exist"},
 		{"missing input", filepath.Join(dir, "none.scap"), filepath.Join(dir, "x.scap"), "none.scap"},
 	} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/clobber"
 )
 
 // FileOptions configure [File].
@@ -30,8 +31,8 @@ type FileOptions struct {
 // a copy of what could be read and the reader's error, as
 // capture.ConvertFile does.
 func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
-	if filepath.Clean(in) == filepath.Clean(out) {
-		return nil, fmt.Errorf("redact: %s is the input capture", out)
+	if err := clobber.Check(clobber.Paths("output", out), clobber.Paths("capture", in)); err != nil {
+		return nil, fmt.Errorf("redact: %w", err)
 	}
 	red, err := New(opts.Options)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/clobber"
 )
 
 func newConvertCmd() *cobra.Command {
@@ -38,6 +39,9 @@ written, the damage is reported and the exit code is 1.`,
 				out = args[1]
 			case out == "":
 				return withCode(exitUsage, errors.New("convert: name the output: retrace convert IN OUT (or -o OUT)"))
+			}
+			if err := clobber.Check(clobber.Paths("output", out), clobber.Paths("capture", args[0])); err != nil {
+				return withCode(exitUsage, fmt.Errorf("convert: %w", err))
 			}
 			n, err := capture.ConvertFile(args[0], out, capture.WriterOptions{Level: level, FrameSize: frameKiB << 10})
 			if err != nil {

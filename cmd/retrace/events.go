@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/internal/capturepaths"
+	"github.com/retrace-dev/retrace/internal/clobber"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
 )
@@ -113,6 +113,10 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 	if f.write != "" && len(files) != 1 {
 		return nil, detect.Options{}, fmt.Errorf("events: -w writes the events of one capture; %d captures given", len(files))
 	}
+	outs := append(clobber.Paths("--out", f.out), clobber.Paths("-w", f.write)...)
+	if err := clobber.Check(outs, clobber.Paths("capture", files...)); err != nil {
+		return nil, detect.Options{}, fmt.Errorf("events: %w", err)
+	}
 	opts := detect.Options{Filter: strings.Join(conds, " and "), Format: f.format, JSON: f.json}
 	if f.pid != 0 {
 		opts.Scope = detect.Scope{Pid: f.pid, HasPid: true}
@@ -143,9 +147,6 @@ func runEvents(ctx context.Context, files []string, opts detect.Options, outPath
 func writeEvents(ctx context.Context, files []string, opts detect.Options, out string, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
-	}
-	if filepath.Clean(out) == filepath.Clean(files[0]) {
-		return withCode(exitUsage, fmt.Errorf("events: -w %s is the input capture", out))
 	}
 	det, err := detect.New(opts)
 	if err != nil {

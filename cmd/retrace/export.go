@@ -13,6 +13,7 @@ import (
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/export"
 	"github.com/retrace-dev/retrace/internal/capturepaths"
+	"github.com/retrace-dev/retrace/internal/clobber"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 )
@@ -95,6 +96,9 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Read
 	}
 	if err := export.CheckNames(all); err != nil {
 		return withCode(exitUsage, err)
+	}
+	if err := clobber.Check(clobber.Paths("-o", f.dir), append(clobber.Paths("capture", all...), ruleInputs(f.rules)...)); err != nil {
+		return withCode(exitUsage, fmt.Errorf("export: %w", err))
 	}
 	if opts.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, all); err != nil {
 		return withCode(exitUsage, err)

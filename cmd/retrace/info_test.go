@@ -150,7 +150,7 @@ func TestConvert(t *testing.T) {
 	if info.Frames < 5 || info.Format != "scap.zst" {
 		t.Errorf("converted file: %d frames, format %s", info.Frames, info.Format)
 	}
-	if _, _, err := runCaptureCLI(t, "convert", src, "-o", src); exitCode(err) != exitFailure {
+	if _, _, err := runCaptureCLI(t, "convert", src, "-o", src); exitCode(err) != exitUsage {
 		t.Errorf("converting onto the input: exit code %d", exitCode(err))
 	}
 	// A truncated input converts what it holds and exits 1.

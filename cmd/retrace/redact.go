@@ -10,6 +10,7 @@ import (
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/minisig"
 	"github.com/retrace-dev/retrace/capture/redact"
+	"github.com/retrace-dev/retrace/internal/clobber"
 )
 
 func newRedactCmd() *cobra.Command {
@@ -49,6 +50,11 @@ sysdig. A damaged IN gives a copy of its intact frames and exit code 1.`,
 				out = args[1]
 			case out == "":
 				return withCode(exitUsage, errors.New("redact: name the output: retrace redact IN OUT (or -o OUT)"))
+			}
+			ins := append(clobber.Paths("capture", args[0]), clobber.Paths("--sign-key", signKey)...)
+			ins = append(ins, clobber.Paths("--pseudonym-key", keyFile)...)
+			if err := clobber.Check(clobber.Paths("output", out), ins); err != nil {
+				return withCode(exitUsage, fmt.Errorf("redact: %w", err))
 			}
 			if kinds != "" {
 				k, err := redact.ParseKinds(kinds)

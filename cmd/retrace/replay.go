@@ -9,6 +9,7 @@ import (
 
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/capturepaths"
+	"github.com/retrace-dev/retrace/internal/clobber"
 	"github.com/retrace-dev/retrace/internal/habits"
 	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/replay/detect"
@@ -225,6 +226,9 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err
 	}
+	if err := clobber.Check(cfg.outputFiles(), cfg.inputFiles(f.falcoConfig)); err != nil {
+		return nil, err
+	}
 	cfg.progress = !f.quiet && progress.IsTerminal(cmd.ErrOrStderr())
 	return cfg, nil
 }
@@ -241,4 +245,21 @@ func falcoDuration(until string, seconds int, given bool) (string, error) {
 		return "", fmt.Errorf("-M %d: want a number of seconds after the first event, 1 or more", seconds)
 	}
 	return fmt.Sprintf("+%ds", seconds), nil
+}
+
+// outputFiles returns the files the replay writes: --out and Falco's
+// file_output.
+func (cfg *replayConfig) outputFiles() []clobber.Path {
+	outs := clobber.Paths("--out", cfg.outPath)
+	if o := cfg.outputs; o != nil && o.Config.FileOut.Enabled {
+		outs = append(outs, clobber.Paths("file_output.filename", o.Config.FileOut.Filename)...)
+	}
+	return outs
+}
+
+// inputFiles returns the files the replay reads: the captures, the rules
+// files and the Falco configuration file.
+func (cfg *replayConfig) inputFiles(falcoConfig string) []clobber.Path {
+	ins := append(clobber.Paths("capture", cfg.files...), ruleInputs(cfg.ruleFiles)...)
+	return append(ins, clobber.Paths("configuration file", falcoConfig)...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/clobber"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -73,6 +74,17 @@ skipped), 1 when a case's detections differ, 2 on a usage or load error
 	return cmd
 }
 
+// testInputs returns the files a test run reads: the suites and their
+// cases' captures and rules files.
+func testInputs(suites []string, cases []*suite.Case) []clobber.Path {
+	ins := clobber.Paths("suite", suites...)
+	for _, c := range cases {
+		ins = append(ins, clobber.Paths("capture", c.Capture)...)
+		ins = append(ins, ruleInputs(c.Rules)...)
+	}
+	return ins
+}
+
 // runTest loads the suites, runs their cases and reports.
 func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io.Writer) error {
 	if ctx == nil {
@@ -124,6 +136,9 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	}
 	if len(cases) == 0 {
 		return withCode(exitUsage, fmt.Errorf("no case matches --run %q", f.run))
+	}
+	if err := clobber.Check(clobber.Paths("--junit", f.junit), testInputs(args, cases)); err != nil {
+		return withCode(exitUsage, err)
 	}
 
 	start := time.Now()

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/internal/capturepaths"
+	"github.com/retrace-dev/retrace/internal/clobber"
 	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -128,6 +129,9 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		return nil, err
 	}
 	cfg.files = files
+	if err := clobber.Check(clobber.Paths("--out", f.out), clobber.Paths("capture", files...)); err != nil {
+		return nil, err
+	}
 	if f.output == "pcap" {
 		if cfg.opts.View != timeline.ViewIO {
 			return nil, fmt.Errorf("-o pcap applies to the %s view", timeline.ViewIO)
