@@ -45,20 +45,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	opts.Registry, opts.Rules = reg, set
 	opts.Workers = detect.Workers(len(cfg.files), 0)
 	ropts := cfg.outputs.ReportOptions(report.Options{TZ: cfg.loc, MaxDetections: cfg.reportMax})
-	switch cfg.format {
-	case report.FormatText:
-		// Each alert line is followed by its provenance line, unless the
-		// user asked for Falco's own output (a falco.yaml, -o key=value or
-		// --compat): then the lines are exactly Falco's.
-		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendTextProvenance(dst, d, ropts) }
-		if cfg.outputs != nil || opts.Compat032 {
-			opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendText(dst, d, ropts) }
-		}
-	case report.FormatJSON:
-		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendJSON(dst, d, ropts) }
-	case report.FormatTimesketch:
-		opts.Encode = func(dst []byte, d *report.Detection) []byte { return report.AppendTimesketch(dst, d, "") }
-	}
+	// The user who asked for Falco's own output (a falco.yaml, -o
+	// key=value or --compat) gets exactly Falco's lines.
+	opts.Encode = report.LineEncoder(cfg.format, ropts, cfg.outputs != nil || opts.Compat032)
 	printConfigWarnings(cfg.outputs, stderr, cfg.quiet)
 	if cfg.drill != nil {
 		opts.Encode = nil // the detections wait for their drill-down
@@ -93,7 +82,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	start := time.Now()
 	stopProgress := func() {}
 	if cfg.progress {
-		stopProgress = startProgress(stderr, opts.Progress)
+		stopProgress = progress.Start(stderr, opts.Progress.Read, progress.Options{})
 	}
 	var rep report.Report
 	sum, runErr := det.Run(ctx, cfg.files, func(it detect.Item) error {
@@ -123,17 +112,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	printNotes(stderr, sum.Captures)
 	errs := []error{runErr, cfg.outputs.Close(ctx, stderr, cfg.quiet)}
 	if !cfg.quiet && sum.Failed < len(cfg.files) {
-		secs := time.Since(start).Seconds()
-		what := "detections"
-		if opts.Filter != "" {
-			what = "matching events"
-		}
-		failed := ""
-		if sum.Failed > 0 {
-			failed = fmt.Sprintf(" (%d not read to the end, see below)", sum.Failed)
-		}
-		fmt.Fprintf(stderr, "retrace: %d events from %d captures%s in %.2fs (%.0f events/s), %d %s\n",
-			sum.Events, len(cfg.files), failed, secs, float64(sum.Events)/max(secs, 1e-9), sum.Found, what)
+		fmt.Fprintf(stderr, "retrace: %s\n", sum.Line(len(cfg.files), time.Since(start), opts.Filter != ""))
 	}
 	if opts.Encode == nil && opts.Filter == "" {
 		rep.RuleFiles = cfg.ruleFiles
@@ -173,10 +152,4 @@ func printNotes(stderr io.Writer, caps []report.CaptureInfo) {
 			fmt.Fprintf(stderr, "retrace: %s: %s\n", c.File, n)
 		}
 	}
-}
-
-// startProgress draws the progress of p on w (a terminal) until the
-// returned function is called.
-func startProgress(w io.Writer, p *detect.Progress) func() {
-	return progress.Start(w, p.Read, progress.Options{})
 }

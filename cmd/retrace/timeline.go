@@ -149,16 +149,8 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 	if cfg.opts.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, files); err != nil {
 		return nil, err
 	}
-	for _, p := range f.paths {
-		if !strings.HasPrefix(p, "/") {
-			return nil, fmt.Errorf("parse --path %q: want an absolute path", p)
-		}
-		cfg.opts.Paths = append(cfg.opts.Paths, strings.TrimSuffix(p, "/"))
-	}
+	cfg.opts.Paths = f.paths
 	cfg.progress = !f.quiet && progress.IsTerminal(cmd.ErrOrStderr())
-	if len(cfg.opts.Paths) > 0 && cfg.opts.View != timeline.ViewSensitiveReads && cfg.opts.View != timeline.ViewBinaryWrites {
-		return nil, fmt.Errorf("--path applies to the %s and %s views", timeline.ViewSensitiveReads, timeline.ViewBinaryWrites)
-	}
 	return cfg, nil
 }
 
@@ -172,7 +164,7 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	opts.Progress = detect.NewProgress(cfg.files)
 	stopProgress := func() {}
 	if cfg.progress {
-		stopProgress = startProgress(stderr, opts.Progress)
+		stopProgress = progress.Start(stderr, opts.Progress.Read, progress.Options{})
 	}
 	rep, runErr := timeline.Run(ctx, cfg.files, opts)
 	stopProgress()

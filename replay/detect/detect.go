@@ -269,6 +269,23 @@ type Summary struct {
 	Failed int
 }
 
+// Line is the summary line of a run over n captures that took elapsed:
+// events read, captures, rate and what was found (matching events with a
+// filter, detections otherwise).
+func (s Summary) Line(n int, elapsed time.Duration, filter bool) string {
+	secs := elapsed.Seconds()
+	what := "detections"
+	if filter {
+		what = "matching events"
+	}
+	failed := ""
+	if s.Failed > 0 {
+		failed = fmt.Sprintf(" (%d not read to the end, see below)", s.Failed)
+	}
+	return fmt.Sprintf("%d events from %d captures%s in %.2fs (%.0f events/s), %d %s",
+		s.Events, n, failed, secs, float64(s.Events)/max(secs, 1e-9), s.Found, what)
+}
+
 // Run replays paths, at most Options.Workers at once, and calls emit with
 // every item in time order across captures (ties: the order of paths),
 // from the calling goroutine. When every capture has a worker, items

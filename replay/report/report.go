@@ -295,6 +295,25 @@ func (o Options) zone() *time.Location {
 	return o.TZ
 }
 
+// LineEncoder returns the function that appends one detection as a line
+// of format f, for formats written a detection at a time as detections
+// are found (text, json, timesketch); nil for those written as a whole.
+// Text lines are followed by their provenance line unless falcoOnly asks
+// for exactly Falco's lines.
+func LineEncoder(f Format, opts Options, falcoOnly bool) func(dst []byte, d *Detection) []byte {
+	switch {
+	case f == FormatText && falcoOnly:
+		return func(dst []byte, d *Detection) []byte { return AppendText(dst, d, opts) }
+	case f == FormatText:
+		return func(dst []byte, d *Detection) []byte { return AppendTextProvenance(dst, d, opts) }
+	case f == FormatJSON:
+		return func(dst []byte, d *Detection) []byte { return AppendJSON(dst, d, opts) }
+	case f == FormatTimesketch:
+		return func(dst []byte, d *Detection) []byte { return AppendTimesketch(dst, d, "") }
+	}
+	return nil
+}
+
 // Write renders r in format f to w.
 func Write(w io.Writer, r *Report, f Format, opts Options) error {
 	switch f {

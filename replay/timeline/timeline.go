@@ -110,6 +110,23 @@ type Options struct {
 	Progress *detect.Progress
 }
 
+// cleanPaths checks Options.Paths: absolute, and given to a view that
+// uses them; it drops trailing slashes.
+func (o *Options) cleanPaths() error {
+	if len(o.Paths) > 0 && o.View != ViewSensitiveReads && o.View != ViewBinaryWrites {
+		return fmt.Errorf("--path applies to the %s and %s views", ViewSensitiveReads, ViewBinaryWrites)
+	}
+	paths := make([]string, len(o.Paths))
+	for i, p := range o.Paths {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("parse --path %q: want an absolute path", p)
+		}
+		paths[i] = strings.TrimSuffix(p, "/")
+	}
+	o.Paths = paths
+	return nil
+}
+
 // Run replays the captures at paths, at most Options.Workers at once, and
 // returns the view over all of them: findings in time order, or the
 // process trees. Errors of single captures do not stop the others; they
@@ -120,6 +137,9 @@ func Run(ctx context.Context, paths []string, opts Options) (*report.Report, err
 	}
 	if !slices.Contains(Views(), opts.View) {
 		return nil, fmt.Errorf("timeline: %w", &UnknownViewError{Name: opts.View})
+	}
+	if err := opts.cleanPaths(); err != nil {
+		return nil, err
 	}
 	reg := opts.Registry
 	if reg == nil {
