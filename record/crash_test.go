@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(uffdChildEnv) != "" {
 		uffdChild()
 	}
+	if dir := os.Getenv(memfdChildEnv); dir != "" {
+		memfdChild(dir)
+	}
 	if out := os.Getenv(crashChildEnv); out != "" {
 		_, err := Record(context.Background(), Options{
 			Output:  out,
