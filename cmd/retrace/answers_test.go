@@ -18,7 +18,10 @@ import (
 // capture's path shown as CAPTURE).
 func TestEmptyAnswersSayWhy(t *testing.T) {
 	capture := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "container-terminal-shell.scap.zst")
-	clean := func(s string) string { return strings.ReplaceAll(s, capture, "CAPTURE") }
+	emptyDir := t.TempDir()
+	clean := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, capture, "CAPTURE"), emptyDir, "EMPTYDIR")
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -39,6 +42,10 @@ func TestEmptyAnswersSayWhy(t *testing.T) {
 		{"since-not-a-time", []string{"--since", "yesterday"}, exitUsage},
 		{"until-before-since", []string{"--since", "20:51:40.5", "--until", "20:51:40.2"}, exitOK},
 		{"format-field-missing", []string{"-F", "evt.type=openat", "--format", "%proc.name %user.loginname"}, exitOK},
+		{"rules-dir-empty", []string{"-r", emptyDir}, exitUsage},
+		{"since-as-printed", []string{"--since", "2026-11-22T20:51:40.5+0000", "--until", "20:51:41"}, exitOK},
+		{"since-before-end", []string{"--since", "-5m"}, exitOK},
+		{"since-epoch-ns", []string{"--since", "1795380700000000000"}, exitOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkStderr(t, filepath.Join("answers", tc.name+".stderr"), tc.code, clean,
@@ -72,6 +79,9 @@ func TestHabits(t *testing.T) {
 		{"convert-no-output", []string{"convert", capture}, exitUsage},
 		{"command-typo", []string{"replya", capture}, exitUsage},
 		{"rules-command-at-top", []string{"validate", "x.yaml"}, exitUsage},
+		{"falco-json-output", []string{"replay", "-q", "-o", "json_output=true", "-o", "json", capture}, exitOK},
+		{"timeline-view-after-missing-capture", []string{"timeline", "nosuch.scap", "connections"}, exitUsage},
+		{"timeline-view-typo", []string{"timeline", capture, "conections"}, exitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkStderr(t, filepath.Join("habits", tc.name+".stderr"), tc.code, clean, tc.args...)
