@@ -38,6 +38,17 @@ type Metadata struct {
 	// (retrace redact, record --redact-env; docs/FORMAT.md, "Redaction");
 	// nil when nothing was.
 	Redaction *Redaction `json:"redaction,omitempty"`
+	// Rotation, in a file of a rotated set, names the set and the file's
+	// place in it (docs/FORMAT.md, "Rotated sets and the ring").
+	Rotation *Rotation `json:"rotation,omitempty"`
+}
+
+// Rotation places a file in its rotated set.
+type Rotation struct {
+	// Set identifies the set: 32 hex digits, the same in each of its files.
+	Set string `json:"set"`
+	// Seq is the file's number in the set, from 1.
+	Seq int `json:"seq"`
 }
 
 // Redaction says what was removed from a capture and, for a redacted

@@ -244,6 +244,9 @@ type containerState struct {
 	// written is the JSON of the container event written early, when the
 	// lookup outlasted the hold; nil before.
 	written []byte
+	// info is what its last container event said (nil before one was
+	// written): a new file of a rotated set starts with it.
+	info *container.Info
 }
 
 // seeContainer notes a container seen in an event at ts (or in the
@@ -277,6 +280,7 @@ func (s *session) finishContainer(l containerLookup) {
 		ts := max(st.ts, s.win.last)
 		s.win.push(0, ts, l.info.AppendEvent(nil, ts))
 	}
+	st.info = l.info
 	s.w.AddContainer(*l.info)
 }
 
@@ -295,7 +299,7 @@ func (s *session) holdContainers() {
 		}
 		if st.written == nil {
 			info := known(st.m, s.resolver.watcher.Load())
-			st.written = info.AppendJSON(nil)
+			st.written, st.info = info.AppendJSON(nil), info
 			ts := max(st.ts, s.win.last)
 			s.win.push(0, ts, info.AppendEvent(nil, ts))
 		}

@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(memfdChildEnv); dir != "" {
 		memfdChild(dir)
 	}
+	if out := os.Getenv(rotateChildEnv); out != "" {
+		rotateChild(out)
+	}
 	if out := os.Getenv(crashChildEnv); out != "" {
 		_, err := Record(context.Background(), Options{
 			Output:  out,

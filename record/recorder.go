@@ -42,6 +42,14 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
+	out, err := newOutput(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.reserve(time.Now()); err != nil {
+		return nil, err
+	}
+	defer out.abandon()
 	boot, err := hostsnap.BootTime()
 	if err != nil {
 		return nil, err
@@ -92,16 +100,18 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	if opts.snapshotScope() == SnapshotCommand {
 		snapOpts.OnlyPID = os.Getpid()
 	}
-	hdr, err := hostsnap.Take(snapOpts)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot host: %w", err)
-	}
 	var red *redact.Redactor
 	if len(opts.RedactEnv) > 0 && !opts.NoEnv {
 		if red, err = redact.New(redact.Options{Env: opts.RedactEnv}); err != nil {
 			return nil, fmt.Errorf("redact env: %w", err)
 		}
-		red.Header(hdr)
+	}
+	s := &session{opts: opts, log: logw, boot: boot, tids: map[int64]string{}, redact: red,
+		ctrs: map[string]*containerState{}, pending: map[string]*containerState{},
+		out: out, probe: probe, snapOpts: snapOpts}
+	hdr, err := s.snapshot()
+	if err != nil {
+		return nil, err
 	}
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
@@ -122,15 +132,17 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	manifest()
-	w, err := capture.Create(opts.Output, capture.WriterOptions{Metadata: &meta, SignKey: opts.SignKey, Checkpoints: opts.Checkpoints})
+	s.meta = meta
+	s.wopts = capture.WriterOptions{SignKey: opts.SignKey, Checkpoints: opts.Checkpoints}
+	w, err := out.begin(meta, s.wopts, start)
 	if err != nil {
 		return nil, err
 	}
+	s.w = w
 	win := newReorderWindow(uint64(opts.ReorderWindow), 1<<20)
 	runtimes := rcontainer.Runtimes{ContainerdState: opts.ContainerdState, CRIORunRoot: opts.CRIORunRoot}
-	s := &session{opts: opts, w: w, log: logw, boot: boot, win: win, tids: map[int64]string{}, redact: red,
-		ctrs: map[string]*containerState{}, pending: map[string]*containerState{},
-		resolver: newContainerResolver(start.Add(-time.Second), runtimes)}
+	s.win = win
+	s.resolver = newContainerResolver(start.Add(-time.Second), runtimes)
 	defer s.resolver.close()
 	s.filterContainer(ctx, hdr, runtimes)
 	if err := w.WriteHeader(hdr); err != nil {
@@ -194,7 +206,16 @@ loop:
 		case l := <-s.resolver.results:
 			s.finishContainer(l)
 		case <-flushTick.C:
-			if err := w.Flush(); err != nil {
+			if err := s.w.Flush(); err != nil {
+				runErr = err
+				break loop
+			}
+			if err := out.check(); err != nil {
+				runErr = err
+				break loop
+			}
+		case <-opts.WriteOut:
+			if err := s.writeOut(); err != nil {
 				runErr = err
 				break loop
 			}
@@ -205,9 +226,15 @@ loop:
 			break
 		}
 		if opts.MaxSize > 0 {
-			st := w.Stats()
-			if st.FileBytes+int64(st.Unflushed)/4 >= opts.MaxSize {
+			st := s.w.Stats()
+			if s.bytes+st.FileBytes+int64(st.Unflushed)/4 >= opts.MaxSize {
 				fmt.Fprintf(logw, "retrace record: size limit reached\n")
+				break
+			}
+		}
+		if out.due(time.Now()) {
+			if err := s.rotate(); err != nil {
+				runErr = err
 				break
 			}
 		}
@@ -237,22 +264,16 @@ loop:
 		runErr = win.release(s.now(), true, s.write)
 	}
 	unrec, uerr := probe.UnrecordedCounts()
-	meta.StopTime = time.Now()
-	meta.Unrecorded = unrec
-	meta.Drops = &capture.Drops{Total: ks.Drops, PerCPU: ks.PerCPU, ByReason: map[string]uint64{}, MaxReaderLagNs: s.maxLag}
-	meta.EmptyReads = ks.EmptyReads
-	if ks.Drops > 0 {
-		meta.Drops.ByReason["ringbuf_full"] = ks.Drops
+	st := s.w.Stats()
+	s.events += st.Events
+	s.bytes += st.FileBytes
+	cerr := out.close(s.fileMeta(ks, unrec, time.Now()), time.Now())
+	if ferr := out.finish(); cerr == nil {
+		cerr = ferr
 	}
-	if ks.Truncated > 0 {
-		meta.Drops.ByReason["event_too_large"] = ks.Truncated
-		meta.Drops.Total += ks.Truncated
-	}
-	manifest()
-	w.SetMetadata(meta)
-	cerr := w.Close()
-	res.Events = w.Stats().Events
-	res.Bytes = w.Stats().FileBytes
+	res.Files = out.files()
+	res.Events = s.events
+	res.Bytes = s.bytes
 	res.Drops = ks.Drops
 	res.Submitted = ks.Events
 	res.Delivered = s.delivered
@@ -340,6 +361,21 @@ func readRing(rd *ringbuf.Reader, out chan<- [][]byte, stop <-chan struct{}, don
 // session is the state of one recording's writer side.
 type session struct {
 	opts Options
+	// out is the output file or set, w the writer of its current file;
+	// meta and wopts are the metadata and options each file starts with.
+	out   *output
+	meta  capture.Metadata
+	wopts capture.WriterOptions
+	// probe reads the counters each file's closing metadata gives since
+	// the file began (from base and baseUnrec).
+	probe     *Probe
+	base      KernelStats
+	baseUnrec map[string]uint64
+	// snapOpts take each file's snapshot.
+	snapOpts hostsnap.Options
+	// events and bytes total the closed files.
+	events uint64
+	bytes  int64
 	// redact rewrites the env of execve events (--redact-env), nil when off.
 	redact *redact.Redactor
 	w      *capture.Writer

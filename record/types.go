@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/retrace-dev/retrace/capture/minisig"
@@ -11,8 +12,27 @@ import (
 
 // Options configures a recording.
 type Options struct {
-	// Output is the capture file to write (.scap.zst, .scap or .scap.gz).
+	// Output is the capture file to write (.scap.zst, .scap or .scap.gz);
+	// with rotation, the files of the set are named after it (see
+	// [SetFileName]). It is created exclusively and locked while recording
+	// (docs/FORMAT.md, "The recorder's output file").
 	Output string
+	// Force replaces an existing output file (not one another recorder
+	// holds).
+	Force bool
+	// RotateSize and RotateTime, when not 0, begin a new file of a rotated
+	// set when the current one reaches this many bytes or has been written
+	// for this long; Keep, when not 0, removes the oldest files so that at
+	// most Keep remain (docs/FORMAT.md, "Rotated sets and the ring").
+	RotateSize int64
+	RotateTime time.Duration
+	Keep       int
+	// RingDuration or RingSize keep, in a staging directory beside Output,
+	// only the files of the last RingDuration or RingSize bytes, written out
+	// beside Output when a value arrives on WriteOut and at the end.
+	RingDuration time.Duration
+	RingSize     int64
+	WriteOut     <-chan os.Signal
 	// Duration stops the recording after this long; 0 means no limit.
 	Duration time.Duration
 	// MaxSize stops the recording once the file reaches this many bytes;
@@ -124,7 +144,10 @@ type Result struct {
 	EmptyReads   uint64
 	Bytes        int64
 	Containers   int
-	CommandExit  int // exit status of Command (-1 when killed by a signal)
+	// Files are the capture files written (one without rotation), oldest
+	// first; Bytes counts them all.
+	Files       []string
+	CommandExit int // exit status of Command (-1 when killed by a signal)
 	// Hooks is how the recording hooked syscalls.
 	Hooks SyscallHooks
 	// Programs is the BPF run-time accounting (with Options.BPFStats).

@@ -37,8 +37,9 @@ func newRecordCmd() *cobra.Command {
 		duration     time.Duration
 		signKey      string
 		checkpointTo string
-		force        bool
 		scope        string
+		rotateSize   string
+		ring         string
 	)
 	cmd := &cobra.Command{
 		Use:   "record -o FILE.scap.zst [flags] [-- CMD ARGS...]",
@@ -52,11 +53,26 @@ Exit codes: 0 recorded; 1 recording failed; 2 bad flags or a platform other
 than Linux/amd64; 4 not root or BPF not permitted; 5 no kernel BTF; 6 a BPF
 program failed verification (the verifier log's tail is printed).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkRecordFlags(opts.Output, args, opts.OnlyCommand, force, maxSize, duration); err != nil {
+			if err := checkRecordFlags(opts.Output, args, opts.OnlyCommand, opts.Force, maxSize, duration); err != nil {
 				return withCode(exitUsage, err)
 			}
 			if err := checkSnapshotScope(scope, args); err != nil {
 				return withCode(exitUsage, err)
+			}
+			var err error
+			if rotateSize != "" {
+				if opts.RotateSize, err = record.ParseSize(rotateSize); err != nil {
+					return withCode(exitUsage, fmt.Errorf("record: --rotate-size: %w", err))
+				}
+			}
+			if ring != "" {
+				if opts.RingDuration, opts.RingSize, err = record.ParseRing(ring); err != nil {
+					return withCode(exitUsage, fmt.Errorf("record: --ring: %w", err))
+				}
+				usr1 := make(chan os.Signal, 1)
+				signal.Notify(usr1, syscall.SIGUSR1)
+				defer signal.Stop(usr1)
+				opts.WriteOut = usr1
 			}
 			opts.SnapshotScope = record.SnapshotScope(scope)
 			opts.Command = args
@@ -99,23 +115,7 @@ program failed verification (the verifier log's tail is printed).`,
 			if err != nil {
 				return withCode(recordExitCode(err), fmt.Errorf("record: %w", err))
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d events, %d dropped, %d bytes, %d containers -> %s (recorder CPU %v, max RSS %d MiB)\n",
-				res.Events, res.Drops, res.Bytes, res.Containers, opts.Output, res.CPU.Round(time.Millisecond), res.MaxRSS>>20)
-			if res.Drops > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: the ring buffer overflowed: %d events lost (drop markers in the capture show where); the reader lagged up to %v behind\n",
-					res.Drops, res.MaxReaderLag.Round(time.Millisecond))
-			}
-			if res.EmptyReads > 0 || res.LateEvents > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %d parameters left empty (user memory not readable), %d events written out of order (later than the reorder window)\n",
-					res.EmptyReads, res.LateEvents)
-			}
-			for _, p := range res.Programs {
-				per := time.Duration(0)
-				if p.Runs > 0 {
-					per = p.Time / time.Duration(p.Runs)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: BPF %s: %d runs, %v, %v per run\n", p.Program, p.Runs, p.Time.Round(time.Microsecond), per)
-			}
+			res.Report(cmd.ErrOrStderr(), opts.Output)
 			return nil
 		},
 	}
@@ -123,7 +123,11 @@ program failed verification (the verifier log's tail is printed).`,
 	f.StringVarP(&opts.Output, "output", "o", "", "capture file to write (.scap.zst)")
 	f.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s); 0 = until signal or CMD exit")
 	f.Int64Var(&maxSize, "max-size", 0, "stop when the file reaches this many bytes; 0 = no limit")
-	f.BoolVar(&force, "force", false, "replace an existing capture file")
+	f.BoolVar(&opts.Force, "force", false, "replace an existing capture file")
+	f.StringVar(&rotateSize, "rotate-size", "", "write a rotated set of files NAME-SEQ-START.scap.zst, a new one at this size (e.g. 100MB; sysdig's -C)")
+	f.DurationVar(&opts.RotateTime, "rotate-time", 0, "write a rotated set, a new file after this long (sysdig's -G)")
+	f.IntVar(&opts.Keep, "keep", 0, "with --rotate-*, keep only the newest N files (sysdig's -W)")
+	f.StringVar(&ring, "ring", "", "keep only the last DURATION or SIZE (e.g. 5m, 512MiB) in NAME.ring/, written out beside -o on SIGUSR1 and at exit")
 	f.Uint32VarP(&snaplen, "snaplen", "s", 80, "bytes of read/write data kept per event; 0 = none")
 	f.BoolVar(&opts.NoEnv, "no-env", false, "do not record environment variables")
 	f.StringArrayVar(&opts.RedactEnv, "redact-env", nil, "record environment variables whose name matches this glob as NAME=REDACTED (repeatable; '*' for all)")

@@ -1,0 +1,316 @@
+//go:build linux && amd64
+
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/scap"
+)
+
+// rotateChildEnv makes the test binary a rotating recorder to be killed:
+// its value is the output path.
+const rotateChildEnv = "RETRACE_TEST_ROTATE_CHILD"
+
+// busyLoop is a command that runs programs until killed.
+var busyLoop = []string{"/bin/sh", "-c", "while :; do cat /etc/hostname >/dev/null; sleep 0.01; done"}
+
+// loopFor runs programs for about d.
+func loopFor(d time.Duration) []string {
+	n := int(d / (20 * time.Millisecond))
+	return []string{"/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do cat /etc/hostname >/dev/null; sleep 0.02; i=$((i+1)); done", n)}
+}
+
+// rotateChild records with rotation until killed (see rotateChildEnv).
+func rotateChild(out string) {
+	_, err := Record(context.Background(), Options{Output: out, Snaplen: 80, OnlyCommand: true,
+		RotateTime: 2 * time.Second, Command: busyLoop})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// setFile is a file of a recorded set, read back.
+type readSetFile struct {
+	path   string
+	header *capture.Header
+	events []event
+	err    error // the read error that ended it (nil: io.EOF)
+}
+
+// readSet reads every file of the set in dir (names sorted), tolerating
+// a truncation, which it returns.
+func readSet(t *testing.T, dir string) []readSetFile {
+	t.Helper()
+	names, _ := filepath.Glob(filepath.Join(dir, "*-??????-*.scap.zst"))
+	slices.Sort(names)
+	var out []readSetFile
+	for _, name := range names {
+		f := readSetFile{path: name}
+		r, err := capture.Open(name)
+		var te *capture.TruncatedError
+		if errors.As(err, &te) {
+			f.err = err // killed before its first event
+			out = append(out, f)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("open %s: %v", name, err)
+		}
+		for {
+			ev, err := r.Next()
+			if err != nil {
+				if err != io.EOF {
+					f.err = err
+				}
+				break
+			}
+			f.events = append(f.events, event{ts: ev.Ts(), tid: ev.Tid(), typ: ev.Type(), name: ev.Info().Name})
+		}
+		f.header = r.Header()
+		r.Close()
+		out = append(out, f)
+	}
+	return out
+}
+
+// TestRecordRotate records with --rotate-time and checks the set: names
+// with sequence numbers and start times, every file a complete capture
+// with its own snapshot (the command's processes in the later ones) and
+// rotation metadata, each event in exactly one file, in time order across
+// the files, and the totals.
+func TestRecordRotate(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rot.scap.zst")
+	c := recordRun(t, Options{Output: out, OnlyCommand: true, RotateTime: 500 * time.Millisecond}, loopFor(2500*time.Millisecond)...)
+	files := readSet(t, dir)
+	if len(files) < 3 || len(files) != len(c.result.Files) {
+		t.Fatalf("%d files on disk, %d reported (%q); want 3 or more, the same", len(files), len(c.result.Files), c.result.Files)
+	}
+	var set string
+	var total uint64
+	var lastTs uint64
+	seen := map[[3]int64]bool{}
+	for i, f := range files {
+		if f.err != nil {
+			t.Errorf("%s: %v", f.path, f.err)
+		}
+		if f.path != c.result.Files[i] {
+			t.Errorf("file %d is %s, reported %s", i, f.path, c.result.Files[i])
+		}
+		m := f.header.Metadata
+		if m == nil || m.Rotation == nil || m.Drops == nil {
+			t.Fatalf("%s: metadata %+v lacks rotation or drops", f.path, m)
+		}
+		if set == "" {
+			set = m.Rotation.Set
+		}
+		if m.Rotation.Set != set || m.Rotation.Seq != i+1 || len(set) != 32 {
+			t.Errorf("%s: rotation %+v, want seq %d of set %s", f.path, m.Rotation, i+1, set)
+		}
+		if want := SetFileName(out, i+1, m.StartTime); f.path != want {
+			t.Errorf("file %d is %s, want %s (its start time)", i, f.path, want)
+		}
+		if f.header.Machine == nil || len(f.header.Processes) == 0 || len(f.header.Users) == 0 {
+			t.Errorf("%s: header lacks a snapshot: machine %v, %d processes, %d users", f.path, f.header.Machine, len(f.header.Processes), len(f.header.Users))
+		}
+		if i > 0 {
+			// The command's shell is alive in every later snapshot.
+			var sh bool
+			for _, p := range f.header.Processes {
+				sh = sh || p.Comm == "sh"
+			}
+			if !sh && i < len(files)-1 {
+				t.Errorf("%s: the snapshot lacks the command's shell: %d processes", f.path, len(f.header.Processes))
+			}
+		}
+		if len(f.events) == 0 {
+			t.Errorf("%s: no events", f.path)
+		}
+		for _, e := range f.events {
+			key := [3]int64{int64(e.ts), e.tid, int64(e.typ)}
+			if seen[key] && e.typ != scap.ContainerJsonV2E {
+				t.Errorf("%s: event %v written twice", f.path, key)
+			}
+			seen[key] = true
+			if e.ts+uint64(200*time.Millisecond) < lastTs {
+				t.Errorf("%s: event at %d before the previous file's %d", f.path, e.ts, lastTs)
+			}
+		}
+		if n := len(f.events); n > 0 {
+			lastTs = f.events[n-1].ts
+		}
+		total += uint64(len(f.events))
+	}
+	if total != c.result.Events {
+		t.Errorf("%d events in the files, %d reported", total, c.result.Events)
+	}
+}
+
+// TestRecordRotateKeep checks that --keep leaves the newest N files.
+func TestRecordRotateKeep(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "keep.scap.zst")
+	c := recordRun(t, Options{Output: out, OnlyCommand: true, RotateTime: 300 * time.Millisecond, Keep: 2}, loopFor(2*time.Second)...)
+	files := readSet(t, dir)
+	if len(files) != 2 || len(c.result.Files) != 2 {
+		t.Fatalf("%d files (%q reported), want 2", len(files), c.result.Files)
+	}
+	first, last := files[0].header.Metadata.Rotation.Seq, files[1].header.Metadata.Rotation.Seq
+	if first < 3 || last != first+1 {
+		t.Errorf("kept seqs %d and %d, want the two newest of 4 or more", first, last)
+	}
+}
+
+// TestRecordRing records into a 1 s ring for 4 s, asking for a write-out
+// after about 1 s: the files written then stay, the ring keeps only the
+// last second of the rest, the staging directory goes, and each file
+// reads alone.
+func TestRecordRing(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ring.scap.zst")
+	sig := make(chan os.Signal, 1)
+	go func() {
+		time.Sleep(1200 * time.Millisecond)
+		sig <- syscall.SIGUSR1
+	}()
+	c := recordRun(t, Options{Output: out, OnlyCommand: true, RingDuration: time.Second, WriteOut: sig}, loopFor(4*time.Second)...)
+	if _, err := os.Stat(filepath.Join(dir, "ring.ring")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("staging directory left: %v", err)
+	}
+	files := readSet(t, dir)
+	if len(files) != len(c.result.Files) || len(files) < 3 {
+		t.Fatalf("%d files on disk, %q reported", len(files), c.result.Files)
+	}
+	var seqs []int
+	for _, f := range files {
+		if f.err != nil {
+			t.Errorf("%s: %v", f.path, f.err)
+		}
+		seqs = append(seqs, f.header.Metadata.Rotation.Seq)
+	}
+	last := files[len(files)-1].header.Metadata
+	if seqs[0] != 1 {
+		t.Errorf("seqs %v: the first file, written out on the signal, is missing", seqs)
+	}
+	if len(seqs) >= last.Rotation.Seq {
+		t.Errorf("seqs %v: nothing left out of %d files", seqs, last.Rotation.Seq)
+	}
+	// The files after the gap span the last second and no more than a
+	// quarter ring beyond it.
+	gap := len(seqs) - 1
+	for gap > 0 && seqs[gap-1] == seqs[gap]-1 {
+		gap--
+	}
+	span := last.StopTime.Sub(files[gap].header.Metadata.StartTime)
+	if span < time.Second || span > 2*time.Second {
+		t.Errorf("the ring's last files (seqs %v) span %v, want 1s to 2s", seqs[gap:], span)
+	}
+}
+
+// TestRecordKilledDuringRotation kills a recorder that rotates every 2 s
+// with SIGKILL 1.5 s into its third file: every closed file reads
+// completely, the last one up to its truncation, after the events of its
+// frames written by then (the writer flushes every second).
+func TestRecordKilledDuringRotation(t *testing.T) {
+	needBPF(t)
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), rotateChildEnv+"="+filepath.Join(dir, "k.scap.zst"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		names, _ := filepath.Glob(filepath.Join(dir, "*.scap.zst"))
+		if len(names) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the recorder began %d files within 30s, want 3", len(names))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	files := readSet(t, dir)
+	for i, f := range files {
+		if i < len(files)-1 {
+			if f.err != nil || len(f.events) == 0 || f.header.Metadata.Drops == nil {
+				t.Errorf("closed file %s: %d events, %v; closing metadata %+v", f.path, len(f.events), f.err, f.header.Metadata)
+			}
+			continue
+		}
+		var te *capture.TruncatedError
+		if !errors.As(f.err, &te) || len(f.events) == 0 {
+			t.Errorf("the file being written, %s: %d events, %v; want events, then a truncation", f.path, len(f.events), f.err)
+		}
+		t.Logf("%d files; the last, %s: %d events, %v", len(files), filepath.Base(f.path), len(f.events), f.err)
+	}
+}
+
+// TestRecordOutputGuards runs a recorder and checks that a second one on
+// its path refuses, with and without force, and that deleting its output
+// stops it with ErrOutputGone.
+func TestRecordOutputGuards(t *testing.T) {
+	needBPF(t)
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	out := filepath.Join(t.TempDir(), "g.scap.zst")
+	done := make(chan error, 1)
+	go func() {
+		_, err := Record(context.Background(), Options{Output: out, Snaplen: 80, OnlyCommand: true, Command: loopFor(20 * time.Second)})
+		done <- err
+	}()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if st, err := os.Stat(out); err == nil && st.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first recorder wrote nothing within 20s")
+		}
+	}
+	for _, force := range []bool{false, true} {
+		_, err := Record(context.Background(), Options{Output: out, Force: force, OnlyCommand: true, Command: []string{"/bin/true"}})
+		want := ErrOutputExists
+		if force {
+			want = ErrOutputBusy
+		}
+		if !errors.Is(err, want) {
+			t.Errorf("second recorder (force %v): %v, want %v", force, err, want)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrOutputGone) {
+			t.Errorf("recorder after its output was deleted: %v, want ErrOutputGone", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the recorder did not notice its deleted output within 10s")
+	}
+}
