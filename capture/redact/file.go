@@ -70,6 +70,7 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 		m.SourceChain, m.SourceCheckpoint, m.SourceFinal, m.SourceKey = src.SourceChain, src.SourceCheckpoint, src.SourceFinal, src.SourceKey
 		return &m
 	}
+	md.SigningKey = ""
 	md.Redaction = manifest()
 	wopts := opts.Writer
 	wopts.Metadata = &md
@@ -95,6 +96,13 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 		if err := red.Err(); err != nil {
 			return err
 		}
+		// A capture whose metadata comes only at its end (a converted
+		// one) is known complete once read.
+		if fm := rd.Header().Metadata; fm != nil {
+			md = *fm
+			red.Metadata(&md)
+		}
+		md.SigningKey = "" // the copy's own key, if any, is the writer's
 		md.Redaction = manifest()
 		w.SetMetadata(md)
 		return readErr

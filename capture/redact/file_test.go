@@ -1,0 +1,65 @@
+package redact
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/minisig"
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+// finalMetadata reads the capture at path to its end and returns its
+// metadata.
+func finalMetadata(t *testing.T, path string) *capture.Metadata {
+	t.Helper()
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	if r.Header().Metadata == nil {
+		t.Fatalf("%s: no metadata", path)
+	}
+	return r.Header().Metadata
+}
+
+// TestFileKeepsMetadata redacts a signed capture whose recorder metadata
+// is written only at its end (a converted one): the copy keeps it, with
+// the host name pseudonymised, and does not claim the original's signing
+// key.
+func TestFileKeepsMetadata(t *testing.T) {
+	key, err := minisig.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "signed.scap.zst")
+	trace := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	if _, err := capture.ConvertFile(trace, orig, capture.WriterOptions{SignKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "copy.scap.zst")
+	m, err := File(orig, out, FileOptions{Options: Options{Pseudonymize: Kinds{Hosts: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := finalMetadata(t, orig)
+	got := finalMetadata(t, out)
+	if want.Hostname == "" || !strings.HasPrefix(got.Hostname, "h-") || len(got.CommandLine) != len(want.CommandLine) ||
+		got.KernelRelease != want.KernelRelease || !got.StopTime.Equal(want.StopTime) {
+		t.Errorf("copy's metadata %+v\noriginal's %+v", got, want)
+	}
+	if got.SigningKey != "" || want.SigningKey == "" {
+		t.Errorf("signing key of the copy %q, of the original %q", got.SigningKey, want.SigningKey)
+	}
+	if m.SourceKey != key.ID.String() || m.PseudonymKey != "random" || m.Pseudonyms.Hosts != 1 {
+		t.Errorf("manifest %+v", m)
+	}
+}
