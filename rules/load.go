@@ -52,8 +52,13 @@ type File struct {
 	Data []byte
 }
 
-// maxFileSize bounds a rules file; the largest upstream file is ~150 KiB.
-const maxFileSize = 64 << 20
+// MaxFileSize bounds a rules file, and MaxLoadSize all the files of one
+// load together (docs/FORMAT.md, "Limits of the analysis"): the largest
+// upstream file is about 150 KiB, all of them together 300 KiB.
+const (
+	MaxFileSize = 16 << 20
+	MaxLoadSize = 16 << 20
+)
 
 // ExpandPaths returns the rules files named by paths in the order Falco
 // loads them: each path in turn; a directory contributes its .yaml and
@@ -126,14 +131,19 @@ func Load(paths []string, opts Options) (*Set, error) {
 	}
 	files := make([]File, 0, len(names))
 	var readErrs []*Error
+	total := 0
 	for _, n := range names {
-		data, err := readLimited(n)
+		data, err := readLimited(n, MaxLoadSize-total)
 		if err != nil {
 			readErrs = append(readErrs, &Error{Diagnostic: Diagnostic{
 				Severity: SeverityError, Code: CodeReadFile, Pos: Position{File: n}, Kind: KindFile,
 				Message: err.Error()}, Err: err})
+			if errors.Is(err, errLoadSize) {
+				break
+			}
 			continue
 		}
+		total += len(data)
 		files = append(files, File{Name: n, Data: data})
 	}
 	if len(readErrs) > 0 {
@@ -142,20 +152,35 @@ func Load(paths []string, opts Options) (*Set, error) {
 	return LoadFiles(files, opts)
 }
 
-func readLimited(name string) ([]byte, error) {
+// errLoadSize marks the file that takes a load past [MaxLoadSize].
+var errLoadSize = fmt.Errorf("this file takes the rules files of this load past the %d bytes (%d MiB) allowed together",
+	MaxLoadSize, MaxLoadSize>>20)
+
+// readLimited reads the rules file name, refusing more than
+// [MaxFileSize] bytes or more than left, the bytes the load has left.
+func readLimited(name string, left int) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("rules file is more than the %d bytes allowed", maxFileSize)
+	if len(data) > MaxFileSize || len(data) > left {
+		return nil, sizeError(len(data) > MaxFileSize)
 	}
 	return data, nil
+}
+
+// sizeError says which bound a rules file crossed: its own, or the
+// load's.
+func sizeError(file bool) error {
+	if file {
+		return fmt.Errorf("rules file is more than the %d bytes (%d MiB) allowed per file", MaxFileSize, MaxFileSize>>20)
+	}
+	return errLoadSize
 }
 
 // LoadFiles is [Load] for files already in memory, loaded in order.
@@ -165,6 +190,15 @@ func LoadFiles(files []File, opts Options) (*Set, error) {
 	}
 	if opts.EventTypes == nil {
 		return nil, errors.New("load rules: no event type table")
+	}
+	total := 0
+	for _, f := range files {
+		if total += len(f.Data); len(f.Data) > MaxFileSize || total > MaxLoadSize {
+			err := sizeError(len(f.Data) > MaxFileSize)
+			return nil, &LoadError{Errors: []*Error{{Diagnostic: Diagnostic{
+				Severity: SeverityError, Code: CodeReadFile, Pos: Position{File: f.Name}, Kind: KindFile,
+				Message: err.Error()}, Err: err}}}
+		}
 	}
 	l := &loader{opts: opts}
 	// Files decode independently, in parallel; their items are then

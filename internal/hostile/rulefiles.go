@@ -97,3 +97,21 @@ func SharedMacros(depth int) []byte {
 	ruleTail(&b, "Shared macros", fmt.Sprintf("evt.type = execve and m%d", depth), "shell %proc.name")
 	return []byte(b.String())
 }
+
+// LargeList returns a rule file of about size bytes: one list of short
+// items and a rule. Several of them exceed a per-load bound that each one
+// alone stays under.
+func LargeList(name string, size int) []byte {
+	var b strings.Builder
+	b.Grow(size + 256)
+	fmt.Fprintf(&b, "- list: %s\n  items: [", name)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "i%d", i)
+	}
+	b.WriteString("]\n")
+	ruleTail(&b, "Large list "+name, "evt.type = execve", "run %proc.name")
+	return []byte(b.String())
+}
