@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(uffdChildEnv) != "" {
 		uffdChild()
 	}
+	if os.Getenv(pidfdChildEnv) != "" {
+		pidfdChild()
+	}
 	if dir := os.Getenv(memfdChildEnv); dir != "" {
 		memfdChild(dir)
 	}

@@ -238,9 +238,11 @@ func configure(spec *ebpf.CollectionSpec, opts ProbeOptions) error {
 			flags[sc.nr] |= scEnter
 		}
 	}
+	// ppm_sc codes of generic events; 0 (with the nativeID) for those
+	// sysdig 0.29.3 does not know (docs/FORMAT.md, Event profile, rule 5).
 	var ppm [maxSyscalls]uint16
-	for nr, code := range ppmSyscallCodes {
-		if nr < maxSyscalls {
+	for nr := range ppm {
+		if code, ok := scap.NativeSyscallID(uint16(nr)); ok && code < scap.Sysdig029NumSyscalls {
 			ppm[nr] = code
 		}
 	}
@@ -413,8 +415,8 @@ func (p *Probe) UnrecordedCounts() (map[string]uint64, error) {
 		if n == 0 {
 			continue
 		}
-		name, ok := syscallNames[nr]
-		if !ok {
+		name := scap.NativeSyscallName(uint16(nr))
+		if name == "" {
 			name = fmt.Sprintf("syscall_%d", nr)
 		}
 		out[name] += n

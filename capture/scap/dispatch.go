@@ -45,7 +45,9 @@ func (EventTypeIndex) Name(id int) string {
 func IsGeneric(t Type) bool { return t == GenericE || t == GenericX }
 
 // syscallID returns the ppm_sc code of a generic event, ok false when the
-// event is not generic or lacks a well-formed ID parameter.
+// event is not generic or lacks a well-formed ID parameter. An ID of 0
+// (PPM_SC_UNKNOWN) with a nativeID gives the code of that x86_64 syscall,
+// as libsinsp reads a capture (docs/FORMAT.md, Event profile, rule 5).
 func (e *Event) syscallID() (uint16, bool) {
 	if !IsGeneric(e.typ) {
 		return 0, false
@@ -54,7 +56,15 @@ func (e *Event) syscallID() (uint16, bool) {
 	if len(p) != 2 {
 		return 0, false
 	}
-	return binary.LittleEndian.Uint16(p), true
+	id := binary.LittleEndian.Uint16(p)
+	if id == 0 && e.NumParams() > 1 {
+		if n := e.Param(1); len(n) == 2 {
+			if native, ok := NativeSyscallID(binary.LittleEndian.Uint16(n)); ok {
+				return native, true
+			}
+		}
+	}
+	return id, true
 }
 
 // DispatchID returns the event's dispatch id (see EventTypeIndex): the
@@ -89,6 +99,12 @@ var sysdig029SyscallNames = map[uint16]string{
 	310: "setresuid", 311: "setresgid", 312: "getresuid", 313: "getresgid",
 }
 
+// Sysdig029NumSyscalls is the size of sysdig 0.29.3's syscall table: it
+// knows the ppm_sc codes below it and crashes on a generic event whose ID is
+// not (docs/COMPATIBILITY.md row SCAP-GENERIC-UNKNOWN-029), so the recorder
+// writes ID 0 for the others.
+const Sysdig029NumSyscalls = 333
+
 // SyscallNameSysdig029 returns the name sysdig 0.29.3 prints as evt.type of
 // a generic event with ppm_sc code id (for cross-checks; docs/COMPATIBILITY.md
 // row SCAP-GENERIC-NAMES-029). Codes it did not know (333 and up) return "".
@@ -96,7 +112,7 @@ func SyscallNameSysdig029(id uint16) string {
 	if n, ok := sysdig029SyscallNames[id]; ok {
 		return n
 	}
-	if id >= 333 {
+	if id >= Sysdig029NumSyscalls {
 		return ""
 	}
 	return SyscallName(id)

@@ -1,6 +1,7 @@
 package scap
 
 import (
+	"encoding/binary"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -121,9 +122,15 @@ func TestFormatMatchesSysdig(t *testing.T) {
 			e := &evs[l.num-1]
 			want := e.TypeName()
 			if IsGeneric(e.Type()) {
-				id, _ := e.syscallID()
+				// sysdig 0.29.3 names the ID as written; retrace, as current
+				// libs, names an ID of 0 by its nativeID.
+				id := binary.LittleEndian.Uint16(e.Param(0))
 				if n := SyscallNameSysdig029(id); n != want {
-					knownDifference(t, "SCAP-GENERIC-NAMES-029")
+					if id == 0 {
+						knownDifference(t, "SCAP-GENERIC-UNKNOWN-029")
+					} else {
+						knownDifference(t, "SCAP-GENERIC-NAMES-029")
+					}
 					want = n
 				}
 			}

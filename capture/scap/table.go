@@ -259,6 +259,19 @@ func SyscallName(id uint16) string {
 	return ""
 }
 
+// NativeSyscallName returns the name of x86_64 syscall number nr (the
+// nativeID parameter of generic events), or "" for an unknown number.
+func NativeSyscallName(nr uint16) string { return nativeSyscallNames[nr] }
+
+// NativeSyscallID returns the ppm_sc code of x86_64 syscall number nr, ok
+// false when scap has no code of that name.
+func NativeSyscallID(nr uint16) (uint16, bool) {
+	if name := nativeSyscallNames[nr]; name != "" {
+		return SyscallID(name)
+	}
+	return 0, false
+}
+
 // SyscallID returns the ppm_sc code of the syscall called name.
 func SyscallID(name string) (uint16, bool) {
 	for i := 1; i < NumSyscalls; i++ {

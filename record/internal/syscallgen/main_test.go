@@ -10,8 +10,8 @@ import (
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
-// TestGeneratedUpToDate fails when record/syscall_table_amd64.go is not what
-// the generator writes from unistd_64.h (run go generate ./record).
+// TestGeneratedUpToDate fails when capture/scap/syscalls_x86_64.go is not
+// what the generator writes from unistd_64.h (run go generate ./record).
 func TestGeneratedUpToDate(t *testing.T) {
 	f, err := os.Open("unistd_64.h")
 	if err != nil {
@@ -26,12 +26,12 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("../../syscall_table_amd64.go")
+	got, err := os.ReadFile("../../../capture/scap/syscalls_x86_64.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Error("record/syscall_table_amd64.go is stale: run go generate ./record")
+		t.Error("capture/scap/syscalls_x86_64.go is stale: run go generate ./record")
 	}
 }
 
