@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -88,6 +89,32 @@ func ParsePrivateKey(data []byte) (*PrivateKey, error) {
 	k := &PrivateKey{key: ed25519.NewKeyFromSeed(raw[14:])}
 	copy(k.ID[:], raw[6:14])
 	return k, nil
+}
+
+// ReadPrivateKeyFile reads the secret key file at path; errors name it.
+func ReadPrivateKeyFile(path string) (*PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// ReadPublicKeyFile reads the public key file at path; errors name it.
+func ReadPublicKeyFile(path string) (*PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
 }
 
 // Encode returns the public key as a minisign public key file.

@@ -2,9 +2,12 @@ package minisig_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/retrace-dev/retrace/capture/minisig"
@@ -137,4 +140,37 @@ func FuzzParsePublicKey(f *testing.F) {
 		}
 		minisig.ParsePrivateKey(data)
 	})
+}
+
+func TestReadKeyFiles(t *testing.T) {
+	dir := t.TempDir()
+	k, err := minisig.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sec, pub, bad := write("k.key", k.Encode()), write("k.pub", k.Public().Encode()), write("bad", []byte("hello\n"))
+	if got, err := minisig.ReadPrivateKeyFile(sec); err != nil || got.ID != k.ID {
+		t.Errorf("ReadPrivateKeyFile: %v, %v", got, err)
+	}
+	if got, err := minisig.ReadPublicKeyFile(pub); err != nil || got.ID != k.ID {
+		t.Errorf("ReadPublicKeyFile: %v, %v", got, err)
+	}
+	for name, read := range map[string]func(string) error{
+		"secret": func(p string) error { _, err := minisig.ReadPrivateKeyFile(p); return err },
+		"public": func(p string) error { _, err := minisig.ReadPublicKeyFile(p); return err },
+	} {
+		if err := read(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s key from a bad file: %v, want an error naming %s", name, err, bad)
+		}
+		if err := read(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s key from a missing file: %v", name, err)
+		}
+	}
 }

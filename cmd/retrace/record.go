@@ -88,12 +88,8 @@ program failed verification (the verifier log's tail is printed).`,
 				opts.CommandStderr = os.Stderr
 			}
 			if signKey != "" {
-				b, err := os.ReadFile(signKey)
-				if err != nil {
+				if opts.SignKey, err = minisig.ReadPrivateKeyFile(signKey); err != nil {
 					return withCode(exitUsage, fmt.Errorf("record: %w", err))
-				}
-				if opts.SignKey, err = minisig.ParsePrivateKey(b); err != nil {
-					return withCode(exitUsage, fmt.Errorf("record: %s: %w", signKey, err))
 				}
 			}
 			var sink io.Closer

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -80,12 +79,9 @@ sysdig. A damaged IN gives a copy of its intact frames and exit code 1.`,
 				return withCode(exitUsage, fmt.Errorf("redact: %w", err))
 			}
 			if signKey != "" {
-				b, err := os.ReadFile(signKey)
-				if err != nil {
+				var err error
+				if opts.Writer.SignKey, err = minisig.ReadPrivateKeyFile(signKey); err != nil {
 					return withCode(exitUsage, fmt.Errorf("redact: %w", err))
-				}
-				if opts.Writer.SignKey, err = minisig.ParsePrivateKey(b); err != nil {
-					return withCode(exitUsage, fmt.Errorf("redact: %s: %w", signKey, err))
 				}
 			}
 			opts.Tool = "retrace " + version

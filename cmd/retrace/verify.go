@@ -41,12 +41,9 @@ signatures, or no --pubkey to check them against).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts capture.VerifyOptions
 			if pubkey != "" {
-				b, err := os.ReadFile(pubkey)
-				if err != nil {
+				var err error
+				if opts.PublicKey, err = minisig.ReadPublicKeyFile(pubkey); err != nil {
 					return withCode(exitUsage, fmt.Errorf("verify: %w", err))
-				}
-				if opts.PublicKey, err = minisig.ParsePublicKey(b); err != nil {
-					return withCode(exitUsage, fmt.Errorf("verify: %s: %w", pubkey, err))
 				}
 			}
 			if checkpoints != "" {
