@@ -11,12 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/replay/detect"
 )
 
 // rotateChildEnv makes the test binary a rotating recorder to be killed:
@@ -157,6 +159,32 @@ func TestRecordRotate(t *testing.T) {
 	}
 	if total != c.result.Events {
 		t.Errorf("%d events in the files, %d reported", total, c.result.Events)
+	}
+
+	// Replayed together (given in any order), the files are one capture.
+	var execs, lines int
+	var paths []string
+	for _, f := range files {
+		paths = append([]string{f.path}, paths...)
+		for _, e := range f.events {
+			if e.name == "execve" && e.typ%2 == 1 {
+				execs++
+			}
+		}
+	}
+	det, err := detect.New(detect.Options{Filter: "evt.type=execve and evt.dir=<"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := det.Run(context.Background(), paths, func(detect.Item) error { lines++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Captures) != 1 || sum.Events != total || lines != execs || execs == 0 {
+		t.Errorf("replay of the set: %d captures, %d events, %d execve lines; want 1, %d, %d", len(sum.Captures), sum.Events, lines, total, execs)
+	}
+	if info := sum.Captures[0]; info.File != files[0].path || !slices.ContainsFunc(info.Notes, func(n string) bool { return strings.HasPrefix(n, "rotated set of ") }) {
+		t.Errorf("replay of the set: capture %s, notes %q", info.File, info.Notes)
 	}
 }
 

@@ -22,19 +22,31 @@ type Handler func(e *Event) error
 func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handler) (*State, error) {
 	s := NewState(opts)
 	s.LoadHeader(r.Header())
+	err := s.Replay(ctx, r, fn)
+	if errors.Is(err, ErrStop) {
+		err = nil
+	}
+	return s, err
+}
+
+// Replay applies every event of r to s, calling fn for each: the events of
+// a capture whose header s has loaded (see [State.LoadHeader] and, for the
+// later files of a rotated set, [State.LoadLaterHeader]). Errors are as
+// ReplayReader's, but a handler's [ErrStop] is returned.
+func (s *State) Replay(ctx context.Context, r *capture.Reader, fn Handler) error {
 	damage := 0
 	for n := 0; ; n++ {
 		if n&0xfff == 0 {
 			if err := ctx.Err(); err != nil {
-				return s, err
+				return err
 			}
 		}
 		ev, err := r.Next()
 		if err == io.EOF {
-			return s, nil
+			return nil
 		}
 		if err != nil {
-			return s, nameError(r.Name(), err)
+			return nameError(r.Name(), err)
 		}
 		if d := r.Damage(); len(d) > damage {
 			markGaps(s, d[damage:])
@@ -44,10 +56,7 @@ func ReplayReader(ctx context.Context, r *capture.Reader, opts Options, fn Handl
 		e.CPU, e.Frame = r.CPU(), r.Frame()
 		if fn != nil {
 			if err := fn(e); err != nil {
-				if errors.Is(err, ErrStop) {
-					return s, nil
-				}
-				return s, err
+				return err
 			}
 		}
 	}

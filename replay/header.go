@@ -61,6 +61,33 @@ func (s *State) LoadHeader(h *capture.Header) {
 	s.fixSnapshotSockets(servers)
 }
 
+// LoadLaterHeader loads the header of a later file of a rotated set
+// (docs/FORMAT.md, "Rotated sets and the ring") into a state that replayed
+// the files before it: the events carried the state on, so only the
+// threads it does not know (with their fds), users, groups and containers
+// are added.
+func (s *State) LoadLaterHeader(h *capture.Header) {
+	if h == nil {
+		return
+	}
+	later := *h
+	later.Machine, later.Interfaces = nil, nil
+	later.Processes, later.FDs = nil, nil
+	added := map[uint64]bool{}
+	for _, p := range h.Processes {
+		if _, ok := s.threads[int64(p.TID)]; !ok {
+			added[p.TID] = true
+			later.Processes = append(later.Processes, p)
+		}
+	}
+	for _, l := range h.FDs {
+		if added[l.TID] {
+			later.FDs = append(later.FDs, l)
+		}
+	}
+	s.LoadHeader(&later)
+}
+
 // containerFromMetadata returns a copy of a container of the recorder's
 // metadata, whose privileged flag the recorder always knows, with the image
 // parts its record leaves out.

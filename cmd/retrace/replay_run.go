@@ -112,7 +112,7 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 	printNotes(stderr, sum.Captures)
 	errs := []error{runErr, cfg.outputs.Close(ctx, stderr, cfg.quiet)}
 	if !cfg.quiet && sum.Failed < len(cfg.files) {
-		fmt.Fprintf(stderr, "retrace: %s\n", sum.Line(len(cfg.files), time.Since(start), opts.Filter != ""))
+		fmt.Fprintf(stderr, "retrace: %s\n", sum.Line(len(sum.Captures), time.Since(start), opts.Filter != ""))
 	}
 	if opts.Encode == nil && opts.Filter == "" {
 		rep.RuleFiles = cfg.ruleFiles

@@ -156,23 +156,31 @@ type Result struct {
 func (d *Detector) Capture(ctx context.Context, path string, emit func(Item) error) (Result, error) {
 	w := <-d.pool
 	defer func() { d.pool <- w }()
-	return d.capture(ctx, w, path, emit)
+	return d.capture(ctx, w, []string{path}, emit)
 }
 
-func (d *Detector) capture(ctx context.Context, w *worker, path string, emit func(Item) error) (Result, error) {
+// CaptureSet is [Detector.Capture] for the files of a rotated set, in
+// order (see [Sets] and [ReplaySet]).
+func (d *Detector) CaptureSet(ctx context.Context, files []string, emit func(Item) error) (Result, error) {
+	w := <-d.pool
+	defer func() { d.pool <- w }()
+	return d.capture(ctx, w, files, emit)
+}
+
+func (d *Detector) capture(ctx context.Context, w *worker, files []string, emit func(Item) error) (Result, error) {
 	var res Result
 	sink := func(it Item) error {
 		res.Found++
 		return emit(it)
 	}
-	sc := d.opts.Scope.Filter(d.reg, path)
+	sc := d.opts.Scope.Filter(d.reg, files[len(files)-1]) // the end of a set is in its last file
 	newHandler := func(info report.CaptureInfo) replay.Handler {
 		if w.filter != nil {
 			return sc.Wrap(d.filterHandler(w, sink))
 		}
 		return sc.Wrap(d.ruleHandler(w, info, sink))
 	}
-	info, err := ReplayCapture(ctx, path, d.opts.Progress, d.opts.Scope.Clock, newHandler)
+	info, err := ReplaySet(ctx, files, d.opts.Progress, d.opts.Scope.Clock, newHandler)
 	info.Notes = append(info.Notes, sc.Notes()...)
 	if w.filter != nil {
 		info.Notes = append(info.Notes, w.filter.notes()...)
@@ -286,7 +294,8 @@ func (s Summary) Line(n int, elapsed time.Duration, filter bool) string {
 		s.Events, n, failed, secs, float64(s.Events)/max(secs, 1e-9), s.Found, what)
 }
 
-// Run replays paths, at most Options.Workers at once, and calls emit with
+// Run replays paths, at most Options.Workers at once (the files of a
+// rotated set as one capture, see [Sets]), and calls emit with
 // every item in time order across captures (ties: the order of paths),
 // from the calling goroutine. When every capture has a worker, items
 // stream as they are found; otherwise each capture's items wait, spilled
@@ -296,7 +305,8 @@ func (s Summary) Line(n int, elapsed time.Duration, filter bool) string {
 func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) error) (Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n := len(paths)
+	units := Sets(paths)
+	n := len(units)
 	results := make([]Result, n)
 	errs := make([]error, n)
 	live := n <= d.workers
@@ -313,7 +323,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 			defer close(done)
 			ForEach(n, n, func(_, i int) {
 				defer close(chans[i])
-				results[i], errs[i] = d.Capture(ctx, paths[i], func(it Item) error {
+				results[i], errs[i] = d.CaptureSet(ctx, units[i], func(it Item) error {
 					chans[i] <- it
 					return ctx.Err()
 				})
@@ -325,7 +335,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 		<-done
 	} else {
 		var spills []*spill
-		spills, mergeErr = d.runSpilled(ctx, paths, results, errs, streams)
+		spills, mergeErr = d.runSpilled(ctx, units, results, errs, streams)
 		if mergeErr == nil {
 			mergeErr = merge(streams, emit)
 		}
@@ -357,18 +367,18 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 // per capture; detections stay in memory. It fills streams with one
 // stream per capture, and returns the spill files (nil where a worker
 // wrote none), which the caller closes once it has merged the streams.
-func (d *Detector) runSpilled(ctx context.Context, paths []string, results []Result, errs []error, streams []stream) ([]*spill, error) {
+func (d *Detector) runSpilled(ctx context.Context, units [][]string, results []Result, errs []error, streams []stream) ([]*spill, error) {
 	spills := make([]*spill, d.workers)
 	var mu sync.Mutex
 	var spillErr error
-	ForEach(len(paths), d.workers, func(wi, i int) {
+	ForEach(len(units), d.workers, func(wi, i int) {
 		var items []Item
 		sp := spills[wi]
 		start := int64(0)
 		if sp != nil {
 			start = sp.off
 		}
-		results[i], errs[i] = d.Capture(ctx, paths[i], func(it Item) error {
+		results[i], errs[i] = d.CaptureSet(ctx, units[i], func(it Item) error {
 			if it.Detection != nil {
 				items = append(items, it)
 				return nil

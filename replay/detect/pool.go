@@ -3,8 +3,12 @@ package detect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,37 +85,70 @@ func ForEach(n, workers int, fn func(worker, i int)) {
 // drops, event count and time span. A handler's [replay.ErrStop] is not an
 // error.
 func ReplayCapture(ctx context.Context, path string, prog *Progress, clock ClockOffsets, newHandler func(report.CaptureInfo) replay.Handler) (report.CaptureInfo, error) {
-	info := infoOf(path, nil)
-	rd, err := capture.Open(path)
-	if err != nil {
-		return info, err // capture's errors name the file
-	}
-	defer rd.Close()
-	info = infoOf(path, rd.Header())
-	if off := clock.Of(info.Hostname); off != 0 {
-		rd.SetClockOffset(off)
-	}
-	handle := newHandler(info)
+	return ReplaySet(ctx, []string{path}, prog, clock, newHandler)
+}
+
+// ReplaySet is [ReplayCapture] for the files of a rotated set, in order
+// (see [Sets]): one capture, replayed with one state carried from file to
+// file (docs/FORMAT.md, "Rotated sets and the ring"). The capture is
+// named after its first file; its drops add up the files'; a file missing
+// from the sequence is noted.
+func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockOffsets, newHandler func(report.CaptureInfo) replay.Handler) (report.CaptureInfo, error) {
+	info := infoOf(files[0], nil)
+	var st *replay.State
+	var handle replay.Handler
 	var first, last uint64
-	var lastBytes int64
-	n := 0
-	st, err := replay.ReplayReader(ctx, rd, replay.Options{}, func(e *replay.Event) error {
-		ts := e.Ev.Ts()
-		if first == 0 {
-			first = ts
+	n, prevSeq := 0, 0
+	var err error
+	for i, file := range files {
+		var rd *capture.Reader
+		if rd, err = capture.Open(file); err != nil {
+			break // capture's errors name the file
 		}
-		last = ts
-		if n++; n&0x3fff == 0 && prog != nil {
-			b := rd.Stats().FileBytes
-			prog.add(b - lastBytes)
-			lastBytes = b
+		h := rd.Header()
+		seq := setSeq(h)
+		if i == 0 {
+			info = infoOf(file, h)
+			if len(files) > 1 {
+				info.Notes = append(info.Notes, fmt.Sprintf("rotated set of %d files: %s to %s", len(files), filepath.Base(files[0]), filepath.Base(files[len(files)-1])))
+			}
+			handle = newHandler(info)
+			st = replay.NewState(replay.Options{})
+			st.LoadHeader(h)
+		} else {
+			info.Drops += infoOf(file, h).Drops
+			if seq > prevSeq+1 {
+				info.Notes = append(info.Notes, fmt.Sprintf("%s: files %d to %d of the rotated set are missing: the state before it comes from its snapshot", file, prevSeq+1, seq-1))
+			}
+			st.LoadLaterHeader(h)
 		}
-		if handle == nil {
-			return nil
+		prevSeq = seq
+		if off := clock.Of(info.Hostname); off != 0 {
+			rd.SetClockOffset(off)
 		}
-		return handle(e)
-	})
-	prog.add(rd.Stats().FileBytes - lastBytes)
+		var lastBytes int64
+		err = st.Replay(ctx, rd, func(e *replay.Event) error {
+			ts := e.Ev.Ts()
+			if first == 0 {
+				first = ts
+			}
+			last = ts
+			if n++; n&0x3fff == 0 && prog != nil {
+				b := rd.Stats().FileBytes
+				prog.add(b - lastBytes)
+				lastBytes = b
+			}
+			if handle == nil {
+				return nil
+			}
+			return handle(e)
+		})
+		prog.add(rd.Stats().FileBytes - lastBytes)
+		rd.Close()
+		if err != nil {
+			break
+		}
+	}
 	if st != nil {
 		info.Events = st.Stats().Events
 		if h := st.Machine.Hostname; h != "" {
@@ -125,6 +162,59 @@ func ReplayCapture(ctx context.Context, path string, prog *Progress, clock Clock
 		return info, err
 	}
 	return info, nil
+}
+
+// setSeq is the place of a capture in its rotated set (0: not in one).
+func setSeq(h *capture.Header) int {
+	if h == nil || h.Metadata == nil || h.Metadata.Rotation == nil {
+		return 0
+	}
+	return h.Metadata.Rotation.Seq
+}
+
+// Sets groups paths into captures: the files of one rotated set (the same
+// rotation.set in their metadata) become one capture, its files in
+// sequence order, at the place of its first file among paths; every other
+// path is a capture of its own. A file whose header cannot be read is a
+// capture of its own (its replay reports the error).
+func Sets(paths []string) [][]string {
+	type member struct {
+		path string
+		seq  int
+	}
+	var units [][]string
+	sets := map[string]int{} // set id -> index in units
+	members := map[int][]member{}
+	for _, p := range paths {
+		var set string
+		var seq int
+		if strings.Contains(filepath.Base(p), ".zst") {
+			if rd, err := capture.Open(p); err == nil {
+				if m := rd.Header().Metadata; m != nil && m.Rotation != nil {
+					set, seq = m.Rotation.Set, m.Rotation.Seq
+				}
+				rd.Close()
+			}
+		}
+		if set == "" {
+			units = append(units, []string{p})
+			continue
+		}
+		i, ok := sets[set]
+		if !ok {
+			i = len(units)
+			sets[set] = i
+			units = append(units, nil)
+		}
+		members[i] = append(members[i], member{p, seq})
+	}
+	for i, ms := range members {
+		slices.SortStableFunc(ms, func(a, b member) int { return a.seq - b.seq })
+		for _, m := range ms {
+			units[i] = append(units[i], m.path)
+		}
+	}
+	return units
 }
 
 // infoOf describes the capture at path from its header h (nil: not read).
