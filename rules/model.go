@@ -70,8 +70,14 @@ type Rule struct {
 }
 
 // Expanded returns the parsed condition with every macro expanded, printed
-// fully parenthesised: the condition the rule really evaluates.
+// fully parenthesised: the condition the rule really evaluates. Its length
+// is not bounded: macros used many times are expanded at each use
+// ([Rule.Expansion] bounds it).
 func (r *Rule) Expanded() string { return Expand(r.root) }
+
+// Expansion returns the rule's condition as [ExpandBounded] prints it
+// within [MaxExpandedText].
+func (r *Rule) Expansion() Expansion { return ExpandBounded(r.root, MaxExpandedText) }
 
 // Root returns the rule's parsed condition with its macros expanded, for
 // compiling with package engine. The tree is shared: do not modify it.
@@ -190,6 +196,138 @@ func writeTerms(b *strings.Builder, terms []engine.Node, sep string) {
 			b.WriteString(sep)
 		}
 		writeExpanded(b, t)
+	}
+	b.WriteByte(')')
+}
+
+// MaxExpandedText bounds the text of a condition with every macro
+// expanded that [Rule.Expansion] prints; longer ones print their macros by
+// reference (docs/FORMAT.md, "Limits of the analysis").
+const MaxExpandedText = 1 << 20
+
+// Expansion is a condition printed for people: with every macro expanded
+// when that text is at most the bound, else with every macro by name and
+// each macro defined once in Macros.
+type Expansion struct {
+	// Text is the condition, fully parenthesised.
+	Text string
+	// Macros define the macros Text and the definitions name, each once,
+	// in order of first use; empty when Text is fully expanded.
+	Macros []MacroText
+}
+
+// MacroText is one macro of an [Expansion]: its name and its condition,
+// which names the macros it uses.
+type MacroText struct {
+	Name, Text string
+}
+
+// ExpandBounded prints n as [Expand] does when that text is at most limit
+// bytes long; otherwise it prints each macro once, by reference, so that
+// the text is linear in the number of distinct macros however often they
+// are used. Both the length check and the printing take time linear in
+// the distinct nodes of n.
+func ExpandBounded(n engine.Node, limit int) Expansion {
+	if expandedLen(n, map[engine.Node]int{}, limit) <= limit {
+		return Expansion{Text: Expand(n)}
+	}
+	r := refPrinter{names: map[engine.Node]string{}, used: map[string]bool{}}
+	var b strings.Builder
+	r.write(&b, n)
+	for i := 0; i < len(r.queue); i++ {
+		var mb strings.Builder
+		r.write(&mb, r.queue[i].Expansion)
+		r.out = append(r.out, MacroText{Name: r.names[r.queue[i].Expansion], Text: mb.String()})
+	}
+	return Expansion{Text: b.String(), Macros: r.out}
+}
+
+// expandedLen returns the length of Expand(n), or a number above limit
+// when it is longer. Lengths of shared expansions are memoised.
+func expandedLen(n engine.Node, memo map[engine.Node]int, limit int) int {
+	switch n := n.(type) {
+	case *engine.AndExpr:
+		return termsLen(n.Terms, len(" and "), memo, limit)
+	case *engine.OrExpr:
+		return termsLen(n.Terms, len(" or "), memo, limit)
+	case *engine.NotExpr:
+		return min(len("not ")+expandedLen(n.Term, memo, limit), limit+1)
+	case *engine.MacroRef:
+		if n.Expansion == nil {
+			return len(n.Name)
+		}
+		if v, ok := memo[n.Expansion]; ok {
+			return v
+		}
+		v := expandedLen(n.Expansion, memo, limit)
+		memo[n.Expansion] = v
+		return v
+	case nil:
+		return 0
+	default:
+		return min(len(n.String()), limit+1)
+	}
+}
+
+func termsLen(terms []engine.Node, sep int, memo map[engine.Node]int, limit int) int {
+	total := 2 + sep*max(len(terms)-1, 0)
+	for _, t := range terms {
+		if total > limit {
+			break
+		}
+		total += expandedLen(t, memo, limit)
+	}
+	return min(total, limit+1)
+}
+
+// refPrinter prints a condition with its expanded macros by name, and
+// queues each distinct expansion once for definition.
+type refPrinter struct {
+	names map[engine.Node]string // expansion -> the name it is printed as
+	used  map[string]bool
+	queue []*engine.MacroRef
+	out   []MacroText
+}
+
+func (r *refPrinter) write(b *strings.Builder, n engine.Node) {
+	switch n := n.(type) {
+	case *engine.AndExpr:
+		r.terms(b, n.Terms, " and ")
+	case *engine.OrExpr:
+		r.terms(b, n.Terms, " or ")
+	case *engine.NotExpr:
+		b.WriteString("not ")
+		r.write(b, n.Term)
+	case *engine.MacroRef:
+		if n.Expansion == nil {
+			b.WriteString(n.Name)
+			return
+		}
+		name, ok := r.names[n.Expansion]
+		if !ok {
+			// A macro expanded twice with different contents (Falco
+			// clones macros per visibility) gets a numbered name.
+			name = n.Name
+			for i := 2; r.used[name]; i++ {
+				name = fmt.Sprintf("%s#%d", n.Name, i)
+			}
+			r.names[n.Expansion], r.used[name] = name, true
+			r.queue = append(r.queue, n)
+		}
+		b.WriteString(name)
+	case nil:
+	default:
+		b.WriteString(n.String())
+	}
+}
+
+func (r *refPrinter) terms(b *strings.Builder, terms []engine.Node, sep string) {
+	b.WriteByte('(')
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		r.write(b, t)
 	}
 	b.WriteByte(')')
 }

@@ -40,8 +40,17 @@ type Rule struct {
 	Line       int      `json:"line"`
 	Condition  string   `json:"condition,omitempty"`
 	Expanded   string   `json:"expanded_condition,omitempty"`
+	// Macros, when the expanded condition would pass rules.MaxExpandedText,
+	// define the macros Expanded names instead of expanding them.
+	Macros     []Macro  `json:"expanded_macros,omitempty"`
 	Output     string   `json:"output,omitempty"`
 	Exceptions []string `json:"exceptions,omitempty"`
+}
+
+// Macro is a macro of a rule's expanded condition printed by reference.
+type Macro struct {
+	Name      string `json:"name"`
+	Condition string `json:"condition"`
 }
 
 // NewRule returns r for JSON; full adds the condition, its expansion, the
@@ -56,7 +65,11 @@ func NewRule(r *rules.Rule, full bool) Rule {
 		j.EventTypes = []string{}
 	}
 	if full {
-		j.Condition, j.Expanded, j.Output, j.Exceptions = r.Condition, r.Expanded(), r.Output, r.Exceptions
+		x := r.Expansion()
+		j.Condition, j.Expanded, j.Output, j.Exceptions = r.Condition, x.Text, r.Output, r.Exceptions
+		for _, m := range x.Macros {
+			j.Macros = append(j.Macros, Macro{Name: m.Name, Condition: m.Text})
+		}
 	}
 	return j
 }
@@ -110,7 +123,15 @@ func Show(w io.Writer, r *rules.Rule, asJSON bool) error {
 	if r.WithExceptions != r.Condition {
 		fmt.Fprintf(w, "condition with exceptions:\n  %s\n", strings.TrimSpace(r.WithExceptions))
 	}
-	_, err := fmt.Fprintf(w, "expanded condition (macros and lists):\n  %s\n", r.Expanded())
+	x := r.Expansion()
+	fmt.Fprintf(w, "expanded condition (macros and lists):\n  %s\n", x.Text)
+	if len(x.Macros) > 0 {
+		fmt.Fprintf(w, "  where (expanded at every use it would pass %d MiB, so each macro is shown once):\n", rules.MaxExpandedText>>20)
+		for _, m := range x.Macros {
+			fmt.Fprintf(w, "    %s = %s\n", m.Name, m.Text)
+		}
+	}
+	_, err := fmt.Fprint(w)
 	return err
 }
 
