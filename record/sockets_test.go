@@ -33,6 +33,7 @@ const netChildEnv = "RETRACE_TEST_NET_CHILD"
 // client's socket fds and ports.
 type netConn struct {
 	Proto, Family      string
+	Path               string // unix: the server's socket path
 	ServerIP, ClientIP string
 	ServerPort         int
 	ClientPort         int
@@ -106,7 +107,7 @@ func netChild() {
 		if _, _, _, _, err := unix.Recvmsg(cs, buf, oob, 0); err != nil {
 			die("recvmsg", err)
 		}
-		printConn(netConn{"tcp", fam.name, fam.ip.String(), fam.ip.String(), port(ls), port(cs), as, cs})
+		printConn(netConn{"tcp", fam.name, "", fam.ip.String(), fam.ip.String(), port(ls), port(cs), as, cs})
 
 		// UDP: the client's socket is neither bound nor connected, so every
 		// destination comes from the caller (sendto's dest_addr, sendmsg's
@@ -142,9 +143,56 @@ func netChild() {
 		if _, _, _, _, err := unix.Recvmsg(us, buf, oob, 0); err != nil {
 			die("recvmsg", err)
 		}
-		printConn(netConn{"udp", fam.name, fam.ip.String(), fam.ip.String(), port(us), port(uc), us, uc})
+		printConn(netConn{"udp", fam.name, "", fam.ip.String(), fam.ip.String(), port(us), port(uc), us, uc})
 	}
+	unixExchange(die)
 	os.Exit(0)
+}
+
+// unixExchange runs a unix stream server and client on a socket path:
+// accept4, connect, sendto/recvfrom and sendmsg/recvmsg.
+func unixExchange(die func(string, error)) {
+	dir, err := os.MkdirTemp("", "retrace-unix")
+	if err != nil {
+		die("mkdtemp", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "srv.sock")
+	ls, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		die("socket", err)
+	}
+	if err := unix.Bind(ls, &unix.SockaddrUnix{Name: path}); err != nil {
+		die("bind", err)
+	}
+	if err := unix.Listen(ls, 8); err != nil {
+		die("listen", err)
+	}
+	cs, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		die("socket", err)
+	}
+	if err := unix.Connect(cs, &unix.SockaddrUnix{Name: path}); err != nil {
+		die("connect", err)
+	}
+	as, _, err := unix.Accept4(ls, unix.SOCK_CLOEXEC)
+	if err != nil {
+		die("accept4", err)
+	}
+	buf, oob := make([]byte, 64), make([]byte, 64)
+	if err := unix.Sendto(cs, []byte("ping"), 0, nil); err != nil {
+		die("sendto", err)
+	}
+	if _, _, err := unix.Recvfrom(as, buf, 0); err != nil {
+		die("recvfrom", err)
+	}
+	if _, err := unix.SendmsgN(as, []byte("pong"), nil, nil, 0); err != nil {
+		die("sendmsg", err)
+	}
+	if _, _, _, _, err := unix.Recvmsg(cs, buf, oob, 0); err != nil {
+		die("recvmsg", err)
+	}
+	printConn(netConn{Proto: "unix", Family: "unix", Path: path, ServerFD: as, ClientFD: cs})
 }
 
 func printConn(c netConn) {
@@ -203,13 +251,17 @@ func TestRecordSocketTuples(t *testing.T) {
 		}
 		conns = append(conns, nc)
 	}
-	if len(conns) != 4 {
-		t.Fatalf("child printed %d connections, want 4:\n%s", len(conns), out.String())
+	if len(conns) != 5 {
+		t.Fatalf("child printed %d connections, want 5:\n%s", len(conns), out.String())
 	}
 	const cond = "evt.dir = < and evt.type in (connect, accept, accept4, sendto, recvfrom, sendmsg, recvmsg) and fd.type in (ipv4, ipv6)"
 	got := replayFields(t, c.path, cond, socketFields)
 
 	for _, nc := range conns {
+		if nc.Proto == "unix" {
+			t.Run("unix", func(t *testing.T) { checkUnixTuples(t, c, nc) })
+			continue
+		}
 		t.Run(nc.Proto+"-"+nc.Family, func(t *testing.T) {
 			checkTuples(t, c, nc)
 			if nc.Proto != "tcp" {
@@ -247,14 +299,24 @@ func TestRecordSocketTuples(t *testing.T) {
 	// are checked above.)
 	t.Run("sysdig", func(t *testing.T) {
 		plain := decompress(t, c.path)
-		tcp := cond + " and fd.l4proto = tcp"
-		var sd []string
-		for _, rec := range testutil.SysdigEvents(t, plain, socketFields, tcp) {
-			sd = append(sd, strings.Join(rec, " "))
-		}
-		ours := replayFields(t, c.path, tcp, socketFields)
-		if len(ours) == 0 || strings.Join(sd, "\n") != strings.Join(ours, "\n") {
-			t.Errorf("sysdig 0.29.3 reads other tuples:\nsysdig:\n%s\nretrace:\n%s", strings.Join(sd, "\n"), strings.Join(ours, "\n"))
+		sel := "evt.dir = < and evt.type in (connect, accept, accept4, sendto, recvfrom, sendmsg, recvmsg)"
+		for _, cmp := range []struct {
+			cond   string
+			fields []string
+		}{
+			{sel + " and fd.l4proto = tcp", socketFields},
+			// fd.sport and fd.cport of unix sockets differ (COMPATIBILITY
+			// row REPLAY-MINOR-FIELDS); the name carries the tuple.
+			{sel + " and fd.type = unix", []string{"evt.type", "fd.num", "fd.name"}},
+		} {
+			var sd []string
+			for _, rec := range testutil.SysdigEvents(t, plain, cmp.fields, cmp.cond) {
+				sd = append(sd, strings.Join(rec, " "))
+			}
+			ours := replayFields(t, c.path, cmp.cond, cmp.fields)
+			if len(ours) < 6 || strings.Join(sd, "\n") != strings.Join(ours, "\n") {
+				t.Errorf("%s: sysdig 0.29.3 reads other tuples:\nsysdig:\n%s\nretrace:\n%s", cmp.cond, strings.Join(sd, "\n"), strings.Join(ours, "\n"))
+			}
 		}
 	})
 }
@@ -355,4 +417,44 @@ func decompress(t *testing.T, path string) string {
 		t.Fatalf("zstd -d %s: %v\n%s", path, err, out)
 	}
 	return plain
+}
+
+// checkUnixTuples checks the unix tuples of the exchange as libs writes
+// them: the two kernel socket pointers, source first (outbound: the peer,
+// then the local socket; inbound: the local socket, then the peer), then the
+// path of the peer (outbound) or of the local socket (inbound). The client's
+// connect and sendto and the server's accept and recvfrom therefore name the
+// server's end first with the server's path; the server's sendmsg and the
+// client's recvmsg name the client's end first, with the client's (unbound:
+// empty) path.
+func checkUnixTuples(t *testing.T, c *captured, nc netConn) {
+	t.Helper()
+	type tuple struct {
+		src, dst uint64
+		path     string
+	}
+	var server, client uint64
+	byType := map[string][]tuple{}
+	for _, e := range c.events {
+		tu := e.params["tuple"]
+		if len(tu) < 18 || tu[0] != 1 || e.typ%2 == 0 {
+			continue
+		}
+		// accept's fd is the new socket, the server's end.
+		if fd := e.int("fd"); fd != int64(nc.ServerFD) && fd != int64(nc.ClientFD) {
+			continue
+		}
+		tp := tuple{binary.LittleEndian.Uint64(tu[1:9]), binary.LittleEndian.Uint64(tu[9:17]), strings.TrimRight(string(tu[17:]), "\x00")}
+		if e.name == "connect" {
+			server, client = tp.src, tp.dst
+		}
+		byType[e.name] = append(byType[e.name], tp)
+	}
+	serverFirst := tuple{server, client, nc.Path}
+	clientFirst := tuple{client, server, ""}
+	for typ, want := range map[string]tuple{"connect": serverFirst, "accept": serverFirst, "sendto": serverFirst, "recvfrom": serverFirst, "sendmsg": clientFirst, "recvmsg": clientFirst} {
+		if len(byType[typ]) != 1 || byType[typ][0] != want || server == 0 || client == 0 {
+			t.Errorf("%s: unix tuples %x, want one %x", typ, byType[typ], want)
+		}
+	}
 }
