@@ -120,6 +120,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		if cfg.drill != nil && len(rep.Detections) > 0 {
 			errs = append(errs, drillDown(ctx, &rep, *cfg.drill, stderr, cfg.quiet))
 		}
+		if len(cfg.views) > 0 {
+			errs = append(errs, addViews(ctx, &rep, cfg, stderr))
+		}
 		errs = append(errs, report.Write(out, &rep, cfg.format, ropts))
 	}
 	return out.finish(errs...)
@@ -140,6 +143,23 @@ func drillDown(ctx context.Context, rep *report.Report, opts timeline.DrillOptio
 	}
 	if err != nil {
 		return fmt.Errorf("drill down: %w", err)
+	}
+	return nil
+}
+
+// addViews adds the activity views of the report's captures (one more
+// pass over them, every view fed by it) for the HTML report's tabs.
+func addViews(ctx context.Context, rep *report.Report, cfg *replayConfig, stderr io.Writer) error {
+	start := time.Now()
+	reps, err := timeline.RunViews(ctx, cfg.files, cfg.views, timeline.Options{Scope: cfg.detect.Scope, Workers: detect.Workers(len(cfg.files), 0)})
+	for i, r := range reps {
+		rep.Views = append(rep.Views, report.ActivityView{Name: cfg.views[i], Findings: r.Detections})
+	}
+	if !cfg.quiet {
+		fmt.Fprintf(stderr, "retrace: %d activity views in %.2fs\n", len(reps), time.Since(start).Seconds())
+	}
+	if err != nil {
+		return fmt.Errorf("activity views: %w", err)
 	}
 	return nil
 }

@@ -132,10 +132,60 @@ func TestReplayHTMLAndOutFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<!DOCTYPE html>", "Content-Security-Policy", "Privileged Container Started",
-		"Command Run from Terminal Shell in Container"} {
+		"Command Run from Terminal Shell in Container", `data-tab="tree">Process tree`, `data-tab="view-0">commands`, `data-tab="view-8">errors`} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("HTML report lacks %q", want)
 		}
+	}
+}
+
+// TestReplayHTMLViews checks --views: the tabs asked for, none, and the
+// mistakes.
+func TestReplayHTMLViews(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		want     []string
+		wantNot  []string
+		wantErr  string
+		noOutput bool
+	}{
+		{name: "two views", args: []string{"-o", "html", "--views", "io,privilege"},
+			want: []string{`data-tab="view-0">io`, `data-tab="view-1">privilege`}, wantNot: []string{`data-tab="view-2"`}},
+		{name: "none", args: []string{"-o", "html", "--views", "none"}, wantNot: []string{`data-tab="view-0"`}},
+		{name: "a misspelt view", args: []string{"-o", "html", "--views", "conections"}, wantErr: `--views: unknown view "conections" (did you mean "connections"?)`},
+		{name: "the tree is not a tab view", args: []string{"-o", "html", "--views", "tree"}, wantErr: `--views: the process tree is the report's own tab`},
+		{name: "not html", args: []string{"-o", "json", "--views", "io"}, wantErr: "--views gives an HTML report its tabs; it needs -o html"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".html")
+			args := append(append([]string{"replay", "-q", "--out", out}, tc.args...), privilegedTrace)
+			_, stderr, err := runRetrace(t, args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(string(stderr)+err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, stderr %s; want %q", err, stderr, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !bytes.Contains(page, []byte(w)) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if bytes.Contains(page, []byte(w)) {
+					t.Errorf("report has %q", w)
+				}
+			}
+		})
 	}
 }
 

@@ -91,6 +91,8 @@ type htmlPage struct {
 	// Hosts are the recorded machines of the detections, in first-seen
 	// order; with more than one the page offers a host filter and lanes.
 	Hosts []string
+	// Views name the activity views' tabs, with their counts.
+	Views []htmlCount
 	Data  htmlData
 }
 
@@ -196,6 +198,28 @@ type htmlData struct {
 	// Options.MaxDetections of them.
 	Total      int             `json:"total"`
 	Detections []htmlDetection `json:"detections"`
+	Views      []htmlView      `json:"views,omitempty"`
+}
+
+// htmlView is an activity view's tab: its findings as rows, at most
+// Options.MaxDetections of Total.
+type htmlView struct {
+	Name  string    `json:"name"`
+	Total int       `json:"total"`
+	Rows  []htmlRow `json:"rows"`
+}
+
+// htmlRow is one finding of an activity view, with where it came from.
+type htmlRow struct {
+	TS     string `json:"ts"`
+	Kind   string `json:"r"`
+	Output string `json:"o"`
+	Pid    int64  `json:"pid"`
+	Name   string `json:"n,omitempty"`
+	Host   string `json:"h,omitempty"`
+	K      int    `json:"k"` // capture index
+	Frame  int    `json:"fr"`
+	Num    uint64 `json:"e"`
 }
 
 type htmlContainer struct {
@@ -511,6 +535,17 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	}
 	if len(data.Hosts) > 1 {
 		p.Hosts = data.Hosts
+	}
+	for _, v := range r.Views {
+		hv := htmlView{Name: cleanCell(v.Name), Total: len(v.Findings)}
+		for i := range v.Findings[:min(len(v.Findings), opts.maxDetections())] {
+			d := &v.Findings[i]
+			hv.Rows = append(hv.Rows, htmlRow{TS: d.Time.In(loc).Format("2006-01-02 15:04:05.000000"), Kind: cleanCell(d.Rule), Output: cleanCell(d.Output),
+				Pid: d.Process.Pid, Name: cleanCell(d.Process.Name), Host: cleanCell(d.Hostname),
+				K: index(capIdx, &data.Captures, cleanCell(d.Capture)), Frame: d.Frame, Num: d.EventNum})
+		}
+		data.Views = append(data.Views, hv)
+		p.Views = append(p.Views, htmlCount{Key: strconv.Itoa(len(p.Views)), Name: hv.Name, Count: hv.Total})
 	}
 	p.Data = data
 	return p

@@ -36,6 +36,17 @@ type Report struct {
 	Tree []ProcessNode
 	// Notes say what the report leaves out and why (a bound reached).
 	Notes []string
+	// Views are activity views of the same captures shown beside the
+	// detections: the HTML report gives each a tab; the other writers
+	// leave them out.
+	Views []ActivityView
+}
+
+// ActivityView is one activity view's findings ("files", "connections",
+// "commands", ...), in the view's order.
+type ActivityView struct {
+	Name     string
+	Findings []Detection
 }
 
 // CaptureInfo describes one capture file a report covers.

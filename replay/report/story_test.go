@@ -42,6 +42,12 @@ func storyReport() *Report {
 		Hostname: "db-01", Capture: "db.scap.zst", EventNum: 7, Frame: -1, EventType: "openat",
 		Process: Process{Pid: 77, Name: "cat", Cmdline: "cat /etc/shadow", User: "root"}, Files: []string{"/etc/shadow"},
 	})
+	var files []Detection
+	for i, f := range []string{"/etc/shadow", "/tmp/x", "/root/.bash_history"} {
+		files = append(files, Detection{Time: base.Add(time.Duration(i) * time.Second), Rule: "file", Output: "cat[4251] " + f + ": read 1.0 KiB",
+			Hostname: "web-01", Capture: "web.scap.zst", Frame: 2, EventNum: uint64(200 + i), Process: Process{Pid: 4251, Name: "cat"}})
+	}
+	r.Views = []ActivityView{{Name: "files", Findings: files}, {Name: "connections"}}
 	r.Tree = []ProcessNode{{
 		Process: Process{Pid: 1, Name: "systemd"}, Host: "web-01",
 		Children: []ProcessNode{{Process: sh, Host: "web-01", Pins: []int{0, 1, 2}}},
@@ -107,6 +113,15 @@ func TestHTMLStoryData(t *testing.T) {
 			}
 			if (tc.notice != "") != strings.Contains(page, `<div class="notice" role="note">`) || !strings.Contains(page, tc.notice) {
 				t.Errorf("notice %q not shown as wanted", tc.notice)
+			}
+			if got := len(data.Views); got != 2 {
+				t.Fatalf("%d views, want 2", got)
+			}
+			if v := data.Views[0]; v.Total != 3 || len(v.Rows) != min(3, tc.embedded) || v.Rows[0].Frame != 2 || v.Rows[0].Num != 200 || data.Captures[v.Rows[0].K] != "web.scap.zst" {
+				t.Errorf("files view = %+v", v)
+			}
+			if !strings.Contains(page, `data-tab="view-0">files <span class="n">3</span></button>`) {
+				t.Error("no tab for the files view")
 			}
 			if got := strings.Count(page, `<button type="button" class="pin `); got != len(tc.pins) {
 				t.Errorf("%d pins, want %d", got, len(tc.pins))
@@ -183,6 +198,18 @@ func TestHTMLChromiumStory(t *testing.T) {
 	p.waitFor(`!document.getElementById("tab-detections").hidden && document.querySelector("article.det.sel .rule") !== null`)
 	if got := text("article.det.sel .rule"); got != "Read sensitive file untrusted" {
 		t.Errorf("pin opened %q", got)
+	}
+
+	// An activity view's tab: rows with where each came from, filterable.
+	p.eval(`document.querySelector("#tabs [data-tab=view-0]").click()`)
+	p.waitFor(`document.querySelectorAll("#tab-view-0 table.rows tbody tr").length === 3`)
+	if got := texts("#tab-view-0 tbody tr:first-child td"); got != "2026-11-22 20:51:37.000000|file|cat[4251]|cat[4251] /etc/shadow: read 1.0 KiB|web-01|web.scap.zst · frame 2 · 200" {
+		t.Errorf("first row = %q", got)
+	}
+	p.eval(`var q=document.querySelector("#tab-view-0 input"); q.value="history"; q.dispatchEvent(new Event("input"))`)
+	p.waitFor(`document.querySelectorAll("#tab-view-0 table.rows tbody tr").length === 1`)
+	if h := p.evalString(`location.hash`); !strings.Contains(h, "tab=view-0") {
+		t.Errorf("tab not in the URL fragment: %q", h)
 	}
 
 	// A report without detections opens on its tree, not on an empty

@@ -135,36 +135,53 @@ func Run(ctx context.Context, paths []string, opts Options) (*report.Report, err
 	if opts.View == "" {
 		opts.View = ViewTree
 	}
-	if !slices.Contains(Views(), opts.View) {
-		return nil, fmt.Errorf("timeline: %w", &UnknownViewError{Name: opts.View})
-	}
-	if err := opts.cleanPaths(); err != nil {
+	reps, err := RunViews(ctx, paths, []string{opts.View}, opts)
+	if reps == nil {
 		return nil, err
+	}
+	return reps[0], err
+}
+
+// RunViews is [Run] for several views in one pass over each capture: every
+// event feeds one collector per view. It returns one report per view, in
+// the order of views (Options.View is ignored). A process scope
+// (Scope.HasPid) keeps the tree view's descendants only when the tree is
+// the one view asked for.
+func RunViews(ctx context.Context, paths []string, views []string, opts Options) ([]*report.Report, error) {
+	for _, v := range views {
+		if !slices.Contains(Views(), v) {
+			return nil, fmt.Errorf("timeline: %w", &UnknownViewError{Name: v})
+		}
 	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = replay.NewFieldRegistry()
 	}
-	results := make([]captureResult, len(paths))
+	results := make([][]captureResult, len(paths))
 	detect.ForEach(len(paths), detect.Workers(len(paths), opts.Workers), func(_, i int) {
-		results[i] = capture(ctx, &opts, reg, paths[i])
+		results[i] = capture(ctx, &opts, reg, views, paths[i])
 	})
-	rep := &report.Report{Title: "retrace timeline: " + opts.View, View: opts.View}
+	reps := make([]*report.Report, len(views))
 	var errs []error
-	for _, r := range results {
-		rep.Captures = append(rep.Captures, r.info)
-		rep.Detections = append(rep.Detections, r.detections...)
-		rep.Tree = append(rep.Tree, r.tree...)
-		if r.err != nil {
-			errs = append(errs, r.err)
+	for v, view := range views {
+		rep := &report.Report{Title: "retrace timeline: " + view, View: view}
+		for _, res := range results {
+			r := res[v]
+			rep.Captures = append(rep.Captures, r.info)
+			rep.Detections = append(rep.Detections, r.detections...)
+			rep.Tree = append(rep.Tree, r.tree...)
+			if r.err != nil && v == 0 {
+				errs = append(errs, r.err)
+			}
 		}
+		if sortedByRank(view) {
+			sortRanked(rep.Detections)
+		} else {
+			slices.SortStableFunc(rep.Detections, func(a, b report.Detection) int { return a.Time.Compare(b.Time) })
+		}
+		reps[v] = rep
 	}
-	if sortedByRank(opts.View) {
-		sortRanked(rep.Detections)
-	} else {
-		slices.SortStableFunc(rep.Detections, func(a, b report.Detection) int { return a.Time.Compare(b.Time) })
-	}
-	return rep, errors.Join(errs...)
+	return reps, errors.Join(errs...)
 }
 
 // captureResult is what one capture contributed.
@@ -175,28 +192,40 @@ type captureResult struct {
 	err        error
 }
 
-// capture replays one capture through the view's collector.
-func capture(ctx context.Context, opts *Options, reg engine.Registry, path string) captureResult {
+// capture replays one capture through one collector per view and returns
+// each view's part.
+func capture(ctx context.Context, opts *Options, reg engine.Registry, views []string, path string) []captureResult {
 	spec := opts.Scope
-	rootPid, treePid := spec.Pid, opts.View == ViewTree && spec.HasPid
+	rootPid, treePid := spec.Pid, len(views) == 1 && views[0] == ViewTree && spec.HasPid
 	if treePid {
 		spec.HasPid = false // the tree keeps the process's descendants too
 	}
 	sc := spec.Filter(reg, path)
-	col := newViewCollector(opts, reg, path)
-	col.treePid, col.rootPid = treePid, rootPid
-	col.ioAllFDs = opts.Scope.HasPid
+	cols := make([]*viewCollector, len(views))
+	for i, v := range views {
+		o := *opts
+		o.View = v
+		col := newViewCollector(&o, reg, path)
+		col.treePid, col.rootPid = treePid, rootPid
+		col.ioAllFDs = opts.Scope.HasPid
+		cols[i] = col
+	}
 	info, err := detect.ReplayCapture(ctx, path, opts.Progress, opts.Scope.Clock, func(report.CaptureInfo) replay.Handler {
 		return sc.Wrap(func(e *replay.Event) error {
-			col.event(e)
+			for _, col := range cols {
+				col.event(e)
+			}
 			return nil
 		})
 	})
 	info.Notes = append(info.Notes, sc.Notes()...)
-	col.host = info.Hostname
-	res := captureResult{info: info, err: err}
-	res.detections, res.tree = col.finish()
-	return res
+	out := make([]captureResult, len(views))
+	for i, col := range cols {
+		col.host = info.Hostname
+		out[i] = captureResult{info: info, err: err}
+		out[i].detections, out[i].tree = col.finish()
+	}
+	return out
 }
 
 // viewCollector turns events into one view's findings.

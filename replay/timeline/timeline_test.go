@@ -332,3 +332,33 @@ func TestUnknownView(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestRunViewsOnePass checks that views fed by one shared pass give what
+// each gives on its own pass.
+func TestRunViewsOnePass(t *testing.T) {
+	paths := []string{attack("reverse-shell"), attack("persistence-host")}
+	views := []string{timeline.ViewCommands, timeline.ViewShells, timeline.ViewFiles, timeline.ViewConnections, timeline.ViewIO,
+		timeline.ViewPrivilege, timeline.ViewSensitiveReads, timeline.ViewBinaryWrites, timeline.ViewErrors}
+	reps, err := timeline.RunViews(context.Background(), paths, views, timeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != len(views) {
+		t.Fatalf("%d reports for %d views", len(reps), len(views))
+	}
+	for i, v := range views {
+		alone, err := timeline.Run(context.Background(), paths, timeline.Options{View: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(alone.Detections) == 0 && v != timeline.ViewSensitiveReads && v != timeline.ViewBinaryWrites {
+			t.Errorf("view %s found nothing in the reverse shell and persistence recordings", v)
+		}
+		if diff := cmp.Diff(findings(alone), findings(reps[i])); diff != "" || reps[i].View != v {
+			t.Errorf("view %s (%s) in a shared pass differs from its own pass (-own +shared):\n%s", v, reps[i].View, diff)
+		}
+	}
+	if _, err := timeline.RunViews(context.Background(), paths, []string{"file"}, timeline.Options{}); !errors.As(err, new(*timeline.UnknownViewError)) {
+		t.Errorf("an unknown view gives %v, want an UnknownViewError", err)
+	}
+}

@@ -488,6 +488,63 @@
     Array.prototype.forEach.call(tabButtons, function (b) { b.setAttribute("aria-selected", b.getAttribute("data-tab") === name ? "true" : "false"); });
     Array.prototype.forEach.call(document.querySelectorAll("div.tab"), function (p) { p.hidden = p.getAttribute("data-tab") !== name; });
     if (name === "detections") drawTimeline(); // its width is known only once shown
+    var v = document.querySelector("div.tab.view[data-tab='" + name + "']");
+    if (v && !v.firstChild) buildView(v, (data.views || [])[+v.getAttribute("data-view")]);
+  }
+
+  // ---- activity views: one table per tab, built when first shown ----
+  var VIEW_PAGE = 200;
+  function buildView(box, v) {
+    if (!v) return;
+    var panel = el("section", "panel view-panel");
+    var head = el("div", "view-head");
+    head.appendChild(el("h2", "", v.name + " · " + v.total));
+    var q = el("input");
+    q.type = "search"; q.placeholder = "Filter rows…"; q.setAttribute("aria-label", "Filter " + v.name);
+    head.appendChild(q);
+    var count = el("span", "count");
+    head.appendChild(count);
+    panel.appendChild(head);
+    if (v.rows.length < v.total) panel.appendChild(el("div", "notice", "This tab holds the first " + v.rows.length + " of " + v.total + " rows (raise the bound with --report-max, or run retrace timeline " + v.name + " -o json for all of them)."));
+    var wrap = el("div", "view-scroll"), table = el("table", "rows"), thead = el("thead"), tr = el("tr");
+    ["Time", "Kind", "Process", "What", "Host", "Capture · frame · evt.num"].forEach(function (h) { tr.appendChild(el("th", "", h)); });
+    thead.appendChild(tr); table.appendChild(thead);
+    var tbody = el("tbody");
+    table.appendChild(tbody); wrap.appendChild(table); panel.appendChild(wrap);
+    var more = el("button", "more");
+    more.type = "button";
+    panel.appendChild(more);
+    box.appendChild(panel);
+    var limit = VIEW_PAGE, hay = [];
+    function text(i) {
+      if (hay[i] === undefined) { var r = v.rows[i]; hay[i] = [r.ts, r.r, r.n, String(r.pid), r.o, r.h, data.captures[r.k]].join("\n").toLowerCase(); }
+      return hay[i];
+    }
+    function draw() {
+      var f = q.value.trim().toLowerCase(), shown = 0, total = 0;
+      while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
+      for (var i = 0; i < v.rows.length; i++) {
+        if (f && text(i).indexOf(f) < 0) continue;
+        total++;
+        if (shown >= limit) continue;
+        shown++;
+        var r = v.rows[i], row = el("tr");
+        row.appendChild(el("td", "when", r.ts));
+        row.appendChild(el("td", "kind", r.r));
+        row.appendChild(el("td", "proc", (r.n || "?") + "[" + r.pid + "]"));
+        row.appendChild(el("td", "what", r.o));
+        row.appendChild(el("td", "host", r.h || ""));
+        row.appendChild(el("td", "where", (data.captures[r.k] || "") + (r.fr >= 0 ? " · frame " + r.fr : "") + " · " + r.e));
+        tbody.appendChild(row);
+      }
+      count.textContent = total === v.rows.length ? v.rows.length + " rows" : "Showing " + total + " of " + v.rows.length;
+      more.hidden = total <= shown;
+      more.textContent = "Show " + Math.min(VIEW_PAGE, total - shown) + " more of " + (total - shown) + " remaining";
+    }
+    more.addEventListener("click", function () { limit += VIEW_PAGE; draw(); });
+    var t = 0;
+    q.addEventListener("input", function () { clearTimeout(t); t = setTimeout(function () { limit = VIEW_PAGE; draw(); }, 120); });
+    draw();
   }
   Array.prototype.forEach.call(tabButtons, function (b) {
     b.addEventListener("click", function () { showTab(b.getAttribute("data-tab")); saveHash(); });
