@@ -4,12 +4,20 @@ BIN     ?= bin/retrace
 PKGS    ?= ./...
 SHARED  ?= ../shared
 
-.PHONY: all build test test-unit test-race deps lint demo fuzz bench generate clean
+.PHONY: all build static test test-unit test-race deps lint demo fuzz bench generate clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/retrace
+
+# static builds the binary to copy onto an incident host: no cgo, so no
+# dynamic loader or libc of a particular version is needed; no build paths
+# in it; the version (git describe) stamped in (retrace version prints it).
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+STATIC_BIN ?= bin/retrace-static
+static:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(STATIC_BIN) ./cmd/retrace
 
 # deps installs the system packages the tests use (sysdig as the reference
 # reader, zstd, clang/libbpf for the recorder, podman for container tests,

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
+
+// TestStaticBinary builds the binary the README tells an incident
+// responder to copy (make static), checks that it is static (no program
+// interpreter, no dynamic section), stamped with a version and free of
+// build paths, and, as root, records with it.
+func TestStaticBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	makeTool := testutil.NeedTool(t, "make")
+	bin := filepath.Join(t.TempDir(), "retrace-static")
+	root := testutil.RepoRoot()
+	build := exec.Command(makeTool, "-C", root, "static", "STATIC_BIN="+bin, "VERSION=9.9.9-test")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make static: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("the binary has a %v program header: it is not static", p.Type)
+		}
+	}
+	if s := f.Section(".dynamic"); s != nil {
+		t.Error("the binary has a .dynamic section")
+	}
+	raw, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), root) {
+		t.Errorf("the binary holds the build path %s (want -trimpath)", root)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "retrace 9.9.9-test") {
+		t.Errorf("retrace version: %q, %v; want the stamped version", out, err)
+	}
+
+	testutil.NeedRoot(t)
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		testutil.SkipMissing(t, "kernel has no BTF (/sys/kernel/btf/vmlinux)")
+	}
+	capPath := filepath.Join(t.TempDir(), "static.scap.zst")
+	rec := exec.Command(bin, "record", "-o", capPath, "--only-command", "--", "/bin/cat", "/etc/hostname")
+	if out, err := rec.CombinedOutput(); err != nil {
+		t.Fatalf("record with the static binary: %v\n%s", err, out)
+	}
+	r, err := capture.Open(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var opens int
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(ev.Info().Name, "open") {
+			opens++
+		}
+	}
+	if opens == 0 {
+		t.Error("the static binary's recording has no open events of cat")
+	}
+	if m := r.Header().Metadata; m == nil || m.RecorderVersion != "9.9.9-test" {
+		t.Errorf("recorder version in the metadata: %+v, want 9.9.9-test", m)
+	}
+}
