@@ -271,13 +271,52 @@ func appendAddrPort(b []byte, a netip.Addr, port uint16) []byte {
 }
 
 // FDTable is the set of open fds of one process, shared by its threads.
+//
+// A forked child's table shares its parent's fds copy-on-write instead of
+// copying them (a shell holding hundreds of fds forks thousands of
+// children, most of which change a few fds and exec): the entries the
+// parent had at the fork are frozen in an [fdSet], the base both tables
+// then read through, and each table keeps its own changes in an overlay
+// (own). A nil entry in an overlay or set marks an fd of the sets below it
+// that was closed. Sets are layered (a shell forked from a shell freezes
+// only its own changes on top of its parent's set) up to maxFDLayers, past
+// which a fork flattens the chain. An entry is copied into the overlay the
+// first time it is looked up for an event or changed, so an *FD handed out
+// by [State.getFD] or add is always the table's own and sets never change.
+// When only one table is left on a set, the table's next change folds its
+// overlay into the set and takes the set's map back.
 type FDTable struct {
-	m map[int64]*FD
+	// own holds the table's fds, or its changes to base (nil values:
+	// fds of base the table closed).
+	own map[int64]*FD
+	// base holds the fds shared with other tables (nil: none).
+	base *fdSet
+	// n is the number of open fds.
+	n int
 	// free holds FD entries for reuse.
 	free *fdPool
 	// refs counts the threads using the table; the last one to go
 	// clears and recycles it.
 	refs int
+}
+
+// maxFDLayers bounds the chain of sets a table reads through.
+const maxFDLayers = 4
+
+// fdSet is a frozen layer of fd entries shared by the tables of processes
+// forked from one another: the changes of one table on top of parent, or
+// a whole table when parent is nil. It does not change while it is a set.
+type fdSet struct {
+	m      map[int64]*FD
+	parent *fdSet
+	// refs counts the tables and sets on top of this one.
+	refs int
+	// depth is the number of sets in the chain from this one down.
+	depth int
+	// cloexec lists the open fds of the chain that a successful execve
+	// closes, computed when first needed (cloexecKnown).
+	cloexec      []int64
+	cloexecKnown bool
 }
 
 // setFDs makes t use the fd table ft (nil for none), releasing the table
@@ -310,9 +349,10 @@ func (s *State) releaseFDs(ft *FDTable) {
 	}
 }
 
-// fdPool recycles FD entries across all tables of a State.
+// fdPool recycles FD entries and sets across all tables of a State.
 type fdPool struct {
 	items []*FD
+	sets  []*fdSet
 	// epoch is the number of gaps marked (gap.go): new fds get it.
 	epoch uint32
 }
@@ -327,56 +367,241 @@ func (p *fdPool) get() *FD {
 }
 
 func (p *fdPool) put(f *FD) {
-	if len(p.items) < 4096 {
+	if f != nil && len(p.items) < 4096 {
 		p.items = append(p.items, f)
 	}
 }
 
-// Get returns the fd with number num.
-func (t *FDTable) Get(num int64) (*FD, bool) {
-	f, ok := t.m[num]
-	return f, ok
+// getSet returns an empty set with one user on top of parent, whose
+// reference the caller hands over.
+func (p *fdPool) getSet(parent *fdSet) *fdSet {
+	var fs *fdSet
+	if n := len(p.sets); n > 0 {
+		fs = p.sets[n-1]
+		p.sets = p.sets[:n-1]
+	} else {
+		fs = &fdSet{m: map[int64]*FD{}}
+	}
+	fs.refs, fs.parent, fs.depth = 1, parent, 1
+	if parent != nil {
+		fs.depth = parent.depth + 1
+	}
+	return fs
+}
+
+// putSet recycles fs, whose map must be empty.
+func (p *fdPool) putSet(fs *fdSet) {
+	fs.parent, fs.cloexec, fs.cloexecKnown = nil, fs.cloexec[:0], false
+	if len(p.sets) < 1024 {
+		p.sets = append(p.sets, fs)
+	}
+}
+
+// release drops one user of fs; the last user recycles its entries and
+// releases the set below.
+func (p *fdPool) release(fs *fdSet) {
+	for fs != nil {
+		fs.refs--
+		if fs.refs > 0 {
+			return
+		}
+		for k, f := range fs.m {
+			delete(fs.m, k)
+			p.put(f)
+		}
+		next := fs.parent
+		p.putSet(fs)
+		fs = next
+	}
+}
+
+// lookupIn returns fd num as the chain from fs down has it.
+func (fs *fdSet) lookup(num int64) (*FD, bool) {
+	for ; fs != nil; fs = fs.parent {
+		if f, ok := fs.m[num]; ok {
+			return f, f != nil
+		}
+	}
+	return nil, false
+}
+
+// each calls fn for every open fd of the chain from fs down whose number
+// skip does not report.
+func (fs *fdSet) each(skip func(int64) bool, fn func(int64, *FD)) {
+	for l := fs; l != nil; l = l.parent {
+		for k, f := range l.m {
+			if f == nil || skip(k) {
+				continue
+			}
+			shadowed := false
+			for u := fs; u != l; u = u.parent {
+				if _, ok := u.m[k]; ok {
+					shadowed = true
+					break
+				}
+			}
+			if !shadowed {
+				fn(k, f)
+			}
+		}
+	}
+}
+
+// closeOnExec returns the open fds of the chain that execve closes: those
+// of fs's own layer and those of the layers below that fs does not
+// replace, from the cached answer of its parent.
+func (fs *fdSet) closeOnExec() []int64 {
+	if fs.cloexecKnown {
+		return fs.cloexec
+	}
+	fs.cloexec = fs.cloexec[:0]
+	for k, f := range fs.m {
+		if f != nil && f.closeOnExec() {
+			fs.cloexec = append(fs.cloexec, k)
+		}
+	}
+	if fs.parent != nil {
+		for _, k := range fs.parent.closeOnExec() {
+			if _, ok := fs.m[k]; !ok {
+				fs.cloexec = append(fs.cloexec, k)
+			}
+		}
+	}
+	fs.cloexecKnown = true
+	return fs.cloexec
+}
+
+// settle folds t's overlay into its base while no other table or set uses
+// the base, and takes the base's map as its own. Afterwards t has no
+// base or shares it.
+func (t *FDTable) settle() {
+	for b := t.base; b != nil && b.refs == 1; b = t.base {
+		for k, f := range t.own {
+			delete(t.own, k)
+			t.free.put(b.m[k])
+			if f == nil && b.parent == nil {
+				delete(b.m, k)
+			} else {
+				b.m[k] = f
+			}
+		}
+		t.own, b.m = b.m, t.own
+		t.base = b.parent // b's reference to it passes to t
+		t.free.putSet(b)
+	}
+}
+
+// lookup returns fd num as t sees it, without copying a base entry; the
+// entry must not be changed.
+func (t *FDTable) lookup(num int64) (*FD, bool) {
+	if f, ok := t.own[num]; ok || t.base == nil {
+		return f, f != nil
+	}
+	return t.base.lookup(num)
+}
+
+// inBase reports whether fd num is open in t's base.
+func (t *FDTable) inBase(num int64) bool {
+	_, ok := t.base.lookup(num)
+	return ok
+}
+
+// Get returns the fd with number num. The entry is read-only.
+func (t *FDTable) Get(num int64) (*FD, bool) { return t.lookup(num) }
+
+// writable returns t's own entry for fd num, copying it from the base
+// first, or nil when num is not open.
+func (t *FDTable) writable(num int64) *FD {
+	t.settle()
+	f, ok := t.own[num]
+	if ok || t.base == nil {
+		return f
+	}
+	b, ok := t.base.lookup(num)
+	if !ok {
+		return nil
+	}
+	f = t.free.get()
+	f.copyFrom(b, num)
+	t.own[num] = f
+	return f
 }
 
 // Len returns the number of open fds.
-func (t *FDTable) Len() int { return len(t.m) }
+func (t *FDTable) Len() int { return t.n }
+
+// each calls fn for every open fd, in no particular order; fn must not
+// change the entries or the table.
+func (t *FDTable) each(fn func(*FD)) {
+	for _, f := range t.own {
+		if f != nil {
+			fn(f)
+		}
+	}
+	if t.base != nil {
+		t.base.each(func(k int64) bool { _, ok := t.own[k]; return ok }, func(_ int64, f *FD) { fn(f) })
+	}
+}
 
 // add returns a fresh entry for num, replacing any existing one.
 func (t *FDTable) add(num int64, typ FDType) *FD {
-	if f, ok := t.m[num]; ok {
-		f.reset(num, typ)
-		f.epoch = t.free.epoch
-		return f
+	t.settle()
+	f, ok := t.own[num]
+	if f == nil && (ok || t.base == nil || !t.inBase(num)) {
+		t.n++
 	}
-	f := t.free.get()
+	if f == nil {
+		f = t.free.get()
+		t.own[num] = f
+	}
 	f.reset(num, typ)
 	f.epoch = t.free.epoch
-	t.m[num] = f
 	return f
 }
 
 // remove closes num.
 func (t *FDTable) remove(num int64) {
-	if f, ok := t.m[num]; ok {
-		delete(t.m, num)
-		t.free.put(f)
+	t.settle()
+	f, ok := t.own[num]
+	inBase := t.base != nil && t.inBase(num)
+	if f == nil && (ok || !inBase) {
+		return // not open
+	}
+	t.free.put(f)
+	t.n--
+	if inBase {
+		t.own[num] = nil
+	} else {
+		delete(t.own, num)
 	}
 }
 
 // clear closes every fd.
 func (t *FDTable) clear() {
-	for k, f := range t.m {
-		delete(t.m, k)
+	for k, f := range t.own {
+		delete(t.own, k)
 		t.free.put(f)
 	}
+	t.free.release(t.base)
+	t.base = nil
+	t.n = 0
 }
 
 // purgeCloseOnExec closes the fds a successful execve closes.
 func (t *FDTable) purgeCloseOnExec() {
-	for k, f := range t.m {
-		if f.closeOnExec() {
-			delete(t.m, k)
-			t.free.put(f)
+	t.settle()
+	for k, f := range t.own {
+		if f != nil && f.closeOnExec() {
+			t.remove(k)
+		}
+	}
+	if t.base == nil {
+		return
+	}
+	for _, k := range t.base.closeOnExec() {
+		if _, ok := t.own[k]; !ok {
+			t.own[k] = nil
+			t.n--
 		}
 	}
 }
@@ -385,25 +610,61 @@ func (t *FDTable) purgeCloseOnExec() {
 // CLOSE_RANGE_CLOEXEC the fds in the range become close-on-exec, otherwise
 // they are closed.
 func (t *FDTable) closeRange(first, last, flags uint32) {
-	for k, f := range t.m {
-		if k < int64(first) || k > int64(last) {
-			continue
+	var nums []int64
+	t.each(func(f *FD) {
+		if f.Num >= int64(first) && f.Num <= int64(last) {
+			nums = append(nums, f.Num)
 		}
+	})
+	for _, k := range nums {
 		if flags&closeRangeCLOEXEC != 0 {
-			f.OpenFlags |= oCLOEXEC
+			t.writable(k).OpenFlags |= oCLOEXEC
 			continue
 		}
-		delete(t.m, k)
-		t.free.put(f)
+		t.remove(k)
 	}
 }
 
-// copyFrom replaces t's content with copies of o's fds.
+// copyFrom replaces t's content with o's fds (fork): both tables share
+// the entries o has now until either changes them.
 func (t *FDTable) copyFrom(o *FDTable) {
 	t.clear()
-	for k, f := range o.m {
-		n := t.free.get()
-		n.copyFrom(f, k)
-		t.m[k] = n
+	if o.n == 0 {
+		return
 	}
+	if len(o.own) > 0 || o.base == nil {
+		// o changed its fds since it last shared them.
+		o.settle()
+	}
+	if len(o.own) > 0 || o.base == nil {
+		// Freeze o's changes as a new set on top of its base.
+		b := o.free.getSet(o.base)
+		b.m, o.own = o.own, b.m
+		o.base = b
+		if b.depth > maxFDLayers {
+			o.flatten()
+		}
+	}
+	o.base.refs++
+	t.base = o.base
+	t.n = o.n
+}
+
+// flatten replaces the chain of sets under o (o.own empty, o.base used by
+// o alone) with one set holding its open fds.
+func (o *FDTable) flatten() {
+	top := o.base
+	b := o.free.getSet(nil)
+	top.each(func(int64) bool { return false }, func(k int64, f *FD) {
+		if _, ok := top.m[k]; ok {
+			b.m[k] = f // top is o's alone: move its entries
+			top.m[k] = nil
+			return
+		}
+		n := o.free.get()
+		n.copyFrom(f, k)
+		b.m[k] = n
+	})
+	o.free.release(top)
+	o.base = b
 }

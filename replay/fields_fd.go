@@ -316,12 +316,12 @@ func bindFDTypes(arg engine.Arg) (engine.Binding, error) {
 	var seen [32]bool
 	return engine.Binding{Type: engine.TypeString, Values: engine.Set, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 		seen = [32]bool{}
-		for _, f := range e.state.threadFDs(t).m {
+		e.state.threadFDs(t).each(func(f *FD) {
 			if int(f.Type) < len(seen) && !seen[f.Type] && f.Type.String() != "" {
 				seen[f.Type] = true
 				d = str(d, sb(f.Type.String()))
 			}
-		}
+		})
 		return d
 	}))}, nil
 }

@@ -112,10 +112,14 @@ func (s *State) fixSnapshotSockets(servers map[uint16]bool) {
 			continue
 		}
 		seen[ft] = true
-		for _, f := range ft.m {
-			if f.Type != FDIPv4Sock {
-				continue
+		var socks []int64
+		ft.each(func(f *FD) {
+			if f.Type == FDIPv4Sock {
+				socks = append(socks, f.Num)
 			}
+		})
+		for _, num := range socks {
+			f := ft.writable(num)
 			if servers[f.SPort] {
 				f.SIP, f.DIP = f.DIP, f.SIP
 				f.SPort, f.DPort = f.DPort, f.SPort

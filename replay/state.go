@@ -254,7 +254,7 @@ func (s *State) newFDTable() *FDTable {
 		s.tablePool = s.tablePool[:n-1]
 		return ft
 	}
-	return &FDTable{m: map[int64]*FD{}, free: &s.fdPool}
+	return &FDTable{own: map[int64]*FD{}, free: &s.fdPool}
 }
 
 // addThread inserts t, replacing (and freeing) any thread with its tid.
@@ -331,13 +331,13 @@ func (s *State) threadFDs(t *Thread) *FDTable {
 	return t.fds
 }
 
-// getFD returns fd num of t's process.
+// getFD returns fd num of t's process, the table's own entry, which the
+// event may change (FDTable.writable).
 func (s *State) getFD(t *Thread, num int64) *FD {
 	if t == nil || num < 0 {
 		return nil
 	}
-	f, _ := s.threadFDs(t).Get(num)
-	return f
+	return s.threadFDs(t).writable(num)
 }
 
 // Apply updates the state with ev and returns the Event view the rule

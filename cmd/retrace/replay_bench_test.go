@@ -96,3 +96,33 @@ func TestWriteSysdigFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkReplayRecorded replays the capture RETRACE_BENCH_CAPTURE names
+// (a recorded workload, scripts/record-workload.sh; not committed) with
+// stable + incubating + sandbox, the set of issue 17's acceptance, so that
+// a CPU profile of the real mix can be taken:
+//
+//	RETRACE_BENCH_CAPTURE=/tmp/work.scap go test -run '^$' \
+//	    -bench ReplayRecorded -benchtime 3x -cpuprofile cpu.out ./cmd/retrace
+func BenchmarkReplayRecorded(b *testing.B) {
+	path := os.Getenv("RETRACE_BENCH_CAPTURE")
+	if path == "" {
+		b.Skip("set RETRACE_BENCH_CAPTURE=FILE to replay a recorded capture")
+	}
+	var files []string
+	for _, f := range []string{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"} {
+		files = append(files, testutil.SharedFile(b, "falco-rules", f))
+	}
+	cfg := &replayConfig{files: []string{path}, ruleFiles: files, format: report.FormatText, quiet: true}
+	reg := newTestRegistry()
+	set, err := detect.LoadRules(files, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := replayWith(context.Background(), cfg, reg, set, io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
