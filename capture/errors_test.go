@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
@@ -61,9 +62,16 @@ func TestCorruptAndTruncated(t *testing.T) {
 		truncated bool
 		events    int
 	}{
-		{"empty file", nil, "test: truncated at offset 0: 0 events recovered", true, 0},
+		{"empty file", nil, "test: not a capture: an empty file", false, 0},
 		{"zero-filled file", make([]byte, 4096), "test: truncated at offset 0: 0 events recovered", true, 0},
-		{"unknown magic", []byte("hello world"), "test: corrupt at offset 0: unknown file format (first bytes 68 65 6c 6c)", false, 0},
+		{"text file", []byte("hello world\nrule: x\n"), "test: not a capture: a text file", false, 0},
+		{"text file cut in a character", []byte("h\u00e9llo w\u00f6rld")[:13], "test: not a capture: a text file", false, 0},
+		{"short file", []byte{1, 2}, "test: not a capture: a file of 2 bytes", false, 0},
+		{"unknown magic", []byte("\x7fELF\x02\x01\x01\x00\x00"), "test: not a capture: unknown format (first bytes 7f 45 4c 46)", false, 0},
+		{"gzip-compressed text", gzipped(t, []byte("just some notes\n")), "test: not a capture: gzip-compressed text", false, 0},
+		{"zstd window over the limit", zstdWindow(plain, 27, false), "test: zstd window of 128 MiB at offset 0 is larger than the 64 MiB limit (decompress it with zstd -d and read the .scap)", false, 0},
+		{"zstd window of 1 GiB", zstdWindow(plain, 30, false), "test: zstd window of 1024 MiB at offset 0 is larger than the 64 MiB limit (decompress it with zstd -d --memory=1024MB and read the .scap)", false, 0},
+		{"zstd single segment over the limit", zstdWindow(plain, 87<<20, true), "test: zstd window of 87 MiB at offset 0 is larger than the 64 MiB limit (decompress it with zstd -d and read the .scap)", false, 0},
 		{"cut in the middle of a block", plain[:shb+3*blk+20], "test: truncated at offset 208: 3 events recovered", true, 3},
 		{"cut in a block header", plain[:shb+5*blk+4], "test: truncated at offset 328: 5 events recovered", true, 5},
 		{"zero-filled tail", append(append([]byte(nil), plain[:shb+4*blk]...), make([]byte, 5000)...), "test: truncated at offset 268: 4 events recovered", true, 4},
@@ -75,7 +83,7 @@ func TestCorruptAndTruncated(t *testing.T) {
 		{"event length past block", mod(plain, put32(shb+blk+10+16, 500)), "test: corrupt at offset 88: bad event: decode event: offset 16: event length 500 past the end of its 46 bytes", false, 1},
 		{"parameter lengths do not add up", mod(plain, func(b []byte) []byte { binary.LittleEndian.PutUint16(b[shb+10+26:], 300); return b }), "test: corrupt at offset 28: bad event: decode event: offset 26: parameter 0 length 300 runs past event length 46", false, 0},
 		{"bad section header magic", mod(plain, put32(8, 0x11111111)), "test: corrupt at offset 0: bad header block: section header: byte-order magic 0x11111111, want 0x1A2B3C4D", false, 0},
-		{"first block not a section header", plain[shb:], "test: corrupt at offset 0: unknown file format (first bytes 16 02 00 00)", false, 0},
+		{"first block not a section header", plain[shb:], "test: not a capture: unknown format (first bytes 16 02 00 00)", false, 0},
 		{"gzip cut", gz[:len(gz)-30], "test: truncated at offset", true, -1},
 		{"gzip bad crc", mod(gz, func(b []byte) []byte { b[len(b)-8] ^= 1; return b }), "test: corrupt at offset 628: bad gzip data: gzip: invalid checksum", false, 10},
 		{"zstd cut inside a frame", zst[:frames[3]+10], "test: truncated at offset " + itoa(frames[3]) + " (frame 3): 3 events recovered", true, 3},
@@ -87,7 +95,7 @@ func TestCorruptAndTruncated(t *testing.T) {
 		{"zstd footer event count wrong", mod(zst, func(b []byte) []byte {
 			binary.LittleEndian.PutUint64(b[frames[len(frames)-2]+16:], 11)
 			return b
-		}), "test: corrupt at offset " + itoa(frames[len(frames)-3]) + ": footer counts 11 events, the frames hold 10", false, 10},
+		}), "test: corrupt at offset " + itoa(frames[len(frames)-2]) + ": footer counts 11 events, the frames hold 10", false, 10},
 		{"zstd absurd content size", mod(zst, func(b []byte) []byte {
 			// Make frame 2's single-byte-or-more content size field claim 2^40 bytes.
 			b[frames[2]+4] = 0xE4 // FCS flag 3 (8 bytes), single segment, checksum
@@ -109,7 +117,7 @@ func TestCorruptAndTruncated(t *testing.T) {
 			}
 			var te *capture.TruncatedError
 			var ce *capture.CorruptError
-			if tc.truncated != errors.As(err, &te) || tc.truncated == errors.As(err, &ce) {
+			if tc.truncated != errors.As(err, &te) || !capture.IsFileError(err) || (tc.truncated && errors.As(err, &ce)) {
 				t.Errorf("error type %T, want truncated=%v", err, tc.truncated)
 			}
 			if tc.events >= 0 && len(evs) != tc.events {
@@ -123,6 +131,42 @@ func TestCorruptAndTruncated(t *testing.T) {
 }
 
 func itoa(v int) string { return strconv.Itoa(v) }
+
+// gzipped returns b gzip-compressed.
+func gzipped(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// zstdWindow returns content in one zstd frame of raw blocks whose header
+// asks for a window of 2^n bytes, or, when single, a single-segment frame
+// that declares n bytes of content (its window): what `zstd --ultra -22`
+// writes for a large file.
+func zstdWindow(content []byte, n uint64, single bool) []byte {
+	frame := binary.LittleEndian.AppendUint32(nil, 0xFD2FB528)
+	if single {
+		frame = append(frame, 0xE0) // 8-byte content size, single segment
+		frame = binary.LittleEndian.AppendUint64(frame, n)
+	} else {
+		frame = append(frame, 0x00, byte(n-10)<<3)
+	}
+	for len(content) > 0 {
+		k := min(len(content), 128<<10)
+		hdr := uint32(k) << 3
+		if k == len(content) {
+			hdr |= 1
+		}
+		frame = append(frame, byte(hdr), byte(hdr>>8), byte(hdr>>16))
+		frame = append(frame, content[:k]...)
+		content = content[k:]
+	}
+	return frame
+}
 
 // frameLen returns the length of the zstd frame at the start of b.
 func frameLen(t *testing.T, b []byte) int {

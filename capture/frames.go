@@ -25,6 +25,18 @@ const (
 	zstdMaxBlock       = 128 << 10
 )
 
+// Memory bounds of the frame reader, whatever the number of cores: at most
+// maxFramesInFlight frames are read, decompressed or handed out at once,
+// and at most maxBigFrames of them have more than bigFrame bytes of
+// content; a big frame's buffers are dropped after use rather than pooled.
+// A decompression bomb (frames that expand to MaxFrameContent) therefore
+// costs at most maxBigFrames frames of memory.
+const (
+	maxFramesInFlight = 18
+	maxBigFrames      = 2
+	bigFrame          = 2 << 20
+)
+
 // frameHeader is the parsed header of a zstd frame.
 type frameHeader struct {
 	headerLen   int
@@ -136,6 +148,8 @@ type frameJob struct {
 	dst    []byte
 	err    error
 	gapEnd int64 // jobGap: file offset of the next good frame
+	size   int   // jobData: the content size the frame declares
+	big    bool  // jobData: holds one of the frameSource's big tokens
 	done   chan struct{}
 	// claimed holds the generation (frame index + 1) last claimed for
 	// decoding, by a decoder goroutine or by the consumer itself when it
@@ -186,6 +200,7 @@ type frameSource struct {
 	ordered chan *frameJob
 	free    chan *frameJob
 	quit    chan struct{}
+	big     chan struct{} // tokens of the frames with more than bigFrame bytes
 	wg      sync.WaitGroup
 
 	// Consumer state.
@@ -228,7 +243,7 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 	// a few read or decoded ahead. Each holds a compressed and a raw
 	// buffer (about 1.3 MiB for the writer's 1 MiB frames), which makes up
 	// most of the reader's memory; a deeper pool did not read faster.
-	pool := 2*workers + 2
+	pool := min(2*workers+2, maxFramesInFlight)
 	s := &frameSource{
 		name:    name,
 		in:      frameInput{br: br},
@@ -242,6 +257,7 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 		ordered: make(chan *frameJob, pool),
 		free:    make(chan *frameJob, pool),
 		quit:    make(chan struct{}),
+		big:     make(chan struct{}, maxBigFrames),
 	}
 	for i := 0; i < pool; i++ {
 		s.free <- &frameJob{done: make(chan struct{}, 1)}
@@ -314,6 +330,19 @@ func (s *frameSource) scan() {
 		if j.kind == jobData && s.skip != nil {
 			if _, ok := s.skip[j.offset]; ok {
 				j.kind = jobSkipped
+			}
+		}
+		if j.kind == jobData {
+			if j.size > bigFrame {
+				select {
+				case s.big <- struct{}{}:
+					j.big = true
+				case <-s.quit:
+					return
+				}
+			}
+			if cap(j.dst) < j.size {
+				j.dst = make([]byte, 0, bufferSize(j.size))
 			}
 		}
 		kind, gen := j.kind, uint64(j.index)+1 // j belongs to the consumer once sent
@@ -457,10 +486,7 @@ func (s *frameSource) readFrame(j *frameJob) (int64, error) {
 			return 0, err
 		}
 	}
-	j.kind = jobData
-	if cap(j.dst) < int(h.contentSize) {
-		j.dst = make([]byte, 0, bufferSize(int(h.contentSize)))
-	}
+	j.kind, j.size = jobData, int(h.contentSize)
 	return int64(len(j.src)), nil
 }
 
@@ -503,8 +529,29 @@ func (s *frameSource) zeroTail(j *frameJob) error {
 
 func (s *frameSource) release() {
 	if s.cur != nil {
-		s.free <- s.cur
+		s.recycle(s.cur)
 		s.cur, s.rest = nil, nil
+	}
+}
+
+// recycle returns j to the pool, dropping big buffers (and the big token)
+// so that the pool keeps only small ones.
+func (s *frameSource) recycle(j *frameJob) {
+	if j.big {
+		j.big = false
+		<-s.big
+	}
+	trimBuffers(j)
+	s.free <- j
+}
+
+// trimBuffers drops j's buffers of more than bigFrame bytes.
+func trimBuffers(j *frameJob) {
+	if cap(j.dst) > bigFrame {
+		j.dst = nil
+	}
+	if cap(j.src) > bigFrame {
+		j.src = nil
 	}
 }
 
@@ -564,7 +611,7 @@ func (s *frameSource) next() (Block, error) {
 			s.lastEnd = j.offset + int64(len(j.src))
 			if j.err != nil {
 				s.addDamage(DamageFrame, j.index, j.offset, s.lastEnd, s.corruptAt(j, "bad zstd frame", j.err))
-				s.free <- j
+				s.recycle(j)
 				continue
 			}
 			s.cur, s.rest = j, j.dst
@@ -579,7 +626,7 @@ func (s *frameSource) next() (Block, error) {
 			s.skippedFrames++
 			s.skippedEvents += fi.Events
 			s.lastEnd = j.offset + int64(len(j.src))
-			s.free <- j
+			s.recycle(j)
 		case jobSkippable:
 			s.metas++
 			s.fileBytes += int64(len(j.src))
@@ -587,16 +634,16 @@ func (s *frameSource) next() (Block, error) {
 			if err := s.meta.add(j.magic, j.src[8:], j.offset); err != nil {
 				s.addDamage(DamageMetadata, j.index, j.offset, s.lastEnd, s.corruptAt(j, "bad metadata frame", err))
 			}
-			s.free <- j
+			s.recycle(j)
 		case jobGap:
 			s.fileBytes += j.gapEnd - j.offset
 			s.lastEnd = j.gapEnd
 			s.addDamage(DamageFrame, j.index, j.offset, j.gapEnd, j.err)
-			s.free <- j
+			s.recycle(j)
 		case jobEnd:
 			s.ended = true
 			err := j.err
-			s.free <- j
+			s.recycle(j)
 			if err != nil {
 				return Block{}, err
 			}
@@ -641,6 +688,7 @@ type metaState struct {
 	containers  []Container
 	index       []FrameInfo
 	footer      footer
+	footerOff   int64 // file offset of the footer frame
 	checkpoints []*Checkpoint
 }
 
@@ -682,7 +730,7 @@ func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
 		if err != nil {
 			return err
 		}
-		m.footer, m.haveFooter = f, true
+		m.footer, m.haveFooter, m.footerOff = f, true, offset
 	case tagCheckpoint:
 		cp, err := decodeCheckpoint(body)
 		if err != nil {

@@ -2,7 +2,6 @@ package capture_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -48,9 +47,7 @@ func readFuzz(t *testing.T, data []byte) {
 }
 
 func checkTyped(t *testing.T, err error) {
-	var ce *capture.CorruptError
-	var te *capture.TruncatedError
-	if !errors.As(err, &ce) && !errors.As(err, &te) {
+	if !capture.IsFileError(err) {
 		t.Fatalf("untyped error %T: %v", err, err)
 	}
 }

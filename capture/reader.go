@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/internal/regularfile"
 )
 
 // ReaderOptions configures a [Reader]. The zero value is ready to use.
@@ -31,7 +34,8 @@ type ReaderOptions struct {
 	bounds []int64             // frame offsets from the seek table
 	index  []FrameInfo         // the frame index read by Open, if any
 
-	zeroTail bool // Open cut a zero-filled tail off a gzip file
+	zeroTail  bool  // Open cut a zero-filled tail off a gzip file
+	maxHeader int64 // MaxHeaderBytes when 0; tests set less
 }
 
 // Stats counts what a [Reader] has read so far.
@@ -84,16 +88,17 @@ type Reader struct {
 	haveFirst    bool
 	firstCopy    []byte
 
-	ev     scap.Event
-	clock  int64 // ns added to event timestamps: SetClockOffset
-	cpu    uint16
-	flags  uint32
-	events int64
-	skip   int64
-	evBlks uint64 // event blocks read, to check against the footer
-	blocks int64
-	err    error
-	closed bool
+	ev        scap.Event
+	clock     int64 // ns added to event timestamps: SetClockOffset
+	cpu       uint16
+	flags     uint32
+	events    int64
+	skip      int64
+	evBlks    uint64 // event blocks read, to check against the footer
+	maxHeader int64  // header bytes kept at most
+	blocks    int64
+	err       error
+	closed    bool
 }
 
 // Open opens the capture file at path, detects its format and reads its
@@ -104,8 +109,12 @@ func Open(path string) (*Reader, error) {
 
 // OpenOptions is [Open] with options.
 func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
+		var ne *regularfile.NotRegularError
+		if errors.As(err, &ne) {
+			return nil, &NotCaptureError{File: path, What: ne.Kind()}
+		}
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
 	var rd io.Reader = f
@@ -155,7 +164,10 @@ func NewReaderOptions(rd io.Reader, name string, opts ReaderOptions) (*Reader, e
 const fileBufferSize = 256 << 10
 
 func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) (*Reader, error) {
-	r := &Reader{name: name, file: closer, meta: &metaState{}}
+	r := &Reader{name: name, file: closer, meta: &metaState{}, maxHeader: opts.maxHeader}
+	if r.maxHeader <= 0 {
+		r.maxHeader = MaxHeaderBytes
+	}
 	cr := &countingReader{r: rd}
 	br := bufio.NewReaderSize(cr, fileBufferSize)
 	head, err := br.Peek(4)
@@ -163,10 +175,13 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		if err != io.EOF && err != io.ErrUnexpectedEOF {
 			return nil, fmt.Errorf("read capture %s: %w", name, err)
 		}
+		if len(head) == 0 {
+			return nil, &NotCaptureError{File: name, What: "an empty file"}
+		}
 		if allZero(head) {
 			return nil, &TruncatedError{File: name, Offset: 0, Frame: -1}
 		}
-		return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: fmt.Sprintf("file of %d bytes is too short for a capture", len(head))}
+		return nil, &NotCaptureError{File: name, What: fmt.Sprintf("a file of %d bytes", len(head))}
 	}
 	r.header.Format = detectFormat(head)
 	if allZero(head) && zerosThenFrame(br) {
@@ -183,8 +198,14 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		}
 		ss := newStreamSource(name, bufio.NewReaderSize(zr, fileBufferSize), cr, -1)
 		ss.zeroTailCut = opts.zeroTail
+		if err := notScapStream(name, "gzip", ss.br); err != nil {
+			return nil, err
+		}
 		r.src = ss
 	case FormatZstd:
+		if err := windowLimit(name, br); err != nil {
+			return nil, err
+		}
 		if framed(br) {
 			r.frames = newFrameSource(name, br, opts.Workers, r.meta, opts.skip, opts.bounds)
 			r.frames.evBlks = &r.evBlks
@@ -195,13 +216,21 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 			if err != nil {
 				return nil, fmt.Errorf("read capture %s: %w", name, err)
 			}
-			r.src = &zstdStream{streamSource: newStreamSource(name, bufio.NewReaderSize(zr.IOReadCloser(), fileBufferSize), cr, -1), dec: zr}
+			zs := &zstdStream{streamSource: newStreamSource(name, bufio.NewReaderSize(zr.IOReadCloser(), fileBufferSize), cr, -1), dec: zr}
+			if err := notScapStream(name, "zstd", zs.br); err != nil {
+				zr.Close()
+				return nil, err
+			}
+			r.src = zs
 		}
 	default:
 		if allZero(head) {
 			return nil, &TruncatedError{File: name, Offset: 0, Frame: -1}
 		}
-		return nil, &CorruptError{File: name, Offset: 0, Frame: -1, Reason: fmt.Sprintf("unknown file format (first bytes % x)", head)}
+		if b, _ := br.Peek(textProbe); looksLikeText(b) {
+			return nil, &NotCaptureError{File: name, What: "a text file"}
+		}
+		return nil, &NotCaptureError{File: name, What: fmt.Sprintf("unknown format (first bytes % x)", head)}
 	}
 	if err := r.readHeader(); err != nil {
 		r.src.close()
@@ -210,8 +239,71 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 	return r, nil
 }
 
+// textProbe is how many leading bytes decide whether a file is text.
+const textProbe = 512
+
+// looksLikeText reports whether b, the start of a file, is text: valid
+// UTF-8 (the last character may be cut) without control characters other
+// than whitespace.
+func looksLikeText(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			return len(b) < utf8.UTFMax && !utf8.FullRune(b)
+		}
+		if (r < 0x20 && !strings.ContainsRune("\t\n\r\f\v", r)) || r == 0x7f {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+// notScapStream returns a *NotCaptureError when the decompressed content
+// of a gzip or zstd file (kind) is text rather than a scap stream.
+func notScapStream(name, kind string, br *bufio.Reader) error {
+	b, _ := br.Peek(textProbe)
+	if len(b) >= 4 && binary.LittleEndian.Uint32(b) != BlockSHB && looksLikeText(b) {
+		return &NotCaptureError{File: name, What: kind + "-compressed text"}
+	}
+	return nil
+}
+
+// windowLimit returns a *LimitError when the first zstd frame of br asks
+// for a window larger than MaxFrameContent (as `zstd --ultra -22` writes
+// for a large file), which the reader does not hold.
+func windowLimit(name string, br *bufio.Reader) error {
+	b, _ := br.Peek(18)
+	if len(b) < 4 || binary.LittleEndian.Uint32(b) != zstdMagic {
+		return nil
+	}
+	h, err := parseFrameHeader(b)
+	if err != nil || h.window <= MaxFrameContent {
+		return nil
+	}
+	return windowError(name, 0, h.window)
+}
+
+// windowError is the *LimitError of a zstd frame at offset whose window
+// (0 when unknown) is larger than MaxFrameContent.
+func windowError(name string, offset int64, window uint64) error {
+	what, hint := "zstd window", "decompress it with zstd -d --memory=2048MB and read the .scap"
+	if window > 0 {
+		what = "zstd window of " + sizeText(int64(window))
+		hint = "decompress it with zstd -d and read the .scap"
+		if window > 128<<20 { // zstd's default decompression memory limit
+			hint = fmt.Sprintf("decompress it with zstd -d --memory=%dMB and read the .scap", (window+1<<20-1)>>20)
+		}
+	}
+	return &LimitError{File: name, What: what, Offset: offset, Limit: MaxFrameContent, Hint: hint}
+}
+
 // readHeader reads blocks up to the first event block.
 func (r *Reader) readHeader() error {
+	var held int64 // bytes of r.headerBlocks
 	for i := 0; ; i++ {
 		b, err := r.src.next()
 		if err != nil {
@@ -253,8 +345,31 @@ func (r *Reader) readHeader() error {
 		if err := r.header.addBlock(b); err != nil {
 			return &CorruptError{File: r.name, Offset: b.Offset, Frame: -1, Reason: "bad header block", Err: err}
 		}
+		if !isHeaderBlock(b.Type) {
+			continue // counted in BlockCounts, not kept
+		}
+		if held += int64(len(b.Raw)); held > r.maxHeader {
+			return &LimitError{File: r.name, What: "header (the blocks before the first event)", Offset: b.Offset, Limit: r.maxHeader}
+		}
 		r.headerBlocks = append(r.headerBlocks, append([]byte(nil), b.Raw...))
 	}
+}
+
+// MaxHeaderBytes is the most header blocks (the known blocks before the
+// first event) a [Reader] keeps; a larger header is a *[LimitError].
+// Unknown blocks before the first event are passed over, not kept.
+const MaxHeaderBytes = 256 << 20
+
+// isHeaderBlock reports whether t is a header block type the reader
+// decodes (section header, machine info, interface, user, process and fd
+// lists).
+func isHeaderBlock(t uint32) bool {
+	switch t {
+	case BlockSHB, BlockMI, BlockMILegacy, BlockIL, BlockILLegacy, BlockILV2, BlockUL, BlockULLegacy, BlockULV2,
+		BlockFDL, BlockFDLLegacy, BlockFDLV2:
+		return true
+	}
+	return plVersion(t) > 0
 }
 
 // fail records err as the reader's final error, filling in the event count
@@ -319,7 +434,7 @@ func (r *Reader) nextBlock() (Block, error) {
 				skipped = fs.skippedEvents
 			}
 			if m := r.meta; m.haveFooter && m.footer.Events != r.evBlks+skipped {
-				r.err = &CorruptError{File: r.name, Offset: m.footer.IndexOffset, Frame: -1,
+				r.err = &CorruptError{File: r.name, Offset: m.footerOff, Frame: -1,
 					Reason: fmt.Sprintf("footer counts %d events, the frames hold %d", m.footer.Events, r.evBlks+skipped)}
 				return Block{}, r.err
 			}

@@ -113,9 +113,11 @@ func (s *frameSource) probeFrame() (int64, bool) {
 	}
 	if ok {
 		s.moveTo(p, p.offset)
+		trimBuffers(p)
 		return p.offset, true
 	}
 	s.moveTo(p, p.offset+1)
+	trimBuffers(p)
 	return 0, false
 }
 
@@ -144,7 +146,9 @@ func (s *frameSource) checkAlone(j *frameJob) error {
 	switch j.kind {
 	case jobData:
 		var err error
-		if s.probe.dst, err = s.dec.DecodeAll(j.src, s.probe.dst[:0]); err != nil {
+		s.probe.dst, err = s.dec.DecodeAll(j.src, s.probe.dst[:0])
+		trimBuffers(&s.probe)
+		if err != nil {
 			return s.corruptAt(j, "frame is not followed by another and does not decompress: bad length", err)
 		}
 	case jobSkippable:

@@ -42,7 +42,9 @@ func (s *streamSource) readErr(err error) error {
 		return s.truncated()
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
 		return s.corrupt("bad gzip data", err)
-	case errors.Is(err, zstd.ErrCRCMismatch), errors.Is(err, zstd.ErrMagicMismatch), errors.Is(err, zstd.ErrWindowSizeExceeded):
+	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrDecoderSizeExceeded):
+		return windowError(s.name, s.off, 0)
+	case errors.Is(err, zstd.ErrCRCMismatch), errors.Is(err, zstd.ErrMagicMismatch):
 		return s.corrupt("bad zstd data", err)
 	}
 	return s.corrupt("read error", err)

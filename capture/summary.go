@@ -117,6 +117,14 @@ func readSummary(r io.ReaderAt, size int64, name string) (*Summary, error) {
 	if err != nil {
 		return nil, corrupt(off, "%v", err)
 	}
+	for _, fo := range []struct {
+		tag string
+		off int64
+	}{{tagIndex, ft.IndexOffset}, {tagMetaEnd, ft.MetadataOffset}} {
+		if fo.off < 0 || fo.off >= off {
+			return nil, corrupt(off, "footer puts the %s frame at offset %d, outside the %d bytes before the footer", fo.tag, uint64(fo.off), off)
+		}
+	}
 	s := &Summary{Events: ft.Events, FirstTS: ft.FirstTS, LastTS: ft.LastTS}
 	ib, err := payload(ft.IndexOffset, tagIndex)
 	if err != nil {

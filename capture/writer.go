@@ -299,6 +299,18 @@ func (w *Writer) WriteBlock(raw []byte) error {
 		}
 	}
 	w.sawSHB = true
+	if w.format == FormatZstd && w.headerDone {
+		// Blocks other than events among the events go in frames of their
+		// own, cut by size like events: an event frame holds events only
+		// (its first and last blocks give its time range, which the
+		// index repeats), and big blocks cannot pile up past the reader's
+		// frame limit.
+		if w.frameEvents > 0 || (len(w.buf) > 0 && len(w.buf)+len(raw) > w.frameSize) {
+			if err := w.cutFrame(w.frameEvents > 0); err != nil {
+				return err
+			}
+		}
+	}
 	return w.append(raw)
 }
 
@@ -406,6 +418,9 @@ func (w *Writer) beforeEvent(size int, ts uint64) error {
 	if w.format == FormatZstd && w.frameEvents > 0 &&
 		(len(w.buf)+size > w.frameSize || (ts > w.frameFirst && ts-w.frameFirst >= w.interval)) {
 		return w.cutFrame(true)
+	}
+	if w.format == FormatZstd && w.frameEvents == 0 && len(w.buf) > 0 {
+		return w.cutFrame(false) // a frame of blocks other than events (see WriteBlock)
 	}
 	return nil
 }

@@ -74,9 +74,7 @@ func markGaps(s *State, ds []capture.Damage) {
 // nameError wraps a read error of the capture called name with it, unless
 // the error names the file already (the capture package's typed errors do).
 func nameError(name string, err error) error {
-	var ce *capture.CorruptError
-	var te *capture.TruncatedError
-	if errors.As(err, &ce) || errors.As(err, &te) {
+	if capture.IsFileError(err) {
 		return err
 	}
 	return fmt.Errorf("replay %s: %w", name, err)
@@ -86,7 +84,7 @@ func nameError(name string, err error) error {
 func ReplayFile(ctx context.Context, path string, opts Options, fn Handler) (*State, error) {
 	r, err := capture.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
+		return nil, nameError(path, err)
 	}
 	defer r.Close()
 	return ReplayReader(ctx, r, opts, fn)

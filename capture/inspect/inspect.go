@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,9 +74,7 @@ func Describe(path string, read *atomic.Int64) (*Description, error) {
 	}
 	r, err := capture.Open(path)
 	if err != nil {
-		var te *capture.TruncatedError
-		var ce *capture.CorruptError
-		if errors.As(err, &te) || errors.As(err, &ce) {
+		if capture.IsFileError(err) {
 			return &Description{File: path, FileBytes: fi.Size(), Error: err.Error(), EventTypes: map[string]int64{}, Processes: map[string]int64{}}, err
 		}
 		return nil, err
@@ -215,6 +212,12 @@ func (in *Description) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "%-12s "+format+"\n", append([]any{k + ":"}, a...)...)
 	}
 	row("file", "%s", in.File)
+	if in.Format == "" {
+		// The file did not open as a capture: say why and nothing else.
+		row("size", "%d bytes", in.FileBytes)
+		row("status", "%s", in.Error)
+		return
+	}
 	kind := in.Format
 	if in.Retrace {
 		kind += " (retrace)"
