@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"sort"
 	"strings"
 
 	"github.com/retrace-dev/retrace/capture"
@@ -21,6 +22,13 @@ const (
 
 func regularID(id uint32) bool { return id >= firstRegularID && id <= lastRegularID }
 
+// regularUser reports whether a user is a person's account: a regular id,
+// or an id from 500 (older distributions' and macOS's first) with a home
+// directory below /home.
+func regularUser(uid uint32, home string) bool {
+	return regularID(uid) || uid >= 500 && uid <= lastRegularID && strings.HasPrefix(home, "/home/")
+}
+
 // pseudonyms decides what to replace and makes the pseudonyms: it learns
 // names in a first pass over the capture (learn*), then judges words and
 // path components by their text alone (docs/FORMAT.md, "Pseudonyms").
@@ -34,7 +42,12 @@ type pseudonyms struct {
 	below, elsewhere    map[string]bool
 	// memo maps an original to its pseudonym, owner a pseudonym (without
 	// extension) to its original, to catch collisions.
-	memo, owner  map[string]string
+	memo, owner map[string]string
+	// names are the host and user names, longest first, matched inside
+	// words; made at the first replacement, after learning. components
+	// memoises path components' replacements.
+	names        []string
+	components   map[string]string
 	distinct     [3]uint64 // users, hosts, paths
 	replacements uint64
 	err          error
@@ -45,7 +58,7 @@ func newPseudonyms(k Kinds, key []byte) *pseudonyms {
 		kinds: k, mac: hmac.New(sha256.New, key),
 		hosts: map[string]bool{}, users: map[string]bool{}, homes: map[string]bool{},
 		below: map[string]bool{}, elsewhere: map[string]bool{},
-		memo: map[string]string{}, owner: map[string]string{},
+		memo: map[string]string{}, owner: map[string]string{}, components: map[string]string{},
 	}
 }
 
@@ -60,16 +73,29 @@ func (p *pseudonyms) learnHost(h string) {
 	}
 }
 
-// learnUser records a user or group name with its id.
-func (p *pseudonyms) learnUser(name string, id uint32) {
-	if p.kinds.Users && name != "" && regularID(id) {
+// learnUser records a user with its id and home directory.
+func (p *pseudonyms) learnUser(name string, uid uint32, home string) {
+	if p.kinds.Users && name != "" && regularUser(uid, home) {
+		p.users[name] = true
+	}
+	p.learnHome(home, uid)
+}
+
+// learnGroup records a group: a regular gid's or a regular user's name.
+func (p *pseudonyms) learnGroup(name string, gid uint32) {
+	if p.kinds.Users && name != "" && regularID(gid) {
 		p.users[name] = true
 	}
 }
 
-// learnHome records a regular user's home directory.
-func (p *pseudonyms) learnHome(dir string, id uint32) {
-	if !p.kinds.Paths || !regularID(id) {
+// learnHome records a user's home directory; a regular user's gives a
+// home directory name.
+func (p *pseudonyms) learnHome(dir string, uid uint32) {
+	if !p.kinds.Paths {
+		return
+	}
+	p.learnPath(dir)
+	if !regularUser(uid, dir) {
 		return
 	}
 	if i := strings.LastIndexByte(strings.TrimRight(dir, "/"), '/'); i >= 0 {
@@ -77,7 +103,6 @@ func (p *pseudonyms) learnHome(dir string, id uint32) {
 			p.homes[c] = true
 		}
 	}
-	p.learnPath(dir)
 }
 
 // keepable reports whether c is a component that can be replaced at all.
@@ -102,18 +127,25 @@ func (p *pseudonyms) learnPath(path string) {
 		return
 	}
 	comps := strings.Split(path[1:], "/")
-	start := len(comps) // first component below a home directory
+	start, home := len(comps), -1 // first component below a home directory, the home's name
 	switch {
 	case kernelTree(path):
-	case comps[0] == "home" && len(comps) > 1 && keepable(comps[1]):
-		p.homes[comps[1]] = true
-		start = 2
 	case comps[0] == "root":
 		start = 1
+	default:
+		// A home below another root (a container's overlay, a chroot)
+		// counts too: .../merged/home/NAME.
+		for i, c := range comps[:len(comps)-1] {
+			if c == "home" && keepable(comps[i+1]) && !strings.HasPrefix(comps[i+1], ".") {
+				home, start = i+1, i+2
+				p.homes[comps[i+1]] = true
+				break
+			}
+		}
 	}
 	dot := false
 	for i, c := range comps {
-		if !keepable(c) {
+		if !keepable(c) || i == home {
 			continue
 		}
 		if i >= start && strings.HasPrefix(c, ".") {
@@ -121,7 +153,7 @@ func (p *pseudonyms) learnPath(path string) {
 		}
 		if i >= start && !dot {
 			p.below[c] = true
-		} else if !(start == 2 && i == 1) {
+		} else {
 			p.elsewhere[c] = true
 		}
 	}
@@ -140,17 +172,97 @@ func (p *pseudonyms) learnText(s string) {
 }
 
 // kind returns the kind letter of a replaced component or word (0 when
-// it is kept); component says whether it is a path component.
+// it is kept); component says whether it is a path component. A home
+// directory's name or a private component also seen outside home
+// directories (/home/syslog and /var/log/syslog) is kept.
 func (p *pseudonyms) kind(s string, component bool) byte {
 	switch {
 	case p.hosts[s]:
 		return 'h'
-	case p.users[s], p.homes[s]:
+	case p.users[s]:
 		return 'u'
-	case component && p.below[s] && !p.elsewhere[s]:
+	case !component || p.elsewhere[s]:
+		return 0
+	case p.homes[s]:
+		return 'u'
+	case p.below[s]:
 		return 'p'
 	}
 	return 0
+}
+
+// alnum reports whether c is an ASCII letter or digit (or part of a
+// UTF-8 sequence): a host or user name inside a word is bounded by other
+// bytes.
+func alnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
+
+// inWord replaces the host and user names inside w that are bounded by
+// non-alphanumeric bytes ("S-alice", "13750.pts-0.web1").
+func (p *pseudonyms) inWord(w string) (string, bool) {
+	if p.names == nil {
+		p.names = []string{}
+		for n := range p.hosts {
+			p.names = append(p.names, n)
+		}
+		for n := range p.users {
+			p.names = append(p.names, n)
+		}
+		sort.Slice(p.names, func(i, j int) bool {
+			a, b := p.names[i], p.names[j]
+			return len(a) > len(b) || len(a) == len(b) && a < b
+		})
+	}
+	if len(p.names) == 0 {
+		return w, false
+	}
+	var out []byte
+	last := 0
+	for i := 0; i < len(w); i++ {
+		if i > 0 && alnum(w[i-1]) {
+			continue
+		}
+		for _, n := range p.names {
+			if strings.HasPrefix(w[i:], n) && (i+len(n) == len(w) || !alnum(w[i+len(n)])) {
+				out = append(out, w[last:i]...)
+				out = append(out, p.replace(n, p.kind(n, false))...)
+				i += len(n) - 1
+				last = i + 1
+				break
+			}
+		}
+	}
+	if out == nil {
+		return w, false
+	}
+	return string(append(out, w[last:]...)), true
+}
+
+// judge returns the replacement of a whole word or path component, and
+// whether it changed.
+func (p *pseudonyms) judge(s string, component bool) (string, bool) {
+	if !keepable(s) {
+		return s, false
+	}
+	if component {
+		if r, ok := p.components[s]; ok {
+			if r != s {
+				p.replacements++
+			}
+			return r, r != s
+		}
+	}
+	r, ok := s, false
+	if k := p.kind(s, component); k != 0 {
+		r, ok = p.replace(s, k), true
+	} else {
+		r, ok = p.inWord(s)
+	}
+	if component {
+		p.components[s] = r
+	}
+	return r, ok
 }
 
 // replace returns the pseudonym of s, of the given kind.
@@ -209,8 +321,8 @@ func (p *pseudonyms) path(b []byte) ([]byte, bool) {
 		if i > 0 {
 			out = append(out, '/')
 		}
-		if k := p.kind(string(c), true); k != 0 && keepable(string(c)) {
-			out = append(out, p.replace(string(c), k)...)
+		if r, ok := p.judge(string(c), true); ok {
+			out = append(out, r...)
 			changed = true
 			continue
 		}
@@ -262,8 +374,8 @@ func (p *pseudonyms) text(s []byte) ([]byte, bool) {
 		ok := false
 		if bytes.IndexByte(w, '/') >= 0 {
 			nw, ok = p.path(w)
-		} else if k := p.kind(string(w), false); k != 0 {
-			nw, ok = []byte(p.replace(string(w), k)), true
+		} else if r, changed := p.judge(string(w), false); changed {
+			nw, ok = []byte(r), true
 		}
 		if !ok {
 			return
@@ -290,7 +402,7 @@ func (p *pseudonyms) textString(s string) string {
 
 // name returns a user, group or host name's replacement.
 func (p *pseudonyms) name(s string) string {
-	if k := p.kind(s, false); k != 0 {
+	if k := p.kind(s, false); k != 0 && keepable(s) {
 		return p.replace(s, k)
 	}
 	return s
@@ -305,17 +417,17 @@ func (p *pseudonyms) learnHeader(h *capture.Header) {
 		p.learnHost(h.Metadata.Hostname)
 	}
 	for _, u := range h.Users {
-		p.learnUser(u.Name, u.UID)
-		p.learnHome(u.HomeDir, u.UID)
+		p.learnUser(u.Name, u.UID, u.HomeDir)
 		p.learnPath(u.Shell)
 	}
 	for _, g := range h.Groups {
-		p.learnUser(g.Name, g.GID)
+		p.learnGroup(g.Name, g.GID)
 	}
 	for _, pr := range h.Processes {
-		for _, s := range []string{pr.Exe, pr.ExePath, pr.Cwd, pr.Root} {
+		for _, s := range []string{pr.ExePath, pr.Cwd, pr.Root} {
 			p.learnPath(s)
 		}
+		p.learnText(pr.Exe)
 		for _, a := range pr.Args {
 			p.learnText(a)
 		}

@@ -38,6 +38,8 @@ func testHeader() *capture.Header {
 			{UID: 2, GID: 2, Name: "bin", HomeDir: "/bin", Shell: "/usr/sbin/nologin"},
 			{UID: 1000, GID: 1000, Name: "alice", HomeDir: "/home/alice", Shell: "/bin/bash"},
 			{UID: 65534, GID: 65534, Name: "nobody", HomeDir: "/nonexistent", Shell: "/usr/sbin/nologin"},
+			{UID: 104, GID: 110, Name: "syslog", HomeDir: "/home/syslog", Shell: "/usr/sbin/nologin"},
+			{UID: 501, GID: 501, Name: "mstemm", HomeDir: "/home/mstemm", Shell: "/bin/bash"},
 		},
 		Groups: []capture.Group{{GID: 0, Name: "root"}, {GID: 1000, Name: "alice"}, {GID: 1001, Name: "devs"}},
 		Processes: []capture.Process{
@@ -46,6 +48,7 @@ func testHeader() *capture.Header {
 				Root: "/", Args: []string{"--host", "web1", "--out=/home/alice/projects/plan.txt"},
 				Env: []string{"USER=alice", "HOME=/home/alice", "PATH=/home/alice/bin:/usr/bin", "HOSTNAME=web1.corp.example"}},
 			{TID: 8, Exe: "/usr/bin/id", ExePath: "/usr/bin/id", Cwd: "/proc/sys/vm", Root: "/"},
+			{TID: 9, Exe: "sshd: mstemm@pts/0", ExePath: "/usr/sbin/sshd", Cwd: "/", Root: "/"},
 		},
 		FDs: []capture.FDList{{TID: 7, FDs: []capture.FD{
 			{Num: 3, Type: capture.FDFile, Name: "/home/alice/.ssh/id_rsa"},
@@ -53,6 +56,8 @@ func testHeader() *capture.Header {
 			{Num: 5, Type: capture.FDFile, Name: "/etc/shadow"},
 			{Num: 6, Type: capture.FDFile, Name: "/home/alice/id"},
 			{Num: 7, Type: capture.FDIPv4Sock, Name: "10.0.0.1:22->10.0.0.2:4000"},
+			{Num: 8, Type: capture.FDFile, Name: "/var/log/syslog"},
+			{Num: 9, Type: capture.FDUnixSock, Name: "/run/screen/S-mstemm/13750.pts-0.web1"},
 		}}},
 		Metadata: &capture.Metadata{Hostname: "web1.corp.example", CommandLine: []string{"retrace", "record", "-o", "/home/alice/web1.scap.zst"},
 			Containers: []capture.Container{{ID: "abc", Mounts: []container.Mount{{Source: "/home/alice/projects", Dest: "/src"}}}}},
@@ -78,7 +83,7 @@ func TestPseudonymHeader(t *testing.T) {
 	r.Header(h)
 	md := *h.Metadata
 	r.Metadata(&md)
-	alice, host, short := pn('u', "alice", ""), pn('h', "web1.corp.example", ""), pn('h', "web1", "")
+	alice, host, short, mstemm := pn('u', "alice", ""), pn('h', "web1.corp.example", ""), pn('h', "web1", ""), pn('u', "mstemm", "")
 	plan, projects, syncTool, customers := pn('p', "plan.txt", ".txt"), pn('p', "projects", ""), pn('p', "sync-tool", ""), pn('p', "customers.csv", ".csv")
 	if h.Machine.Hostname != host || md.Hostname != host {
 		t.Errorf("host names %q, %q; want %q", h.Machine.Hostname, md.Hostname, host)
@@ -88,6 +93,8 @@ func TestPseudonymHeader(t *testing.T) {
 		{UID: 2, GID: 2, Name: "bin", HomeDir: "/bin", Shell: "/usr/sbin/nologin"},
 		{UID: 1000, GID: 1000, Name: alice, HomeDir: "/home/" + alice, Shell: "/bin/bash"},
 		{UID: 65534, GID: 65534, Name: "nobody", HomeDir: "/nonexistent", Shell: "/usr/sbin/nologin"},
+		{UID: 104, GID: 110, Name: "syslog", HomeDir: "/home/syslog", Shell: "/usr/sbin/nologin"},
+		{UID: 501, GID: 501, Name: mstemm, HomeDir: "/home/" + mstemm, Shell: "/bin/bash"},
 	}
 	if d := cmp.Diff(wantUsers, h.Users); d != "" {
 		t.Errorf("users (-want +got):\n%s", d)
@@ -106,11 +113,15 @@ func TestPseudonymHeader(t *testing.T) {
 	if d := cmp.Diff(testHeader().Processes[2], h.Processes[2]); d != "" {
 		t.Errorf("system process changed (-want +got):\n%s", d)
 	}
+	if got, want := h.Processes[3].Exe, "sshd: "+mstemm+"@pts/0"; got != want {
+		t.Errorf("argv[0] %q, want %q", got, want)
+	}
 	var names []string
 	for _, fd := range h.FDs[0].FDs {
 		names = append(names, fd.Name)
 	}
-	wantNames := []string{"/home/" + alice + "/.ssh/id_rsa", "/root/" + customers, "/etc/shadow", "/home/" + alice + "/id", "10.0.0.1:22->10.0.0.2:4000"}
+	wantNames := []string{"/home/" + alice + "/.ssh/id_rsa", "/root/" + customers, "/etc/shadow", "/home/" + alice + "/id", "10.0.0.1:22->10.0.0.2:4000",
+		"/var/log/syslog", "/run/screen/S-" + mstemm + "/13750.pts-0." + short}
 	if d := cmp.Diff(wantNames, names); d != "" {
 		t.Errorf("fd names (-want +got):\n%s", d)
 	}
@@ -124,7 +135,7 @@ func TestPseudonymHeader(t *testing.T) {
 		t.Error("Metadata changed the original's containers")
 	}
 	m := r.Manifest()
-	if m.Pseudonyms == nil || m.Pseudonyms.Users != 2 || m.Pseudonyms.Hosts != 2 || m.PseudonymKey != "file" ||
+	if m.Pseudonyms == nil || m.Pseudonyms.Users != 3 || m.Pseudonyms.Hosts != 2 || m.PseudonymKey != "file" ||
 		m.PseudonymKeyID != KeyID(testKey) || !cmp.Equal(m.Pseudonymize, []string{"users", "hosts", "paths"}) {
 		t.Errorf("manifest %+v (pseudonyms %+v)", m, m.Pseudonyms)
 	}
@@ -140,7 +151,7 @@ func TestPseudonymKinds(t *testing.T) {
 	}{
 		{Kinds{Users: true}, "/home/" + alice + "/projects/plan.txt web1 " + alice + " /var/mail/" + alice},
 		{Kinds{Hosts: true}, "/home/alice/projects/plan.txt " + short + " alice /var/mail/alice"},
-		{Kinds{Paths: true}, "/home/" + alice + "/" + projects + "/" + plan + " web1 " + alice + " /var/mail/" + alice},
+		{Kinds{Paths: true}, "/home/" + alice + "/" + projects + "/" + plan + " web1 alice /var/mail/" + alice},
 		{Kinds{Users: true, Hosts: true, Paths: true}, "/home/" + alice + "/" + projects + "/" + plan + " " + short + " " + alice + " /var/mail/" + alice},
 	} {
 		t.Run(strings.Join(tc.kinds.List(), ","), func(t *testing.T) {
@@ -157,8 +168,12 @@ func TestPseudonymKinds(t *testing.T) {
 // dot-files and system names are kept.
 func TestPseudonymRelativePaths(t *testing.T) {
 	r := newPseudonymRedactor(t, Kinds{Paths: true})
+	r.ps.learnPath("/var/lib/containers/storage/overlay/abc/merged/home/carol/notes")
 	alice, projects, plan := pn('u', "alice", ""), pn('p', "projects", ""), pn('p', "plan.txt", ".txt")
+	carol, notes := pn('u', "carol", ""), pn('p', "notes", "")
 	for in, want := range map[string]string{
+		"/var/lib/containers/storage/overlay/abc/merged/home/carol/notes": "/var/lib/containers/storage/overlay/abc/merged/home/" + carol + "/" + notes,
+		"/home/carol/notes":          "/home/" + carol + "/" + notes,
 		"projects/plan.txt":          projects + "/" + plan,
 		"../alice/./projects":        "../" + alice + "/./" + projects,
 		"/home/alice/.aws/plan.txt":  "/home/" + alice + "/.aws/" + plan,

@@ -198,10 +198,11 @@ const (
 	rolePath           // a path (NUL-terminated)
 	roleName           // a user or group name (NUL-terminated)
 	roleContainer      // a container's JSON (NUL-terminated)
+	roleText           // free text such as argv[0] (NUL-terminated)
 )
 
 // charbufPaths are the names of PT_CHARBUF parameters that hold paths.
-var charbufPaths = map[string]bool{"exe": true, "cwd": true, "path": true, "oldpath": true, "newpath": true,
+var charbufPaths = map[string]bool{"cwd": true, "path": true, "oldpath": true, "newpath": true,
 	"target": true, "dev": true, "special": true, "quotafilepath": true, "home": true, "shell": true}
 
 // paramRole returns the role of parameter pi of events of info.
@@ -222,6 +223,8 @@ func paramRole(info *scap.Info, pi scap.Param) role {
 		switch {
 		case charbufPaths[pi.Name]:
 			return rolePath
+		case pi.Name == "exe":
+			return roleText
 		case pi.Name == "name" && (info.Name == "useradded" || info.Name == "userdeleted" ||
 			info.Name == "groupadded" || info.Name == "groupdeleted"):
 			return roleName
@@ -241,7 +244,7 @@ func (r *Redactor) active(ro role) bool {
 		return len(r.args) > 0 || r.ps != nil
 	case roleData:
 		return r.opts.Buffers
-	case rolePath, roleName, roleContainer:
+	case rolePath, roleName, roleContainer, roleText:
 		return r.ps != nil
 	}
 	return false
@@ -305,6 +308,8 @@ func (r *Redactor) param(ro role, p []byte) ([]byte, bool) {
 		}
 	case rolePath:
 		return charbuf(p, r.ps.path)
+	case roleText:
+		return charbuf(p, r.ps.text)
 	case roleName:
 		return charbuf(p, func(s []byte) ([]byte, bool) {
 			if n := r.ps.name(string(s)); n != string(s) {
@@ -356,11 +361,14 @@ func (r *Redactor) LearnEvent(ev *scap.Event) {
 		return
 	}
 	var uid, gid uint32
+	var name, home string
 	idOK := false
 	for i := 0; i < ev.NumParams() && i < len(info.Params); i++ {
 		pi := info.Params[i]
 		p := ev.Param(i)
 		switch paramRole(info, pi) {
+		case roleText:
+			r.ps.learnText(string(scap.TrimNUL(p)))
 		case roleEnv, roleArgs:
 			for _, e := range bytes.Split(p, []byte{0}) {
 				if pi.Name == "env" {
@@ -369,18 +377,12 @@ func (r *Redactor) LearnEvent(ev *scap.Event) {
 				r.ps.learnText(string(e))
 			}
 		case rolePath:
-			if pi.Name == "home" && idOK {
-				r.ps.learnHome(string(scap.TrimNUL(p)), uid)
+			if pi.Name == "home" {
+				home = string(scap.TrimNUL(p))
 			}
 			r.ps.learnPath(string(scap.TrimNUL(p)))
 		case roleName:
-			id := uid
-			if info.Name == "groupadded" || info.Name == "groupdeleted" {
-				id = gid
-			}
-			if idOK {
-				r.ps.learnUser(string(scap.TrimNUL(p)), id)
-			}
+			name = string(scap.TrimNUL(p))
 		case roleContainer:
 			if c, err := container.ParseJSON(scap.TrimNUL(p)); err == nil {
 				for _, m := range c.Mounts {
@@ -398,6 +400,13 @@ func (r *Redactor) LearnEvent(ev *scap.Event) {
 				idOK = true
 			}
 		}
+	}
+	switch {
+	case !idOK || name == "":
+	case info.Name == "groupadded" || info.Name == "groupdeleted":
+		r.ps.learnGroup(name, gid)
+	default:
+		r.ps.learnUser(name, uid, home)
 	}
 }
 
@@ -435,19 +444,16 @@ func (r *Redactor) Header(h *capture.Header) {
 	}
 	for i := range h.Users {
 		u := &h.Users[i]
-		if regularID(u.UID) {
-			u.Name = ps.name(u.Name)
-		}
+		u.Name = ps.name(u.Name)
 		u.HomeDir, u.Shell = ps.pathString(u.HomeDir), ps.pathString(u.Shell)
 	}
 	for i := range h.Groups {
-		if g := &h.Groups[i]; regularID(g.GID) {
-			g.Name = ps.name(g.Name)
-		}
+		g := &h.Groups[i]
+		g.Name = ps.name(g.Name)
 	}
 	for i := range h.Processes {
 		p := &h.Processes[i]
-		p.Exe, p.ExePath = ps.pathString(p.Exe), ps.pathString(p.ExePath)
+		p.Exe, p.ExePath = ps.textString(p.Exe), ps.pathString(p.ExePath)
 		p.Cwd, p.Root = ps.pathString(p.Cwd), ps.pathString(p.Root)
 	}
 	for i := range h.FDs {
