@@ -82,16 +82,22 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 				}
 			})
 			plainOrig, plainOut := zstdDecompress(t, orig), zstdDecompress(t, out)
-			secrets := redactedStrings(t, orig, plainOrig)
+			secrets, homes := redactedStrings(t, orig, plainOrig)
 			if len(secrets) < 2 {
 				t.Fatalf("only %q to redact in the original", secrets)
 			}
 			t.Run("no redacted string in zstd -d output", func(t *testing.T) {
 				grep := testutil.NeedTool(t, "grep")
+				var patterns []string
 				for _, s := range secrets {
-					if len(s) < 4 {
-						continue
+					if len(s) >= 4 {
+						patterns = append(patterns, s)
 					}
+				}
+				for _, h := range homes {
+					patterns = append(patterns, "home/"+h)
+				}
+				for _, s := range patterns {
 					c, _ := exec.Command(grep, "-c", "-a", "-F", "--", s, plainOut).Output()
 					if n := strings.TrimSpace(string(c)); n != "0" {
 						t.Errorf("grep -c %q: %s lines", s, n)
@@ -99,11 +105,9 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 				}
 			})
 			t.Run("no redacted string through the capture reader", func(t *testing.T) {
-				forCaptureWords(t, out, func(where, w string) {
-					for _, s := range secrets {
-						if w == s {
-							t.Errorf("%s holds %q", where, s)
-						}
+				forCaptureWords(t, out, func(where, w string, inPath bool) {
+					if slicesContains(secrets, w) || inPath && slicesContains(homes, w) {
+						t.Errorf("%s holds %q", where, w)
 					}
 				})
 			})
@@ -155,7 +159,7 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 				}
 				for i, l := range b {
 					for _, w := range words(l) {
-						if slicesContains(secrets, w) {
+						if slicesContains(secrets, w) || slicesContains(homes, w) {
 							t.Errorf("sysdig line %d shows %q: %s", i+1, w, l)
 						}
 					}
@@ -215,9 +219,10 @@ var homeName = regexp.MustCompile(`(?:^|[\x00"' :=])/home/([A-Za-z0-9_][A-Za-z0-
 
 // redactedStrings lists what the acceptance test's options must remove
 // from the capture at path (plain is its zstd -d output), found without
-// capture/redact: the host names, regular users' and groups' names, home
-// directory names, and the argument matches of awsKeyID.
-func redactedStrings(t *testing.T, path, plain string) []string {
+// capture/redact: the host names, regular users' and groups' names and
+// the argument matches of awsKeyID (secrets: gone everywhere), and the
+// home directory names (gone from paths).
+func redactedStrings(t *testing.T, path, plain string) (secrets, homes []string) {
 	t.Helper()
 	set := map[string]bool{}
 	re := regexp.MustCompile(awsKeyID)
@@ -234,7 +239,7 @@ func redactedStrings(t *testing.T, path, plain string) []string {
 			set[h.Machine.Hostname] = true
 		}
 		for _, u := range h.Users {
-			if u.UID >= 1000 && u.UID <= 60000 {
+			if u.UID >= 1000 && u.UID <= 60000 || u.UID >= 500 && strings.HasPrefix(u.HomeDir, "/home/") {
 				set[u.Name] = true
 			}
 		}
@@ -248,16 +253,19 @@ func redactedStrings(t *testing.T, path, plain string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range homeName.FindAllSubmatch(b, -1) {
-		set[string(m[1])] = true
-	}
-	var out []string
 	for s := range set {
 		if s != "" {
-			out = append(out, s)
+			secrets = append(secrets, s)
 		}
 	}
-	return out
+	seen := map[string]bool{}
+	for _, m := range homeName.FindAllSubmatch(b, -1) {
+		if h := string(m[1]); !seen[h] && !set[h] {
+			seen[h] = true
+			homes = append(homes, h)
+		}
+	}
+	return secrets, homes
 }
 
 // wordSplit cuts text into the words the reader check compares.
@@ -288,16 +296,19 @@ func kernelPath(s string) bool {
 // forCaptureWords calls fn with every word of every string the capture
 // reader gives for the capture at path: host names, the user list, the
 // process list, fd names, the metadata and each event's string parameters
-// (paths below /proc, /sys and /dev left out).
-func forCaptureWords(t *testing.T, path string, fn func(where, w string)) {
+// (paths below /proc, /sys and /dev left out); inPath says whether the
+// word is a component of a path (a string with a /).
+func forCaptureWords(t *testing.T, path string, fn func(where, w string, inPath bool)) {
 	t.Helper()
 	each := func(where string, ss ...string) {
 		for _, s := range ss {
 			if kernelPath(s) {
 				continue
 			}
-			for _, w := range words(s) {
-				fn(where, w)
+			for _, f := range strings.Fields(s) {
+				for _, w := range words(f) {
+					fn(where, w, strings.Contains(f, "/"))
+				}
 			}
 		}
 	}
