@@ -132,6 +132,23 @@ func TestRecordFilterContainer(t *testing.T) {
 	}
 }
 
+// TestRecordFilterContainerUnknown checks that a --filter-container that
+// names no running container warns, naming the containers and the
+// closest name, instead of silently recording nothing.
+func TestRecordFilterContainerUnknown(t *testing.T) {
+	name, id := startContainer(t)
+	var log bytes.Buffer
+	recordRun(t, Options{FilterContainer: name + "x", OnlyCommand: true, Log: &log}, "/bin/true")
+	for _, want := range []string{
+		fmt.Sprintf("--filter-container %q: no running container has that name or id prefix (did you mean %q?); containers: ", name+"x", name),
+		fmt.Sprintf("%s (%s)", name, id[:12]),
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log %q lacks %q", log.String(), want)
+		}
+	}
+}
+
 func TestRecordContainerShell(t *testing.T) {
 	testutil.NeedTool(t, "script")
 	name, id := startContainer(t)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/redact"
 	"github.com/retrace-dev/retrace/capture/scap"
+	"github.com/retrace-dev/retrace/internal/suggest"
 	rcontainer "github.com/retrace-dev/retrace/record/container"
 	"github.com/retrace-dev/retrace/record/hostsnap"
 	"golang.org/x/sys/unix"
@@ -144,7 +146,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	s.win = win
 	s.resolver = newContainerResolver(start.Add(-time.Second), runtimes)
 	defer s.resolver.close()
-	s.filterContainer(ctx, hdr, runtimes)
+	s.filterContainer(ctx, runtimes)
 	if err := w.WriteHeader(hdr); err != nil {
 		w.Close()
 		return nil, err
@@ -479,29 +481,39 @@ func (s *session) track(raw []byte) {
 }
 
 // filterContainer resolves Options.FilterContainer (id prefix or name)
-// against the containers of the snapshot.
-func (s *session) filterContainer(ctx context.Context, hdr *capture.Header, rt rcontainer.Runtimes) {
+// against the containers running. When none matches, it warns,
+// naming the containers running (and the closest names): the filter then
+// keeps only a container that starts later with that id prefix.
+func (s *session) filterContainer(ctx context.Context, rt rcontainer.Runtimes) {
 	want := s.opts.FilterContainer
 	if want == "" {
 		return
 	}
 	s.only = want
-	seen := map[string]bool{}
-	for _, p := range hdr.Processes {
-		m, ok := container.MatchCgroups([]byte(strings.Join(p.Cgroups, "\x00")))
-		if !ok || seen[m.FullID] {
-			continue
-		}
-		seen[m.FullID] = true
+	var present, names []string
+	for _, m := range hostsnap.Containers("") {
 		if strings.HasPrefix(m.FullID, want) {
 			s.only = m.FullID
 			return
 		}
-		if info, err := rt.Inspect(ctx, m); err == nil && info.Name == want {
-			s.only = m.FullID
-			return
+		label := m.ID
+		if info, err := rt.Inspect(ctx, m); err == nil && info.Name != "" {
+			if info.Name == want {
+				s.only = m.FullID
+				return
+			}
+			label = fmt.Sprintf("%s (%s)", info.Name, m.ID)
+			names = append(names, info.Name)
 		}
+		present = append(present, label)
 	}
+	list := "none"
+	if len(present) > 0 {
+		slices.Sort(present)
+		list = strings.Join(present, ", ")
+	}
+	fmt.Fprintf(s.log, "retrace record: warning: --filter-container %q: no running container has that name or id prefix%s; containers: %s. Only a container started later with that id prefix will be recorded.\n",
+		want, suggest.DidYouMean(want, names), list)
 }
 
 // keep applies the container and command filters to an event, with the

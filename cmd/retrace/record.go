@@ -151,7 +151,7 @@ func recordExitCode(err error) int {
 		return exitVerifier
 	case errors.Is(err, context.Canceled):
 		return exitOK
-	case errors.Is(err, record.ErrUnsupported):
+	case errors.Is(err, record.ErrUnsupported), errors.Is(err, record.ErrOutputExists), errors.Is(err, record.ErrOutputBusy):
 		return exitUsage
 	}
 	return exitFailure

@@ -23,6 +23,9 @@ func TestRecordExitCodes(t *testing.T) {
 		{"no BTF", record.ErrNoBTF, exitNoBTF},
 		{"verifier", &record.VerifierError{Program: "openat_x", LogTail: "R1 invalid mem access", Err: errors.New("permission denied")}, exitVerifier},
 		{"other", errors.New("disk full"), exitFailure},
+		{"output exists", fmt.Errorf("x: %w", record.ErrOutputExists), exitUsage},
+		{"second recorder", fmt.Errorf("x: %w", record.ErrOutputBusy), exitUsage},
+		{"output deleted", fmt.Errorf("x: %w: the file was deleted", record.ErrOutputGone), exitFailure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
