@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/regularfile"
 )
 
 // Options configure [Load].
@@ -159,8 +160,12 @@ var errLoadSize = fmt.Errorf("this file takes the rules files of this load past 
 // readLimited reads the rules file name, refusing more than
 // [MaxFileSize] bytes or more than left, the bytes the load has left.
 func readLimited(name string, left int) ([]byte, error) {
-	f, err := os.Open(name)
+	f, err := regularfile.Open(name)
 	if err != nil {
+		var ne *regularfile.NotRegularError
+		if errors.As(err, &ne) {
+			return nil, fmt.Errorf("not a rules file: %s", ne.Kind())
+		}
 		return nil, err
 	}
 	defer f.Close()
