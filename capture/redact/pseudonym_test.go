@@ -202,12 +202,14 @@ func TestPseudonymEvents(t *testing.T) {
 		[]byte("/home/bob\x00"), []byte("/bin/sh\x00"), []byte("\x00"))
 	c := container.Info{ID: "0123456789ab", Name: "dev", Mounts: []container.Mount{{Source: "/home/bob/thesis", Dest: "/work"}}}
 	cont := c.AppendEvent(nil, 3)
-	var decoded [3]*scap.Event
+	connect := scap.AppendEvent(nil, 4, 7, scap.SocketConnectX, scap.EncInt64(0), scap.EncSockTupleUnix(1, 2, "/home/bob/.gnupg/S.gpg-agent"),
+		scap.EncInt64(3), scap.EncSockAddrUnix("/run/user/S-bob/sock"))
+	var decoded [4]*scap.Event
 	r, err := New(Options{Pseudonymize: Kinds{Users: true, Paths: true}, PseudonymKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, raw := range [][]byte{openat, user, cont} {
+	for i, raw := range [][]byte{openat, user, cont, connect} {
 		decoded[i] = decode(t, raw)
 		r.LearnEvent(decoded[i])
 	}
@@ -222,6 +224,13 @@ func TestPseudonymEvents(t *testing.T) {
 	}
 	if got := param(t, out, "home"); got != "/home/"+bob+"\x00" {
 		t.Errorf("useradded home %q", got)
+	}
+	out, _ = r.Event(decoded[3])
+	if st, ok := scap.ParseSockTuple([]byte(param(t, out, "tuple"))); !ok || string(st.Path) != "/home/"+bob+"/.gnupg/S.gpg-agent" || st.SrcPtr != 1 || st.DstPtr != 2 {
+		t.Errorf("connect tuple %+v", st)
+	}
+	if sa, ok := scap.ParseSockAddr([]byte(param(t, out, "addr"))); !ok || string(sa.Path) != "/run/user/S-"+bob+"/sock" {
+		t.Errorf("connect addr %+v", sa)
 	}
 	out, _ = r.Event(decoded[2])
 	ci, ok := container.FromEvent(decode(t, out))

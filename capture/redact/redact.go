@@ -199,6 +199,8 @@ const (
 	roleName           // a user or group name (NUL-terminated)
 	roleContainer      // a container's JSON (NUL-terminated)
 	roleText           // free text such as argv[0] (NUL-terminated)
+	roleSockAddr       // a socket address, a path for AF_UNIX
+	roleSockTuple      // a socket tuple, a path for AF_UNIX
 )
 
 // charbufPaths are the names of PT_CHARBUF parameters that hold paths.
@@ -219,6 +221,10 @@ func paramRole(info *scap.Info, pi scap.Param) role {
 		}
 	case scap.PTFSPath, scap.PTFSRelPath:
 		return rolePath
+	case scap.PTSockAddr:
+		return roleSockAddr
+	case scap.PTSockTuple:
+		return roleSockTuple
 	case scap.PTCharBuf:
 		switch {
 		case charbufPaths[pi.Name]:
@@ -244,7 +250,7 @@ func (r *Redactor) active(ro role) bool {
 		return len(r.args) > 0 || r.ps != nil
 	case roleData:
 		return r.opts.Buffers
-	case rolePath, roleName, roleContainer, roleText:
+	case rolePath, roleName, roleContainer, roleText, roleSockAddr, roleSockTuple:
 		return r.ps != nil
 	}
 	return false
@@ -310,6 +316,18 @@ func (r *Redactor) param(ro role, p []byte) ([]byte, bool) {
 		return charbuf(p, r.ps.path)
 	case roleText:
 		return charbuf(p, r.ps.text)
+	case roleSockAddr:
+		if sa, ok := scap.ParseSockAddr(p); ok && sa.Family == scap.AFUnix {
+			if np, ok := r.ps.path(sa.Path); ok {
+				return scap.AppendSockAddrUnix(nil, string(np)), true
+			}
+		}
+	case roleSockTuple:
+		if st, ok := scap.ParseSockTuple(p); ok && st.Family == scap.AFUnix {
+			if np, ok := r.ps.path(st.Path); ok {
+				return scap.AppendSockTupleUnix(nil, st.SrcPtr, st.DstPtr, string(np)), true
+			}
+		}
 	case roleName:
 		return charbuf(p, func(s []byte) ([]byte, bool) {
 			if n := r.ps.name(string(s)); n != string(s) {
@@ -369,6 +387,14 @@ func (r *Redactor) LearnEvent(ev *scap.Event) {
 		switch paramRole(info, pi) {
 		case roleText:
 			r.ps.learnText(string(scap.TrimNUL(p)))
+		case roleSockAddr:
+			if sa, ok := scap.ParseSockAddr(p); ok && sa.Family == scap.AFUnix {
+				r.ps.learnPath(string(sa.Path))
+			}
+		case roleSockTuple:
+			if st, ok := scap.ParseSockTuple(p); ok && st.Family == scap.AFUnix {
+				r.ps.learnPath(string(st.Path))
+			}
 		case roleEnv, roleArgs:
 			for _, e := range bytes.Split(p, []byte{0}) {
 				if pi.Name == "env" {
