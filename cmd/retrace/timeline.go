@@ -26,6 +26,7 @@ type timelineFlags struct {
 	pid                                      int64
 	paths, clockOffsets                      []string
 	quiet                                    bool
+	reportMax                                int
 }
 
 // timelineConfig is a validated timeline run.
@@ -37,6 +38,8 @@ type timelineConfig struct {
 	loc      *time.Location
 	progress bool
 	pcap     bool // write the io view's socket data as pcapng
+	// reportMax bounds the findings of an HTML or table report.
+	reportMax int
 }
 
 // looksLikeViewName reports whether a last argument that names no file was
@@ -104,6 +107,7 @@ Times print in UTC unless --tz says otherwise.`,
 	fl.StringArrayVar(&f.clockOffsets, "clock-offset", nil, "correct HOST's clock: add DURATION (e.g. -3m20s) to the time of each of its events, in every output (repeatable)")
 	fl.StringVar(&f.tz, "tz", "", "print times in this zone (e.g. Europe/Paris, Local); default UTC")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar on stderr")
+	fl.IntVar(&f.reportMax, "report-max", report.DefaultMaxDetections, "-o html and -o table hold at most this many findings, the first ones, and say how many they left out")
 	fl.StringArrayVar(&f.paths, "path", nil, "sensitive-reads: another sensitive file or directory; binary-writes: another directory (repeatable)")
 	return cmd
 }
@@ -111,7 +115,10 @@ Times print in UTC unless --tz says otherwise.`,
 // config validates the flags. The last argument names the view when it is
 // a view's name and not an existing file.
 func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConfig, error) {
-	cfg := &timelineConfig{opts: timeline.Options{View: timeline.ViewTree}, outPath: f.out}
+	if f.reportMax <= 0 {
+		return nil, errors.New("--report-max takes a count (1 or more)")
+	}
+	cfg := &timelineConfig{opts: timeline.Options{View: timeline.ViewTree}, outPath: f.out, reportMax: f.reportMax}
 	if last := args[len(args)-1]; slices.Contains(timeline.Views(), last) {
 		if _, err := os.Stat(last); err != nil {
 			cfg.opts.View, args = last, args[:len(args)-1]
@@ -179,5 +186,5 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	if cfg.pcap {
 		return out.finish(runErr, timeline.WritePcap(out, rep))
 	}
-	return out.finish(runErr, report.Write(out, rep, cfg.format, report.Options{TZ: cfg.loc, Width: progress.TerminalWidth(out.dst)}))
+	return out.finish(runErr, report.Write(out, rep, cfg.format, report.Options{TZ: cfg.loc, Width: progress.TerminalWidth(out.dst), MaxDetections: cfg.reportMax}))
 }

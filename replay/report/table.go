@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -79,8 +80,9 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 		timeLayout = "15:04:05" + frac
 	}
 	header := []string{"time", "container", "process", "rule", "priority", "details"}
-	rows := make([][]string, 0, len(r.Detections))
-	for i := range r.Detections {
+	shown := min(len(r.Detections), opts.maxDetections())
+	rows := make([][]string, 0, shown)
+	for i := range r.Detections[:shown] {
 		d := &r.Detections[i]
 		rows = append(rows, []string{
 			d.Time.In(loc).Format(timeLayout),
@@ -94,9 +96,9 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 
 	// Time and priority never wrap; the other columns share what is left,
 	// the details column twice as much as the others.
-	// Process paths and rule names keep their words whole when the width
+	// Container names, process paths and rule names keep their words whole when the width
 	// allows it.
-	fitColumns(header, rows, width, []int{0, 1, 1, 1, 0, 2}, []bool{false, false, true, true, false, false})
+	fitColumns(header, rows, width, []int{0, 1, 1, 1, 0, 2}, []bool{false, true, true, true, false, false})
 	table := tablewriter.NewTable(bw,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -116,6 +118,9 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 	summary := fmt.Sprintf("%d %s, times in %s", len(r.Detections), noun, zoneName(loc))
 	if oneDay && len(r.Detections) > 0 {
 		summary += " on " + day
+	}
+	if left := len(r.Detections) - shown; left > 0 {
+		summary += fmt.Sprintf("; the table shows the first %d, %d more rows left out (-o json has them all)", shown, left)
 	}
 	if _, err := fmt.Fprintln(bw, summary); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -247,7 +252,31 @@ func tableDetails(d *Detection) string {
 	for _, c := range d.Children {
 		lines = append(lines, "ran: "+cleanCell(c.Cmdline))
 	}
+	if at := eventSource(d); at != "" {
+		lines = append(lines, "at: "+at)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// eventSource says where a detection's event is, so that it can be traced
+// back to its bytes: "host web-01, incident-42.scap.zst frame 3 evt.num
+// 10421", the parts that are known; the capture by its file name, as the
+// table has little room.
+func eventSource(d *Detection) string {
+	var parts []string
+	if d.Hostname != "" {
+		parts = append(parts, "host "+cleanCell(d.Hostname)+",")
+	}
+	if d.Capture != "" {
+		parts = append(parts, cleanCell(filepath.Base(d.Capture))) // the host tells same-named files apart
+	}
+	if d.Frame >= 0 && d.Capture != "" {
+		parts = append(parts, "frame "+strconv.Itoa(d.Frame))
+	}
+	if d.EventNum != 0 {
+		parts = append(parts, "evt.num "+strconv.FormatUint(d.EventNum, 10))
+	}
+	return strings.TrimSuffix(strings.Join(parts, " "), ",")
 }
 
 // cleanCell makes a captured string visible, single-line and safe for a

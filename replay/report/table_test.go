@@ -144,3 +144,19 @@ func TestTableKeepsRuleWords(t *testing.T) {
 		})
 	}
 }
+
+// TestTableBound checks that a table over its bound prints the first rows
+// and says how many it left out.
+func TestTableBound(t *testing.T) {
+	var b strings.Builder
+	if err := WriteTable(&b, sampleReport(), Options{MaxDetections: 2, Width: 200}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if got := strings.Count(out, "evt.num "); got != 2 {
+		t.Errorf("table has %d rows, want 2:\n%s", got, out)
+	}
+	if want := "4 detection(s), times in UTC on 2026-11-20; the table shows the first 2, 2 more rows left out (-o json has them all)\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("table ends %q, want %q", out[max(0, len(out)-200):], want)
+	}
+}

@@ -20,7 +20,7 @@ func TestOptionsPaths(t *testing.T) {
 		{ViewTree, nil, []string{}, ""},
 	} {
 		o := Options{View: tc.view, Paths: tc.paths}
-		err := o.cleanPaths()
+		err := o.cleanPaths([]string{tc.view})
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s %v: error %v, want %q", tc.view, tc.paths, err, tc.err)

@@ -110,10 +110,10 @@ type Options struct {
 	Progress *detect.Progress
 }
 
-// cleanPaths checks Options.Paths: absolute, and given to a view that
-// uses them; it drops trailing slashes.
-func (o *Options) cleanPaths() error {
-	if len(o.Paths) > 0 && o.View != ViewSensitiveReads && o.View != ViewBinaryWrites {
+// cleanPaths checks Options.Paths: absolute, and given to views of which
+// one uses them; it drops trailing slashes.
+func (o *Options) cleanPaths(views []string) error {
+	if len(o.Paths) > 0 && !slices.Contains(views, ViewSensitiveReads) && !slices.Contains(views, ViewBinaryWrites) {
 		return fmt.Errorf("--path applies to the %s and %s views", ViewSensitiveReads, ViewBinaryWrites)
 	}
 	paths := make([]string, len(o.Paths))
@@ -152,6 +152,9 @@ func RunViews(ctx context.Context, paths []string, views []string, opts Options)
 		if !slices.Contains(Views(), v) {
 			return nil, fmt.Errorf("timeline: %w", &UnknownViewError{Name: v})
 		}
+	}
+	if err := opts.cleanPaths(views); err != nil {
+		return nil, err
 	}
 	reg := opts.Registry
 	if reg == nil {
