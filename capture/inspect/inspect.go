@@ -348,6 +348,13 @@ func redactionText(r *capture.Redaction) string {
 	if r.Buffers {
 		parts = append(parts, fmt.Sprintf("buffers (%d bytes)", r.BufferBytes))
 	}
+	if len(r.Pseudonymize) > 0 {
+		p := fmt.Sprintf("pseudonyms %s (%s key %s", strings.Join(r.Pseudonymize, ","), r.PseudonymKey, r.PseudonymKeyID)
+		if c := r.Pseudonyms; c != nil {
+			p += fmt.Sprintf(": %d users, %d hosts, %d path components, %d replacements", c.Users, c.Hosts, c.Paths, r.PseudonymReplacements)
+		}
+		parts = append(parts, p+")")
+	}
 	s := strings.Join(parts, "; ")
 	if r.Tool != "" {
 		s += " by " + r.Tool

@@ -128,6 +128,10 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 					t.Errorf("manifest %+v", m)
 				}
 				seenKeyIDs[m.PseudonymKeyID] = true
+				info, _, err := runCaptureCLI(t, "info", out)
+				if want := "pseudonyms users,hosts,paths (file key " + m.PseudonymKeyID + ": "; err != nil || !strings.Contains(info, want) {
+					t.Errorf("retrace info does not say %q: %v\n%s", want, err, info)
+				}
 				// The recorder's metadata is kept, its host name pseudonymised.
 				md, omd := finalMetadata(t, out), finalMetadata(t, orig)
 				if md == nil || omd == nil || !strings.HasPrefix(md.Hostname, "h-") || len(md.CommandLine) != len(omd.CommandLine) ||
