@@ -349,12 +349,45 @@ func (s *State) releaseFDs(ft *FDTable) {
 	}
 }
 
-// fdPool recycles FD entries and sets across all tables of a State.
+// fdPool recycles FD entries and sets across all tables of a State, and
+// counts open fds against the fd bounds.
 type fdPool struct {
 	items []*FD
 	sets  []*fdSet
 	// epoch is the number of gaps marked (gap.go): new fds get it.
 	epoch uint32
+	// open counts the open fds of all tables (an fd a fork shares counts
+	// once per table); maxProcess and maxTotal are the bounds,
+	// processOver and totalOver count the fds they left out.
+	open                   int
+	maxProcess, maxTotal   int
+	processOver, totalOver boundCounter
+	// events is the state's event count, the position of a refusal.
+	events *uint64
+	// untracked is the entry handed out for an fd over a bound: callers
+	// fill it for the current event, and no table holds it.
+	untracked FD
+}
+
+// room reports whether table t may open one more fd, counting a refusal
+// when it may not. A pool's zero bounds are the defaults.
+func (p *fdPool) room(t *FDTable) bool {
+	if p.maxProcess == 0 {
+		p.maxProcess, p.maxTotal = DefaultMaxProcessFDs, DefaultMaxTotalFDs
+	}
+	if t.n < p.maxProcess && p.open < p.maxTotal {
+		return true
+	}
+	var event uint64
+	if p.events != nil {
+		event = *p.events
+	}
+	if t.n >= p.maxProcess {
+		p.processOver.hit(event)
+	} else {
+		p.totalOver.hit(event)
+	}
+	return false
 }
 
 func (p *fdPool) get() *FD {
@@ -548,7 +581,14 @@ func (t *FDTable) add(num int64, typ FDType) *FD {
 	t.settle()
 	f, ok := t.own[num]
 	if f == nil && (ok || t.base == nil || !t.inBase(num)) {
+		if !t.free.room(t) {
+			f = &t.free.untracked
+			f.reset(num, typ)
+			f.epoch = t.free.epoch
+			return f
+		}
 		t.n++
+		t.free.open++
 	}
 	if f == nil {
 		f = t.free.get()
@@ -569,6 +609,7 @@ func (t *FDTable) remove(num int64) {
 	}
 	t.free.put(f)
 	t.n--
+	t.free.open--
 	if inBase {
 		t.own[num] = nil
 	} else {
@@ -584,6 +625,7 @@ func (t *FDTable) clear() {
 	}
 	t.free.release(t.base)
 	t.base = nil
+	t.free.open -= t.n
 	t.n = 0
 }
 
@@ -602,6 +644,7 @@ func (t *FDTable) purgeCloseOnExec() {
 		if _, ok := t.own[k]; !ok {
 			t.own[k] = nil
 			t.n--
+			t.free.open--
 		}
 	}
 }
@@ -648,6 +691,7 @@ func (t *FDTable) copyFrom(o *FDTable) {
 	o.base.refs++
 	t.base = o.base
 	t.n = o.n
+	t.free.open += o.n
 }
 
 // flatten replaces the chain of sets under o (o.own empty, o.base used by

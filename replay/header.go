@@ -136,7 +136,7 @@ func (s *State) fixSnapshotSockets(servers map[uint16]bool) {
 // when the table is full). A main thread gets a new fd table; LoadHeader
 // gives the other threads their main thread's.
 func (s *State) addProcess(p *capture.Process) *Thread {
-	if len(s.threads) >= s.maxThreads {
+	if !s.threadRoom() {
 		return nil
 	}
 	t := s.newThread(int64(p.TID))

@@ -264,7 +264,7 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 			return
 		}
 	}
-	if len(s.threads) >= s.maxThreads {
+	if !s.threadRoom() {
 		return
 	}
 	parent := s.threads[parentTid]

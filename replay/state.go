@@ -123,8 +123,10 @@ type State struct {
 	plTail bool
 	// localAddrs are the recorded host's interface addresses.
 	localAddrs []netip.Addr
-	// MaxThreads bounds the thread table against hostile captures.
-	maxThreads int
+	// MaxThreads bounds the thread table against hostile captures;
+	// threadsOver counts the threads it left out.
+	maxThreads  int
+	threadsOver boundCounter
 	// procThreads counts the threads of the table per pid (proc.nthreads
 	// without a walk over all threads).
 	procThreads map[int64]int
@@ -136,15 +138,25 @@ type State struct {
 
 // Options configure a State.
 type Options struct {
-	// MaxThreads bounds the thread table (default 1<<20); events of
-	// further unknown threads are processed without a thread.
+	// MaxThreads bounds the thread table (default [DefaultMaxThreads]);
+	// events of further unknown threads are processed without a thread.
 	MaxThreads int
+	// MaxProcessFDs and MaxTotalFDs bound the open fds of one process and
+	// of all (defaults [DefaultMaxProcessFDs], [DefaultMaxTotalFDs]);
+	// further fds are not tracked.
+	MaxProcessFDs, MaxTotalFDs int
 }
 
 // NewState returns an empty state.
 func NewState(opts Options) *State {
 	if opts.MaxThreads <= 0 {
-		opts.MaxThreads = 1 << 20
+		opts.MaxThreads = DefaultMaxThreads
+	}
+	if opts.MaxProcessFDs <= 0 {
+		opts.MaxProcessFDs = DefaultMaxProcessFDs
+	}
+	if opts.MaxTotalFDs <= 0 {
+		opts.MaxTotalFDs = DefaultMaxTotalFDs
 	}
 	s := &State{
 		threads:          map[int64]*Thread{},
@@ -156,6 +168,8 @@ func NewState(opts Options) *State {
 		toRemove:         -1,
 		maxThreads:       opts.MaxThreads,
 	}
+	s.fdPool.maxProcess, s.fdPool.maxTotal = opts.MaxProcessFDs, opts.MaxTotalFDs
+	s.fdPool.events = &s.stats.Events
 	s.ev.state = s
 	return s
 }
@@ -301,7 +315,7 @@ func (s *State) freeThread(t *Thread) {
 // fakeThread creates the placeholder libsinsp adds for an event of an
 // unknown tid: pid = tid, no parent, comm "<NA>".
 func (s *State) fakeThread(tid int64) *Thread {
-	if len(s.threads) >= s.maxThreads {
+	if !s.threadRoom() {
 		return nil
 	}
 	t := s.newThread(tid)

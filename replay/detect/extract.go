@@ -67,6 +67,7 @@ func (d *Detector) Extract(ctx context.Context, path string, w *capture.Writer) 
 	})
 	if st != nil {
 		res.Info.Events = st.Stats().Events
+		res.Info.Notes = append(res.Info.Notes, boundNotes(st)...)
 	}
 	res.Info.Notes = append(res.Info.Notes, sc.Notes()...)
 	if first != 0 {

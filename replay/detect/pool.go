@@ -154,6 +154,7 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 		if h := st.Machine.Hostname; h != "" {
 			info.Hostname = h
 		}
+		info.Notes = append(info.Notes, boundNotes(st)...)
 	}
 	if first != 0 {
 		info.Start, info.End = time.Unix(0, int64(first)), time.Unix(0, int64(last))
@@ -162,6 +163,16 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 		return info, err
 	}
 	return info, nil
+}
+
+// boundNotes says what the state left out at its bounds (docs/FORMAT.md,
+// "Limits of the analysis").
+func boundNotes(st *replay.State) []string {
+	var notes []string
+	for _, b := range st.Bounded() {
+		notes = append(notes, b.String())
+	}
+	return notes
 }
 
 // setSeq is the place of a capture in its rotated set (0: not in one).
