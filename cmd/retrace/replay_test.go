@@ -132,7 +132,9 @@ func TestReplayHTMLAndOutFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<!DOCTYPE html>", "Content-Security-Policy", "Privileged Container Started",
-		"Command Run from Terminal Shell in Container", `data-tab="tree">Process tree`, `data-tab="view-0">commands`, `data-tab="view-8">errors`} {
+		"Command Run from Terminal Shell in Container", `data-tab="tree">Process tree`, `data-tab="view-0">commands`, `data-tab="view-8">errors`,
+		// The two captures were recorded on two hosts: a host filter.
+		`<select id="host" aria-label="Host"><option value="">All hosts</option><option value="0">ubuntu</option><option value="1">vm</option></select>`} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("HTML report lacks %q", want)
 		}
