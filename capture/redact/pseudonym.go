@@ -310,23 +310,43 @@ func extension(c string) string {
 }
 
 // path returns the path with its replaced components, and whether it
-// changed.
+// changed. Components seen before cost a map look-up and no allocation.
 func (p *pseudonyms) path(b []byte) ([]byte, bool) {
 	if len(b) == 0 || (b[0] == '/' && kernelTree(string(b))) {
 		return b, false
 	}
 	var out []byte
 	changed := false
-	for i, c := range bytes.Split(b, []byte{'/'}) {
-		if i > 0 {
-			out = append(out, '/')
+	for start := 0; start <= len(b); {
+		end := bytes.IndexByte(b[start:], '/')
+		if end < 0 {
+			end = len(b)
+		} else {
+			end += start
 		}
-		if r, ok := p.judge(string(c), true); ok {
-			out = append(out, r...)
+		c := b[start:end]
+		r, seen := p.components[string(c)]
+		ok := seen && r != string(c)
+		if seen && ok {
+			p.replacements++
+		} else if !seen {
+			r, ok = p.judge(string(c), true)
+		}
+		if ok && !changed {
+			out = append(make([]byte, 0, len(b)+16), b[:start]...)
 			changed = true
-			continue
 		}
-		out = append(out, c...)
+		if changed {
+			if ok {
+				out = append(out, r...)
+			} else {
+				out = append(out, c...)
+			}
+			if end < len(b) {
+				out = append(out, '/')
+			}
+		}
+		start = end + 1
 	}
 	if !changed {
 		return b, false
