@@ -300,8 +300,10 @@ type FDTable struct {
 	refs int
 }
 
-// maxFDLayers bounds the chain of sets a table reads through.
-const maxFDLayers = 4
+// maxFDLayers bounds the chain of sets a table reads through (a process
+// that forks, changes an fd and forks again while its children live adds
+// a layer per fork).
+const maxFDLayers = 16
 
 // fdSet is a frozen layer of fd entries shared by the tables of processes
 // forked from one another: the changes of one table on top of parent, or
@@ -354,6 +356,8 @@ func (s *State) releaseFDs(ft *FDTable) {
 type fdPool struct {
 	items []*FD
 	sets  []*fdSet
+	// maxLayers overrides maxFDLayers (tests).
+	maxLayers int
 	// epoch is the number of gaps marked (gap.go): new fds get it.
 	epoch uint32
 	// open counts the open fds of all tables (an fd a fork shares counts
@@ -684,7 +688,7 @@ func (t *FDTable) copyFrom(o *FDTable) {
 		b := o.free.getSet(o.base)
 		b.m, o.own = o.own, b.m
 		o.base = b
-		if b.depth > maxFDLayers {
+		if limit := o.free.maxLayers; b.depth > maxFDLayers || limit > 0 && b.depth > limit {
 			o.flatten()
 		}
 	}

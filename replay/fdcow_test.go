@@ -32,14 +32,14 @@ func view(t *FDTable) fdModel {
 // full copies in a map per process, and checks after every step that every
 // live table (its entries, Len, Get, and what each visits) matches its model.
 func TestFDTableCopyOnWrite(t *testing.T) {
-	for seed := range uint64(12) {
+	for seed := range uint64(8) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 17))
-			pool := &fdPool{}
+			pool := &fdPool{maxLayers: 2 + int(seed%4)}
 			root := &FDTable{own: map[int64]*FD{}, free: pool}
 			tables := []*FDTable{root}
 			models := []fdModel{{}}
-			for step := range 1500 {
+			for step := range 1200 {
 				i := rng.IntN(len(tables))
 				ft, m := tables[i], models[i]
 				num := int64(rng.IntN(12))

@@ -359,13 +359,19 @@ func (s *State) parseClone(e *Event, _ *scap.Info, res int64) {
 // libsinsp does ("_cgroup" suffix dropped, io -> blkio, perf -> perf_event,
 // mem -> memory), and derives its container.
 func (s *State) setCgroups(t *Thread, cg []byte) {
-	t.cgroups = normalizeCgroups(t.cgroups[:0], cg)
-	if id, typ, ok := container.IDFromCgroups(cg); ok {
-		if t.ContainerID != id {
-			t.ContainerID = id
-		}
-		t.ContainerType = typ
-		s.Containers.Ensure(id, typ)
+	// Most execs and clones carry the cgroups of the one before: the
+	// last answer is kept.
+	c := &s.lastCgroups
+	if !c.valid || !bytes.Equal(c.raw, cg) {
+		c.raw = append(c.raw[:0], cg...)
+		c.norm = normalizeCgroups(c.norm[:0], cg)
+		c.id, c.typ, c.ok = container.IDFromCgroups(cg)
+		c.valid = true
+	}
+	t.cgroups = append(t.cgroups[:0], c.norm...)
+	if c.ok {
+		t.ContainerID, t.ContainerType = c.id, c.typ
+		s.Containers.Ensure(c.id, c.typ)
 	} else {
 		t.ContainerID, t.ContainerType = "", container.TypeHost
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 
+	"github.com/retrace-dev/retrace/capture/container"
 	"github.com/retrace-dev/retrace/capture/scap"
 )
 
@@ -134,6 +135,17 @@ type State struct {
 	children map[int64][]*Thread
 	// gaps are the stretches of lost events so far (gap.go).
 	gaps []Gap
+	// lastCgroups is the last cgroups value setCgroups derived.
+	lastCgroups cgroupsMemo
+}
+
+// cgroupsMemo is what setCgroups derived from one raw cgroups value.
+type cgroupsMemo struct {
+	valid     bool
+	raw, norm []byte
+	id        string
+	typ       container.Type
+	ok        bool
 }
 
 // Options configure a State.
