@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -400,4 +401,39 @@ func manifestOf(t *testing.T, path string) *capture.Redaction {
 		t.Fatal("no redaction manifest")
 	}
 	return m
+}
+
+// TestRedactPseudonymizeUsage checks the errors of --pseudonymize and
+// --pseudonym-key, and that a missing key file is created.
+func TestRedactPseudonymizeUsage(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
+	bad := filepath.Join(dir, "bad.key")
+	if err := os.WriteFile(bad, []byte("# key\nnot-a-key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newKey := filepath.Join(dir, "new.key")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown kind", []string{"--pseudonymize", "usrs,hosts"}, exitUsage, `unknown kind "usrs" (entry 1) (did you mean "users"?)`},
+		{"key without kinds", []string{"--env", "*", "--pseudonym-key", newKey}, exitUsage, "--pseudonym-key needs --pseudonymize"},
+		{"bad key file", []string{"--pseudonymize", "users", "--pseudonym-key", bad}, exitUsage, bad + ": line 2: key of 9 characters, want 64 hex digits"},
+		{"new key file", []string{"--pseudonymize", "hosts", "--pseudonym-key", newKey}, exitOK, "created pseudonym key " + newKey},
+		{"existing key file", []string{"--pseudonymize", "hosts", "--pseudonym-key", newKey}, exitOK, "pseudonyms for 0 users, 1 hosts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".scap.zst")
+			_, stderr, err := runCaptureCLI(t, append([]string{"redact", src, out}, tc.args...)...)
+			if c := exitCode(err); c != tc.code {
+				t.Errorf("exit %d (%v), want %d", c, err, tc.code)
+			}
+			if msg := stderr + fmt.Sprint(err); !strings.Contains(msg, tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, msg)
+			}
+		})
+	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,26 +145,6 @@ func TestRedactAttackTracesSameDetections(t *testing.T) {
 	if err != nil || len(traces) == 0 {
 		t.Fatalf("no traces: %v", err)
 	}
-	rules := func(path string) map[string]int {
-		out, _, err := runRetrace(t, "replay", "-q", "-o", "json", path)
-		if err != nil {
-			t.Fatalf("replay %s: %v", path, err)
-		}
-		got := map[string]int{}
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			var a struct {
-				Rule string `json:"rule"`
-			}
-			if l == "" {
-				continue
-			}
-			if err := json.Unmarshal([]byte(l), &a); err != nil {
-				t.Fatal(err)
-			}
-			got[a.Rule]++
-		}
-		return got
-	}
 	dir := t.TempDir()
 	for _, src := range traces {
 		t.Run(filepath.Base(src), func(t *testing.T) {
@@ -173,7 +152,7 @@ func TestRedactAttackTracesSameDetections(t *testing.T) {
 			if _, stderr, err := runCaptureCLI(t, "redact", src, out, "--env", "*", "--buffers", "--arg", "AKIA[A-Z]+"); err != nil {
 				t.Fatalf("redact: %v\n%s", err, stderr)
 			}
-			if d := cmp.Diff(rules(src), rules(out)); d != "" {
+			if d := cmp.Diff(firedRules(t, src), firedRules(t, out)); d != "" {
 				t.Errorf("rules fired (-original +redacted):\n%s", d)
 			}
 			if filepath.Base(src) == "credentials-read.scap.zst" {
@@ -223,18 +202,8 @@ func TestRecordRedactEnv(t *testing.T) {
 			t.Errorf("%q not in the capture", want)
 		}
 	}
-	r, err := capture.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for {
-		if _, err := r.Next(); err != nil {
-			break
-		}
-	}
-	m := r.Header().Metadata
-	if m == nil || m.Redaction == nil || m.Redaction.EnvValues == 0 || !cmp.Equal(m.Redaction.Env, []string{"*_TOKEN"}) {
+	m := finalMetadata(t, out)
+	if m.Redaction == nil || m.Redaction.EnvValues == 0 || !cmp.Equal(m.Redaction.Env, []string{"*_TOKEN"}) {
 		t.Errorf("metadata redaction: %+v", m)
 	}
 }
