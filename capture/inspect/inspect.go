@@ -39,9 +39,14 @@ type Description struct {
 	Processes        map[string]int64  `json:"processes"`
 	Containers       []Container       `json:"containers,omitempty"`
 	Drops            *capture.Drops    `json:"drops,omitempty"`
-	Complete         bool              `json:"complete"`
-	Error            string            `json:"error,omitempty"`
-	Custody          *capture.Custody  `json:"custody,omitempty"`
+	// DropMarkers says what the drop markers in the events say: events
+	// lost and where they fell (see capture.DropTally); DropsFromMarkers
+	// that Drops comes from them, the recorder's totals missing.
+	DropMarkers      string           `json:"drop_markers,omitempty"`
+	DropsFromMarkers bool             `json:"drops_from_markers,omitempty"`
+	Complete         bool             `json:"complete"`
+	Error            string           `json:"error,omitempty"`
+	Custody          *capture.Custody `json:"custody,omitempty"`
 }
 
 // Machine is the recorded machine.
@@ -96,6 +101,7 @@ func Describe(path string, read *atomic.Int64) (*Description, error) {
 		}
 	}
 	var first, last uint64
+	var drops capture.DropTally
 	var readErr error
 	for n := 0; ; n++ {
 		ev, err := r.Next()
@@ -116,6 +122,7 @@ func Describe(path string, read *atomic.Int64) (*Description, error) {
 		if ts > last {
 			last = ts
 		}
+		drops.Add(ev, r.Frame())
 		info.EventTypes[ev.TypeName()]++
 		if p, ok := ev.ParamByName("comm"); ok && ev.Info().Dir == 'X' {
 			if c := string(scap.TrimNUL(p)); c != "" {
@@ -167,6 +174,10 @@ func Describe(path string, read *atomic.Int64) (*Description, error) {
 		for _, c := range md.Containers {
 			addOrName(info, seenContainer, Container{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Type.String(), From: "metadata"})
 		}
+	}
+	info.DropMarkers = drops.String()
+	if info.Drops == nil && drops.Markers > 0 {
+		info.Drops, info.DropsFromMarkers = &capture.Drops{Total: drops.Lost}, true
 	}
 	if first != 0 {
 		info.FirstEvent = time.Unix(0, int64(first)).UTC()
@@ -255,8 +266,14 @@ func (in *Description) WriteText(w io.Writer) {
 	}
 	row("events", "%s", ev)
 	switch {
+	case in.DropsFromMarkers:
+		row("drops", "%s (from the drop markers: the recorder's totals were not written, it did not close the capture)", in.DropMarkers)
+	case in.Drops != nil && in.DropMarkers != "":
+		row("drops", "%d events lost (per CPU %v), reader lag at most %v; %s", in.Drops.Total, in.Drops.PerCPU, time.Duration(in.Drops.MaxReaderLagNs), in.DropMarkers)
 	case in.Drops != nil:
 		row("drops", "%d events lost (per CPU %v), reader lag at most %v", in.Drops.Total, in.Drops.PerCPU, time.Duration(in.Drops.MaxReaderLagNs))
+	case in.DropMarkers != "":
+		row("drops", "%s", in.DropMarkers)
 	case in.Retrace:
 		row("drops", "not recorded")
 	default:
