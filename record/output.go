@@ -79,20 +79,14 @@ type setFile struct {
 
 // newOutput checks the output options; it creates nothing yet.
 func newOutput(opts Options) (*output, error) {
+	if opts.Output == "" {
+		return nil, errors.New("no output file")
+	}
+	if err := opts.checkOutput(); err != nil {
+		return nil, err
+	}
 	o := &output{path: opts.Output, force: opts.Force, rotateSize: opts.RotateSize, rotateTime: opts.RotateTime,
 		keep: opts.Keep, ringTime: opts.RingDuration, ringSize: opts.RingSize}
-	switch {
-	case o.path == "":
-		return nil, errors.New("no output file")
-	case o.rotateSize < 0 || o.rotateTime < 0 || o.keep < 0 || o.ringTime < 0 || o.ringSize < 0:
-		return nil, errors.New("rotation and ring limits must not be negative")
-	case o.ringTime > 0 && o.ringSize > 0:
-		return nil, errors.New("a ring is bounded by a duration or a size, not both")
-	case o.keep > 0 && !o.rotating():
-		return nil, errors.New("keeping N files needs rotation (a rotate size or time, or a ring)")
-	case o.keep > 0 && o.ringing():
-		return nil, errors.New("a ring keeps its own files; keeping N files is for rotation without a ring")
-	}
 	if o.ringing() && o.rotateSize == 0 && o.rotateTime == 0 {
 		if o.ringTime > 0 {
 			o.rotateTime = max(o.ringTime/ringParts, minRingPart)
@@ -568,4 +562,21 @@ func (s *session) writeOut() error {
 	}
 	fmt.Fprintf(s.log, "retrace record: ring written out: %d files beside %s\n", len(s.out.written)-before, s.opts.Output)
 	return nil
+}
+
+// status hands Options.Status the counters, once a second.
+func (s *session) status(start time.Time) {
+	if s.opts.Status == nil {
+		return
+	}
+	now := time.Now()
+	st := s.w.Stats()
+	ks, _ := s.probe.Stats()
+	cur := Status{Elapsed: now.Sub(start), Events: s.events + st.Events, Bytes: s.bytes + st.FileBytes,
+		Drops: ks.Drops + ks.Truncated, Containers: len(s.ctrs), Files: s.out.seq}
+	if d := now.Sub(s.lastStatus.at); !s.lastStatus.at.IsZero() && d > 0 {
+		cur.Rate = float64(cur.Events-s.lastStatus.events) / d.Seconds()
+	}
+	s.lastStatus.at, s.lastStatus.events = now, cur.Events
+	s.opts.Status(cur)
 }

@@ -31,14 +31,8 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	if opts.ReorderWindow == 0 {
 		opts.ReorderWindow = 200 * time.Millisecond
 	}
-	switch opts.SnapshotScope {
-	case "", SnapshotAll:
-	case SnapshotCommand:
-		if len(opts.Command) == 0 {
-			return nil, errors.New("snapshot scope command: no command to record")
-		}
-	default:
-		return nil, fmt.Errorf("snapshot scope %q: want %q or %q", opts.SnapshotScope, SnapshotCommand, SnapshotAll)
+	if err := opts.checkScope(); err != nil {
+		return nil, err
 	}
 	logw := opts.Log
 	if logw == nil {
@@ -216,6 +210,7 @@ loop:
 				runErr = err
 				break loop
 			}
+			s.status(start)
 		case <-opts.WriteOut:
 			if err := s.writeOut(); err != nil {
 				runErr = err
@@ -378,6 +373,11 @@ type session struct {
 	// events and bytes total the closed files.
 	events uint64
 	bytes  int64
+	// lastStatus is when the last status was given, with its event count.
+	lastStatus struct {
+		at     time.Time
+		events uint64
+	}
 	// redact rewrites the env of execve events (--redact-env), nil when off.
 	redact *redact.Redactor
 	w      *capture.Writer

@@ -342,3 +342,20 @@ func TestRecordOutputGuards(t *testing.T) {
 		t.Fatal("the recorder did not notice its deleted output within 10s")
 	}
 }
+
+// TestRecordStatus checks the counters Options.Status receives each
+// second.
+func TestRecordStatus(t *testing.T) {
+	var got []Status
+	c := recordRun(t, Options{OnlyCommand: true, Status: func(s Status) { got = append(got, s) }}, loopFor(2500*time.Millisecond)...)
+	if len(got) < 2 {
+		t.Fatalf("%d statuses in a 2.5 s recording, want 2 or more", len(got))
+	}
+	last := got[len(got)-1]
+	if last.Events == 0 || last.Events > c.result.Events || last.Bytes <= 0 || last.Rate <= 0 || last.Elapsed < time.Second || last.Files != 1 {
+		t.Errorf("last status %+v; the recording wrote %d events", last, c.result.Events)
+	}
+	if s := last.String(); !strings.HasPrefix(s, "recording ") || !strings.Contains(s, " events (") || !strings.Contains(s, " dropped, ") {
+		t.Errorf("status line %q", s)
+	}
+}

@@ -33,6 +33,9 @@ type Options struct {
 	RingDuration time.Duration
 	RingSize     int64
 	WriteOut     <-chan os.Signal
+	// Status, when set, receives the recording's counters every second,
+	// from the recording's goroutine (retrace record's live status line).
+	Status func(Status)
 	// Duration stops the recording after this long; 0 means no limit.
 	Duration time.Duration
 	// MaxSize stops the recording once the file reaches this many bytes;
@@ -156,6 +159,41 @@ type Result struct {
 	// set size in bytes.
 	CPU    time.Duration
 	MaxRSS int64
+}
+
+// Status is a recording's progress, as [Options.Status] receives it.
+type Status struct {
+	Elapsed    time.Duration
+	Events     uint64  // events written
+	Rate       float64 // events written per second, over the last second
+	Bytes      int64   // bytes written, every file of a set counted
+	Drops      uint64  // events lost so far
+	Containers int     // containers seen
+	Files      int     // files of a rotated set begun
+}
+
+// String is the status as retrace record's status line shows it.
+func (s Status) String() string {
+	files := ""
+	if s.Files > 1 {
+		files = fmt.Sprintf(", file %d", s.Files)
+	}
+	return fmt.Sprintf("recording %s: %d events (%.0f/s), %s, %d dropped, %d containers%s",
+		s.Elapsed.Truncate(time.Second), s.Events, s.Rate, byteSize(s.Bytes), s.Drops, s.Containers, files)
+}
+
+// byteSize prints n bytes in IEC units.
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // ProgramStats is the kernel's run-time accounting of one attached program

@@ -7,16 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/minisig"
-	"github.com/retrace-dev/retrace/internal/suggest"
+	"github.com/retrace-dev/retrace/internal/progress"
 	"github.com/retrace-dev/retrace/record"
 	rcontainer "github.com/retrace-dev/retrace/record/container"
 )
@@ -31,15 +28,8 @@ const (
 
 func newRecordCmd() *cobra.Command {
 	var (
-		opts         record.Options
-		maxSize      int64
-		snaplen      uint32
-		duration     time.Duration
-		signKey      string
-		checkpointTo string
-		scope        string
-		rotateSize   string
-		ring         string
+		opts                                    record.Options
+		signKey, checkpointTo, rotateSize, ring string
 	)
 	cmd := &cobra.Command{
 		Use:   "record -o FILE.scap.zst [flags] [-- CMD ARGS...]",
@@ -53,32 +43,20 @@ Exit codes: 0 recorded; 1 recording failed; 2 bad flags or a platform other
 than Linux/amd64; 4 not root or BPF not permitted; 5 no kernel BTF; 6 a BPF
 program failed verification (the verifier log's tail is printed).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkRecordFlags(opts.Output, args, opts.OnlyCommand, opts.Force, maxSize, duration); err != nil {
-				return withCode(exitUsage, err)
+			opts.Command = args
+			err := opts.SetRotation(rotateSize, ring)
+			if err == nil {
+				err = opts.Check()
 			}
-			if err := checkSnapshotScope(scope, args); err != nil {
-				return withCode(exitUsage, err)
-			}
-			var err error
-			if rotateSize != "" {
-				if opts.RotateSize, err = record.ParseSize(rotateSize); err != nil {
-					return withCode(exitUsage, fmt.Errorf("record: --rotate-size: %w", err))
-				}
+			if err != nil {
+				return withCode(exitUsage, fmt.Errorf("record: %w", err))
 			}
 			if ring != "" {
-				if opts.RingDuration, opts.RingSize, err = record.ParseRing(ring); err != nil {
-					return withCode(exitUsage, fmt.Errorf("record: --ring: %w", err))
-				}
 				usr1 := make(chan os.Signal, 1)
 				signal.Notify(usr1, syscall.SIGUSR1)
 				defer signal.Stop(usr1)
 				opts.WriteOut = usr1
 			}
-			opts.SnapshotScope = record.SnapshotScope(scope)
-			opts.Command = args
-			opts.MaxSize = maxSize
-			opts.Snaplen = snaplen
-			opts.Duration = duration
 			opts.CommandLine = os.Args
 			opts.Version = version
 			opts.Log = cmd.ErrOrStderr()
@@ -102,7 +80,13 @@ program failed verification (the verifier log's tail is printed).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			clearStatus := func() {}
+			if progress.IsTerminal(cmd.ErrOrStderr()) {
+				line := progress.NewLine(cmd.ErrOrStderr())
+				opts.Status, opts.Log, clearStatus = func(st record.Status) { line.Set(st.String()) }, line.Writer(), line.Clear
+			}
 			res, err := record.Record(ctx, opts)
+			clearStatus()
 			if sink != nil {
 				if serr := sink.Close(); serr != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "retrace record: %v\n", serr)
@@ -117,14 +101,14 @@ program failed verification (the verifier log's tail is printed).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "", "capture file to write (.scap.zst)")
-	f.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s); 0 = until signal or CMD exit")
-	f.Int64Var(&maxSize, "max-size", 0, "stop when the file reaches this many bytes; 0 = no limit")
+	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 30s); 0 = until signal or CMD exit")
+	f.Int64Var(&opts.MaxSize, "max-size", 0, "stop when the file reaches this many bytes; 0 = no limit")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing capture file")
 	f.StringVar(&rotateSize, "rotate-size", "", "write a rotated set of files NAME-SEQ-START.scap.zst, a new one at this size (e.g. 100MB; sysdig's -C)")
 	f.DurationVar(&opts.RotateTime, "rotate-time", 0, "write a rotated set, a new file after this long (sysdig's -G)")
 	f.IntVar(&opts.Keep, "keep", 0, "with --rotate-*, keep only the newest N files (sysdig's -W)")
 	f.StringVar(&ring, "ring", "", "keep only the last DURATION or SIZE (e.g. 5m, 512MiB) in NAME.ring/, written out beside -o on SIGUSR1 and at exit")
-	f.Uint32VarP(&snaplen, "snaplen", "s", 80, "bytes of read/write data kept per event; 0 = none")
+	f.Uint32VarP(&opts.Snaplen, "snaplen", "s", 80, "bytes of read/write data kept per event; 0 = none")
 	f.BoolVar(&opts.NoEnv, "no-env", false, "do not record environment variables")
 	f.StringArrayVar(&opts.RedactEnv, "redact-env", nil, "record environment variables whose name matches this glob as NAME=REDACTED (repeatable; '*' for all)")
 	f.BoolVar(&opts.AllSyscalls, "all-syscalls", false, "also write syscalls outside the event profile, as generic events")
@@ -132,7 +116,7 @@ program failed verification (the verifier log's tail is printed).`,
 	f.StringVar(&opts.FilterComm, "filter-comm", "", "record only threads with this command name")
 	f.BoolVar(&opts.BPFStats, "bpf-stats", false, "enable the kernel's BPF run-time accounting and report it at the end")
 	f.BoolVar(&opts.OnlyCommand, "only-command", false, "with -- CMD: keep only the events of CMD and the processes it creates (children of children, container runtimes and containers it starts)")
-	f.StringVar(&scope, "snapshot-scope", "", "processes of the header's snapshot: command (only the recorder, CMD's parent; the default with --only-command) or all (the default otherwise)")
+	f.StringVar((*string)(&opts.SnapshotScope), "snapshot-scope", "", "processes of the header's snapshot: command (only the recorder, CMD's parent; the default with --only-command) or all (the default otherwise)")
 	f.StringVar(&opts.ContainerdState, "containerd-state", rcontainer.DefaultContainerdState, "containerd's state directory, read for its containers' OCI bundles (k3s: /run/k3s/containerd)")
 	f.StringVar(&opts.CRIORunRoot, "crio-runroot", rcontainer.DefaultCRIORunRoot, "cri-o's storage run root, read for its containers' OCI bundles")
 	f.StringVar(&signKey, "sign-key", "", "sign the capture's checkpoints with this secret key (retrace keygen's PREFIX.key)")
@@ -155,43 +139,4 @@ func recordExitCode(err error) int {
 		return exitUsage
 	}
 	return exitFailure
-}
-
-// checkSnapshotScope checks --snapshot-scope: a known scope, and a
-// command for the command scope.
-func checkSnapshotScope(scope string, command []string) error {
-	if scope == "" {
-		return nil
-	}
-	names := make([]string, len(record.SnapshotScopes))
-	for i, s := range record.SnapshotScopes {
-		names[i] = string(s)
-	}
-	switch {
-	case !slices.Contains(names, scope):
-		return fmt.Errorf("record: --snapshot-scope %q: want %s%s", scope, strings.Join(names, " or "), suggest.DidYouMean(scope, names))
-	case scope == string(record.SnapshotCommand) && len(command) == 0:
-		return errors.New("record: --snapshot-scope command needs a command after -- (the snapshot would list only the recorder)")
-	}
-	return nil
-}
-
-// checkRecordFlags refuses what cannot mean anything or would destroy
-// evidence: no output, an existing output without --force, --only-command
-// without a command, a negative size or duration.
-func checkRecordFlags(output string, command []string, onlyCommand, force bool, maxSize int64, duration time.Duration) error {
-	switch {
-	case output == "":
-		return errors.New("record: -o FILE is required")
-	case onlyCommand && len(command) == 0:
-		return errors.New("record: --only-command needs a command after -- (retrace record -o F --only-command -- CMD ARGS...); without one it would record the whole host")
-	case maxSize < 0:
-		return fmt.Errorf("record: --max-size %d: want a size in bytes, 0 for no limit", maxSize)
-	case duration < 0:
-		return fmt.Errorf("record: --duration %s: want a positive duration, 0 for no limit", duration)
-	}
-	if _, err := os.Lstat(output); err == nil && !force {
-		return fmt.Errorf("record: %s exists; refusing to replace it (use --force, or another name)", output)
-	}
-	return nil
 }

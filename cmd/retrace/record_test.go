@@ -62,6 +62,11 @@ func TestRecordRefuses(t *testing.T) {
 		{"negative duration", []string{"-o", fresh, "--duration", "-5s"}, "--duration -5s"},
 		{"negative size", []string{"-o", fresh, "--max-size", "-5"}, "--max-size -5"},
 		{"existing output", []string{"-o", existing, "--", "/bin/true"}, "exists; refusing to replace it"},
+		{"keep without rotation", []string{"-o", fresh, "--keep", "3"}, "--keep needs --rotate-size or --rotate-time"},
+		{"keep with a ring", []string{"-o", fresh, "--ring", "5m", "--keep", "3"}, "--keep and --ring do not go together"},
+		{"bad rotate size", []string{"-o", fresh, "--rotate-size", "5XB"}, `--rotate-size: size "5XB": want bytes`},
+		{"bad ring", []string{"-o", fresh, "--ring", "soon"}, `--ring: ring "soon": want a duration (e.g. 5m) or a size`},
+		{"negative rotate time", []string{"-o", fresh, "--rotate-time", "-1s"}, "must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCaptureCLI(t, append([]string{"record"}, tc.args...)...)

@@ -58,8 +58,9 @@ func TestStaticBinary(t *testing.T) {
 	}
 	capPath := filepath.Join(t.TempDir(), "static.scap.zst")
 	rec := exec.Command(bin, "record", "-o", capPath, "--only-command", "--", "/bin/cat", "/etc/hostname")
-	if out, err := rec.CombinedOutput(); err != nil {
-		t.Fatalf("record with the static binary: %v\n%s", err, out)
+	recOut, err := rec.CombinedOutput()
+	if err != nil {
+		t.Fatalf("record with the static binary: %v\n%s", err, recOut)
 	}
 	r, err := capture.Open(capPath)
 	if err != nil {
@@ -81,5 +82,19 @@ func TestStaticBinary(t *testing.T) {
 	}
 	if m := r.Header().Metadata; m == nil || m.RecorderVersion != "9.9.9-test" {
 		t.Errorf("recorder version in the metadata: %+v, want 9.9.9-test", m)
+	}
+	if strings.Contains(string(recOut), "\r") {
+		t.Errorf("status line drawn without a terminal: %q", recOut)
+	}
+
+	// On a terminal (script's pty), a status line shows while recording.
+	script := testutil.NeedTool(t, "script")
+	tty := filepath.Join(t.TempDir(), "tty.scap.zst")
+	out, err = exec.Command(script, "-qec", bin+" record -o "+tty+" --only-command -- /bin/sleep 2.5", "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("record on a terminal: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "\rrecording ") || !strings.Contains(string(out), " events (") {
+		t.Errorf("no status line on the terminal: %q", out)
 	}
 }

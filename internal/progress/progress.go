@@ -90,3 +90,39 @@ func Start(w io.Writer, c Counter, o Options) (stop func()) {
 		<-finished
 	}
 }
+
+// Line redraws one line of status text in place on a terminal (a
+// recorder's live counters). Its methods belong to one goroutine.
+type Line struct {
+	w     io.Writer
+	drawn bool
+}
+
+// NewLine returns a status line drawn on w; callers draw only on a
+// terminal (see [IsTerminal]).
+func NewLine(w io.Writer) *Line { return &Line{w: w} }
+
+// Set replaces the line's text.
+func (l *Line) Set(text string) {
+	_, _ = io.WriteString(l.w, "\r"+text+"\x1b[K")
+	l.drawn = true
+}
+
+// Clear erases the line, if drawn, leaving the cursor at its start.
+func (l *Line) Clear() {
+	if l.drawn {
+		_, _ = io.WriteString(l.w, "\r\x1b[K")
+		l.drawn = false
+	}
+}
+
+// Writer returns a writer to w that erases the line before each write,
+// for messages printed while the line is shown (the next Set redraws it).
+func (l *Line) Writer() io.Writer { return lineWriter{l} }
+
+type lineWriter struct{ l *Line }
+
+func (lw lineWriter) Write(p []byte) (int, error) {
+	lw.l.Clear()
+	return lw.l.w.Write(p)
+}

@@ -57,3 +57,18 @@ func TestStartDelayDrawsNothingForQuickWork(t *testing.T) {
 		t.Errorf("drew %q before the delay", buf.String())
 	}
 }
+
+func TestLine(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLine(&buf)
+	l.Clear()
+	if buf.Len() != 0 {
+		t.Errorf("Clear of an undrawn line wrote %q", buf.String())
+	}
+	l.Set("12 events/s")
+	l.Set("13 events/s")
+	l.Clear()
+	if want := "\r12 events/s\x1b[K\r13 events/s\x1b[K\r\x1b[K"; buf.String() != want {
+		t.Errorf("line wrote %q, want %q", buf.String(), want)
+	}
+}
