@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/internal/suggest"
 )
 
@@ -144,4 +145,33 @@ func KeyID(key []byte) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("retrace pseudonym key id"))
 	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// SetPseudonyms sets Pseudonymize and PseudonymKey from a --pseudonymize
+// list and a --pseudonym-key file (either may be ""); created says that
+// the key file was missing and was made.
+func (o *Options) SetPseudonyms(kinds, keyFile string) (created bool, err error) {
+	if kinds != "" {
+		if o.Pseudonymize, err = ParseKinds(kinds); err != nil {
+			return false, err
+		}
+	}
+	if keyFile == "" {
+		return false, nil
+	}
+	if !o.Pseudonymize.Any() {
+		return false, errors.New("--pseudonym-key needs --pseudonymize")
+	}
+	o.PseudonymKey, created, err = LoadKey(keyFile)
+	return created, err
+}
+
+// Summary says in one line how much a redaction replaced.
+func Summary(m *capture.Redaction) string {
+	s := fmt.Sprintf("%d environment values, %d argument matches, %d buffer bytes redacted", m.EnvValues, m.ArgMatches, m.BufferBytes)
+	if p := m.Pseudonyms; p != nil {
+		s += fmt.Sprintf("; pseudonyms for %d users, %d hosts, %d path components (%d replacements)",
+			p.Users, p.Hosts, p.Paths, m.PseudonymReplacements)
+	}
+	return s
 }

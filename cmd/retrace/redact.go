@@ -55,25 +55,12 @@ sysdig. A damaged IN gives a copy of its intact frames and exit code 1.`,
 			if err := clobber.Check(clobber.Paths("output", out), ins); err != nil {
 				return withCode(exitUsage, fmt.Errorf("redact: %w", err))
 			}
-			if kinds != "" {
-				k, err := redact.ParseKinds(kinds)
-				if err != nil {
-					return withCode(exitUsage, fmt.Errorf("redact: %w", err))
-				}
-				opts.Pseudonymize = k
+			created, err := opts.SetPseudonyms(kinds, keyFile)
+			if err != nil {
+				return withCode(exitUsage, fmt.Errorf("redact: %w", err))
 			}
-			if keyFile != "" {
-				if !opts.Pseudonymize.Any() {
-					return withCode(exitUsage, errors.New("redact: --pseudonym-key needs --pseudonymize"))
-				}
-				key, created, err := redact.LoadKey(keyFile)
-				if err != nil {
-					return withCode(exitUsage, fmt.Errorf("redact: %w", err))
-				}
-				if created {
-					fmt.Fprintf(cmd.ErrOrStderr(), "retrace: created pseudonym key %s (keep it private)\n", keyFile)
-				}
-				opts.PseudonymKey = key
+			if created {
+				fmt.Fprintf(cmd.ErrOrStderr(), "retrace: created pseudonym key %s (keep it private)\n", keyFile)
 			}
 			if _, err := redact.New(opts.Options); err != nil {
 				return withCode(exitUsage, fmt.Errorf("redact: %w", err))
@@ -91,13 +78,7 @@ sysdig. A damaged IN gives a copy of its intact frames and exit code 1.`,
 			if err != nil && !errors.As(err, &te) && !errors.As(err, &de) {
 				return withCode(exitFailure, err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "retrace: wrote %s: %d environment values, %d argument matches, %d buffer bytes redacted",
-				out, m.EnvValues, m.ArgMatches, m.BufferBytes)
-			if p := m.Pseudonyms; p != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "; pseudonyms for %d users, %d hosts, %d path components (%d replacements)",
-					p.Users, p.Hosts, p.Paths, m.PseudonymReplacements)
-			}
-			fmt.Fprintln(cmd.ErrOrStderr())
+			fmt.Fprintf(cmd.ErrOrStderr(), "retrace: wrote %s: %s\n", out, redact.Summary(m))
 			if err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "retrace: %v; the copy holds the events that could be read\n", err)
 				return withCode(exitFailure, err)
