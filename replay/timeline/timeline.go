@@ -215,8 +215,9 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, views []st
 	}
 	info, err := detect.ReplayCapture(ctx, path, opts.Progress, opts.Scope.Clock, func(report.CaptureInfo) replay.Handler {
 		return sc.Wrap(func(e *replay.Event) error {
+			a, ok := cols[0].classify(e) // the same for every view
 			for _, col := range cols {
-				col.event(e)
+				col.eventAs(e, a, ok)
 			}
 			return nil
 		})
@@ -384,9 +385,10 @@ func (c *viewCollector) classify(e *replay.Event) (action, bool) {
 	return a, true
 }
 
-// event feeds one in-scope event to the view.
-func (c *viewCollector) event(e *replay.Event) {
-	a, ok := c.classify(e)
+// eventAs feeds one in-scope event, classified as a (ok false: no view
+// uses it), to the view. Views that share a pass share the classification;
+// no view changes a.
+func (c *viewCollector) eventAs(e *replay.Event, a action, ok bool) {
 	if c.act != nil {
 		if ok {
 			c.activityEvent(e, &a)
