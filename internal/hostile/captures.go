@@ -369,3 +369,51 @@ func ContainerFlood(path string, frames, size int) error {
 	}
 	return w.Close()
 }
+
+// DropMarkers writes a capture of generated events with a pair of drop
+// markers (PPME_DROP_E/X, ratio lost[i]) after each batch, each batch in
+// frames of its own. With closed unset the writer is abandoned as a
+// recorder killed by SIGKILL leaves it: every frame written but no
+// closing metadata, so the drop totals exist only in the markers.
+func DropMarkers(path string, lost []uint32, closed bool) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	md := capture.Metadata{RecorderVersion: "hostile", Hostname: "hostile", StartTime: start}
+	w, err := capture.NewWriter(f, path, capture.WriterOptions{Metadata: &md, Now: func() time.Time { return start }})
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.WriteHeader(capgen.Header(capgen.Options{})); err != nil {
+		f.Close()
+		return err
+	}
+	var total uint64
+	for i, n := range lost {
+		at := start.Add(time.Duration(i) * time.Second)
+		if _, err := capgen.Generate(w, capgen.Options{Events: 50, Start: at, Seed: uint64(i + 1)}); err != nil {
+			f.Close()
+			return err
+		}
+		ts := uint64(at.Add(500 * time.Millisecond).UnixNano())
+		for _, typ := range []scap.Type{scap.DropE, scap.DropX} {
+			if err := w.WriteEvent(0, 0, scap.AppendEvent(nil, ts, 200, typ, scap.EncUint32(n))); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		if err := w.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		total += uint64(n)
+	}
+	if !closed {
+		return f.Close()
+	}
+	md.Drops = &capture.Drops{Total: total, PerCPU: []uint64{total}}
+	w.SetMetadata(md)
+	return errors.Join(w.Close(), f.Close())
+}

@@ -290,8 +290,21 @@ func (s Summary) Line(n int, elapsed time.Duration, filter bool) string {
 	if s.Failed > 0 {
 		failed = fmt.Sprintf(" (%d not read to the end, see below)", s.Failed)
 	}
-	return fmt.Sprintf("%d events from %d captures%s in %.2fs (%.0f events/s), %d %s",
+	line := fmt.Sprintf("%d events from %d captures%s in %.2fs (%.0f events/s), %d %s",
 		s.Events, n, failed, secs, float64(s.Events)/max(secs, 1e-9), s.Found, what)
+	if d := s.Drops(); d > 0 {
+		line += fmt.Sprintf("; %d events lost to recorder drops (see the notes)", d)
+	}
+	return line
+}
+
+// Drops is the number of events the recorders lost, over every capture.
+func (s Summary) Drops() uint64 {
+	var n uint64
+	for _, c := range s.Captures {
+		n += c.Drops
+	}
+	return n
 }
 
 // Run replays paths, at most Options.Workers at once (the files of a

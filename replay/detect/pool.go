@@ -98,6 +98,8 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 	var st *replay.State
 	var handle replay.Handler
 	var first, last uint64
+	var drops capture.DropTally // the drop markers, counted as read
+	var recorded uint64         // the recorders' drop totals, read at each file's end
 	n, prevSeq := 0, 0
 	var err error
 	for i, file := range files {
@@ -116,7 +118,6 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			st = replay.NewState(replay.Options{})
 			st.LoadHeader(h)
 		} else {
-			info.Drops += infoOf(file, h).Drops
 			if seq > prevSeq+1 {
 				info.Notes = append(info.Notes, fmt.Sprintf("%s: files %d to %d of the rotated set are missing: the state before it comes from its snapshot", file, prevSeq+1, seq-1))
 			}
@@ -133,6 +134,7 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 				first = ts
 			}
 			last = ts
+			drops.Add(e.Ev, e.Frame)
 			if n++; n&0x3fff == 0 && prog != nil {
 				b := rd.Stats().FileBytes
 				prog.add(b - lastBytes)
@@ -144,6 +146,11 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			return handle(e)
 		})
 		prog.add(rd.Stats().FileBytes - lastBytes)
+		// retrace writes its drop totals at the end of the file, which
+		// the reader has reached now.
+		if md := rd.Header().Metadata; md != nil && md.Drops != nil {
+			recorded += md.Drops.Total
+		}
 		rd.Close()
 		if err != nil {
 			break
@@ -159,10 +166,31 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 	if first != 0 {
 		info.Start, info.End = time.Unix(0, int64(first)), time.Unix(0, int64(last))
 	}
+	info.Drops = max(recorded, drops.Lost)
+	if n := dropNote(&drops, recorded); n != "" {
+		info.Notes = append(info.Notes, n)
+	}
 	if err != nil && !errors.Is(err, replay.ErrStop) {
 		return info, err
 	}
 	return info, nil
+}
+
+// dropNote says how many events the recorder lost and where they fell,
+// from the drop markers read and the recorder's totals (0 when it wrote
+// none, e.g. after a crash); "" when it lost none.
+func dropNote(markers *capture.DropTally, recorded uint64) string {
+	switch {
+	case markers.Markers == 0 && recorded == 0:
+		return ""
+	case markers.Markers == 0:
+		return fmt.Sprintf("recorder drops: %d events lost (the recorder's totals; no drop markers in the events read)", recorded)
+	case recorded == 0:
+		return "recorder drops: " + markers.String() + " (the recorder's totals are missing)"
+	case recorded != markers.Lost:
+		return fmt.Sprintf("recorder drops: %s; the recorder's totals say %d", markers.String(), recorded)
+	}
+	return "recorder drops: " + markers.String()
 }
 
 // boundNotes says what the state left out at its bounds (docs/FORMAT.md,

@@ -122,6 +122,13 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 	if left := len(r.Detections) - shown; left > 0 {
 		summary += fmt.Sprintf("; the table shows the first %d, %d more rows left out (-o json has them all)", shown, left)
 	}
+	var drops uint64
+	for _, c := range r.Captures {
+		drops += c.Drops
+	}
+	if drops > 0 {
+		summary += fmt.Sprintf("; %d events lost to recorder drops", drops)
+	}
 	if _, err := fmt.Fprintln(bw, summary); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}

@@ -1,0 +1,55 @@
+package detect
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/retrace-dev/retrace/internal/hostile"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/report"
+)
+
+// TestReplayCountsDrops replays captures with drop markers, closed (the
+// recorder's totals in the closing metadata, which replay reaches only at
+// the end) and abandoned as by a SIGKILL (the markers alone): the capture
+// info counts the events lost either way, a note says where they fell,
+// and the summary line mentions them.
+func TestReplayCountsDrops(t *testing.T) {
+	tests := []struct {
+		name   string
+		closed bool
+		note   string
+	}{
+		{"closed", true, "recorder drops: 150 events lost at 2 drop markers, 2026-01-02T03:04:05.5Z to 2026-01-02T03:04:06.5Z, frames 2 to 4"},
+		{"recorder killed", false, "recorder drops: 150 events lost at 2 drop markers, 2026-01-02T03:04:05.5Z to 2026-01-02T03:04:06.5Z, frames 2 to 4 (the recorder's totals are missing)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "drops.scap.zst")
+			if err := hostile.DropMarkers(path, []uint32{100, 50}, tc.closed); err != nil {
+				t.Fatal(err)
+			}
+			info, err := ReplayCapture(context.Background(), path, nil, nil, func(report.CaptureInfo) replay.Handler { return nil })
+			if err != nil && tc.closed {
+				t.Fatalf("ReplayCapture: %v", err)
+			}
+			if info.Drops != 150 {
+				t.Errorf("Drops = %d, want 150", info.Drops)
+			}
+			found := false
+			for _, n := range info.Notes {
+				found = found || n == tc.note
+			}
+			if !found {
+				t.Errorf("notes %q lack %q", info.Notes, tc.note)
+			}
+			sum := Summary{Captures: []report.CaptureInfo{info}, Events: 10}
+			const want = "10 events from 1 captures in 1.00s (10 events/s), 0 detections; 150 events lost to recorder drops (see the notes)"
+			if got := sum.Line(1, time.Second, false); got != want {
+				t.Errorf("summary line\n %q\nwant %q", got, want)
+			}
+		})
+	}
+}
