@@ -57,7 +57,7 @@ func TestRecordContainerStartedDuringRecording(t *testing.T) {
 	ensureImage(t)
 	name := fmt.Sprintf("retrace-test-new-%d", os.Getpid())
 	t.Cleanup(func() { exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
-	c := recordRun(t, Options{}, "podman", "--runtime", "runc", "run", "--rm", "--name", name,
+	c := recordRun(t, Options{OnlyCommand: true}, "podman", "--runtime", "runc", "run", "--rm", "--name", name,
 		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", testImage, "/bin/cat", "/etc/shadow")
 	cat := c.execOf(t, "cat", "/etc/shadow")
 	m, ok := container.MatchCgroups(cat.params["cgroups"])
@@ -268,7 +268,7 @@ func TestRecordShortLivedContainers(t *testing.T) {
 			exec.Command(podman, "rm", "-f", "-t", "0", fmt.Sprintf("%s%d", prefix, i)).Run()
 		}
 	})
-	c := recordRun(t, Options{}, "/bin/sh", "-c", script.String())
+	c := recordRun(t, Options{OnlyCommand: true}, "/bin/sh", "-c", script.String())
 
 	firstExec := map[string]uint64{} // by full id
 	for _, e := range c.find("execve", true, func(e event) bool { return e.int("res") == 0 }) {

@@ -94,7 +94,7 @@ func TestRecordSnaplenZeroAndNoEnv(t *testing.T) {
 func TestRecordWriteBelowBin(t *testing.T) {
 	name := fmt.Sprintf("/bin/retrace-test-%d", os.Getpid())
 	t.Cleanup(func() { os.Remove(name) })
-	c := recordRun(t, Options{}, "/bin/sh", "-c", "echo x > "+name+" && rm "+name)
+	c := recordRun(t, Options{OnlyCommand: true}, "/bin/sh", "-c", "echo x > "+name+" && rm "+name)
 
 	opens := c.find("openat", true, func(e event) bool { return e.str("name") == name })
 	if len(opens) == 0 {
