@@ -46,6 +46,8 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 		if err := learn(red, in); err != nil {
 			return nil, err
 		}
+		// Files are often named after their host.
+		src.Source = red.ps.textString(src.Source)
 	}
 	rd, err := capture.Open(in)
 	if err != nil {

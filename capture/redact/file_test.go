@@ -40,7 +40,7 @@ func TestFileKeepsMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	orig := filepath.Join(dir, "signed.scap.zst")
+	orig := filepath.Join(dir, "vm.signed.scap.zst") // named after its host
 	trace := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
 	if _, err := capture.ConvertFile(trace, orig, capture.WriterOptions{SignKey: key}); err != nil {
 		t.Fatal(err)
@@ -58,6 +58,9 @@ func TestFileKeepsMetadata(t *testing.T) {
 	}
 	if got.SigningKey != "" || want.SigningKey == "" {
 		t.Errorf("signing key of the copy %q, of the original %q", got.SigningKey, want.SigningKey)
+	}
+	if !strings.HasPrefix(m.Source, "h-") || !strings.HasSuffix(m.Source, ".signed.scap.zst") {
+		t.Errorf("manifest names the source %q", m.Source)
 	}
 	if m.SourceKey != key.ID.String() || m.PseudonymKey != "random" || m.Pseudonyms.Hosts != 1 {
 		t.Errorf("manifest %+v", m)
