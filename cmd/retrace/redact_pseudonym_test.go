@@ -58,7 +58,7 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 	}
 	pseudonymKey := filepath.Join(dir, "incident.pkey")
 	upstream := upstreamRuleArgs(t)
-	seenKeyIDs := map[string]bool{}
+	seenKeyIDs, seenHosts := map[string]bool{}, map[string]bool{}
 	for _, trace := range traces {
 		name := filepath.Base(trace)
 		t.Run(name, func(t *testing.T) {
@@ -135,6 +135,7 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 				}
 				// The recorder's metadata is kept, its host name pseudonymised.
 				md, omd := finalMetadata(t, out), finalMetadata(t, orig)
+				seenHosts[omd.Hostname+" → "+md.Hostname] = true
 				if md == nil || omd == nil || !strings.HasPrefix(md.Hostname, "h-") || len(md.CommandLine) != len(omd.CommandLine) ||
 					md.KernelRelease != omd.KernelRelease || !md.StartTime.Equal(omd.StartTime) || len(md.Containers) != len(omd.Containers) {
 					t.Errorf("metadata of the copy %+v\nof the original %+v", md, omd)
@@ -172,8 +173,10 @@ func TestRedactPseudonymizeAttackTraces(t *testing.T) {
 			})
 		})
 	}
-	if len(seenKeyIDs) != 1 {
-		t.Errorf("one key file gave key ids %v", seenKeyIDs)
+	// Every trace was recorded on one host: one key file gives its name
+	// one pseudonym in every copy.
+	if len(seenKeyIDs) != 1 || len(seenHosts) != 1 {
+		t.Errorf("one key file gave key ids %v and host names %v", seenKeyIDs, seenHosts)
 	}
 }
 
