@@ -4,6 +4,12 @@
 // timestamp order, into a capture file together with a snapshot of the
 // host's processes, fds, users, interfaces and containers.
 //
+// The output is one file, or a rotated set of complete captures, each with
+// its own snapshot, kept to the newest N files or staged in a ring that is
+// written out on request ([Options], docs/FORMAT.md "Rotated sets and the
+// ring"); it is created exclusively and locked, and a deleted or replaced
+// output stops the recording ([ErrOutputGone]).
+//
 // One goroutine drains the ring buffer and another writes; neither waits
 // on a container runtime: container metadata is looked up in the
 // background (package record/container) and its container event put in

@@ -32,7 +32,7 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n < 0 || n*float64(mult) >= 1<<62 {
+	if err != nil || !(n >= 0 && n*float64(mult) < 1<<62) { // NaN too
 		return 0, fmt.Errorf("size %q: want bytes, e.g. 1000000, 100MB or 1GiB", s)
 	}
 	return int64(n * float64(mult)), nil

@@ -442,7 +442,11 @@ func (s *session) rotate() error {
 	if err := w.WriteHeader(hdr); err != nil {
 		return err
 	}
-	ts := max(s.win.last, s.now()-uint64(s.opts.ReorderWindow))
+	// At the last event released: no later event of the new file is older.
+	ts := s.win.last
+	if ts == 0 {
+		ts = s.now() - uint64(s.opts.ReorderWindow)
+	}
 	for _, info := range infos {
 		if err := w.WriteEvent(0, 0, info.AppendEvent(nil, ts)); err != nil {
 			return err

@@ -195,3 +195,20 @@ func TestOutputSet(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseSize checks that ParseSize never panics, accepts plain byte
+// counts as they are, and never returns a negative size.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"1000", "100MB", "1GiB", "1.5kb", "-5", "1e30GB", "", "MB", " 7 K "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err == nil && n < 0 {
+			t.Errorf("ParseSize(%q) = %d", s, n)
+		}
+		if d, sz, err := ParseRing(s); err == nil && (d <= 0) == (sz <= 0) {
+			t.Errorf("ParseRing(%q) = %v, %d: want exactly one of them", s, d, sz)
+		}
+	})
+}
