@@ -437,6 +437,11 @@ func FuzzWriteHTML(f *testing.F) {
 		d := &r.Detections[0]
 		d.Rule, d.Output, d.Process.Cmdline, d.Files = name, cmdline, cmdline, []string{name}
 		d.Container.Name, d.Container.Image = name, cmdline
+		d.Drill = &Drill{Event: ContextEvent{Line: cmdline}, Before: []ContextEvent{{Line: name}},
+			Next: []Step{{Activity: Activity{Kind: name, Object: cmdline}, Name: name}}}
+		r.Views = []ActivityView{{Name: name, Findings: []Detection{{Rule: name, Output: cmdline, Hostname: name, Capture: cmdline}}}}
+		r.Notes = []string{cmdline}
+		r.Tree = []ProcessNode{{Process: Process{Name: name}, Host: cmdline, Pins: []int{0}}, {Process: Process{Name: cmdline}, Host: name}}
 		var b bytes.Buffer
 		if err := WriteHTML(&b, r, Options{}); err != nil {
 			t.Fatal(err)

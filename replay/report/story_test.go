@@ -227,3 +227,53 @@ func TestHTMLChromiumStory(t *testing.T) {
 		t.Errorf("tree view opened with detections hidden, tree hidden = %s, want true false", got)
 	}
 }
+
+// TestHTMLChromiumHostileStory opens every part of a story report whose
+// captured strings are script and markup payloads (drill-down lines, next
+// steps, view rows, notes, hosts, pins) and checks that none ran or
+// became an element.
+func TestHTMLChromiumHostileStory(t *testing.T) {
+	t.Parallel()
+	all := payloadScript + " " + payloadImg + " " + payloadBreak + " " + payloadSVG
+	r := storyReport()
+	r.Notes = []string{all}
+	r.Captures[0].Notes = []string{all}
+	for i := range r.Detections {
+		d := &r.Detections[i]
+		d.Rule += " " + payloadImg
+		d.Hostname = payloadSVG + d.Hostname
+		if d.Drill != nil {
+			d.Drill.Before[0].Line = all
+			d.Drill.Event.Line = all
+			d.Drill.After[0].Line = all
+			for j := range d.Drill.Next {
+				d.Drill.Next[j].Name, d.Drill.Next[j].Kind, d.Drill.Next[j].Object = payloadImg, payloadScript, all
+			}
+		}
+	}
+	for i := range r.Views[0].Findings {
+		f := &r.Views[0].Findings[i]
+		f.Rule, f.Output, f.Process.Name, f.Hostname, f.Capture = payloadImg, all, payloadScript, payloadSVG, payloadBreak
+	}
+	r.Views[0].Name = payloadImg
+	r.Tree[0].Host = payloadImg
+	p := openCDPPage(t, "file://"+writeHTMLFile(t, r, nil))
+	p.eval(`document.querySelectorAll("details").forEach(function(d){ d.open = true });
+		document.querySelectorAll("ul.occs button").forEach(function(b){ b.click() });
+		document.querySelectorAll("#tabs [data-tab]").forEach(function(b){ b.click() });
+		document.querySelectorAll("details").forEach(function(d){ d.open = true })`)
+	p.waitFor(`document.querySelectorAll("table.rows tbody tr").length === 3`)
+	if got := p.evalString(`document.title`); strings.Contains(got, "pwned") {
+		t.Fatalf("a payload ran: title %q", got)
+	}
+	counts := p.evalString(`[document.querySelectorAll("img").length, document.querySelectorAll("script").length, document.querySelectorAll("svg[onload]").length].join(",")`)
+	if counts != "0,2,0" {
+		t.Errorf("img, script, injected svg elements = %s, want 0,2,0", counts)
+	}
+	text := p.evalString(`document.querySelector("main").textContent`)
+	for _, want := range []string{payloadScript, payloadImg, payloadBreak} {
+		if strings.Count(text, want) < 3 {
+			t.Errorf("payload %q shown as text fewer than 3 times", want)
+		}
+	}
+}
