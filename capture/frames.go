@@ -661,6 +661,9 @@ func (s *frameSource) stats(st *Stats) {
 	st.Frames += s.frames
 	st.MetadataFrames += s.metas
 	st.SkippedFrames += s.skippedFrames
+	if n := s.meta.containersLeftOut; n > 0 {
+		st.ContainerFramesLeftOut, st.ContainerFramesLeftOutAt = n, s.meta.containersLeftOutAt
+	}
 }
 
 func (s *frameSource) close() {
@@ -690,6 +693,12 @@ type metaState struct {
 	footer      footer
 	footerOff   int64 // file offset of the footer frame
 	checkpoints []*Checkpoint
+	// containerBytes is the RTCT payload decoded so far; containersLeftOut
+	// counts the frames over the bounds, the first at containersLeftOutAt.
+	containerBytes      int
+	containersLeftOut   int
+	containersLeftOutAt int64
+	leftOutAt           map[int64]bool
 }
 
 // add decodes a skippable frame's payload.
@@ -703,7 +712,13 @@ func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
 	tag, body := string(payload[:4]), payload[4:]
 	switch tag {
 	case tagMetaStart, tagMetaEnd:
-		md, err := decodeMetadata(body)
+		decode := decodeMetadata
+		if len(body) > MaxContainerMetadata+MaxContainerFrame {
+			// Only containers make metadata this large.
+			decode = decodeMetadataWithoutContainers
+			m.leaveOutContainers(offset)
+		}
+		md, err := decode(body)
 		if err != nil {
 			return err
 		}
@@ -714,6 +729,11 @@ func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
 			m.end = md
 		}
 	case tagContainers:
+		if len(body) > MaxContainerFrame || m.containerBytes+len(body) > MaxContainerMetadata {
+			m.leaveOutContainers(offset)
+			return nil
+		}
+		m.containerBytes += len(body)
 		var cs []Container
 		if err := json.Unmarshal(body, &cs); err != nil {
 			return fmt.Errorf("decode containers: %w", err)
@@ -740,6 +760,20 @@ func (m *metaState) add(magic uint32, payload []byte, offset int64) error {
 		m.checkpoints = append(m.checkpoints, cp)
 	}
 	return nil
+}
+
+// leaveOutContainers counts a frame whose containers are not decoded.
+func (m *metaState) leaveOutContainers(offset int64) {
+	if m.containersLeftOut == 0 || offset < m.containersLeftOutAt {
+		m.containersLeftOutAt = offset
+	}
+	if m.leftOutAt == nil {
+		m.leftOutAt = map[int64]bool{}
+	}
+	if !m.leftOutAt[offset] { // the closing metadata may be read twice
+		m.leftOutAt[offset] = true
+		m.containersLeftOut++
+	}
 }
 
 // metadata returns the best metadata known so far, or nil.

@@ -110,6 +110,16 @@ type Drops struct {
 	MaxReaderLagNs uint64 `json:"max_reader_lag_ns,omitempty"`
 }
 
+// MaxContainerFrame bounds one RTCT container frame's payload and
+// MaxContainerMetadata the payloads of all of a capture's together
+// (docs/FORMAT.md, "Limits of the analysis"): the recorder writes one
+// container of 1-10 KiB per frame. Frames over a bound are not decoded
+// and are counted in [Stats].
+const (
+	MaxContainerFrame    = 1 << 20
+	MaxContainerMetadata = 32 << 20
+)
+
 // Container is what the recorder knows of a container: package
 // container's model, whose JSON encoding is the metadata's container
 // record (id, name, image, image_id, runtime, privileged, labels).
@@ -263,3 +273,22 @@ func decodeMetadata(b []byte) (*Metadata, error) {
 	}
 	return &m, nil
 }
+
+// decodeMetadataWithoutContainers decodes a metadata payload but not its
+// containers, for a payload whose containers pass [MaxContainerMetadata].
+func decodeMetadataWithoutContainers(b []byte) (*Metadata, error) {
+	var m struct {
+		*Metadata
+		Containers skippedJSON `json:"containers"`
+	}
+	m.Metadata = &Metadata{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decode metadata: %w", err)
+	}
+	return m.Metadata, nil
+}
+
+// skippedJSON accepts any JSON value without decoding it.
+type skippedJSON struct{}
+
+func (skippedJSON) UnmarshalJSON([]byte) error { return nil }

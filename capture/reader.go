@@ -57,6 +57,21 @@ type Stats struct {
 	FileBytes, RawBytes int64
 	// Truncated is set once the reader has reported a [TruncatedError].
 	Truncated bool
+	// ContainerFramesLeftOut counts the RTCT frames not decoded because
+	// they pass [MaxContainerFrame] or [MaxContainerMetadata];
+	// ContainerFramesLeftOutAt is the file offset of the first.
+	ContainerFramesLeftOut   int
+	ContainerFramesLeftOutAt int64
+}
+
+// LeftOut says what the reader left out at its bounds, one sentence per
+// bound met; nil when none was.
+func (s *Stats) LeftOut() []string {
+	if s.ContainerFramesLeftOut == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d container metadata frames not read: each is bounded to %d bytes and all of a capture's to %d (docs/FORMAT.md, \"Limits of the analysis\"); the first at offset %d",
+		s.ContainerFramesLeftOut, MaxContainerFrame, MaxContainerMetadata, s.ContainerFramesLeftOutAt)}
 }
 
 // blockSource yields the blocks of one container format.

@@ -69,6 +69,8 @@ func (d *Detector) Extract(ctx context.Context, path string, w *capture.Writer) 
 		res.Info.Events = st.Stats().Events
 		res.Info.Notes = append(res.Info.Notes, boundNotes(st)...)
 	}
+	rst := rd.Stats()
+	res.Info.Notes = append(res.Info.Notes, rst.LeftOut()...)
 	res.Info.Notes = append(res.Info.Notes, sc.Notes()...)
 	if first != 0 {
 		res.Info.Start, res.Info.End = nsTime(first), nsTime(last)

@@ -145,7 +145,14 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			}
 			return handle(e)
 		})
-		prog.add(rd.Stats().FileBytes - lastBytes)
+		rst := rd.Stats()
+		prog.add(rst.FileBytes - lastBytes)
+		for _, n := range rst.LeftOut() {
+			if len(files) > 1 {
+				n = filepath.Base(file) + ": " + n
+			}
+			info.Notes = append(info.Notes, n)
+		}
 		// retrace writes its drop totals at the end of the file, which
 		// the reader has reached now.
 		if md := rd.Header().Metadata; md != nil && md.Drops != nil {
