@@ -1,6 +1,8 @@
 package export
 
 import (
+	"bytes"
+	"encoding/binary"
 	"path"
 	"slices"
 	"strconv"
@@ -38,12 +40,31 @@ type mapper struct {
 	byType  [scap.NumTypes][]*EventMapping
 	product Product
 	writers writerPool
+	// procs is the last description of each thread's process, with the
+	// field values it was made from (processKey); texts interns the
+	// small texts rows repeat (evt.dir, fd.typechar, flags ...).
+	procs      map[int64]*procMemo
+	procFields processFields
+	key        []byte
+	texts      map[string]string
 }
+
+// procMemo is a process description and the values it was made from.
+type procMemo struct {
+	key  []byte
+	proc Process
+}
+
+// Bounds of the mapper's caches: past them a cache starts over.
+const (
+	maxProcMemos = 1 << 14
+	maxTexts     = 1 << 12
+)
 
 // newMapper binds the probes with reg.
 func newMapper(reg engine.Registry, product Product) *mapper {
 	f := func(name string) *detect.Probe { return detect.NewProbe(reg, name) }
-	m := &mapper{product: product, writers: writerPool{}, p: probes{
+	m := &mapper{product: product, writers: writerPool{}, procs: map[int64]*procMemo{}, texts: map[string]string{}, p: probes{
 		evtDir: f("evt.dir"), rawres: f("evt.rawres"), res: f("evt.res"), flags: f("evt.arg.flags"),
 		pid: f("proc.pid"), tid: f("thread.tid"), pidTs: f("proc.pid.ts"), name: f("proc.name"),
 		cmdline: f("proc.cmdline"), exepath: f("proc.exepath"), cwd: f("proc.cwd"), tty: f("proc.tty"),
@@ -59,6 +80,12 @@ func newMapper(reg engine.Registry, product Product) *mapper {
 		sip: f("fd.sip"), sport: f("fd.sport"),
 		fsName: f("fs.path.name"), fsSource: f("fs.path.source"), fsTarget: f("fs.path.target"),
 	}}
+	p := &m.p
+	m.procFields = processFields{
+		texts: []*detect.Probe{p.name, p.cmdline, p.exepath, p.cwd, p.userName, p.userUID, p.groupName, p.groupGID,
+			p.pname, p.pcmdline, p.pexepath},
+		ints: []*detect.Probe{p.pid, p.pidTs, p.tid, p.loginUID, p.ppid, p.ppidTs},
+	}
 	byName := mappingsByType()
 	for c := range scap.NumTypes {
 		t := scap.Type(c)
@@ -110,28 +137,57 @@ func (m *mapper) base(b *Base, src source, e *replay.Event, a Activity) {
 	*b = Base{
 		Time: time.Unix(0, int64(ts)).UTC(), ClassUID: c.UID, ClassName: c.Name, CategoryUID: c.CategoryUID,
 		CategoryName: c.CategoryName, ActivityID: a.ID, ActivityName: a.Name, TypeUID: int64(c.UID)*100 + int64(a.ID),
-		TypeName: c.Name + ": " + a.Name, SeverityID: 1, Severity: "Informational", StatusID: 1, Status: "Success",
+		TypeName: m.typeName(c, a), SeverityID: 1, Severity: "Informational", StatusID: 1, Status: "Success",
 		Metadata: Metadata{Version: OCSFVersion, Product: m.product, UID: src.uid(e.Num), LogProvider: "retrace",
 			LogName: src.stem, Sequence: int64(e.Num), EventCode: e.Ev.TypeName()},
 		Device: Device{Hostname: src.host, TypeID: 0, Type: "Unknown"},
 	}
 	if res, ok := m.p.rawres.Int(e); ok && res < 0 {
-		b.StatusID, b.Status, b.StatusCode = 2, "Failure", m.p.res.Value(e)
+		b.StatusID, b.Status, b.StatusCode = 2, "Failure", m.text(m.p.res, e)
 	}
 	b.Actor.Process = m.process(src, e)
 	b.Actor.User = b.Actor.Process.User
 	b.Container = m.container(e)
 	u := &b.Unmapped
 	u.EvtRawTime = int64(ts)
-	u.EvtDir = m.p.evtDir.Value(e)
+	u.EvtDir = m.text(m.p.evtDir, e)
 	if n, ok := m.p.fdNum.Int(e); ok && e.FDNum >= 0 {
 		u.FdNum = &n
 	}
-	u.FdType = m.p.fdType.Value(e)
-	u.Flags = m.p.flags.Value(e)
-	u.UserLoginName = m.p.loginName.Value(e)
+	u.FdType = m.text(m.p.fdType, e)
+	u.Flags = m.text(m.p.flags, e)
+	u.UserLoginName = m.text(m.p.loginName, e)
 	u.ProcTty, _ = m.p.tty.Int(e)
-	u.ContainerPrivileged = m.p.cpr.Value(e) == "true"
+	u.ContainerPrivileged = m.text(m.p.cpr, e) == "true"
+}
+
+// text returns probe's value for e (as [detect.Probe.Value]) for a field
+// of few distinct values, interned.
+func (m *mapper) text(probe *detect.Probe, e *replay.Event) string {
+	b, ok := probe.Bytes(e)
+	if !ok || string(b) == engine.Missing {
+		return ""
+	}
+	if s, ok := m.texts[string(b)]; ok {
+		return s
+	}
+	if len(m.texts) >= maxTexts {
+		clear(m.texts)
+	}
+	s := string(b)
+	m.texts[s] = s
+	return s
+}
+
+// typeName returns a's type_name ("Process Activity: Launch"), interned.
+func (m *mapper) typeName(c *Class, a Activity) string {
+	m.key = append(append(append(m.key[:0], c.Name...), ": "...), a.Name...)
+	if s, ok := m.texts[string(m.key)]; ok {
+		return s
+	}
+	s := string(m.key)
+	m.texts[s] = s
+	return s
 }
 
 // uid is the row's metadata.uid: host, capture and event number.
@@ -144,8 +200,55 @@ func processUID(host string, pid, start int64) string {
 	return host + ":" + strconv.FormatInt(pid, 10) + ":" + strconv.FormatInt(start, 10)
 }
 
-// process describes e's process and its parent.
+// process describes e's process and its parent. The description of a
+// thread is made again only when a field it comes from has changed.
 func (m *mapper) process(src source, e *replay.Event) Process {
+	p := &m.p
+	key := &m.procFields
+	tid, _ := p.tid.Int(e)
+	k := m.key[:0]
+	for _, probe := range key.texts {
+		b, ok := probe.Bytes(e)
+		k = binary.AppendUvarint(append(k, boolByte(ok)), uint64(len(b)))
+		k = append(k, b...)
+	}
+	for _, probe := range key.ints {
+		n, ok := probe.Int(e)
+		k = binary.AppendVarint(append(k, boolByte(ok)), n)
+	}
+	k = append(k, src.host...)
+	m.key = k
+	if pm, ok := m.procs[tid]; ok && bytes.Equal(pm.key, k) {
+		return pm.proc
+	}
+	out := m.describeProcess(src, e)
+	if len(m.procs) >= maxProcMemos {
+		clear(m.procs)
+	}
+	pm := m.procs[tid]
+	if pm == nil {
+		pm = &procMemo{}
+		m.procs[tid] = pm
+	}
+	pm.key, pm.proc = append(pm.key[:0], k...), out
+	return out
+}
+
+// processFields are the probes describeProcess reads: a description
+// made from the same values is the same.
+type processFields struct {
+	texts, ints []*detect.Probe
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// describeProcess describes e's process and its parent from its fields.
+func (m *mapper) describeProcess(src source, e *replay.Event) Process {
 	p := &m.p
 	var out Process
 	pid, ok := p.pid.Int(e)
@@ -230,7 +333,7 @@ func fileTypeName(id int32) string {
 
 // container describes e's container, nil on the host.
 func (m *mapper) container(e *replay.Event) *Container {
-	id := m.p.cid.Value(e)
+	id := m.text(m.p.cid, e)
 	if id == "" || id == "host" {
 		return nil
 	}
@@ -340,7 +443,7 @@ func (m *mapper) networkRow(src source, e *replay.Event, a Activity) NetworkActi
 		r.DstEndpoint = m.endpoint(e, m.p.sip, m.p.sport)
 	}
 	ci := &r.ConnectionInfo
-	ci.ProtocolName = m.p.l4proto.Value(e)
+	ci.ProtocolName = m.text(m.p.l4proto, e)
 	switch ci.ProtocolName {
 	case "tcp":
 		ci.ProtocolNum = 6

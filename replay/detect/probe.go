@@ -38,12 +38,22 @@ func (p *Probe) Text(ev engine.Event) (string, bool) {
 	if p == nil {
 		return "", false
 	}
+	b, ok := p.Bytes(ev)
+	return string(b), ok
+}
+
+// Bytes is [Probe.Text] without the string: the text is valid until the
+// next call on p.
+func (p *Probe) Bytes(ev engine.Event) ([]byte, bool) {
+	if p == nil {
+		return nil, false
+	}
 	p.buf = p.ex.Extract(ev, p.buf[:0])
 	if len(p.buf) == 0 {
-		return "", false
+		return nil, false
 	}
 	p.txt = engine.AppendValue(p.txt[:0], p.typ, p.buf[0])
-	return string(p.txt), true
+	return p.txt, true
 }
 
 // Value returns the field's first value for ev as text, or "" when it has
