@@ -133,8 +133,12 @@ func TestRecordContainerd(t *testing.T) {
 		"--annotation", "io.kubernetes.cri.image-name=" + image,
 		"--mount", "type=bind,src=" + vol + ",dst=/data,options=rbind:ro",
 	}
-	script := c.runLine(image, pod, annotations, "/bin/cat", "/etc/shadow") + " >/dev/null; " +
-		c.runLine(image, priv, []string{"--privileged"}, "/bin/id") + " >/dev/null"
+	// The containers outlive their command by a second: on a loaded
+	// machine the recorder can lag behind a container that ctr run --rm
+	// removes at once, and its bundle is gone when it is first seen (its
+	// event then has the id and type only; see docs/FORMAT.md).
+	script := c.runLine(image, pod, annotations, "/bin/sh", "-c", "'/bin/cat /etc/shadow; /bin/sleep 1'") + " >/dev/null; " +
+		c.runLine(image, priv, []string{"--privileged"}, "/bin/sh", "-c", "'/bin/id; /bin/sleep 1'") + " >/dev/null"
 	capt := recordRun(t, Options{ContainerdState: c.state}, "/bin/sh", "-c", script)
 
 	// The cgroup path containerd gives (cgroup v1, cgroupfs) is
