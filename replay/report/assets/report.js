@@ -607,6 +607,12 @@
   document.addEventListener("keydown", function (e) {
     if (e.key === "/" && document.activeElement !== $("q")) { e.preventDefault(); $("q").focus(); }
   });
+  // Tree command lines show two lines; hovering shows the whole line and
+  // a double click unfolds it.
+  Array.prototype.forEach.call(document.querySelectorAll("ul.ptree .cmd"), function (c) {
+    c.title = c.textContent;
+    c.addEventListener("dblclick", function (e) { e.preventDefault(); c.classList.toggle("full"); });
+  });
   // Summary names are cut to one line; hovering shows the whole text.
   Array.prototype.forEach.call(document.querySelectorAll("table.counts td.name"), function (td) {
     td.title = td.textContent.trim();
