@@ -262,6 +262,7 @@ loop:
 	}
 	unrec, uerr := probe.UnrecordedCounts()
 	st := s.w.Stats()
+	saved := s.events + st.Flushed // events in frames already in the files
 	s.events += st.Events
 	s.bytes += st.FileBytes
 	cerr := out.close(s.fileMeta(ks, unrec, time.Now()), time.Now())
@@ -269,6 +270,13 @@ loop:
 		cerr = ferr
 	}
 	res.Files = out.files()
+	if runErr != nil && cerr != nil && errors.Is(cerr, runErr) {
+		cerr = nil // the writer's sticky error: say it once
+	}
+	if runErr != nil && outOfSpace(runErr) {
+		runErr = fmt.Errorf("%w; the capture keeps the %d events of the frames written before it (%d bytes; retrace replay reads it as truncated)",
+			runErr, saved, s.bytes)
+	}
 	res.Events = s.events
 	res.Bytes = s.bytes
 	res.Drops = ks.Drops
@@ -288,6 +296,12 @@ loop:
 		res.MaxRSS = ru.Maxrss * 1024
 	}
 	return res, errors.Join(runErr, derr, kerr, uerr, cerr)
+}
+
+// outOfSpace reports whether err is a write that found no room: a full
+// file system, a quota or a file size limit.
+func outOfSpace(err error) bool {
+	return errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) || errors.Is(err, unix.EFBIG)
 }
 
 func exitStatus(cmd *exec.Cmd, err error) int {
