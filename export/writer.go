@@ -143,6 +143,10 @@ type captureParts struct {
 	dir, host, stem string
 	parts           map[partKey]part
 	pool            writerPool
+	// day is the day partition of dayNum (days since the epoch).
+	day      string
+	dayNum   int64
+	dayKnown bool
 }
 
 // partPath returns the path of the file of class, host and day for the
@@ -175,7 +179,15 @@ func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // get returns the part of class for time t, creating it.
 func getPart[T any](cp *captureParts, class int32, t time.Time) (*typedPart[T], error) {
-	k := partKey{class, dayOf(t)}
+	// Rows come in time order: the day's text is made once per day.
+	d := t.Unix() / 86400
+	if t.Unix()%86400 < 0 {
+		d-- // floor for times before 1970
+	}
+	if !cp.dayKnown || d != cp.dayNum {
+		cp.dayNum, cp.day, cp.dayKnown = d, dayOf(t), true
+	}
+	k := partKey{class, cp.day}
 	if p, ok := cp.parts[k]; ok {
 		return p.(*typedPart[T]), nil
 	}
