@@ -19,6 +19,7 @@ import (
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/replay/detect"
+	"github.com/retrace-dev/retrace/replay/timeline"
 )
 
 // rotateChildEnv makes the test binary a rotating recorder to be killed:
@@ -182,6 +183,10 @@ func TestRecordRotate(t *testing.T) {
 	}
 	if len(sum.Captures) != 1 || sum.Events != total || lines != execs || execs == 0 {
 		t.Errorf("replay of the set: %d captures, %d events, %d execve lines; want 1, %d, %d", len(sum.Captures), sum.Events, lines, total, execs)
+	}
+	reps, err := timeline.RunViews(context.Background(), paths, []string{timeline.ViewCommands}, timeline.Options{})
+	if err != nil || len(reps) != 1 || len(reps[0].Captures) != 1 || len(reps[0].Detections) == 0 {
+		t.Errorf("timeline of the set: %v; want one capture with commands", err)
 	}
 	if info := sum.Captures[0]; info.File != files[0].path || !slices.ContainsFunc(info.Notes, func(n string) bool { return strings.HasPrefix(n, "rotated set of ") }) {
 		t.Errorf("replay of the set: capture %s, notes %q", info.File, info.Notes)

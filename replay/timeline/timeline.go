@@ -160,9 +160,10 @@ func RunViews(ctx context.Context, paths []string, views []string, opts Options)
 	if reg == nil {
 		reg = replay.NewFieldRegistry()
 	}
-	results := make([][]captureResult, len(paths))
-	detect.ForEach(len(paths), detect.Workers(len(paths), opts.Workers), func(_, i int) {
-		results[i] = capture(ctx, &opts, reg, views, paths[i])
+	units := detect.Sets(paths) // a rotated set is one capture
+	results := make([][]captureResult, len(units))
+	detect.ForEach(len(units), detect.Workers(len(units), opts.Workers), func(_, i int) {
+		results[i] = capture(ctx, &opts, reg, views, units[i])
 	})
 	reps := make([]*report.Report, len(views))
 	var errs []error
@@ -195,15 +196,16 @@ type captureResult struct {
 	err        error
 }
 
-// capture replays one capture through one collector per view and returns
-// each view's part.
-func capture(ctx context.Context, opts *Options, reg engine.Registry, views []string, path string) []captureResult {
+// capture replays one capture (a file, or the files of a rotated set)
+// through one collector per view and returns each view's part.
+func capture(ctx context.Context, opts *Options, reg engine.Registry, views []string, files []string) []captureResult {
+	path := files[0]
 	spec := opts.Scope
 	rootPid, treePid := spec.Pid, len(views) == 1 && views[0] == ViewTree && spec.HasPid
 	if treePid {
 		spec.HasPid = false // the tree keeps the process's descendants too
 	}
-	sc := spec.Filter(reg, path)
+	sc := spec.Filter(reg, files[len(files)-1]) // the end of a set is in its last file
 	cols := make([]*viewCollector, len(views))
 	for i, v := range views {
 		o := *opts
@@ -213,7 +215,7 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, views []st
 		col.ioAllFDs = opts.Scope.HasPid
 		cols[i] = col
 	}
-	info, err := detect.ReplayCapture(ctx, path, opts.Progress, opts.Scope.Clock, func(report.CaptureInfo) replay.Handler {
+	info, err := detect.ReplaySet(ctx, files, opts.Progress, opts.Scope.Clock, func(report.CaptureInfo) replay.Handler {
 		return sc.Wrap(func(e *replay.Event) error {
 			a, ok := cols[0].classify(e) // the same for every view
 			for _, col := range cols {
