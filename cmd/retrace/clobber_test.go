@@ -91,6 +91,8 @@ func TestOutputIsInputRefused(t *testing.T) {
 			"output " + link + " is the capture " + capture + sameVia},
 		{"redact over the signing key", []string{"redact", capture, "-o", key, "--env", "*", "--sign-key", key},
 			"output " + key + " is the --sign-key " + key},
+		{"redact over the pseudonym key", []string{"redact", capture, "-o", key, "--pseudonymize", "users", "--pseudonym-key", key},
+			"output " + key + " is the --pseudonym-key " + key},
 		{"test --junit suite", []string{"test", suitePath, "--junit", suitePath},
 			"--junit " + suitePath + " is the suite " + suitePath},
 		{"test --junit capture", []string{"test", suitePath, "--junit", link},
