@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/habits"
@@ -173,6 +174,10 @@ func TestUnreadableInputs(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(dir, "fifo.scap")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	good := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "shadow-read-host.scap.zst")
 	times := regexp.MustCompile(`in [0-9.]+s \([0-9]+ events/s\)`)
 	clean := func(s string) string {
@@ -186,6 +191,8 @@ func TestUnreadableInputs(t *testing.T) {
 	}{
 		{"text-file", []string{"replay", text}, exitFailure},
 		{"empty-file", []string{"replay", empty}, exitFailure},
+		{"fifo", []string{"replay", fifo}, exitFailure},
+		{"info-text-file", []string{"info", text}, exitFailure},
 		{"missing-file", []string{"replay", filepath.Join(dir, "missing.scap")}, exitUsage},
 		{"one-of-two-unreadable", []string{"replay", "-o", "json", text, good}, exitFailure},
 		{"convert-into-missing-dir", []string{"convert", good, filepath.Join(dir, "no", "out.scap")}, exitFailure},
