@@ -430,6 +430,9 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		if i < embed {
 			ki := index(capIdx, &data.Captures, cleanCell(d.Capture))
 			gk := groupKey{rule: ri, capture: ki, host: host, pid: d.Process.Pid, start: d.Process.Start.UnixNano()}
+			if r.View != "" {
+				gk.pid, gk.start = -1, int64(i) // a view's findings are each about another object
+			}
 			gi, ok := groups[gk]
 			if !ok {
 				gi = len(groups)

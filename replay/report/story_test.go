@@ -138,6 +138,24 @@ func TestHTMLStoryData(t *testing.T) {
 	}
 }
 
+// TestHTMLViewFindingsNotGrouped checks that a view's findings, each about
+// another file, connection or command, keep a card each.
+func TestHTMLViewFindingsNotGrouped(t *testing.T) {
+	r := storyReport()
+	r.View = "files"
+	var b strings.Builder
+	if err := WriteHTML(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, d := range pageData(t, b.String()).Detections {
+		if seen[d.Group] {
+			t.Errorf("group %d holds two findings", d.Group)
+		}
+		seen[d.Group] = true
+	}
+}
+
 // TestHTMLChromiumStory walks the story report as an analyst would: one
 // card for the three alerts of one shell, its drill-down, the host lanes
 // and filter, and the tree's pins leading to the detections.
