@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 	if out := os.Getenv(rotateChildEnv); out != "" {
 		rotateChild(out)
 	}
+	if out := os.Getenv(dropChildEnv); out != "" {
+		dropChild(out)
+	}
 	if out := os.Getenv(crashChildEnv); out != "" {
 		_, err := Record(context.Background(), Options{
 			Output:  out,

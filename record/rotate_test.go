@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/retrace-dev/retrace/capture"
+	"github.com/retrace-dev/retrace/capture/inspect"
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/timeline"
@@ -60,6 +61,12 @@ func readSet(t *testing.T, dir string) []readSetFile {
 	t.Helper()
 	names, _ := filepath.Glob(filepath.Join(dir, "*-??????-*.scap.zst"))
 	slices.Sort(names)
+	return readSetFiles(t, names)
+}
+
+// readSetFiles reads the captures names, tolerating a truncation.
+func readSetFiles(t *testing.T, names []string) []readSetFile {
+	t.Helper()
 	var out []readSetFile
 	for _, name := range names {
 		f := readSetFile{path: name}
@@ -362,5 +369,66 @@ func TestRecordStatus(t *testing.T) {
 	}
 	if s := last.String(); !strings.HasPrefix(s, "recording ") || !strings.Contains(s, " events (") || !strings.Contains(s, " dropped, ") {
 		t.Errorf("status line %q", s)
+	}
+}
+
+// dropChildEnv makes the test binary a recorder that loses events (a
+// 64 KiB ring, a stalled reader) and then idles until killed.
+const dropChildEnv = "RETRACE_TEST_DROP_CHILD"
+
+func dropChild(out string) {
+	_, err := Record(context.Background(), Options{Output: out, Snaplen: 80, OnlyCommand: true,
+		RingBytes: 64 << 10, readerStall: 50 * time.Millisecond,
+		Command: []string{"/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=1 count=100000 2>/dev/null; while :; do sleep 1; done"}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// TestRecordKilledShowsDrops kills, with SIGKILL, a recorder that lost
+// events: every complete frame reads, and retrace info shows the drops
+// from the drop markers, the recorder's totals never having been written.
+func TestRecordKilledShowsDrops(t *testing.T) {
+	needBPF(t)
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	out := filepath.Join(t.TempDir(), "dropkill.scap.zst")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), dropChildEnv+"="+out)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// dd's burst, then at least two flushes of the writer.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if st, err := os.Stat(out); err == nil && st.Size() > 32<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the recorder wrote no event frame within 30s")
+		}
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	files := readSetFiles(t, []string{out})
+	var te *capture.TruncatedError
+	if f := files[0]; !errors.As(f.err, &te) || len(f.events) == 0 {
+		t.Fatalf("killed capture: %d events, %v; want events, then a truncation", len(f.events), f.err)
+	}
+	d, err := inspect.Describe(out, nil)
+	if err != nil && d == nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	d.WriteText(&text)
+	if !d.DropsFromMarkers || d.Drops == nil || d.Drops.Total == 0 || !strings.Contains(text.String(), "from the drop markers") {
+		t.Errorf("retrace info of the killed capture does not show its drops:\n%s", text.String())
 	}
 }
