@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -147,10 +146,10 @@ func BenchmarkReadVsZstd(b *testing.B) {
 		}
 		tz = append(tz, time.Since(start))
 		cz = append(cz, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
-		start, cpu := time.Now(), cpuTime()
+		start, cpu := time.Now(), testutil.CPUTime()
 		decodeFile(b, path)
 		tr = append(tr, time.Since(start))
-		cr = append(cr, cpuTime()-cpu)
+		cr = append(cr, testutil.CPUTime()-cpu)
 	}
 	mz, mr := median(tz), median(tr)
 	b.ReportMetric(mz.Seconds()*1000, "zstd-ms")
@@ -158,15 +157,6 @@ func BenchmarkReadVsZstd(b *testing.B) {
 	b.ReportMetric(mz.Seconds()/mr.Seconds(), "throughput-ratio")
 	b.ReportMetric(median(cz).Seconds()*1000, "zstd-cpu-ms")
 	b.ReportMetric(median(cr).Seconds()*1000, "retrace-cpu-ms")
-}
-
-// cpuTime returns the CPU time (user + system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func median(d []time.Duration) time.Duration {
@@ -216,7 +206,7 @@ func BenchmarkWriteZstd(b *testing.B) {
 			var out countWriter
 			b.ReportAllocs()
 			var total int
-			cpu := cpuTime()
+			cpu := testutil.CPUTime()
 			for b.Loop() {
 				out = 0
 				w, err := capture.NewWriter(&out, "bench.scap.zst", bc.opts)
@@ -237,7 +227,7 @@ func BenchmarkWriteZstd(b *testing.B) {
 				total += len(evs)
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(total)/(cpuTime()-cpu).Seconds(), "events/cpu-s")
+			b.ReportMetric(float64(total)/(testutil.CPUTime()-cpu).Seconds(), "events/cpu-s")
 			var gz bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&gz, 6)
 			zw.Write(plain)

@@ -2,7 +2,6 @@ package rules_test
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,15 +25,6 @@ var hostileRuleCases = []struct {
 	{"output fields", hostile.OutputFields, 200000},
 }
 
-// cpuTime returns the CPU time the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // TestHostileRuleFilesLoadFast loads each hostile rule file at the issue's
 // size and requires it to take under 2 s of CPU time (CPU, not wall time,
 // so a busy machine does not fail it); they took 38 s to minutes when list
@@ -52,9 +42,9 @@ func TestHostileRuleFilesLoadFast(t *testing.T) {
 	for _, tc := range hostileRuleCases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := tc.gen(tc.n)
-			start, wall := cpuTime(), time.Now()
+			start, wall := testutil.CPUTime(), time.Now()
 			_, err := rules.LoadFiles([]rules.File{{Name: "hostile.yaml", Data: data}}, largeOptions())
-			cpu := cpuTime() - start
+			cpu := testutil.CPUTime() - start
 			t.Logf("%d bytes: %v CPU, %v wall", len(data), cpu, time.Since(wall))
 			if err != nil {
 				t.Fatalf("LoadFiles: %v", err)

@@ -50,9 +50,9 @@ func TestLoadLargeList(t *testing.T) {
 		bound = 60 * time.Second
 	}
 	data := iocRuleFile(items)
-	start, wall := cpuTime(), time.Now()
+	start, wall := testutil.CPUTime(), time.Now()
 	set, err := rules.LoadFiles([]rules.File{{Name: "ioc.yaml", Data: data}}, largeOptions())
-	elapsed := cpuTime() - start
+	elapsed := testutil.CPUTime() - start
 	if err != nil {
 		t.Fatalf("LoadFiles: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,21 +28,13 @@ func loadRule(t *testing.T, data []byte, name string) *rules.Rule {
 	return r
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // TestShowSharedMacros shows a rule whose macros each use the one before
 // twice (hostile.SharedMacros): expanded at every use its condition would
 // be 2^depth copies; show prints each macro once instead, in linear time
 // and size, and still expands small conditions in full.
 func TestShowSharedMacros(t *testing.T) {
 	const depth = 18
-	start := cpuTime()
+	start := testutil.CPUTime()
 	r := loadRule(t, hostile.SharedMacros(depth), "Shared macros")
 	var text, js bytes.Buffer
 	if err := Show(&text, r, false); err != nil {
@@ -52,7 +43,7 @@ func TestShowSharedMacros(t *testing.T) {
 	if err := Show(&js, r, true); err != nil {
 		t.Fatal(err)
 	}
-	cpu := cpuTime() - start
+	cpu := testutil.CPUTime() - start
 	limit := 2 * time.Second
 	if testutil.RaceEnabled {
 		limit = 20 * time.Second
