@@ -76,6 +76,9 @@ var hostileCases = []hostileCase{
 		pending: "the fd caps of issue 13 item 7"},
 	{name: "container metadata flood", file: "containers.scap.zst", gen: func(p string) error { return hostile.ContainerFlood(p, 8, 6<<20) }, args: replayArgs,
 		pending: "the container metadata cap of issue 13 item 7"},
+	// A recorder killed by SIGKILL: no closing metadata, drops in the markers.
+	{name: "killed recorder with drops", file: "killed.scap.zst", gen: func(p string) error { return hostile.DropMarkers(p, []uint32{120000, 120015}, false) },
+		args: func(p string) []string { return []string{"info", p} }, want: "drops:       240015 events lost at 2 drop markers", fail: true},
 	// Not captures.
 	{name: "capture fifo", file: "fifo.scap", gen: mkfifo, args: replayArgs, want: "fifo.scap: not a capture: a named pipe (FIFO)", fail: true},
 	{name: "text file", file: "notes.scap", gen: ruleFile(func() []byte { return []byte("not a capture\n") }), args: replayArgs,
