@@ -265,8 +265,8 @@ func (o *output) due(now time.Time) bool {
 
 // close closes the current file (its writer first, with meta as its
 // closing metadata), then, in a set, removes the files --keep or the ring
-// no longer keeps.
-func (o *output) close(meta capture.Metadata, now time.Time) error {
+// no longer keeps; next says a new file follows, which counts for --keep.
+func (o *output) close(meta capture.Metadata, now time.Time, next bool) error {
 	if o.w == nil {
 		return nil
 	}
@@ -282,26 +282,26 @@ func (o *output) close(meta capture.Metadata, now time.Time) error {
 		o.written = append(o.written, o.name)
 		return err
 	}
-	if perr := o.prune(now); err == nil {
+	open := 0
+	if next {
+		open = 1
+	}
+	if perr := o.prune(now, open); err == nil {
 		err = perr
 	}
 	return err
 }
 
 // prune removes the oldest closed files of the set beyond what --keep or
-// the ring keeps. The file being written (when there is one) counts for
-// --keep; a ring keeps the files that span its duration up to now, or the
+// the ring keeps. With --keep, open files are counted besides the closed
+// ones; a ring keeps the files that span its duration up to now, or the
 // newest files within its size (at least one).
-func (o *output) prune(now time.Time) error {
+func (o *output) prune(now time.Time, open int) error {
 	var err error
 	for len(o.closed) > 0 {
 		var drop bool
 		switch {
 		case o.keep > 0:
-			open := 0
-			if o.w != nil {
-				open = 1
-			}
 			drop = len(o.closed)+open > o.keep
 		case o.ringTime > 0:
 			drop = len(o.closed) >= 2 && now.Sub(o.closed[1].began) >= o.ringTime
@@ -466,7 +466,7 @@ func (s *session) closeFile() error {
 	st := s.w.Stats()
 	s.events += st.Events
 	s.bytes += st.FileBytes
-	err := s.out.close(s.fileMeta(ks, unrec, time.Now()), time.Now())
+	err := s.out.close(s.fileMeta(ks, unrec, time.Now()), time.Now(), true)
 	s.base, s.baseUnrec = ks, unrec
 	return err
 }

@@ -158,8 +158,12 @@ func TestOutputSet(t *testing.T) {
 					t.Fatal(err)
 				}
 				now = now.Add(tc.step)
-				if err := o.close(capture.Metadata{Hostname: "h", Rotation: o.rotation()}, now); err != nil {
+				next := i < tc.files-1
+				if err := o.close(capture.Metadata{Hostname: "h", Rotation: o.rotation()}, now, next); err != nil {
 					t.Fatalf("close file %d: %v", i+1, err)
+				}
+				if on := len(o.closed); next && tc.opts.Keep > 0 && on+1 > tc.opts.Keep {
+					t.Errorf("after file %d: %d closed files and the next one, want %d in all", i+1, on, tc.opts.Keep)
 				}
 			}
 			if err := o.finish(); err != nil {

@@ -265,7 +265,7 @@ loop:
 	saved := s.events + st.Flushed // events in frames already in the files
 	s.events += st.Events
 	s.bytes += st.FileBytes
-	cerr := out.close(s.fileMeta(ks, unrec, time.Now()), time.Now())
+	cerr := out.close(s.fileMeta(ks, unrec, time.Now()), time.Now(), false)
 	if ferr := out.finish(); cerr == nil {
 		cerr = ferr
 	}
