@@ -42,7 +42,9 @@ func TestOutputIsInputRefused(t *testing.T) {
 	suitePath := filepath.Join(dir, "suite.yaml")
 	write(suitePath, "cases:\n  - name: a\n    capture: "+capture+"\n    rules: ["+rulesDir+"]\n    expect:\n      counts: {}\n")
 
-	inputs := []string{capture, ruleFile, config, key, suitePath}
+	list := filepath.Join(dir, "hosts.txt")
+	write(list, capture+"\n")
+	inputs := []string{capture, ruleFile, config, key, suitePath, list}
 	snapshot := func() map[string][]byte {
 		m := map[string][]byte{}
 		for _, p := range inputs {
@@ -73,6 +75,10 @@ func TestOutputIsInputRefused(t *testing.T) {
 			"--out " + config + " is the configuration file " + config},
 		{"replay file_output", []string{"replay", capture, "-o", "file_output.enabled=true", "-o", "file_output.filename=" + link},
 			"file_output.filename " + link + " is the capture " + capture + sameVia},
+		{"replay --out capture list", []string{"replay", "@" + list, "--out", list},
+			"--out " + list + " is the capture list " + list},
+		{"events --out capture list", []string{"events", "@" + list, "--out", list},
+			"--out " + list + " is the capture list " + list},
 		{"timeline --out", []string{"timeline", capture, "--out", link},
 			"--out " + link + " is the capture " + capture + sameVia},
 		{"events --out", []string{"events", capture, "--out", capture},

@@ -114,7 +114,7 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 		return nil, detect.Options{}, fmt.Errorf("events: -w writes the events of one capture; %d captures given", len(files))
 	}
 	outs := append(clobber.Paths("--out", f.out), clobber.Paths("-w", f.write)...)
-	if err := clobber.Check(outs, clobber.Paths("capture", files...)); err != nil {
+	if err := clobber.Check(outs, captureInputs(caps, files)); err != nil {
 		return nil, detect.Options{}, fmt.Errorf("events: %w", err)
 	}
 	opts := detect.Options{Filter: strings.Join(conds, " and "), Format: f.format, JSON: f.json}

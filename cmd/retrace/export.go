@@ -97,7 +97,7 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Read
 	if err := export.CheckNames(all); err != nil {
 		return withCode(exitUsage, err)
 	}
-	if err := clobber.Check(clobber.Paths("-o", f.dir), append(clobber.Paths("capture", all...), ruleInputs(f.rules)...)); err != nil {
+	if err := clobber.Check(clobber.Paths("-o", f.dir), append(captureInputs(args, all), ruleInputs(f.rules)...)); err != nil {
 		return withCode(exitUsage, fmt.Errorf("export: %w", err))
 	}
 	if opts.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, all); err != nil {

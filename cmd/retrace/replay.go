@@ -256,7 +256,7 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err
 	}
-	if err := clobber.Check(cfg.outputFiles(), cfg.inputFiles(f.falcoConfig)); err != nil {
+	if err := clobber.Check(cfg.outputFiles(), cfg.inputFiles(args, f.falcoConfig)); err != nil {
 		return nil, err
 	}
 	cfg.progress = !f.quiet && progress.IsTerminal(cmd.ErrOrStderr())
@@ -287,9 +287,9 @@ func (cfg *replayConfig) outputFiles() []clobber.Path {
 	return outs
 }
 
-// inputFiles returns the files the replay reads: the captures, the rules
-// files and the Falco configuration file.
-func (cfg *replayConfig) inputFiles(falcoConfig string) []clobber.Path {
-	ins := append(clobber.Paths("capture", cfg.files...), ruleInputs(cfg.ruleFiles)...)
+// inputFiles returns the files the replay reads: the captures and capture
+// lists of args, the rules files and the Falco configuration file.
+func (cfg *replayConfig) inputFiles(args []string, falcoConfig string) []clobber.Path {
+	ins := append(captureInputs(args, cfg.files), ruleInputs(cfg.ruleFiles)...)
 	return append(ins, clobber.Paths("configuration file", falcoConfig)...)
 }

@@ -136,7 +136,7 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 		return nil, err
 	}
 	cfg.files = files
-	if err := clobber.Check(clobber.Paths("--out", f.out), clobber.Paths("capture", files...)); err != nil {
+	if err := clobber.Check(clobber.Paths("--out", f.out), captureInputs(args, files)); err != nil {
 		return nil, err
 	}
 	if f.output == "pcap" {
