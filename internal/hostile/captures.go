@@ -204,6 +204,21 @@ func (e *events) exit(tid int64) error {
 	return e.add(tid, scap.ProcexitV1E, scap.EncInt64(0), scap.EncInt64(0), []byte{0}, []byte{0}, scap.EncInt64(1))
 }
 
+// exitWorkers writes the exits of n two-thread worker processes (pids
+// 1000, 1002, ...; the second thread first, the main thread last).
+func (e *events) exitWorkers(n int) error {
+	for i := range n {
+		pid := int64(1000 + 2*i)
+		if err := e.exit(pid + 1); err != nil {
+			return err
+		}
+		if err := e.exit(pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // initHeader is a snapshot of init alone.
 func initHeader() *capture.Header {
 	return &capture.Header{
@@ -248,16 +263,7 @@ func ExitingProcesses(path string, n int) error {
 				return err
 			}
 		}
-		for i := range n {
-			pid := int64(1000 + 2*i)
-			if err := e.exit(pid + 1); err != nil {
-				return err
-			}
-			if err := e.exit(pid); err != nil {
-				return err
-			}
-		}
-		return nil
+		return e.exitWorkers(n)
 	})
 }
 
@@ -279,16 +285,7 @@ func Snapshot(path string, n int) error {
 		h.FDs = append(h.FDs, capture.FDList{TID: pid, FDs: []capture.FD{{Num: 3, Type: capture.FDFileV2, Name: "/var/log/worker.log"}}})
 	}
 	return writeEvents(path, h, func(e *events) error {
-		for i := range n {
-			pid := int64(1000 + 2*i)
-			if err := e.exit(pid + 1); err != nil {
-				return err
-			}
-			if err := e.exit(pid); err != nil {
-				return err
-			}
-		}
-		return nil
+		return e.exitWorkers(n)
 	})
 }
 
