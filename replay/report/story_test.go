@@ -200,6 +200,9 @@ func TestHTMLChromiumStory(t *testing.T) {
 	// Another occurrence of the group replaces the card's detail.
 	p.eval(`document.querySelectorAll("ul.occs button")[1].click()`)
 	p.waitFor(`document.querySelector("article.det.sel .ctx .ln.me") !== null && document.querySelector("article.det.sel .ctx .ln.me").textContent === "101 sh dup2 fd=1"`)
+	if h := p.evalString(`location.hash`); !strings.Contains(h, "d=0%3A101") {
+		t.Errorf("the open detection is not in the URL fragment: %q", h)
+	}
 
 	// The host filter keeps one host's detections.
 	p.eval(`var s=document.getElementById("host"); s.value="1"; s.dispatchEvent(new Event("change"))`)
@@ -230,7 +233,14 @@ func TestHTMLChromiumStory(t *testing.T) {
 		t.Errorf("tab not in the URL fragment: %q", h)
 	}
 
-	// A report without detections opens on its tree, not on an empty
+	// A link to a detection opens it, its drill-down unfolded.
+	p.load("file://" + writeHTMLFile(t, storyReport(), nil) + "#tab=tree&d=0:102")
+	p.waitFor(`document.querySelector("article.det.sel details.drill[open] .ctx .ln.me") !== null`)
+	if got := text("article.det.sel details.drill .ctx .ln.me"); got != "102 sh dup2 fd=2" {
+		t.Errorf("linked detection shows %q", got)
+	}
+
+		// A report without detections opens on its tree, not on an empty
 	// dashboard.
 	r := storyReport()
 	r.Detections, r.View = nil, "tree"

@@ -434,6 +434,7 @@
     if (state.ctr !== "") { var c = data.containers[+state.ctr]; add("container", c.host ? "host" : c.id); }
     if (state.host !== "") add("host", HOSTS[+state.host]);
     if (state.tab && state.tab !== defaultTab) add("tab", state.tab);
+    if (state.sel >= 0 && state.sel < D.length) add("d", D[state.sel].k + ":" + D[state.sel].e);
     var on = usedPrios.filter(function (p) { return state.prios[p]; });
     if (on.length < usedPrios.length) add("priority", on.map(function (p) { return data.priorities[p]; }).join(","));
     if (state.zoomed) { add("from", state.v0.toFixed(3)); add("to", state.v1.toFixed(3)); }
@@ -449,6 +450,8 @@
       if (k === "rule") { var r = data.rules.indexOf(v); if (r >= 0) state.rule = String(r); }
       if (k === "host") { var hi = HOSTS.indexOf(v); if (hi >= 0) state.host = String(hi); }
       if (k === "tab") state.tab = v;
+      // d=CAPTURE:EVT_NUM opens that detection (capture index, evt.num).
+      if (k === "d") D.forEach(function (x, i) { if (x.k + ":" + x.e === v) linked = i; });
       if (k === "container") data.containers.forEach(function (c, i) { if ((c.host ? "host" : c.id) === v || c.name === v) state.ctr = String(i); });
       if (k === "priority") {
         var want = v.toLowerCase().split(",");
@@ -619,8 +622,9 @@
   });
   // A report without detections (a tree view) opens on its tree, not on
   // an empty dashboard.
-  var defaultTab = D.length || !hasTab("tree") ? "detections" : "tree";
+  var defaultTab = D.length || !hasTab("tree") ? "detections" : "tree", linked = -1;
   loadHash();
   showTab(state.tab || defaultTab);
-  render();
+  if (linked >= 0) select(linked, true);
+  else render();
 })();
