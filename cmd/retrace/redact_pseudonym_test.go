@@ -375,25 +375,15 @@ func forCaptureWords(t *testing.T, path string, fn func(where, w string, inPath 
 	}
 }
 
-// finalMetadata returns the metadata of the capture at path, complete
-// once every frame has been read.
+// finalMetadata returns the closing metadata of the .scap.zst capture at
+// path.
 func finalMetadata(t *testing.T, path string) *capture.Metadata {
 	t.Helper()
-	r, err := capture.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	s, err := capture.ReadSummary(path)
+	if err != nil || s.Metadata == nil {
+		t.Fatalf("%s: no closing metadata: %v", path, err)
 	}
-	defer r.Close()
-	for {
-		if _, err := r.Next(); err != nil {
-			break
-		}
-	}
-	md := r.Header().Metadata
-	if md == nil {
-		t.Fatalf("%s has no metadata", path)
-	}
-	return md
+	return s.Metadata
 }
 
 // manifestOf returns the redaction manifest of the capture at path.
