@@ -295,7 +295,20 @@ func (s Summary) Line(n int, elapsed time.Duration, filter bool) string {
 	if d := s.Drops(); d > 0 {
 		line += fmt.Sprintf("; %d events lost to recorder drops (see the notes)", d)
 	}
+	if n := s.LeftOut(); n > 0 {
+		line += fmt.Sprintf("; %d threads, fds or container frames left out at the analysis bounds (see the notes)", n)
+	}
 	return line
+}
+
+// LeftOut is the number of threads, fds and container metadata frames
+// the replay left out at its bounds, over every capture.
+func (s Summary) LeftOut() uint64 {
+	var n uint64
+	for _, c := range s.Captures {
+		n += c.LeftOut
+	}
+	return n
 }
 
 // Drops is the number of events the recorders lost, over every capture.

@@ -68,9 +68,11 @@ func (d *Detector) Extract(ctx context.Context, path string, w *capture.Writer) 
 	if st != nil {
 		res.Info.Events = st.Stats().Events
 		res.Info.Notes = append(res.Info.Notes, boundNotes(st)...)
+		res.Info.LeftOut += leftOut(st)
 	}
 	rst := rd.Stats()
 	res.Info.Notes = append(res.Info.Notes, rst.LeftOut()...)
+	res.Info.LeftOut += uint64(rst.ContainerFramesLeftOut)
 	res.Info.Notes = append(res.Info.Notes, sc.Notes()...)
 	if first != 0 {
 		res.Info.Start, res.Info.End = nsTime(first), nsTime(last)

@@ -147,6 +147,7 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 		})
 		rst := rd.Stats()
 		prog.add(rst.FileBytes - lastBytes)
+		info.LeftOut += uint64(rst.ContainerFramesLeftOut)
 		for _, n := range rst.LeftOut() {
 			if len(files) > 1 {
 				n = filepath.Base(file) + ": " + n
@@ -169,6 +170,7 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			info.Hostname = h
 		}
 		info.Notes = append(info.Notes, boundNotes(st)...)
+		info.LeftOut += leftOut(st)
 	}
 	if first != 0 {
 		info.Start, info.End = time.Unix(0, int64(first)), time.Unix(0, int64(last))
@@ -208,6 +210,15 @@ func boundNotes(st *replay.State) []string {
 		notes = append(notes, b.String())
 	}
 	return notes
+}
+
+// leftOut counts what the state left out at its bounds.
+func leftOut(st *replay.State) uint64 {
+	var n uint64
+	for _, b := range st.Bounded() {
+		n += b.Count
+	}
+	return n
 }
 
 // setSeq is the place of a capture in its rotated set (0: not in one).

@@ -62,6 +62,10 @@ type CaptureInfo struct {
 	// Events counts the events read; Drops counts events the recorder
 	// reported as lost.
 	Events, Drops uint64
+	// LeftOut counts the threads, fds and container metadata frames the
+	// replay left out at its bounds (docs/FORMAT.md, "Limits of the
+	// analysis"); the notes say which and where.
+	LeftOut uint64
 	// Notes say what the run noticed about this capture that a reader of
 	// an empty or short answer must know: a scope that matched no event
 	// and why, lines a format left out.
