@@ -62,6 +62,9 @@ func (r *Result) Report(w io.Writer, output string) {
 	}
 	fmt.Fprintf(w, "retrace record: %d events, %d dropped, %d bytes, %d containers -> %s (recorder CPU %v, max RSS %d MiB)\n",
 		r.Events, r.Drops, r.Bytes, r.Containers, dest, r.CPU.Round(time.Millisecond), r.MaxRSS>>20)
+	if r.MaxRotation > 0 {
+		fmt.Fprintf(w, "retrace record: %d files; a rotation held the writer up to %v (file closed, next begun; each snapshot was taken beside the recording)\n", len(r.Files), r.MaxRotation.Round(time.Millisecond))
+	}
 	if r.Drops > 0 {
 		fmt.Fprintf(w, "retrace record: the ring buffer overflowed: %d events lost (drop markers in the capture show where); the reader lagged up to %v behind\n",
 			r.Drops, r.MaxReaderLag.Round(time.Millisecond))

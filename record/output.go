@@ -421,6 +421,46 @@ func (s *session) rotate() error {
 	if err != nil {
 		return err
 	}
+	return s.rotateTo(hdr)
+}
+
+// snapshotResult is a snapshot taken in the background.
+type snapshotResult struct {
+	hdr  *capture.Header
+	tree bool
+	err  error
+}
+
+// startSnapshot takes the next file's snapshot in the background (a /proc
+// scan takes tens to hundreds of milliseconds on a loaded host; the
+// events meanwhile go on into the current file); the event loop rotates
+// when it arrives on s.snapDone (see rotateTo, takeSnapshot).
+func (s *session) startSnapshot() {
+	if s.snapDone != nil {
+		return
+	}
+	o, tree := s.snapshotOptions()
+	done := make(chan snapshotResult, 1)
+	s.snapDone = done
+	go func() {
+		hdr, err := hostsnap.Take(o)
+		done <- snapshotResult{hdr, tree, err}
+	}()
+}
+
+// takeSnapshot finishes a background snapshot (on the event loop).
+func (s *session) takeSnapshot(r snapshotResult) (*capture.Header, error) {
+	s.snapDone = nil
+	if r.err != nil {
+		return nil, fmt.Errorf("snapshot host: %w", r.err)
+	}
+	return s.scopeSnapshot(r.hdr, r.tree), nil
+}
+
+// rotateTo closes the current file and begins the next with hdr.
+func (s *session) rotateTo(hdr *capture.Header) error {
+	began := time.Now()
+	defer func() { s.maxRotation = max(s.maxRotation, time.Since(began)) }()
 	if err := s.closeFile(); err != nil {
 		return err
 	}
@@ -516,15 +556,28 @@ func (s *session) fileMeta(ks KernelStats, unrec map[string]uint64, stop time.Ti
 // recorder, the processes of the command's tree then alive, so that the
 // file replays alone.
 func (s *session) snapshot() (*capture.Header, error) {
+	o, tree := s.snapshotOptions()
+	hdr, err := hostsnap.Take(o)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot host: %w", err)
+	}
+	return s.scopeSnapshot(hdr, tree), nil
+}
+
+// snapshotOptions are the options of the next snapshot; tree says that
+// it is to be cut down to the command's tree (see scopeSnapshot).
+func (s *session) snapshotOptions() (hostsnap.Options, bool) {
 	o := s.snapOpts
 	tree := s.opts.snapshotScope() == SnapshotCommand && s.tree != nil && s.w != nil
 	if tree {
 		o.OnlyPID = 0
 	}
-	hdr, err := hostsnap.Take(o)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot host: %w", err)
-	}
+	return o, tree
+}
+
+// scopeSnapshot keeps, with tree, only the recorder and the command's
+// tree, and redacts the snapshot.
+func (s *session) scopeSnapshot(hdr *capture.Header, tree bool) *capture.Header {
 	if tree {
 		self := uint64(os.Getpid())
 		keep := map[uint64]bool{}
@@ -547,7 +600,7 @@ func (s *session) snapshot() (*capture.Header, error) {
 	if s.redact != nil {
 		s.redact.Header(hdr)
 	}
-	return hdr, nil
+	return hdr
 }
 
 // writeOut, on Options.WriteOut, closes the ring's current file, begins the
@@ -557,7 +610,17 @@ func (s *session) writeOut() error {
 		fmt.Fprintf(s.log, "retrace record: nothing to write out: no ring\n")
 		return nil
 	}
-	if err := s.rotate(); err != nil {
+	rotate := s.rotate
+	if s.snapDone != nil { // a rotation is under way: finish it
+		rotate = func() error {
+			hdr, err := s.takeSnapshot(<-s.snapDone)
+			if err != nil {
+				return err
+			}
+			return s.rotateTo(hdr)
+		}
+	}
+	if err := rotate(); err != nil {
 		return err
 	}
 	before := len(s.out.written)

@@ -216,6 +216,15 @@ loop:
 				runErr = err
 				break loop
 			}
+		case r := <-s.snapDone:
+			hdr, err := s.takeSnapshot(r)
+			if err == nil {
+				err = s.rotateTo(hdr)
+			}
+			if err != nil {
+				runErr = err
+				break loop
+			}
 		}
 		s.holdContainers()
 		if err := win.release(s.now(), false, s.write); err != nil {
@@ -230,11 +239,11 @@ loop:
 			}
 		}
 		if out.due(time.Now()) {
-			if err := s.rotate(); err != nil {
-				runErr = err
-				break
-			}
+			s.startSnapshot()
 		}
+	}
+	if s.snapDone != nil {
+		<-s.snapDone // a snapshot under way is not needed any more
 	}
 	// Detach first, so that the counters stay fixed and every event in the
 	// ring is drained; then stop the reader.
@@ -270,6 +279,7 @@ loop:
 		cerr = ferr
 	}
 	res.Files = out.files()
+	res.MaxRotation = s.maxRotation
 	if runErr != nil && cerr != nil && errors.Is(cerr, runErr) {
 		cerr = nil // the writer's sticky error: say it once
 	}
@@ -387,6 +397,11 @@ type session struct {
 	// events and bytes total the closed files.
 	events uint64
 	bytes  int64
+	// maxRotation is the longest a rotation held the writer up.
+	maxRotation time.Duration
+	// snapDone delivers the next file's snapshot, taken in the background
+	// (nil when none is under way).
+	snapDone chan snapshotResult
 	// lastStatus is when the last status was given, with its event count.
 	lastStatus struct {
 		at     time.Time

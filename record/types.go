@@ -149,7 +149,11 @@ type Result struct {
 	Containers   int
 	// Files are the capture files written (one without rotation), oldest
 	// first; Bytes counts them all.
-	Files       []string
+	Files []string
+	// MaxRotation is the longest a rotation (a new snapshot, the file
+	// closed and the next begun) held the writer up; events wait in the
+	// ring buffer meanwhile.
+	MaxRotation time.Duration
 	CommandExit int // exit status of Command (-1 when killed by a signal)
 	// Hooks is how the recording hooked syscalls.
 	Hooks SyscallHooks
