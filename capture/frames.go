@@ -28,7 +28,9 @@ const (
 // Memory bounds of the frame reader, whatever the number of cores: at most
 // maxFramesInFlight frames are read, decompressed or handed out at once,
 // and at most maxBigFrames of them have more than bigFrame bytes of
-// content; a big frame's buffers are dropped after use rather than pooled.
+// content, each decompressed into one of maxBigFrames buffers kept for
+// them (so that big frames make no garbage to grow the heap either); other
+// buffers of more than bigFrame bytes are dropped after use.
 // A decompression bomb (frames that expand to MaxFrameContent) therefore
 // costs at most maxBigFrames frames of memory.
 const (
@@ -149,7 +151,8 @@ type frameJob struct {
 	err    error
 	gapEnd int64 // jobGap: file offset of the next good frame
 	size   int   // jobData: the content size the frame declares
-	big    bool  // jobData: holds one of the frameSource's big tokens
+	big    bool   // jobData: dst is one of the frameSource's big buffers
+	small  []byte // jobData: the job's own dst while it holds a big one
 	done   chan struct{}
 	// claimed holds the generation (frame index + 1) last claimed for
 	// decoding, by a decoder goroutine or by the consumer itself when it
@@ -200,7 +203,7 @@ type frameSource struct {
 	ordered chan *frameJob
 	free    chan *frameJob
 	quit    chan struct{}
-	big     chan struct{} // tokens of the frames with more than bigFrame bytes
+	big     chan []byte // the buffers of the frames with more than bigFrame bytes
 	wg      sync.WaitGroup
 
 	// Consumer state.
@@ -257,7 +260,10 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 		ordered: make(chan *frameJob, pool),
 		free:    make(chan *frameJob, pool),
 		quit:    make(chan struct{}),
-		big:     make(chan struct{}, maxBigFrames),
+		big:     make(chan []byte, maxBigFrames),
+	}
+	for range maxBigFrames {
+		s.big <- nil // allocated when first needed
 	}
 	for i := 0; i < pool; i++ {
 		s.free <- &frameJob{done: make(chan struct{}, 1)}
@@ -335,8 +341,8 @@ func (s *frameSource) scan() {
 		if j.kind == jobData {
 			if j.size > bigFrame {
 				select {
-				case s.big <- struct{}{}:
-					j.big = true
+				case buf := <-s.big:
+					j.big, j.small, j.dst = true, j.dst, buf[:0]
 				case <-s.quit:
 					return
 				}
@@ -534,12 +540,12 @@ func (s *frameSource) release() {
 	}
 }
 
-// recycle returns j to the pool, dropping big buffers (and the big token)
-// so that the pool keeps only small ones.
+// recycle returns j to the pool: a big buffer goes back to the big
+// ones, other buffers of more than bigFrame bytes are dropped.
 func (s *frameSource) recycle(j *frameJob) {
 	if j.big {
-		j.big = false
-		<-s.big
+		s.big <- j.dst[:0]
+		j.big, j.dst, j.small = false, j.small, nil
 	}
 	trimBuffers(j)
 	s.free <- j

@@ -64,6 +64,7 @@ var hostileCases = []hostileCase{
 	{name: "event blocks zst", file: "events.scap.zst", gen: func(p string) error { return hostile.UnknownBlocks(p, 128, 16<<20, false) }, args: replayArgs},
 	{name: "header blocks gz", file: "header.scap.gz", gen: func(p string) error { return hostile.UnknownBlocks(p, 32, 16<<20, true) }, args: replayArgs},
 	{name: "header blocks zstd stream", file: "stream.scap.zst", gen: func(p string) error { return hostile.UnknownBlocksStream(p, 64, 16<<20) }, args: replayArgs},
+	{name: "64 MiB frames", file: "bigframes.scap.zst", gen: func(p string) error { return hostile.BigFrames(p, 24) }, args: replayArgs},
 	{name: "ultra window", file: "ultra.scap.zst", gen: func(p string) error { return hostile.UltraWindow(p, 128<<20) }, args: replayArgs,
 		want: "ultra.scap.zst: zstd window of 128 MiB at offset 0 is larger than the 64 MiB limit", fail: true},
 	{name: "garbage footer", file: "garbage.scap.zst", gen: hostile.GarbageFooter, args: replayArgs,

@@ -113,6 +113,50 @@ func writeUnknown(w *capture.Writer, n, size int, header bool) error {
 	return err
 }
 
+// BigFrames writes a .scap.zst file of independent zstd frames (not a
+// retrace capture: no metadata) whose middle frames each hold four unknown
+// blocks of 16 MiB, 64 MiB of content, the most a frame may declare: a
+// reader that decompresses one such frame per core at once holds 64 MiB
+// per core.
+func BigFrames(path string, frames int) error {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithSingleSegment(true), zstd.WithEncoderCRC(true))
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	var events bytes.Buffer
+	w, err := capture.NewWriter(&events, path, capture.WriterOptions{Format: capture.FormatScap})
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := capgen.Generate(w, capgen.Options{Events: 100, Start: start}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	block := unknownBlock(16 << 20)
+	big := append(append(append(append([]byte(nil), block...), block...), block...), block...)
+	var out []byte
+	write := func(content []byte) error {
+		out = enc.EncodeAll(content, out[:0])
+		_, err := f.Write(out)
+		return err
+	}
+	err = write(events.Bytes())
+	for i := 0; i < frames && err == nil; i++ {
+		err = write(big)
+	}
+	return errors.Join(err, f.Close())
+}
+
 // UltraWindow writes a capture of a few hundred events as one zstd frame
 // whose header asks for a window of window bytes (a power of two), as
 // `zstd --ultra -22` writes for a large file: readers limited to smaller
