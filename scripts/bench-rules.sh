@@ -2,8 +2,8 @@
 # bench-rules.sh: time `retrace replay` with the upstream rule sets against
 # sysdig's parse-only pass (`sysdig -r FILE proc.name=x`) on the same
 # decompressed capture, in alternating rounds, and print the median wall
-# time of each command and its ratio to sysdig (docs/PERFORMANCE.md,
-# "Rules at the cost of parsing").
+# time and CPU time (user + system) of each command and their ratios to
+# sysdig's (docs/PERFORMANCE.md, "Rules at the cost of parsing").
 #
 #   scripts/bench-rules.sh [-n ROUNDS] [-e EVENTS] [-f CAPTURE] [-b RETRACE_BINARY]...
 #
@@ -51,20 +51,23 @@ for b in "${bins[@]}"; do
 	done
 done
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+# Each command's wall time and CPU time (user + system of the command and
+# its children: the load of a shared machine inflates it far less).
+TIMEFORMAT='%R %U %S'
 for ((r = 0; r < rounds; r++)); do
 	for i in "${!cmds[@]}"; do
-		t0=$(date +%s%N)
-		${cmds[$i]} >/dev/null 2>&1
-		t1=$(date +%s%N)
-		echo "$i $(((t1 - t0) / 1000))" >>"$work/times"
+		t=$({ time ${cmds[$i]} >/dev/null 2>&1; } 2>&1)
+		echo "$i $t" >>"$work/times"
 	done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # Median of each command's rounds, and sysdig's median over it (above 1:
 # faster than sysdig's parse).
+median() { sort -n | awk -v n="$rounds" 'NR == int(n / 2) + 1'; }
 for i in "${!cmds[@]}"; do
-	med=$(awk -v i="$i" '$1 == i { print $2 }' "$work/times" | sort -n | awk -v n="$rounds" 'NR == int(n / 2) + 1')
-	echo "$i ${names[$i]}|$med"
+	wall=$(awk -v i="$i" '$1 == i { print $2 * 1000 }' "$work/times" | median)
+	cpu=$(awk -v i="$i" '$1 == i { print ($3 + $4) * 1000 }' "$work/times" | median)
+	echo "$i ${names[$i]}|$wall|$cpu"
 done | awk -F'|' '
-	NR == 1 { base = $2 }
-	{ sub(/^[0-9]+ /, "", $1); printf "%-40s %9.1f ms  %6.2fx sysdig\n", $1, $2 / 1000, base / $2 }'
+	NR == 1 { printf "%-40s %9s %8s %9s %8s\n", "", "wall", "", "cpu", ""; base = $2; cbase = $3 }
+	{ sub(/^[0-9]+ /, "", $1); printf "%-40s %7.0f ms %6.2fx %7.0f ms %6.2fx\n", $1, $2, base / $2, $3, cbase / $3 }'
