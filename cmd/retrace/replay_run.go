@@ -85,10 +85,17 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 		stopProgress = progress.Start(stderr, opts.Progress.Read, progress.Options{})
 	}
 	var rep report.Report
+	// An HTML page or a table holds at most --report-max detections; the
+	// others are only counted, so memory stays bounded however many fire.
+	bounded := cfg.format == report.FormatHTML || cfg.format == report.FormatTable
 	sum, runErr := det.Run(ctx, cfg.files, func(it detect.Item) error {
 		cfg.outputs.Send(it)
 		if it.Detection != nil {
-			rep.Detections = append(rep.Detections, *it.Detection)
+			if bounded && len(rep.Detections) >= cfg.reportMax {
+				rep.Left.Add(it.Detection) // counted in the summary, not held
+			} else {
+				rep.Detections = append(rep.Detections, *it.Detection)
+			}
 			return nil
 		}
 		line := it.Line

@@ -141,6 +141,38 @@ func TestReplayHTMLAndOutFile(t *testing.T) {
 	}
 }
 
+// TestReplayReportMax checks that -o html and -o table over --report-max
+// list the first detections, count all, and say how many they left out.
+func TestReplayReportMax(t *testing.T) {
+	attacks := filepath.Join(testutil.RepoRoot(), "testdata", "attacks")
+	out := filepath.Join(t.TempDir(), "r.html")
+	if _, _, err := runRetrace(t, "replay", "-q", "-o", "html", "--views", "none", "--report-max", "3", "--out", out, attacks); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="total">55<`, "This page holds the first 3 of 55 detections; 52 more are counted in the summary but not listed"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := bytes.Count(page, []byte(`"gp":`)); n != 3 {
+		t.Errorf("page embeds %d detections, want 3", n)
+	}
+	table, _, err := runRetrace(t, "replay", "-q", "-o", "table", "--report-max", "3", attacks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "55 detection(s), times in UTC on 2026-11-22; the table shows the first 3, 52 more rows left out (-o json has them all)\n"; !strings.HasSuffix(string(table), want) {
+		t.Errorf("table ends %q, want %q", table[max(0, len(table)-160):], want)
+	}
+	if _, _, err := runRetrace(t, "replay", "-q", "-o", "table", "--report-max", "0", attacks); err == nil || !strings.Contains(err.Error(), "--report-max takes a count") {
+		t.Errorf("--report-max 0: %v", err)
+	}
+}
+
 // TestReplayHTMLViews checks --views: the tabs asked for, none, and the
 // mistakes.
 func TestReplayHTMLViews(t *testing.T) {

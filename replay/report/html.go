@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -359,7 +360,7 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		Script:    template.JS(htmlScript),
 		Zone:      zoneName(loc),
 		RuleFiles: cleanAll(r.RuleFiles),
-		Total:     len(r.Detections),
+		Total:     len(r.Detections) + r.Left.Count,
 	}
 	if !r.Generated.IsZero() {
 		p.Generated = r.Generated.In(loc).Format("2006-01-02 15:04:05 -0700")
@@ -409,14 +410,15 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	groups := map[groupKey]int{}
 	embed := min(len(r.Detections), opts.maxDetections())
 	var first, last time.Time
-	data.Total = len(r.Detections)
+	data.Total = len(r.Detections) + r.Left.Count
 	data.Detections = make([]htmlDetection, 0, embed)
-	for i := range r.Detections {
-		d := &r.Detections[i]
-		rank := priorityRank(d.Priority)
-		ri := index(ruleIdx, &data.Rules, cleanCell(d.Rule))
-		key := Container{ID: cleanCell(d.Container.ID), Name: cleanCell(d.Container.Name), Image: cleanCell(d.Container.Image)}
-		if d.Container.IsHost() {
+	// count adds n detections of one rule, priority, container and host,
+	// between t0 and t1, to the summary and returns their indices.
+	count := func(rule, prio, host string, ctr Container, n int, t0, t1 time.Time) (rank, ri, ci, hi int) {
+		rank = priorityRank(prio)
+		ri = index(ruleIdx, &data.Rules, cleanCell(rule))
+		key := Container{ID: cleanCell(ctr.ID), Name: cleanCell(ctr.Name), Image: cleanCell(ctr.Image)}
+		if ctr.IsHost() {
 			key = Container{ID: "host"}
 		}
 		ci, ok := ctrIdx[key]
@@ -425,8 +427,25 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 			ctrIdx[key] = ci
 			data.Containers = append(data.Containers, htmlContainer{ID: key.ID, Name: key.Name, Image: key.Image, Host: key.IsHost(), Label: key.Label()})
 		}
-		host := cleanCell(d.Hostname)
-		hi := index(hostIdx, &data.Hosts, host)
+		hi = index(hostIdx, &data.Hosts, cleanCell(host))
+		prioCount[rank] += n
+		ruleCount[ri] += n
+		if cur, ok := ruleRank[ri]; !ok || rank < cur {
+			ruleRank[ri] = rank
+		}
+		ctrCount[ci] += n
+		if first.IsZero() || t0.Before(first) {
+			first = t0
+		}
+		if t1.After(last) {
+			last = t1
+		}
+		return rank, ri, ci, hi
+	}
+	for i := range r.Detections {
+		d := &r.Detections[i]
+		rank, ri, ci, hi := count(d.Rule, d.Priority, d.Hostname, d.Container, 1, d.Time, d.Time)
+		host := data.Hosts[hi]
 		if i < embed {
 			ki := index(capIdx, &data.Captures, cleanCell(d.Capture))
 			gk := groupKey{rule: ri, capture: ki, host: host, pid: d.Process.Pid, start: d.Process.Start.UnixNano()}
@@ -467,19 +486,15 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 			}
 			data.Detections = append(data.Detections, hd)
 		}
-
-		prioCount[rank]++
-		ruleCount[ri]++
-		if cur, ok := ruleRank[ri]; !ok || rank < cur {
-			ruleRank[ri] = rank
-		}
-		ctrCount[ci]++
-		if first.IsZero() || d.Time.Before(first) {
-			first = d.Time
-		}
-		if d.Time.After(last) {
-			last = d.Time
-		}
+	}
+	// The detections the run held no longer count in the summary; their
+	// keys are sorted so that the indices do not depend on map order.
+	keys := slices.SortedFunc(maps.Keys(r.Left.By), func(a, b TallyKey) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Host, b.Host),
+			cmp.Compare(a.Container.ID, b.Container.ID), cmp.Compare(a.Container.Name, b.Container.Name), cmp.Compare(a.Container.Image, b.Container.Image))
+	})
+	for _, k := range keys {
+		count(k.Rule, k.Priority, k.Host, k.Container, r.Left.By[k], r.Left.First, r.Left.Last)
 	}
 	if !first.IsZero() {
 		f, l := first.In(loc), last.In(loc)
@@ -532,9 +547,9 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 			p.Notes = append(p.Notes, cleanCell(c.File)+": "+cleanCell(n))
 		}
 	}
-	if left := len(r.Detections) - embed; left > 0 {
+	if left := data.Total - embed; left > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("This page holds the first %s of %s detections; %s more are counted in the summary but not listed (raise the bound with --report-max, or use -o json for all of them).",
-			groupDigits(uint64(embed)), groupDigits(uint64(len(r.Detections))), groupDigits(uint64(left))))
+			groupDigits(uint64(embed)), groupDigits(uint64(data.Total)), groupDigits(uint64(left))))
 	}
 	if len(data.Hosts) > 1 {
 		p.Hosts = data.Hosts

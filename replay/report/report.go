@@ -36,6 +36,10 @@ type Report struct {
 	Tree []ProcessNode
 	// Notes say what the report leaves out and why (a bound reached).
 	Notes []string
+	// Left counts the detections a bounded report (HTML, table) holds no
+	// longer, beyond Options.MaxDetections; writers count them in their
+	// summaries and say that they are left out.
+	Left Tally
 	// Views are activity views of the same captures shown beside the
 	// detections: the HTML report gives each a tab; the other writers
 	// leave them out.

@@ -240,7 +240,7 @@ func TestHTMLChromiumStory(t *testing.T) {
 		t.Errorf("linked detection shows %q", got)
 	}
 
-		// A report without detections opens on its tree, not on an empty
+	// A report without detections opens on its tree, not on an empty
 	// dashboard.
 	r := storyReport()
 	r.Detections, r.View = nil, "tree"
@@ -303,5 +303,38 @@ func TestHTMLChromiumHostileStory(t *testing.T) {
 		if strings.Count(text, want) < 3 {
 			t.Errorf("payload %q shown as text fewer than 3 times", want)
 		}
+	}
+}
+
+// TestHTMLLeftCounted checks that detections a run no longer held (beyond
+// --report-max) count in the summary and the notice.
+func TestHTMLLeftCounted(t *testing.T) {
+	r := storyReport()
+	r.Detections = r.Detections[:1]
+	for range 3 {
+		r.Left.Add(&Detection{Rule: "Log File Cleared", Priority: "Warning", Hostname: "db-01", Time: r.Detections[0].Time.Add(time.Hour)})
+	}
+	var b strings.Builder
+	if err := WriteHTML(&b, r, Options{MaxDetections: 1}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	data := pageData(t, page)
+	if data.Total != 4 || len(data.Detections) != 1 {
+		t.Errorf("total %d, embedded %d; want 4 and 1", data.Total, len(data.Detections))
+	}
+	for _, want := range []string{`id="total">4<`, "This page holds the first 1 of 4 detections; 3 more are counted",
+		`data-kind="rule" data-key="1"><td class="name"><span class="pill p4">Warning</span> Log File Cleared</td>`, "21:51:37.000"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	var tb strings.Builder
+	r.Tree = nil // the tree's table would follow the summary
+	if err := WriteTable(&tb, r, Options{MaxDetections: 1, Width: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "4 detection(s), times in UTC on 2026-11-22; the table shows the first 1, 3 more rows left out (-o json has them all)\n"; !strings.HasSuffix(tb.String(), want) {
+		t.Errorf("table summary: %q", tb.String()[max(0, tb.Len()-150):])
 	}
 }

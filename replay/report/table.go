@@ -115,11 +115,14 @@ func writeDetectionTable(bw io.Writer, r *Report, opts Options) error {
 	if r.View != "" {
 		noun = "finding(s) of view " + cleanCell(r.View)
 	}
-	summary := fmt.Sprintf("%d %s, times in %s", len(r.Detections), noun, zoneName(loc))
+	summary := fmt.Sprintf("%d %s, times in %s", len(r.Detections)+r.Left.Count, noun, zoneName(loc))
+	if r.Left.Count > 0 && (r.Left.First.In(loc).Format(time.DateOnly) != day || r.Left.Last.In(loc).Format(time.DateOnly) != day) {
+		oneDay = false
+	}
 	if oneDay && len(r.Detections) > 0 {
 		summary += " on " + day
 	}
-	if left := len(r.Detections) - shown; left > 0 {
+	if left := len(r.Detections) + r.Left.Count - shown; left > 0 {
 		summary += fmt.Sprintf("; the table shows the first %d, %d more rows left out (-o json has them all)", shown, left)
 	}
 	var drops uint64
