@@ -6,30 +6,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/retrace-dev/retrace/engine"
-	"github.com/retrace-dev/retrace/internal/suggest"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/rules"
 	"github.com/retrace-dev/retrace/rules/describe"
 )
 
-// ruleEnv is what the rules commands compile rules against: the field
-// registry.
-type ruleEnv struct {
-	fields engine.Registry
-}
-
-// defaultRuleEnv wires replay's field registry.
-func defaultRuleEnv() ruleEnv {
-	return ruleEnv{fields: replay.NewFieldRegistry()}
-}
-
-func newRulesCmd() *cobra.Command { return newRulesCmdWith(defaultRuleEnv) }
-
-// newRulesCmdWith builds `retrace rules`; env is called when a command
-// needs the registry.
-func newRulesCmdWith(env func() ruleEnv) *cobra.Command {
+// newRulesCmd builds `retrace rules`; its commands compile rules against
+// replay's field registry.
+func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:        "rules",
 		SuggestFor: []string{"validate", "list", "show", "fields"},
@@ -38,7 +23,7 @@ func newRulesCmdWith(env func() ruleEnv) *cobra.Command {
 rules, or the files and directories given with -r (loaded in order; a
 directory contributes its .yaml/.yml files sorted by name).`,
 	}
-	cmd.AddCommand(newRulesListCmd(env), newRulesValidateCmd(env), newRulesShowCmd(env), newRulesFieldsCmd(env))
+	cmd.AddCommand(newRulesListCmd(), newRulesValidateCmd(), newRulesShowCmd(), newRulesFieldsCmd())
 	return cmd
 }
 
@@ -48,15 +33,10 @@ func addRulesFlag(cmd *cobra.Command, dst *[]string) {
 	cmd.Flags().StringArrayVarP(dst, "rules", "r", nil, "rules file or directory (repeatable, or as arguments); default: the built-in rules")
 }
 
-// loadRuleSet loads the given files, or the built-in rules when none.
-func loadRuleSet(paths []string, env ruleEnv) (*rules.Set, error) {
-	return detect.LoadRules(paths, env.fields)
-}
-
 // loadOrFail loads rules for the inspecting commands: any error is printed
 // with its diagnostics and fails the command with the usage exit code.
-func loadOrFail(cmd *cobra.Command, paths []string, env ruleEnv) (*rules.Set, error) {
-	set, err := loadRuleSet(paths, env)
+func loadOrFail(cmd *cobra.Command, paths []string) (*rules.Set, error) {
+	set, err := detect.LoadRules(paths, replay.NewFieldRegistry())
 	if err != nil {
 		describe.Diagnostics(cmd.ErrOrStderr(), nil, err, false)
 		return nil, withCode(exitUsage, fmt.Errorf("load rules: %d errors", describe.ErrorCount(err)))
@@ -64,7 +44,7 @@ func loadOrFail(cmd *cobra.Command, paths []string, env ruleEnv) (*rules.Set, er
 	return set, nil
 }
 
-func newRulesListCmd(env func() ruleEnv) *cobra.Command {
+func newRulesListCmd() *cobra.Command {
 	var paths []string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -74,7 +54,7 @@ func newRulesListCmd(env func() ruleEnv) *cobra.Command {
   retrace rules list -r falco_rules.yaml -r rules.d/ --json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadOrFail(cmd, append(paths, args...), env())
+			set, err := loadOrFail(cmd, append(paths, args...))
 			if err != nil {
 				return err
 			}
@@ -86,7 +66,7 @@ func newRulesListCmd(env func() ruleEnv) *cobra.Command {
 	return cmd
 }
 
-func newRulesValidateCmd(env func() ruleEnv) *cobra.Command {
+func newRulesValidateCmd() *cobra.Command {
 	var paths []string
 	var quiet, asJSON bool
 	cmd := &cobra.Command{
@@ -102,7 +82,7 @@ stdout.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			paths := append(paths, args...)
-			set, err := loadRuleSet(paths, env())
+			set, err := detect.LoadRules(paths, replay.NewFieldRegistry())
 			var le *rules.LoadError
 			if err != nil && !errors.As(err, &le) {
 				if !asJSON {
@@ -130,7 +110,7 @@ stdout.`,
 	return cmd
 }
 
-func newRulesShowCmd(env func() ruleEnv) *cobra.Command {
+func newRulesShowCmd() *cobra.Command {
 	var paths []string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -139,19 +119,11 @@ func newRulesShowCmd(env func() ruleEnv) *cobra.Command {
 		Example: `  retrace rules show "Terminal shell in container" -r falco_rules.yaml`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadOrFail(cmd, append(paths, args[1:]...), env())
+			set, err := loadOrFail(cmd, append(paths, args[1:]...))
 			if err != nil {
 				return err
 			}
-			r := set.Rule(args[0])
-			if r == nil {
-				names := make([]string, len(set.Rules))
-				for i, r := range set.Rules {
-					names[i] = r.Name
-				}
-				return withCode(exitUsage, fmt.Errorf("show rule: no rule named %q%s", args[0], suggest.DidYouMean(args[0], names)))
-			}
-			return describe.Show(cmd.OutOrStdout(), r, asJSON)
+			return withCode(exitUsage, describe.ShowRule(cmd.OutOrStdout(), set, args[0], asJSON))
 		},
 	}
 	addRulesFlag(cmd, &paths)
@@ -159,14 +131,14 @@ func newRulesShowCmd(env func() ruleEnv) *cobra.Command {
 	return cmd
 }
 
-func newRulesFieldsCmd(env func() ruleEnv) *cobra.Command {
+func newRulesFieldsCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "fields",
 		Short: "List every field conditions and outputs can use: name, type, argument, description",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return describe.Fields(cmd.OutOrStdout(), env().fields.Fields(), asJSON)
+			return describe.Fields(cmd.OutOrStdout(), replay.NewFieldRegistry().Fields(), asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")

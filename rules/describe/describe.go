@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/retrace-dev/retrace/internal/suggest"
+
 	"github.com/retrace-dev/retrace/rules"
 )
 
@@ -104,6 +106,24 @@ func List(w io.Writer, set *rules.Set, asJSON bool) error {
 // defined, its metadata, its condition with and without exceptions and
 // the condition with macros and lists expanded.
 func Show(w io.Writer, r *rules.Rule, asJSON bool) error {
+	return show(w, r, asJSON)
+}
+
+// ShowRule writes the rule of set named name as [Show] does; a name no rule
+// has is an error with the closest names.
+func ShowRule(w io.Writer, set *rules.Set, name string, asJSON bool) error {
+	r := set.Rule(name)
+	if r == nil {
+		names := make([]string, len(set.Rules))
+		for i, r := range set.Rules {
+			names[i] = r.Name
+		}
+		return fmt.Errorf("show rule: no rule named %q%s", name, suggest.DidYouMean(name, names))
+	}
+	return show(w, r, asJSON)
+}
+
+func show(w io.Writer, r *rules.Rule, asJSON bool) error {
 	if asJSON {
 		return writeJSON(w, NewRule(r, true))
 	}

@@ -66,3 +66,15 @@ func TestValidationOfFailedLoad(t *testing.T) {
 		t.Errorf("Verdicts without a set wrote %q", buf.String())
 	}
 }
+
+func TestShowRuleUnknownName(t *testing.T) {
+	set := &rules.Set{Rules: []*rules.Rule{{Name: "Read sensitive file untrusted"}, {Name: "Terminal shell in container"}}}
+	var buf bytes.Buffer
+	err := ShowRule(&buf, set, "Terminal shel in container", false)
+	if err == nil || !strings.Contains(err.Error(), `no rule named "Terminal shel in container" (did you mean "Terminal shell in container"?)`) {
+		t.Errorf("ShowRule of a typo: %v", err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("ShowRule of a typo wrote %q", buf.String())
+	}
+}
