@@ -35,6 +35,13 @@ func benchCapture(b *testing.B, ext string) (string, int) {
 // given rules files (nil: the built-in rules), rules loaded once.
 func benchReplay(b *testing.B, ext string, ruleFiles []string) {
 	path, n := benchCapture(b, ext)
+	benchReplayFile(b, path, ruleFiles)
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchReplayFile measures `retrace replay` of the capture at path with
+// the given rules files, rules loaded once.
+func benchReplayFile(b *testing.B, path string, ruleFiles []string) {
 	cfg := &replayConfig{files: []string{path}, ruleFiles: ruleFiles, format: report.FormatText, quiet: true}
 	reg := newTestRegistry()
 	set, err := detect.LoadRules(ruleFiles, reg)
@@ -47,7 +54,6 @@ func benchReplay(b *testing.B, ext string, ruleFiles []string) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 func BenchmarkReplayBuiltinZstd(b *testing.B) { benchReplay(b, ".scap.zst", nil) }
@@ -113,16 +119,5 @@ func BenchmarkReplayRecorded(b *testing.B) {
 	for _, f := range []string{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"} {
 		files = append(files, testutil.SharedFile(b, "falco-rules", f))
 	}
-	cfg := &replayConfig{files: []string{path}, ruleFiles: files, format: report.FormatText, quiet: true}
-	reg := newTestRegistry()
-	set, err := detect.LoadRules(files, reg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := replayWith(context.Background(), cfg, reg, set, io.Discard, io.Discard); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchReplayFile(b, path, files)
 }
