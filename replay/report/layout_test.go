@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -35,6 +36,16 @@ func layoutReport() *Report {
 		d.Container = Container{ID: fmt.Sprintf("f00903864d9%d", i), Name: "retrace-attack", Image: "localhost/retrace-busybox:test-with-a-long-tag-" + p}
 		r.Detections = append(r.Detections, d)
 	}
+	// A tree with pins and long command lines, and a view with long rows.
+	long := strings.Repeat("--env AWS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt ", 12)
+	r.Tree = []ProcessNode{{Process: Process{Pid: 1, Name: "process_api", Cmdline: "process_api " + long}, Pins: []int{0, 1},
+		Children: []ProcessNode{{Process: Process{Pid: 2, Name: "bash", Cmdline: "bash " + long}, Pins: []int{2}}}}}
+	var rows []Detection
+	for i := range 30 {
+		rows = append(rows, Detection{Time: r.Detections[0].Time, Rule: "file", Output: fmt.Sprintf("cat[%d] /var/lib/containers/storage/overlay-containers/%s/userdata/config.json: read 1.0 KiB %s", i, strings.Repeat("f00903864d98", 6), long),
+			Hostname: "build-runner-eu-west-1b", Capture: "testdata/attacks/reverse-shell-container.scap.zst", Frame: 3, EventNum: uint64(1000 + i), Process: Process{Pid: int64(100 + i), Name: "cat"}})
+	}
+	r.Views = []ActivityView{{Name: "files", Findings: rows}, {Name: "commands"}, {Name: "connections"}, {Name: "sensitive-reads"}, {Name: "binary-writes"}, {Name: "privilege"}, {Name: "errors"}}
 	return r
 }
 
@@ -92,6 +103,14 @@ func TestHTMLChromiumLayout(t *testing.T) {
 			if !facts.ResetRow {
 				t.Error("Reset is not on the row of the search box")
 			}
+			// The other tabs: nothing wider than the page either.
+			for _, tab := range []string{"tree", "view-0"} {
+				p.eval(fmt.Sprintf(`document.querySelector("#tabs [data-tab='%s']").click()`, tab))
+				if got := p.evalString(`String(document.documentElement.scrollWidth) + " " + String(window.innerWidth)`); got != fmt.Sprintf("%d %d", w, w) {
+					t.Errorf("tab %s: page width, window width = %s", tab, got)
+				}
+			}
+			p.eval(`document.querySelector("#tabs [data-tab='detections']").click()`)
 			if facts.SummaryTop > float64(h) {
 				t.Errorf("the summary ends %.0f px down, below the %d px window", facts.SummaryTop, h)
 			}
