@@ -193,7 +193,15 @@ func TestRecordRotate(t *testing.T) {
 	}
 	reps, err := timeline.RunViews(context.Background(), paths, []string{timeline.ViewCommands}, timeline.Options{})
 	if err != nil || len(reps) != 1 || len(reps[0].Captures) != 1 || len(reps[0].Detections) == 0 {
-		t.Errorf("timeline of the set: %v; want one capture with commands", err)
+		t.Fatalf("timeline of the set: %v; want one capture with commands", err)
+	}
+	// The drill-down replays the set too: the last command, in the last
+	// file, gets its context.
+	rep := reps[0]
+	last := len(rep.Detections) - 1
+	rep.Detections = rep.Detections[last:]
+	if _, err := timeline.Drill(context.Background(), rep, timeline.DrillOptions{}); err != nil || rep.Detections[0].Drill == nil {
+		t.Errorf("drill-down of the set's last command (%s): %v, %+v", rep.Detections[0].Time, err, rep.Detections[0].Drill)
 	}
 	if info := sum.Captures[0]; info.File != files[0].path || !slices.ContainsFunc(info.Notes, func(n string) bool { return strings.HasPrefix(n, "rotated set of ") }) {
 		t.Errorf("replay of the set: capture %s, notes %q", info.File, info.Notes)

@@ -112,6 +112,7 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 		if i == 0 {
 			info = infoOf(file, h)
 			if len(files) > 1 {
+				info.Files = files
 				info.Notes = append(info.Notes, fmt.Sprintf("rotated set of %d files: %s to %s", len(files), filepath.Base(files[0]), filepath.Base(files[len(files)-1])))
 			}
 			handle = newHandler(info)

@@ -57,6 +57,9 @@ type ActivityView struct {
 type CaptureInfo struct {
 	// File is the capture's path or base name as the user gave it.
 	File string
+	// Files, for a rotated set replayed as one capture, are its files in
+	// order (File is the first); nil for a single file.
+	Files []string
 	// Hostname is the recorded machine's host name (from the capture's
 	// machine info, never from the analyst's machine).
 	Hostname string

@@ -95,7 +95,13 @@ func Drill(ctx context.Context, rep *report.Report, opts DrillOptions) (int, err
 			return
 		}
 		dc := newDrillCollector(rep, paths[i], byPath[paths[i]], f, reg, &opts)
-		_, errs[i] = detect.ReplayCapture(ctx, paths[i], opts.Progress, opts.Clock, func(info report.CaptureInfo) replay.Handler {
+		files := []string{paths[i]}
+		for _, c := range rep.Captures {
+			if c.File == paths[i] && len(c.Files) > 0 {
+				files = c.Files // a rotated set: replayed as one capture
+			}
+		}
+		_, errs[i] = detect.ReplaySet(ctx, files, opts.Progress, opts.Clock, func(info report.CaptureInfo) replay.Handler {
 			dc.vc.host = info.Hostname
 			return dc.event
 		})
