@@ -36,8 +36,9 @@ func newRecordCmd() *cobra.Command {
 		Short: "Record syscalls on this host into a capture file (eBPF, root)",
 		Long: `record loads retrace's eBPF programs, snapshots the host (processes, fds,
 users, interfaces, containers) and writes every recorded syscall into a
-capture file, until SIGINT/SIGTERM, --duration, --max-size, or the exit of
-CMD when one is given after "--".
+capture file, or a rotated set of files (--rotate-size, --rotate-time, --ring;
+docs/FORMAT.md), until SIGINT/SIGTERM, --duration, --max-size, or the exit of
+CMD when one is given after "--". A status line shows on a terminal.
 
 Exit codes: 0 recorded; 1 recording failed; 2 bad flags or a platform other
 than Linux/amd64; 4 not root or BPF not permitted; 5 no kernel BTF; 6 a BPF
@@ -102,8 +103,8 @@ program failed verification (the verifier log's tail is printed).`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "", "capture file to write (.scap.zst)")
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 30s); 0 = until signal or CMD exit")
-	f.Int64Var(&opts.MaxSize, "max-size", 0, "stop when the file reaches this many bytes; 0 = no limit")
-	f.BoolVar(&opts.Force, "force", false, "replace an existing capture file")
+	f.Int64Var(&opts.MaxSize, "max-size", 0, "stop when the recording reaches this many bytes (every file of a set counted); 0 = no limit")
+	f.BoolVar(&opts.Force, "force", false, "replace an existing capture file (never one another recorder is writing)")
 	f.StringVar(&rotateSize, "rotate-size", "", "write a rotated set of files NAME-SEQ-START.scap.zst, a new one at this size (e.g. 100MB; sysdig's -C)")
 	f.DurationVar(&opts.RotateTime, "rotate-time", 0, "write a rotated set, a new file after this long (sysdig's -G)")
 	f.IntVar(&opts.Keep, "keep", 0, "with --rotate-*, keep only the newest N files (sysdig's -W)")
