@@ -149,8 +149,8 @@ type frameJob struct {
 	src    []byte
 	dst    []byte
 	err    error
-	gapEnd int64 // jobGap: file offset of the next good frame
-	size   int   // jobData: the content size the frame declares
+	gapEnd int64  // jobGap: file offset of the next good frame
+	size   int    // jobData: the content size the frame declares
 	big    bool   // jobData: dst is one of the frameSource's big buffers
 	small  []byte // jobData: the job's own dst while it holds a big one
 	done   chan struct{}

@@ -124,13 +124,9 @@ func Open(path string) (*Reader, error) {
 
 // OpenOptions is [Open] with options.
 func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
-	f, err := regularfile.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
-		var ne *regularfile.NotRegularError
-		if errors.As(err, &ne) {
-			return nil, &NotCaptureError{File: path, What: ne.Kind()}
-		}
-		return nil, fmt.Errorf("open capture: %w", err)
+		return nil, openError("open capture", err)
 	}
 	var rd io.Reader = f
 	if fi, err := f.Stat(); err == nil {
@@ -165,6 +161,28 @@ func OpenOptions(path string, opts ReaderOptions) (*Reader, error) {
 	return r, nil
 }
 
+// OpenFile opens the capture file at path for reading if it is a regular
+// file, without blocking on a FIFO that has no writer; anything else is a
+// *[NotCaptureError].
+func OpenFile(path string) (*os.File, error) {
+	f, err := regularfile.Open(path)
+	var ne *regularfile.NotRegularError
+	if errors.As(err, &ne) {
+		return nil, &NotCaptureError{File: path, What: ne.Kind()}
+	}
+	return f, err
+}
+
+// openError wraps an error of OpenFile with verb, unless it names the file
+// already (a *NotCaptureError).
+func openError(verb string, err error) error {
+	var ne *NotCaptureError
+	if errors.As(err, &ne) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", verb, err)
+}
+
 // NewReader reads a capture from rd, naming it name in errors. Close does
 // not close rd.
 func NewReader(rd io.Reader, name string) (*Reader, error) {
@@ -185,24 +203,11 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 	}
 	cr := &countingReader{r: rd}
 	br := bufio.NewReaderSize(cr, fileBufferSize)
-	head, err := br.Peek(4)
-	if err != nil && len(head) < 4 {
-		if err != io.EOF && err != io.ErrUnexpectedEOF {
-			return nil, fmt.Errorf("read capture %s: %w", name, err)
-		}
-		if len(head) == 0 {
-			return nil, &NotCaptureError{File: name, What: "an empty file"}
-		}
-		if allZero(head) {
-			return nil, &TruncatedError{File: name, Offset: 0, Frame: -1}
-		}
-		return nil, &NotCaptureError{File: name, What: fmt.Sprintf("a file of %d bytes", len(head))}
+	format, err := sniff(name, br)
+	if err != nil {
+		return nil, err
 	}
-	r.header.Format = detectFormat(head)
-	if allZero(head) && zerosThenFrame(br) {
-		// A zero-filled header frame: the frames after it are read.
-		r.header.Format = FormatZstd
-	}
+	r.header.Format = format
 	switch r.header.Format {
 	case FormatScap:
 		r.src = newStreamSource(name, br, cr, -1)
@@ -238,20 +243,44 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 			}
 			r.src = zs
 		}
-	default:
-		if allZero(head) {
-			return nil, &TruncatedError{File: name, Offset: 0, Frame: -1}
-		}
-		if b, _ := br.Peek(textProbe); looksLikeText(b) {
-			return nil, &NotCaptureError{File: name, What: "a text file"}
-		}
-		return nil, &NotCaptureError{File: name, What: fmt.Sprintf("unknown format (first bytes % x)", head)}
 	}
 	if err := r.readHeader(); err != nil {
 		r.src.close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// sniff tells the container format of a file from its first bytes in br,
+// or returns the error that says it is no capture (a *NotCaptureError)
+// or a zero-filled one (a *TruncatedError at offset 0).
+func sniff(name string, br *bufio.Reader) (Format, error) {
+	head, err := br.Peek(4)
+	if err != nil && len(head) < 4 {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			return FormatUnknown, fmt.Errorf("read capture %s: %w", name, err)
+		}
+		if len(head) == 0 {
+			return FormatUnknown, &NotCaptureError{File: name, What: "an empty file"}
+		}
+		if allZero(head) {
+			return FormatUnknown, &TruncatedError{File: name, Offset: 0, Frame: -1}
+		}
+		return FormatUnknown, &NotCaptureError{File: name, What: fmt.Sprintf("a file of %d bytes", len(head))}
+	}
+	if f := detectFormat(head); f != FormatUnknown {
+		return f, nil
+	}
+	if allZero(head) {
+		if zerosThenFrame(br) {
+			return FormatZstd, nil // a zero-filled header frame: the frames after it are read
+		}
+		return FormatUnknown, &TruncatedError{File: name, Offset: 0, Frame: -1}
+	}
+	if b, _ := br.Peek(textProbe); looksLikeText(b) {
+		return FormatUnknown, &NotCaptureError{File: name, What: "a text file"}
+	}
+	return FormatUnknown, &NotCaptureError{File: name, What: fmt.Sprintf("unknown format (first bytes % x)", head)}
 }
 
 // textProbe is how many leading bytes decide whether a file is text.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 )
 
 // ErrNoSummary is returned by [ReadSummary] for a file that does not end
@@ -30,9 +29,9 @@ type Summary struct {
 // its last frames (seek table, footer, index, metadata) without reading or
 // decompressing its events, e.g. to seek by time.
 func ReadSummary(path string) (*Summary, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read summary: %w", err)
+		return nil, openError("read summary", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()

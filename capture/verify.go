@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/klauspost/compress/zstd"
@@ -138,9 +137,9 @@ type actualFrame struct {
 // modified, removed, inserted or reordered, or after which checkpoint the
 // file was cut. The error is non-nil only when the file cannot be read.
 func Verify(path string, opts VerifyOptions) (*VerifyReport, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return nil, openError("verify", err)
 	}
 	defer f.Close()
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(MaxFrameContent), zstd.WithDecoderMaxMemory(MaxFrameContent))
@@ -148,7 +147,12 @@ func Verify(path string, opts VerifyOptions) (*VerifyReport, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer dec.Close()
-	s := &frameSource{name: path, in: frameInput{br: bufio.NewReaderSize(f, fileBufferSize)}, dec: dec, evBlks: new(uint64), curRec: -1}
+	br := bufio.NewReaderSize(f, fileBufferSize)
+	var nc *NotCaptureError
+	if _, err := sniff(path, br); errors.As(err, &nc) {
+		return nil, err
+	}
+	s := &frameSource{name: path, in: frameInput{br: br}, dec: dec, evBlks: new(uint64), curRec: -1}
 	rep := &VerifyReport{File: path, LastCheckpoint: -1}
 	var actual []*actualFrame
 	var signingKey string

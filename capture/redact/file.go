@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -142,8 +141,11 @@ func learn(red *Redactor, in string) error {
 // file with a hash chain, its last good checkpoint.
 func source(in string) (capture.Redaction, error) {
 	r := capture.Redaction{Source: filepath.Base(in)}
-	f, err := os.Open(in)
+	f, err := capture.OpenFile(in)
 	if err != nil {
+		if capture.IsFileError(err) {
+			return r, err
+		}
 		return r, fmt.Errorf("redact: %w", err)
 	}
 	defer f.Close()

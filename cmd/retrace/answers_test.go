@@ -193,6 +193,8 @@ func TestUnreadableInputs(t *testing.T) {
 		{"empty-file", []string{"replay", empty}, exitFailure},
 		{"fifo", []string{"replay", fifo}, exitFailure},
 		{"info-text-file", []string{"info", text}, exitFailure},
+		{"verify-fifo", []string{"verify", fifo}, exitUsage},
+		{"verify-text-file", []string{"verify", text}, exitUsage},
 		{"missing-file", []string{"replay", filepath.Join(dir, "missing.scap")}, exitUsage},
 		{"one-of-two-unreadable", []string{"replay", "-o", "json", text, good}, exitFailure},
 		{"convert-into-missing-dir", []string{"convert", good, filepath.Join(dir, "no", "out.scap")}, exitFailure},
