@@ -234,7 +234,8 @@ func setSeq(h *capture.Header) int {
 // rotation.set in their metadata) become one capture, its files in
 // sequence order, at the place of its first file among paths; every other
 // path is a capture of its own. A file whose header cannot be read is a
-// capture of its own (its replay reports the error).
+// capture of its own (its replay reports the error); a second file with
+// the same place in the same set is left out.
 func Sets(paths []string) [][]string {
 	type member struct {
 		path string
@@ -268,7 +269,10 @@ func Sets(paths []string) [][]string {
 	}
 	for i, ms := range members {
 		slices.SortStableFunc(ms, func(a, b member) int { return a.seq - b.seq })
-		for _, m := range ms {
+		for j, m := range ms {
+			if j > 0 && ms[j-1].seq == m.seq {
+				continue // the same file twice (a ring's staged file and its written-out link)
+			}
 			units[i] = append(units[i], m.path)
 		}
 	}
