@@ -111,31 +111,11 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 	if f.prof {
 		runner.EnableProfile()
 	}
-	var suites []*suite.Suite
-	var cases []*suite.Case
-	for _, path := range args {
-		s, err := suite.Load(path, suite.LoadOptions{Shared: shared, Fields: reg})
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		// Rule names are checked against the case's own rules and
-		// options, before -r/-D/... replace them.
-		if err := runner.CheckRuleNames(s.Cases); err != nil {
-			return withCode(exitUsage, err)
-		}
-		for _, c := range s.Cases {
-			if only != nil && !only.MatchString(c.Name) {
-				continue
-			}
-			if err := f.over.Apply(c); err != nil {
-				return withCode(exitUsage, err)
-			}
-			cases = append(cases, c)
-		}
-		suites = append(suites, s)
-	}
-	if len(cases) == 0 {
-		return withCode(exitUsage, fmt.Errorf("no case matches --run %q", f.run))
+	// Rule names are checked against each case's own rules and options,
+	// before -r/-D/... replace them.
+	suites, cases, err := runner.LoadSuites(args, suite.LoadOptions{Shared: shared}, only, &f.over)
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
 	if err := clobber.Check(clobber.Paths("--junit", f.junit), testInputs(args, cases)); err != nil {
 		return withCode(exitUsage, err)
@@ -163,7 +143,6 @@ func runTest(ctx context.Context, f *testFlags, args []string, stdout, stderr io
 		}
 	}
 
-	var err error
 	if f.json {
 		err = suite.WriteJSON(stdout, results)
 	} else {

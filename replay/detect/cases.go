@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -95,6 +96,46 @@ func (r *CaseRunner) CheckRuleNames(cases []*suite.Case) error {
 		return errs
 	}
 	return nil
+}
+
+// LoadSuites loads the suite files at paths, checks the rule names of
+// their cases against each case's own rules (see [CaseRunner.CheckRuleNames]),
+// and returns the suites and the cases to run: those whose name only
+// matches (every case when only is nil), with over applied. Selecting no
+// case is an error.
+func (r *CaseRunner) LoadSuites(paths []string, opts suite.LoadOptions, only *regexp.Regexp, over *suite.Overrides) ([]*suite.Suite, []*suite.Case, error) {
+	if opts.Fields == nil {
+		opts.Fields = r.reg
+	}
+	var suites []*suite.Suite
+	var cases []*suite.Case
+	for _, path := range paths {
+		s, err := suite.Load(path, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := r.CheckRuleNames(s.Cases); err != nil {
+			return nil, nil, err
+		}
+		for _, c := range s.Cases {
+			if only != nil && !only.MatchString(c.Name) {
+				continue
+			}
+			if err := over.Apply(c); err != nil {
+				return nil, nil, err
+			}
+			cases = append(cases, c)
+		}
+		suites = append(suites, s)
+	}
+	switch {
+	case len(cases) > 0:
+	case only != nil:
+		return nil, nil, fmt.Errorf("no case matches --run %q", only.String())
+	default:
+		return nil, nil, fmt.Errorf("no case in %s", strings.Join(paths, ", "))
+	}
+	return suites, cases, nil
 }
 
 // Options returns the detector options `retrace replay` would use for the
