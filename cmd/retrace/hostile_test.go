@@ -60,6 +60,7 @@ var hostileCases = []hostileCase{
 	{name: "header blocks zst", file: "header.scap.zst", gen: func(p string) error { return hostile.UnknownBlocks(p, 128, 16<<20, true) }, args: replayArgs},
 	{name: "event blocks zst", file: "events.scap.zst", gen: func(p string) error { return hostile.UnknownBlocks(p, 128, 16<<20, false) }, args: replayArgs},
 	{name: "header blocks gz", file: "header.scap.gz", gen: func(p string) error { return hostile.UnknownBlocks(p, 32, 16<<20, true) }, args: replayArgs},
+	{name: "event blocks gz", file: "events.scap.gz", gen: func(p string) error { return hostile.UnknownBlocks(p, 32, 16<<20, false) }, args: replayArgs},
 	{name: "header blocks zstd stream", file: "stream.scap.zst", gen: func(p string) error { return hostile.UnknownBlocksStream(p, 64, 16<<20) }, args: replayArgs},
 	{name: "64 MiB frames", file: "bigframes.scap.zst", gen: func(p string) error { return hostile.BigFrames(p, 24) }, args: replayArgs},
 	{name: "ultra window", file: "ultra.scap.zst", gen: func(p string) error { return hostile.UltraWindow(p, 128<<20) }, args: replayArgs,
