@@ -158,7 +158,8 @@ func drillDown(ctx context.Context, rep *report.Report, opts timeline.DrillOptio
 // pass over them, every view fed by it) for the HTML report's tabs.
 func addViews(ctx context.Context, rep *report.Report, cfg *replayConfig, stderr io.Writer) error {
 	start := time.Now()
-	reps, err := timeline.RunViews(ctx, cfg.files, cfg.views, timeline.Options{Scope: cfg.detect.Scope, Workers: detect.Workers(len(cfg.files), 0)})
+	reps, err := timeline.RunViews(ctx, cfg.files, cfg.views, timeline.Options{Scope: cfg.detect.Scope, Workers: detect.Workers(len(cfg.files), 0),
+		MaxFindings: cfg.reportMax})
 	for i, r := range reps {
 		rep.Views = append(rep.Views, report.ActivityView{Name: cfg.views[i], Findings: r.Detections})
 	}

@@ -159,6 +159,9 @@ func (c *viewCollector) entry(e *replay.Event, rule, obj string) *aggregate {
 		c.act.full = true
 		return nil
 	}
+	if !c.room() {
+		return nil
+	}
 	d := c.detection(e, rule, "Informational")
 	g := &aggregate{det: len(c.found), first: d.Time, obj: obj}
 	c.found = append(c.found, d)
@@ -288,6 +291,9 @@ func (c *viewCollector) failure(e *replay.Event) {
 
 // command records an exec, as sysdig's spy_users shows it.
 func (c *viewCollector) command(e *replay.Event, a *action) {
+	if !c.room() {
+		return
+	}
 	d := c.detection(e, "command", "Informational")
 	p := &d.Process
 	login := c.act.p.loginName.Value(e)
@@ -313,6 +319,9 @@ func (c *viewCollector) command(e *replay.Event, a *action) {
 
 // privilege records a privilege syscall or a memfd exec.
 func (c *viewCollector) privilege(e *replay.Event, a *action) {
+	if !c.room() {
+		return
+	}
 	d := c.detection(e, "privilege", "Notice")
 	p := &d.Process
 	what := a.priv
@@ -334,6 +343,9 @@ func (c *viewCollector) ioData(e *replay.Event, kind string, n int64) {
 	}
 	if c.act.ioCount >= MaxIOEvents {
 		c.act.full = true
+		return
+	}
+	if !c.room() {
 		return
 	}
 	c.act.ioCount++

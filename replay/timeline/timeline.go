@@ -108,6 +108,11 @@ type Options struct {
 	Workers int
 	// Progress, when set, counts the bytes read.
 	Progress *detect.Progress
+	// MaxFindings bounds the findings each view keeps (for an aggregate
+	// view, the entries it aggregates, below MaxAggregates); a view that
+	// reaches it says so in a last finding of rule "truncated". 0 leaves
+	// only the views' own bounds.
+	MaxFindings int
 }
 
 // cleanPaths checks Options.Paths: absolute, and given to views of which
@@ -213,6 +218,7 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, views []st
 		col := newViewCollector(&o, reg, path)
 		col.treePid, col.rootPid = treePid, rootPid
 		col.ioAllFDs = opts.Scope.HasPid
+		col.maxFound = opts.MaxFindings
 		cols[i] = col
 	}
 	info, err := detect.ReplaySet(ctx, files, opts.Progress, opts.Scope.Clock, func(report.CaptureInfo) replay.Handler {
@@ -249,6 +255,9 @@ type viewCollector struct {
 	sensitive, dirs      []string
 
 	found []report.Detection
+	// maxFound bounds found (0: no bound); cut counts the findings left
+	// out once it was reached.
+	maxFound, cut int
 
 	// shells view: the finding of each shell image
 	shells map[*replay.Lineage]int
@@ -449,6 +458,9 @@ func (c *viewCollector) detection(e *replay.Event, rule, priority string) report
 
 // add records a file finding.
 func (c *viewCollector) add(e *replay.Event, rule, priority string, a action) {
+	if !c.room() {
+		return
+	}
 	d := c.detection(e, rule, priority)
 	d.Files = a.paths
 	verb := map[string]string{"open-read": "read", "open-write": "opened for writing", "rename": "renamed",
@@ -506,6 +518,9 @@ func (c *viewCollector) seeShell(e *replay.Event, a *action) {
 			return
 		}
 	}
+	if !c.room() {
+		return
+	}
 	d := c.detection(e, "shell", "Notice")
 	if l.Origin == replay.OriginExec {
 		d.Time = time.Unix(0, int64(l.Start))
@@ -526,6 +541,9 @@ func (c *viewCollector) shellOf(e *replay.Event, l *replay.Lineage) (int, bool) 
 	if i, ok := c.shells[l]; ok {
 		return i, true
 	}
+	if !c.room() {
+		return 0, false
+	}
 	d := c.detection(e, "shell", "Notice")
 	d.Process = c.lineageProcess(e, l)
 	d.Container = c.containerOf(l.ContainerID)
@@ -537,6 +555,16 @@ func (c *viewCollector) shellOf(e *replay.Event, l *replay.Lineage) (int, bool) 
 	c.shells[l] = len(c.found)
 	c.found = append(c.found, d)
 	return c.shells[l], true
+}
+
+// room reports whether the view may keep another finding, counting the
+// ones it leaves out once it is full.
+func (c *viewCollector) room() bool {
+	if c.maxFound > 0 && len(c.found) >= c.maxFound {
+		c.cut++
+		return false
+	}
+	return true
 }
 
 // lineageProcess describes the process image l.
@@ -648,6 +676,14 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
 	if c.act != nil {
 		c.finishActivity()
+	}
+	if c.cut > 0 {
+		d := report.Detection{Rule: "truncated", Priority: "Informational", Source: "syscall", Capture: c.capture}
+		if n := len(c.found); n > 0 {
+			d.Time = c.found[n-1].Time
+		}
+		d.Output = fmt.Sprintf("view %s reached its bound of %d findings; %d later events are not shown", c.view, c.maxFound, c.cut)
+		c.found = append(c.found, d)
 	}
 	for i := range c.found {
 		d := &c.found[i]

@@ -362,3 +362,27 @@ func TestRunViewsOnePass(t *testing.T) {
 		t.Errorf("an unknown view gives %v, want an UnknownViewError", err)
 	}
 }
+
+// TestRunViewsMaxFindings checks that a bounded view keeps its first
+// findings and says how many later events it left out.
+func TestRunViewsMaxFindings(t *testing.T) {
+	paths := []string{attack("reverse-shell")}
+	views := []string{timeline.ViewCommands, timeline.ViewFiles, timeline.ViewShells}
+	all, err := timeline.RunViews(context.Background(), paths, views, timeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounded, err := timeline.RunViews(context.Background(), paths, views, timeline.Options{MaxFindings: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range views {
+		got := bounded[i].Detections
+		if len(all[i].Detections) <= 2 {
+			t.Fatalf("view %s has %d findings unbounded; the test needs more than 2", v, len(all[i].Detections))
+		}
+		if len(got) != 3 || got[2].Rule != "truncated" || !strings.Contains(got[2].Output, "reached its bound of 2 findings") {
+			t.Errorf("view %s bounded to 2: %v", v, findings(bounded[i]))
+		}
+	}
+}
