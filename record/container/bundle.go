@@ -292,15 +292,16 @@ func privileged(spec *ociSpec) bool {
 var propagations = []string{"private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable"}
 
 // bindMounts returns the spec's bind mounts, leaving out those the runtime
-// makes from its own directories (hosts, hostname, resolv.conf, shm).
-func (r Runtimes) bindMounts(spec *ociSpec, more ...string) []model.Mount {
-	own := append([]string{r.containerdState(), r.crioRunRoot(), "/var/lib/containerd", "/var/lib/containers", "/run/containers"}, more...)
+// makes from its own per-container directories (hosts, hostname,
+// resolv.conf, shm); graphRoots are further container-storage roots whose
+// overlay-containers directory is the runtime's.
+func (r Runtimes) bindMounts(spec *ociSpec, graphRoots ...string) []model.Mount {
 	var out []model.Mount
 	for _, m := range spec.Mounts {
 		if m.Type != "bind" && !slices.Contains(m.Options, "bind") && !slices.Contains(m.Options, "rbind") {
 			continue
 		}
-		if slices.ContainsFunc(own, func(dir string) bool { return under(m.Source, dir) }) {
+		if r.runtimeOwn(m.Source, graphRoots) {
 			continue
 		}
 		mt := model.Mount{Source: m.Source, Dest: m.Destination, RW: !slices.Contains(m.Options, "ro")}
@@ -312,6 +313,32 @@ func (r Runtimes) bindMounts(spec *ociSpec, more ...string) []model.Mount {
 		out = append(out, mt)
 	}
 	return out
+}
+
+// runtimeOwn reports whether a bind mount's source lies in a runtime's
+// per-container files: below an io.containerd.* directory of containerd's
+// state or root directory, or below overlay-containers of a container
+// storage root (cri-o, podman). Other files there, such as containerd's
+// socket bound into a container, are the user's mounts.
+func (r Runtimes) runtimeOwn(src string, graphRoots []string) bool {
+	for _, root := range []string{r.containerdState(), DefaultContainerdState, "/var/lib/containerd"} {
+		if rel, ok := below(src, root); ok && strings.HasPrefix(rel, "io.containerd.") && strings.Contains(rel, "/") {
+			return true
+		}
+	}
+	for _, root := range append([]string{r.crioRunRoot(), "/run/containers/storage", DefaultPodmanGraphRoot}, graphRoots...) {
+		if under(src, filepath.Join(root, "overlay-containers")) {
+			return true
+		}
+	}
+	return false
+}
+
+// below returns path relative to dir when path is below dir.
+func below(path, dir string) (string, bool) {
+	dir, path = filepath.Clean(dir), filepath.Clean(path)
+	rel, ok := strings.CutPrefix(path, dir+"/")
+	return rel, ok
 }
 
 // under reports whether path is dir or below it.

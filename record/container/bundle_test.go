@@ -13,11 +13,14 @@ import (
 )
 
 // A containerd CRI container's spec: CRI annotations, a volume, the
-// runtime's own hostname bind, no privilege.
+// runtime's own hostname and shm binds, containerd's socket bound in (the
+// user's mount, kept), no privilege.
 const containerdSpec = `{"ociVersion":"1.0.2","process":{"capabilities":{"bounding":["CAP_CHOWN","CAP_KILL"]}},
 "mounts":[{"destination":"/proc","type":"proc","source":"proc","options":["nosuid"]},
 {"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","rprivate","ro"]},
-{"destination":"/etc/hostname","type":"bind","source":"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/hostname","options":["rbind","rprivate","rw"]}],
+{"destination":"/etc/hostname","type":"bind","source":"/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/hostname","options":["rbind","rprivate","rw"]},
+{"destination":"/dev/shm","type":"bind","source":"/run/containerd/io.containerd.grpc.v1.cri/sandboxes/abc/shm","options":["rbind","ro"]},
+{"destination":"/run/containerd/containerd.sock","type":"bind","source":"/run/containerd/containerd.sock","options":["rbind","rprivate","rw"]}],
 "annotations":{"io.kubernetes.cri.container-type":"container","io.kubernetes.cri.container-name":"web",
 "io.kubernetes.cri.sandbox-name":"web-7d9f","io.kubernetes.cri.sandbox-namespace":"shop",
 "io.kubernetes.cri.sandbox-uid":"0b6a3c1e-1111-2222-3333-444455556666","io.kubernetes.cri.image-name":"registry.local:5000/shop/web:1.2@sha256:abcd"},
@@ -60,8 +63,9 @@ func TestReadBundle(t *testing.T) {
 			ImageRepo: "registry.local:5000/shop/web", ImageTag: "1.2", ImageDigest: "sha256:abcd", PrivilegedKnown: true,
 			Labels: map[string]string{"io.kubernetes.pod.name": "web-7d9f", "io.kubernetes.pod.namespace": "shop",
 				"io.kubernetes.pod.uid": "0b6a3c1e-1111-2222-3333-444455556666", "io.kubernetes.container.name": "web"},
-			Mounts:     []model.Mount{{Source: "/srv/data", Dest: "/data", Propagation: "rprivate"}},
-			MountsText: "/srv/data:/data::false:rprivate"}, ""},
+			Mounts: []model.Mount{{Source: "/srv/data", Dest: "/data", Propagation: "rprivate"},
+				{Source: "/run/containerd/containerd.sock", Dest: "/run/containerd/containerd.sock", RW: true, Propagation: "rprivate"}},
+			MountsText: "/srv/data:/data::false:rprivate,/run/containerd/containerd.sock:/run/containerd/containerd.sock::true:rprivate"}, ""},
 		{"containerd sandbox", []file{{ctrd("k8s.io"), sandboxSpec}}, "", &model.Info{
 			Type: model.TypeContainerd, Name: "web-7d9f", Image: "registry.k8s.io/pause:3.9", ImageRepo: "registry.k8s.io/pause", ImageTag: "3.9",
 			IsPodSandbox: true, Privileged: true, PrivilegedKnown: true,
