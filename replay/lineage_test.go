@@ -63,9 +63,9 @@ func TestLineageChains(t *testing.T) {
 		pid  int64
 		want string // the chain's start
 	}{
-		{13948, "podman[13948]/exec < script[13947]/exec < bash[13945]/exec < retrace[13894]/snapshot"},
-		{13977, "sh[13977]/exec < runc:[0:PARENT][13976]/fork < runc[13975]/exec < runc[13966]/exec < conmon[13965]/fork < " +
-			"conmon[13964]/exec < podman[13948]/exec < script[13947]/exec < bash[13945]/exec"},
+		{9605, "podman[9605]/exec < script[9604]/exec < bash[9602]/exec < retrace[9578]/snapshot"},
+		{9652, "sh[9652]/exec < runc:[0:PARENT][9651]/fork < runc[9650]/exec < runc[9640]/exec < conmon[9639]/fork < " +
+			"conmon[9634]/exec < podman[9605]/exec < script[9604]/exec < bash[9602]/exec"},
 	} {
 		if got := chains[tc.pid]; !strings.HasPrefix(got, tc.want) {
 			t.Errorf("chain of %d:\n got %s\nwant %s ...", tc.pid, got, tc.want)

@@ -47,7 +47,7 @@ func damageFrame(t *testing.T, src string, n int) string {
 // whose state the capture renewed after it, do not.
 func TestReplayMarksGaps(t *testing.T) {
 	src := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "escape-container.scap.zst")
-	bad := damageFrame(t, src, 2)
+	bad := damageFrame(t, src, 1)
 	out, _, err := runRetrace(t, "replay", "-q", "-o", "json", bad)
 	if err == nil || !strings.Contains(err.Error(), "damaged place") {
 		t.Errorf("replay of a damaged capture: err %v, want the damage reported", err)

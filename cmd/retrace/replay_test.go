@@ -109,7 +109,7 @@ func TestReplayTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	flat := strings.Join(strings.Fields(strings.NewReplacer("│", " ", "\n", " ").Replace(string(out))), " ")
-	for _, want := range []string{"retrace-privileged", "hopeful_tauss", "Warning", "Notice", "2026-11-22", "2019-07-09"} {
+	for _, want := range []string{"retrace-privileged", "hopeful_tauss", "Warning", "Notice", "2026-12-05", "2019-07-09"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -165,7 +165,7 @@ func TestReplayReportMax(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "55 detection(s), times in UTC on 2026-11-22; the table shows the first 3, 52 more rows left out (-o json has them all)\n"; !strings.HasSuffix(string(table), want) {
+	if want := "55 detection(s), times in UTC on 2026-12-05; the table shows the first 3, 52 more rows left out (-o json has them all)\n"; !strings.HasSuffix(string(table), want) {
 		t.Errorf("table ends %q, want %q", table[max(0, len(table)-160):], want)
 	}
 	if _, _, err := runRetrace(t, "replay", "-q", "-o", "table", "--report-max", "0", attacks); err == nil || !strings.Contains(err.Error(), "--report-max takes a count") {

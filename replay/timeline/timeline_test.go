@@ -42,16 +42,16 @@ func TestViews(t *testing.T) {
 		want     []string
 	}{
 		{"sensitive reads across captures", []string{"write-below-bin", "shadow-read-host"},
-			timeline.Options{View: timeline.ViewSensitiveReads}, []string{"sensitive-read cat[15458] /etc/shadow"}},
+			timeline.Options{View: timeline.ViewSensitiveReads}, []string{"sensitive-read cat[15239] /etc/shadow"}},
 		{"binary writes", []string{"shadow-read-host", "write-below-bin"}, timeline.Options{View: timeline.ViewBinaryWrites},
-			[]string{"binary-write bash[15526] /bin/retrace-attack-dropped", "binary-write rm[15527] /bin/retrace-attack-dropped"}},
+			[]string{"binary-write bash[16019] /bin/retrace-attack-dropped", "binary-write rm[16020] /bin/retrace-attack-dropped"}},
 		{"an added binary directory", []string{"shadow-read-host"}, timeline.Options{View: timeline.ViewBinaryWrites, Paths: []string{"/dev"}},
-			[]string{"binary-write bash[15458] /dev/null"}},
+			[]string{"binary-write bash[15239] /dev/null"}},
 		{"shells in a container", []string{"container-terminal-shell"},
 			timeline.Options{View: timeline.ViewShells, Scope: detect.Scope{Container: "retrace-attack"}},
-			[]string{"shell sh[13977] "}},
+			[]string{"shell sh[9652] "}},
 		{"shells, not their forks", []string{"reverse-shell"}, timeline.Options{View: timeline.ViewShells},
-			[]string{"shell bash[15226] ", "shell bash[15257] ", "shell sh[15258] "}},
+			[]string{"shell bash[14481] ", "shell bash[14536] ", "shell sh[14537] "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var paths []string
@@ -76,11 +76,11 @@ func TestViews(t *testing.T) {
 // process and its descendants with what each did.
 func TestTreeOfOneProcess(t *testing.T) {
 	rep, err := timeline.Run(context.Background(), []string{attack("shadow-read-host")},
-		timeline.Options{View: timeline.ViewTree, Scope: detect.Scope{Pid: 15457, HasPid: true}})
+		timeline.Options{View: timeline.ViewTree, Scope: detect.Scope{Pid: 15237, HasPid: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Tree) != 1 || rep.Tree[0].Process.Pid != 15457 || len(rep.Tree[0].Children) != 1 {
+	if len(rep.Tree) != 1 || rep.Tree[0].Process.Pid != 15237 || len(rep.Tree[0].Children) != 1 {
 		t.Fatalf("tree: %+v", rep.Tree)
 	}
 	var kinds []string
@@ -144,13 +144,13 @@ func TestTreeLineage(t *testing.T) {
 		activity      map[string]string // process -> a kind it must show
 	}{
 		{"forked subshell", "reverse-shell", map[string]string{
-			"bash[15227]": "bash[15226]", "sleep[15232]": "bash[15227]", "sh[15258]": "bash[15257]", "id[15260]": "sh[15258]",
-		}, map[string]string{"busybox[15229]": "accept", "sh[15258]": "connect"}},
+			"bash[14485]": "bash[14481]", "sleep[14489]": "bash[14485]", "sh[14537]": "bash[14536]", "id[14538]": "sh[14537]",
+		}, map[string]string{"busybox[14487]": "accept", "sh[14537]": "connect"}},
 		{"container shell's host-side entry", "container-terminal-shell", map[string]string{
-			"podman[13948]": "script[13947]", "conmon[13964]": "podman[13948]", "conmon[13965]": "conmon[13964]",
-			"runc[13966]": "conmon[13965]", "sh[13977]": "runc:[0:PARENT][13976]", "sh[13986]": "sh[13977]",
+			"podman[9605]": "script[9604]", "conmon[9634]": "podman[9605]", "conmon[9639]": "conmon[9634]",
+			"runc[9640]": "conmon[9639]", "sh[9652]": "runc:[0:PARENT][9651]", "sh[9662]": "sh[9652]",
 		}, nil},
-		{"privilege syscalls", "escape-container", nil, map[string]string{"runc:[0:PARENT][6200]": "setns"}},
+		{"privilege syscalls", "escape-container", nil, map[string]string{"runc:[0:PARENT][22916]": "setns"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, err := timeline.Run(context.Background(), []string{attack(tc.capture)}, timeline.Options{View: timeline.ViewTree})
@@ -209,15 +209,15 @@ func TestProvenance(t *testing.T) {
 		names = append(names, fmt.Sprintf("%s[%d] %s %.6s exited=%v", o.Name, o.Pid, o.How, o.Container, !o.Exit.IsZero()))
 	}
 	want := []string{
-		"sh[13977] exec f00903 exited=false",
-		"runc:[0:PARENT][13976] fork host exited=true",
-		"runc[13975] exec host exited=true",
-		"runc[13966] exec host exited=true",
-		"conmon[13965] fork host exited=false",
-		"conmon[13964] exec host exited=true",
-		"podman[13948] exec host exited=false",
-		"script[13947] exec host exited=false",
-		"bash[13945] exec host exited=false",
+		"sh[9652] exec 968f8e exited=false",
+		"runc:[0:PARENT][9651] fork host exited=true",
+		"runc[9650] exec host exited=true",
+		"runc[9640] exec host exited=false",
+		"conmon[9639] fork host exited=false",
+		"conmon[9634] exec host exited=true",
+		"podman[9605] exec host exited=false",
+		"script[9604] exec host exited=false",
+		"bash[9602] exec host exited=false",
 	}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("chain (-want +got):\n%s", diff)
@@ -244,18 +244,20 @@ func TestActivityViews(t *testing.T) {
 		first   string   // substring of the first finding, when ranked
 	}{
 		{"files written and deleted", committed("write-below-bin"), timeline.ViewFiles,
-			[]string{"bash[15526] /bin/retrace-attack-dropped: read 0 B in 0 read(s), wrote 10 B in 1 write(s); opened for writing, written",
-				"rm[15527] /bin/retrace-attack-dropped: read 0 B in 0 read(s), wrote 0 B in 0 write(s); deleted"}, ""},
+			[]string{"bash[16019] /bin/retrace-attack-dropped: read 0 B in 0 read(s), wrote 10 B in 1 write(s); opened for writing, written",
+				"rm[16020] /bin/retrace-attack-dropped: read 0 B in 0 read(s), wrote 0 B in 0 write(s); deleted"}, ""},
 		{"connections both ways", committed("reverse-shell"), timeline.ViewConnections,
-			[]string{"busybox[15229] inbound tcp 127.0.0.1:44444->127.0.0.1:51000: sent 8 B in 1 write(s), received 91 B in 3 read(s)",
-				"outbound tcp 127.0.0.1:51000->127.0.0.1:44444: sent 52 B in 5 write(s)"}, "busybox[15229] inbound"},
+			// The client is the source both ways (libs' tuples).
+			[]string{"busybox[14487] inbound tcp 127.0.0.1:42408->127.0.0.1:44444: sent 8 B in 1 write(s), received 91 B in 6 read(s)",
+				"outbound tcp 127.0.0.1:42408->127.0.0.1:44444: sent 52 B in 5 write(s)"}, "busybox[14487] inbound"},
 		{"commands with their parents", committed("reverse-shell"), timeline.ViewCommands,
-			[]string{"sleep[15232] ran sleep 2 (user=root login=<NA> tty=0 container=host parent=bash[15227])",
-				"id[15260] ran id (user=root login=<NA> tty=0 container=host parent=sh[15258])"}, ""},
+			[]string{"sleep[14489] ran sleep 2 (user=root login=<NA> tty=0 container=host parent=bash[14485])",
+				"id[14538] ran id (user=root login=<NA> tty=0 container=host parent=sh[14537])"}, ""},
 		{"failed syscalls", committed("reverse-shell"), timeline.ViewErrors,
-			[]string{"bash[15226] close failed with EBADF 2 time(s)"}, "id[15260] openat failed with ENOENT 16 time(s)"},
+			[]string{"bash[14481] close failed with EBADF 2 time(s)"}, "id[14538] openat failed with ENOENT 16 time(s)"},
 		{"privilege syscalls", committed("escape-container"), timeline.ViewPrivilege,
-			[]string{"runc:[0:PARENT][6200] setns res=0 fd=7(<f>/proc/6136/ns/ipc) nstype=8(CLONE_NEWIPC)"}, ""},
+			[]string{"runc:[0:PARENT][22916] setns res=0 fd=7(<f>/proc/22853/ns/ipc) nstype=8(CLONE_NEWIPC)",
+				"busybox[23104] init_module res=-38(ENOSYS)"}, ""},
 		{"socket data", shared("libs_curl_google.scap"), timeline.ViewIO,
 			[]string{"curl[17497] write 78 B to fd 4 tcp 2600:1f18:262c:6542:9aa6:df7a:9a47:d29e:37140->2607:f8b0:4004:802::2004:80: GET / HTTP/1.1\r\n",
 				"curl[17497] read 60 B from fd 4 udp"}, ""},

@@ -713,8 +713,11 @@ func TestRecordedAttacks(t *testing.T) {
 			"Reverse Shell Redirects Standard Streams to a Socket": 2, "Shell with Standard Input from a Network Socket": 1}},
 		{"shadow-read-container.scap.zst", map[string]int{"Read Sensitive File by Untrusted Program": 1}},
 		{"shadow-read-host.scap.zst", map[string]int{"Read Sensitive File by Untrusted Program": 1}},
-		{"webserver-shell.scap.zst", map[string]int{"Executable Permission Set in Temporary Directory": 1, "Shell Spawned by Server Process": 1,
-			"Shell with Standard Input from a Network Socket": 1}},
+		// busybox httpd hands the CGI pipes as its standard streams, so no
+		// shell has a socket there (the recording made before the
+		// command-scoped snapshot had the CGI's shells inherit stale fds:
+		// stdin anon_inode:bpf-map, stdout the accepted connection).
+		{"webserver-shell.scap.zst", map[string]int{"Executable Permission Set in Temporary Directory": 1, "Shell Spawned by Server Process": 1}},
 		{"write-below-bin.scap.zst", map[string]int{"Rename or Remove Below Binary Directory": 1, "Write Below Binary Directory": 1}},
 	} {
 		t.Run(tc.capture, func(t *testing.T) {

@@ -42,8 +42,12 @@ for name in "${names[@]}"; do
 	# A scenario may ask for I/O data with a "# snaplen: N" line; the others
 	# record none.
 	snaplen=$(sed -n 's/^# snaplen: \([0-9]*\)$/\1/p' "$scenarios/$name.sh")
+	# A "# record: FLAGS" line adds recorder flags (escape-container's
+	# insmod needs the raw syscall hooks on a kernel without modules, where
+	# init_module has no tracepoint: --all-syscalls).
+	read -r -a extra <<<"$(sed -n 's/^# record: \(.*\)$/\1/p' "$scenarios/$name.sh")"
 	# Run from the repository's top directory with a relative path, so
 	# that command lines do not depend on where the repository is checked out.
-	(cd "$dir/../.." && "$bin" record --force --no-env --snaplen "${snaplen:-0}" --only-command \
+	(cd "$dir/../.." && "$bin" record --force --no-env --snaplen "${snaplen:-0}" --only-command ${extra[@]+"${extra[@]}"} \
 		-o "$out/$name.scap.zst" -- bash "$(realpath --relative-to=. "$scenarios/$name.sh")" </dev/null)
 done

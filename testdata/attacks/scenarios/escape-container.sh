@@ -1,3 +1,4 @@
+# record: --all-syscalls
 # Container escape steps. In the running container, a shell with a terminal
 # (podman exec -it, under script) runs /bin/id and /bin/ls by path, so the
 # shell executes them as programs. Then a privileged container
