@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -126,7 +127,7 @@ func TestHostileCorpus(t *testing.T) {
 				t.Fatalf("generate %s: %v\n%s", tc.file, err, out)
 			}
 			defer os.Remove(p)
-			res := runLimited(t, tc.args(p))
+			res := runLimited(t, hostileHang, tc.args(p))
 			t.Logf("%s: exit %d, %v CPU, %v wall, peak RSS %d MiB", tc.file, res.code, res.cpu.Round(time.Millisecond),
 				res.wall.Round(time.Millisecond), res.rssKiB>>10)
 			if res.hung {
@@ -177,8 +178,10 @@ type limitedRun struct {
 }
 
 // runLimited runs `retrace ARGS` in a child process (see retraceChild),
-// killing it after hostileHang, and measures it.
-func runLimited(t *testing.T, args []string) limitedRun {
+// killing it after hang of wall time (0: never), and measures it. The
+// peak RSS is the child's as the kernel counts it: at least what its
+// parent had when it started the child.
+func runLimited(t testing.TB, hang time.Duration, args []string) limitedRun {
 	t.Helper()
 	cmd := retraceChild(args...)
 	var out bytes.Buffer
@@ -187,11 +190,13 @@ func runLimited(t *testing.T, args []string) limitedRun {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var hung bool
-	timer := time.AfterFunc(hostileHang, func() { hung = true; cmd.Process.Kill() })
+	var hung atomic.Bool
+	if hang > 0 {
+		timer := time.AfterFunc(hang, func() { hung.Store(true); cmd.Process.Kill() })
+		defer timer.Stop()
+	}
 	err := cmd.Wait()
-	timer.Stop()
-	res := limitedRun{wall: time.Since(start), hung: hung, out: out.String()}
+	res := limitedRun{wall: time.Since(start), hung: hung.Load(), out: out.String()}
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatalf("retrace %s: %v", strings.Join(args, " "), err)

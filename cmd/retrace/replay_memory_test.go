@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,15 +28,15 @@ func manyCaptures(tb testing.TB, n, events int) string {
 	return dir
 }
 
-// childPeakRSS runs `retrace ARGS` in a child process and returns its
-// peak RSS in KiB.
+// childPeakRSS runs `retrace ARGS` in a child process (see runLimited),
+// requires it to succeed and returns its peak RSS in KiB.
 func childPeakRSS(tb testing.TB, args ...string) int64 {
 	tb.Helper()
-	cmd := retraceChild(args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("retrace %s: %v\n%s", strings.Join(args, " "), err, out)
+	res := runLimited(tb, 0, args)
+	if res.code != 0 || res.hung {
+		tb.Fatalf("retrace %s: exit %d (hung %v)\n%s", strings.Join(args, " "), res.code, res.hung, res.out)
 	}
-	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	return res.rssKiB
 }
 
 // rssOverCaptures measures the peak RSS of run over few and over many
