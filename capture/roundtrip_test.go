@@ -187,3 +187,30 @@ func TestZstdCLIFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestZstdCLIUltraWindow reads a capture that `zstd --ultra -22` compressed
+// from a pipe (the size unknown, so the frame asks for the level's whole
+// 128 MiB window): a *LimitError that says so and how to read it, not
+// corruption; the zstd command the hint names decompresses it.
+func TestZstdCLIUltraWindow(t *testing.T) {
+	zstd := testutil.NeedTool(t, "zstd")
+	plain := generate(t, 500, capture.WriterOptions{Format: capture.FormatScap})
+	cmd := exec.Command(zstd, "-q", "--ultra", "-22", "-c")
+	cmd.Stdin = bytes.NewReader(plain)
+	ultra, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = readAll(t, ultra)
+	var le *capture.LimitError
+	const want = "test: zstd window of 128 MiB at offset 0 is larger than the 64 MiB limit (decompress it with zstd -d and read the .scap)"
+	if !errors.As(err, &le) || err.Error() != want {
+		t.Fatalf("error %v (%T), want %q", err, err, want)
+	}
+	cmd = exec.Command(zstd, "-q", "-d", "-c")
+	cmd.Stdin = bytes.NewReader(ultra)
+	out, err := cmd.Output()
+	if err != nil || !bytes.Equal(out, plain) {
+		t.Fatalf("zstd -d: %v, %d bytes back of %d", err, len(out), len(plain))
+	}
+}
