@@ -103,3 +103,23 @@ func TestUnknownBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterHeaderLimit checks that the writer refuses a header larger
+// than readers keep, rather than write a file retrace cannot read.
+func TestWriterHeaderLimit(t *testing.T) {
+	w, err := capture.NewWriter(io.Discard, "big", capture.WriterOptions{Format: capture.FormatScap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul := unknownBlock(capture.MaxBlockSize)
+	binary.LittleEndian.PutUint32(ul, capture.BlockUL)
+	var werr error
+	for i := 0; i <= capture.MaxHeaderBytes/capture.MaxBlockSize && werr == nil; i++ {
+		werr = w.WriteBlock(ul)
+	}
+	const want = "write header to big: header blocks of more than the 256 MiB readers keep"
+	if werr == nil || werr.Error() != want {
+		t.Fatalf("WriteBlock: %v, want %q", werr, want)
+	}
+	w.Close()
+}

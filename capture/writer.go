@@ -92,12 +92,13 @@ type Writer struct {
 	bw     *bufio.Writer
 	gz     *gzip.Writer
 
-	buf        []byte // raw bytes of the frame being built
-	zbuf       []byte // compressed frame
-	sawSHB     bool
-	headerDone bool
-	closed     bool
-	err        error
+	buf         []byte // raw bytes of the frame being built
+	zbuf        []byte // compressed frame
+	sawSHB      bool
+	headerDone  bool
+	headerBytes int64 // header blocks written (see MaxHeaderBytes)
+	closed      bool
+	err         error
 
 	frameFirst, frameLast uint64
 	frameEvents           uint64
@@ -299,6 +300,11 @@ func (w *Writer) WriteBlock(raw []byte) error {
 		}
 	}
 	w.sawSHB = true
+	if !w.headerDone && isHeaderBlock(typ) {
+		if w.headerBytes += int64(len(raw)); w.headerBytes > MaxHeaderBytes {
+			return w.fail(fmt.Errorf("write header to %s: header blocks of more than the %s readers keep", w.name, sizeText(MaxHeaderBytes)))
+		}
+	}
 	if w.format == FormatZstd && w.headerDone {
 		// Blocks other than events among the events go in frames of their
 		// own, cut by size like events: an event frame holds events only
@@ -323,6 +329,7 @@ func (w *Writer) ensureSectionHeader() error {
 		return err
 	}
 	w.sawSHB = true
+	w.headerBytes += sectionHeaderLen
 	return nil
 }
 
