@@ -15,15 +15,18 @@ import (
 // recorder's totals in the closing metadata, which replay reaches only at
 // the end) and abandoned as by a SIGKILL (the markers alone): the capture
 // info counts the events lost either way, a note says where they fell,
-// and the summary line mentions them.
+// and the summary line mentions them; a replay that stops early takes the
+// recorder's totals from the end of the file.
 func TestReplayCountsDrops(t *testing.T) {
 	tests := []struct {
 		name   string
 		closed bool
+		stop   bool // the handler stops the replay at the first event
 		note   string
 	}{
-		{"closed", true, "recorder drops: 150 events lost at 2 drop markers, 2026-01-02T03:04:05.5Z to 2026-01-02T03:04:06.5Z, frames 2 to 4"},
-		{"recorder killed", false, "recorder drops: 150 events lost at 2 drop markers, 2026-01-02T03:04:05.5Z to 2026-01-02T03:04:06.5Z, frames 2 to 4 (the recorder's totals are missing)"},
+		{"closed", true, false, "recorder drops: 150 events lost at 2 drop markers, 2026-01-02T03:04:05.5Z to 2026-01-02T03:04:06.5Z, frames 2 to 4"},
+		{"recorder killed", false, false, "recorder drops: 150 events lost at 2 drop markers, 2026-01-02T03:04:05.5Z to 2026-01-02T03:04:06.5Z, frames 2 to 4 (the recorder's totals are missing)"},
+		{"stopped early", true, true, "recorder drops: 150 events lost (the recorder's totals; no drop markers in the events read)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -31,7 +34,12 @@ func TestReplayCountsDrops(t *testing.T) {
 			if err := hostile.DropMarkers(path, []uint32{100, 50}, tc.closed); err != nil {
 				t.Fatal(err)
 			}
-			info, err := ReplayCapture(context.Background(), path, nil, nil, func(report.CaptureInfo) replay.Handler { return nil })
+			info, err := ReplayCapture(context.Background(), path, nil, nil, func(report.CaptureInfo) replay.Handler {
+				if tc.stop {
+					return func(*replay.Event) error { return replay.ErrStop }
+				}
+				return nil
+			})
 			if err != nil && tc.closed {
 				t.Fatalf("ReplayCapture: %v", err)
 			}

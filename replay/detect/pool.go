@@ -156,9 +156,11 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			info.Notes = append(info.Notes, n)
 		}
 		// retrace writes its drop totals at the end of the file, which
-		// the reader has reached now.
+		// the reader has reached now, unless the replay stopped early.
 		if md := rd.Header().Metadata; md != nil && md.Drops != nil {
 			recorded += md.Drops.Total
+		} else if sum, serr := capture.ReadSummary(file); serr == nil && sum.Metadata != nil && sum.Metadata.Drops != nil {
+			recorded += sum.Metadata.Drops.Total
 		}
 		rd.Close()
 		if err != nil {
