@@ -14,7 +14,9 @@ import (
 // "Capture metadata"). Unlike the metadata's drop totals, which retrace
 // writes when it closes a capture, the markers are there in every frame
 // that was written, so a reader sees drops as it reaches them, and after a
-// recorder crash too.
+// recorder crash too. Only retrace's captures use the markers so: in
+// sysdig's, the same events mark its sampling mode and their ratio is the
+// sampling ratio.
 type DropTally struct {
 	// Markers counts the drop markers, Lost the events they say were lost.
 	Markers, Lost uint64

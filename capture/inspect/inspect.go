@@ -175,6 +175,11 @@ func Describe(path string, read *atomic.Int64) (*Description, error) {
 			addOrName(info, seenContainer, Container{ID: c.ID, Name: c.Name, Image: c.Image, Runtime: c.Type.String(), From: "metadata"})
 		}
 	}
+	if h.Metadata == nil {
+		// Not retrace's: sysdig's drop events mark its sampling mode,
+		// their ratio is no count of events lost.
+		drops = capture.DropTally{}
+	}
 	info.DropMarkers = drops.String()
 	if info.Drops == nil && drops.Markers > 0 {
 		info.Drops, info.DropsFromMarkers = &capture.Drops{Total: drops.Lost}, true

@@ -61,3 +61,20 @@ func TestReplayCountsDrops(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaySamplingNotDrops replays a plain .scap file, as sysdig writes
+// them, holding drop events: in sysdig's captures they mark its sampling
+// mode (ratio: the sampling ratio), so they count no events lost.
+func TestReplaySamplingNotDrops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sampled.scap")
+	if err := hostile.DropMarkers(path, []uint32{2, 4}, true); err != nil {
+		t.Fatal(err)
+	}
+	info, err := ReplayCapture(context.Background(), path, nil, nil, func(report.CaptureInfo) replay.Handler { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Drops != 0 || len(info.Notes) != 0 {
+		t.Errorf("Drops = %d, notes %q; want none", info.Drops, info.Notes)
+	}
+}

@@ -109,6 +109,9 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 		}
 		h := rd.Header()
 		seq := setSeq(h)
+		// Drop markers count events lost only in retrace's captures
+		// (sysdig's drop events mark its sampling mode).
+		retrace := h.Metadata != nil
 		if i == 0 {
 			info = infoOf(file, h)
 			if len(files) > 1 {
@@ -135,7 +138,9 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 				first = ts
 			}
 			last = ts
-			drops.Add(e.Ev, e.Frame)
+			if retrace {
+				drops.Add(e.Ev, e.Frame)
+			}
 			if n++; n&0x3fff == 0 && prog != nil {
 				b := rd.Stats().FileBytes
 				prog.add(b - lastBytes)
