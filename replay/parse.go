@@ -1120,7 +1120,15 @@ func (s *State) parseSendRecv(e *Event, _ *scap.Info, _ int64) {
 	}
 	if f.Type == FDIPv4Sock || f.Type == FDIPv6Sock {
 		if f.role == roleNone {
+			// libsinsp's guess (set_net_role_by_guessing): the process
+			// owns both ports of the tuple just stored, so the first
+			// direction decides: a socket that receives first is a
+			// server's (a UDP server's recvfrom), one that sends first a
+			// client's.
 			f.role = roleClient
+			if recv {
+				f.role = roleServer
+			}
 		}
 		if recv && f.role == roleClient || !recv && f.role == roleServer {
 			swapEnds(f)
