@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/retrace-dev/retrace/internal/compat"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
@@ -23,8 +24,8 @@ func TestEvents(t *testing.T) {
 	}{
 		{"positional filter and format", []string{capFile, "evt.type=read", "and", "fd.sport=45555", "and", "fd.is_server=false",
 			"-p", "%proc.name %evt.buffer"}, []string{"exe id.uname -a.cat /etc/shadow.exit."}, ""},
-		{"around an event of a process", []string{capFile, "evt.type=execve and evt.dir=<", "--around", "3400", "--context", "50",
-			"--pid", "32094", "-p", "%evt.num %proc.pid %proc.cmdline"}, []string{"3382 32094 sh"}, ""},
+		{"around an event of a process", []string{capFile, "evt.type=execve and evt.dir=<", "--around", "3380", "--context", "50",
+			"--pid", "4026", "-p", "%evt.num %proc.pid %proc.cmdline"}, []string{"3366 4026 sh"}, ""},
 		{"not a capture", []string{"nope.scap"}, nil, `"nope.scap" is not a capture file`},
 		{"bad filter", []string{capFile, "evt.type=="}, nil, "parse filter"},
 	} {
@@ -134,7 +135,14 @@ func TestEventsWrite(t *testing.T) {
 			if len(wantSys) < tc.atLeast {
 				t.Fatalf("sysdig selects %d events of the incident", len(wantSys))
 			}
-			if diff := cmp.Diff(wantSys, testutil.SysdigLines(t, decompress(out), "-p", sysFormat)); diff != "" {
+			// The written capture keeps the container events the
+			// selected events' state needs; sysdig prints those that do
+			// not open the file (CAPTURE-HIDDEN-029), the filter on the
+			// source selects none.
+			if _, err := compat.Known("CAPTURE-HIDDEN-029"); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(wantSys, testutil.SysdigLines(t, decompress(out), "-p", sysFormat, "evt.type!=container")); diff != "" {
 				t.Errorf("sysdig -r of the written capture (-sysdig on the source with the filter +sysdig on it):\n%s", diff)
 			}
 		})
