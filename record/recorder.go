@@ -92,7 +92,7 @@ func Record(ctx context.Context, opts Options) (*Result, error) {
 	// from it; with SnapshotCommand it is the only process there.
 	var snapTs unix.Timespec
 	_ = unix.ClockGettime(unix.CLOCK_BOOTTIME, &snapTs)
-	snapOpts := hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv}
+	snapOpts := hostsnap.Options{BootTime: boot, NoEnv: opts.NoEnv, InheritablePID: os.Getpid()}
 	if opts.snapshotScope() == SnapshotCommand {
 		snapOpts.OnlyPID = os.Getpid()
 	}

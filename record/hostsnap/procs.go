@@ -41,7 +41,7 @@ func processes(opts Options) ([]capture.Process, []capture.FDList, error) {
 			continue
 		}
 		procs = append(procs, main)
-		if l, ok := readFDs(opts.Proc, pid, socks); ok {
+		if l, ok := readFDs(opts.Proc, pid, socks, pid == opts.InheritablePID); ok {
 			fds = append(fds, l)
 		}
 		tasks, _ := os.ReadDir(filepath.Join(opts.Proc, e.Name(), "task"))
@@ -241,8 +241,9 @@ func fdLimit(path string) uint64 {
 	return 0
 }
 
-// readFDs reads the fd table of a process.
-func readFDs(proc string, pid int, socks *socketTable) (capture.FDList, bool) {
+// readFDs reads the fd table of a process; inheritableOnly leaves out the
+// fds with O_CLOEXEC.
+func readFDs(proc string, pid int, socks *socketTable, inheritableOnly bool) (capture.FDList, bool) {
 	dir := filepath.Join(proc, strconv.Itoa(pid), "fd")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -257,6 +258,9 @@ func readFDs(proc string, pid int, socks *socketTable) (capture.FDList, bool) {
 		}
 		target, err := os.Readlink(filepath.Join(dir, e.Name()))
 		if err != nil {
+			continue
+		}
+		if inheritableOnly && rawOpenFlags(filepath.Join(proc, strconv.Itoa(pid), "fdinfo", e.Name()))&unix.O_CLOEXEC != 0 {
 			continue
 		}
 		fd := capture.FD{Num: n}
@@ -332,12 +336,16 @@ func encodeDev(dev uint64) uint32 {
 
 // openFlags converts the octal "flags:" of fdinfo to scap's PPM_O_* bits.
 func openFlags(path string) uint32 {
-	kv := readKV(path)
-	f, err := strconv.ParseUint(kv["flags"], 8, 32)
+	return OpenFlagsToScap(rawOpenFlags(path))
+}
+
+// rawOpenFlags returns the octal "flags:" of fdinfo (0 when unreadable).
+func rawOpenFlags(path string) uint32 {
+	f, err := strconv.ParseUint(readKV(path)["flags"], 8, 32)
 	if err != nil {
 		return 0
 	}
-	return OpenFlagsToScap(uint32(f))
+	return uint32(f)
 }
 
 // OpenFlagsToScap converts Linux open(2) flags to scap's PPM_O_* bits.

@@ -32,6 +32,12 @@ type Options struct {
 	// OnlyPID, when not 0, limits the process and fd lists to this
 	// process and its threads.
 	OnlyPID int
+	// InheritablePID, when not 0, is a process whose fd list keeps only
+	// the fds an execve keeps (no O_CLOEXEC): the recorder, whose own fds
+	// (BPF maps and programs, the ring buffer, the capture file) the
+	// commands it starts never hold, although replay would otherwise give
+	// them to every process it forks.
+	InheritablePID int
 }
 
 // BootTime returns the host's boot time in ns since the epoch, computed

@@ -195,7 +195,7 @@ func TestFileCloseOnExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(without)
-	l, ok := readFDs("/proc", os.Getpid(), newSocketTable("/proc"))
+	l, ok := readFDs("/proc", os.Getpid(), newSocketTable("/proc"), false)
 	if !ok {
 		t.Fatal("readFDs of this process failed")
 	}
@@ -221,6 +221,53 @@ func TestFileCloseOnExec(t *testing.T) {
 				return
 			}
 			t.Errorf("fd %d missing from the snapshot", tc.fd)
+		})
+	}
+}
+
+// TestTakeInheritablePID checks that the process named by InheritablePID
+// lists only the fds an execve keeps: the recorder's own BPF and capture
+// fds (all O_CLOEXEC) never reach the commands it starts.
+func TestTakeInheritablePID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withFlag, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(withFlag)
+	without, err := unix.Open(path, unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(without)
+	for _, tc := range []struct {
+		name        string
+		inheritable int
+		wantCloexec bool
+	}{
+		{"every fd", 0, true},
+		{"inheritable fds only", os.Getpid(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := Take(Options{BootTime: 1, OnlyPID: os.Getpid(), InheritablePID: tc.inheritable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]bool{}
+			for _, l := range h.FDs {
+				for _, fd := range l.FDs {
+					got[fd.Num] = true
+				}
+			}
+			if got[int64(withFlag)] != tc.wantCloexec {
+				t.Errorf("O_CLOEXEC fd %d listed: %v, want %v", withFlag, got[int64(withFlag)], tc.wantCloexec)
+			}
+			if !got[int64(without)] {
+				t.Errorf("inheritable fd %d not listed", without)
+			}
 		})
 	}
 }
