@@ -257,15 +257,17 @@ func TestRecordRing(t *testing.T) {
 	if len(seqs) >= last.Rotation.Seq {
 		t.Errorf("seqs %v: nothing left out of %d files", seqs, last.Rotation.Seq)
 	}
-	// The files after the gap span the last second and no more than a
-	// quarter ring beyond it.
+	// The files after the gap span the last second and no more than
 	gap := len(seqs) - 1
 	for gap > 0 && seqs[gap-1] == seqs[gap]-1 {
 		gap--
 	}
+	// the ring's second plus at most its oldest file (a file lasts a quarter
+	// ring plus the time its successor's snapshot took).
 	span := last.StopTime.Sub(files[gap].header.Metadata.StartTime)
-	if span < time.Second || span > 2*time.Second {
-		t.Errorf("the ring's last files (seqs %v) span %v, want 1s to 2s", seqs[gap:], span)
+	oldest := files[gap].header.Metadata.StopTime.Sub(files[gap].header.Metadata.StartTime)
+	if span < time.Second || span > time.Second+oldest+100*time.Millisecond {
+		t.Errorf("the ring's last files (seqs %v) span %v, want 1s to 1s plus the oldest file's %v", seqs[gap:], span, oldest)
 	}
 }
 
