@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -85,6 +87,27 @@ func TestStaticBinary(t *testing.T) {
 	}
 	if strings.Contains(string(recOut), "\r") {
 		t.Errorf("status line drawn without a terminal: %q", recOut)
+	}
+
+	// A ring: SIGUSR1 writes its files out while recording, SIGTERM ends
+	// it with the rest written out and the staging directory gone.
+	ringDir := t.TempDir()
+	ring := exec.Command(bin, "record", "-o", filepath.Join(ringDir, "r.scap.zst"), "--ring", "2s", "--only-command", "--", "/bin/sleep", "60")
+	var ringErr strings.Builder
+	ring.Stderr = &ringErr
+	if err := ring.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	ring.Process.Signal(syscall.SIGUSR1)
+	time.Sleep(1500 * time.Millisecond)
+	ring.Process.Signal(syscall.SIGTERM)
+	if err := ring.Wait(); err != nil {
+		t.Fatalf("record --ring: %v\n%s", err, ringErr.String())
+	}
+	sets, _ := filepath.Glob(filepath.Join(ringDir, "r-*.scap.zst"))
+	if _, err := os.Stat(filepath.Join(ringDir, "r.ring")); len(sets) < 2 || !os.IsNotExist(err) || !strings.Contains(ringErr.String(), "ring written out: ") {
+		t.Errorf("record --ring: files %q, staging directory %v, stderr:\n%s", sets, err, ringErr.String())
 	}
 
 	// On a terminal (script's pty), a status line shows while recording.
