@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -146,7 +145,7 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.IntVar(&f.context, "context", timeline.DefaultContext, "with --drill: the process's events kept before and after each detection")
 	fl.IntVar(&f.next, "next", timeline.DefaultNext, "with --drill: the steps of what came next kept per detection")
 	fl.IntVar(&f.drillMax, "drill-max", timeline.DefaultMaxDrills, "with --drill: drill down into at most this many detections, the first ones")
-	fl.StringSliceVar(&f.views, "views", nil, "with -o html: the activity views the report gives a tab each (default: "+strings.Join(reportViews(), ",")+"; none for no tabs); one more pass over the captures")
+	fl.StringSliceVar(&f.views, "views", nil, "with -o html: the activity views the report gives a tab each (default: "+strings.Join(timeline.ReportViews(), ",")+"; none for no tabs); one more pass over the captures")
 	fl.IntVar(&f.reportMax, "report-max", report.DefaultMaxDetections, "-o html and -o table hold at most this many detections, the first ones, and say how many they left out")
 	f.falco.addFlags(fl)
 	return cmd
@@ -171,13 +170,6 @@ type replayConfig struct {
 	reportMax int
 	// views are the activity views of an HTML report's tabs.
 	views []string
-}
-
-// reportViews are the activity views an HTML report has tabs for unless
-// --views says otherwise (the story's tree comes with the drill-down).
-func reportViews() []string {
-	return []string{timeline.ViewCommands, timeline.ViewShells, timeline.ViewFiles, timeline.ViewConnections, timeline.ViewIO,
-		timeline.ViewPrivilege, timeline.ViewSensitiveReads, timeline.ViewBinaryWrites, timeline.ViewErrors}
 }
 
 // config validates the flags.
@@ -239,19 +231,12 @@ func (f *replayFlags) config(cmd *cobra.Command, args []string) (*replayConfig, 
 	switch {
 	case cmd.Flags().Changed("views") && (cfg.format != report.FormatHTML || f.filter != ""):
 		return nil, errors.New("--views gives an HTML report its tabs; it needs -o html")
-	case len(f.views) == 1 && f.views[0] == "none":
 	case cmd.Flags().Changed("views"):
-		for _, v := range f.views {
-			if v == timeline.ViewTree {
-				return nil, fmt.Errorf("--views: the process tree is the report's own tab (it comes with the drill-down); the views are %s", strings.Join(reportViews(), ", "))
-			}
-			if !slices.Contains(timeline.Views(), v) {
-				return nil, fmt.Errorf("--views: %w", &timeline.UnknownViewError{Name: v})
-			}
+		if cfg.views, err = timeline.ParseReportViews(f.views); err != nil {
+			return nil, err
 		}
-		cfg.views = f.views
 	case cfg.format == report.FormatHTML && f.filter == "":
-		cfg.views = reportViews()
+		cfg.views = timeline.ReportViews()
 	}
 	if err := applyFalcoConfig(outs, cmd, cfg); err != nil {
 		return nil, err

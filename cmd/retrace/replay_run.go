@@ -128,7 +128,12 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 			errs = append(errs, drillDown(ctx, &rep, *cfg.drill, stderr, cfg.quiet))
 		}
 		if len(cfg.views) > 0 {
-			errs = append(errs, addViews(ctx, &rep, cfg, stderr))
+			vstart := time.Now()
+			errs = append(errs, timeline.AddViews(ctx, &rep, cfg.files, cfg.views, timeline.Options{Scope: cfg.detect.Scope,
+				Workers: detect.Workers(len(cfg.files), 0), MaxFindings: cfg.reportMax}))
+			if !cfg.quiet {
+				fmt.Fprintf(stderr, "retrace: %d activity views in %.2fs\n", len(cfg.views), time.Since(vstart).Seconds())
+			}
 		}
 		errs = append(errs, report.Write(out, &rep, cfg.format, ropts))
 	}
@@ -138,11 +143,9 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 // drillDown gives rep's detections their drill-down (a second pass over
 // the captures) and says on stderr what it cost and what it left out.
 func drillDown(ctx context.Context, rep *report.Report, opts timeline.DrillOptions, stderr io.Writer, quiet bool) error {
-	start := time.Now()
+	start, notes := time.Now(), len(rep.Notes)
 	skipped, err := timeline.Drill(ctx, rep, opts)
-	if skipped > 0 {
-		n := fmt.Sprintf("drill-down of the first %d detections only; %d more have none (--drill-max)", len(rep.Detections)-skipped, skipped)
-		rep.Notes = append(rep.Notes, n)
+	for _, n := range rep.Notes[notes:] {
 		fmt.Fprintf(stderr, "retrace: %s\n", n)
 	}
 	if !quiet {
@@ -150,24 +153,6 @@ func drillDown(ctx context.Context, rep *report.Report, opts timeline.DrillOptio
 	}
 	if err != nil {
 		return fmt.Errorf("drill down: %w", err)
-	}
-	return nil
-}
-
-// addViews adds the activity views of the report's captures (one more
-// pass over them, every view fed by it) for the HTML report's tabs.
-func addViews(ctx context.Context, rep *report.Report, cfg *replayConfig, stderr io.Writer) error {
-	start := time.Now()
-	reps, err := timeline.RunViews(ctx, cfg.files, cfg.views, timeline.Options{Scope: cfg.detect.Scope, Workers: detect.Workers(len(cfg.files), 0),
-		MaxFindings: cfg.reportMax})
-	for i, r := range reps {
-		rep.Views = append(rep.Views, report.ActivityView{Name: cfg.views[i], Findings: r.Detections})
-	}
-	if !cfg.quiet {
-		fmt.Fprintf(stderr, "retrace: %d activity views in %.2fs\n", len(reps), time.Since(start).Seconds())
-	}
-	if err != nil {
-		return fmt.Errorf("activity views: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package timeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -54,7 +55,8 @@ type DrillOptions struct {
 // processes under their creators (exited ones included, from the replay's
 // lineage records) and the descendants that acted after a detection, each
 // with its activity and the detections pinned on it (ProcessNode.Pins).
-// It returns how many detections got no drill-down because of Max.
+// It returns how many detections got no drill-down because of Max, and
+// says so in rep.Notes.
 // Errors of single captures do not stop the others.
 func Drill(ctx context.Context, rep *report.Report, opts DrillOptions) (int, error) {
 	opts.Context = min(cmpOr(opts.Context, DefaultContext), MaxContext)
@@ -112,6 +114,10 @@ func Drill(ctx context.Context, rep *report.Report, opts DrillOptions) (int, err
 		for _, t := range trees {
 			rep.Tree = append(rep.Tree, t...)
 		}
+	}
+	if skipped > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("drill-down of the first %d detections only; %d more have none (--drill-max)",
+			len(rep.Detections)-skipped, skipped))
 	}
 	return skipped, errors.Join(errs...)
 }

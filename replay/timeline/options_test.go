@@ -32,3 +32,32 @@ func TestOptionsPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestParseReportViews(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  []string
+		err   string
+	}{
+		{[]string{"none"}, nil, ""},
+		{[]string{ViewFiles, ViewIO}, []string{ViewFiles, ViewIO}, ""},
+		{[]string{ViewTree}, nil, "the process tree is the report's own tab"},
+		{[]string{"conections"}, nil, `did you mean "connections"`},
+	} {
+		got, err := ParseReportViews(tc.names)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want %q", tc.names, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%v: %v, %v; want %v", tc.names, got, err, tc.want)
+		}
+	}
+	for _, v := range ReportViews() {
+		if _, err := ParseReportViews([]string{v}); err != nil {
+			t.Errorf("default view %s refused: %v", v, err)
+		}
+	}
+}

@@ -147,6 +147,44 @@ func Run(ctx context.Context, paths []string, opts Options) (*report.Report, err
 	return reps[0], err
 }
 
+// ReportViews are the activity views an HTML report has tabs for by
+// default (the story's process tree comes with the drill-down).
+func ReportViews() []string {
+	return []string{ViewCommands, ViewShells, ViewFiles, ViewConnections, ViewIO,
+		ViewPrivilege, ViewSensitiveReads, ViewBinaryWrites, ViewErrors}
+}
+
+// ParseReportViews checks the views named for an HTML report's tabs
+// (retrace replay --views): known views other than the tree, or "none".
+func ParseReportViews(names []string) ([]string, error) {
+	if len(names) == 1 && names[0] == "none" {
+		return nil, nil
+	}
+	for _, v := range names {
+		if v == ViewTree {
+			return nil, fmt.Errorf("--views: the process tree is the report's own tab (it comes with the drill-down); the views are %s", strings.Join(ReportViews(), ", "))
+		}
+		if !slices.Contains(Views(), v) {
+			return nil, fmt.Errorf("--views: %w", &UnknownViewError{Name: v})
+		}
+	}
+	return names, nil
+}
+
+// AddViews runs views over the captures at paths ([RunViews]: one more
+// pass) and adds their findings to rep, a replay's report, for the HTML
+// report's tabs.
+func AddViews(ctx context.Context, rep *report.Report, paths, views []string, opts Options) error {
+	reps, err := RunViews(ctx, paths, views, opts)
+	for i, r := range reps {
+		rep.Views = append(rep.Views, report.ActivityView{Name: views[i], Findings: r.Detections})
+	}
+	if err != nil {
+		return fmt.Errorf("activity views: %w", err)
+	}
+	return nil
+}
+
 // RunViews is [Run] for several views in one pass over each capture: every
 // event feeds one collector per view. It returns one report per view, in
 // the order of views (Options.View is ignored). A process scope
