@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,30 +62,12 @@ func TestRecordSurvivesSIGKILL(t *testing.T) {
 	probeMu.Lock()
 	defer probeMu.Unlock()
 	out := filepath.Join(t.TempDir(), "killed.scap.zst")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+out)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	// Wait until at least one event frame is in the file.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if st, err := os.Stat(out); err == nil && st.Size() > 64<<10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the recorder wrote no event frame within 20s")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	kill := startChild(t, crashChildEnv, out, "event frame", func() bool {
+		st, err := os.Stat(out)
+		return err == nil && st.Size() > 64<<10
+	})
 	time.Sleep(1500 * time.Millisecond)
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	kill()
 
 	r, err := capture.Open(out)
 	if err != nil {

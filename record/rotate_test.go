@@ -280,30 +280,12 @@ func TestRecordKilledDuringRotation(t *testing.T) {
 	probeMu.Lock()
 	defer probeMu.Unlock()
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), rotateChildEnv+"="+filepath.Join(dir, "k.scap.zst"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	kill := startChild(t, rotateChildEnv, filepath.Join(dir, "k.scap.zst"), "3 files", func() bool {
 		names, _ := filepath.Glob(filepath.Join(dir, "*.scap.zst"))
-		if len(names) >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the recorder began %d files within 30s, want 3", len(names))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(names) >= 3
+	})
 	time.Sleep(1500 * time.Millisecond)
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	kill()
 	files := readSet(t, dir)
 	for i, f := range files {
 		if i < len(files)-1 {
@@ -405,28 +387,13 @@ func TestRecordKilledShowsDrops(t *testing.T) {
 	probeMu.Lock()
 	defer probeMu.Unlock()
 	out := filepath.Join(t.TempDir(), "dropkill.scap.zst")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), dropChildEnv+"="+out)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	// dd's burst, then at least two flushes of the writer.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if st, err := os.Stat(out); err == nil && st.Size() > 32<<10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the recorder wrote no event frame within 30s")
-		}
-	}
+	kill := startChild(t, dropChildEnv, out, "an event frame", func() bool {
+		st, err := os.Stat(out)
+		return err == nil && st.Size() > 32<<10
+	})
 	time.Sleep(2500 * time.Millisecond)
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	kill()
 	files := readSetFiles(t, []string{out})
 	var te *capture.TruncatedError
 	if f := files[0]; !errors.As(f.err, &te) || len(f.events) == 0 {
@@ -441,4 +408,34 @@ func TestRecordKilledShowsDrops(t *testing.T) {
 	if !d.DropsFromMarkers || d.Drops == nil || d.Drops.Total == 0 || !strings.Contains(text.String(), "from the drop markers") {
 		t.Errorf("retrace info of the killed capture does not show its drops:\n%s", text.String())
 	}
+}
+
+// startChild starts the test binary as a recorder (env names its mode, out
+// its output) in a process group of its own, waits up to 30 s until ready
+// (what says what it waits for) and returns the function that kills the
+// group with SIGKILL and waits for the child (also run at the test's end).
+func startChild(t *testing.T, env, out, what string, ready func() bool) (kill func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env+"="+out)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := false
+	kill = func() {
+		if !done {
+			done = true
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(kill)
+	for deadline := time.Now().Add(30 * time.Second); !ready(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the recorder wrote no %s within 30s", what)
+		}
+	}
+	return kill
 }
