@@ -178,23 +178,32 @@ func TestTakeSelf(t *testing.T) {
 	}
 }
 
-// TestFileCloseOnExec checks that FILE_V2 entries carry PPM_O_CLOEXEC when
-// /proc/PID/fdinfo/N says O_CLOEXEC, so replay can drop them at execve.
-func TestFileCloseOnExec(t *testing.T) {
+// openCloexecPair opens a new file twice, with O_CLOEXEC and mode
+// withMode, then without it and mode withoutMode; the test closes both.
+func openCloexecPair(t *testing.T, withMode, withoutMode int) (withFlag, without int) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	withFlag, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
+	for _, o := range []struct {
+		fd    *int
+		flags int
+	}{{&withFlag, withMode | unix.O_CLOEXEC}, {&without, withoutMode}} {
+		fd, err := unix.Open(path, o.flags, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		*o.fd = fd
 	}
-	defer unix.Close(withFlag)
-	without, err := unix.Open(path, unix.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(without)
+	return withFlag, without
+}
+
+// TestFileCloseOnExec checks that FILE_V2 entries carry PPM_O_CLOEXEC when
+// /proc/PID/fdinfo/N says O_CLOEXEC, so replay can drop them at execve.
+func TestFileCloseOnExec(t *testing.T) {
+	withFlag, without := openCloexecPair(t, unix.O_RDONLY, unix.O_WRONLY)
 	l, ok := readFDs("/proc", os.Getpid(), newSocketTable("/proc"), false)
 	if !ok {
 		t.Fatal("readFDs of this process failed")
@@ -229,20 +238,7 @@ func TestFileCloseOnExec(t *testing.T) {
 // lists only the fds an execve keeps: the recorder's own BPF and capture
 // fds (all O_CLOEXEC) never reach the commands it starts.
 func TestTakeInheritablePID(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withFlag, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(withFlag)
-	without, err := unix.Open(path, unix.O_RDONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(without)
+	withFlag, without := openCloexecPair(t, unix.O_RDONLY, unix.O_RDONLY)
 	for _, tc := range []struct {
 		name        string
 		inheritable int
