@@ -43,9 +43,10 @@ func TestMain(m *testing.M) {
 	}
 	if out := os.Getenv(crashChildEnv); out != "" {
 		_, err := Record(context.Background(), Options{
-			Output:  out,
-			Snaplen: 80,
-			Command: []string{"/bin/sh", "-c", "while :; do cat /etc/hostname > /dev/null; done"},
+			Output:      out,
+			Snaplen:     80,
+			OnlyCommand: true, // never the other engineers' processes
+			Command:     []string{"/bin/sh", "-c", "while :; do cat /etc/hostname > /dev/null; done"},
 		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
