@@ -96,20 +96,6 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 	if err != nil {
 		return nil, detect.Options{}, err
 	}
-	var conds []string
-	if filter != "" {
-		conds = append(conds, "("+filter+")")
-	}
-	if f.around != 0 {
-		lo := uint64(1)
-		if f.around > f.context {
-			lo = f.around - f.context
-		}
-		conds = append(conds, fmt.Sprintf("evt.num >= %d and evt.num <= %d", lo, f.around+f.context))
-	}
-	if len(conds) == 0 {
-		conds = append(conds, "evt.num > 0")
-	}
 	if f.write != "" && len(files) != 1 {
 		return nil, detect.Options{}, fmt.Errorf("events: -w writes the events of one capture; %d captures given", len(files))
 	}
@@ -117,7 +103,7 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 	if err := clobber.Check(outs, captureInputs(caps, files)); err != nil {
 		return nil, detect.Options{}, fmt.Errorf("events: %w", err)
 	}
-	opts := detect.Options{Filter: strings.Join(conds, " and "), Format: f.format, JSON: f.json}
+	opts := detect.Options{Filter: detect.EventsFilter(filter, f.around, f.context), Format: f.format, JSON: f.json}
 	if f.pid != 0 {
 		opts.Scope = detect.Scope{Pid: f.pid, HasPid: true}
 	}

@@ -481,6 +481,27 @@ type lineFilter struct {
 	missing    map[string]uint64
 }
 
+// EventsFilter is the filter of retrace events (sysdig -r CAPTURE FILTER):
+// filter, when not empty, and with around not 0 the events numbered within
+// context of it; every event when neither is given.
+func EventsFilter(filter string, around, context uint64) string {
+	var conds []string
+	if filter != "" {
+		conds = append(conds, "("+filter+")")
+	}
+	if around != 0 {
+		lo := uint64(1)
+		if around > context {
+			lo = around - context
+		}
+		conds = append(conds, fmt.Sprintf("evt.num >= %d and evt.num <= %d", lo, around+context))
+	}
+	if len(conds) == 0 {
+		return "evt.num > 0"
+	}
+	return strings.Join(conds, " and ")
+}
+
 // CompileLineFormat compiles a sysdig -p format (without its leading '*')
 // for reg, reading %evt.outputtime as %evt.time where reg has no such
 // field.

@@ -94,3 +94,20 @@ func TestEventsMatchesCapture(t *testing.T) {
 		t.Errorf("Events with a filter: error %v, want one naming the filter", err)
 	}
 }
+
+func TestEventsFilter(t *testing.T) {
+	for _, tc := range []struct {
+		filter          string
+		around, context uint64
+		want            string
+	}{
+		{"", 0, 10, "evt.num > 0"},
+		{"evt.type=open or evt.type=openat", 0, 10, "(evt.type=open or evt.type=openat)"},
+		{"", 100, 10, "evt.num >= 90 and evt.num <= 110"},
+		{"proc.name=sh", 5, 10, "(proc.name=sh) and evt.num >= 1 and evt.num <= 15"},
+	} {
+		if got := EventsFilter(tc.filter, tc.around, tc.context); got != tc.want {
+			t.Errorf("EventsFilter(%q, %d, %d) = %q, want %q", tc.filter, tc.around, tc.context, got, tc.want)
+		}
+	}
+}
