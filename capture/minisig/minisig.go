@@ -92,29 +92,22 @@ func ParsePrivateKey(data []byte) (*PrivateKey, error) {
 }
 
 // ReadPrivateKeyFile reads the secret key file at path; errors name it.
-func ReadPrivateKeyFile(path string) (*PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	k, err := ParsePrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return k, nil
-}
+func ReadPrivateKeyFile(path string) (*PrivateKey, error) { return readKeyFile(path, ParsePrivateKey) }
 
 // ReadPublicKeyFile reads the public key file at path; errors name it.
-func ReadPublicKeyFile(path string) (*PublicKey, error) {
+func ReadPublicKeyFile(path string) (*PublicKey, error) { return readKeyFile(path, ParsePublicKey) }
+
+func readKeyFile[K any](path string, parse func([]byte) (K, error)) (K, error) {
+	var zero K
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	p, err := ParsePublicKey(b)
+	k, err := parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	return p, nil
+	return k, nil
 }
 
 // Encode returns the public key as a minisign public key file.
