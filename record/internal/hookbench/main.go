@@ -10,7 +10,9 @@
 // run, five setups: nothing attached; empty tp_btf programs on the raw
 // sys_enter and sys_exit tracepoints (the floor of the raw design); empty
 // tracepoint programs on syscalls/sys_exit_<name> of every recorded
-// syscall (the floor of the per-syscall design); retrace record with the
+// syscall (the floor of the per-syscall design); one empty tracepoint
+// program on one of them (what enabling any syscall tracepoint costs, the
+// kernel's own part of that floor); retrace record with the
 // raw hooks; retrace record with per-syscall tracepoints. For an
 // open/read/close loop (recorded syscalls) it alternates nothing, raw and
 // tracepoints, with the kernel's BPF run-time stats on, and reports the
@@ -40,7 +42,7 @@ import (
 func main() {
 	runs := flag.Int("runs", 5, "alternating runs per setup")
 	getpid := flag.Int("getpid", 3000000, "getpid calls per run")
-	orc := flag.Int("orc", 200000, "open/read/close rounds per run")
+	orc := flag.Int("orc", 200000, "open/read/close rounds per run (0: skip that workload)")
 	flag.Parse()
 	if err := run(*runs, *getpid, *orc); err != nil {
 		fmt.Fprintln(os.Stderr, "hookbench:", err)
@@ -83,11 +85,15 @@ func run(runs, getpid, orc int) error {
 		{name: "none"},
 		{name: "empty tp_btf sys_enter+sys_exit", attach: emptyRaw},
 		{name: fmt.Sprintf("empty tracepoints x%d", len(tps)), attach: func() (func(), error) { return emptyTracepoints(tps) }},
+		{name: "empty tracepoint x1", attach: func() (func(), error) { return emptyTracepoints(tps[:1]) }},
 		{name: "record, raw hooks (old)", recorded: true, hooks: record.HooksRaw},
 		{name: "record, tracepoints (new)", recorded: true, hooks: record.HooksTracepoints},
 	}
 	if err := measure(tmp, lg, runs, getpidSetups, false, "getpid", strconv.Itoa(getpid)); err != nil {
 		return err
+	}
+	if orc == 0 {
+		return nil
 	}
 	orcSetups := []setup{
 		{name: "none"},
