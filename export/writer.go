@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -42,6 +44,12 @@ type part interface {
 // rows of a small capture, so each is reset onto the next file instead.
 type writerPool map[int32]any
 
+// classWriter is a Parquet writer of rows of type T and its column plan.
+type classWriter[T any] struct {
+	w   *parquet.GenericWriter[T]
+	col *columnar
+}
+
 // writerOptions are the options of every file.
 var writerOptions = []parquet.WriterOption{
 	parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows),
@@ -56,9 +64,11 @@ type typedPart[T any] struct {
 	class     int32
 	pool      writerPool
 	f         *os.File
-	w         *parquet.GenericWriter[T]
+	cw        *classWriter[T]
 	buf       []T
 	n         int64
+	// group counts the rows of the row group being written.
+	group int64
 }
 
 // newPart creates the temporary file of the part of class at path, with a
@@ -71,15 +81,22 @@ func newPart[T any](pool writerPool, class int32, path string) (*typedPart[T], e
 	if err != nil {
 		return nil, fmt.Errorf("create part: %w", err)
 	}
-	var w *parquet.GenericWriter[T]
+	var cw *classWriter[T]
 	if idle, ok := pool[class]; ok {
 		delete(pool, class)
-		w = idle.(*parquet.GenericWriter[T])
-		w.Reset(f)
+		cw = idle.(*classWriter[T])
+		cw.w.Reset(f)
 	} else {
-		w = parquet.NewGenericWriter[T](f, writerOptions...)
+		w := parquet.NewGenericWriter[T](f, writerOptions...)
+		col, err := newColumnar(reflect.TypeFor[T](), w.Schema())
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+		cw = &classWriter[T]{w: w, col: col}
 	}
-	return &typedPart[T]{tmp: f.Name(), path: path, class: class, pool: pool, f: f, w: w, buf: make([]T, 0, batchRows)}, nil
+	return &typedPart[T]{tmp: f.Name(), path: path, class: class, pool: pool, f: f, cw: cw, buf: make([]T, 0, batchRows)}, nil
 }
 
 func (p *typedPart[T]) add(r T) error {
@@ -95,7 +112,7 @@ func (p *typedPart[T]) flush() error {
 	if len(p.buf) == 0 {
 		return nil
 	}
-	_, err := p.w.Write(p.buf)
+	err := p.write(p.buf)
 	clear(p.buf)
 	p.buf = p.buf[:0]
 	if err != nil {
@@ -104,13 +121,32 @@ func (p *typedPart[T]) flush() error {
 	return nil
 }
 
+// write writes rows into the column buffers, ending a row group every
+// rowGroupRows rows.
+func (p *typedPart[T]) write(rows []T) error {
+	for len(rows) > 0 {
+		n := min(int64(len(rows)), rowGroupRows-p.group)
+		if err := p.cw.col.write(p.cw.w.ColumnWriters(), unsafe.Pointer(&rows[0]), int(n)); err != nil {
+			return err
+		}
+		rows = rows[n:]
+		if p.group += n; p.group == rowGroupRows {
+			if err := p.cw.w.Flush(); err != nil {
+				return err
+			}
+			p.group = 0
+		}
+	}
+	return nil
+}
+
 func (p *typedPart[T]) close() error {
 	err := p.flush()
 	if err == nil {
-		if err = p.w.Close(); err != nil {
+		if err = p.cw.w.Close(); err != nil {
 			err = fmt.Errorf("write %s: %w", p.path, err)
 		} else {
-			p.pool[p.class] = p.w
+			p.pool[p.class] = p.cw
 		}
 	}
 	if cerr := p.f.Close(); err == nil && cerr != nil {

@@ -171,3 +171,39 @@ func cell(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestParentCreatedTime checks with DuckDB that every launch whose parent's
+// start time is known (the third part of parent_process.uid) has the
+// parent's created_time, the same instant, and that optional attributes
+// left empty read as NULL, not as empty strings. parquet-go's own row
+// writer wrote parent_process.created_time as always NULL.
+func TestParentCreatedTime(t *testing.T) {
+	dir := exportAttacks(t)
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files := "'" + filepath.ToSlash(filepath.Join(dir, "lake")) + "/class=process_activity/*/*/*.parquet'"
+	var known, missing, wrong, empty int
+	q := `SELECT
+	  count(*) FILTER (WHERE split_part(process.parent_process.uid, ':', 3) NOT IN ('', '0')),
+	  count(*) FILTER (WHERE split_part(process.parent_process.uid, ':', 3) NOT IN ('', '0')
+	                     AND process.parent_process.created_time IS NULL),
+	  count(*) FILTER (WHERE process.parent_process.created_time IS NOT NULL
+	                     AND epoch_ms(process.parent_process.created_time) <> split_part(process.parent_process.uid, ':', 3)::BIGINT // 1000000),
+	  count(*) FILTER (WHERE process.parent_process.cmd_line = '' OR process.cmd_line = '' OR unmapped.user_loginname = '')
+	FROM read_parquet(` + files + `, hive_partitioning = true)`
+	if err := db.QueryRow(q).Scan(&known, &missing, &wrong, &empty); err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	if known == 0 {
+		t.Fatal("no Process Activity row has a parent with a known start time")
+	}
+	if missing != 0 || wrong != 0 {
+		t.Errorf("of %d rows whose parent's start is known, %d have no parent created_time and %d a different one", known, missing, wrong)
+	}
+	if empty != 0 {
+		t.Errorf("%d rows have an empty string where an absent attribute must be NULL", empty)
+	}
+}

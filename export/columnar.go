@@ -1,0 +1,382 @@
+package export
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// A columnar writes a batch of rows of one class into a Parquet writer's
+// column buffers, each value with its definition and repetition levels.
+// parquet-go's own row writer (GenericWriter.Write) goes row by row below
+// every optional group held by pointer (a process's file, user, group and
+// parent, the container) and, below such a group, writes an optional
+// timestamp as always null (parent_process.created_time was lost that
+// way). A columnar is a plan made once per row type from the writer's
+// schema: the groups on the way to the leaves, each reached from its
+// parent group by a field offset, and the leaves, read from their group.
+// It reads each row once, in order, appending one value per column.
+type columnar struct {
+	groups  []groupPlan
+	leaves  []leafPlan
+	rowSize uintptr
+	// Per row: where each group is (nil when it or a group above it is
+	// absent) and the definition level reached there.
+	at  []unsafe.Pointer
+	def []int
+	// values holds each column's values of the rows being written.
+	values [][]parquet.Value
+}
+
+// leafKind is the Go type of a leaf column's field.
+type leafKind uint8
+
+const (
+	leafString leafKind = iota
+	leafInt32
+	leafInt64
+	leafBool
+	leafTime       // time.Time as a timestamp in milliseconds
+	leafStringList // []string as a LIST of required strings
+)
+
+// hop is one step from a group (or the row) to one of its fields.
+type hop struct {
+	offset uintptr
+	// pointer: the field holds a pointer; nil makes what is below it null
+	// at the definition level reached before it.
+	pointer bool
+	// optional: the field's schema node is optional, so a present value
+	// adds a definition level.
+	optional bool
+}
+
+// groupPlan is a group (a struct field) on the way to leaves; group 0 is
+// the row itself.
+type groupPlan struct {
+	parent int
+	hop    hop
+	path   string
+}
+
+// leafPlan is how to find one leaf column's value in its group.
+type leafPlan struct {
+	column int
+	group  int
+	hop    hop
+	kind   leafKind
+	// zeroNull: an optional leaf held by value, whose zero value is null
+	// (parquet-go's reading of an optional tag on a non-pointer field).
+	zeroNull bool
+	maxDef   int
+}
+
+// newColumnar makes the plan of rows of type rowType for schema, which must
+// be the schema parquet-go derives from rowType.
+func newColumnar(rowType reflect.Type, schema *parquet.Schema) (*columnar, error) {
+	c := &columnar{rowSize: rowType.Size(), groups: []groupPlan{{parent: -1}}}
+	for col, path := range schema.Columns() {
+		l, err := c.planLeaf(rowType, schema, path)
+		if err != nil {
+			return nil, fmt.Errorf("export: column %s of %s: %w", strings.Join(path, "."), rowType, err)
+		}
+		l.column = col
+		leaf, _ := schema.Lookup(path...)
+		if def, rep := c.levels(&l); def != leaf.MaxDefinitionLevel || rep != leaf.MaxRepetitionLevel {
+			return nil, fmt.Errorf("export: column %s of %s: planned levels %d/%d, schema's %d/%d",
+				strings.Join(path, "."), rowType, def, rep, leaf.MaxDefinitionLevel, leaf.MaxRepetitionLevel)
+		}
+		l.maxDef = leaf.MaxDefinitionLevel
+		c.leaves = append(c.leaves, l)
+	}
+	c.at = make([]unsafe.Pointer, len(c.groups))
+	c.def = make([]int, len(c.groups))
+	c.values = make([][]parquet.Value, len(c.leaves))
+	return c, nil
+}
+
+// planLeaf resolves the column at path through the fields of rowType and
+// the nodes of schema, adding the groups on the way.
+func (c *columnar) planLeaf(rowType reflect.Type, schema *parquet.Schema, path []string) (leafPlan, error) {
+	var l leafPlan
+	t := rowType
+	var node parquet.Node = schema
+	group := 0
+	for i := 0; i < len(path); i++ {
+		name := path[i]
+		if t.Kind() != reflect.Struct {
+			return l, fmt.Errorf("%s is below a %s, not a struct", name, t)
+		}
+		f, offset, ok := fieldByTag(t, name)
+		if !ok {
+			return l, fmt.Errorf("no field tagged %q in %s", name, t)
+		}
+		child := fieldNode(node, name)
+		if child == nil {
+			return l, fmt.Errorf("no schema node %q", name)
+		}
+		h := hop{offset: offset, optional: child.Optional()}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			h.pointer = true
+			ft = ft.Elem()
+		}
+		node, t = child, ft
+		last := i == len(path)-1
+		if !last && ft.Kind() == reflect.Slice {
+			// A LIST: the group, its repeated "list" and the element.
+			if ft.Elem().Kind() != reflect.String || i != len(path)-3 || path[i+1] != "list" || path[i+2] != "element" {
+				return l, fmt.Errorf("%s: only lists of strings are written", name)
+			}
+			l.group, l.hop, l.kind = group, h, leafStringList
+			return l, nil
+		}
+		if !last {
+			group = c.group(group, h, strings.Join(path[:i+1], "."))
+			continue
+		}
+		l.group, l.hop = group, h
+	}
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		l.kind = leafTime
+	case t.Kind() == reflect.String:
+		l.kind = leafString
+	case t.Kind() == reflect.Int32:
+		l.kind = leafInt32
+	case t.Kind() == reflect.Int64:
+		l.kind = leafInt64
+	case t.Kind() == reflect.Bool:
+		l.kind = leafBool
+	default:
+		return l, fmt.Errorf("a leaf of Go type %s is not written", t)
+	}
+	l.zeroNull = l.hop.optional && !l.hop.pointer
+	return l, nil
+}
+
+// group returns the index of the group reached from parent by h, adding
+// it; groups come after their parents.
+func (c *columnar) group(parent int, h hop, path string) int {
+	for i, g := range c.groups {
+		if g.path == path {
+			return i
+		}
+	}
+	c.groups = append(c.groups, groupPlan{parent: parent, hop: h, path: path})
+	return len(c.groups) - 1
+}
+
+// levels returns the maximum definition and repetition levels the plan
+// writes for l.
+func (c *columnar) levels(l *leafPlan) (def, rep int) {
+	if l.hop.optional {
+		def++
+	}
+	for g := l.group; g > 0; g = c.groups[g].parent {
+		if c.groups[g].hop.optional {
+			def++
+		}
+	}
+	if l.kind == leafStringList {
+		def++ // the repeated "list" group
+		rep++
+	}
+	return def, rep
+}
+
+// fieldByTag finds the field of struct t whose parquet name is name,
+// looking into embedded structs as parquet-go does, and its offset.
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, uintptr, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("parquet")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			if g, off, ok := fieldByTag(f.Type, name); ok {
+				return g, f.Offset + off, true
+			}
+			continue
+		}
+		n, _, _ := strings.Cut(tag, ",")
+		if n == "" {
+			n = f.Name
+		}
+		if n == name {
+			return f, f.Offset, true
+		}
+	}
+	return reflect.StructField{}, 0, false
+}
+
+// fieldNode returns the child of node named name.
+func fieldNode(node parquet.Node, name string) parquet.Node {
+	for _, f := range node.Fields() {
+		if f.Name() == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// maxRowsPerWrite is how many rows go into the column buffers between
+// checks for full pages: a page holds whole rows, so a large write would
+// overshoot the page size (parquet-go's own writer uses the same bound).
+const maxRowsPerWrite = 64
+
+// write writes rows (a []T of the plan's row type, given by its first
+// element and length) into the column buffers of a writer of the plan's
+// schema.
+func (c *columnar) write(cols []*parquet.ColumnWriter, first unsafe.Pointer, n int) error {
+	for start := 0; start < n; start += maxRowsPerWrite {
+		end := min(start+maxRowsPerWrite, n)
+		for r := start; r < end; r++ {
+			c.appendRow(unsafe.Add(first, uintptr(r)*c.rowSize))
+		}
+		for i, l := range c.leaves {
+			_, err := cols[l.column].WriteRowValues(c.values[i])
+			clear(c.values[i])
+			c.values[i] = c.values[i][:0]
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// appendRow appends the values of the row at row to the columns' values.
+func (c *columnar) appendRow(row unsafe.Pointer) {
+	c.at[0], c.def[0] = row, 0
+	for g := 1; g < len(c.groups); g++ {
+		gp := &c.groups[g]
+		p, def := c.at[gp.parent], c.def[gp.parent]
+		if p != nil {
+			p = unsafe.Add(p, gp.hop.offset)
+			if gp.hop.pointer {
+				p = *(*unsafe.Pointer)(p)
+			}
+			if p != nil && gp.hop.optional {
+				def++
+			}
+		}
+		c.at[g], c.def[g] = p, def
+	}
+	for i := range c.leaves {
+		l := &c.leaves[i]
+		c.values[i] = l.appendValue(c.values[i], c.at[l.group], c.def[l.group])
+	}
+}
+
+// rawValue mirrors the memory layout of parquet.Value (parquet-go v0.32:
+// data pointer, 64-bit data, complemented kind, definition and repetition
+// levels, complemented column index). Building a value through its
+// constructor and Level costs a store-forwarding stall per value (Level is
+// not inlined and rewrites single bytes of a copy it then reloads whole),
+// a third of the writing time; values are built in place instead.
+// TestRawValueLayout compares the two ways for every kind the export
+// writes, so an upgrade that changes the layout fails the tests.
+type rawValue struct {
+	ptr  *byte
+	u64  uint64
+	kind int8
+	def  byte
+	rep  byte
+	col  uint16
+}
+
+// Complemented kinds, as parquet.Value keeps them.
+var (
+	rawBoolean   = ^int8(parquet.Boolean)
+	rawInt32     = ^int8(parquet.Int32)
+	rawInt64     = ^int8(parquet.Int64)
+	rawByteArray = ^int8(parquet.ByteArray)
+)
+
+// appendRaw appends a parquet.Value of kind (rawNull: a null) with its data
+// and levels, written in place.
+func appendRaw(dst []parquet.Value, kind int8, ptr *byte, u64 uint64, rep, def, col int) []parquet.Value {
+	n := len(dst)
+	if n == cap(dst) {
+		dst = append(dst, parquet.Value{})
+	}
+	dst = dst[:n+1]
+	r := (*rawValue)(unsafe.Pointer(&dst[n]))
+	r.ptr, r.u64, r.kind, r.def, r.rep, r.col = ptr, u64, kind, byte(def), byte(rep), ^uint16(col)
+	return dst
+}
+
+// rawNull is the kind of a null value.
+const rawNull = 0
+
+// appendValue appends the leaf's value (or values, for a list) in the group
+// at p (nil: absent) reached at definition level def.
+func (l *leafPlan) appendValue(dst []parquet.Value, p unsafe.Pointer, def int) []parquet.Value {
+	if p == nil {
+		return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
+	}
+	p = unsafe.Add(p, l.hop.offset)
+	if l.hop.pointer {
+		if p = *(*unsafe.Pointer)(p); p == nil {
+			return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
+		}
+	}
+	var (
+		kind int8
+		ptr  *byte
+		u64  uint64
+	)
+	switch l.kind {
+	case leafString:
+		s := *(*string)(p)
+		kind, ptr, u64 = rawByteArray, unsafe.StringData(s), uint64(len(s))
+		if l.zeroNull && s == "" {
+			kind = rawNull
+		}
+	case leafInt32:
+		x := *(*int32)(p)
+		kind, u64 = rawInt32, uint64(x)
+		if l.zeroNull && x == 0 {
+			kind = rawNull
+		}
+	case leafInt64:
+		x := *(*int64)(p)
+		kind, u64 = rawInt64, uint64(x)
+		if l.zeroNull && x == 0 {
+			kind = rawNull
+		}
+	case leafBool:
+		kind = rawBoolean
+		if *(*bool)(p) {
+			u64 = 1
+		} else if l.zeroNull {
+			kind = rawNull
+		}
+	case leafTime:
+		t := (*time.Time)(p)
+		if l.zeroNull && t.IsZero() {
+			kind = rawNull
+		} else {
+			kind, u64 = rawInt64, uint64(t.UnixMilli())
+		}
+	case leafStringList:
+		ss := *(*[]string)(p)
+		if len(ss) == 0 {
+			return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
+		}
+		for k, s := range ss {
+			dst = appendRaw(dst, rawByteArray, unsafe.StringData(s), uint64(len(s)), min(k, 1), l.maxDef, l.column)
+		}
+		return dst
+	}
+	if kind == rawNull {
+		return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
+	}
+	if l.hop.optional {
+		def++
+	}
+	return appendRaw(dst, kind, ptr, u64, 0, def, l.column)
+}
