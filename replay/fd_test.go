@@ -246,6 +246,18 @@ func TestStateFDs(t *testing.T) {
 			want:  map[string]string{"fd.typechar": "o", "fd.type": "<NA>"},
 		},
 		{
+			name: "fd.types lists each type once, in the order of the types",
+			steps: []step{
+				ev(scap.SyscallMemfdCreateX, 200, 9, "payload", 1),
+				ev(scap.SocketSocketE, 200, 2, 1, 0),
+				ev(scap.SocketSocketX, 200, 10),
+				ev(scap.SyscallOpenatV2X, 200, 11, -100, "/etc/hosts", fRDONLY, 0, 0, 0),
+				ev(scap.SyscallMemfdCreateX, 200, 12, "other", 1),
+				ev(scap.SyscallOpenatV2X, 200, 13, -100, "/etc/passwd", fRDONLY, 0, 0, 0),
+			},
+			want: map[string]string{"fd.types": "file,directory,ipv4,memfd", "fd.types[10]": "ipv4"},
+		},
+		{
 			name:  "memfd",
 			steps: []step{ev(scap.SyscallMemfdCreateX, 200, 9, "payload", 1)},
 			want:  map[string]string{"fd.name": "memfd:payload", "fd.typechar": "m", "fd.type": "memfd"},

@@ -317,11 +317,17 @@ func bindFDTypes(arg engine.Arg) (engine.Binding, error) {
 	return engine.Binding{Type: engine.TypeString, Values: engine.Set, Extractor: fn(thr(func(e *Event, t *Thread, d []engine.Value) []engine.Value {
 		seen = [32]bool{}
 		e.state.threadFDs(t).each(func(f *FD) {
-			if int(f.Type) < len(seen) && !seen[f.Type] && f.Type.String() != "" {
+			if int(f.Type) < len(seen) {
 				seen[f.Type] = true
-				d = str(d, sb(f.Type.String()))
 			}
 		})
+		// In the order of the types, not of the fd table (a map): the
+		// same state gives the same text.
+		for typ, ok := range seen {
+			if s := FDType(typ).String(); ok && s != "" {
+				d = str(d, sb(s))
+			}
+		}
 		return d
 	}))}, nil
 }
