@@ -136,8 +136,12 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 			}
 		}
 		for _, det := range found {
-			r := m.findingRow(src, e, det)
-			if err := add(cp, ClassDetectionFinding, r.Time, r); err != nil {
+			p, err := getPart[DetectionFinding](cp, ClassDetectionFinding, e.Ev.Ts())
+			if err != nil {
+				return err
+			}
+			m.findingRow(p.slot(), src, e, det)
+			if err := p.done(); err != nil {
 				return err
 			}
 		}
@@ -151,20 +155,34 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 	return out
 }
 
-// add writes e's row of activity a.
+// add writes e's row of activity a, built in place in its part's buffer
+// (a row is a few kilobytes: copying it costs more than filling it).
 func (m *mapper) add(cp *captureParts, src source, e *replay.Event, a Activity) error {
 	switch a.Class {
 	case ClassProcessActivity:
-		if r, ok := m.processRow(src, e, a); ok {
-			return add(cp, a.Class, r.Time, r)
+		if !m.isProcessRow(e, a) {
+			return nil
 		}
-		return nil
+		p, err := getPart[ProcessActivity](cp, a.Class, e.Ev.Ts())
+		if err != nil {
+			return err
+		}
+		m.processRow(p.slot(), src, e, a)
+		return p.done()
 	case ClassFileActivity:
-		r := m.fileRow(src, e, a)
-		return add(cp, a.Class, r.Time, r)
+		p, err := getPart[FileActivity](cp, a.Class, e.Ev.Ts())
+		if err != nil {
+			return err
+		}
+		m.fileRow(p.slot(), src, e, a)
+		return p.done()
 	case ClassNetworkActivity:
-		r := m.networkRow(src, e, a)
-		return add(cp, a.Class, r.Time, r)
+		p, err := getPart[NetworkActivity](cp, a.Class, e.Ev.Ts())
+		if err != nil {
+			return err
+		}
+		m.networkRow(p.slot(), src, e, a)
+		return p.done()
 	}
 	return nil
 }

@@ -344,17 +344,25 @@ func (m *mapper) container(e *replay.Event) *Container {
 	return c
 }
 
-// processRow returns e's Process Activity row; ok is false when e is not
-// one (the parent's side of a clone, a failed exec).
-func (m *mapper) processRow(src source, e *replay.Event, a Activity) (ProcessActivity, bool) {
-	var r ProcessActivity
+// isProcessRow reports whether e of activity a makes a Process Activity
+// row: not the parent's side of a clone, not a failed exec.
+func (m *mapper) isProcessRow(e *replay.Event, a Activity) bool {
+	if a != procLaunch {
+		return true
+	}
 	res, hasRes := m.p.rawres.Int(e)
 	switch {
-	case a == procLaunch && hasRes && res != 0 && e.Ev.TypeName() != "execve" && e.Ev.TypeName() != "execveat":
-		return r, false // the parent's side of a clone
-	case a == procLaunch && hasRes && res < 0:
-		return r, false
+	case hasRes && res != 0 && e.Ev.TypeName() != "execve" && e.Ev.TypeName() != "execveat":
+		return false // the parent's side of a clone
+	case hasRes && res < 0:
+		return false
 	}
+	return true
+}
+
+// processRow fills r, a zero row, with e's Process Activity row (e is one:
+// isProcessRow).
+func (m *mapper) processRow(r *ProcessActivity, src source, e *replay.Event, a Activity) {
 	m.base(&r.Base, src, e, a)
 	r.Process = r.Actor.Process
 	if a == procLaunch {
@@ -365,7 +373,6 @@ func (m *mapper) processRow(src source, e *replay.Event, a Activity) (ProcessAct
 			r.ExitCode = &code
 		}
 	}
-	return r, true
 }
 
 // exitCode returns a procexit event's exit code.
@@ -383,9 +390,8 @@ func exitCode(ev *scap.Event) (int32, bool) {
 	return 0, false
 }
 
-// fileRow returns e's File System Activity row.
-func (m *mapper) fileRow(src source, e *replay.Event, a Activity) FileActivity {
-	var r FileActivity
+// fileRow fills r, a zero row, with e's File System Activity row.
+func (m *mapper) fileRow(r *FileActivity, src source, e *replay.Event, a Activity) {
 	m.base(&r.Base, src, e, a)
 	typeID := int32(0)
 	if ft, ok := fileTypes[r.Unmapped.FdType]; ok {
@@ -417,12 +423,10 @@ func (m *mapper) fileRow(src source, e *replay.Event, a Activity) FileActivity {
 		r.File = File{Type: fileTypeName(0)}
 	}
 	r.FileResult = fileOf(result, 0)
-	return r
 }
 
-// networkRow returns e's Network Activity row.
-func (m *mapper) networkRow(src source, e *replay.Event, a Activity) NetworkActivity {
-	var r NetworkActivity
+// networkRow fills r, a zero row, with e's Network Activity row.
+func (m *mapper) networkRow(r *NetworkActivity, src source, e *replay.Event, a Activity) {
 	res, _ := m.p.rawres.Int(e)
 	name := e.Ev.TypeName()
 	if a == netOpen && res < 0 && res != errInProgress {
@@ -458,7 +462,6 @@ func (m *mapper) networkRow(src source, e *replay.Event, a Activity) NetworkActi
 	default:
 		ci.DirectionID, ci.Direction = 0, "Unknown"
 	}
-	return r
 }
 
 // endpoint returns the endpoint of an address and a port field.
@@ -480,9 +483,9 @@ var severities = map[string]struct {
 	"Warning": {3, "Medium"}, "Notice": {2, "Low"}, "Informational": {1, "Informational"}, "Debug": {1, "Informational"},
 }
 
-// findingRow returns the Detection Finding row of det, found on e.
-func (m *mapper) findingRow(src source, e *replay.Event, det *report.Detection) DetectionFinding {
-	var r DetectionFinding
+// findingRow fills r, a zero row, with the Detection Finding row of det,
+// found on e.
+func (m *mapper) findingRow(r *DetectionFinding, src source, e *replay.Event, det *report.Detection) {
 	m.base(&r.Base, src, e, findingCreate)
 	if sev, ok := severities[det.Priority]; ok {
 		r.SeverityID, r.Severity = sev.id, sev.name
@@ -505,5 +508,4 @@ func (m *mapper) findingRow(src source, e *replay.Event, det *report.Detection) 
 	r.IsAlert = true
 	r.Unmapped.Priority = det.Priority
 	r.Unmapped.Source = det.Source
-	return r
 }

@@ -99,13 +99,26 @@ func newPart[T any](pool writerPool, class int32, path string) (*typedPart[T], e
 	return &typedPart[T]{tmp: f.Name(), path: path, class: class, pool: pool, f: f, cw: cw, buf: make([]T, 0, batchRows)}, nil
 }
 
-func (p *typedPart[T]) add(r T) error {
-	p.buf = append(p.buf, r)
+// slot returns the next row of the part's buffer to fill (a zero row);
+// done counts it.
+func (p *typedPart[T]) slot() *T {
+	p.buf = p.buf[:len(p.buf)+1]
+	return &p.buf[len(p.buf)-1]
+}
+
+// done counts the row slot returned, writing the buffer when it is full.
+func (p *typedPart[T]) done() error {
 	p.n++
 	if len(p.buf) == cap(p.buf) {
 		return p.flush()
 	}
 	return nil
+}
+
+// add writes r.
+func (p *typedPart[T]) add(r T) error {
+	*p.slot() = r
+	return p.done()
 }
 
 func (p *typedPart[T]) flush() error {
@@ -216,15 +229,13 @@ func partitionValue(s string) string {
 // dayOf is the day partition of a time: its UTC date.
 func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// get returns the part of class for time t, creating it.
-func getPart[T any](cp *captureParts, class int32, t time.Time) (*typedPart[T], error) {
+// getPart returns the part of class for the time ts (ns since the epoch),
+// creating it.
+func getPart[T any](cp *captureParts, class int32, ts uint64) (*typedPart[T], error) {
 	// Rows come in time order: the day's text is made once per day.
-	d := t.Unix() / 86400
-	if t.Unix()%86400 < 0 {
-		d-- // floor for times before 1970
-	}
+	d := int64(ts / 1e9 / 86400)
 	if !cp.dayKnown || d != cp.dayNum {
-		cp.dayNum, cp.day, cp.dayKnown = d, dayOf(t), true
+		cp.dayNum, cp.day, cp.dayKnown = d, dayOf(time.Unix(0, int64(ts))), true
 	}
 	k := partKey{class, cp.day}
 	if p, ok := cp.parts[k]; ok {
@@ -236,15 +247,6 @@ func getPart[T any](cp *captureParts, class int32, t time.Time) (*typedPart[T], 
 	}
 	cp.parts[k] = p
 	return p, nil
-}
-
-// add writes r into the part of its class and day.
-func add[T any](cp *captureParts, class int32, t time.Time, r T) error {
-	p, err := getPart[T](cp, class, t)
-	if err != nil {
-		return err
-	}
-	return p.add(r)
 }
 
 // finish closes every part (renaming the files into place) when err is
