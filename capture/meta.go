@@ -86,6 +86,9 @@ type Redaction struct {
 	EnvValues   uint64 `json:"env_values"`
 	ArgMatches  uint64 `json:"arg_matches"`
 	BufferBytes uint64 `json:"buffer_bytes"`
+	// Previous is the input's own manifest when the input was itself a
+	// redacted copy: each step back to the original stays named.
+	Previous *Redaction `json:"previous,omitempty"`
 }
 
 // PseudonymCounts count the distinct originals a redaction replaced by

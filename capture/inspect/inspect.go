@@ -358,8 +358,31 @@ func topCounts[V int64 | uint64](m map[string]V, max int) string {
 	return strings.Join(parts, ", ")
 }
 
-// redactionText describes a redaction manifest in one line.
+// maxPreviousShown bounds the earlier redactions info describes.
+const maxPreviousShown = 3
+
+// redactionText describes a redaction manifest in one line, with the
+// redactions before it when the input was itself a redacted copy.
 func redactionText(r *capture.Redaction) string {
+	s := redactionStep(r)
+	n := 0
+	for p := r.Previous; p != nil; p = p.Previous {
+		if n == maxPreviousShown {
+			more := 0
+			for ; p != nil; p = p.Previous {
+				more++
+			}
+			s += fmt.Sprintf("; and %d earlier redactions", more)
+			break
+		}
+		s += "; before that: " + redactionStep(p)
+		n++
+	}
+	return s
+}
+
+// redactionStep describes one redaction manifest without its previous ones.
+func redactionStep(r *capture.Redaction) string {
 	var parts []string
 	if len(r.Env) > 0 {
 		parts = append(parts, fmt.Sprintf("env %s (%d values)", strings.Join(r.Env, ","), r.EnvValues))

@@ -55,10 +55,15 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 	defer rd.Close()
 	h := rd.Header()
 	red.Header(h)
+	// md.Redaction, once red has seen the metadata, is the input's own
+	// manifest when the input is a redacted copy: the new manifest keeps
+	// it as its previous step.
 	var md capture.Metadata
+	var prev *capture.Redaction
 	if h.Metadata != nil {
 		md = *h.Metadata
 		red.Metadata(&md)
+		prev = md.Redaction
 	}
 	now := time.Now
 	if opts.Now != nil {
@@ -69,6 +74,7 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 		m := red.Manifest()
 		m.Tool, m.Time, m.Source, m.SourceSHA256, m.SourceStatus = src.Tool, src.Time, src.Source, src.SourceSHA256, src.SourceStatus
 		m.SourceChain, m.SourceCheckpoint, m.SourceFinal, m.SourceKey = src.SourceChain, src.SourceCheckpoint, src.SourceFinal, src.SourceKey
+		m.Previous = prev
 		return &m
 	}
 	md.SigningKey = ""
@@ -102,6 +108,7 @@ func File(in, out string, opts FileOptions) (*capture.Redaction, error) {
 		if fm := rd.Header().Metadata; fm != nil {
 			md = *fm
 			red.Metadata(&md)
+			prev = md.Redaction
 		}
 		md.SigningKey = "" // the copy's own key, if any, is the writer's
 		md.Redaction = manifest()

@@ -497,6 +497,7 @@ func (r *Redactor) Header(h *capture.Header) {
 func (r *Redactor) Metadata(md *capture.Metadata) {
 	md.CommandLine = append([]string(nil), md.CommandLine...)
 	r.Strings(md.CommandLine, false)
+	md.Redaction = r.previous(md.Redaction)
 	if r.ps == nil {
 		return
 	}
@@ -507,6 +508,21 @@ func (r *Redactor) Metadata(md *capture.Metadata) {
 		c.Mounts = append([]container.Mount(nil), c.Mounts...)
 		r.mounts(c)
 	}
+}
+
+// previous returns a copy of p, the manifest chain of an input that was
+// itself redacted, with the file names it holds pseudonymised as the
+// copy's own source is.
+func (r *Redactor) previous(p *capture.Redaction) *capture.Redaction {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	if r.ps != nil {
+		c.Source = r.ps.textString(c.Source)
+	}
+	c.Previous = r.previous(p.Previous)
+	return &c
 }
 
 // Raw redacts the raw event record ev (version 2 header) and returns it
