@@ -132,6 +132,9 @@ func (c *columnar) planLeaf(rowType reflect.Type, schema *parquet.Schema, path [
 			if ft.Elem().Kind() != reflect.String || i != len(path)-3 || path[i+1] != "list" || path[i+2] != "element" {
 				return l, fmt.Errorf("%s: only lists of strings are written", name)
 			}
+			if h.optional || h.pointer {
+				return l, fmt.Errorf("%s: only required lists are written", name)
+			}
 			l.group, l.hop, l.kind = group, h, leafStringList
 			return l, nil
 		}

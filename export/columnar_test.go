@@ -301,3 +301,29 @@ func firstDiff(a, b reflect.Value, path string) string {
 	}
 	return ""
 }
+
+// TestColumnarRefusesUnplannedTypes checks that a row type the plan
+// cannot write exactly is refused when its writer is made, not written
+// wrong.
+func TestColumnarRefusesUnplannedTypes(t *testing.T) {
+	type optionalList struct {
+		L []string `parquet:"l,optional,list"`
+	}
+	type floatLeaf struct {
+		F float64 `parquet:"f"`
+	}
+	type intList struct {
+		L []int32 `parquet:"l,list"`
+	}
+	for _, rowType := range []reflect.Type{reflect.TypeFor[optionalList](), reflect.TypeFor[floatLeaf](), reflect.TypeFor[intList]()} {
+		schema := parquet.SchemaOf(reflect.New(rowType).Elem().Interface())
+		if _, err := newColumnar(rowType, schema); err == nil {
+			t.Errorf("%s: planned", rowType)
+		}
+	}
+	for _, row := range []any{ProcessActivity{}, FileActivity{}, NetworkActivity{}, DetectionFinding{}} {
+		if _, err := newColumnar(reflect.TypeOf(row), parquet.SchemaOf(row)); err != nil {
+			t.Errorf("%T: %v", row, err)
+		}
+	}
+}
