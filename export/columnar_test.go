@@ -131,6 +131,25 @@ func writePart[T any](t *testing.T, rows []T) string {
 	return path
 }
 
+// openParquet opens the Parquet file at path for the test's length.
+func openParquet(t *testing.T, path string) *parquet.File {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
+}
+
 // TestColumnarRoundTrip writes random rows of every class through the
 // part writer, more than a row group's worth, and reads them back with
 // parquet-go's reader: every value, null and list comes back.
@@ -156,16 +175,7 @@ func roundTrip[T any](t *testing.T, rows []T) {
 	if len(got) != len(rows) {
 		t.Fatalf("%T: read %d rows, wrote %d", rows[0], len(got), len(rows))
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, path)
 	if want := (len(rows) + rowGroupRows - 1) / rowGroupRows; len(pf.RowGroups()) != want {
 		t.Errorf("%T: %d row groups, want %d", rows[0], len(pf.RowGroups()), want)
 	}
@@ -190,16 +200,7 @@ func TestColumnarNulls(t *testing.T) {
 	rows[1].Container = &Container{}
 	rows[1].Unmapped.FdNum = &zero
 	path := writePart(t, rows)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, path)
 	read := make([]parquet.Row, len(rows))
 	rr := pf.RowGroups()[0].Rows()
 	defer rr.Close()
