@@ -27,6 +27,9 @@ type Options struct {
 	Workers int
 	// Version is retrace's version, written as metadata.product.version.
 	Version string
+	// fresh describes every row's process anew instead of once per
+	// process generation (tests compare the two).
+	fresh bool
 }
 
 // CaptureResult is what exporting one capture gave.
@@ -109,6 +112,7 @@ func Run(ctx context.Context, paths []string, opts Options) (Summary, error) {
 	detect.ForEach(len(paths), workers, func(w, i int) {
 		if mappers[w] == nil {
 			mappers[w] = newMapper(reg, product)
+			mappers[w].fresh = opts.fresh
 		}
 		sum.Captures[i] = exportCapture(ctx, opts, mappers[w], paths[i])
 	})

@@ -265,3 +265,59 @@ func TestPartitionValue(t *testing.T) {
 		}
 	}
 }
+
+// exportBoth exports paths twice, describing each thread's process once
+// per process generation and anew on every row, and fails when the files
+// differ.
+func exportBoth(t *testing.T, paths []string) {
+	t.Helper()
+	reg := replay.NewFieldRegistry()
+	set, err := detect.LoadRules(nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := [2]string{t.TempDir(), t.TempDir()}
+	for i, fresh := range []bool{false, true} {
+		// An error (a truncated capture) must be the same both ways too.
+		_, err := Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: dirs[i], Workers: 1, fresh: fresh})
+		t.Logf("fresh=%v: %v", fresh, err)
+	}
+	memo, fresh := tree(t, dirs[0]), tree(t, dirs[1])
+	if len(memo) == 0 {
+		t.Fatal("nothing exported")
+	}
+	for name, b := range fresh {
+		if !bytes.Equal(memo[name], b) {
+			t.Errorf("%s differs when each row's process is described anew", name)
+		}
+	}
+	if len(memo) != len(fresh) {
+		t.Errorf("%d files with the memo, %d without", len(memo), len(fresh))
+	}
+}
+
+// TestProcessMemoMatchesFreshDescriptions checks the process memo (one
+// description per thread and process generation) against describing
+// every row anew, over the committed recordings and generated captures.
+func TestProcessMemoMatchesFreshDescriptions(t *testing.T) {
+	var paths []string
+	for _, dir := range []string{"attacks", "benign", "incident"} {
+		m, err := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", dir, "*.scap.zst"))
+		if err != nil || len(m) == 0 {
+			t.Fatalf("no captures in testdata/%s: %v", dir, err)
+		}
+		paths = append(paths, m...)
+	}
+	paths = append(paths, genCaptures(t, 3, 20000)...)
+	exportBoth(t, paths)
+}
+
+// TestProcessMemoMatchesFreshDescriptionsShared does the same over the
+// shared sysdig and Falco captures.
+func TestProcessMemoMatchesFreshDescriptionsShared(t *testing.T) {
+	exportBoth(t, testutil.Captures(t))
+}

@@ -1,8 +1,6 @@
 package export
 
 import (
-	"bytes"
-	"encoding/binary"
 	"path"
 	"slices"
 	"strconv"
@@ -41,18 +39,23 @@ type mapper struct {
 	product Product
 	writers writerPool
 	// procs is the last description of each thread's process, with the
-	// field values it was made from (processKey); texts interns the
+	// state and process generation it was made at; texts interns the
 	// small texts rows repeat (evt.dir, fd.typechar, flags ...).
-	procs      map[int64]*procMemo
-	procFields processFields
-	key        []byte
-	texts      map[string]string
+	procs map[int64]*procMemo
+	key   []byte
+	texts map[string]string
+	// fresh makes every row's process description anew (tests compare
+	// it with the memo's).
+	fresh bool
 }
 
-// procMemo is a process description and the values it was made from.
+// procMemo is a description of a thread's process and when it was made:
+// it holds while the state's process generation stays.
 type procMemo struct {
-	key  []byte
-	proc Process
+	state  *replay.State
+	thread *replay.Thread
+	gen    uint64
+	proc   Process
 }
 
 // Bounds of the mapper's caches: past them a cache starts over.
@@ -80,12 +83,6 @@ func newMapper(reg engine.Registry, product Product) *mapper {
 		sip: f("fd.sip"), sport: f("fd.sport"),
 		fsName: f("fs.path.name"), fsSource: f("fs.path.source"), fsTarget: f("fs.path.target"),
 	}}
-	p := &m.p
-	m.procFields = processFields{
-		texts: []*detect.Probe{p.name, p.cmdline, p.exepath, p.cwd, p.userName, p.userUID, p.groupName, p.groupGID,
-			p.pname, p.pcmdline, p.pexepath},
-		ints: []*detect.Probe{p.pid, p.pidTs, p.tid, p.loginUID, p.ppid, p.ppidTs},
-	}
 	byName := mappingsByType()
 	for c := range scap.NumTypes {
 		t := scap.Type(c)
@@ -200,51 +197,26 @@ func processUID(host string, pid, start int64) string {
 	return host + ":" + strconv.FormatInt(pid, 10) + ":" + strconv.FormatInt(start, 10)
 }
 
-// process describes e's process and its parent. The description of a
-// thread is made again only when a field it comes from has changed.
+// process describes e's process and its parent. A thread is described
+// again only when the state's process generation has changed since its
+// last description (replay.State.ProcessGeneration).
 func (m *mapper) process(src source, e *replay.Event) Process {
-	p := &m.p
-	key := &m.procFields
-	tid, _ := p.tid.Int(e)
-	k := m.key[:0]
-	for _, probe := range key.texts {
-		b, ok := probe.Bytes(e)
-		k = binary.AppendUvarint(append(k, boolByte(ok)), uint64(len(b)))
-		k = append(k, b...)
-	}
-	for _, probe := range key.ints {
-		n, ok := probe.Int(e)
-		k = binary.AppendVarint(append(k, boolByte(ok)), n)
-	}
-	k = append(k, src.host...)
-	m.key = k
-	if pm, ok := m.procs[tid]; ok && bytes.Equal(pm.key, k) {
+	st, gen := e.State(), e.State().ProcessGeneration()
+	tid, _ := m.p.tid.Int(e)
+	pm := m.procs[tid]
+	if pm != nil && !m.fresh && pm.state == st && pm.gen == gen && pm.thread == e.Thread {
 		return pm.proc
 	}
 	out := m.describeProcess(src, e)
-	if len(m.procs) >= maxProcMemos {
-		clear(m.procs)
-	}
-	pm := m.procs[tid]
 	if pm == nil {
+		if len(m.procs) >= maxProcMemos {
+			clear(m.procs)
+		}
 		pm = &procMemo{}
 		m.procs[tid] = pm
 	}
-	pm.key, pm.proc = append(pm.key[:0], k...), out
+	*pm = procMemo{state: st, thread: e.Thread, gen: gen, proc: out}
 	return out
-}
-
-// processFields are the probes describeProcess reads: a description
-// made from the same values is the same.
-type processFields struct {
-	texts, ints []*detect.Probe
-}
-
-func boolByte(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // describeProcess describes e's process and its parent from its fields.

@@ -12,6 +12,7 @@ func (s *State) LoadHeader(h *capture.Header) {
 	if h == nil {
 		return
 	}
+	s.procGen++
 	if m := h.Machine; m != nil {
 		s.Machine = MachineInfo{Hostname: m.Hostname, NumCPUs: m.NumCPUs, MemoryBytes: m.MemoryBytes, BootTs: m.BootTime}
 	}

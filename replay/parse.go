@@ -25,6 +25,9 @@ type exitHandler struct {
 	// seen although the capture has enter events of its type, which
 	// libsinsp ignores for all but clone and execve.
 	withoutEnter bool
+	// fdOnly: parse changes file descriptors and nothing of any thread,
+	// so the process generation stays (ProcessGeneration).
+	fdOnly bool
 }
 
 // resultGuard says for which return values an exit handler runs.
@@ -76,18 +79,18 @@ func buildExitHandlers() [scap.NumTypes]*exitHandler {
 		{"clone fork vfork clone3", exitHandler{parse: (*State).parseClone, result: succeeded, noThread: true, withoutEnter: true}},
 		{"prctl", exitHandler{parse: (*State).parsePrctl, result: succeeded}},
 		{"execve execveat", exitHandler{parse: (*State).parseExecve, result: succeeded, withoutEnter: true}},
-		{"open openat openat2 creat open_by_handle_at", exitHandler{parse: (*State).parseOpen, result: succeeded}},
-		{"socket", exitHandler{parse: (*State).parseSocket, result: succeeded}},
-		{"socketpair", exitHandler{parse: (*State).parseSocketpair, result: succeeded}},
-		{"bind", exitHandler{parse: (*State).parseBind, result: succeeded}},
-		{"connect", exitHandler{parse: (*State).parseConnectExit, result: succeededOrInProgress}},
-		{"accept accept4", exitHandler{parse: (*State).parseAccept, result: succeeded}},
-		{"close", exitHandler{parse: (*State).parseClose, result: succeeded}},
-		{"dup dup2 dup3", exitHandler{parse: (*State).parseDup, result: succeeded}},
-		{"fcntl", exitHandler{parse: (*State).parseFcntl, result: succeeded}},
-		{"pipe pipe2", exitHandler{parse: (*State).parsePipe, result: succeeded}},
+		{"open openat openat2 creat open_by_handle_at", exitHandler{parse: (*State).parseOpen, result: succeeded, fdOnly: true}},
+		{"socket", exitHandler{parse: (*State).parseSocket, result: succeeded, fdOnly: true}},
+		{"socketpair", exitHandler{parse: (*State).parseSocketpair, result: succeeded, fdOnly: true}},
+		{"bind", exitHandler{parse: (*State).parseBind, result: succeeded, fdOnly: true}},
+		{"connect", exitHandler{parse: (*State).parseConnectExit, result: succeededOrInProgress, fdOnly: true}},
+		{"accept accept4", exitHandler{parse: (*State).parseAccept, result: succeeded, fdOnly: true}},
+		{"close", exitHandler{parse: (*State).parseClose, result: succeeded, fdOnly: true}},
+		{"dup dup2 dup3", exitHandler{parse: (*State).parseDup, result: succeeded, fdOnly: true}},
+		{"fcntl", exitHandler{parse: (*State).parseFcntl, result: succeeded, fdOnly: true}},
+		{"pipe pipe2", exitHandler{parse: (*State).parsePipe, result: succeeded, fdOnly: true}},
 		{"eventfd eventfd2 signalfd signalfd4 timerfd_create inotify_init inotify_init1 epoll_create epoll_create1 " +
-			"memfd_create userfaultfd io_uring_setup bpf pidfd_open pidfd_getfd", exitHandler{parse: (*State).parseSimpleFD, result: succeeded}},
+			"memfd_create userfaultfd io_uring_setup bpf pidfd_open pidfd_getfd", exitHandler{parse: (*State).parseSimpleFD, result: succeeded, fdOnly: true}},
 		{"chdir", exitHandler{parse: (*State).parseChdir, result: succeeded}},
 		{"fchdir", exitHandler{parse: (*State).parseFchdir, result: succeeded}},
 		{"setuid setresuid setreuid", exitHandler{parse: (*State).parseSetuid, result: returnedZero}},
@@ -95,8 +98,8 @@ func buildExitHandlers() [scap.NumTypes]*exitHandler {
 		{"capset", exitHandler{parse: (*State).parseCapset, result: returnedZero}},
 		{"setsid", exitHandler{parse: (*State).parseSetsid, result: succeeded}},
 		{"chroot", exitHandler{parse: (*State).parseChroot, result: returnedZero}},
-		{"sendto sendmsg recvfrom recvmsg", exitHandler{parse: (*State).parseSendRecv, result: anyResult}},
-		{"close_range", exitHandler{parse: (*State).parseCloseRange, result: succeeded}},
+		{"sendto sendmsg recvfrom recvmsg", exitHandler{parse: (*State).parseSendRecv, result: anyResult, fdOnly: true}},
+		{"close_range", exitHandler{parse: (*State).parseCloseRange, result: succeeded, fdOnly: true}},
 	}
 	byName := map[string]*exitHandler{}
 	for i := range table {
@@ -163,6 +166,9 @@ func (s *State) parseExit(e *Event, info *scap.Info) {
 		if !h.result.allows(res, ok) {
 			return
 		}
+	}
+	if !h.fdOnly {
+		s.procGen++
 	}
 	h.parse(s, e, info, res)
 }

@@ -45,6 +45,16 @@ func (e *Event) DispatchID() int { return e.Ev.DispatchID() }
 // State returns the state the event was applied to.
 func (e *Event) State() *State { return e.state }
 
+// ProcessGeneration counts the changes that can alter what the fields of
+// a thread's process describe — its ids, name, command line, executable,
+// working directory, user, group, login user, terminal and start time,
+// and those of its parent: threads added or removed, exits parsed by any
+// handler but the file descriptor ones, user and group events, headers
+// loaded. Between two events with the same generation no thread, parent
+// or user changed, so a description of a thread made at the first holds
+// at the second (the export describes each thread once per generation).
+func (s *State) ProcessGeneration() uint64 { return s.procGen }
+
 // Enter returns the enter event paired with this exit event, if the
 // capture carries one.
 func (e *Event) Enter() (*scap.Event, bool) {
@@ -85,7 +95,9 @@ type Stats struct {
 
 // State is the replayed system state. It is not safe for concurrent use.
 type State struct {
-	threads    map[int64]*Thread
+	threads map[int64]*Thread
+	// procGen is the process generation (ProcessGeneration).
+	procGen    uint64
 	threadPool []*Thread
 	tablePool  []*FDTable
 	fdPool     fdPool
@@ -292,6 +304,7 @@ func (s *State) addThread(t *Thread) {
 		s.countThread(old.Pid, -1)
 		s.freeThread(old)
 	}
+	s.procGen++
 	if s.threads[t.Tid] != t {
 		s.countThread(t.Pid, 1)
 		s.threads[t.Tid] = t
@@ -307,6 +320,7 @@ func (s *State) removeThread(tid int64) {
 	if !ok {
 		return
 	}
+	s.procGen++
 	delete(s.threads, tid)
 	s.reparentChildren(t)
 	s.unlinkChild(t)
@@ -526,6 +540,7 @@ func (s *State) enterEvent(e *Event, t *Thread, info *scap.Info) {
 	case scap.ProcexitE, scap.ProcexitV1E:
 		s.parseProcexit(e)
 	case scap.UserAddedE, scap.GroupAddedE:
+		s.procGen++
 		s.parseUsers(e)
 	}
 }
