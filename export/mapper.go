@@ -49,13 +49,23 @@ type mapper struct {
 	fresh bool
 }
 
-// procMemo is a description of a thread's process and when it was made:
-// it holds while the state's process generation stays.
+// procMemo is a description of a thread and when it was made: it holds
+// while the state's process generation stays.
 type procMemo struct {
 	state  *replay.State
 	thread *replay.Thread
 	gen    uint64
-	proc   Process
+	desc   threadDesc
+}
+
+// threadDesc is what a row says of its thread: its process and parent,
+// login user, terminal and container.
+type threadDesc struct {
+	proc       Process
+	loginName  string
+	tty        int64
+	container  *Container
+	privileged bool
 }
 
 // Bounds of the mapper's caches: past them a cache starts over.
@@ -142,9 +152,10 @@ func (m *mapper) base(b *Base, src source, e *replay.Event, a Activity) {
 	if res, ok := m.p.rawres.Int(e); ok && res < 0 {
 		b.StatusID, b.Status, b.StatusCode = 2, "Failure", m.text(m.p.res, e)
 	}
-	b.Actor.Process = m.process(src, e)
-	b.Actor.User = b.Actor.Process.User
-	b.Container = m.container(e)
+	d := m.thread(src, e)
+	b.Actor.Process = d.proc
+	b.Actor.User = d.proc.User
+	b.Container = d.container
 	u := &b.Unmapped
 	u.EvtRawTime = int64(ts)
 	u.EvtDir = m.text(m.p.evtDir, e)
@@ -153,9 +164,7 @@ func (m *mapper) base(b *Base, src source, e *replay.Event, a Activity) {
 	}
 	u.FdType = m.text(m.p.fdType, e)
 	u.Flags = m.text(m.p.flags, e)
-	u.UserLoginName = m.text(m.p.loginName, e)
-	u.ProcTty, _ = m.p.tty.Int(e)
-	u.ContainerPrivileged = m.text(m.p.cpr, e) == "true"
+	u.UserLoginName, u.ProcTty, u.ContainerPrivileged = d.loginName, d.tty, d.privileged
 }
 
 // text returns probe's value for e (as [detect.Probe.Value]) for a field
@@ -197,17 +206,16 @@ func processUID(host string, pid, start int64) string {
 	return host + ":" + strconv.FormatInt(pid, 10) + ":" + strconv.FormatInt(start, 10)
 }
 
-// process describes e's process and its parent. A thread is described
-// again only when the state's process generation has changed since its
-// last description (replay.State.ProcessGeneration).
-func (m *mapper) process(src source, e *replay.Event) Process {
+// thread describes e's thread. A thread is described again only when the
+// state's process generation has changed since its last description
+// (replay.State.ProcessGeneration).
+func (m *mapper) thread(src source, e *replay.Event) *threadDesc {
 	st, gen := e.State(), e.State().ProcessGeneration()
 	tid, _ := m.p.tid.Int(e)
 	pm := m.procs[tid]
 	if pm != nil && !m.fresh && pm.state == st && pm.gen == gen && pm.thread == e.Thread {
-		return pm.proc
+		return &pm.desc
 	}
-	out := m.describeProcess(src, e)
 	if pm == nil {
 		if len(m.procs) >= maxProcMemos {
 			clear(m.procs)
@@ -215,8 +223,11 @@ func (m *mapper) process(src source, e *replay.Event) Process {
 		pm = &procMemo{}
 		m.procs[tid] = pm
 	}
-	*pm = procMemo{state: st, thread: e.Thread, gen: gen, proc: out}
-	return out
+	tty, _ := m.p.tty.Int(e)
+	*pm = procMemo{state: st, thread: e.Thread, gen: gen, desc: threadDesc{
+		proc: m.describeProcess(src, e), loginName: m.text(m.p.loginName, e), tty: tty,
+		container: m.container(e), privileged: m.text(m.p.cpr, e) == "true"}}
+	return &pm.desc
 }
 
 // describeProcess describes e's process and its parent from its fields.

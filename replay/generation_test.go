@@ -8,8 +8,8 @@ import (
 
 // TestProcessGeneration checks which events change the process
 // generation: the ones that can change a thread's description (an exec, a
-// new thread, a working directory, a user, a thread's removal, a user
-// event) do, the file descriptor ones (open, read, close, connect, send)
+// new thread, a working directory, a user, a thread's removal, a user or
+// container event) do, the file descriptor ones (open, read, close, connect, send)
 // do not.
 func TestProcessGeneration(t *testing.T) {
 	tests := []struct {
@@ -33,6 +33,7 @@ func TestProcessGeneration(t *testing.T) {
 		{"a thread's exit, at the next event", []step{ev(scap.ProcexitV1E, 200, 0, 0, 0, 0, 1), ev(scap.SyscallCloseE, 100, 3)}, true},
 		{"a user added", []step{ev(scap.UserAddedE, 200, 1001, 1001, "v", "/home/v", "/bin/sh", "")}, true},
 		{"an event of an unknown thread (a placeholder is added)", []step{ev(scap.SyscallCloseE, 4242, 3)}, true},
+		{"a container event", []step{ev(scap.ContainerJsonV2E, -1, `{"container":{"id":"abcdef012345","name":"web","privileged":true}}`)}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,12 +47,13 @@ func (e *Event) State() *State { return e.state }
 
 // ProcessGeneration counts the changes that can alter what the fields of
 // a thread's process describe — its ids, name, command line, executable,
-// working directory, user, group, login user, terminal and start time,
-// and those of its parent: threads added or removed, exits parsed by any
-// handler but the file descriptor ones, user and group events, headers
-// loaded. Between two events with the same generation no thread, parent
-// or user changed, so a description of a thread made at the first holds
-// at the second (the export describes each thread once per generation).
+// working directory, user, group, login user, terminal, start time and
+// container, and those of its parent: threads added or removed, exits
+// parsed by any handler but the file descriptor ones, user, group and
+// container events, headers loaded. Between two events with the same
+// generation no thread, parent, user or container changed, so a
+// description of a thread made at the first holds at the second (the
+// export describes each thread once per generation).
 func (s *State) ProcessGeneration() uint64 { return s.procGen }
 
 // Enter returns the enter event paired with this exit event, if the
@@ -415,6 +416,7 @@ func (s *State) Apply(ev *scap.Event, stateOnly bool) *Event {
 	typ := ev.Type()
 	switch typ {
 	case scap.ContainerE, scap.ContainerJsonE, scap.ContainerJsonV2E:
+		s.procGen++
 		s.parseContainer(e)
 		return e
 	}
