@@ -19,17 +19,19 @@ import (
 // way). A columnar is a plan made once per row type from the writer's
 // schema: the groups on the way to the leaves, each reached from its
 // parent group by a field offset, and the leaves, read from their group.
-// It reads each row once, in order, appending one value per column.
+// It finds each row's groups once, then appends one column's values at a
+// time.
 type columnar struct {
 	groups  []groupPlan
 	leaves  []leafPlan
 	rowSize uintptr
-	// Per row: where each group is (nil when it or a group above it is
-	// absent) and the definition level reached there.
+	// Per row of the rows being written and group: where the group is
+	// (nil when it or a group above it is absent) and the definition
+	// level reached there (locate).
 	at  []unsafe.Pointer
 	def []int
-	// values holds each column's values of the rows being written.
-	values [][]parquet.Value
+	// values holds one column's values of the rows being written.
+	values []parquet.Value
 }
 
 // leafKind is the Go type of a leaf column's field.
@@ -93,9 +95,8 @@ func newColumnar(rowType reflect.Type, schema *parquet.Schema) (*columnar, error
 		l.maxDef = leaf.MaxDefinitionLevel
 		c.leaves = append(c.leaves, l)
 	}
-	c.at = make([]unsafe.Pointer, len(c.groups))
-	c.def = make([]int, len(c.groups))
-	c.values = make([][]parquet.Value, len(c.leaves))
+	c.at = make([]unsafe.Pointer, maxRowsPerWrite*len(c.groups))
+	c.def = make([]int, maxRowsPerWrite*len(c.groups))
 	return c, nil
 }
 
@@ -232,46 +233,56 @@ const maxRowsPerWrite = 64
 
 // write writes rows (a []T of the plan's row type, given by its first
 // element and length) into the column buffers of a writer of the plan's
-// schema.
+// schema, maxRowsPerWrite rows at a time: it finds the groups of each row
+// once, then appends one column's values at a time.
 func (c *columnar) write(cols []*parquet.ColumnWriter, first unsafe.Pointer, n int) error {
 	for start := 0; start < n; start += maxRowsPerWrite {
-		end := min(start+maxRowsPerWrite, n)
-		for r := start; r < end; r++ {
-			c.appendRow(unsafe.Add(first, uintptr(r)*c.rowSize))
-		}
-		for i, l := range c.leaves {
-			_, err := cols[l.column].WriteRowValues(c.values[i])
-			clear(c.values[i])
-			c.values[i] = c.values[i][:0]
-			if err != nil {
+		rows := min(maxRowsPerWrite, n-start)
+		c.locate(unsafe.Add(first, uintptr(start)*c.rowSize), rows)
+		for i := range c.leaves {
+			l := &c.leaves[i]
+			c.values = l.appendColumn(c.values[:0], c.at, c.def, len(c.groups), rows)
+			if _, err := cols[l.column].WriteRowValues(c.values); err != nil {
 				return err
 			}
 		}
+		clear(c.values)
 	}
 	return nil
 }
 
-// appendRow appends the values of the row at row to the columns' values.
-func (c *columnar) appendRow(row unsafe.Pointer) {
-	c.at[0], c.def[0] = row, 0
-	for g := 1; g < len(c.groups); g++ {
-		gp := &c.groups[g]
-		p, def := c.at[gp.parent], c.def[gp.parent]
-		if p != nil {
-			p = unsafe.Add(p, gp.hop.offset)
-			if gp.hop.pointer {
-				p = *(*unsafe.Pointer)(p)
+// locate finds the groups of rows rows from first: c.at[r*G+g] is where
+// group g of row r is (nil when it or a group above it is absent) and
+// c.def[r*G+g] the definition level reached there, G the number of groups.
+func (c *columnar) locate(first unsafe.Pointer, rows int) {
+	ng := len(c.groups)
+	for r := range rows {
+		at, def := c.at[r*ng:(r+1)*ng], c.def[r*ng:(r+1)*ng]
+		at[0], def[0] = unsafe.Add(first, uintptr(r)*c.rowSize), 0
+		for g := 1; g < ng; g++ {
+			gp := &c.groups[g]
+			p, d := at[gp.parent], def[gp.parent]
+			if p != nil {
+				p = unsafe.Add(p, gp.hop.offset)
+				if gp.hop.pointer {
+					p = *(*unsafe.Pointer)(p)
+				}
+				if p != nil && gp.hop.optional {
+					d++
+				}
 			}
-			if p != nil && gp.hop.optional {
-				def++
-			}
+			at[g], def[g] = p, d
 		}
-		c.at[g], c.def[g] = p, def
 	}
-	for i := range c.leaves {
-		l := &c.leaves[i]
-		c.values[i] = l.appendValue(c.values[i], c.at[l.group], c.def[l.group])
+}
+
+// appendColumn appends the leaf's values of rows rows whose groups locate
+// found.
+func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []int, groups, rows int) []parquet.Value {
+	for i := l.group; i < rows*groups; i += groups {
+		dst = l.appendValue(dst, at[i], def[i])
 	}
+	return dst
 }
 
 // rawValue mirrors the memory layout of parquet.Value (parquet-go v0.32:
