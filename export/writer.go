@@ -48,6 +48,9 @@ type writerPool map[int32]any
 type classWriter[T any] struct {
 	w   *parquet.GenericWriter[T]
 	col *columnar
+	// buf is the row buffer of the part using the writer (batchRows rows,
+	// zero when the writer is idle).
+	buf []T
 }
 
 // writerOptions are the options of every file.
@@ -94,9 +97,9 @@ func newPart[T any](pool writerPool, class int32, path string) (*typedPart[T], e
 			os.Remove(f.Name())
 			return nil, err
 		}
-		cw = &classWriter[T]{w: w, col: col}
+		cw = &classWriter[T]{w: w, col: col, buf: make([]T, 0, batchRows)}
 	}
-	return &typedPart[T]{tmp: f.Name(), path: path, class: class, pool: pool, f: f, cw: cw, buf: make([]T, 0, batchRows)}, nil
+	return &typedPart[T]{tmp: f.Name(), path: path, class: class, pool: pool, f: f, cw: cw, buf: cw.buf[:0]}, nil
 }
 
 // slot returns the next row of the part's buffer to fill (a zero row);
