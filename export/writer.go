@@ -54,10 +54,34 @@ type classWriter[T any] struct {
 }
 
 // writerOptions are the options of every file.
-var writerOptions = []parquet.WriterOption{
+var writerOptions = append([]parquet.WriterOption{
 	parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows),
 	parquet.PageBufferSize(pageBufferSize), parquet.CreatedBy("retrace export", SchemaVersion, ""),
 	parquet.KeyValueMetadata("retrace.export.version", SchemaVersion), parquet.KeyValueMetadata("ocsf.version", OCSFVersion),
+}, textWithoutBounds()...)
+
+// textWithoutBounds returns the options that leave the text columns of
+// every class without minimum and maximum (page statistics, column index,
+// row-group statistics; null counts stay): in a capture's file a text
+// column's values span most of the alphabet, so its bounds prune nothing,
+// and computing them cost about 5% of the export (docs/EXPORT.md,
+// "Statistics"). Numbers and times keep theirs.
+func textWithoutBounds() []parquet.WriterOption {
+	var opts []parquet.WriterOption
+	seen := map[string]bool{}
+	for _, row := range []any{ProcessActivity{}, FileActivity{}, NetworkActivity{}, DetectionFinding{}} {
+		schema := parquet.SchemaOf(row)
+		for _, path := range schema.Columns() {
+			leaf, _ := schema.Lookup(path...)
+			key := strings.Join(path, ".")
+			if leaf.Node.Type().Kind() != parquet.ByteArray || seen[key] {
+				continue
+			}
+			seen[key] = true
+			opts = append(opts, parquet.SkipPageBounds(path...), parquet.SkipPageStatistics(path...))
+		}
+	}
+	return opts
 }
 
 // typedPart writes rows of type T into a temporary file that close renames
