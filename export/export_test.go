@@ -321,3 +321,32 @@ func TestProcessMemoMatchesFreshDescriptions(t *testing.T) {
 func TestProcessMemoMatchesFreshDescriptionsShared(t *testing.T) {
 	exportBoth(t, testutil.Captures(t))
 }
+
+// TestStatistics checks the statistics docs/EXPORT.md promises: minimum
+// and maximum for numbers and times, null counts only for text.
+func TestStatistics(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := exportTo(t, attacks(t)[:3], dir, 1); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "class=*", "*", "*", "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files: %v", err)
+	}
+	for _, path := range files {
+		pf := openParquet(t, path)
+		for _, rg := range pf.Metadata().RowGroups {
+			for _, c := range rg.Columns {
+				md := c.MetaData
+				name := strings.Join(md.PathInSchema, ".")
+				hasBounds := md.Statistics.MinValue != nil || md.Statistics.MaxValue != nil
+				switch {
+				case md.Type.String() == "BYTE_ARRAY" && hasBounds:
+					t.Errorf("%s: text column %s has bounds", path, name)
+				case name == "time" && !hasBounds:
+					t.Errorf("%s: time has no bounds", path)
+				}
+			}
+		}
+	}
+}
