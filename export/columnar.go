@@ -277,12 +277,92 @@ func (c *columnar) locate(first unsafe.Pointer, rows int) {
 }
 
 // appendColumn appends the leaf's values of rows rows whose groups locate
-// found.
+// found: one loop per kind of leaf, so that nothing but the data decides a
+// value.
 func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []int, groups, rows int) []parquet.Value {
-	for i := l.group; i < rows*groups; i += groups {
-		dst = l.appendValue(dst, at[i], def[i])
+	col, off, ptr, zeroNull, end := l.column, l.hop.offset, l.hop.pointer, l.zeroNull, rows*groups
+	inc := 0 // a present optional leaf adds a definition level
+	if l.hop.optional {
+		inc = 1
+	}
+	switch l.kind {
+	case leafString:
+		for i := l.group; i < end; i += groups {
+			p := leafField(at[i], off, ptr)
+			if p == nil || zeroNull && *(*string)(p) == "" {
+				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
+				continue
+			}
+			s := *(*string)(p)
+			dst = appendRaw(dst, rawByteArray, unsafe.StringData(s), uint64(len(s)), 0, def[i]+inc, col)
+		}
+	case leafInt32:
+		for i := l.group; i < end; i += groups {
+			p := leafField(at[i], off, ptr)
+			if p == nil || zeroNull && *(*int32)(p) == 0 {
+				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
+				continue
+			}
+			dst = appendRaw(dst, rawInt32, nil, uint64(*(*int32)(p)), 0, def[i]+inc, col)
+		}
+	case leafInt64:
+		for i := l.group; i < end; i += groups {
+			p := leafField(at[i], off, ptr)
+			if p == nil || zeroNull && *(*int64)(p) == 0 {
+				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
+				continue
+			}
+			dst = appendRaw(dst, rawInt64, nil, uint64(*(*int64)(p)), 0, def[i]+inc, col)
+		}
+	case leafBool:
+		for i := l.group; i < end; i += groups {
+			p := leafField(at[i], off, ptr)
+			if p == nil || zeroNull && !*(*bool)(p) {
+				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
+				continue
+			}
+			var u64 uint64
+			if *(*bool)(p) {
+				u64 = 1
+			}
+			dst = appendRaw(dst, rawBoolean, nil, u64, 0, def[i]+inc, col)
+		}
+	case leafTime:
+		for i := l.group; i < end; i += groups {
+			p := leafField(at[i], off, ptr)
+			if p == nil || zeroNull && (*time.Time)(p).IsZero() {
+				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
+				continue
+			}
+			dst = appendRaw(dst, rawInt64, nil, uint64((*time.Time)(p).UnixMilli()), 0, def[i]+inc, col)
+		}
+	case leafStringList:
+		for i := l.group; i < end; i += groups {
+			p := leafField(at[i], off, ptr)
+			if p == nil || len(*(*[]string)(p)) == 0 {
+				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
+				continue
+			}
+			for k, s := range *(*[]string)(p) {
+				dst = appendRaw(dst, rawByteArray, unsafe.StringData(s), uint64(len(s)), min(k, 1), l.maxDef, col)
+			}
+		}
 	}
 	return dst
+}
+
+// leafField returns the address of the leaf field at off in the group at
+// g, following it when it holds a pointer; nil when the group or the
+// pointer is absent.
+func leafField(g unsafe.Pointer, off uintptr, pointer bool) unsafe.Pointer {
+	if g == nil {
+		return nil
+	}
+	p := unsafe.Add(g, off)
+	if pointer {
+		p = *(*unsafe.Pointer)(p)
+	}
+	return p
 }
 
 // rawValue mirrors the memory layout of parquet.Value (parquet-go v0.32:
@@ -325,72 +405,3 @@ func appendRaw(dst []parquet.Value, kind int8, ptr *byte, u64 uint64, rep, def, 
 
 // rawNull is the kind of a null value.
 const rawNull = 0
-
-// appendValue appends the leaf's value (or values, for a list) in the group
-// at p (nil: absent) reached at definition level def.
-func (l *leafPlan) appendValue(dst []parquet.Value, p unsafe.Pointer, def int) []parquet.Value {
-	if p == nil {
-		return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
-	}
-	p = unsafe.Add(p, l.hop.offset)
-	if l.hop.pointer {
-		if p = *(*unsafe.Pointer)(p); p == nil {
-			return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
-		}
-	}
-	var (
-		kind int8
-		ptr  *byte
-		u64  uint64
-	)
-	switch l.kind {
-	case leafString:
-		s := *(*string)(p)
-		kind, ptr, u64 = rawByteArray, unsafe.StringData(s), uint64(len(s))
-		if l.zeroNull && s == "" {
-			kind = rawNull
-		}
-	case leafInt32:
-		x := *(*int32)(p)
-		kind, u64 = rawInt32, uint64(x)
-		if l.zeroNull && x == 0 {
-			kind = rawNull
-		}
-	case leafInt64:
-		x := *(*int64)(p)
-		kind, u64 = rawInt64, uint64(x)
-		if l.zeroNull && x == 0 {
-			kind = rawNull
-		}
-	case leafBool:
-		kind = rawBoolean
-		if *(*bool)(p) {
-			u64 = 1
-		} else if l.zeroNull {
-			kind = rawNull
-		}
-	case leafTime:
-		t := (*time.Time)(p)
-		if l.zeroNull && t.IsZero() {
-			kind = rawNull
-		} else {
-			kind, u64 = rawInt64, uint64(t.UnixMilli())
-		}
-	case leafStringList:
-		ss := *(*[]string)(p)
-		if len(ss) == 0 {
-			return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
-		}
-		for k, s := range ss {
-			dst = appendRaw(dst, rawByteArray, unsafe.StringData(s), uint64(len(s)), min(k, 1), l.maxDef, l.column)
-		}
-		return dst
-	}
-	if kind == rawNull {
-		return appendRaw(dst, rawNull, nil, 0, 0, def, l.column)
-	}
-	if l.hop.optional {
-		def++
-	}
-	return appendRaw(dst, kind, ptr, u64, 0, def, l.column)
-}
