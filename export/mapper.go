@@ -41,9 +41,9 @@ type mapper struct {
 	// procs is the last description of each thread's process, with the
 	// state and process generation it was made at; texts interns the
 	// small texts rows repeat (evt.dir, fd.typechar, flags ...).
-	procs map[int64]*procMemo
-	key   []byte
-	texts map[string]string
+	procs     map[int64]*procMemo
+	texts     map[string]string
+	typeNames map[[2]int32]string
 	// fresh makes every row's process description anew (tests compare
 	// it with the memo's).
 	fresh bool
@@ -77,7 +77,7 @@ const (
 // newMapper binds the probes with reg.
 func newMapper(reg engine.Registry, product Product) *mapper {
 	f := func(name string) *detect.Probe { return detect.NewProbe(reg, name) }
-	m := &mapper{product: product, writers: writerPool{}, procs: map[int64]*procMemo{}, texts: map[string]string{}, p: probes{
+	m := &mapper{product: product, writers: writerPool{}, procs: map[int64]*procMemo{}, texts: map[string]string{}, typeNames: map[[2]int32]string{}, p: probes{
 		evtDir: f("evt.dir"), rawres: f("evt.rawres"), res: f("evt.res"), flags: f("evt.arg.flags"),
 		pid: f("proc.pid"), tid: f("thread.tid"), pidTs: f("proc.pid.ts"), name: f("proc.name"),
 		cmdline: f("proc.cmdline"), exepath: f("proc.exepath"), cwd: f("proc.cwd"), tty: f("proc.tty"),
@@ -185,14 +185,15 @@ func (m *mapper) text(probe *detect.Probe, e *replay.Event) string {
 	return s
 }
 
-// typeName returns a's type_name ("Process Activity: Launch"), interned.
+// typeName returns a's type_name ("Process Activity: Launch"), made once
+// per class and activity.
 func (m *mapper) typeName(c *Class, a Activity) string {
-	m.key = append(append(append(m.key[:0], c.Name...), ": "...), a.Name...)
-	if s, ok := m.texts[string(m.key)]; ok {
+	k := [2]int32{c.UID, a.ID}
+	if s, ok := m.typeNames[k]; ok {
 		return s
 	}
-	s := string(m.key)
-	m.texts[s] = s
+	s := c.Name + ": " + a.Name
+	m.typeNames[k] = s
 	return s
 }
 
@@ -292,9 +293,13 @@ func fileOf(p string, typeID int32) *File {
 	if p == "" {
 		return nil
 	}
-	f := &File{Path: p, Name: path.Base(p), ParentFolder: path.Dir(p), TypeID: typeID}
-	f.Type = fileTypeName(typeID)
-	return f
+	f := fileValue(p, typeID)
+	return &f
+}
+
+// fileValue returns the file object of path p (not empty) of type typeID.
+func fileValue(p string, typeID int32) File {
+	return File{Path: p, Name: path.Base(p), ParentFolder: path.Dir(p), TypeID: typeID, Type: fileTypeName(typeID)}
 }
 
 // fileTypeName is the caption of an OCSF file type id.
@@ -400,8 +405,8 @@ func (m *mapper) fileRow(r *FileActivity, src source, e *replay.Event, a Activit
 			file = m.p.fdName.Value(e)
 		}
 	}
-	if f := fileOf(file, typeID); f != nil {
-		r.File = *f
+	if file != "" {
+		r.File = fileValue(file, typeID)
 	} else {
 		r.File = File{Type: fileTypeName(0)}
 	}
