@@ -42,6 +42,7 @@ type mapper struct {
 	// state and process generation it was made at; texts interns the
 	// small texts rows repeat (evt.dir, fd.typechar, flags ...).
 	procs     map[int64]*procMemo
+	last      *procMemo
 	texts     map[string]string
 	typeNames map[[2]int32]string
 	// fresh makes every row's process description anew (tests compare
@@ -212,8 +213,14 @@ func processUID(host string, pid, start int64) string {
 // (replay.State.ProcessGeneration).
 func (m *mapper) thread(src source, e *replay.Event) *threadDesc {
 	st, gen := e.State(), e.State().ProcessGeneration()
+	// Events come in runs of one thread: its description is often the
+	// last one returned.
+	if pm := m.last; pm != nil && !m.fresh && e.Thread != nil && pm.thread == e.Thread && pm.state == st && pm.gen == gen {
+		return &pm.desc
+	}
 	tid, _ := m.p.tid.Int(e)
 	pm := m.procs[tid]
+	m.last = pm
 	if pm != nil && !m.fresh && pm.state == st && pm.gen == gen && pm.thread == e.Thread {
 		return &pm.desc
 	}
@@ -223,6 +230,7 @@ func (m *mapper) thread(src source, e *replay.Event) *threadDesc {
 		}
 		pm = &procMemo{}
 		m.procs[tid] = pm
+		m.last = pm
 	}
 	tty, _ := m.p.tty.Int(e)
 	*pm = procMemo{state: st, thread: e.Thread, gen: gen, desc: threadDesc{
