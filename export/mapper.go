@@ -239,7 +239,8 @@ func (m *mapper) thread(src source, e *replay.Event) *threadDesc {
 	return &pm.desc
 }
 
-// describeProcess describes e's process and its parent from its fields.
+// describeProcess describes e's process and its parent from its fields
+// (names, paths and ids interned: processes share them).
 func (m *mapper) describeProcess(src source, e *replay.Event) Process {
 	p := &m.p
 	var out Process
@@ -249,13 +250,13 @@ func (m *mapper) describeProcess(src source, e *replay.Event) Process {
 	}
 	start, _ := p.pidTs.Int(e)
 	tid, _ := p.tid.Int(e)
-	out = Process{PID: int32(pid), TID: int32(tid), UID: processUID(src.host, pid, start), Name: p.name.Value(e),
-		CmdLine: p.cmdline.Value(e), File: fileOf(p.exepath.Value(e), 1), WorkingDirectory: p.cwd.Value(e),
+	out = Process{PID: int32(pid), TID: int32(tid), UID: processUID(src.host, pid, start), Name: m.text(p.name, e),
+		CmdLine: p.cmdline.Value(e), File: fileOf(m.text(p.exepath, e), 1), WorkingDirectory: m.text(p.cwd, e),
 		CreatedTime: timeOf(start)}
-	if name, uid := p.userName.Value(e), p.userUID.Value(e); name != "" || uid != "" {
+	if name, uid := m.text(p.userName, e), m.text(p.userUID, e); name != "" || uid != "" {
 		out.User = &User{Name: name, UID: uid}
 	}
-	if name, gid := p.groupName.Value(e), p.groupGID.Value(e); name != "" || gid != "" {
+	if name, gid := m.text(p.groupName, e), m.text(p.groupGID, e); name != "" || gid != "" {
 		out.Group = &Group{Name: name, UID: gid}
 	}
 	if auid, ok := p.loginUID.Int(e); ok && auid >= 0 && auid < 1<<31 {
@@ -264,8 +265,8 @@ func (m *mapper) describeProcess(src source, e *replay.Event) Process {
 	}
 	if ppid, ok := p.ppid.Int(e); ok && ppid > 0 {
 		pstart, _ := p.ppidTs.Int(e)
-		out.ParentProcess = &ParentProcess{PID: int32(ppid), UID: processUID(src.host, ppid, pstart), Name: p.pname.Value(e),
-			CmdLine: p.pcmdline.Value(e), File: fileOf(p.pexepath.Value(e), 1), CreatedTime: timeOf(pstart)}
+		out.ParentProcess = &ParentProcess{PID: int32(ppid), UID: processUID(src.host, ppid, pstart), Name: m.text(p.pname, e),
+			CmdLine: p.pcmdline.Value(e), File: fileOf(m.text(p.pexepath, e), 1), CreatedTime: timeOf(pstart)}
 	}
 	return out
 }
