@@ -248,6 +248,7 @@ func (c *columnar) write(cols []*parquet.ColumnWriter, first unsafe.Pointer, n i
 		}
 		clear(c.values)
 	}
+	clear(c.at) // an idle writer holds nothing of the rows
 	return nil
 }
 
