@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/retrace-dev/retrace/capture/capgen"
-	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 )
 
@@ -33,15 +32,7 @@ func genCaptures(tb testing.TB, n, events int) []string {
 // with the same rules, the baseline export is measured against.
 func BenchmarkExport(b *testing.B) {
 	paths := genCaptures(b, 8, 20000)
-	reg := replay.NewFieldRegistry()
-	set, err := detect.LoadRules(nil, reg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
+	det, reg := builtinDetector(b, 1)
 	b.Run("replay", func(b *testing.B) {
 		b.ReportAllocs()
 		var events uint64

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
@@ -28,18 +29,26 @@ func attacks(t *testing.T) []string {
 	return paths
 }
 
-// exportTo exports paths into dir with the built-in rules.
-func exportTo(t *testing.T, paths []string, dir string, workers int) (Summary, error) {
-	t.Helper()
+// builtinDetector returns a detector of the built-in rules with workers
+// workers, and its registry.
+func builtinDetector(tb testing.TB, workers int) (*detect.Detector, *engine.FieldTable) {
+	tb.Helper()
 	reg := replay.NewFieldRegistry()
 	set, err := detect.LoadRules(nil, reg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: workers})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return det, reg
+}
+
+// exportTo exports paths into dir with the built-in rules.
+func exportTo(t *testing.T, paths []string, dir string, workers int) (Summary, error) {
+	t.Helper()
+	det, reg := builtinDetector(t, workers)
 	return Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: dir, Workers: workers, Version: "test"})
 }
 
@@ -271,15 +280,7 @@ func TestPartitionValue(t *testing.T) {
 // differ.
 func exportBoth(t *testing.T, paths []string) {
 	t.Helper()
-	reg := replay.NewFieldRegistry()
-	set, err := detect.LoadRules(nil, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	det, reg := builtinDetector(t, 1)
 	dirs := [2]string{t.TempDir(), t.TempDir()}
 	for i, fresh := range []bool{false, true} {
 		// An error (a truncated capture) must be the same both ways too.
