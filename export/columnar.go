@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // A columnar writes a batch of rows of one class into a Parquet writer's
@@ -147,6 +148,9 @@ func (c *columnar) planLeaf(rowType reflect.Type, schema *parquet.Schema, path [
 	}
 	switch {
 	case t == reflect.TypeFor[time.Time]():
+		if !isMillisTimestamp(node.Type().LogicalType()) {
+			return l, fmt.Errorf("only timestamps in milliseconds are written")
+		}
 		l.kind = leafTime
 	case t.Kind() == reflect.String:
 		l.kind = leafString
@@ -161,6 +165,19 @@ func (c *columnar) planLeaf(rowType reflect.Type, schema *parquet.Schema, path [
 	}
 	l.zeroNull = l.hop.optional && !l.hop.pointer
 	return l, nil
+}
+
+// isMillisTimestamp reports a TIMESTAMP logical type in milliseconds.
+func isMillisTimestamp(lt *format.LogicalType) bool {
+	if lt == nil {
+		return false
+	}
+	ts, ok := lt.Value.(*format.TimestampType)
+	if !ok {
+		return false
+	}
+	_, ms := ts.Unit.Value.(*format.MilliSeconds)
+	return ms
 }
 
 // group returns the index of the group reached from parent by h, adding

@@ -316,7 +316,11 @@ func TestColumnarRefusesUnplannedTypes(t *testing.T) {
 	type intList struct {
 		L []int32 `parquet:"l,list"`
 	}
-	for _, rowType := range []reflect.Type{reflect.TypeFor[optionalList](), reflect.TypeFor[floatLeaf](), reflect.TypeFor[intList]()} {
+	type microTime struct {
+		T time.Time `parquet:"t,timestamp(microsecond)"`
+	}
+	for _, rowType := range []reflect.Type{reflect.TypeFor[optionalList](), reflect.TypeFor[floatLeaf](), reflect.TypeFor[intList](),
+		reflect.TypeFor[microTime]()} {
 		schema := parquet.SchemaOf(reflect.New(rowType).Elem().Interface())
 		if _, err := newColumnar(rowType, schema); err == nil {
 			t.Errorf("%s: planned", rowType)
