@@ -279,15 +279,9 @@ func (c *columnar) locate(first unsafe.Pointer, rows int) {
 		at[0], def[0] = unsafe.Add(first, uintptr(r)*c.rowSize), 0
 		for g := 1; g < ng; g++ {
 			gp := &c.groups[g]
-			p, d := at[gp.parent], def[gp.parent]
-			if p != nil {
-				p = unsafe.Add(p, gp.hop.offset)
-				if gp.hop.pointer {
-					p = *(*unsafe.Pointer)(p)
-				}
-				if p != nil && gp.hop.optional {
-					d++
-				}
+			p, d := fieldAt(at[gp.parent], gp.hop.offset, gp.hop.pointer), def[gp.parent]
+			if p != nil && gp.hop.optional {
+				d++
 			}
 			at[g], def[g] = p, d
 		}
@@ -306,7 +300,7 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 	switch l.kind {
 	case leafString:
 		for i := l.group; i < end; i += groups {
-			p := leafField(at[i], off, ptr)
+			p := fieldAt(at[i], off, ptr)
 			if p == nil || zeroNull && *(*string)(p) == "" {
 				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
 				continue
@@ -316,7 +310,7 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 		}
 	case leafInt32:
 		for i := l.group; i < end; i += groups {
-			p := leafField(at[i], off, ptr)
+			p := fieldAt(at[i], off, ptr)
 			if p == nil || zeroNull && *(*int32)(p) == 0 {
 				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
 				continue
@@ -325,7 +319,7 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 		}
 	case leafInt64:
 		for i := l.group; i < end; i += groups {
-			p := leafField(at[i], off, ptr)
+			p := fieldAt(at[i], off, ptr)
 			if p == nil || zeroNull && *(*int64)(p) == 0 {
 				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
 				continue
@@ -334,7 +328,7 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 		}
 	case leafBool:
 		for i := l.group; i < end; i += groups {
-			p := leafField(at[i], off, ptr)
+			p := fieldAt(at[i], off, ptr)
 			if p == nil || zeroNull && !*(*bool)(p) {
 				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
 				continue
@@ -347,7 +341,7 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 		}
 	case leafTime:
 		for i := l.group; i < end; i += groups {
-			p := leafField(at[i], off, ptr)
+			p := fieldAt(at[i], off, ptr)
 			if p == nil || zeroNull && (*time.Time)(p).IsZero() {
 				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
 				continue
@@ -356,7 +350,7 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 		}
 	case leafStringList:
 		for i := l.group; i < end; i += groups {
-			p := leafField(at[i], off, ptr)
+			p := fieldAt(at[i], off, ptr)
 			if p == nil || len(*(*[]string)(p)) == 0 {
 				dst = appendRaw(dst, rawNull, nil, 0, 0, def[i], col)
 				continue
@@ -369,10 +363,10 @@ func (l *leafPlan) appendColumn(dst []parquet.Value, at []unsafe.Pointer, def []
 	return dst
 }
 
-// leafField returns the address of the leaf field at off in the group at
-// g, following it when it holds a pointer; nil when the group or the
-// pointer is absent.
-func leafField(g unsafe.Pointer, off uintptr, pointer bool) unsafe.Pointer {
+// fieldAt returns the address of the field at off in the group at g (a
+// leaf, or a group below it), following it when it holds a pointer; nil
+// when the group or the pointer is absent.
+func fieldAt(g unsafe.Pointer, off uintptr, pointer bool) unsafe.Pointer {
 	if g == nil {
 		return nil
 	}
