@@ -326,9 +326,9 @@ func TestColumnarRefusesUnplannedTypes(t *testing.T) {
 			t.Errorf("%s: planned", rowType)
 		}
 	}
-	for _, row := range []any{ProcessActivity{}, FileActivity{}, NetworkActivity{}, DetectionFinding{}} {
-		if _, err := newColumnar(reflect.TypeOf(row), parquet.SchemaOf(row)); err != nil {
-			t.Errorf("%T: %v", row, err)
+	for _, c := range Classes {
+		if _, err := newColumnar(reflect.TypeOf(c.Row), parquet.SchemaOf(c.Row)); err != nil {
+			t.Errorf("%T: %v", c.Row, err)
 		}
 	}
 }

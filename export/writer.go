@@ -69,8 +69,8 @@ var writerOptions = append([]parquet.WriterOption{
 func textWithoutBounds() []parquet.WriterOption {
 	var opts []parquet.WriterOption
 	seen := map[string]bool{}
-	for _, row := range []any{ProcessActivity{}, FileActivity{}, NetworkActivity{}, DetectionFinding{}} {
-		schema := parquet.SchemaOf(row)
+	for _, c := range Classes {
+		schema := parquet.SchemaOf(c.Row)
 		for _, path := range schema.Columns() {
 			leaf, _ := schema.Lookup(path...)
 			key := strings.Join(path, ".")
