@@ -140,12 +140,7 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 			}
 		}
 		for _, det := range found {
-			p, err := getPart[DetectionFinding](cp, ClassDetectionFinding, e.Ev.Ts())
-			if err != nil {
-				return err
-			}
-			m.findingRow(p.slot(), src, e, det)
-			if err := p.done(); err != nil {
+			if err := addRow(cp, ClassDetectionFinding, e, func(r *DetectionFinding) { m.findingRow(r, src, e, det) }); err != nil {
 				return err
 			}
 		}
@@ -159,34 +154,30 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 	return out
 }
 
-// add writes e's row of activity a, built in place in its part's buffer
-// (a row is a few kilobytes: copying it costs more than filling it).
+// add writes e's row of activity a.
 func (m *mapper) add(cp *captureParts, src source, e *replay.Event, a Activity) error {
 	switch a.Class {
 	case ClassProcessActivity:
 		if !m.isProcessRow(e, a) {
 			return nil
 		}
-		p, err := getPart[ProcessActivity](cp, a.Class, e.Ev.Ts())
-		if err != nil {
-			return err
-		}
-		m.processRow(p.slot(), src, e, a)
-		return p.done()
+		return addRow(cp, a.Class, e, func(r *ProcessActivity) { m.processRow(r, src, e, a) })
 	case ClassFileActivity:
-		p, err := getPart[FileActivity](cp, a.Class, e.Ev.Ts())
-		if err != nil {
-			return err
-		}
-		m.fileRow(p.slot(), src, e, a)
-		return p.done()
+		return addRow(cp, a.Class, e, func(r *FileActivity) { m.fileRow(r, src, e, a) })
 	case ClassNetworkActivity:
-		p, err := getPart[NetworkActivity](cp, a.Class, e.Ev.Ts())
-		if err != nil {
-			return err
-		}
-		m.networkRow(p.slot(), src, e, a)
-		return p.done()
+		return addRow(cp, a.Class, e, func(r *NetworkActivity) { m.networkRow(r, src, e, a) })
 	}
 	return nil
+}
+
+// addRow writes a row of class for e, filled by fill in place in its
+// part's buffer (a row is a few kilobytes: copying it costs more than
+// filling it).
+func addRow[T any](cp *captureParts, class int32, e *replay.Event, fill func(*T)) error {
+	p, err := getPart[T](cp, class, e.Ev.Ts())
+	if err != nil {
+		return err
+	}
+	fill(p.slot())
+	return p.done()
 }
