@@ -121,7 +121,8 @@ func writePart[T any](t *testing.T, rows []T) string {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		if err := p.add(r); err != nil {
+		*p.slot() = r
+		if err := p.done(); err != nil {
 			t.Fatal(err)
 		}
 	}

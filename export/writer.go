@@ -142,12 +142,6 @@ func (p *typedPart[T]) done() error {
 	return nil
 }
 
-// add writes r.
-func (p *typedPart[T]) add(r T) error {
-	*p.slot() = r
-	return p.done()
-}
-
 func (p *typedPart[T]) flush() error {
 	if len(p.buf) == 0 {
 		return nil
