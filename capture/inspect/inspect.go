@@ -367,16 +367,13 @@ func redactionText(r *capture.Redaction) string {
 	s := redactionStep(r)
 	n := 0
 	for p := r.Previous; p != nil; p = p.Previous {
-		if n == maxPreviousShown {
-			more := 0
-			for ; p != nil; p = p.Previous {
-				more++
-			}
-			s += fmt.Sprintf("; and %d earlier redactions", more)
-			break
+		if n < maxPreviousShown {
+			s += "; before that: " + redactionStep(p)
 		}
-		s += "; before that: " + redactionStep(p)
 		n++
+	}
+	if n > maxPreviousShown {
+		s += fmt.Sprintf("; and %d earlier redactions", n-maxPreviousShown)
 	}
 	return s
 }
