@@ -215,28 +215,33 @@ func (m *mapper) thread(src source, e *replay.Event) *threadDesc {
 	st, gen := e.State(), e.State().ProcessGeneration()
 	// Events come in runs of one thread: its description is often the
 	// last one returned.
-	if pm := m.last; pm != nil && !m.fresh && e.Thread != nil && pm.thread == e.Thread && pm.state == st && pm.gen == gen {
-		return &pm.desc
+	if !m.fresh && e.Thread != nil && m.last.holds(st, e.Thread, gen) {
+		return &m.last.desc
 	}
 	tid, _ := m.p.tid.Int(e)
 	pm := m.procs[tid]
-	m.last = pm
-	if pm != nil && !m.fresh && pm.state == st && pm.gen == gen && pm.thread == e.Thread {
-		return &pm.desc
-	}
 	if pm == nil {
 		if len(m.procs) >= maxProcMemos {
 			clear(m.procs)
 		}
 		pm = &procMemo{}
 		m.procs[tid] = pm
-		m.last = pm
+	}
+	m.last = pm
+	if !m.fresh && pm.holds(st, e.Thread, gen) {
+		return &pm.desc
 	}
 	tty, _ := m.p.tty.Int(e)
 	*pm = procMemo{state: st, thread: e.Thread, gen: gen, desc: threadDesc{
 		proc: m.describeProcess(src, e), loginName: m.text(m.p.loginName, e), tty: tty,
 		container: m.container(e), privileged: m.text(m.p.cpr, e) == "true"}}
 	return &pm.desc
+}
+
+// holds reports whether pm describes thread t of state st at process
+// generation gen.
+func (pm *procMemo) holds(st *replay.State, t *replay.Thread, gen uint64) bool {
+	return pm != nil && pm.state == st && pm.thread == t && pm.gen == gen
 }
 
 // describeProcess describes e's process and its parent from its fields
