@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -53,12 +54,16 @@ type classWriter[T any] struct {
 	buf []T
 }
 
-// writerOptions are the options of every file.
-var writerOptions = append([]parquet.WriterOption{
-	parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows),
-	parquet.PageBufferSize(pageBufferSize), parquet.CreatedBy("retrace export", SchemaVersion, ""),
-	parquet.KeyValueMetadata("retrace.export.version", SchemaVersion), parquet.KeyValueMetadata("ocsf.version", OCSFVersion),
-}, textWithoutBounds()...)
+// writerOptions returns the options of every file, made on first use (not
+// when any retrace command starts: the text columns come from reflecting
+// on every class's schema).
+var writerOptions = sync.OnceValue(func() []parquet.WriterOption {
+	return append([]parquet.WriterOption{
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows),
+		parquet.PageBufferSize(pageBufferSize), parquet.CreatedBy("retrace export", SchemaVersion, ""),
+		parquet.KeyValueMetadata("retrace.export.version", SchemaVersion), parquet.KeyValueMetadata("ocsf.version", OCSFVersion),
+	}, textWithoutBounds()...)
+})
 
 // textWithoutBounds returns the options that leave the text columns of
 // every class without minimum and maximum (page statistics, column index,
@@ -114,7 +119,7 @@ func newPart[T any](pool writerPool, class int32, path string) (*typedPart[T], e
 		cw = idle.(*classWriter[T])
 		cw.w.Reset(f)
 	} else {
-		w := parquet.NewGenericWriter[T](f, writerOptions...)
+		w := parquet.NewGenericWriter[T](f, writerOptions()...)
 		col, err := newColumnar(reflect.TypeFor[T](), w.Schema())
 		if err != nil {
 			f.Close()
