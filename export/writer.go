@@ -13,7 +13,6 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // rowGroupRows bounds the rows a file's writer buffers before it writes a
@@ -59,7 +58,7 @@ type classWriter[T any] struct {
 // on every class's schema).
 var writerOptions = sync.OnceValue(func() []parquet.WriterOption {
 	return append([]parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows),
+		parquet.Compression(new(pageCodec)), parquet.MaxRowsPerRowGroup(rowGroupRows),
 		parquet.PageBufferSize(pageBufferSize), parquet.CreatedBy("retrace export", SchemaVersion, ""),
 		parquet.KeyValueMetadata("retrace.export.version", SchemaVersion), parquet.KeyValueMetadata("ocsf.version", OCSFVersion),
 	}, textWithoutBounds()...)
