@@ -31,7 +31,17 @@ func genCaptures(tb testing.TB, n, events int) []string {
 // (one worker) and reports events/s; BenchmarkReplayRules replays them
 // with the same rules, the baseline export is measured against.
 func BenchmarkExport(b *testing.B) {
-	paths := genCaptures(b, 8, 20000)
+	benchmarkExport(b, genCaptures(b, 8, 20000))
+}
+
+// BenchmarkExportManySmall is BenchmarkExport over 200 captures of 5,000
+// events of distinct hosts: where the costs of each file and partition
+// directory weigh most (docs/PERFORMANCE.md, "Export").
+func BenchmarkExportManySmall(b *testing.B) {
+	benchmarkExport(b, genCaptures(b, 200, 5000))
+}
+
+func benchmarkExport(b *testing.B, paths []string) {
 	det, reg := builtinDetector(b, 1)
 	b.Run("replay", func(b *testing.B) {
 		b.ReportAllocs()

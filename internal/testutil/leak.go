@@ -52,6 +52,25 @@ func runtimeFD(target string) bool {
 	return target == "anon_inode:[eventpoll]" || target == "anon_inode:[eventfd]"
 }
 
+// profileFD reports whether target is the output of a profile the test
+// binary writes after the tests (-test.cpuprofile, -test.trace, ...).
+func profileFD(target string) bool {
+	for _, name := range []string{"test.cpuprofile", "test.memprofile", "test.blockprofile", "test.mutexprofile", "test.trace"} {
+		f := flag.Lookup(name)
+		if f == nil || f.Value.String() == "" {
+			continue
+		}
+		p := f.Value.String()
+		if d := flag.Lookup("test.outputdir"); d != nil && d.Value.String() != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(d.Value.String(), p)
+		}
+		if abs, err := filepath.Abs(p); err == nil && abs == target {
+			return true
+		}
+	}
+	return false
+}
+
 // leakedFDs returns "fd -> target" for each descriptor open now that was
 // not open (to the same target) before, waiting up to a second for
 // descriptors that goroutines are still closing.
@@ -60,7 +79,7 @@ func leakedFDs(before map[int]string) []string {
 	for deadline := time.Now().Add(time.Second); ; time.Sleep(50 * time.Millisecond) {
 		leaked = leaked[:0]
 		for fd, target := range openFDs() {
-			if prev, ok := before[fd]; (ok && prev == target) || runtimeFD(target) {
+			if prev, ok := before[fd]; (ok && prev == target) || runtimeFD(target) || profileFD(target) {
 				continue
 			}
 			leaked = append(leaked, strconv.Itoa(fd)+" -> "+target)
