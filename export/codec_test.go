@@ -41,7 +41,7 @@ func TestPageCodec(t *testing.T) {
 				t.Errorf("repeated text: %d bytes compressed to %d", len(tc.page), len(z))
 			}
 			for name, decode := range map[string]func() ([]byte, error){
-				"zstd": func() ([]byte, error) { return dec.DecodeAll(z, nil) },
+				"zstd":  func() ([]byte, error) { return dec.DecodeAll(z, nil) },
 				"codec": func() ([]byte, error) { return c.Decode(nil, z) },
 			} {
 				got, err := decode()
