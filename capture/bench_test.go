@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -241,3 +242,26 @@ func BenchmarkWriteZstd(b *testing.B) {
 type countWriter int64
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// BenchmarkReadManySmall opens, reads and closes 200 captures of 5,000
+// events one after the other: the cost of a reader's setup next to a
+// small capture's events (Falco writes a capture per rule trigger).
+func BenchmarkReadManySmall(b *testing.B) {
+	dir := b.TempDir()
+	var paths []string
+	for i := range 200 {
+		p := filepath.Join(dir, "h"+strconv.Itoa(i)+".scap.zst")
+		if _, err := capgen.WriteFile(p, capgen.Options{Events: 5000, Seed: uint64(i + 1), Hostname: "host" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	b.ReportAllocs()
+	var events int64
+	for b.Loop() {
+		for _, p := range paths {
+			events += decodeFile(b, p)
+		}
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

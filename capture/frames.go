@@ -199,6 +199,8 @@ type frameSource struct {
 	in      frameInput
 	meta    *metaState
 	dec     *zstd.Decoder
+	workers int         // concurrent decodings of dec
+	jobs    []*frameJob // all of the source's jobs, returned at close
 	work    chan workItem
 	ordered chan *frameJob
 	free    chan *frameJob
@@ -238,10 +240,7 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	dec, _ := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(workers),
-		zstd.WithDecoderMaxWindow(MaxFrameContent),
-		zstd.WithDecoderMaxMemory(MaxFrameContent))
+	dec := getDecoder(workers)
 	// Frames in flight: one per decoder, the consumer's current frame and
 	// a few read or decoded ahead. Each holds a compressed and a raw
 	// buffer (about 1.3 MiB for the writer's 1 MiB frames), which makes up
@@ -256,6 +255,7 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 		meta:    meta,
 		skip:    skip,
 		dec:     dec,
+		workers: workers,
 		work:    make(chan workItem, pool),
 		ordered: make(chan *frameJob, pool),
 		free:    make(chan *frameJob, pool),
@@ -266,7 +266,9 @@ func newFrameSource(name string, br *bufio.Reader, workers int, meta *metaState,
 		s.big <- nil // allocated when first needed
 	}
 	for i := 0; i < pool; i++ {
-		s.free <- &frameJob{done: make(chan struct{}, 1)}
+		j := getFrameJob()
+		s.jobs = append(s.jobs, j)
+		s.free <- j
 	}
 	s.wg.Add(1 + workers)
 	go s.scan()
@@ -686,7 +688,13 @@ func (s *frameSource) close() {
 	}()
 	s.wg.Wait()
 	close(s.ordered)
-	s.dec.Close()
+	// The scanner and decoders have stopped: no goroutine uses the jobs
+	// and the decoder any more (the drain above only receives pointers).
+	putDecoder(s.workers, s.dec)
+	for _, j := range s.jobs {
+		putFrameJob(j)
+	}
+	s.jobs, s.cur, s.rest = nil, nil, nil
 }
 
 // metaState collects what skippable frames say.

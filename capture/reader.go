@@ -91,7 +91,8 @@ type Reader struct {
 	name   string
 	file   io.Closer
 	src    blockSource
-	frames *frameSource // src, when it is one: called directly on the hot path
+	frames *frameSource  // src, when it is one: called directly on the hot path
+	br     *bufio.Reader // the file's buffer, given back at Close
 	header Header
 	meta   *metaState
 
@@ -202,7 +203,7 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		r.maxHeader = MaxHeaderBytes
 	}
 	cr := &countingReader{r: rd}
-	br := bufio.NewReaderSize(cr, fileBufferSize)
+	br := getFileBuffer(cr)
 	format, err := sniff(name, br)
 	if err != nil {
 		return nil, err
@@ -248,6 +249,7 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		r.src.close()
 		return nil, err
 	}
+	r.br = br
 	return r, nil
 }
 
@@ -534,7 +536,7 @@ func (r *Reader) Damage() []Damage {
 
 // NextBlock returns the next raw block of the file, starting with the header
 // blocks, so that a copy of every block gives a byte-identical scap stream.
-// Its Raw bytes are valid until the next call. It returns io.EOF at the end.
+// Its Raw bytes are valid until the next call or Close. It returns io.EOF at the end.
 func (r *Reader) NextBlock() (Block, error) {
 	if r.headerPos < len(r.headerBlocks) {
 		raw := r.headerBlocks[r.headerPos]
@@ -549,7 +551,7 @@ func (r *Reader) NextBlock() (Block, error) {
 }
 
 // Next returns the next event. The event and its bytes are valid until the
-// next call. Blocks other than events are skipped, and so are events whose
+// next call or Close. Blocks other than events are skipped, and so are events whose
 // type the event table does not know (as libscap does). At the end of the
 // file Next returns io.EOF, or a *TruncatedError when the file ends early.
 func (r *Reader) Next() (*scap.Event, error) {
@@ -647,6 +649,10 @@ func (r *Reader) Close() error {
 	}
 	r.closed = true
 	r.src.close()
+	if r.br != nil {
+		putFileBuffer(r.br)
+		r.br = nil
+	}
 	if r.file != nil {
 		return r.file.Close()
 	}

@@ -1,0 +1,7 @@
+package capture
+
+// For the external tests.
+const (
+	PoisonReleased = poisonReleased
+	PoisonByte     = poisonByte
+)
