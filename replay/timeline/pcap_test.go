@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -337,12 +338,22 @@ func checkPacket(t testing.TB, i int, data []byte, ts time.Time) decodedPacket {
 	// Serializing the decoded headers with computed lengths and checksums
 	// must give back the packet: the lengths and checksums are right, and
 	// frames shorter than 60 bytes are padded with zeros.
+	sentUDPChecksum := udp.Checksum // serializing overwrites it
 	buf := gopacket.NewSerializeBuffer()
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 	if err := gopacket.SerializeLayers(buf, opts, &eth, net.(gopacket.SerializableLayer), l4, gopacket.Payload(p.Payload)); err != nil {
 		t.Fatalf("packet %d: serialize: %v", i, err)
 	}
-	if want := buf.Bytes(); !bytes.Equal(data, want) {
+	want := buf.Bytes()
+	if decoded[2] == layers.LayerTypeUDP && sentUDPChecksum == 0xffff {
+		// A UDP checksum that computes to 0 is sent as 0xffff (RFC 768);
+		// gopacket leaves it 0.
+		at := len(eth.Contents) + len(net.LayerContents()) + 6
+		if want[at] == 0 && want[at+1] == 0 {
+			want[at], want[at+1] = 0xff, 0xff
+		}
+	}
+	if !bytes.Equal(data, want) {
 		t.Errorf("packet %d is not what its decoded layers serialize to:\n got % x\nwant % x", i, data, want)
 	}
 	return p
@@ -427,5 +438,149 @@ func TestPcapPackets(t *testing.T) {
 				t.Errorf("packets (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// pcapEdges are the io findings whose packets differ from the gopacket
+// implementation's, and the packets gopacket decodes.
+var pcapEdges = func() []struct {
+	name     string
+	f        ioFinding
+	want     []decodedPacket
+	checksum uint16 // of the last packet, when not 0
+} {
+	big := strings.Repeat("a", 70000)
+	c4, s4 := "10.0.0.1:1000", "10.0.0.2:2000"
+	c6, s6 := "[2001:db8::1]:1000", "[2001:db8::2]:2000"
+	return []struct {
+		name     string
+		f        ioFinding
+		want     []decodedPacket
+		checksum uint16
+	}{
+		// These payloads make the UDP checksum compute to 0.
+		{"udp4 zero checksum", ioFinding{l4: "udp", cip: "10.0.0.1", cport: 1000, sip: "10.0.0.2", sport: 2000, write: true, data: "zero\xf3B"},
+			[]decodedPacket{{t0, c4, s4, "udp", 0, 0, "zero\xf3B"}}, 0xffff},
+		{"udp6 zero checksum", ioFinding{l4: "udp", cip: "2001:db8::1", cport: 1000, sip: "2001:db8::2", sport: 2000, write: true, data: "zero\xab\xd0"},
+			[]decodedPacket{{t0, c6, s6, "udp", 0, 0, "zero\xab\xd0"}}, 0xffff},
+		{"tcp4 split", ioFinding{l4: "tcp", cip: "10.0.0.1", cport: 1000, sip: "10.0.0.2", sport: 2000, write: true, data: big},
+			[]decodedPacket{
+				{t0, c4, s4, "S", 1000, 0, ""}, {t0, s4, c4, "SA", 5000, 1001, ""}, {t0, c4, s4, "A", 1001, 5001, ""},
+				{t0, c4, s4, "PA", 1001, 5001, big[:65495]},
+				{t0, c4, s4, "PA", 1001 + 65495, 5001, big[65495:]},
+			}, 0},
+		{"tcp6 split", ioFinding{l4: "tcp", cip: "2001:db8::1", cport: 1000, sip: "2001:db8::2", sport: 2000, write: true, data: big},
+			[]decodedPacket{
+				{t0, c6, s6, "S", 1000, 0, ""}, {t0, s6, c6, "SA", 5000, 1001, ""}, {t0, c6, s6, "A", 1001, 5001, ""},
+				{t0, c6, s6, "PA", 1001, 5001, big[:65515]},
+				{t0, c6, s6, "PA", 1001 + 65515, 5001, big[65515:]},
+			}, 0},
+		{"udp4 cut", ioFinding{l4: "udp", cip: "10.0.0.1", cport: 1000, sip: "10.0.0.2", sport: 2000, write: true, data: big},
+			[]decodedPacket{{t0, c4, s4, "udp", 0, 0, big[:65507]}}, 0},
+		{"udp6 cut", ioFinding{l4: "udp", cip: "2001:db8::1", cport: 1000, sip: "2001:db8::2", sport: 2000, write: true, data: big},
+			[]decodedPacket{{t0, c6, s6, "udp", 0, 0, big[:65527]}}, 0},
+	}
+}()
+
+// TestPcapEdges checks what the gopacket implementation did otherwise:
+// a UDP checksum that computes to 0 is sent as 0xffff, TCP data longer
+// than an IP packet holds is split into segments, and such UDP data is cut.
+func TestPcapEdges(t *testing.T) {
+	for _, tc := range pcapEdges {
+		t.Run(tc.name, func(t *testing.T) {
+			file := writePcap(t, ioReport([]ioFinding{tc.f}))
+			got := decodePcap(t, file)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("packets (-want +got):\n%s", diff)
+			}
+			if tc.checksum != 0 {
+				blocks := pcapngBlocks(t, file)
+				epb := blocks[len(blocks)-1]
+				frame := epb[28 : 28+binary.LittleEndian.Uint32(epb[20:])]
+				udp := gopacket.NewPacket(frame, layers.LinkTypeEthernet, gopacket.DecodeOptions{}).Layer(layers.LayerTypeUDP).(*layers.UDP)
+				if udp.Checksum != tc.checksum {
+					t.Errorf("UDP checksum %#04x, want %#04x", udp.Checksum, tc.checksum)
+				}
+			}
+		})
+	}
+}
+
+// FuzzWritePcap writes a request and a response of one conversation and
+// checks that every packet decodes as valid and that the packets carry the
+// data in order (UDP data cut to what an IP packet holds).
+func FuzzWritePcap(f *testing.F) {
+	f.Add(false, []byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}, uint16(40000), uint16(80), false, []byte(httpGet), []byte(httpOK))
+	f.Add(true, netip.MustParseAddr("2001:db8::1").AsSlice(), netip.MustParseAddr("2001:db8::2").AsSlice(), uint16(1000), uint16(2000),
+		true, []byte("x"), []byte("zero\xab\xd0"))
+	f.Add(false, []byte{127, 0, 0, 1}, netip.MustParseAddr("::1").AsSlice(), uint16(0), uint16(65535), true, []byte{0}, []byte{})
+	f.Fuzz(func(t *testing.T, udp bool, cip, sip []byte, cport, sport uint16, server bool, req, resp []byte) {
+		c, okc := netip.AddrFromSlice(cip)
+		s, oks := netip.AddrFromSlice(sip)
+		if !okc || !oks {
+			t.Skip("not an IP address")
+		}
+		l4 := "tcp"
+		if udp {
+			l4 = "udp"
+		}
+		// The request goes client to server: the client's write, or the
+		// server's read; the response the other way.
+		fs := []ioFinding{
+			{at: 0, l4: l4, cip: c.String(), cport: int64(cport), sip: s.String(), sport: int64(sport), write: !server, server: server, data: string(req)},
+			{at: 1, l4: l4, cip: c.String(), cport: int64(cport), sip: s.String(), sport: int64(sport), write: server, server: server, data: string(resp)},
+		}
+		var want string
+		for _, d := range []string{string(req), string(resp)} {
+			if udp {
+				max := 65507
+				if c.Is6() && !c.Is4In6() || s.Is6() && !s.Is4In6() {
+					max = 65527
+				}
+				d = d[:min(len(d), max)]
+			}
+			want += d
+		}
+		var got string
+		for _, p := range decodePcap(t, writePcap(t, ioReport(fs))) {
+			got += p.Payload
+		}
+		if got != want {
+			t.Errorf("packets carry %q, want %q", got, want)
+		}
+	})
+}
+
+// TestPcapTsharkChecksums has tshark check the IPv4, TCP and UDP checksums
+// of the packets of every synthetic io view.
+func TestPcapTsharkChecksums(t *testing.T) {
+	tshark := testutil.NeedTool(t, "tshark")
+	var fs []ioFinding
+	for _, c := range pcapCases {
+		fs = append(fs, c.fs...)
+	}
+	for _, e := range pcapEdges {
+		fs = append(fs, e.f)
+	}
+	out := filepath.Join(t.TempDir(), "io.pcapng")
+	if err := os.WriteFile(out, writePcap(t, ioReport(fs)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := exec.Command(tshark, "-r", out, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+		"-T", "fields", "-e", "frame.number", "-e", "ip.checksum.status", "-e", "tcp.checksum.status", "-e", "udp.checksum.status").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+	if len(lines) < len(fs) {
+		t.Fatalf("tshark read %d packets, want at least %d:\n%s", len(lines), len(fs), got)
+	}
+	for _, line := range lines {
+		// Frame number, then the IPv4 (empty for IPv6), TCP and UDP
+		// checksum status: 1 is good, 0 bad, 2 unverified.
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || f[1] != "" && f[1] != "1" || f[2]+f[3] != "1" {
+			t.Errorf("frame %s: checksum status (IPv4, TCP, UDP) %q", f[0], f[1:])
+		}
 	}
 }
