@@ -25,6 +25,9 @@ import (
 	"github.com/retrace-dev/retrace/replay/timeline"
 )
 
+// update rewrites the golden files with the current WritePcap. The committed
+// ones were written by the gopacket implementation; rewrite them only for an
+// intended change of the packets.
 var update = flag.Bool("update", false, "rewrite the pcapng golden files under testdata/pcap")
 
 // t0 is the time of the first finding of the synthetic io views.
