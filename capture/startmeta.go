@@ -34,9 +34,11 @@ func ReadMetadata(path string) (*Metadata, error) {
 	return readMetadata(f, path)
 }
 
-// metaBufferSize is ReadMetadata's read buffer: enough for a small
-// capture's header frame and its metadata in one read.
-const metaBufferSize = 16 << 10
+// metaBufferSize is the size of ReadMetadata's read buffer and the
+// capacity its frame buffer starts with: enough for the header frame and
+// metadata of a small capture (capgen's take 834 bytes); a larger header
+// frame grows the frame buffer as the reader's would.
+const metaBufferSize = 4 << 10
 
 // readMetadata is [ReadMetadata] for a capture read from r, named name in
 // errors.
@@ -57,7 +59,7 @@ func readMetadata(r io.Reader, name string) (*Metadata, error) {
 	}
 	s := &frameSource{name: name, in: frameInput{br: br}}
 	var m metaState
-	var j frameJob
+	j := frameJob{src: make([]byte, 0, metaBufferSize)}
 	var content int64 // the content the zstd frames passed over declare
 	for index := 0; ; index++ {
 		j.index, j.offset, j.src = index, s.in.pos, j.src[:0]
