@@ -240,10 +240,13 @@ func setSeq(h *capture.Header) int {
 // Sets groups paths into captures: the files of one rotated set (the same
 // rotation.set in their metadata) become one capture, its files in
 // sequence order, at the place of its first file among paths; every other
-// path is a capture of its own. A file whose header cannot be read is a
+// path is a capture of its own. A file whose metadata cannot be read is a
 // capture of its own (its replay reports the error); a second file with
 // the same place in the same set is left out.
-func Sets(paths []string) [][]string {
+func Sets(paths []string) [][]string { return sets(paths, rotation) }
+
+// sets is [Sets] with rotationOf telling a file's place in its set.
+func sets(paths []string, rotationOf func(path string) *capture.Rotation) [][]string {
 	type member struct {
 		path string
 		seq  int
@@ -255,11 +258,8 @@ func Sets(paths []string) [][]string {
 		var set string
 		var seq int
 		if strings.Contains(filepath.Base(p), ".zst") {
-			if rd, err := capture.Open(p); err == nil {
-				if m := rd.Header().Metadata; m != nil && m.Rotation != nil {
-					set, seq = m.Rotation.Set, m.Rotation.Seq
-				}
-				rd.Close()
+			if r := rotationOf(p); r != nil {
+				set, seq = r.Set, r.Seq
 			}
 		}
 		if set == "" {
@@ -284,6 +284,39 @@ func Sets(paths []string) [][]string {
 		}
 	}
 	return units
+}
+
+// rotation returns the place of the capture at path in its rotated set,
+// nil when it is in none or cannot be opened. It reads the start metadata
+// without decompressing anything ([capture.ReadMetadata]) and, for a file
+// of a set, checks that the file is whole (it ends with its summary); a
+// file that is not, damaged or cut short, is opened as before, so that it
+// joins its set only when the reader opens it, as the set's replay will.
+func rotation(path string) *capture.Rotation {
+	md, err := capture.ReadMetadata(path)
+	if err == nil && (md == nil || md.Rotation == nil) {
+		return nil
+	}
+	if err == nil {
+		if _, err = capture.ReadSummary(path); err == nil {
+			return md.Rotation
+		}
+	}
+	return openRotation(path)
+}
+
+// openRotation is [rotation] by opening the capture and reading its
+// header.
+func openRotation(path string) *capture.Rotation {
+	rd, err := capture.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer rd.Close()
+	if md := rd.Header().Metadata; md != nil {
+		return md.Rotation
+	}
+	return nil
 }
 
 // infoOf describes the capture at path from its header h (nil: not read).
