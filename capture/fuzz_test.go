@@ -11,6 +11,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
 
 // readFuzz reads data to the end with both Next and NextBlock, failing on a
@@ -103,7 +104,7 @@ func FuzzReadZstd(f *testing.F) {
 // TestWriteFuzzSeeds writes the seed corpora under testdata/fuzz with
 // -update (the generator is deterministic, so they only change with it).
 func TestWriteFuzzSeeds(t *testing.T) {
-	if !*update {
+	if !testutil.Update() {
 		t.Skip("run with -update to rewrite testdata/fuzz")
 	}
 	for name, format := range map[string]capture.Format{"FuzzReadBlocks": capture.FormatScap, "FuzzReadZstd": capture.FormatZstd} {

@@ -1,20 +1,19 @@
 package capture_test
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+	"github.com/retrace-dev/retrace/internal/testutil"
+)
 
 // golden compares got with the golden file at path, rewriting it with -update.
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
+	if testutil.Update() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

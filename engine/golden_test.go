@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 // TestDiagnosticsGolden compiles each line of testdata/bad_conditions.txt
 // and compares the diagnostics (kind, position, message, caret snippet)
@@ -43,7 +41,7 @@ func TestDiagnosticsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "bad_conditions.golden")
-	if *update {
+	if testutil.Update() {
 		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}

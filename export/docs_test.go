@@ -1,7 +1,6 @@
 package export
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +12,6 @@ import (
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/EXPORT.md's generated sections and the golden files")
 
 // docPath is the export's documentation.
 var docPath = filepath.Join(testutil.RepoRoot(), "docs", "EXPORT.md")
@@ -44,7 +41,7 @@ func TestDocMatchesWriter(t *testing.T) {
 			if got == tc.want {
 				return
 			}
-			if *update {
+			if testutil.Update() {
 				doc = doc[:i+len(begin)] + tc.want + doc[j:]
 				return
 			}
@@ -52,7 +49,7 @@ func TestDocMatchesWriter(t *testing.T) {
 				docPath, tc.name, got, tc.want)
 		})
 	}
-	if *update {
+	if testutil.Update() {
 		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}

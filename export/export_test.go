@@ -97,7 +97,7 @@ func TestExportAttacks(t *testing.T) {
 	}
 	got := strings.Join(lines, "\n") + "\n"
 	golden := filepath.Join("testdata", "attacks.golden")
-	if *update {
+	if testutil.Update() {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

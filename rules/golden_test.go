@@ -3,7 +3,6 @@ package rules_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestDiagnosticsGolden renders the diagnostics of every broken rule file
 // of Falco's test suite, and of the files its specification expects
@@ -69,7 +66,7 @@ func errorsOf(le *rules.LoadError) []*rules.Error {
 // checkGolden compares got with the golden file, rewriting it with -update.
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if testutil.Update() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

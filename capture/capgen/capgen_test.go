@@ -2,7 +2,6 @@ package capgen_test
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,8 +12,6 @@ import (
 	"github.com/retrace-dev/retrace/capture/capgen"
 	"github.com/retrace-dev/retrace/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/demo/demo.scap.zst")
 
 // demoOptions are the options of the bundled demo capture.
 var demoOptions = capgen.Options{Events: 3000, Seed: 2026, Hostname: "demo-host", SessionGap: 100 * time.Millisecond}
@@ -31,7 +28,7 @@ func TestDemoCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	if testutil.Update() {
 		if err := os.WriteFile(want, b, 0o644); err != nil {
 			t.Fatal(err)
 		}

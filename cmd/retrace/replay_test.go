@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,8 +21,6 @@ import (
 	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of cmd/retrace/testdata")
 
 // runRetrace runs the retrace command line args in-process and returns
 // what it printed.
@@ -54,7 +51,7 @@ func capturePath(t *testing.T, name string) string {
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if testutil.Update() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ package duckdbtest
 import (
 	"context"
 	"database/sql"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,8 +21,6 @@ import (
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // query is one example query of docs/EXPORT.md.
 type query struct {
@@ -96,7 +93,7 @@ func TestDocQueries(t *testing.T) {
 				t.Errorf("query %s gave no rows", q.name)
 			}
 			golden := filepath.Join("testdata", q.name+".golden")
-			if *update {
+			if testutil.Update() {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}

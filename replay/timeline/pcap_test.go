@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -24,11 +23,6 @@ import (
 	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/replay/timeline"
 )
-
-// update rewrites the golden files with the current WritePcap. The committed
-// ones were written by the gopacket implementation; rewrite them only for an
-// intended change of the packets.
-var update = flag.Bool("update", false, "rewrite the pcapng golden files under testdata/pcap")
 
 // t0 is the time of the first finding of the synthetic io views.
 var t0 = time.Date(2024, 5, 1, 12, 0, 0, 123456789, time.UTC)
@@ -157,6 +151,8 @@ func captureReport(t *testing.T, name string) *report.Report {
 // lengths, packet bytes) must be identical, and the interface must have the
 // same link type and snap length. The Section Header Block's options (the
 // writing application) may differ. Every packet must also decode as valid.
+// -update rewrites the golden files with the current WritePcap: use it
+// only for an intended change of the packets.
 func TestPcapGolden(t *testing.T) {
 	type golden struct {
 		name string
@@ -174,7 +170,7 @@ func TestPcapGolden(t *testing.T) {
 			got := writePcap(t, tc.rep(t))
 			decodePcap(t, got)
 			path := filepath.Join("testdata", "pcap", tc.name+".pcapng")
-			if *update {
+			if testutil.Update() {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
