@@ -41,15 +41,7 @@ func TestDiagnosticsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "bad_conditions.golden")
-	if testutil.Update() {
-		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
+	want := testutil.Golden(t, golden, []byte(got.String()))
 	if diff := cmp.Diff(string(want), got.String()); diff != "" {
 		t.Errorf("diagnostics differ from %s (-want +got):\n%s", golden, diff)
 	}

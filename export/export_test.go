@@ -97,15 +97,7 @@ func TestExportAttacks(t *testing.T) {
 	}
 	got := strings.Join(lines, "\n") + "\n"
 	golden := filepath.Join("testdata", "attacks.golden")
-	if testutil.Update() {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := testutil.Golden(t, golden, []byte(got))
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("export of testdata/attacks differs from %s (-want +got; -update rewrites it):\n%s", golden, diff)
 	}

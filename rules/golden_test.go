@@ -66,19 +66,7 @@ func errorsOf(le *rules.LoadError) []*rules.Error {
 // checkGolden compares got with the golden file, rewriting it with -update.
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if testutil.Update() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
+	want := testutil.Golden(t, path, got)
 	if !bytes.Equal(got, want) {
 		t.Errorf("diagnostics differ from %s (run with -update to accept):\n got:\n%s\nwant:\n%s", path, got, want)
 	}

@@ -28,15 +28,7 @@ func TestDemoCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if testutil.Update() {
-		if err := os.WriteFile(want, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := os.ReadFile(want)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := testutil.Golden(t, want, b)
 	if !bytes.Equal(b, w) {
 		t.Errorf("%s differs from the generator's output (run go test ./capture/capgen -run TestDemoCapture -update)", want)
 	}

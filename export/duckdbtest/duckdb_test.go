@@ -93,15 +93,7 @@ func TestDocQueries(t *testing.T) {
 				t.Errorf("query %s gave no rows", q.name)
 			}
 			golden := filepath.Join("testdata", q.name+".golden")
-			if testutil.Update() {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := testutil.Golden(t, golden, []byte(got))
 			if string(want) != got {
 				t.Errorf("query %s: rows differ from %s (-update rewrites it)\n--- want\n%s--- got\n%s", q.name, golden, want, got)
 			}

@@ -170,18 +170,7 @@ func TestPcapGolden(t *testing.T) {
 			got := writePcap(t, tc.rep(t))
 			decodePcap(t, got)
 			path := filepath.Join("testdata", "pcap", tc.name+".pcapng")
-			if testutil.Update() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := testutil.Golden(t, path, got)
 			gotBlocks, wantBlocks := pcapngBlocks(t, got), pcapngBlocks(t, want)
 			if len(gotBlocks) < 2 || len(wantBlocks) < 2 {
 				t.Fatalf("want a section header and an interface block, got %d and %d blocks", len(gotBlocks), len(wantBlocks))
