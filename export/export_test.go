@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,26 +51,6 @@ func exportTo(t *testing.T, paths []string, dir string, workers int) (Summary, e
 	return Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: dir, Workers: workers, Version: "test"})
 }
 
-// tree returns the files below dir (slash paths relative to it) with
-// their contents.
-func tree(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestExportAttacks exports the attack corpus and compares the files
 // written and the rows per class with testdata/attacks.golden; a second
 // export, with one worker, gives the same bytes.
@@ -105,7 +84,7 @@ func TestExportAttacks(t *testing.T) {
 	if _, err := exportTo(t, paths, b, 1); err != nil {
 		t.Fatal(err)
 	}
-	ta, tb := tree(t, a), tree(t, b)
+	ta, tb := testutil.FileTree(t, a), testutil.FileTree(t, b)
 	if len(ta) == 0 || !maps2Equal(ta, tb) {
 		t.Errorf("two exports of the same captures differ: %d and %d files", len(ta), len(tb))
 	}
@@ -150,7 +129,7 @@ func TestExportBadInput(t *testing.T) {
 	if len(sum.Captures) != 3 || len(sum.Captures[1].Files) == 0 || sum.Captures[0].Files != nil {
 		t.Fatalf("results %+v: want the good capture's files only", sum.Captures)
 	}
-	for name := range tree(t, out) {
+	for name := range testutil.FileTree(t, out) {
 		if strings.Contains(name, "garbage") || strings.Contains(name, "missing") {
 			t.Errorf("file %s written for a capture that failed", name)
 		}
@@ -168,7 +147,7 @@ func TestExportBadInput(t *testing.T) {
 	if _, err := exportTo(t, []string{good, twin}, out2, 1); err == nil || !strings.Contains(err.Error(), "rename one") {
 		t.Errorf("error %v, want the duplicate name refused", err)
 	}
-	if n := len(tree(t, out2)); n != 0 {
+	if n := len(testutil.FileTree(t, out2)); n != 0 {
 		t.Errorf("%d files written despite the duplicate names", n)
 	}
 }
@@ -279,7 +258,7 @@ func exportBoth(t *testing.T, paths []string) {
 		_, err := Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: dirs[i], Workers: 1, fresh: fresh})
 		t.Logf("fresh=%v: %v", fresh, err)
 	}
-	memo, fresh := tree(t, dirs[0]), tree(t, dirs[1])
+	memo, fresh := testutil.FileTree(t, dirs[0]), testutil.FileTree(t, dirs[1])
 	if len(memo) == 0 {
 		t.Fatal("nothing exported")
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,25 +22,6 @@ func retraceChild(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// fileTree returns the files below dir, relative to it, with their bytes.
-func fileTree(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestExportShardsUnion runs N `retrace export --shard I/N` processes at
 // once into one directory and checks that together they write exactly
 // the files, byte for byte, that one `retrace export` writes alone.
@@ -59,7 +39,7 @@ func TestExportShardsUnion(t *testing.T) {
 	if out, err := retraceChild(append([]string{"export", "-q", "-o", single}, inputs...)...).CombinedOutput(); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
-	want := fileTree(t, single)
+	want := testutil.FileTree(t, single)
 	for _, n := range []int{3, 5} {
 		t.Run(fmt.Sprint(n, " shards"), func(t *testing.T) {
 			shared := t.TempDir()
@@ -83,7 +63,7 @@ func TestExportShardsUnion(t *testing.T) {
 					t.Errorf("shard %d/%d said %q", i, n, outs[i])
 				}
 			}
-			got := fileTree(t, shared)
+			got := testutil.FileTree(t, shared)
 			if len(got) != len(want) {
 				t.Errorf("%d shards wrote %d files, one export %d", n, len(got), len(want))
 			}
@@ -162,7 +142,7 @@ func benchExportVsReplay(b *testing.B, n, events int) {
 		lake := b.TempDir()
 		export += run("export", "-q", "-o", lake, dir)
 		lakeBytes = 0
-		for _, data := range fileTree(b, lake) {
+		for _, data := range testutil.FileTree(b, lake) {
 			lakeBytes += int64(len(data))
 		}
 	}
