@@ -249,7 +249,11 @@ func newReader(rd io.Reader, name string, opts ReaderOptions, closer io.Closer) 
 		r.src.close()
 		return nil, err
 	}
-	r.br = br
+	if r.frames != nil || r.header.Format == FormatScap {
+		// Only this goroutine and the frame source's, stopped by Close,
+		// read br; a gzip or streaming zstd decoder may still hold it.
+		r.br = br
+	}
 	return r, nil
 }
 
