@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -28,7 +29,7 @@ var (
 const poisonByte = 0xA5
 
 // getFileBuffer returns a buffered reader of rd.
-func getFileBuffer(rd interface{ Read([]byte) (int, error) }) *bufio.Reader {
+func getFileBuffer(rd io.Reader) *bufio.Reader {
 	if br, ok := fileBuffers.Get().(*bufio.Reader); ok {
 		br.Reset(rd)
 		return br
