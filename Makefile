@@ -48,7 +48,7 @@ demo: build
 	@./scripts/demo.sh $(BIN)
 
 # fuzz runs every fuzz target for FUZZTIME each and fails when one fails
-# (CI runs it with FUZZTIME=20s).
+# (CI runs it with FUZZTIME=12s).
 FUZZTIME ?= 30s
 fuzz:
 	@./scripts/fuzz.sh $(FUZZTIME)
