@@ -71,3 +71,38 @@ func benchmarkExport(b *testing.B, paths []string) {
 		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
 }
+
+// BenchmarkPartFloor writes and closes one file of one row per class
+// (writers reused as a worker reuses them): parquet-go's cost of a file
+// whatever its rows, the floor of an export's cost per capture
+// (docs/PERFORMANCE.md, "Export").
+func BenchmarkPartFloor(b *testing.B) {
+	dir := b.TempDir()
+	pool := writerPool{}
+	b.Run("process", func(b *testing.B) { benchmarkPartFloor[ProcessActivity](b, pool, ClassProcessActivity, dir) })
+	b.Run("file", func(b *testing.B) { benchmarkPartFloor[FileActivity](b, pool, ClassFileActivity, dir) })
+	b.Run("network", func(b *testing.B) { benchmarkPartFloor[NetworkActivity](b, pool, ClassNetworkActivity, dir) })
+}
+
+func benchmarkPartFloor[T any](b *testing.B, pool writerPool, class int32, dir string) {
+	i := 0
+	oneRow := func() {
+		i++
+		p, err := newPart[T](pool, class, filepath.Join(dir, fmt.Sprintf("%d-%d.parquet", class, i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.slot()
+		if err := p.done(); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	oneRow() // the worker's writer, set up once
+	b.ReportAllocs()
+	for b.Loop() {
+		oneRow()
+	}
+}
