@@ -92,46 +92,70 @@ func ReplayCapture(ctx context.Context, path string, prog *Progress, clock Clock
 // (see [Sets]): one capture, replayed with one state carried from file to
 // file (docs/FORMAT.md, "Rotated sets and the ring"). The capture is
 // named after its first file; its drops add up the files'; a file missing
-// from the sequence is noted.
+// from the sequence is noted. A file that does not open or read to its
+// end is noted and the set goes on with the next one; once every file is
+// replayed, their errors are returned, joined. An error of the handler or
+// of ctx, and the handler's [replay.ErrStop], end the whole set.
 func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockOffsets, newHandler func(report.CaptureInfo) replay.Handler) (report.CaptureInfo, error) {
 	info := infoOf(files[0], nil)
+	if len(files) > 1 {
+		info.Files = files
+		info.Notes = append(info.Notes, fmt.Sprintf("rotated set of %d files: %s to %s", len(files), filepath.Base(files[0]), filepath.Base(files[len(files)-1])))
+	}
 	var st *replay.State
 	var handle replay.Handler
 	var first, last uint64
 	var drops capture.DropTally // the drop markers, counted as read
 	var recorded uint64         // the recorders' drop totals, read at each file's end
-	n, prevSeq := 0, 0
-	var err error
+	var errs []error            // the files' errors, then what stopped the set
+	n, prevSeq := 0, -1         // prevSeq: the previous file's place, -1 when unknown
 	for i, file := range files {
-		var rd *capture.Reader
-		if rd, err = capture.Open(file); err != nil {
-			break // capture's errors name the file
+		// setNote notes that file was not read to its end (how: "not
+		// read", "read in part") for err.
+		setNote := func(how string, err error) {
+			errs = append(errs, err)
+			if len(files) == 1 {
+				return // the error says it all
+			}
+			note := fmt.Sprintf("%s: %s: %s", file, how, strings.TrimPrefix(err.Error(), file+": "))
+			if i < len(files)-1 {
+				note += "; the state after it comes from the next file's snapshot"
+			}
+			info.Notes = append(info.Notes, note)
+		}
+		rd, err := capture.Open(file)
+		if err != nil {
+			setNote("not read", err) // capture's errors name the file
+			prevSeq = -1
+			if md, merr := capture.ReadMetadata(file); merr == nil && md != nil && md.Rotation != nil {
+				prevSeq = md.Rotation.Seq
+			}
+			continue
 		}
 		h := rd.Header()
 		seq := setSeq(h)
 		// Drop markers count events lost only in retrace's captures
 		// (sysdig's drop events mark its sampling mode).
 		retrace := h.Metadata != nil
-		if i == 0 {
-			info = infoOf(file, h)
-			if len(files) > 1 {
-				info.Files = files
-				info.Notes = append(info.Notes, fmt.Sprintf("rotated set of %d files: %s to %s", len(files), filepath.Base(files[0]), filepath.Base(files[len(files)-1])))
-			}
+		if st == nil {
+			// The first file that opens seeds the state.
+			base := infoOf(file, h)
+			info.Hostname, info.Drops = base.Hostname, base.Drops
 			handle = newHandler(info)
 			st = replay.NewState(replay.Options{})
 			st.LoadHeader(h)
 		} else {
-			if seq > prevSeq+1 {
-				info.Notes = append(info.Notes, fmt.Sprintf("%s: files %d to %d of the rotated set are missing: the state before it comes from its snapshot", file, prevSeq+1, seq-1))
-			}
 			st.LoadLaterHeader(h)
+		}
+		if prevSeq >= 0 && seq > prevSeq+1 {
+			info.Notes = append(info.Notes, fmt.Sprintf("%s: files %d to %d of the rotated set are missing: the state before it comes from its snapshot", file, prevSeq+1, seq-1))
 		}
 		prevSeq = seq
 		if off := clock.Of(info.Hostname); off != 0 {
 			rd.SetClockOffset(off)
 		}
 		var lastBytes int64
+		var stop error // the handler's error
 		err = st.Replay(ctx, rd, func(e *replay.Event) error {
 			ts := e.Ev.Ts()
 			if first == 0 {
@@ -149,7 +173,8 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			if handle == nil {
 				return nil
 			}
-			return handle(e)
+			stop = handle(e)
+			return stop
 		})
 		rst := rd.Stats()
 		prog.add(rst.FileBytes - lastBytes)
@@ -168,8 +193,14 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 			recorded += sum.Metadata.Drops.Total
 		}
 		rd.Close()
-		if err != nil {
+		if err != nil && (stop != nil || ctx.Err() != nil) {
+			if !errors.Is(err, replay.ErrStop) {
+				errs = append(errs, err)
+			}
 			break
+		}
+		if err != nil {
+			setNote("read in part", err) // the file's bytes: the reader's errors name it
 		}
 	}
 	if st != nil {
@@ -187,10 +218,10 @@ func ReplaySet(ctx context.Context, files []string, prog *Progress, clock ClockO
 	if n := dropNote(&drops, recorded); n != "" {
 		info.Notes = append(info.Notes, n)
 	}
-	if err != nil && !errors.Is(err, replay.ErrStop) {
-		return info, err
+	if len(errs) == 1 {
+		return info, errs[0]
 	}
-	return info, nil
+	return info, errors.Join(errs...)
 }
 
 // dropNote says how many events the recorder lost and where they fell,

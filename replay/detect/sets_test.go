@@ -2,13 +2,21 @@ package detect
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/replay"
+	"github.com/retrace-dev/retrace/replay/report"
 )
 
 // TestSets checks how paths group into captures: the files of a set in
@@ -55,9 +63,15 @@ func TestSets(t *testing.T) {
 	}
 }
 
+// setStart is the time the members of a set from [rotatedCapture] start
+// from.
+var setStart = time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+
 // rotatedCapture returns a .scap.zst file of set at place seq with events
 // capgen events in frames of frameSize bytes (0: the default), a
-// container frame before its start metadata when container is set.
+// container frame before its start metadata when container is set. Its
+// events start seq hours after setStart, so that the files of a set
+// follow each other in time.
 func rotatedCapture(t testing.TB, set string, seq, events, frameSize int, container bool) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -66,7 +80,7 @@ func rotatedCapture(t testing.TB, set string, seq, events, frameSize int, contai
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := capgen.Options{Events: max(events, 1), Seed: uint64(seq)}
+	g := capgen.Options{Events: max(events, 1), Seed: uint64(seq), Start: setStart.Add(time.Duration(seq) * time.Hour)}
 	if err := w.WriteHeader(capgen.Header(g)); err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +163,218 @@ func TestSetsDamaged(t *testing.T) {
 	}
 	if diff := cmp.Diff(sets(paths, openRotation), Sets(paths)); diff != "" {
 		t.Errorf("Sets differs from opening every file (-open +Sets):\n%s", diff)
+	}
+}
+
+// memberDamage spoils the bytes of a file of a set; a nil result means
+// the file is gone (removed after the set was listed, as --keep does).
+type memberDamage struct {
+	name   string
+	damage func(t *testing.T, b []byte) []byte
+	// partial: some of the file's events are still read.
+	partial bool
+}
+
+var (
+	garbageHeader = memberDamage{name: "garbage header", damage: func(_ *testing.T, b []byte) []byte {
+		b = bytes.Clone(b)
+		copy(b, bytes.Repeat([]byte{0xa5}, 64))
+		return b
+	}}
+	cutTo10 = memberDamage{name: "cut to 10 bytes", damage: func(_ *testing.T, b []byte) []byte { return b[:10] }}
+	gone    = memberDamage{name: "gone", damage: func(*testing.T, []byte) []byte { return nil }}
+	// zeroedFrame zeroes the middle event frame, found in the file's index.
+	zeroedFrame = memberDamage{name: "zeroed frame in the middle", partial: true, damage: func(t *testing.T, b []byte) []byte {
+		path := filepath.Join(t.TempDir(), "whole.scap.zst")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := capture.ReadSummary(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sum.Frames) < 3 {
+			t.Fatalf("%d event frames, want 3 or more", len(sum.Frames))
+		}
+		fr := sum.Frames[len(sum.Frames)/2]
+		b = bytes.Clone(b)
+		clear(b[fr.Offset : fr.Offset+int64(fr.CompressedSize)])
+		return b
+	}}
+	cutInHalf = memberDamage{name: "cut in half", partial: true, damage: func(_ *testing.T, b []byte) []byte { return b[:len(b)/2] }}
+)
+
+// damagedSet writes the three files of a set, each spoiled by its damage
+// (none where nil), and returns their paths.
+func damagedSet(t *testing.T, members [3][]byte, bad [3]*memberDamage) []string {
+	t.Helper()
+	dir := t.TempDir()
+	files := make([]string, len(members))
+	for i, b := range members {
+		files[i] = filepath.Join(dir, fmt.Sprintf("s-%06d.scap.zst", i+1))
+		if bad[i] != nil {
+			if b = bad[i].damage(t, b); b == nil {
+				continue
+			}
+		}
+		if err := os.WriteFile(files[i], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
+}
+
+// memberOf returns the place in its set (0, 1, 2) of the [rotatedCapture]
+// file that holds an event at ts.
+func memberOf(ts uint64) int {
+	return int(time.Unix(0, int64(ts)).Sub(setStart)/time.Hour) - 1
+}
+
+// TestReplaySetDamagedMember checks that a rotated set goes on past a file
+// that does not open or read to its end: the events of every other file
+// are replayed, a note names the bad file, and the error still says what
+// was wrong with each bad file, also when none reads. Detector.Run, which
+// groups the files itself, replays the other files too and fails.
+func TestReplaySetDamagedMember(t *testing.T) {
+	const set = "da3a6ed5e7da3a6ed5e7da3a6ed5e7da"
+	var members [3][]byte
+	for i := range members {
+		members[i] = rotatedCapture(t, set, i+1, 2000, 16<<10, false)
+	}
+	// count replays files as one set and counts the events (replayed, and
+	// the openat lines of Run) of each file.
+	count := func(t *testing.T, files []string) (events, lines [3]int, info report.CaptureInfo, err, runErr error) {
+		t.Helper()
+		info, err = ReplaySet(context.Background(), files, nil, nil, func(report.CaptureInfo) replay.Handler {
+			return func(e *replay.Event) error {
+				events[memberOf(e.Ev.Ts())]++
+				return nil
+			}
+		})
+		d, derr := New(Options{Filter: "evt.type=openat", Workers: 2})
+		if derr != nil {
+			t.Fatal(derr)
+		}
+		_, runErr = d.Run(context.Background(), files, func(it Item) error {
+			lines[memberOf(it.Time)]++
+			return nil
+		})
+		return events, lines, info, err, runErr
+	}
+	wholeEvents, wholeLines, _, err, runErr := count(t, damagedSet(t, members, [3]*memberDamage{}))
+	if err != nil || runErr != nil {
+		t.Fatalf("whole set: %v, %v", err, runErr)
+	}
+
+	tests := []struct {
+		name string
+		bad  [3]*memberDamage
+	}{
+		{"middle file: " + garbageHeader.name, [3]*memberDamage{nil, &garbageHeader, nil}},
+		{"middle file: " + cutTo10.name, [3]*memberDamage{nil, &cutTo10, nil}},
+		{"middle file: " + gone.name, [3]*memberDamage{nil, &gone, nil}},
+		{"middle file: " + zeroedFrame.name, [3]*memberDamage{nil, &zeroedFrame, nil}},
+		{"middle file: " + cutInHalf.name, [3]*memberDamage{nil, &cutInHalf, nil}},
+		{"first file: " + garbageHeader.name, [3]*memberDamage{&garbageHeader, nil, nil}},
+		{"first file: " + zeroedFrame.name, [3]*memberDamage{&zeroedFrame, nil, nil}},
+		{"last file: " + cutInHalf.name, [3]*memberDamage{nil, nil, &cutInHalf}},
+		{"two files", [3]*memberDamage{&cutTo10, nil, &gone}},
+		{"every file", [3]*memberDamage{&garbageHeader, &cutTo10, &gone}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := damagedSet(t, members, tc.bad)
+			events, lines, info, err, runErr := count(t, files)
+			total := 0
+			for i, dm := range tc.bad {
+				total += events[i]
+				switch {
+				case dm == nil && (events[i] != wholeEvents[i] || lines[i] != wholeLines[i]):
+					t.Errorf("file %d: %d events, %d lines of Run; want all %d and %d", i+1, events[i], lines[i], wholeEvents[i], wholeLines[i])
+				case dm != nil && dm.partial && (events[i] == 0 || events[i] >= wholeEvents[i]):
+					t.Errorf("file %d: %d events, want some of its %d", i+1, events[i], wholeEvents[i])
+				case dm != nil && !dm.partial && (events[i] != 0 || lines[i] != 0):
+					t.Errorf("file %d: %d events, %d lines of Run; want none", i+1, events[i], lines[i])
+				}
+				if dm == nil {
+					continue
+				}
+				if err == nil || !strings.Contains(err.Error(), files[i]) {
+					t.Errorf("error %v, want one naming %s", err, files[i])
+				}
+				if runErr == nil || !strings.Contains(runErr.Error(), files[i]) {
+					t.Errorf("Run error %v, want one naming %s", runErr, files[i])
+				}
+				noted := slices.ContainsFunc(info.Notes, func(n string) bool { return strings.HasPrefix(n, files[i]+": ") })
+				if !noted {
+					t.Errorf("notes %q: none names %s", info.Notes, files[i])
+				}
+			}
+			if info.File != files[0] || info.Events != uint64(total) {
+				t.Errorf("capture %s of %d events, want %s of %d", info.File, info.Events, files[0], total)
+			}
+		})
+	}
+}
+
+// TestReplaySetStops checks that what stops a replay still ends the whole
+// set, damaged files or not: the handler's ErrStop (no error), an error
+// of the handler, a cancelled context.
+func TestReplaySetStops(t *testing.T) {
+	const set = "5709570957095709570957095709da3a"
+	var members [3][]byte
+	for i := range members {
+		members[i] = rotatedCapture(t, set, i+1, 2000, 16<<10, false)
+	}
+	files := damagedSet(t, members, [3]*memberDamage{nil, &zeroedFrame, nil})
+	full := errors.New("disk full")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		// stop is what the handler returns at the first event of stopAt.
+		stop    error
+		stopAt  int
+		wantErr error
+	}{
+		{"stop in the first file", context.Background(), replay.ErrStop, 0, nil},
+		{"stop after the damaged file", context.Background(), replay.ErrStop, 2, nil},
+		{"handler error in the first file", context.Background(), full, 0, full},
+		{"handler error after the damaged file", context.Background(), full, 2, full},
+		{"cancelled", cancelled, nil, 0, context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var after int // events after the stop
+			stopped := false
+			_, err := ReplaySet(tc.ctx, files, nil, nil, func(report.CaptureInfo) replay.Handler {
+				return func(e *replay.Event) error {
+					if stopped {
+						after++
+						return nil
+					}
+					if tc.stop != nil && memberOf(e.Ev.Ts()) == tc.stopAt {
+						stopped = true
+						return tc.stop
+					}
+					return nil
+				}
+			})
+			if tc.wantErr == nil && tc.stopAt > 1 {
+				// The damaged file before the stop is still reported.
+				if err == nil || !strings.Contains(err.Error(), files[1]) {
+					t.Errorf("error %v, want one naming %s", err, files[1])
+				}
+			} else if tc.wantErr == nil && err != nil {
+				t.Errorf("error %v, want none", err)
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("error %v, want %v", err, tc.wantErr)
+			}
+			if after > 0 {
+				t.Errorf("%d events replayed after the stop", after)
+			}
+		})
 	}
 }
