@@ -20,25 +20,15 @@ import (
 // (none when events is 0) with the start metadata md.
 func retraceCapture(t *testing.T, md capture.Metadata, events int, opts capture.WriterOptions) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	opts.Format, opts.Metadata, opts.SyncInterval = capture.FormatZstd, &md, -1
-	w, err := capture.NewWriter(&buf, "test.scap.zst", opts)
+	opts.Format, opts.Metadata = capture.FormatZstd, &md
+	if events == 0 {
+		events = capgen.NoEvents
+	}
+	b, err := capgen.Bytes(capgen.Options{Events: events, Seed: 5}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := capgen.Options{Events: max(events, 1), Seed: 5}
-	if err := w.WriteHeader(capgen.Header(g)); err != nil {
-		t.Fatal(err)
-	}
-	if events > 0 {
-		if _, err := capgen.Generate(w, g); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return b
 }
 
 // taggedFrame returns the index and offset of the first of retrace's

@@ -1,6 +1,7 @@
 package capgen
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -13,7 +14,8 @@ import (
 // Options configures a generated capture. The zero value gives 10,000
 // events with seed 1.
 type Options struct {
-	// Events is the number of events to generate (at least); 0 means 10,000.
+	// Events is the number of events to generate (at least); 0 means
+	// 10,000, NoEvents none.
 	Events int
 	// Seed selects the pseudo-random sequence.
 	Seed uint64
@@ -32,12 +34,16 @@ type Options struct {
 	SessionGap time.Duration
 }
 
+// NoEvents as Options.Events generates no events: a capture of the
+// header alone, as a recorder stopped before anything happened writes.
+const NoEvents = -1
+
 // ContainerID is the id of the simulated container the nginx sessions run
 // in (cgroup /docker/<id>); WriteFile records its metadata.
 const ContainerID = "3f9a1c2b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
 
 func (o *Options) defaults() {
-	if o.Events <= 0 {
+	if o.Events == 0 {
 		o.Events = 10000
 	}
 	if o.Start.IsZero() {
@@ -177,6 +183,41 @@ func WriteFile(path string, opts Options) (Stats, error) {
 	md.Drops = &capture.Drops{Total: 0, PerCPU: make([]uint64, opts.CPUs)}
 	w.SetMetadata(md)
 	return st, w.Close()
+}
+
+// Bytes returns a generated capture written to memory with the writer
+// options w (a .scap.zst file unless w.Format says otherwise): the header
+// of opts, a container event for each of containers, then the events of
+// opts. Unless w.Now is set, checkpoints carry opts.Start, so that the
+// same options give the same bytes.
+func Bytes(opts Options, w capture.WriterOptions, containers ...capture.Container) ([]byte, error) {
+	opts.defaults()
+	if w.Format == capture.FormatUnknown {
+		w.Format = capture.FormatZstd
+	}
+	if w.Now == nil {
+		w.Now = func() time.Time { return opts.Start }
+	}
+	var buf bytes.Buffer
+	cw, err := capture.NewWriter(&buf, "capgen", w)
+	if err != nil {
+		return nil, err
+	}
+	if err := cw.WriteHeader(Header(opts)); err != nil {
+		cw.Close()
+		return nil, err
+	}
+	for _, c := range containers {
+		cw.AddContainer(c)
+	}
+	if _, err := Generate(cw, opts); err != nil {
+		cw.Close()
+		return nil, err
+	}
+	if err := cw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // emit encodes one event of type t for tid, filling parameters by name from

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
 	"github.com/retrace-dev/retrace/internal/testutil"
@@ -93,5 +95,62 @@ func TestMix(t *testing.T) {
 		if counts[name] == 0 {
 			t.Errorf("no %s events in %v", name, counts)
 		}
+	}
+}
+
+// TestBytes checks the captures Bytes writes: its events (none with
+// NoEvents), containers and format, and the same bytes for the same
+// options.
+func TestBytes(t *testing.T) {
+	web := capture.Container{ID: "0123456789ab", Name: "web"}
+	tests := []struct {
+		name       string
+		opts       capgen.Options
+		w          capture.WriterOptions
+		containers []capture.Container
+		wantFormat capture.Format
+		// wantEvents is the least number of events; 0: none.
+		wantEvents int
+	}{
+		{"events", capgen.Options{Events: 300}, capture.WriterOptions{}, nil, capture.FormatZstd, 300},
+		{"no events, a container", capgen.Options{Events: capgen.NoEvents}, capture.WriterOptions{Metadata: &capture.Metadata{Hostname: "h"}},
+			[]capture.Container{web}, capture.FormatZstd, 0},
+		{"plain scap", capgen.Options{Events: 300}, capture.WriterOptions{Format: capture.FormatScap}, nil, capture.FormatScap, 300},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := capgen.Bytes(tc.opts, tc.w, tc.containers...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again, err := capgen.Bytes(tc.opts, tc.w, tc.containers...); err != nil || !bytes.Equal(b, again) {
+				t.Errorf("the same options gave other bytes (%v)", err)
+			}
+			r, err := capture.NewReader(bytes.NewReader(b), "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			n := 0
+			for {
+				if _, err := r.Next(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			h := r.Header()
+			if h.Format != tc.wantFormat || n < tc.wantEvents || (tc.wantEvents == 0 && n > 0) {
+				t.Errorf("format %v, %d events; want %v, %d or more events (0: none)", h.Format, n, tc.wantFormat, tc.wantEvents)
+			}
+			var got []capture.Container
+			if h.Metadata != nil {
+				got = h.Metadata.Containers
+			}
+			if diff := cmp.Diff(tc.containers, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("containers (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -74,28 +74,20 @@ var setStart = time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
 // follow each other in time.
 func rotatedCapture(t testing.TB, set string, seq, events, frameSize int, container bool) []byte {
 	t.Helper()
-	var buf bytes.Buffer
 	md := capture.Metadata{Hostname: "h", Rotation: &capture.Rotation{Set: set, Seq: seq}}
-	w, err := capture.NewWriter(&buf, "x.scap.zst", capture.WriterOptions{Metadata: &md, SyncInterval: -1, FrameSize: frameSize})
+	g := capgen.Options{Events: events, Seed: uint64(seq), Start: setStart.Add(time.Duration(seq) * time.Hour)}
+	if events == 0 {
+		g.Events = capgen.NoEvents
+	}
+	var containers []capture.Container
+	if container {
+		containers = append(containers, capture.Container{ID: "0123456789ab", Name: "web"})
+	}
+	b, err := capgen.Bytes(g, capture.WriterOptions{Metadata: &md, FrameSize: frameSize}, containers...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := capgen.Options{Events: max(events, 1), Seed: uint64(seq), Start: setStart.Add(time.Duration(seq) * time.Hour)}
-	if err := w.WriteHeader(capgen.Header(g)); err != nil {
-		t.Fatal(err)
-	}
-	if container {
-		w.AddContainer(capture.Container{ID: "0123456789ab", Name: "web"})
-	}
-	if events > 0 {
-		if _, err := capgen.Generate(w, g); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return b
 }
 
 // TestSetsDamaged checks that Sets groups damaged and unusual files as it
