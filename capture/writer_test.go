@@ -22,32 +22,11 @@ import (
 // generate returns a synthetic capture of n events in the given format.
 func generate(t testing.TB, n int, opts capture.WriterOptions) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := capture.NewWriter(&buf, "gen"+formatExt(opts.Format), opts)
+	b, err := capgen.Bytes(capgen.Options{Events: n, Seed: 7}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gopts := capgen.Options{Events: n, Seed: 7}
-	if err := w.WriteHeader(capgen.Header(gopts)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := capgen.Generate(w, gopts); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func formatExt(f capture.Format) string {
-	switch f {
-	case capture.FormatScap:
-		return ".scap"
-	case capture.FormatGzip:
-		return ".scap.gz"
-	}
-	return ".scap.zst"
+	return b
 }
 
 // readAll reads every event of data, returning their raw bytes and the
