@@ -265,3 +265,67 @@ func BenchmarkReadManySmall(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkWriteManySmall writes 200 captures of 2,000 events one after
+// the other, as capgen does for the fleet tests and a recorder rotating
+// small files does: the cost of a writer's setup next to a small
+// capture's events.
+func BenchmarkWriteManySmall(b *testing.B) {
+	var caps [][]byte
+	for i := range 200 {
+		data, err := capgen.Bytes(capgen.Options{Events: 2000, Seed: uint64(i + 1)}, capture.WriterOptions{Format: capture.FormatScap})
+		if err != nil {
+			b.Fatal(err)
+		}
+		caps = append(caps, data)
+	}
+	type capEvents struct {
+		h   *capture.Header
+		evs [][]byte
+	}
+	var inputs []capEvents
+	for _, data := range caps {
+		r, err := capture.NewReader(bytes.NewReader(data), "plain")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c capEvents
+		for {
+			ev, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.evs = append(c.evs, slices.Clone(ev.Raw()))
+		}
+		c.h = r.Header()
+		inputs = append(inputs, c)
+	}
+	b.ReportAllocs()
+	var events int
+	for b.Loop() {
+		for _, c := range inputs {
+			var out countWriter
+			w, err := capture.NewWriter(&out, "bench.scap.zst", capture.WriterOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.WriteHeader(c.h); err != nil {
+				b.Fatal(err)
+			}
+			for _, ev := range c.evs {
+				if err := w.WriteEvent(0, 0, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			events += len(c.evs)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(inputs)), "µs/capture")
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

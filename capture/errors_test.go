@@ -298,6 +298,12 @@ func TestErrClosed(t *testing.T) {
 	if err := w.WriteEvent(0, 0, ev); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("WriteEvent after Close = %v, want os.ErrClosed", err)
 	}
+	if err := w.WriteHeader(&capture.Header{}); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("WriteHeader after Close = %v, want os.ErrClosed", err)
+	}
+	if err := w.Flush(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Flush after Close = %v, want os.ErrClosed", err)
+	}
 	r, err := capture.NewReader(bytes.NewReader(smallCapture(t, capture.FormatScap, 2, capture.WriterOptions{})), "closed")
 	if err != nil {
 		t.Fatal(err)

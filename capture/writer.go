@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -89,6 +90,7 @@ type Writer struct {
 
 	format Format
 	enc    *zstd.Encoder
+	coder  *frameCoder // enc and the buffers, back to their pool at Close
 	bw     *bufio.Writer
 	gz     *gzip.Writer
 
@@ -182,17 +184,15 @@ func newWriter(out io.Writer, name string, opts WriterOptions) (*Writer, error) 
 		if level == 0 {
 			level = DefaultLevel
 		}
-		enc, err := zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-			zstd.WithEncoderConcurrency(1),
-			zstd.WithEncoderCRC(true),
-			zstd.WithSingleSegment(true), // every frame declares its content size
-			zstd.WithWindowSize(maxWindow))
+		fc, err := getFrameCoder(level)
 		if err != nil {
-			return nil, fmt.Errorf("create zstd encoder: %w", err)
+			return nil, err
 		}
-		w.enc = enc
-		w.buf = make([]byte, 0, w.frameSize+64<<10)
+		w.coder, w.enc = fc, fc.enc
+		if need := w.frameSize + 64<<10; cap(fc.buf) < need {
+			fc.buf = make([]byte, 0, need)
+		}
+		w.buf, w.zbuf = fc.buf[:0], fc.zbuf[:0]
 	case FormatGzip:
 		w.bw = bufio.NewWriterSize(out, 256<<10)
 		w.gz = gzip.NewWriter(w.bw)
@@ -242,6 +242,9 @@ func (w *Writer) writeOut(p []byte) error {
 // WriteHeader writes the header blocks of h (MI, IL_V2, UL_V2, PL_V9,
 // FDL_V2, preceded by a section header). It must come before any event.
 func (w *Writer) WriteHeader(h *Header) error {
+	if w.closed {
+		return ErrClosed
+	}
 	if w.headerDone {
 		return fmt.Errorf("write header to %s: events already written", w.name)
 	}
@@ -596,8 +599,10 @@ func (w *Writer) Close() error {
 	}
 	err := w.finish()
 	w.closed = true
-	if w.enc != nil {
-		w.enc.Close()
+	if fc := w.coder; fc != nil {
+		fc.buf, fc.zbuf = w.buf[:0], w.zbuf[:0]
+		w.coder, w.enc, w.buf, w.zbuf = nil, nil, nil, nil
+		putFrameCoder(fc)
 	}
 	if w.file != nil && w.err == nil {
 		err = w.sync()
@@ -659,4 +664,41 @@ func (w *Writer) finish() error {
 		return err
 	}
 	return w.writeOut(appendSeekTable(nil, w.seek))
+}
+
+// frameCoder is a zstd encoder with the buffers of the frame it encodes.
+// Writers take one from a pool per compression level and give it back at
+// Close: a new encoder with its 8 MiB window and a frame buffer cost more
+// to allocate and clear than a small capture (a Falco trigger's, a
+// rotated file, a test's) costs to compress.
+type frameCoder struct {
+	level     int
+	enc       *zstd.Encoder
+	buf, zbuf []byte
+}
+
+var frameCoders sync.Map // level (int) -> *sync.Pool of *frameCoder
+
+func getFrameCoder(level int) (*frameCoder, error) {
+	p, _ := frameCoders.LoadOrStore(level, new(sync.Pool))
+	if fc, ok := p.(*sync.Pool).Get().(*frameCoder); ok {
+		return fc, nil
+	}
+	// EncodeAll with one goroutine keeps no state between frames, so an
+	// encoder serves one writer after another.
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderCRC(true),
+		zstd.WithSingleSegment(true), // every frame declares its content size
+		zstd.WithWindowSize(maxWindow))
+	if err != nil {
+		return nil, fmt.Errorf("create zstd encoder: %w", err)
+	}
+	return &frameCoder{level: level, enc: enc}, nil
+}
+
+func putFrameCoder(fc *frameCoder) {
+	p, _ := frameCoders.Load(fc.level)
+	p.(*sync.Pool).Put(fc)
 }

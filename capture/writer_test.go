@@ -449,3 +449,74 @@ func TestBigHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterReusesCoders checks that writers sharing pooled zstd encoders
+// and frame buffers (one after another, several at once, at other levels in
+// between) write the same bytes as the first writer did.
+func TestWriterReusesCoders(t *testing.T) {
+	plain := generate(t, 3000, capture.WriterOptions{Format: capture.FormatScap})
+	r, evs, err := readAll(t, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Header()
+	type open struct {
+		w   *capture.Writer
+		out *bytes.Buffer
+	}
+	start := func(level int) open {
+		o := open{out: new(bytes.Buffer)}
+		var err error
+		if o.w, err = capture.NewWriter(o.out, "reuse.scap.zst", capture.WriterOptions{Level: level, FrameSize: 32 << 10, Now: func() time.Time { return time.Unix(1e9, 0) }}); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.w.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	finish := func(o open, evs [][]byte) []byte {
+		for _, ev := range evs {
+			if err := o.w.WriteEvent(0, 0, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := o.w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return o.out.Bytes()
+	}
+	want := finish(start(3), evs)
+	tests := []struct {
+		name string
+		got  func() []byte
+	}{
+		{"again", func() []byte { return finish(start(3), evs) }},
+		{"after another level", func() []byte {
+			finish(start(19), evs[:100])
+			return finish(start(3), evs)
+		}},
+		{"two at once", func() []byte {
+			o1, o2 := start(3), start(3)
+			for i, ev := range evs {
+				for _, o := range []open{o1, o2} {
+					if err := o.w.WriteEvent(0, 0, ev); err != nil {
+						t.Fatalf("event %d: %v", i, err)
+					}
+				}
+			}
+			b1, b2 := finish(o1, nil), finish(o2, nil)
+			if !bytes.Equal(b1, b2) {
+				t.Error("two writers at once wrote different bytes")
+			}
+			return b2
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.got(); !bytes.Equal(got, want) {
+				t.Errorf("wrote %d bytes that differ from the first writer's %d", len(got), len(want))
+			}
+		})
+	}
+}
