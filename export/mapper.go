@@ -27,7 +27,7 @@ type probes struct {
 	ppid, ppidTs, pname, pcmdline, pexepath             *detect.Probe
 	cid, cname, cimage, cimageTag, cimageID, ctype, cpr *detect.Probe
 	fdNum, fdType, fdName, l4proto                      *detect.Probe
-	lip, lport, rip, rport, isServer, sip, sport        *detect.Probe
+	cip, cport, sip, sport                              *detect.Probe
 	fsName, fsSource, fsTarget                          *detect.Probe
 }
 
@@ -90,8 +90,7 @@ func newMapper(reg engine.Registry, product Product) *mapper {
 		cimageTag: f("container.image.tag"), cimageID: f("container.image.id"), ctype: f("container.type"),
 		cpr:   f("container.privileged"),
 		fdNum: f("fd.num"), fdType: f("fd.typechar"), fdName: f("fd.name"), l4proto: f("fd.l4proto"),
-		lip: f("fd.lip"), lport: f("fd.lport"), rip: f("fd.rip"), rport: f("fd.rport"), isServer: f("fd.is_server"),
-		sip: f("fd.sip"), sport: f("fd.sport"),
+		cip: f("fd.cip"), cport: f("fd.cport"), sip: f("fd.sip"), sport: f("fd.sport"),
 		fsName: f("fs.path.name"), fsSource: f("fs.path.source"), fsTarget: f("fs.path.target"),
 	}}
 	byName := mappingsByType()
@@ -438,16 +437,12 @@ func (m *mapper) networkRow(r *NetworkActivity, src source, e *replay.Event, a A
 	if name == "connect" && res == errInProgress {
 		r.StatusID, r.Status, r.StatusCode = 1, "Success", m.p.res.Value(e)
 	}
-	// The side that opened the connection is the source: the local end of
-	// a client socket, the remote end of a server's.
-	local, remote := m.endpoint(e, m.p.lip, m.p.lport), m.endpoint(e, m.p.rip, m.p.rport)
-	r.SrcEndpoint, r.DstEndpoint = local, remote
-	if name == "listen" || m.p.isServer.Value(e) == "true" {
-		r.SrcEndpoint, r.DstEndpoint = remote, local
-	}
-	if name == "listen" && r.DstEndpoint == (Endpoint{}) {
-		r.DstEndpoint = m.endpoint(e, m.p.sip, m.p.sport)
-	}
+	// The client, the end that opened the connection, is the source on
+	// both sides: fd.cip and fd.sip follow the connection's tuple, where
+	// fd.lip and fd.rip follow Falco's local-address rule (which takes a
+	// loopback client for the local end of the server's socket too). A
+	// listening socket has a server address only.
+	r.SrcEndpoint, r.DstEndpoint = m.endpoint(e, m.p.cip, m.p.cport), m.endpoint(e, m.p.sip, m.p.sport)
 	ci := &r.ConnectionInfo
 	ci.ProtocolName = m.text(m.p.l4proto, e)
 	switch ci.ProtocolName {
