@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
@@ -56,7 +57,9 @@ func checkTyped(t *testing.T, err error) {
 // seedCaptures are the synthetic seed inputs: small captures in each format,
 // cut and damaged copies of them.
 func seedCaptures(t testing.TB, f capture.Format) [][]byte {
-	opts := capture.WriterOptions{Format: f, FrameSize: 2 << 10}
+	// A fixed clock for the checkpoints' times: the same seeds each time.
+	now := func() time.Time { return time.Unix(1_700_000_000, 0) }
+	opts := capture.WriterOptions{Format: f, FrameSize: 2 << 10, Now: now}
 	var buf bytes.Buffer
 	w, err := capture.NewWriter(&buf, "seed", opts)
 	if err != nil {
@@ -80,7 +83,7 @@ func seedCaptures(t testing.TB, f capture.Format) [][]byte {
 	flip := append([]byte(nil), full...)
 	flip[len(flip)/3] ^= 0x40
 	seeds = append(seeds, flip)
-	return append(seeds, smallCapture(t, f, 3, capture.WriterOptions{FrameSize: 100}))
+	return append(seeds, smallCapture(t, f, 3, capture.WriterOptions{FrameSize: 100, Now: now}))
 }
 
 // FuzzReadBlocks fuzzes the block parser and header decoders through plain
