@@ -96,7 +96,7 @@ func benchmarkPartFloor[T any](b *testing.B, pool writerPool, class int32, dir s
 		if err := p.done(); err != nil {
 			b.Fatal(err)
 		}
-		if err := p.close(); err != nil {
+		if err := p.close(""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -126,7 +126,7 @@ func writePart[T any](t *testing.T, rows []T) string {
 			t.Fatal(err)
 		}
 	}
-	if err := p.close(); err != nil {
+	if err := p.close(""); err != nil {
 		t.Fatal(err)
 	}
 	return path

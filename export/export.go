@@ -40,14 +40,36 @@ type CaptureResult struct {
 	Files []string
 	// Rows counts the rows written per class_uid.
 	Rows map[int32]int64
-	// Err is why the capture's export failed; its files are then not
-	// written.
+	// Err is why the capture's export failed, or, when Partial, where the
+	// capture broke. It names the capture.
 	Err error
+	// Partial is set when the capture was read in part (cut short, or
+	// with damaged frames): Files hold the rows of the events read, and
+	// Err says where it broke. A capture whose export failed otherwise
+	// has no files.
+	Partial bool
 }
 
 // Summary is what a [Run] gave, one result per capture in the order given.
 type Summary struct {
 	Captures []CaptureResult
+}
+
+// Counts returns the number of captures read in part and of those that
+// failed (no files), and the events of the others: of the captures whose
+// rows were kept.
+func (s *Summary) Counts() (partial, failed int, events uint64) {
+	for _, c := range s.Captures {
+		switch {
+		case c.Partial:
+			partial++
+		case c.Err != nil:
+			failed++
+			continue
+		}
+		events += c.Info.Events
+	}
+	return partial, failed, events
 }
 
 // Rows returns the rows written per class_uid over all captures.
@@ -91,8 +113,9 @@ func CheckNames(paths []string) error {
 }
 
 // Run exports the captures at paths into opts.Dir, at most opts.Workers
-// at once (detect.ForEach), each capture to its own files. A capture that
-// fails leaves no files and does not stop the others; the errors are
+// at once (detect.ForEach), each capture to its own files. A capture read
+// in part keeps the rows of the events read; a capture that fails
+// otherwise leaves no files. Neither stops the others; the errors are
 // joined in the returned error, each naming its capture.
 func Run(ctx context.Context, paths []string, opts Options) (Summary, error) {
 	if opts.Detector == nil {
@@ -129,26 +152,39 @@ func Run(ctx context.Context, paths []string, opts Options) (Summary, error) {
 func exportCapture(ctx context.Context, opts Options, m *mapper, path string) CaptureResult {
 	cp := &captureParts{dir: opts.Dir, stem: Stem(path), parts: map[partKey]part{}, pool: m.writers}
 	var src source
+	var writeErr error // what stopped the replay from this side
 	res, err := opts.Detector.Events(ctx, path, func(info report.CaptureInfo, e *replay.Event, found []*report.Detection) error {
 		if src.stem == "" {
 			src = source{host: info.Hostname, stem: cp.stem}
 			cp.host = info.Hostname
 		}
 		if em := m.mapping(e); em != nil {
-			if err := m.add(cp, src, e, em.Activity); err != nil {
-				return err
+			if writeErr = m.add(cp, src, e, em.Activity); writeErr != nil {
+				return writeErr
 			}
 		}
 		for _, det := range found {
-			if err := addRow(cp, ClassDetectionFinding, e, func(r *DetectionFinding) { m.findingRow(r, src, e, det) }); err != nil {
-				return err
+			if writeErr = addRow(cp, ClassDetectionFinding, e, func(r *DetectionFinding) { m.findingRow(r, src, e, det) }); writeErr != nil {
+				return writeErr
 			}
 		}
 		return nil
 	})
 	out := CaptureResult{Info: res.Info}
+	// An error of the reader after events were replayed leaves the rows of
+	// those events whole: the capture was read in part, as replay reads it.
+	out.Partial = err != nil && writeErr == nil && ctx.Err() == nil && res.Info.Events > 0
 	if err != nil && !strings.Contains(err.Error(), path) {
 		err = fmt.Errorf("export %s: %w", path, err)
+	}
+	if out.Partial {
+		// Without the capture's directory: the same bytes give the same
+		// files wherever they are.
+		cp.incomplete = strings.ReplaceAll(err.Error(), path+": ", "")
+		var ferr error
+		out.Files, out.Rows, ferr = cp.finish(nil)
+		out.Err = errors.Join(fmt.Errorf("%w (read in part: the rows of the %d events read are exported)", err, res.Info.Events), ferr)
+		return out
 	}
 	out.Files, out.Rows, out.Err = cp.finish(err)
 	return out

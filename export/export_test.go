@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay"
@@ -319,6 +321,84 @@ func TestStatistics(t *testing.T) {
 					t.Errorf("%s: time has no bounds", path)
 				}
 			}
+		}
+	}
+}
+
+// cutCapture writes the first pct percent of the capture at src into dir
+// under the same name and returns its path.
+func cutCapture(t *testing.T, src, dir string, pct int) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(path, b[:len(b)*pct/100], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestExportDamaged checks that a capture read in part keeps the rows of
+// the events read (every detection replay finds in it), that its error
+// names the file and where it broke, that each of its files says so in
+// its key-value metadata, and that the files do not depend on the
+// capture's directory; the files of a whole capture exported next by the
+// same worker carry no such key.
+func TestExportDamaged(t *testing.T) {
+	src := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "escape-container.scap.zst")
+	cut := cutCapture(t, src, t.TempDir(), 85)
+	det, reg := builtinDetector(t, 1)
+	var detections int64
+	_, replayErr := det.Run(context.Background(), []string{cut}, func(it detect.Item) error {
+		if it.Detection != nil {
+			detections++
+		}
+		return nil
+	})
+	var te *capture.TruncatedError
+	if !errors.As(replayErr, &te) || detections == 0 {
+		t.Fatalf("replay of the cut capture: %d detections, error %v; want detections and a truncation", detections, replayErr)
+	}
+	where := strings.TrimPrefix(te.Error(), cut+": ")
+
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for i, dir := range dirs {
+		in := cut
+		if i == 1 {
+			in = cutCapture(t, src, t.TempDir(), 85) // the same bytes elsewhere
+		}
+		sum, err := Run(context.Background(), []string{in}, Options{Detector: det, Registry: reg, Dir: dir, Workers: 1, Version: "test"})
+		if err == nil || !strings.Contains(err.Error(), in) || !strings.Contains(err.Error(), "truncated at offset") {
+			t.Errorf("error %v, want one naming %s and where it is truncated", err, in)
+		}
+		c := sum.Captures[0]
+		if !c.Partial || len(c.Files) == 0 || c.Info.Events == 0 {
+			t.Fatalf("result %+v: want the capture read in part, with files", c)
+		}
+		if got := c.Rows[ClassDetectionFinding]; got != detections {
+			t.Errorf("%d Detection Finding rows, replay found %d", got, detections)
+		}
+		for _, f := range c.Files {
+			if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); !ok || v != where {
+				t.Errorf("%s: retrace.export.incomplete = %q, %v; want %q", f, v, ok, where)
+			}
+		}
+	}
+	if a, b := testutil.FileTree(t, dirs[0]), testutil.FileTree(t, dirs[1]); len(a) == 0 || !maps2Equal(a, b) {
+		t.Errorf("the same cut capture in two directories gives different files (%d and %d)", len(a), len(b))
+	}
+
+	// The whole capture after it, by the same worker (and its writers).
+	whole := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "clear-logs.scap.zst")
+	sum, err := exportTo(t, []string{cut, whole}, t.TempDir(), 1)
+	if err == nil || !sum.Captures[0].Partial || sum.Captures[1].Err != nil || len(sum.Captures[1].Files) == 0 {
+		t.Fatalf("cut and whole capture: %v; results %+v", err, sum.Captures)
+	}
+	for _, f := range sum.Captures[1].Files {
+		if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); ok {
+			t.Errorf("%s of a whole capture says it is incomplete: %q", f, v)
 		}
 	}
 }

@@ -33,7 +33,9 @@ const batchRows = 512
 // part is one output file being written: one class and day of one capture.
 type part interface {
 	flush() error
-	close() error
+	// close writes the file and renames it into place; a non-empty
+	// incomplete is written as retrace.export.incomplete.
+	close(incomplete string) error
 	abort()
 	rows() int64
 	final() string
@@ -178,12 +180,21 @@ func (p *typedPart[T]) write(rows []T) error {
 	return nil
 }
 
-func (p *typedPart[T]) close() error {
+// incompleteKey is the key-value metadata of the files of a capture read
+// in part: where the capture broke.
+const incompleteKey = "retrace.export.incomplete"
+
+func (p *typedPart[T]) close(incomplete string) error {
 	err := p.flush()
 	if err == nil {
+		if incomplete != "" {
+			p.cw.w.SetKeyValueMetadata(incompleteKey, incomplete)
+		}
 		if err = p.cw.w.Close(); err != nil {
 			err = fmt.Errorf("write %s: %w", p.path, err)
-		} else {
+		} else if incomplete == "" {
+			// A writer keeps its key-value metadata over a reset: one
+			// that wrote the key is not used again.
 			p.pool[p.class] = p.cw
 		}
 	}
@@ -218,8 +229,10 @@ type partKey struct {
 // captureParts holds the open parts of one capture's export.
 type captureParts struct {
 	dir, host, stem string
-	parts           map[partKey]part
-	pool            writerPool
+	// incomplete says where the capture broke when it was read in part.
+	incomplete string
+	parts      map[partKey]part
+	pool       writerPool
 	// day is the day partition of dayNum (days since the epoch).
 	day      string
 	dayNum   int64
@@ -298,7 +311,7 @@ func (cp *captureParts) finish(err error) (files []string, rows map[int32]int64,
 	var errs []error
 	for _, k := range keys {
 		p := cp.parts[k]
-		if cerr := p.close(); cerr != nil {
+		if cerr := p.close(cp.incomplete); cerr != nil {
 			errs = append(errs, cerr)
 			continue
 		}

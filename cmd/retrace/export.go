@@ -47,7 +47,9 @@ docs/EXPORT.md documents the schema and the mapping.
 Captures are named as in replay: files, directories, patterns, @LIST or -
 (a list on stdin). Without -r the built-in rule set runs; -r replaces it,
 as in replay. Each capture writes its own files, named after it: the same
-inputs give the same files, byte for byte. --shard I/N exports the I-th of N shares of the inputs
+inputs give the same files, byte for byte. A capture read in part (cut short,
+damaged) keeps the rows of the events read, and the exit status is 1, as in
+replay. --shard I/N exports the I-th of N shares of the inputs
 (I from 0, as JOB_COMPLETION_INDEX in a Kubernetes Indexed Job): N jobs with
 the same inputs and -o write together what one export writes alone.`,
 		Example: `  retrace export captures/ -o lake/
@@ -121,21 +123,27 @@ func runExport(ctx context.Context, f *exportFlags, args []string, stdin io.Read
 	sum, runErr := export.Run(ctx, files, export.Options{Detector: det, Registry: reg, Dir: f.dir,
 		Workers: opts.Workers, Version: version})
 	if !f.quiet {
-		var events uint64
 		nfiles := 0
 		for _, c := range sum.Captures {
-			events += c.Info.Events
 			nfiles += len(c.Files)
 		}
+		partial, failed, events := sum.Counts()
 		rows := sum.Rows()
 		var parts []string
 		for _, c := range export.Classes {
 			parts = append(parts, fmt.Sprintf("%s %d", c.Partition, rows[c.UID]))
 		}
 		slices.Sort(parts)
+		how := fmt.Sprintf("shard %d/%d", shard.Index, shard.Count)
+		if partial > 0 {
+			how += fmt.Sprintf("; %d read in part", partial)
+		}
+		if failed > 0 {
+			how += fmt.Sprintf("; %d failed, without files", failed)
+		}
 		secs := time.Since(start).Seconds()
-		fmt.Fprintf(stderr, "retrace: exported %d events from %d of %d captures (shard %d/%d) in %.2fs into %d files: %v\n",
-			events, len(files), len(all), shard.Index, shard.Count, secs, nfiles, parts)
+		fmt.Fprintf(stderr, "retrace: exported %d events from %d of %d captures (%s) in %.2fs into %d files: %v\n",
+			events, len(files)-failed, len(all), how, secs, nfiles, parts)
 	}
 	if runErr != nil {
 		return withCode(exitFailure, runErr)

@@ -153,3 +153,50 @@ func benchExportVsReplay(b *testing.B, n, events int) {
 	b.ReportMetric(float64(lakeBytes), "B-parquet")
 	b.ReportMetric(float64(lakeBytes)/float64(capBytes), "parquet/scap.zst")
 }
+
+// TestExportDamagedCapture checks what `retrace export` says and leaves of
+// a capture cut short (its rows up to the cut, exit status 1 as replay's)
+// beside one that is not a capture (no files): the summary counts the
+// files on disk and tells the two apart.
+func TestExportDamagedCapture(t *testing.T) {
+	src := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "escape-container.scap.zst")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := t.TempDir()
+	cut := filepath.Join(in, "escape-container.scap.zst")
+	garbage := filepath.Join(in, "garbage.scap.zst")
+	if err := os.WriteFile(cut, b[:len(b)*85/100], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(garbage, []byte("not a capture\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lake := t.TempDir()
+	cmd := retraceChild("export", "-o", lake, cut, garbage)
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("export: %v, want exit status 1\n%s", err, out)
+	}
+	files := testutil.FileTree(t, lake)
+	for name := range files {
+		if strings.Contains(name, "garbage") {
+			t.Errorf("%s written for a file that is not a capture", name)
+		}
+	}
+	for _, want := range []string{
+		cut + ": truncated at offset ",
+		"(read in part: the rows of the 59380 events read are exported)",
+		garbage + ": not a capture",
+		"exported 59380 events from 1 of 2 captures (shard 0/1; 1 read in part; 1 failed, without files) in ",
+		fmt.Sprintf(" into %d files: ", len(files)),
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if len(files) == 0 {
+		t.Error("no files for the capture read in part")
+	}
+}
