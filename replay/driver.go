@@ -53,7 +53,7 @@ func (s *State) Replay(ctx context.Context, r *capture.Reader, fn Handler) error
 			damage = len(d)
 		}
 		e := s.Apply(ev, r.BlockFlags()&capture.FlagStateOnly != 0)
-		e.CPU, e.Frame = r.CPU(), r.Frame()
+		e.CPU, e.Frame, e.Capture = r.CPU(), r.Frame(), r.Name()
 		if fn != nil {
 			if err := fn(e); err != nil {
 				return err

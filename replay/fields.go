@@ -13,7 +13,7 @@ import (
 // concurrent use; the extractors it binds are not (bind per goroutine).
 func NewFieldRegistry() *engine.FieldTable {
 	var defs []engine.FieldDef
-	for _, group := range [][]def{evtFields(), evtStatFields(), procFields(), fdFields(), fdlistFields(), userFields(), containerFields()} {
+	for _, group := range [][]def{evtFields(), evtStatFields(), procFields(), fdFields(), fdlistFields(), userFields(), containerFields(), captureFields()} {
 		for _, d := range group {
 			defs = append(defs, d.toFieldDef())
 		}

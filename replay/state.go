@@ -28,6 +28,10 @@ type Event struct {
 	// Frame is the zstd frame of the capture that holds the event, -1 when
 	// the capture is not framed (set by the reader's caller).
 	Frame int
+	// Capture is the name of the capture file that holds the event, as
+	// it was opened; "" when the event was not read from a file (set by
+	// the reader's caller). With Frame it locates the event's bytes.
+	Capture string
 	// StateOnly is set for events flagged SCAP_DF_STATE_ONLY by the
 	// producer: they update the state but rules must not see them.
 	StateOnly bool
