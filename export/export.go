@@ -171,6 +171,9 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 		return nil
 	})
 	out := CaptureResult{Info: res.Info}
+	if src.stem == "" {
+		cp.host = res.Info.Hostname // no row: the host whose partitions it owns
+	}
 	// An error of the reader after events were replayed leaves the rows of
 	// those events whole: the capture was read in part, as replay reads it.
 	out.Partial = err != nil && writeErr == nil && ctx.Err() == nil && res.Info.Events > 0
@@ -183,10 +186,20 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 		cp.incomplete = strings.ReplaceAll(err.Error(), path+": ", "")
 		var ferr error
 		out.Files, out.Rows, ferr = cp.finish(nil)
+		if ferr == nil {
+			if ferr = cp.removeStale(out.Files); ferr != nil {
+				ferr = fmt.Errorf("export %s: %w", path, ferr)
+			}
+		}
 		out.Err = errors.Join(fmt.Errorf("%w (read in part: the rows of the %d events read are exported)", err, res.Info.Events), ferr)
 		return out
 	}
 	out.Files, out.Rows, out.Err = cp.finish(err)
+	if out.Err == nil {
+		if err := cp.removeStale(out.Files); err != nil {
+			out.Err = fmt.Errorf("export %s: %w", path, err)
+		}
+	}
 	return out
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -400,5 +401,84 @@ func TestExportDamaged(t *testing.T) {
 		if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); ok {
 			t.Errorf("%s of a whole capture says it is incomplete: %q", f, v)
 		}
+	}
+}
+
+// TestReexportReplaces exports captures, then exports them again into the
+// same directory with other options (a clock offset moving their day
+// partitions, rules without detections), and checks that the directory
+// then holds exactly what a fresh export with those options writes, plus
+// the files the captures do not own: another capture's, and one named
+// after a capture but in another host's partition.
+func TestReexportReplaces(t *testing.T) {
+	paths := attacks(t)[:3] // host vm
+	foreign := map[string][]byte{
+		"class=file_activity/host=vm/day=2026-12-05/other-capture.parquet":                 []byte("other"),
+		"class=file_activity/host=elsewhere/day=2026-12-05/" + Stem(paths[0]) + ".parquet": []byte("other host"),
+	}
+	noRules := filepath.Join(t.TempDir(), "none.yaml")
+	if err := os.WriteFile(noRules, []byte("- rule: Never\n  desc: never\n  condition: proc.name = no-such-process\n  output: never\n  priority: NOTICE\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(dir string, clock detect.ClockOffsets, rules []string) Summary {
+		t.Helper()
+		reg := replay.NewFieldRegistry()
+		set, err := detect.LoadRules(rules, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		det, err := detect.New(detect.Options{Registry: reg, Rules: set, Workers: 2, Scope: detect.Scope{Clock: clock}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := Run(context.Background(), paths, Options{Detector: det, Registry: reg, Dir: dir, Workers: 2, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	for _, tc := range []struct {
+		name  string
+		clock detect.ClockOffsets
+		rules []string
+	}{
+		{"clock offset", detect.ClockOffsets{"vm": 48 * time.Hour}, nil},
+		{"rules", nil, []string{noRules}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lake := t.TempDir()
+			for name, b := range foreign {
+				p := filepath.Join(lake, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run(lake, nil, nil)
+			run(lake, tc.clock, tc.rules)
+			fresh := t.TempDir()
+			run(fresh, tc.clock, tc.rules)
+			want := testutil.FileTree(t, fresh)
+			for name, b := range foreign {
+				want[name] = b
+			}
+			got := testutil.FileTree(t, lake)
+			var extra, missing []string
+			for name := range got {
+				if _, ok := want[name]; !ok {
+					extra = append(extra, name)
+				}
+			}
+			for name, b := range want {
+				if g, ok := got[name]; !ok || !bytes.Equal(g, b) {
+					missing = append(missing, name)
+				}
+			}
+			if len(extra)+len(missing) > 0 {
+				t.Errorf("the re-export left files of the first: %q; lacks or differs from a fresh export: %q", extra, missing)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package export
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -285,6 +286,39 @@ func getPart[T any](cp *captureParts, class int32, ts uint64) (*typedPart[T], er
 	}
 	cp.parts[k] = p
 	return p, nil
+}
+
+// removeStale removes the files of the capture's earlier exports that this
+// one did not write (written): the files named after it in the day
+// partitions of its host in every class. Files of other names, or of other
+// hosts, are other captures': a shard of the same export may be writing
+// them.
+func (cp *captureParts) removeStale(written []string) error {
+	name := cp.stem + ".parquet"
+	var errs []error
+	for _, c := range Classes {
+		hostDir := filepath.Join(cp.dir, "class="+c.Partition, "host="+partitionValue(cp.host))
+		days, err := os.ReadDir(hostDir)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove earlier files: %w", err))
+			}
+			continue
+		}
+		for _, d := range days {
+			if !d.IsDir() || !strings.HasPrefix(d.Name(), "day=") {
+				continue
+			}
+			p := filepath.Join(hostDir, d.Name(), name)
+			if slices.Contains(written, p) {
+				continue
+			}
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove earlier file: %w", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // finish closes every part (renaming the files into place) when err is

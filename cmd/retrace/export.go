@@ -47,7 +47,8 @@ docs/EXPORT.md documents the schema and the mapping.
 Captures are named as in replay: files, directories, patterns, @LIST or -
 (a list on stdin). Without -r the built-in rule set runs; -r replaces it,
 as in replay. Each capture writes its own files, named after it: the same
-inputs give the same files, byte for byte. A capture read in part (cut short,
+inputs give the same files, byte for byte, and an export replaces the files
+an earlier export of the same capture wrote below DIR. A capture read in part (cut short,
 damaged) keeps the rows of the events read, and the exit status is 1, as in
 replay. --shard I/N exports the I-th of N shares of the inputs
 (I from 0, as JOB_COMPLETION_INDEX in a Kubernetes Indexed Job): N jobs with

@@ -24,7 +24,10 @@ func retraceChild(args ...string) *exec.Cmd {
 
 // TestExportShardsUnion runs N `retrace export --shard I/N` processes at
 // once into one directory and checks that together they write exactly
-// the files, byte for byte, that one `retrace export` writes alone.
+// the files, byte for byte, that one `retrace export` writes alone; then
+// N again, into the same directory, with a clock offset that moves the
+// days of the attack captures: what they wrote before is replaced, as in
+// one export with the offset into an empty directory.
 func TestExportShardsUnion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates captures and runs child processes")
@@ -40,41 +43,64 @@ func TestExportShardsUnion(t *testing.T) {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	want := testutil.FileTree(t, single)
+	shift := []string{"--clock-offset", "vm=+48h"} // the attack captures' host
+	shifted := t.TempDir()
+	if out, err := retraceChild(append(append([]string{"export", "-q", "-o", shifted}, shift...), inputs...)...).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	wantShifted := testutil.FileTree(t, shifted)
 	for _, n := range []int{3, 5} {
 		t.Run(fmt.Sprint(n, " shards"), func(t *testing.T) {
 			shared := t.TempDir()
-			var wg sync.WaitGroup
-			outs := make([][]byte, n)
-			errs := make([]error, n)
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					args := append([]string{"export", "--shard", fmt.Sprintf("%d/%d", i, n), "-o", shared}, inputs...)
-					outs[i], errs[i] = retraceChild(args...).CombinedOutput()
-				}()
-			}
-			wg.Wait()
-			for i := range n {
-				if errs[i] != nil {
-					t.Fatalf("shard %d/%d: %v\n%s", i, n, errs[i], outs[i])
-				}
-				if !bytes.Contains(outs[i], []byte(fmt.Sprintf("(shard %d/%d)", i, n))) {
-					t.Errorf("shard %d/%d said %q", i, n, outs[i])
-				}
-			}
-			got := testutil.FileTree(t, shared)
-			if len(got) != len(want) {
-				t.Errorf("%d shards wrote %d files, one export %d", n, len(got), len(want))
-			}
-			for name, b := range want {
-				if g, ok := got[name]; !ok {
-					t.Errorf("%s: written by the single export, by no shard", name)
-				} else if !bytes.Equal(g, b) {
-					t.Errorf("%s: the shards' bytes differ from the single export's", name)
-				}
-			}
+			runShards(t, n, shared, inputs)
+			compareTrees(t, fmt.Sprint(n, " shards"), testutil.FileTree(t, shared), want)
+			runShards(t, n, shared, append(shift, inputs...))
+			compareTrees(t, fmt.Sprint(n, " shards again with ", shift), testutil.FileTree(t, shared), wantShifted)
 		})
+	}
+}
+
+// runShards runs `retrace export --shard I/N -o dir ARGS` for I from 0 to
+// n-1 at once, each in a child process.
+func runShards(t *testing.T, n int, dir string, args []string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	outs := make([][]byte, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := append([]string{"export", "--shard", fmt.Sprintf("%d/%d", i, n), "-o", dir}, args...)
+			outs[i], errs[i] = retraceChild(a...).CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("shard %d/%d: %v\n%s", i, n, errs[i], outs[i])
+		}
+		if !bytes.Contains(outs[i], []byte(fmt.Sprintf("(shard %d/%d)", i, n))) {
+			t.Errorf("shard %d/%d said %q", i, n, outs[i])
+		}
+	}
+}
+
+// compareTrees reports the files of want that got lacks or has with other
+// bytes, and the files got has beyond want.
+func compareTrees(t *testing.T, what string, got, want map[string][]byte) {
+	t.Helper()
+	for name, b := range want {
+		if g, ok := got[name]; !ok {
+			t.Errorf("%s: %s written by the single export, by no shard", what, name)
+		} else if !bytes.Equal(g, b) {
+			t.Errorf("%s: %s: the shards' bytes differ from the single export's", what, name)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s: %s is left beside the single export's files", what, name)
+		}
 	}
 }
 
