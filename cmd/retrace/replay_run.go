@@ -128,9 +128,12 @@ func replayWith(ctx context.Context, cfg *replayConfig, reg engine.Registry, set
 			errs = append(errs, drillDown(ctx, &rep, *cfg.drill, stderr, cfg.quiet))
 		}
 		if len(cfg.views) > 0 {
-			vstart := time.Now()
+			vstart, notes := time.Now(), len(rep.Notes)
 			errs = append(errs, timeline.AddViews(ctx, &rep, cfg.files, cfg.views, timeline.Options{Scope: cfg.detect.Scope,
 				Workers: detect.Workers(len(cfg.files), 0), MaxFindings: cfg.reportMax}))
+			for _, n := range rep.Notes[notes:] {
+				fmt.Fprintf(stderr, "retrace: %s\n", n)
+			}
 			if !cfg.quiet {
 				fmt.Fprintf(stderr, "retrace: %d activity views in %.2fs\n", len(cfg.views), time.Since(vstart).Seconds())
 			}

@@ -555,7 +555,7 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 		p.Hosts = data.Hosts
 	}
 	for _, v := range r.Views {
-		hv := htmlView{Name: cleanCell(v.Name), Total: len(v.Findings)}
+		hv := htmlView{Name: cleanCell(v.Name), Total: len(v.Findings) + v.Left}
 		for i := range v.Findings[:min(len(v.Findings), opts.maxDetections())] {
 			d := &v.Findings[i]
 			hv.Rows = append(hv.Rows, htmlRow{TS: d.Time.In(loc).Format("2006-01-02 15:04:05.000000"), Kind: cleanCell(d.Rule), Output: cleanCell(d.Output),

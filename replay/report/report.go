@@ -51,6 +51,9 @@ type Report struct {
 type ActivityView struct {
 	Name     string
 	Findings []Detection
+	// Left counts the findings of the view beyond Findings that a bounded
+	// report holds no longer; the HTML tab says how many it left out.
+	Left int
 }
 
 // CaptureInfo describes one capture file a report covers.

@@ -338,3 +338,33 @@ func TestHTMLLeftCounted(t *testing.T) {
 		t.Errorf("table summary: %q", tb.String()[max(0, tb.Len()-150):])
 	}
 }
+
+// TestHTMLViewLeft checks that a view's tab counts the findings a bounded
+// report left out beside those it embeds.
+func TestHTMLViewLeft(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		left, max           int
+		wantTotal, wantRows int
+	}{
+		{"all held", 0, 0, 3, 3},
+		{"some left out", 5, 0, 8, 3},
+		{"left out and beyond the page's bound", 5, 2, 8, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := storyReport()
+			r.Views[0].Left = tc.left
+			var b strings.Builder
+			if err := WriteHTML(&b, r, Options{MaxDetections: tc.max}); err != nil {
+				t.Fatal(err)
+			}
+			v := pageData(t, b.String()).Views[0]
+			if v.Total != tc.wantTotal || len(v.Rows) != tc.wantRows {
+				t.Errorf("view total %d with %d rows, want %d with %d", v.Total, len(v.Rows), tc.wantTotal, tc.wantRows)
+			}
+			if tab := fmt.Sprintf(`data-tab="view-0">files <span class="n">%d</span></button>`, tc.wantTotal); !strings.Contains(b.String(), tab) {
+				t.Errorf("page lacks the tab %s", tab)
+			}
+		})
+	}
+}

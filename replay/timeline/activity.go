@@ -1,7 +1,6 @@
 package timeline
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -436,22 +435,6 @@ func rankOf(d *report.Detection) uint64 {
 		}
 	}
 	return r
-}
-
-// sortRanked orders a ranked view's findings: most bytes (or failures)
-// first, then operations, then time.
-func sortRanked(ds []report.Detection) {
-	slices.SortStableFunc(ds, func(a, b report.Detection) int {
-		if c := cmp.Compare(rankOf(&b), rankOf(&a)); c != 0 {
-			return c
-		}
-		oa, _ := a.OutputFields["operations"].(uint64)
-		ob, _ := b.OutputFields["operations"].(uint64)
-		if c := cmp.Compare(ob, oa); c != 0 {
-			return c
-		}
-		return a.Time.Compare(b.Time)
-	})
 }
 
 // size prints a byte count: "512 B", "2.0 KiB", "3.1 MiB".

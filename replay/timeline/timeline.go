@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/retrace-dev/retrace/engine"
@@ -108,10 +109,12 @@ type Options struct {
 	Workers int
 	// Progress, when set, counts the bytes read.
 	Progress *detect.Progress
-	// MaxFindings bounds the findings each view keeps (for an aggregate
-	// view, the entries it aggregates, below MaxAggregates); a view that
-	// reaches it says so in a last finding of rule "truncated". 0 leaves
-	// only the views' own bounds.
+	// MaxFindings bounds the findings each view keeps: the first ones in
+	// the view's order over all captures (in each capture, for an
+	// aggregate view, the first entries it aggregates, below
+	// MaxAggregates). The report counts the others in Report.Left and
+	// says in Report.Notes what it left out. 0 leaves only the views' own
+	// bounds.
 	MaxFindings int
 }
 
@@ -173,11 +176,13 @@ func ParseReportViews(names []string) ([]string, error) {
 
 // AddViews runs views over the captures at paths ([RunViews]: one more
 // pass) and adds their findings to rep, a replay's report, for the HTML
-// report's tabs.
+// report's tabs, with the count of those Options.MaxFindings left out and
+// notes saying so.
 func AddViews(ctx context.Context, rep *report.Report, paths, views []string, opts Options) error {
 	reps, err := RunViews(ctx, paths, views, opts)
 	for i, r := range reps {
-		rep.Views = append(rep.Views, report.ActivityView{Name: views[i], Findings: r.Detections})
+		rep.Views = append(rep.Views, report.ActivityView{Name: views[i], Findings: r.Detections, Left: r.Left.Count})
+		rep.Notes = append(rep.Notes, r.Notes...)
 	}
 	if err != nil {
 		return fmt.Errorf("activity views: %w", err)
@@ -204,27 +209,37 @@ func RunViews(ctx context.Context, paths []string, views []string, opts Options)
 		reg = replay.NewFieldRegistry()
 	}
 	units := detect.Sets(paths) // a rotated set is one capture
-	results := make([][]captureResult, len(units))
-	detect.ForEach(len(units), detect.Workers(len(units), opts.Workers), func(_, i int) {
-		results[i] = capture(ctx, &opts, reg, views, units[i])
-	})
-	reps := make([]*report.Report, len(views))
-	var errs []error
+	infos := make([]report.CaptureInfo, len(units))
+	errs := make([]error, len(units))
+	firsts := make([]*firstFindings, len(views))
+	trees := make([][][]report.ProcessNode, len(views)) // by view, then capture
 	for v, view := range views {
-		rep := &report.Report{Title: "retrace timeline: " + view, View: view}
-		for _, res := range results {
-			r := res[v]
-			rep.Captures = append(rep.Captures, r.info)
-			rep.Detections = append(rep.Detections, r.detections...)
-			rep.Tree = append(rep.Tree, r.tree...)
-			if r.err != nil && v == 0 {
-				errs = append(errs, r.err)
+		firsts[v] = &firstFindings{view: view, max: opts.MaxFindings}
+		if view == ViewTree {
+			trees[v] = make([][]report.ProcessNode, len(units))
+		}
+	}
+	// A capture's findings join the kept ones as soon as it is replayed,
+	// so that they do not wait for the other captures.
+	var mu sync.Mutex
+	detect.ForEach(len(units), detect.Workers(len(units), opts.Workers), func(_, i int) {
+		res := capture(ctx, &opts, reg, views, units[i])
+		infos[i], errs[i] = res[0].info, res[0].err
+		mu.Lock()
+		defer mu.Unlock()
+		for v, r := range res {
+			firsts[v].add(i, r.detections, r.cut)
+			if trees[v] != nil {
+				trees[v][i] = r.tree
 			}
 		}
-		if sortedByRank(view) {
-			sortRanked(rep.Detections)
-		} else {
-			slices.SortStableFunc(rep.Detections, func(a, b report.Detection) int { return a.Time.Compare(b.Time) })
+	})
+	reps := make([]*report.Report, len(views))
+	for v, view := range views {
+		rep := &report.Report{Title: "retrace timeline: " + view, View: view, Captures: infos}
+		firsts[v].finish(rep)
+		for _, t := range trees[v] {
+			rep.Tree = append(rep.Tree, t...)
 		}
 		reps[v] = rep
 	}
@@ -236,7 +251,9 @@ type captureResult struct {
 	info       report.CaptureInfo
 	detections []report.Detection
 	tree       []report.ProcessNode
-	err        error
+	// cut counts the events left out at Options.MaxFindings.
+	cut int
+	err error
 }
 
 // capture replays one capture (a file, or the files of a rotated set)
@@ -274,6 +291,7 @@ func capture(ctx context.Context, opts *Options, reg engine.Registry, views []st
 		col.host = info.Hostname
 		out[i] = captureResult{info: info, err: err}
 		out[i].detections, out[i].tree = col.finish()
+		out[i].cut = col.cut
 	}
 	return out
 }
@@ -714,14 +732,6 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
 	if c.act != nil {
 		c.finishActivity()
-	}
-	if c.cut > 0 {
-		d := report.Detection{Rule: "truncated", Priority: "Informational", Source: "syscall", Capture: c.capture}
-		if n := len(c.found); n > 0 {
-			d.Time = c.found[n-1].Time
-		}
-		d.Output = fmt.Sprintf("view %s reached its bound of %d findings; %d later events are not shown", c.view, c.maxFound, c.cut)
-		c.found = append(c.found, d)
 	}
 	for i := range c.found {
 		d := &c.found[i]

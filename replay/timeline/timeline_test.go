@@ -366,9 +366,9 @@ func TestRunViewsOnePass(t *testing.T) {
 }
 
 // TestRunViewsMaxFindings checks that a bounded view keeps its first
-// findings and says how many later events it left out.
+// findings over all captures and says what it left out.
 func TestRunViewsMaxFindings(t *testing.T) {
-	paths := []string{attack("reverse-shell")}
+	paths := []string{attack("reverse-shell"), attack("persistence-host")}
 	views := []string{timeline.ViewCommands, timeline.ViewFiles, timeline.ViewShells}
 	all, err := timeline.RunViews(context.Background(), paths, views, timeline.Options{})
 	if err != nil {
@@ -379,12 +379,18 @@ func TestRunViewsMaxFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range views {
-		got := bounded[i].Detections
-		if len(all[i].Detections) <= 2 {
-			t.Fatalf("view %s has %d findings unbounded; the test needs more than 2", v, len(all[i].Detections))
+		got := bounded[i]
+		if len(all[i].Detections) <= 4 {
+			t.Fatalf("view %s has %d findings unbounded; the test needs more than 4", v, len(all[i].Detections))
 		}
-		if len(got) != 3 || got[2].Rule != "truncated" || !strings.Contains(got[2].Output, "reached its bound of 2 findings") {
-			t.Errorf("view %s bounded to 2: %v", v, findings(bounded[i]))
+		if len(got.Detections) != 2 || len(got.Notes) != 1 || !strings.HasPrefix(got.Notes[0], "view "+v+" holds its first 2 findings;") ||
+			!strings.Contains(got.Notes[0], "reached the bound of 2 findings on their own") {
+			t.Errorf("view %s bounded to 2: %v, notes %q", v, findings(got), got.Notes)
+		}
+		if v == timeline.ViewCommands {
+			if diff := cmp.Diff(findings(all[i])[:2], findings(got)); diff != "" || got.Left.Count != 2 {
+				t.Errorf("view %s bounded to 2 keeps %d more (want 2) and differs from its first 2 findings (-all +bounded):\n%s", v, got.Left.Count, diff)
+			}
 		}
 	}
 }

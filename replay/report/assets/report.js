@@ -508,7 +508,7 @@
     var count = el("span", "count");
     head.appendChild(count);
     panel.appendChild(head);
-    if (v.rows.length < v.total) panel.appendChild(el("div", "notice", "This tab holds the first " + v.rows.length + " of " + v.total + " rows (raise the bound with --report-max, or run retrace timeline " + v.name + " -o json for all of them)."));
+    if (v.rows.length < v.total) panel.appendChild(el("div", "notice", "This tab holds the first " + v.rows.length + " of " + v.total + " rows; " + (v.total - v.rows.length) + " more are left out (raise the bound with --report-max, or run retrace timeline " + v.name + " -o json for all of them)."));
     var wrap = el("div", "view-scroll"), table = el("table", "rows"), thead = el("thead"), tr = el("tr");
     ["Time", "Kind", "Process", "What", "Host", "Capture · frame · evt.num"].forEach(function (h) { tr.appendChild(el("th", "", h)); });
     thead.appendChild(tr); table.appendChild(thead);
