@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
@@ -98,18 +99,61 @@ func Stem(path string) string {
 	return base
 }
 
-// CheckNames returns an error when two captures would write files of the
-// same name: their base names (without the capture suffix) must differ.
+// CheckNames returns an error when two captures would write the same
+// files: captures of the same name (see [Stem]) must have been recorded on
+// different hosts, whose partitions their files go to.
 func CheckNames(paths []string) error {
-	seen := map[string]string{}
+	hosts := sharedNameHosts(paths)
+	type file struct{ stem, partition string }
+	seen := map[file]string{}
 	for _, p := range paths {
-		s := Stem(p)
-		if prev, ok := seen[s]; ok {
-			return fmt.Errorf("export: captures %s and %s would both write %s.parquet: rename one", prev, p, s)
+		f := file{Stem(p), partitionValue(hosts[p])}
+		if prev, ok := seen[f]; ok {
+			return fmt.Errorf("export: captures %s and %s, both of host %s, would both write %s.parquet: rename one",
+				prev, p, hostText(hosts[p]), f.stem)
 		}
-		seen[s] = p
+		seen[f] = p
 	}
 	return nil
+}
+
+// hostText names a host in a message.
+func hostText(host string) string {
+	if host == "" {
+		return "(unknown)"
+	}
+	return host
+}
+
+// sharedNameHosts returns the host of each capture in paths whose name
+// (see [Stem]) another one has too, from its header: "" when it has none,
+// or cannot be read (its export reports why). The others are not opened.
+func sharedNameHosts(paths []string) map[string]string {
+	count := map[string]int{}
+	for _, p := range paths {
+		count[Stem(p)]++
+	}
+	hosts := map[string]string{}
+	for _, p := range paths {
+		if count[Stem(p)] > 1 {
+			hosts[p] = captureHost(p)
+		}
+	}
+	return hosts
+}
+
+// captureHost returns the host name in the header of the capture at path,
+// "" when it has none or cannot be read.
+func captureHost(path string) string {
+	r, err := capture.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	if h := r.Header(); h != nil && h.Machine != nil {
+		return h.Machine.Hostname
+	}
+	return ""
 }
 
 // Run exports the captures at paths into opts.Dir, at most opts.Workers
@@ -155,7 +199,7 @@ func exportCapture(ctx context.Context, opts Options, m *mapper, path string) Ca
 	var writeErr error // what stopped the replay from this side
 	res, err := opts.Detector.Events(ctx, path, func(info report.CaptureInfo, e *replay.Event, found []*report.Detection) error {
 		if src.stem == "" {
-			src = source{host: info.Hostname, stem: cp.stem}
+			src = source{host: info.Hostname, stem: cp.stem, logName: filepath.Base(path)}
 			cp.host = info.Hostname
 		}
 		if em := m.mapping(e); em != nil {

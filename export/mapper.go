@@ -105,9 +105,10 @@ func newMapper(reg engine.Registry, product Product) *mapper {
 	return m
 }
 
-// source is what a row's provenance needs of its capture.
+// source is what a row's provenance needs of its capture: its host, the
+// name its files are named after (stem) and its file name (logName).
 type source struct {
-	host, stem string
+	host, stem, logName string
 }
 
 // mapping returns the mapping of e, or nil when e is not exported.
@@ -146,7 +147,7 @@ func (m *mapper) base(b *Base, src source, e *replay.Event, a Activity) {
 		CategoryName: c.CategoryName, ActivityID: a.ID, ActivityName: a.Name, TypeUID: int64(c.UID)*100 + int64(a.ID),
 		TypeName: m.typeName(c, a), SeverityID: 1, Severity: "Informational", StatusID: 1, Status: "Success",
 		Metadata: Metadata{Version: OCSFVersion, Product: m.product, UID: src.uid(e.Num), LogProvider: "retrace",
-			LogName: src.stem, Sequence: int64(e.Num), EventCode: e.Ev.TypeName()},
+			LogName: src.logName, Sequence: int64(e.Num), EventCode: e.Ev.TypeName()},
 		Device: Device{Hostname: src.host, TypeID: 0, Type: "Unknown"},
 	}
 	if res, ok := m.p.rawres.Int(e); ok && res < 0 {
@@ -158,6 +159,7 @@ func (m *mapper) base(b *Base, src source, e *replay.Event, a Activity) {
 	b.Container = d.container
 	u := &b.Unmapped
 	u.EvtRawTime = int64(ts)
+	u.Frame = int64(e.Frame)
 	u.EvtDir = m.text(m.p.evtDir, e)
 	if n, ok := m.p.fdNum.Int(e); ok && e.FDNum >= 0 {
 		u.FdNum = &n

@@ -12,7 +12,7 @@ const OCSFVersion = "1.4.0"
 // mapping and the partitioning documented in docs/EXPORT.md. It changes
 // whenever one of them does; readers find it in every file's key-value
 // metadata (retrace.export.version).
-const SchemaVersion = "2"
+const SchemaVersion = "3"
 
 // The OCSF classes the export writes.
 const (
@@ -144,6 +144,7 @@ type Unmapped struct {
 	ContainerPrivileged bool   `parquet:"container_privileged,optional"`
 	Priority            string `parquet:"priority,optional,dict"`
 	Source              string `parquet:"source,optional,dict"`
+	Frame               int64  `parquet:"frame"`
 }
 
 // Base holds the attributes every class has. It is not a row by itself:

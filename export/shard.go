@@ -31,31 +31,36 @@ func ParseShard(s string) (Shard, error) {
 
 // Select returns the inputs of shard s among paths, in the order given.
 // The assignment depends only on the inputs' names (without directories)
-// and sizes, so every shard of a job computes the same one: captures go,
-// largest first (ties by name), to the shard with the fewest bytes so far
-// (ties: the lowest index).
+// and sizes, and the hosts of inputs of the same name, so every shard of a
+// job computes the same one: captures go, largest first (ties by name,
+// then host), to the shard with the fewest bytes so far (ties: the lowest
+// index).
 func (s Shard) Select(paths []string) ([]string, error) {
 	if s.Count <= 1 {
 		return paths, nil
 	}
 	type input struct {
-		i    int
-		name string
-		size int64
+		i          int
+		name, host string
+		size       int64
 	}
+	hosts := sharedNameHosts(paths)
 	in := make([]input, len(paths))
 	for i, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("shard inputs: %w", err)
 		}
-		in[i] = input{i, Stem(p), st.Size()}
+		in[i] = input{i, Stem(p), hosts[p], st.Size()}
 	}
 	slices.SortFunc(in, func(a, b input) int {
 		if c := cmp.Compare(b.size, a.size); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.name, b.name)
+		if c := cmp.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.host, b.host)
 	})
 	load := make([]int64, s.Count)
 	mine := make([]bool, len(paths))

@@ -196,3 +196,32 @@ func TestParentCreatedTime(t *testing.T) {
 		t.Errorf("%d rows have an empty string where an absent attribute must be NULL", empty)
 	}
 }
+
+// TestProvenanceColumns checks with DuckDB that every row of every class
+// names its capture by file name (metadata.log_name, as the files are
+// named after it) and carries the zstd frame of its event: the attack
+// captures are .scap.zst files, so no row has -1, and the events of a long
+// capture span more than one frame.
+func TestProvenanceColumns(t *testing.T) {
+	dir := exportAttacks(t)
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files := "'" + filepath.ToSlash(filepath.Join(dir, "lake")) + "/class=*/*/*/*.parquet'"
+	q := `SELECT count(*),
+	  count(*) FILTER (WHERE metadata.log_name <> regexp_extract(filename, '([^/]*)\.parquet$', 1) || '.scap.zst'),
+	  count(*) FILTER (WHERE unmapped.frame < 0),
+	  max(frames)
+	FROM (SELECT *, count(DISTINCT unmapped.frame) OVER (PARTITION BY metadata.log_name) AS frames
+	      FROM read_parquet(` + files + `, hive_partitioning = true, filename = true, union_by_name = true))`
+	var rows, badName, unframed, maxFrames int
+	if err := db.QueryRow(q).Scan(&rows, &badName, &unframed, &maxFrames); err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	if rows == 0 || badName != 0 || unframed != 0 || maxFrames < 2 {
+		t.Errorf("%d rows: %d with a log_name other than their file's capture, %d without a frame; at most %d frames in a capture (want 2 or more)",
+			rows, badName, unframed, maxFrames)
+	}
+}
