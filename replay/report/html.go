@@ -100,9 +100,12 @@ type htmlPage struct {
 // htmlNode is one process of a tree view as the template renders it.
 type htmlNode struct {
 	Name, Cmdline, User, Container, Start, Exit, Host string
-	Pid                                               int64
-	Activity                                          []htmlActivity
-	Children                                          []htmlNode
+	// Capture is the capture file as the user named it; Where locates the event the
+	// node describes ("frame 1 · evt.num 812"), ExitWhere its exit.
+	Capture, Where, ExitWhere string
+	Pid                       int64
+	Activity                  []htmlActivity
+	Children                  []htmlNode
 	// Pins are the detections of this process, one per rule.
 	Pins []htmlPin
 }
@@ -116,6 +119,7 @@ type htmlPin struct {
 
 type htmlActivity struct {
 	Time, Kind, Object string
+	Where              string // "frame 1 · evt.num 812"
 }
 
 // maxHTMLTreeDepth bounds the nesting of the rendered tree (and of template
@@ -130,7 +134,8 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int, pi
 		n := &nodes[i]
 		*count++
 		hn := htmlNode{Name: cleanCell(procName(n.Process)), Cmdline: cleanCell(n.Process.Cmdline), User: cleanCell(n.Process.User),
-			Pid: n.Process.Pid, Host: cleanCell(n.Host), Pins: pins(n.Pins)}
+			Pid: n.Process.Pid, Host: cleanCell(n.Host), Capture: cleanCell(n.Capture), Pins: pins(n.Pins),
+			Where: htmlEventWhere(n.EventNum, n.Frame), ExitWhere: htmlEventWhere(n.ExitNum, n.ExitFrame)}
 		if !n.Container.IsHost() {
 			hn.Container = cleanCell(n.Container.Label())
 		}
@@ -144,7 +149,8 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int, pi
 			hn.Exit = n.Exit.In(loc).Format("15:04:05.000000")
 		}
 		for _, a := range n.Activity {
-			hn.Activity = append(hn.Activity, htmlActivity{Time: a.Time.In(loc).Format("15:04:05.000000"), Kind: cleanCell(a.Kind), Object: cleanCell(a.Object)})
+			hn.Activity = append(hn.Activity, htmlActivity{Time: a.Time.In(loc).Format("15:04:05.000000"), Kind: cleanCell(a.Kind), Object: cleanCell(a.Object),
+				Where: htmlEventWhere(a.EventNum, a.Frame)})
 		}
 		if depth+1 < maxHTMLTreeDepth {
 			hn.Children = htmlTree(n.Children, loc, depth+1, count, pins)
@@ -538,8 +544,8 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	}
 	p.View = cleanCell(r.View)
 	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize, func(idx []int) []htmlPin { return htmlPins(idx, data.Detections, data.Rules) })
-	if treeHosts(p.Tree, map[string]bool{}) < 2 {
-		clearTreeHosts(p.Tree) // one host: naming it on every process is noise
+	if hosts, captures := treeSources(p.Tree, map[string]bool{}, map[string]bool{}); hosts < 2 || captures < 2 {
+		clearTreeSources(p.Tree, hosts < 2, captures < 2)
 	}
 	p.Notes = cleanAll(r.Notes)
 	for _, c := range r.Captures {
@@ -569,22 +575,45 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	return p
 }
 
-// treeHosts counts the distinct hosts of nodes and their descendants
-// (seen collects them).
-func treeHosts(nodes []htmlNode, seen map[string]bool) int {
-	for i := range nodes {
-		if nodes[i].Host != "" {
-			seen[nodes[i].Host] = true
-		}
-		treeHosts(nodes[i].Children, seen)
+// htmlEventWhere returns "frame 1 · evt.num 812" for an event of a tree,
+// without the frame when the capture is not framed; "" for no event.
+func htmlEventWhere(num uint64, frame int) string {
+	if num == 0 {
+		return ""
 	}
-	return len(seen)
+	if frame < 0 {
+		return "evt.num " + strconv.FormatUint(num, 10)
+	}
+	return "frame " + strconv.Itoa(frame) + " · evt.num " + strconv.FormatUint(num, 10)
 }
 
-func clearTreeHosts(nodes []htmlNode) {
+// treeSources counts the distinct hosts and captures of nodes and their
+// descendants (seen collects them).
+func treeSources(nodes []htmlNode, hosts, captures map[string]bool) (int, int) {
 	for i := range nodes {
-		nodes[i].Host = ""
-		clearTreeHosts(nodes[i].Children)
+		if nodes[i].Host != "" {
+			hosts[nodes[i].Host] = true
+		}
+		if nodes[i].Capture != "" {
+			captures[nodes[i].Capture] = true
+		}
+		treeSources(nodes[i].Children, hosts, captures)
+	}
+	return len(hosts), len(captures)
+}
+
+// clearTreeSources empties the nodes' hosts (host) and capture names
+// (capture): one host or capture named on every process is noise, the
+// page's header names it.
+func clearTreeSources(nodes []htmlNode, host, capture bool) {
+	for i := range nodes {
+		if host {
+			nodes[i].Host = ""
+		}
+		if capture {
+			nodes[i].Capture = ""
+		}
+		clearTreeSources(nodes[i].Children, host, capture)
 	}
 }
 

@@ -45,8 +45,9 @@ func hostileReport() *Report {
 	r.Tree = []ProcessNode{{
 		Process:   Process{Pid: 1, Name: payloadImg, Cmdline: all, User: payloadScript},
 		Container: Container{ID: "abc", Name: payloadSVG},
-		Activity:  []Activity{{Time: time.Unix(1, 0), Kind: payloadScript, Object: all}},
-		Children:  []ProcessNode{{Process: Process{Pid: 2, Name: payloadBreak, Cmdline: all}}},
+		Activity:  []Activity{{Time: time.Unix(1, 0), Kind: payloadScript, Object: all, EventNum: 9, Frame: 1}},
+		Host:      payloadSVG, Capture: payloadBreak, EventNum: 9, Frame: 1,
+		Children: []ProcessNode{{Process: Process{Pid: 2, Name: payloadBreak, Cmdline: all}, Host: payloadImg, Capture: payloadScript}},
 	}}
 	r.Detections[0].Children = []Process{{Pid: 3, Name: payloadImg, Cmdline: all}}
 	for i := range r.Detections {
@@ -186,6 +187,64 @@ func TestHTMLCaptureSummary(t *testing.T) {
 			for _, s := range tt.notPage {
 				if strings.Contains(b.String(), s) {
 					t.Errorf("page has %s", s)
+				}
+			}
+		})
+	}
+}
+
+// TestHTMLTreeSources checks that the process tree's nodes, activities
+// and exits say where their events are, and name host and capture when the
+// tree has several.
+func TestHTMLTreeSources(t *testing.T) {
+	tests := []struct {
+		name    string
+		report  *Report
+		inPage  []string
+		notPage []string
+	}{
+		{
+			name:   "one host and capture: events only",
+			report: treeReport(),
+			inPage: []string{
+				`<span class="where">frame 1 · evt.num 812</span>`,                                      // bash's exec
+				`<span class="obj">/etc/shadow</span> <span class="where">frame 1 · evt.num 815</span>`, // an activity
+				`exit 09:14:09.000000 · frame 3 · evt.num 4100</span>`,
+			},
+			notPage: []string{`class="hostname"`, "hosts/web-01.scap.zst"},
+		},
+		{
+			name:   "two hosts: host and capture on each process",
+			report: treeHostsReport(),
+			inPage: []string{
+				`<span class="hostname">host <b>web-01</b></span> <span class="where">hosts/web-01.scap.zst · frame 1 · evt.num 812</span>`,
+				`<span class="hostname">host <b>db-01</b></span> <span class="where">db-01.scap</span>`, // systemd: no event of its own
+				`<span class="hostname">host <b>db-01</b></span> <span class="where">db-01.scap · evt.num 77</span>`,
+				`<span class="obj">/etc/cron.d/x</span> <span class="where">evt.num 80</span>`, // not framed
+				`exit 09:14:07.000000 · evt.num 91</span>`,
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteHTML(&b, tc.report, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			tree := b.String()
+			if i := strings.Index(tree, `id="ptree"`); i >= 0 {
+				tree = tree[i:]
+			} else {
+				t.Fatal("page has no process tree")
+			}
+			for _, s := range tc.inPage {
+				if !strings.Contains(tree, s) {
+					t.Errorf("tree lacks %s", s)
+				}
+			}
+			for _, s := range tc.notPage {
+				if strings.Contains(tree, s) {
+					t.Errorf("tree has %s", s)
 				}
 			}
 		})
@@ -441,7 +500,7 @@ func FuzzWriteHTML(f *testing.F) {
 			Next: []Step{{Activity: Activity{Kind: name, Object: cmdline}, Name: name}}}
 		r.Views = []ActivityView{{Name: name, Findings: []Detection{{Rule: name, Output: cmdline, Hostname: name, Capture: cmdline}}}}
 		r.Notes = []string{cmdline}
-		r.Tree = []ProcessNode{{Process: Process{Name: name}, Host: cmdline, Pins: []int{0}}, {Process: Process{Name: cmdline}, Host: name}}
+		r.Tree = []ProcessNode{{Process: Process{Name: name}, Host: cmdline, Capture: name, Pins: []int{0}}, {Process: Process{Name: cmdline}, Host: name, Capture: cmdline}}
 		var b bytes.Buffer
 		if err := WriteHTML(&b, r, Options{}); err != nil {
 			t.Fatal(err)

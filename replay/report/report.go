@@ -199,6 +199,11 @@ type ProcessNode struct {
 	// Exit is when the process exited; zero when it still ran at the end
 	// of the capture.
 	Exit time.Time
+	// ExitNum and ExitFrame locate the process's exit event in Capture
+	// (see [Activity]); ExitNum is 0 when the view did not see that event
+	// (an exit known from the replay's lineage records only).
+	ExitNum   uint64
+	ExitFrame int
 	// Activity is what the process did, in time order.
 	Activity []Activity
 	// Children are the processes it started, in start order.
@@ -208,6 +213,16 @@ type ProcessNode struct {
 	Login string
 	// Host is the recorded machine the process ran on.
 	Host string
+	// Capture is the capture file the process was recorded in (for a
+	// rotated set, its first file), as the user named it.
+	Capture string
+	// EventNum and Frame locate the event that Process describes: the
+	// process's last execve, or else the first event of it the view saw.
+	// EventNum is 0 when the view saw no event of the process (one known
+	// only as the creator of another); Frame is then -1, as it is for a
+	// capture that is not framed.
+	EventNum uint64
+	Frame    int
 	// Pins are the indices in Report.Detections of the detections of
 	// this process (the story report pins them on the tree).
 	Pins []int
@@ -223,6 +238,13 @@ type Activity struct {
 	// Object is what it happened to: a command line, a path (both paths
 	// of a rename, "old -> new"), or a network endpoint.
 	Object string
+	// EventNum is the event's number in its capture (sysdig's evt.num),
+	// 0 for an activity that is no event (a "truncated" note); Frame is
+	// the zstd frame that holds it, -1 when the capture is not framed.
+	// With the process's Host and Capture they trace the activity back
+	// to its bytes.
+	EventNum uint64
+	Frame    int
 }
 
 // Format names an output format.

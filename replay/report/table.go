@@ -273,18 +273,24 @@ func tableDetails(d *Detection) string {
 // 10421", the parts that are known; the capture by its file name, as the
 // table has little room.
 func eventSource(d *Detection) string {
+	return sourceText(d.Hostname, d.Capture, d.Frame, d.EventNum)
+}
+
+// sourceText is [eventSource] for an event of capture on host, in frame
+// (-1: not framed), numbered num (0: no event).
+func sourceText(host, capture string, frame int, num uint64) string {
 	var parts []string
-	if d.Hostname != "" {
-		parts = append(parts, "host "+cleanCell(d.Hostname)+",")
+	if host != "" {
+		parts = append(parts, "host "+cleanCell(host)+",")
 	}
-	if d.Capture != "" {
-		parts = append(parts, cleanCell(filepath.Base(d.Capture))) // the host tells same-named files apart
+	if capture != "" {
+		parts = append(parts, cleanCell(filepath.Base(capture))) // the host tells same-named files apart
 	}
-	if d.Frame >= 0 && d.Capture != "" {
-		parts = append(parts, "frame "+strconv.Itoa(d.Frame))
+	if frame >= 0 && capture != "" {
+		parts = append(parts, "frame "+strconv.Itoa(frame))
 	}
-	if d.EventNum != 0 {
-		parts = append(parts, "evt.num "+strconv.FormatUint(d.EventNum, 10))
+	if num != 0 {
+		parts = append(parts, "evt.num "+strconv.FormatUint(num, 10))
 	}
 	return strings.TrimSuffix(strings.Join(parts, " "), ",")
 }

@@ -139,8 +139,13 @@ func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
 	return append(dst, '}')
 }
 
-// appendTimesketchActivity appends one activity of a tree view's process.
+// appendTimesketchActivity appends one activity of a tree view's process,
+// with the keys of a detection's provenance: "host" (the process's, host
+// when it names none), "capture", "frame", "evt_num" and "time_ns".
 func appendTimesketchActivity(dst []byte, n *ProcessNode, a *Activity, host string) []byte {
+	if n.Host != "" {
+		host = n.Host
+	}
 	msg := a.Kind + " " + a.Object + " (" + procName(n.Process) + " pid " + strconv.FormatInt(n.Process.Pid, 10) + ")"
 	dst = appendTimesketchHead(dst, msg, a.Time)
 	dst = append(dst, `,"data_type":"retrace:timeline:tree","activity":`...)
@@ -151,6 +156,12 @@ func appendTimesketchActivity(dst []byte, n *ProcessNode, a *Activity, host stri
 	dst = appendValue(dst, host)
 	dst = appendTimesketchContainer(dst, n.Container)
 	dst = appendTimesketchProcess(dst, &n.Process)
+	dst = append(dst, `,"capture":`...)
+	dst = appendValue(dst, n.Capture)
+	dst = append(dst, `,"frame":`...)
+	dst = strconv.AppendInt(dst, int64(a.Frame), 10)
+	dst = append(dst, `,"evt_num":`...)
+	dst = strconv.AppendUint(dst, a.EventNum, 10)
 	dst = append(dst, `,"time_ns":`...)
 	dst = strconv.AppendInt(dst, a.Time.UnixNano(), 10)
 	return append(dst, '}')

@@ -51,7 +51,7 @@ func TestTimesketchRequiredFields(t *testing.T) {
 	}{
 		{"detections", sampleReport(), 4, []string{"rule", "priority", "tags", "output_fields", "capture", "frame", "evt_num", "proc_ancestry"}},
 		{"shells", shellsReport(), 1, []string{"rule", "children", "capture"}},
-		{"tree", treeReport(), 6, []string{"activity", "object"}},
+		{"tree", treeReport(), 6, []string{"activity", "object", "capture", "frame", "evt_num"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -34,17 +35,39 @@ func walkTree(roots []ProcessNode, fn func(n *ProcessNode, depth int, path []*Pr
 
 // writeTreeText prints the tree indented two spaces per level: one line per
 // process, then one line per activity, escaped like Falco's alert lines.
+// Each run of roots from one capture opens with a header line, "process
+// tree of web.scap.zst (host web-01):", after a blank line but for the
+// first (a tree that names no host and no capture has none); process lines name their host and capture and the event they
+// describe, activity lines their event (see [Activity]):
+//
+//	bash[8101] user=root host=web-01 capture=web.scap.zst evt.num=812 frame=1: bash
+//	  - 2026-11-20T09:14:01.200000000+0000 evt.num=815 frame=1 open-read /etc/shadow
+//
+// The values come before the free text (command lines, paths), which a
+// process could choose to look like them.
 func writeTreeText(w io.Writer, roots []ProcessNode, opts Options) error {
 	var line []byte
+	var host, capture string // of the last header
 	return walkTree(roots, func(n *ProcessNode, depth int, _ []*ProcessNode) error {
+		line = line[:0]
+		if depth == 0 && (n.Host != host || n.Capture != capture) {
+			if n != &roots[0] {
+				line = append(line, '\n')
+			}
+			line = append(line, "process tree of "...)
+			line = appendTreeSource(line, n.Host, n.Capture)
+			line = append(line, ":\n"...)
+			host, capture = n.Host, n.Capture
+		}
 		indent := strings.Repeat("  ", depth)
-		line = append(line[:0], indent...)
+		line = append(line, indent...)
 		line = appendProcessSummary(line, n)
 		line = append(line, '\n')
 		for _, a := range n.Activity {
 			line = append(line, indent...)
 			line = append(line, "  - "...)
 			line = appendEventTime(line, a.Time, opts)
+			line = appendEventRef(line, a.EventNum, a.Frame)
 			line = append(line, ' ')
 			line = appendEscaped(line, a.Kind)
 			line = append(line, ' ')
@@ -55,6 +78,7 @@ func writeTreeText(w io.Writer, roots []ProcessNode, opts Options) error {
 			line = append(line, indent...)
 			line = append(line, "  - "...)
 			line = appendEventTime(line, n.Exit, opts)
+			line = appendEventRef(line, n.ExitNum, n.ExitFrame)
 			line = append(line, " exit\n"...)
 		}
 		if _, err := w.Write(line); err != nil {
@@ -64,7 +88,42 @@ func writeTreeText(w io.Writer, roots []ProcessNode, opts Options) error {
 	})
 }
 
-// appendProcessSummary appends "name[pid] user=u tty=t container=c: cmdline".
+// appendTreeSource appends "web.scap.zst (host web-01)", the parts that
+// are known, "an unknown capture" when neither is.
+func appendTreeSource(dst []byte, host, capture string) []byte {
+	if capture == "" {
+		if host == "" {
+			return append(dst, "an unknown capture"...)
+		}
+		return appendEscaped(append(dst, "host "...), host)
+	}
+	dst = appendEscaped(dst, capture)
+	if host != "" {
+		dst = append(dst, " (host "...)
+		dst = appendEscaped(dst, host)
+		dst = append(dst, ')')
+	}
+	return dst
+}
+
+// appendEventRef appends " evt.num=N frame=F", without the frame when the
+// capture is not framed and nothing when num is 0 (no event).
+func appendEventRef(dst []byte, num uint64, frame int) []byte {
+	if num == 0 {
+		return dst
+	}
+	dst = append(dst, " evt.num="...)
+	dst = strconv.AppendUint(dst, num, 10)
+	if frame >= 0 {
+		dst = append(dst, " frame="...)
+		dst = strconv.AppendInt(dst, int64(frame), 10)
+	}
+	return dst
+}
+
+// appendProcessSummary appends "name[pid] user=u tty=t (login)
+// container=c host=h capture=f evt.num=n frame=f: cmdline", the parts
+// that are known.
 func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 	p := &n.Process
 	dst = appendEscaped(dst, procName(*p))
@@ -88,6 +147,15 @@ func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 		dst = append(dst, " container="...)
 		dst = appendEscaped(dst, n.Container.Label())
 	}
+	if n.Host != "" {
+		dst = append(dst, " host="...)
+		dst = appendEscaped(dst, n.Host)
+	}
+	if n.Capture != "" {
+		dst = append(dst, " capture="...)
+		dst = appendEscaped(dst, n.Capture)
+	}
+	dst = appendEventRef(dst, n.EventNum, n.Frame)
 	if p.Cmdline != "" {
 		dst = append(dst, ": "...)
 		dst = appendEscaped(dst, p.Cmdline)
@@ -98,12 +166,18 @@ func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 // writeTreeJSON writes one JSON object per process, parents before
 // children, so that line-oriented tools can index the tree:
 //
-//	{"activity":[{"kind","object","time"}...],"cmdline","container":{"id","image","name"},
-//	 "depth","exe","exit","login","name","path","pid","ppid","start","tty","user","view":"tree"}
+//	{"activity":[{"evt_num","frame","kind","object","time"}...],"capture","cmdline",
+//	 "container":{"id","image","name"},"depth","evt_num","exe","exit","exit_evt_num","exit_frame",
+//	 "frame","host","login","name","path","pid","ppid","start","tty","user","view":"tree"}
 //
 // "path" is the process path from the root ("systemd > sshd > bash"),
 // "ppid" the parent's pid (0 for a root), times are UTC like Falco's "time"
-// key and a missing start or exit is null.
+// key and a missing start or exit is null. "host" and "capture" say where
+// the process was recorded. "evt_num" and "frame" (the names of a
+// detection's provenance) locate the event the process's keys describe
+// and, in "activity", each activity's event; "exit_evt_num" and
+// "exit_frame" locate its exit. An evt_num of 0 is no event, a frame of -1
+// a capture that is not framed (see [ProcessNode]).
 func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 	var line []byte
 	return walkTree(roots, func(n *ProcessNode, depth int, path []*ProcessNode) error {
@@ -113,7 +187,11 @@ func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 			if i > 0 {
 				line = append(line, ',')
 			}
-			line = append(line, `{"kind":`...)
+			line = append(line, `{"evt_num":`...)
+			line = strconv.AppendUint(line, a.EventNum, 10)
+			line = append(line, `,"frame":`...)
+			line = strconv.AppendInt(line, int64(a.Frame), 10)
+			line = append(line, `,"kind":`...)
 			line = appendValue(line, a.Kind)
 			line = append(line, `,"object":`...)
 			line = appendValue(line, a.Object)
@@ -121,7 +199,9 @@ func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 			line = appendJSONTime(line, a.Time)
 			line = append(line, '}')
 		}
-		line = append(line, `],"cmdline":`...)
+		line = append(line, `],"capture":`...)
+		line = appendValue(line, n.Capture)
+		line = append(line, `,"cmdline":`...)
 		line = appendValue(line, p.Cmdline)
 		line = append(line, `,"container":{"id":`...)
 		id := n.Container.ID
@@ -135,10 +215,20 @@ func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 		line = appendValue(line, n.Container.Name)
 		line = append(line, `},"depth":`...)
 		line = strconv.AppendInt(line, int64(depth), 10)
+		line = append(line, `,"evt_num":`...)
+		line = strconv.AppendUint(line, n.EventNum, 10)
 		line = append(line, `,"exe":`...)
 		line = appendValue(line, p.Exe)
 		line = append(line, `,"exit":`...)
 		line = appendJSONTime(line, n.Exit)
+		line = append(line, `,"exit_evt_num":`...)
+		line = strconv.AppendUint(line, n.ExitNum, 10)
+		line = append(line, `,"exit_frame":`...)
+		line = strconv.AppendInt(line, int64(n.ExitFrame), 10)
+		line = append(line, `,"frame":`...)
+		line = strconv.AppendInt(line, int64(n.Frame), 10)
+		line = append(line, `,"host":`...)
+		line = appendValue(line, n.Host)
 		line = append(line, `,"login":`...)
 		line = appendValue(line, n.Login)
 		line = append(line, `,"name":`...)
@@ -182,11 +272,14 @@ func appendJSONTime(dst []byte, t time.Time) []byte {
 	return append(dst, '"')
 }
 
-// writeTreeTable prints one row per process: start time, container, the
-// process indented under its parent, user, and its activity one per line.
+// writeTreeTable prints one row per process: start time, where it was
+// recorded (host, capture, the frame and evt.num its row describes), its
+// container, the process indented under its parent, user, and its activity
+// one per line, each with its evt.num (short of room, the table leaves the
+// activities' frames to the other formats).
 func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 	loc := opts.zone()
-	header := []string{"START", "CONTAINER", "PROCESS", "USER", "ACTIVITY"}
+	header := []string{"START", "SOURCE", "CONTAINER", "PROCESS", "USER", "ACTIVITY"}
 	var rows [][]string
 	_ = walkTree(roots, func(n *ProcessNode, depth int, _ []*ProcessNode) error {
 		start := ""
@@ -199,23 +292,24 @@ func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 		}
 		var acts []string
 		for _, a := range n.Activity {
-			acts = append(acts, a.Time.In(loc).Format("15:04:05.000000")+" "+cleanCell(a.Kind)+" "+cleanCell(a.Object))
+			acts = append(acts, a.Time.In(loc).Format("15:04:05.000000")+tableEventNum(a.EventNum)+" "+cleanCell(a.Kind)+" "+cleanCell(a.Object))
 		}
 		if !n.Exit.IsZero() {
-			acts = append(acts, n.Exit.In(loc).Format("15:04:05.000000")+" exit")
+			acts = append(acts, n.Exit.In(loc).Format("15:04:05.000000")+tableEventNum(n.ExitNum)+" exit")
 		}
 		user := cleanCell(n.Process.User)
 		if n.Login != "" {
 			user += "\n" + cleanCell(n.Login)
 		}
-		rows = append(rows, []string{start, cleanCell(n.Container.Label()), proc, user, strings.Join(acts, "\n")})
+		source := treeSourceCell(n)
+		rows = append(rows, []string{start, source, cleanCell(n.Container.Label()), proc, user, strings.Join(acts, "\n")})
 		return nil
 	})
 	width := opts.Width
 	if width <= 0 {
 		width = defaultTableWidth
 	}
-	fitColumns(header, rows, width, []int{0, 1, 2, 1, 3}, nil)
+	fitColumns(header, rows, width, []int{0, 1, 1, 2, 1, 3}, []bool{false, true})
 	table := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -230,4 +324,32 @@ func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
+}
+
+// treeSourceCell returns the table's SOURCE cell of n, one line each for
+// the host, the capture's file name, "frame F" and "evt.num N", those that
+// are known.
+func treeSourceCell(n *ProcessNode) string {
+	var lines []string
+	if n.Host != "" {
+		lines = append(lines, cleanCell(n.Host))
+	}
+	if n.Capture != "" {
+		lines = append(lines, cleanCell(filepath.Base(n.Capture))) // the host tells same-named files apart
+	}
+	if n.EventNum != 0 {
+		if n.Frame >= 0 {
+			lines = append(lines, "frame "+strconv.Itoa(n.Frame))
+		}
+		lines = append(lines, "evt.num "+strconv.FormatUint(n.EventNum, 10))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// tableEventNum returns " evt.num N", or "" for no event (0).
+func tableEventNum(num uint64) string {
+	if num == 0 {
+		return ""
+	}
+	return " evt.num " + strconv.FormatUint(num, 10)
 }

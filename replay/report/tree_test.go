@@ -10,27 +10,53 @@ import (
 )
 
 // treeReport is a "tree" view: sshd starts a shell that reads a file,
-// connects out and runs a child with a hostile command line.
+// connects out and runs a child with a hostile command line; sshd is known
+// only as bash's creator (no event of its own).
 func treeReport() *Report {
 	t0 := time.Date(2026, 11, 20, 9, 14, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	web := Container{ID: "3ad7b2c1e9f0", Name: "web-frontend", Image: "nginx:1.27"}
+	const host, capture = "web-01", "hosts/web-01.scap.zst"
 	return &Report{
 		View: "tree",
 		Tree: []ProcessNode{{
 			Process: Process{Pid: 811, Name: "sshd", Cmdline: "sshd: /usr/sbin/sshd -D [listener]", User: "root"},
+			Host:    host, Capture: capture, Frame: -1, ExitFrame: -1,
 			Children: []ProcessNode{{
-				Process:  Process{Pid: 8101, Name: "bash", Exe: "/usr/bin/bash", Cmdline: "bash", User: "root", Tty: 34817, Start: at(0)},
-				Activity: []Activity{{at(0), "exec", "bash"}, {at(1200), "open-read", "/etc/shadow"}, {at(2500), "connect", "tcp 10.0.0.5:40112->203.0.113.7:80"}},
-				Exit:     at(9000),
+				Process: Process{Pid: 8101, Name: "bash", Exe: "/usr/bin/bash", Cmdline: "bash", User: "root", Tty: 34817, Start: at(0)},
+				Host:    host, Capture: capture, EventNum: 812, Frame: 1,
+				Activity: []Activity{{at(0), "exec", "bash", 812, 1}, {at(1200), "open-read", "/etc/shadow", 815, 1},
+					{at(2500), "connect", "tcp 10.0.0.5:40112->203.0.113.7:80", 2048, 2}},
+				Exit: at(9000), ExitNum: 4100, ExitFrame: 3,
 				Children: []ProcessNode{{
-					Process:   Process{Pid: 8120, Name: "sh", Cmdline: "sh -c 'echo \x1b[2J\nowned' > /usr/bin/\xffx", User: "root", Start: at(3000)},
+					Process: Process{Pid: 8120, Name: "sh", Cmdline: "sh -c 'echo \x1b[2J\nowned' > /usr/bin/\xffx", User: "root", Start: at(3000)},
+					Host:    host, Capture: capture, EventNum: 2100, Frame: 2, ExitFrame: -1,
 					Container: web,
-					Activity:  []Activity{{at(3000), "exec", "sh -c 'echo \x1b[2J\nowned'"}, {at(3001), "open-write", "/usr/bin/\xffx"}, {at(3002), "rename", "/usr/bin/\xffx -> /usr/bin/ls"}},
+					Activity: []Activity{{at(3000), "exec", "sh -c 'echo \x1b[2J\nowned'", 2100, 2}, {at(3001), "open-write", "/usr/bin/\xffx", 2103, 2},
+						{at(3002), "rename", "/usr/bin/\xffx -> /usr/bin/ls", 2110, 2}},
 				}},
 			}},
 		}},
 	}
+}
+
+// treeHostsReport is [treeReport] and the tree of a second host's
+// capture, not framed (frame -1), as one run over both captures gives
+// them: a reader must tell the hosts apart.
+func treeHostsReport() *Report {
+	r := treeReport()
+	t0 := time.Date(2026, 11, 20, 9, 14, 5, 0, time.UTC)
+	r.Tree = append(r.Tree, ProcessNode{
+		Process: Process{Pid: 1, Name: "systemd", Cmdline: "/sbin/init", User: "root"},
+		Host:    "db-01", Capture: "db-01.scap", Frame: -1, ExitFrame: -1,
+		Children: []ProcessNode{{
+			Process: Process{Pid: 950, Name: "cron", Cmdline: "/usr/sbin/cron -f", User: "root", Start: t0},
+			Host:    "db-01", Capture: "db-01.scap", EventNum: 77, Frame: -1,
+			Activity: []Activity{{t0, "exec", "/usr/sbin/cron -f", 77, -1}, {t0.Add(time.Second), "open-write", "/etc/cron.d/x", 80, -1}},
+			Exit:     t0.Add(2 * time.Second), ExitNum: 91, ExitFrame: -1,
+		}},
+	})
+	return r
 }
 
 // shellsReport is a "shells" view: one finding per shell, with the
@@ -56,6 +82,9 @@ func TestTreeGolden(t *testing.T) {
 		{"tree_text.golden", treeReport(), FormatText, Options{}},
 		{"tree_json.golden", treeReport(), FormatJSON, Options{}},
 		{"tree_table.golden", treeReport(), FormatTable, Options{Width: 100}},
+		{"tree_hosts_text.golden", treeHostsReport(), FormatText, Options{}},
+		{"tree_hosts_json.golden", treeHostsReport(), FormatJSON, Options{}},
+		{"tree_hosts_table.golden", treeHostsReport(), FormatTable, Options{Width: 120}},
 		{"shells_json.golden", shellsReport(), FormatJSON, Options{}},
 		{"shells_table.golden", shellsReport(), FormatTable, Options{}},
 	}
