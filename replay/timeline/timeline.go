@@ -657,7 +657,7 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 	ts := time.Unix(0, int64(e.Ev.Ts()))
 	if a.kind == "exit" {
 		if e.Thread.IsMain() {
-			n.node.Exit = ts
+			n.node.Exit, n.node.ExitNum, n.node.ExitFrame = ts, e.Num, e.Frame
 		}
 		return
 	}
@@ -666,6 +666,7 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 		n.node.Process = d.Process
 		n.node.Process.Start = ts
 		n.node.Container = d.Container
+		n.node.EventNum, n.node.Frame = e.Num, e.Frame
 		c.containers[l.ContainerID] = d.Container
 	}
 	if a.kind == "open-read" && slices.ContainsFunc(treeNoiseDirs(), func(d string) bool {
@@ -686,9 +687,9 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 	case len(a.paths) > 0:
 		obj = strings.Join(a.paths, " -> ")
 	}
-	n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: a.kind, Object: obj})
+	n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: a.kind, Object: obj, EventNum: e.Num, Frame: e.Frame})
 	if a.memfd {
-		n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: "memfd-exec", Object: obj})
+		n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: "memfd-exec", Object: obj, EventNum: e.Num, Frame: e.Frame})
 	}
 }
 
@@ -704,8 +705,9 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 	if l.Parent != nil {
 		parent = c.node(e, l.Parent)
 	}
-	n := &treeNode{node: report.ProcessNode{Process: c.lineageProcess(e, l), Container: c.containerOf(l.ContainerID)}}
+	n := &treeNode{node: report.ProcessNode{Process: c.lineageProcess(e, l), Container: c.containerOf(l.ContainerID), Frame: -1, ExitFrame: -1}}
 	if e.Thread != nil && e.Lineage() == l {
+		n.node.EventNum, n.node.Frame = e.Num, e.Frame
 		d := c.detection(e, "", "")
 		n.node.Process, n.node.Container = d.Process, d.Container
 		n.node.Login = d.Provenance.Login()
@@ -766,9 +768,9 @@ func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
 			return kids // an excluded process passes its included descendants up
 		}
 		out := n.node
-		out.Host, out.Pins = c.host, n.pins
+		out.Host, out.Capture, out.Pins = c.host, c.capture, n.pins
 		if n.dropped > 0 {
-			out.Activity = append(out.Activity, report.Activity{Kind: "truncated", Object: fmt.Sprintf("%d more events not shown", n.dropped)})
+			out.Activity = append(out.Activity, report.Activity{Kind: "truncated", Object: fmt.Sprintf("%d more events not shown", n.dropped), Frame: -1})
 		}
 		out.Children = kids
 		return []report.ProcessNode{out}
