@@ -76,7 +76,8 @@ rule fired (rules get tuned, attackers evade them). VIEW is one of:
                    loads, memfd_create and execs of memfd files
   tree             the process tree (default): every process under the process that
                    forked it, with its execs, file opens, renames and deletes,
-                   connections and privilege syscalls
+                   connections and privilege syscalls; each process names its
+                   host and capture, each activity its evt.num and frame
 
 Every finding carries the process's provenance: its creation chain (exited
 creators included; for a container process, the runtime, conmon and runc on
