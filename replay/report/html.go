@@ -100,8 +100,9 @@ type htmlPage struct {
 // htmlNode is one process of a tree view as the template renders it.
 type htmlNode struct {
 	Name, Cmdline, User, Container, Start, Exit, Host string
-	// Capture is the capture file as the user named it; Where locates the event the
-	// node describes ("frame 1 · evt.num 812"), ExitWhere its exit.
+	// Capture is the capture file as the user named it; Where locates
+	// the event the node describes ("frame 1 · evt.num 812"), ExitWhere
+	// its exit.
 	Capture, Where, ExitWhere string
 	Pid                       int64
 	Activity                  []htmlActivity
@@ -588,7 +589,7 @@ func htmlEventWhere(num uint64, frame int) string {
 }
 
 // treeSources counts the distinct hosts and captures of nodes and their
-// descendants (seen collects them).
+// descendants (the maps collect them).
 func treeSources(nodes []htmlNode, hosts, captures map[string]bool) (int, int) {
 	for i := range nodes {
 		if nodes[i].Host != "" {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // checkTimesketchLine checks one line against Timesketch's documented
@@ -72,6 +74,42 @@ func TestTimesketchRequiredFields(t *testing.T) {
 				t.Error("output holds a raw escape or invalid byte")
 			}
 		})
+	}
+}
+
+// TestTimesketchTreeSources checks that each tree activity names its own
+// process's host and capture and its event, also when the tree covers
+// several hosts.
+func TestTimesketchTreeSources(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, treeHostsReport(), FormatTimesketch, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	type source struct {
+		Pid     int64  `json:"proc_pid"`
+		Object  string `json:"object"`
+		Host    string `json:"host"`
+		Capture string `json:"capture"`
+		Frame   int    `json:"frame"`
+		EvtNum  uint64 `json:"evt_num"`
+	}
+	var got []source
+	for _, l := range bytes.Split(bytes.TrimSuffix(b.Bytes(), []byte("\n")), []byte("\n")) {
+		var s source
+		if err := json.Unmarshal(l, &s); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if s.Object == "/etc/shadow" || s.Pid == 950 {
+			got = append(got, s)
+		}
+	}
+	want := []source{
+		{8101, "/etc/shadow", "web-01", "hosts/web-01.scap.zst", 1, 815},
+		{950, "/usr/sbin/cron -f", "db-01", "db-01.scap", -1, 77},
+		{950, "/etc/cron.d/x", "db-01", "db-01.scap", -1, 80},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tree activities (-want +got):\n%s", diff)
 	}
 }
 
