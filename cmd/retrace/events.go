@@ -34,6 +34,10 @@ with sysdig's grammar: the arguments after the capture files are the filter
 "` + detect.DefaultFormat + `";
 a format starting with * prints events whose fields have no value, with <NA>).
 -j prints each event as a JSON object of the format's fields, as sysdig -j.
+Over more than one capture file, the default line starts with the event's
+host and FILE:FRAME, the capture file and zstd frame that hold it
+(%evt.hostname %capture.file:%capture.frame), and -j adds those keys, so
+that each line can be traced back to its bytes.
 -w FILE writes the selected events of one capture as a new capture (.scap,
 .scap.gz or .scap.zst by its name), as sysdig -w: the source's header and
 process snapshot, its container events, and the matching events unchanged;
@@ -60,7 +64,7 @@ process's events.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "print", "p", "", "the line format, as sysdig's -p (default: sysdig's)")
+	fl.StringVarP(&f.format, "print", "p", "", "the line format, as sysdig's -p (default: sysdig's, after the host and FILE:FRAME over many capture files)")
 	fl.StringVar(&f.out, "out", "", "write the lines to this file instead of stdout")
 	fl.BoolVarP(&f.json, "json", "j", false, "print each event as a JSON object of the format's fields, as sysdig -j")
 	fl.StringVarP(&f.write, "write", "w", "", "write the selected events of one capture to this capture file, as sysdig -w")

@@ -73,7 +73,8 @@ state only) and skip the high-volume I/O syscalls unless -A is given.
 and -A controls the set of events 0.32 skipped (EF_DROP_SIMPLE_CONS and friends).
 
 With -F FILTER no rules run: every event matching the sysdig-style filter is
-printed with --format (default: sysdig's line), like sysdig -r FILE FILTER -p FORMAT.
+printed with --format (default: sysdig's line, after the event's host and
+FILE:FRAME when several capture files are read), like sysdig -r FILE FILTER -p FORMAT.
 
 Several captures are replayed concurrently, one worker per file and core;
 their outputs are merged in time order. Text and JSON lines stream as they
@@ -139,7 +140,7 @@ retries are counted on stderr and make the exit status 1.`,
 	fl.StringVar(&f.ruleMatching, "rule-matching", "first", "first: report the first matching rule per event; all: every one")
 	fl.StringVar(&f.compat, "compat", "", "reproduce an older Falco: falco-0.32")
 	fl.StringVarP(&f.filter, "filter", "F", "", "print the events matching this filter instead of running rules")
-	fl.StringVar(&f.format, "format", "", "with -F: the line printed per event (%field tokens); default sysdig's")
+	fl.StringVar(&f.format, "format", "", "with -F: the line printed per event (%field tokens); default sysdig's, after the host and FILE:FRAME over many capture files")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar, summary or rule-load warnings on stderr (notes on empty answers still print)")
 	fl.BoolVar(&f.drill, "drill", false, "give each detection its drill-down: its process's events around it and what the process and its children did next (on by default with -o html; a second pass over the captures)")
 	fl.IntVar(&f.context, "context", timeline.DefaultContext, "with --drill: the process's events kept before and after each detection")

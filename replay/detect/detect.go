@@ -32,6 +32,18 @@ const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.ti
 // when no format is given: sysdig -j's.
 const DefaultJSONFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name %thread.tid %evt.dir %evt.type %evt.info"
 
+// ManyFormat is the line a filter prints for each matching event when no
+// format is given and the run reads more than one capture file: the
+// event's host, then its capture file and frame (FILE:FRAME, <NA> for a
+// file without frames), then sysdig's default line, so that each line can
+// be traced back to its bytes.
+const ManyFormat = "*%evt.hostname %capture.file:%capture.frame %evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args"
+
+// ManyJSONFormat gives the keys of a filter's JSON lines when no format is
+// given and the run reads more than one capture file: sysdig -j's and the
+// event's host, capture file and frame.
+const ManyJSONFormat = "*%evt.hostname %capture.file %capture.frame %evt.num %evt.outputtime %evt.cpu %proc.name %thread.tid %evt.dir %evt.type %evt.info"
+
 // Options configure a [Detector].
 type Options struct {
 	// Registry resolves field names; nil means replay's registry. Rules
@@ -47,11 +59,14 @@ type Options struct {
 	ProfileRules bool
 	// Filter, when set, replaces the rules: every visible event matching
 	// this sysdig-style filter is reported as a line in Format (default
-	// DefaultFormat).
+	// DefaultFormat; ManyFormat when the run reads more than one capture
+	// file: [Detector.Run] of several paths, [Detector.CaptureSet] of
+	// several files).
 	Filter, Format string
 	// JSON prints each filter line as a JSON object, as sysdig -j does:
 	// the format's fields as keys, sorted, with typed values (numbers as
-	// numbers, null for no value); default format DefaultJSONFormat.
+	// numbers, null for no value); default format DefaultJSONFormat, or
+	// ManyJSONFormat as for Format.
 	JSON bool
 	// Compat032 reproduces Falco 0.32's event visibility; AllEvents is
 	// Falco's -A. See [NewVisibility]. With Filter, every event but those
@@ -99,8 +114,11 @@ type Detector struct {
 // worker is the state one capture's replay uses: compiled rules or
 // filter and scratch buffers, none safe for concurrent use.
 type worker struct {
-	rs      *engine.Ruleset
-	filter  *lineFilter
+	rs     *engine.Ruleset
+	filter *lineFilter
+	// many is the filter with the default format of runs over more
+	// than one capture file; filter itself when a format was given.
+	many    *lineFilter
 	desc    *Describer
 	scratch []byte
 }
@@ -123,7 +141,7 @@ func New(opts Options) (*Detector, error) {
 		w := &worker{desc: NewDescriber(d.reg)}
 		var err error
 		if opts.Filter != "" {
-			w.filter, err = compileFilter(opts.Filter, opts.Format, opts.JSON, d.reg)
+			w.filter, w.many, err = compileFilters(opts.Filter, opts.Format, opts.JSON, d.reg)
 		} else if w.rs, err = opts.Rules.RulesetWith(opts.Selection, opts.Mode, engine.RulesetOptions{Profile: opts.ProfileRules}); err == nil && i == 0 {
 			d.warnings = checkSelection(opts.Rules, opts.Selection, len(w.rs.Rules()))
 		}
@@ -154,20 +172,30 @@ type Result struct {
 // the capture's order (time order), from the calling goroutine. An error
 // from emit stops the replay and is returned.
 func (d *Detector) Capture(ctx context.Context, path string, emit func(Item) error) (Result, error) {
-	w := <-d.pool
-	defer func() { d.pool <- w }()
-	return d.capture(ctx, w, []string{path}, emit)
+	return d.captureSet(ctx, []string{path}, false, emit)
 }
 
 // CaptureSet is [Detector.Capture] for the files of a rotated set, in
 // order (see [Sets] and [ReplaySet]).
 func (d *Detector) CaptureSet(ctx context.Context, files []string, emit func(Item) error) (Result, error) {
-	w := <-d.pool
-	defer func() { d.pool <- w }()
-	return d.capture(ctx, w, files, emit)
+	return d.captureSet(ctx, files, len(files) > 1, emit)
 }
 
-func (d *Detector) capture(ctx context.Context, w *worker, files []string, emit func(Item) error) (Result, error) {
+// captureSet is CaptureSet; many says the run reads more than one capture
+// file (the default format names each line's capture).
+func (d *Detector) captureSet(ctx context.Context, files []string, many bool, emit func(Item) error) (Result, error) {
+	w := <-d.pool
+	defer func() { d.pool <- w }()
+	lf := w.filter
+	if many {
+		lf = w.many
+	}
+	return d.capture(ctx, w, lf, files, emit)
+}
+
+// capture replays files with w's rules, or with the filter lf when it is
+// not nil.
+func (d *Detector) capture(ctx context.Context, w *worker, lf *lineFilter, files []string, emit func(Item) error) (Result, error) {
 	var res Result
 	sink := func(it Item) error {
 		res.Found++
@@ -175,27 +203,27 @@ func (d *Detector) capture(ctx context.Context, w *worker, files []string, emit 
 	}
 	sc := d.opts.Scope.Filter(d.reg, files[len(files)-1]) // the end of a set is in its last file
 	newHandler := func(info report.CaptureInfo) replay.Handler {
-		if w.filter != nil {
-			return sc.Wrap(d.filterHandler(w, sink))
+		if lf != nil {
+			return sc.Wrap(filterHandler(lf, sink))
 		}
 		return sc.Wrap(d.ruleHandler(w, info, sink))
 	}
 	info, err := ReplaySet(ctx, files, d.opts.Progress, d.opts.Scope.Clock, newHandler)
 	info.Notes = append(info.Notes, sc.Notes()...)
-	if w.filter != nil {
-		info.Notes = append(info.Notes, w.filter.notes()...)
+	if lf != nil {
+		info.Notes = append(info.Notes, lf.notes()...)
 	}
 	res.Info = info
 	return res, err
 }
 
-// filterHandler reports the lines of the events matching the filter.
-func (d *Detector) filterHandler(w *worker, sink func(Item) error) replay.Handler {
+// filterHandler reports the lines of the events matching the filter lf.
+func filterHandler(lf *lineFilter, sink func(Item) error) replay.Handler {
 	return func(e *replay.Event) error {
-		if SysdigHidden(e.Ev.Type()) || !w.filter.matchesType(e) {
+		if SysdigHidden(e.Ev.Type()) || !lf.matchesType(e) {
 			return nil
 		}
-		line, ok := w.filter.line(e)
+		line, ok := lf.line(e)
 		if !ok {
 			return nil
 		}
@@ -333,6 +361,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 	defer cancel()
 	units := Sets(paths)
 	n := len(units)
+	many := len(paths) > 1
 	results := make([]Result, n)
 	errs := make([]error, n)
 	live := n <= d.workers
@@ -349,7 +378,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 			defer close(done)
 			ForEach(n, n, func(_, i int) {
 				defer close(chans[i])
-				results[i], errs[i] = d.CaptureSet(ctx, units[i], func(it Item) error {
+				results[i], errs[i] = d.captureSet(ctx, units[i], many, func(it Item) error {
 					chans[i] <- it
 					return ctx.Err()
 				})
@@ -361,7 +390,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 		<-done
 	} else {
 		var spills []*spill
-		spills, mergeErr = d.runSpilled(ctx, units, results, errs, streams)
+		spills, mergeErr = d.runSpilled(ctx, units, many, results, errs, streams)
 		if mergeErr == nil {
 			mergeErr = merge(streams, emit)
 		}
@@ -393,7 +422,7 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 // per capture; detections stay in memory. It fills streams with one
 // stream per capture, and returns the spill files (nil where a worker
 // wrote none), which the caller closes once it has merged the streams.
-func (d *Detector) runSpilled(ctx context.Context, units [][]string, results []Result, errs []error, streams []stream) ([]*spill, error) {
+func (d *Detector) runSpilled(ctx context.Context, units [][]string, many bool, results []Result, errs []error, streams []stream) ([]*spill, error) {
 	spills := make([]*spill, d.workers)
 	var mu sync.Mutex
 	var spillErr error
@@ -404,7 +433,7 @@ func (d *Detector) runSpilled(ctx context.Context, units [][]string, results []R
 		if sp != nil {
 			start = sp.off
 		}
-		results[i], errs[i] = d.CaptureSet(ctx, units[i], func(it Item) error {
+		results[i], errs[i] = d.captureSet(ctx, units[i], many, func(it Item) error {
 			if it.Detection != nil {
 				items = append(items, it)
 				return nil
@@ -523,6 +552,21 @@ type jsonKey struct {
 	// rawTime prints the event time in nanoseconds (sysdig's JSON
 	// evt.outputtime) instead of the field.
 	rawTime bool
+}
+
+// compileFilters compiles a filter with its event format, and with the
+// default format of runs over many capture files (ManyFormat or
+// ManyJSONFormat; the given format when there is one).
+func compileFilters(filter, format string, asJSON bool, reg engine.Registry) (one, many *lineFilter, err error) {
+	if one, err = compileFilter(filter, format, asJSON, reg); err != nil || format != "" {
+		return one, one, err
+	}
+	format = ManyFormat
+	if asJSON {
+		format = ManyJSONFormat
+	}
+	many, err = compileFilter(filter, format, asJSON, reg)
+	return one, many, err
 }
 
 // compileFilter compiles a filter and its event format (default
