@@ -14,8 +14,9 @@ import (
 // TestClockOffset records the same activity on two hosts, one of whose
 // clocks ran an hour fast, and checks that --clock-offset puts its events
 // back where they belong in every output: the time fields, the order of
-// the merged timeline, --since; and that an unknown host is an error with
-// the closest names.
+// the merged timeline (replay -F and events), --since; and that an
+// unknown host or a malformed offset is an error naming the cause, the
+// host with the closest names, for every command that takes the flag.
 func TestClockOffset(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -52,13 +53,21 @@ func TestClockOffset(t *testing.T) {
 	if got := times("--clock-offset", "db-02=-1h", web, db); !slices.Equal(got, want) {
 		t.Errorf("corrected merge: %d lines, want each of web-01's %d times twice", len(got), len(alone))
 	}
+	// retrace events corrects them the same way.
+	out, _, err := runRetrace(t, "events", "--clock-offset", "db-02=-1h", web, db, "-p", "*%evt.rawtime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); !slices.Equal(got, want) {
+		t.Errorf("events, corrected merge: %d lines, want each of web-01's %d times twice", len(got), len(alone))
+	}
 	// --since reads corrected times: db-02's first hour is before it.
 	since := start.Add(-time.Second).Format(time.RFC3339)
 	if got := times("--clock-offset", "db-02=+1h", "--since", since, db); len(got) != len(alone) || got[0] != mustAdd(t, alone[0], 2*time.Hour) {
 		t.Errorf("--since with a correction: %d lines starting %v", len(got), got[:min(1, len(got))])
 	}
 	// Detections carry the corrected time too (JSON "time").
-	out, _, err := runRetrace(t, "timeline", "-q", "-o", "json", "--clock-offset", "db-02=-1h", db, "commands")
+	out, _, err = runRetrace(t, "timeline", "-q", "-o", "json", "--clock-offset", "db-02=-1h", db, "commands")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +87,7 @@ func TestClockOffset(t *testing.T) {
 		{"db-02", `parse --clock-offset "db-02": want HOST=DURATION`},
 		{"db-02=1 hour", `parse --clock-offset "db-02=1 hour": time: unknown unit`},
 	} {
-		for _, cmd := range [][]string{{"replay", "-q"}, {"timeline", "-q"}, {"export", "-q", "-o", t.TempDir()}} {
+		for _, cmd := range [][]string{{"replay", "-q"}, {"timeline", "-q"}, {"export", "-q", "-o", t.TempDir()}, {"events"}} {
 			_, _, err := runRetrace(t, append(cmd, "--clock-offset", tc.flag, web, db)...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("%s --clock-offset %s: error %v, want %q", cmd[0], tc.flag, err, tc.want)

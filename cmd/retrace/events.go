@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,6 +19,7 @@ import (
 // eventsFlags are the command line of `retrace events`, as typed.
 type eventsFlags struct {
 	format, out, write string
+	clockOffsets       []string
 	pid                int64
 	around, context    uint64
 	json, quiet        bool
@@ -45,12 +47,14 @@ retrace replays it, and sysdig reads it (after zstd -d for .scap.zst).
 
 --around N keeps the events numbered N-K to N+K (K is --context) of each
 capture, the drill-down around a detection's evt.num; --pid keeps one
-process's events.`,
+process's events. --clock-offset HOST=DURATION corrects a host's clock as
+replay's does: its events' times, and their place in the merged lines.`,
 		Example: `  retrace events host.scap.zst proc.name=cat and evt.type=openat
   retrace events host.scap.zst "evt.type=read and fd.sport=45555" -p "%proc.name %evt.buffer"
   retrace events host.scap.zst --around 4242 --context 20 --pid 31337
   retrace events host.scap.zst proc.name=nc -j | jq .
-  retrace events host.scap.zst "proc.pid=31337 or proc.ppid=31337" -w shell.scap.zst`,
+  retrace events host.scap.zst "proc.pid=31337 or proc.ppid=31337" -w shell.scap.zst
+  retrace events --clock-offset db-02=-3m20s hosts/ proc.name=nc`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, opts, err := f.config(args, cmd.InOrStdin())
@@ -71,6 +75,7 @@ process's events.`,
 	fl.Int64Var(&f.pid, "pid", 0, "only this process's events")
 	fl.Uint64Var(&f.around, "around", 0, "only the events numbered around this evt.num (see --context)")
 	fl.Uint64Var(&f.context, "context", 10, "with --around: how many events before and after")
+	fl.StringArrayVar(&f.clockOffsets, "clock-offset", nil, "correct HOST's clock: add DURATION (e.g. -3m20s) to the time of each of its events, in every output (repeatable)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "accepted for symmetry with replay; events draws no progress bar")
 	return cmd
 }
@@ -103,6 +108,9 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 	if f.write != "" && len(files) != 1 {
 		return nil, detect.Options{}, fmt.Errorf("events: -w writes the events of one capture; %d captures given", len(files))
 	}
+	if f.write != "" && len(f.clockOffsets) > 0 {
+		return nil, detect.Options{}, errors.New("events: -w writes the events unchanged, with their recorded times; --clock-offset does not apply")
+	}
 	outs := append(clobber.Paths("--out", f.out), clobber.Paths("-w", f.write)...)
 	if err := clobber.Check(outs, captureInputs(caps, files)); err != nil {
 		return nil, detect.Options{}, fmt.Errorf("events: %w", err)
@@ -110,6 +118,9 @@ func (f *eventsFlags) config(args []string, stdin io.Reader) ([]string, detect.O
 	opts := detect.Options{Filter: detect.EventsFilter(filter, f.around, f.context), Format: f.format, JSON: f.json}
 	if f.pid != 0 {
 		opts.Scope = detect.Scope{Pid: f.pid, HasPid: true}
+	}
+	if opts.Scope.Clock, err = detect.CheckedClockOffsets(f.clockOffsets, files); err != nil {
+		return nil, detect.Options{}, err
 	}
 	return files, opts, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // TestEvents checks sysdig's grammar: a positional filter, -p, --around
-// and --pid.
+// and --pid; and the errors of bad arguments.
 func TestEvents(t *testing.T) {
 	const capFile = "../../testdata/incident/incident.scap.zst"
 	for _, tc := range []struct {
@@ -28,6 +28,9 @@ func TestEvents(t *testing.T) {
 			"--pid", "4026", "-p", "%evt.num %proc.pid %proc.cmdline"}, []string{"3366 4026 sh"}, ""},
 		{"not a capture", []string{"nope.scap"}, nil, `"nope.scap" is not a capture file`},
 		{"bad filter", []string{capFile, "evt.type=="}, nil, "parse filter"},
+		{"clock offset with -w", []string{capFile, "--clock-offset", "incident=1s", "-w", filepath.Join(t.TempDir(), "out.scap.zst")}, nil,
+			"-w writes the events unchanged, with their recorded times; --clock-offset does not apply"},
+		{"clock offset of no capture's host", []string{capFile, "--clock-offset", "web-01=1s"}, nil, `no capture was recorded on host "web-01"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _, err := runRetrace(t, append([]string{"events"}, tc.args...)...)
