@@ -242,6 +242,12 @@ func TestPartitionValue(t *testing.T) {
 		{"web-1.example.com", "web-1.example.com"},
 		{"", "__HIVE_DEFAULT_PARTITION__"},
 		{"a/b=c d", "a%2Fb%3Dc%20d"},
+		{"café-1", "café-1"},
+		{"日本-1", "日本-1"},
+		{"a\xffb", "a%FFb"},
+		{"zero\u200bwidth", "zero%E2%80%8Bwidth"},
+		{"__HIVE_DEFAULT_PARTITION__", "%5F_HIVE_DEFAULT_PARTITION__"},
+		{"x__HIVE_DEFAULT_PARTITION__", "x__HIVE_DEFAULT_PARTITION__"},
 	} {
 		if got := partitionValue(tc.in); got != tc.want {
 			t.Errorf("partitionValue(%q) = %q, want %q", tc.in, got, tc.want)

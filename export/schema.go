@@ -12,7 +12,7 @@ const OCSFVersion = "1.4.0"
 // mapping and the partitioning documented in docs/EXPORT.md. It changes
 // whenever one of them does; readers find it in every file's key-value
 // metadata (retrace.export.version).
-const SchemaVersion = "3"
+const SchemaVersion = "4"
 
 // The OCSF classes the export writes.
 const (

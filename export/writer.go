@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -246,21 +248,43 @@ func partPath(dir string, c *Class, host, day, stem string) string {
 	return filepath.Join(dir, "class="+c.Partition, "host="+partitionValue(host), "day="+day, stem+".parquet")
 }
 
-// partitionValue escapes a Hive partition value: bytes other than letters,
-// digits, '.', '-' and '_' as %XX; an empty value is Hive's default
-// partition.
+// defaultPartition is Hive's partition of NULL values.
+const defaultPartition = "__HIVE_DEFAULT_PARTITION__"
+
+// partitionValue escapes a Hive partition value as Hive does: ASCII bytes
+// other than letters, digits, '.', '-' and '_' as %XX, printable non-ASCII
+// characters as they are (Hive's readers decode each %XX to one
+// character), bytes of invalid UTF-8 and unprintable characters as %XX
+// per byte. An empty value is Hive's default partition (NULL); a value
+// named so has its first '_' escaped.
 func partitionValue(s string) string {
-	if s == "" {
-		return "__HIVE_DEFAULT_PARTITION__"
+	switch s {
+	case "":
+		return defaultPartition
+	case defaultPartition:
+		return "%5F" + s[1:]
 	}
 	var b strings.Builder
-	for i := range len(s) {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
 			b.WriteByte(c)
+			i++
 			continue
 		}
-		fmt.Fprintf(&b, "%%%02X", c)
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r >= utf8.RuneSelf && r != utf8.RuneError && unicode.IsPrint(r) {
+			b.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
+		if r == utf8.RuneError {
+			n = 1
+		}
+		for _, c := range []byte(s[i : i+n]) {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+		i += n
 	}
 	return b.String()
 }

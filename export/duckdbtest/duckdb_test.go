@@ -16,6 +16,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/retrace-dev/retrace/capture/capgen"
 	"github.com/retrace-dev/retrace/export"
 	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay"
@@ -223,5 +224,64 @@ func TestProvenanceColumns(t *testing.T) {
 	if rows == 0 || badName != 0 || unframed != 0 || maxFrames < 2 {
 		t.Errorf("%d rows: %d with a log_name other than their file's capture, %d without a frame; at most %d frames in a capture (want 2 or more)",
 			rows, badName, unframed, maxFrames)
+	}
+}
+
+// TestHostPartitions checks with DuckDB that the host partition of every
+// row reads back as its device.hostname, for host names that must be
+// escaped, that are not ASCII, and one named as Hive's default (NULL)
+// partition.
+func TestHostPartitions(t *testing.T) {
+	hosts := []string{"web-1.example.com", "café-1", "日本", "a/b=c d%", "__HIVE_DEFAULT_PARTITION__"}
+	in := t.TempDir()
+	var paths []string
+	for i, h := range hosts {
+		p := filepath.Join(in, fmt.Sprintf("host%d.scap.zst", i))
+		if _, err := capgen.WriteFile(p, capgen.Options{Events: 500, Seed: uint64(i + 1), Hostname: h}); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	reg := replay.NewFieldRegistry()
+	set, err := detect.LoadRules(nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := detect.New(detect.Options{Registry: reg, Rules: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake := filepath.Join(t.TempDir(), "lake")
+	if _, err := export.Run(context.Background(), paths, export.Options{Detector: det, Registry: reg, Dir: lake, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT DISTINCT device.hostname, host FROM read_parquet('` + filepath.ToSlash(lake) +
+		`/class=process_activity/*/*/*.parquet', hive_partitioning = true) ORDER BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var seen []string
+	for rows.Next() {
+		var name string
+		var host sql.NullString
+		if err := rows.Scan(&name, &host); err != nil {
+			t.Fatal(err)
+		}
+		if !host.Valid || host.String != name {
+			t.Errorf("rows of host %q read host partition %q (valid %v)", name, host.String, host.Valid)
+		}
+		seen = append(seen, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(hosts) {
+		t.Errorf("hosts read: %q, want %q", seen, hosts)
 	}
 }
