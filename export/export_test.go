@@ -3,7 +3,6 @@ package export
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/internal/testutil"
 	"github.com/retrace-dev/retrace/replay"
@@ -332,81 +330,98 @@ func TestStatistics(t *testing.T) {
 	}
 }
 
-// cutCapture writes the first pct percent of the capture at src into dir
+// damagedCopy writes damage(the bytes of the capture at src) into dir
 // under the same name and returns its path.
-func cutCapture(t *testing.T, src, dir string, pct int) string {
+func damagedCopy(t *testing.T, src, dir string, damage func([]byte) []byte) string {
 	t.Helper()
 	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, filepath.Base(src))
-	if err := os.WriteFile(path, b[:len(b)*pct/100], 0o644); err != nil {
+	if err := os.WriteFile(path, damage(b), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-// TestExportDamaged checks that a capture read in part keeps the rows of
-// the events read (every detection replay finds in it), that its error
-// names the file and where it broke, that each of its files says so in
-// its key-value metadata, and that the files do not depend on the
-// capture's directory; the files of a whole capture exported next by the
-// same worker carry no such key.
+// TestExportDamaged checks that a capture read in part (cut short, or
+// with a damaged frame) keeps the rows of the events read (every detection
+// replay finds in it), that its error names the file and where it broke,
+// that each of its files says so in its key-value metadata, and that the
+// files do not depend on the capture's directory; the files of a whole
+// capture exported next by the same worker carry no such key.
 func TestExportDamaged(t *testing.T) {
 	src := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "escape-container.scap.zst")
-	cut := cutCapture(t, src, t.TempDir(), 85)
 	det, reg := builtinDetector(t, 1)
-	var detections int64
-	_, replayErr := det.Run(context.Background(), []string{cut}, func(it detect.Item) error {
-		if it.Detection != nil {
-			detections++
-		}
-		return nil
-	})
-	var te *capture.TruncatedError
-	if !errors.As(replayErr, &te) || detections == 0 {
-		t.Fatalf("replay of the cut capture: %d detections, error %v; want detections and a truncation", detections, replayErr)
-	}
-	where := strings.TrimPrefix(te.Error(), cut+": ")
-
-	dirs := []string{t.TempDir(), t.TempDir()}
-	for i, dir := range dirs {
-		in := cut
-		if i == 1 {
-			in = cutCapture(t, src, t.TempDir(), 85) // the same bytes elsewhere
-		}
-		sum, err := Run(context.Background(), []string{in}, Options{Detector: det, Registry: reg, Dir: dir, Workers: 1, Version: "test"})
-		if err == nil || !strings.Contains(err.Error(), in) || !strings.Contains(err.Error(), "truncated at offset") {
-			t.Errorf("error %v, want one naming %s and where it is truncated", err, in)
-		}
-		c := sum.Captures[0]
-		if !c.Partial || len(c.Files) == 0 || c.Info.Events == 0 {
-			t.Fatalf("result %+v: want the capture read in part, with files", c)
-		}
-		if got := c.Rows[ClassDetectionFinding]; got != detections {
-			t.Errorf("%d Detection Finding rows, replay found %d", got, detections)
-		}
-		for _, f := range c.Files {
-			if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); !ok || v != where {
-				t.Errorf("%s: retrace.export.incomplete = %q, %v; want %q", f, v, ok, where)
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+		// where is in what the error says of where it broke.
+		where string
+	}{
+		{"cut at 85%", func(b []byte) []byte { return b[:len(b)*85/100] }, "truncated at offset"},
+		{"damaged frame in the middle", func(b []byte) []byte {
+			b = bytes.Clone(b)
+			for i := len(b) / 2; i < len(b)/2+64; i++ {
+				b[i] ^= 0x55
 			}
-		}
-	}
-	if a, b := testutil.FileTree(t, dirs[0]), testutil.FileTree(t, dirs[1]); len(a) == 0 || !maps2Equal(a, b) {
-		t.Errorf("the same cut capture in two directories gives different files (%d and %d)", len(a), len(b))
-	}
+			return b
+		}, "events recovered around 1 damaged place: frame 6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := damagedCopy(t, src, t.TempDir(), tc.damage)
+			var detections int64
+			_, replayErr := det.Run(context.Background(), []string{bad}, func(it detect.Item) error {
+				if it.Detection != nil {
+					detections++
+				}
+				return nil
+			})
+			if replayErr == nil || !strings.HasPrefix(replayErr.Error(), bad+": ") || !strings.Contains(replayErr.Error(), tc.where) || detections == 0 {
+				t.Fatalf("replay of the damaged capture: %d detections, error %v; want detections and %q", detections, replayErr, tc.where)
+			}
+			where := strings.TrimPrefix(replayErr.Error(), bad+": ")
 
-	// The whole capture after it, by the same worker (and its writers).
-	whole := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "clear-logs.scap.zst")
-	sum, err := exportTo(t, []string{cut, whole}, t.TempDir(), 1)
-	if err == nil || !sum.Captures[0].Partial || sum.Captures[1].Err != nil || len(sum.Captures[1].Files) == 0 {
-		t.Fatalf("cut and whole capture: %v; results %+v", err, sum.Captures)
-	}
-	for _, f := range sum.Captures[1].Files {
-		if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); ok {
-			t.Errorf("%s of a whole capture says it is incomplete: %q", f, v)
-		}
+			dirs := []string{t.TempDir(), t.TempDir()}
+			for i, dir := range dirs {
+				in := bad
+				if i == 1 {
+					in = damagedCopy(t, src, t.TempDir(), tc.damage) // the same bytes elsewhere
+				}
+				sum, err := Run(context.Background(), []string{in}, Options{Detector: det, Registry: reg, Dir: dir, Workers: 1, Version: "test"})
+				if err == nil || !strings.Contains(err.Error(), in+": "+where) || !strings.Contains(err.Error(), "read in part") {
+					t.Errorf("error %v, want one naming %s, where it broke and that it was read in part", err, in)
+				}
+				c := sum.Captures[0]
+				if !c.Partial || len(c.Files) == 0 || c.Info.Events == 0 {
+					t.Fatalf("result %+v: want the capture read in part, with files", c)
+				}
+				if got := c.Rows[ClassDetectionFinding]; got != detections {
+					t.Errorf("%d Detection Finding rows, replay found %d", got, detections)
+				}
+				for _, f := range c.Files {
+					if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); !ok || v != where {
+						t.Errorf("%s: retrace.export.incomplete = %q, %v; want %q", f, v, ok, where)
+					}
+				}
+			}
+			if a, b := testutil.FileTree(t, dirs[0]), testutil.FileTree(t, dirs[1]); len(a) == 0 || !maps2Equal(a, b) {
+				t.Errorf("the same damaged capture in two directories gives different files (%d and %d)", len(a), len(b))
+			}
+
+			// The whole capture after it, by the same worker (and its writers).
+			whole := filepath.Join(testutil.RepoRoot(), "testdata", "attacks", "clear-logs.scap.zst")
+			sum, err := exportTo(t, []string{bad, whole}, t.TempDir(), 1)
+			if err == nil || !sum.Captures[0].Partial || sum.Captures[1].Err != nil || len(sum.Captures[1].Files) == 0 {
+				t.Fatalf("damaged and whole capture: %v; results %+v", err, sum.Captures)
+			}
+			for _, f := range sum.Captures[1].Files {
+				if v, ok := openParquet(t, f).Lookup("retrace.export.incomplete"); ok {
+					t.Errorf("%s of a whole capture says it is incomplete: %q", f, v)
+				}
+			}
+		})
 	}
 }
 
