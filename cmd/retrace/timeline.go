@@ -163,7 +163,9 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 }
 
 // runTimeline replays every capture (one worker per capture, up to the
-// number of CPUs) and writes the merged view.
+// number of CPUs) and writes the merged view: a view's findings written a
+// line each stream through temporary files; a table or an HTML page holds
+// --report-max findings.
 func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -174,12 +176,44 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	if cfg.progress {
 		stopProgress = progress.Start(stderr, opts.Progress.Read, progress.Options{})
 	}
+	ropts := report.Options{TZ: cfg.loc, MaxDetections: cfg.reportMax}
+	if enc := report.ViewLineEncoder(cfg.format, ropts, opts.View); enc != nil && !cfg.pcap && opts.View != timeline.ViewTree {
+		// The output is created once the options are known to be valid.
+		var out *output
+		open := func() (err error) {
+			if out == nil {
+				out, err = openOutput(stdout, cfg.outPath)
+			}
+			return err
+		}
+		rep, runErr := timeline.Lines(ctx, cfg.files, opts, "", enc, func(line []byte) error {
+			if err := open(); err != nil {
+				return err
+			}
+			return out.writeLine(line)
+		})
+		stopProgress()
+		if rep == nil {
+			return withCode(exitUsage, runErr)
+		}
+		printNotes(stderr, rep.Captures)
+		if err := open(); err != nil {
+			return withCode(exitFailure, errors.Join(runErr, err))
+		}
+		return out.finish(runErr)
+	}
+	if !cfg.pcap {
+		opts.MaxFindings = cfg.reportMax // the io view's pcapng has every finding's data
+	}
 	rep, runErr := timeline.Run(ctx, cfg.files, opts)
 	stopProgress()
 	if rep == nil {
 		return withCode(exitUsage, runErr)
 	}
 	printNotes(stderr, rep.Captures)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stderr, "retrace: %s\n", n)
+	}
 	out, err := openOutput(stdout, cfg.outPath)
 	if err != nil {
 		return withCode(exitFailure, err)
@@ -187,5 +221,6 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	if cfg.pcap {
 		return out.finish(runErr, timeline.WritePcap(out, rep))
 	}
-	return out.finish(runErr, report.Write(out, rep, cfg.format, report.Options{TZ: cfg.loc, Width: progress.TerminalWidth(out.dst), MaxDetections: cfg.reportMax}))
+	ropts.Width = progress.TerminalWidth(out.dst)
+	return out.finish(runErr, report.Write(out, rep, cfg.format, ropts))
 }

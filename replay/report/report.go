@@ -361,6 +361,16 @@ func LineEncoder(f Format, opts Options, falcoOnly bool) func(dst []byte, d *Det
 	return nil
 }
 
+// ViewLineEncoder is [LineEncoder] for the findings of a timeline view:
+// the line [Write] writes for each finding of a report of that view (one
+// without a tree); nil for formats written as a whole.
+func ViewLineEncoder(f Format, opts Options, view string) func(dst []byte, d *Detection) []byte {
+	if f == FormatTimesketch {
+		return func(dst []byte, d *Detection) []byte { return AppendTimesketch(dst, d, view) }
+	}
+	return LineEncoder(f, opts, false)
+}
+
 // Write renders r in format f to w.
 func Write(w io.Writer, r *Report, f Format, opts Options) error {
 	switch f {

@@ -95,3 +95,44 @@ func sampleReport() *Report {
 		},
 	}
 }
+
+// TestViewLineEncoder checks that the lines of a view's findings, one at
+// a time, are what Write writes for the whole report of that view.
+func TestViewLineEncoder(t *testing.T) {
+	shells := shellsReport()
+	commands := sampleReport()
+	commands.View = "commands"
+	for _, tc := range []struct {
+		name   string
+		report *Report
+		format Format
+		opts   Options
+	}{
+		{"text", commands, FormatText, Options{}},
+		{"text in a zone", commands, FormatText, Options{TZ: time.FixedZone("X", 3600)}},
+		{"json", commands, FormatJSON, Options{JSON: JSONKeys{Message: true}}},
+		{"timesketch", commands, FormatTimesketch, Options{}},
+		{"json with children", shells, FormatJSON, Options{}},
+		{"timesketch with children", shells, FormatTimesketch, Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var whole bytes.Buffer
+			if err := Write(&whole, tc.report, tc.format, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			enc := ViewLineEncoder(tc.format, tc.opts, tc.report.View)
+			var lines []byte
+			for i := range tc.report.Detections {
+				lines = append(enc(lines, &tc.report.Detections[i]), '\n')
+			}
+			if diff := cmp.Diff(whole.String(), string(lines)); diff != "" {
+				t.Errorf("lines differ from Write (-write +lines):\n%s", diff)
+			}
+		})
+	}
+	for _, f := range []Format{FormatTable, FormatHTML} {
+		if ViewLineEncoder(f, Options{}, "commands") != nil {
+			t.Errorf("format %s has a line encoder; it is written as a whole", f)
+		}
+	}
+}

@@ -394,3 +394,61 @@ func TestRunViewsMaxFindings(t *testing.T) {
 		}
 	}
 }
+
+// TestLines checks that a view written a line per finding, merged over
+// the captures in memory or through temporary files, is what Run and
+// report.Write give.
+func TestLines(t *testing.T) {
+	var paths []string
+	for _, name := range []string{"reverse-shell", "persistence-host", "shadow-read-host", "write-below-bin", "container-terminal-shell"} {
+		paths = append(paths, attack(name))
+	}
+	for _, tc := range []struct {
+		name    string
+		view    string
+		format  report.Format
+		workers int // 1: captures wait for the worker, their lines in a file
+	}{
+		{"commands in memory", timeline.ViewCommands, report.FormatJSON, len(paths)},
+		{"commands through a file", timeline.ViewCommands, report.FormatJSON, 1},
+		{"files ranked through files", timeline.ViewFiles, report.FormatText, 2},
+		{"connections ranked in memory", timeline.ViewConnections, report.FormatText, len(paths)},
+		{"shells through a file", timeline.ViewShells, report.FormatTimesketch, 1},
+		{"io through a file", timeline.ViewIO, report.FormatJSON, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := timeline.Options{View: tc.view, Workers: tc.workers}
+			rep, err := timeline.Run(context.Background(), paths, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Detections) < 2 {
+				t.Fatalf("view %s has %d findings; the test needs more", tc.view, len(rep.Detections))
+			}
+			var want, got strings.Builder
+			if err := report.Write(&want, rep, tc.format, report.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			enc := report.ViewLineEncoder(tc.format, report.Options{}, tc.view)
+			lines, err := timeline.Lines(context.Background(), paths, opts, t.TempDir(), enc, func(line []byte) error {
+				got.Write(line)
+				got.WriteByte('\n')
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("lines differ from the report's (-report +lines):\n%s", diff)
+			}
+			if diff := cmp.Diff(rep.Captures, lines.Captures); diff != "" || len(lines.Detections) != 0 {
+				t.Errorf("lines' report holds %d findings; captures differ (-report +lines):\n%s", len(lines.Detections), diff)
+			}
+		})
+	}
+	for _, view := range []string{timeline.ViewTree, "shell"} {
+		if rep, err := timeline.Lines(context.Background(), paths, timeline.Options{View: view}, "", nil, nil); rep != nil || err == nil {
+			t.Errorf("Lines of view %q: report %v, error %v; want an error and no report", view, rep != nil, err)
+		}
+	}
+}
