@@ -699,6 +699,9 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 	k := keyOf(l)
 	if n, ok := c.nodes[k]; ok {
+		if n.node.EventNum == 0 {
+			c.describe(n, e, l) // known so far as a creator only
+		}
 		return n
 	}
 	var parent *treeNode
@@ -706,17 +709,7 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 		parent = c.node(e, l.Parent)
 	}
 	n := &treeNode{node: report.ProcessNode{Process: c.lineageProcess(e, l), Container: c.containerOf(l.ContainerID), Frame: -1, ExitFrame: -1}}
-	if e.Thread != nil && e.Lineage() == l {
-		n.node.EventNum, n.node.Frame = e.Num, e.Frame
-		d := c.detection(e, "", "")
-		n.node.Process, n.node.Container = d.Process, d.Container
-		n.node.Login = d.Provenance.Login()
-		n.node.Process.Start = time.Unix(0, int64(l.Start))
-		if l.Start == 0 {
-			n.node.Process.Start = time.Time{}
-		}
-		c.containers[l.ContainerID] = d.Container
-	}
+	c.describe(n, e, l)
 	if l.Exit != 0 {
 		n.node.Exit = time.Unix(0, int64(l.Exit))
 	}
@@ -728,6 +721,24 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 	}
 	c.nodes[k] = n
 	return n
+}
+
+// describe describes n's process as of e, when e is an event of the
+// process l (not of a descendant), and records e as the event it
+// describes.
+func (c *viewCollector) describe(n *treeNode, e *replay.Event, l *replay.Lineage) {
+	if e.Thread == nil || e.Lineage() != l {
+		return
+	}
+	n.node.EventNum, n.node.Frame = e.Num, e.Frame
+	d := c.detection(e, "", "")
+	n.node.Process, n.node.Container = d.Process, d.Container
+	n.node.Login = d.Provenance.Login()
+	n.node.Process.Start = time.Unix(0, int64(l.Start))
+	if l.Start == 0 {
+		n.node.Process.Start = time.Time{}
+	}
+	c.containers[l.ContainerID] = d.Container
 }
 
 // finish returns the view's findings, with shells' summaries written.
