@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -49,7 +48,7 @@ func memChild(path string) {
 	r.Close()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	hwm, err := vmHWM()
+	hwm, err := testutil.PeakRSS()
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -57,19 +56,6 @@ func memChild(path string) {
 	fmt.Printf("events=%d frames=%d hwm_kb=%d total_alloc=%d\n", n, st.Frames, hwm, ms.TotalAlloc)
 }
 
-// vmHWM returns the process's peak resident set size in kB.
-func vmHWM() (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			return strconv.ParseInt(f[1], 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
-}
 
 // memUse is what a child measured.
 type memUse struct {
@@ -118,7 +104,7 @@ func TestReaderMemoryFlat(t *testing.T) {
 	if testutil.RaceEnabled {
 		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
 	}
-	if _, err := vmHWM(); err != nil {
+	if _, err := testutil.PeakRSS(); err != nil {
 		testutil.SkipMissing(t, "no peak RSS to measure: %v", err)
 	}
 	dir := t.TempDir()

@@ -292,7 +292,11 @@ func TestMemoryChurn(t *testing.T) {
 			s.Apply(c.next(), false)
 		}
 		runtime.KeepAlive(s)
-		fmt.Printf("threads=%d hwm_kb=%d\n", s.NumThreads(), peakRSS(t))
+		hwm, err := testutil.PeakRSS()
+		if err != nil {
+			testutil.SkipMissing(t, "peak RSS: %v", err)
+		}
+		fmt.Printf("threads=%d hwm_kb=%d\n", s.NumThreads(), hwm)
 		return
 	}
 	if testing.Short() {
@@ -334,21 +338,6 @@ func childRSS(t *testing.T, cmd *exec.Cmd) (int, int) {
 		t.Fatalf("child printed no figures:\n%s", out)
 	}
 	return threads, hwm
-}
-
-// peakRSS returns VmHWM from /proc/self/status in kB.
-func peakRSS(t *testing.T) int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		testutil.SkipMissing(t, "no /proc/self/status")
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			v, _ := strconv.Atoi(strings.Fields(line)[1])
-			return v
-		}
-	}
-	return 0
 }
 
 // TestChurnStream checks that the benchmark stream builds the state it is

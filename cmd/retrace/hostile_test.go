@@ -118,9 +118,7 @@ func TestHostileCorpus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, tc.file)
 			// A child generates the input, so that this process stays
-			// small: a child started by exec reports at least its
-			// parent's peak RSS as its own (the kernel keeps the peak of
-			// the memory it replaced).
+			// small while the corpus's large inputs are made.
 			gen := exec.Command(os.Args[0], "-test.run=^TestHostileCorpus$")
 			gen.Env = append(os.Environ(), hostileGenEnv+"="+tc.name+"|"+p)
 			if out, err := gen.CombinedOutput(); err != nil {
@@ -179,11 +177,12 @@ type limitedRun struct {
 
 // runLimited runs `retrace ARGS` in a child process (see retraceChild),
 // killing it after hang of wall time (0: never), and measures it. The
-// peak RSS is the child's as the kernel counts it: at least what its
-// parent had when it started the child.
+// peak RSS is the child's own, as it reports it (testutil.MeasurePeakRSS);
+// 0 when it was killed.
 func runLimited(t testing.TB, hang time.Duration, args []string) limitedRun {
 	t.Helper()
 	cmd := retraceChild(args...)
+	peak := testutil.MeasurePeakRSS(t, cmd)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -204,7 +203,9 @@ func runLimited(t testing.TB, hang time.Duration, args []string) limitedRun {
 	res.code = cmd.ProcessState.ExitCode()
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	res.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	res.rssKiB = ru.Maxrss
+	if !res.hung {
+		res.rssKiB = peak()
+	}
 	return res
 }
 

@@ -68,16 +68,19 @@ captures against rules written in Falco's rule language (retrace replay).`,
 	return root
 }
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run runs the command line and returns the exit status.
+func run() int {
 	root := newRootCmd()
 	err := root.Execute()
 	if err == nil {
-		os.Exit(exitOK)
+		return exitOK
 	}
 	fmt.Fprintf(os.Stderr, "retrace: %v\n", err)
 	var ee *exitError
 	if errors.As(err, &ee) {
-		os.Exit(ee.code)
+		return ee.code
 	}
-	os.Exit(exitUsage)
+	return exitUsage
 }

@@ -20,7 +20,9 @@ func TestMain(m *testing.M) {
 				break
 			}
 		}
-		main()
+		code := run()
+		testutil.ReportPeakRSS()
+		os.Exit(code)
 	}
 	// The tests must not leave goroutines or file descriptors behind.
 	testutil.Main(m)
