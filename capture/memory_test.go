@@ -56,7 +56,6 @@ func memChild(path string) {
 	fmt.Printf("events=%d frames=%d hwm_kb=%d total_alloc=%d\n", n, st.Frames, hwm, ms.TotalAlloc)
 }
 
-
 // memUse is what a child measured.
 type memUse struct {
 	events, frames int
