@@ -46,19 +46,33 @@ func rssOverCaptures(tb testing.TB, few, many int, run func(dir string) int64) (
 	return low(manyCaptures(tb, few, 2000)), low(manyCaptures(tb, many, 2000))
 }
 
-// checkRSSBounded fails t when the peak RSS of run over 200 captures is
-// more than 1.5x its peak over few.
-func checkRSSBounded(t *testing.T, few int, run func(dir string) int64) {
+// skipRSS skips the peak RSS checks where they cannot run or mean nothing.
+func skipRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates hundreds of captures and runs child processes")
 	}
 	if testutil.RaceEnabled {
 		t.Skip("the race detector's shadow memory makes peak RSS meaningless")
 	}
-	small, large := rssOverCaptures(t, few, 200, run)
-	t.Logf("peak RSS: %d captures %d KiB, 200 captures %d KiB (%.2fx)", few, small, large, float64(large)/float64(small))
-	if float64(large) > 1.5*float64(small) {
-		t.Errorf("peak RSS over 200 captures is %d KiB, more than 1.5x the %d KiB over %d", large, small, few)
+}
+
+// checkRSSBounded fails t when the peak RSS of run over 200 captures is
+// more than 1.5x its peak over few.
+func checkRSSBounded(t *testing.T, few int, run func(dir string) int64) {
+	skipRSS(t)
+	checkRSSBetween(t, manyCaptures(t, few, 2000), manyCaptures(t, 200, 2000), few, run)
+}
+
+// checkRSSBetween fails t when the peak RSS of run over large, a
+// directory of 200 captures, is more than 1.5x its peak over small, of
+// few captures (the lower of two runs each).
+func checkRSSBetween(t *testing.T, small, large string, few int, run func(dir string) int64) {
+	t.Helper()
+	low := func(dir string) int64 { return min(run(dir), run(dir)) }
+	s, l := low(small), low(large)
+	t.Logf("peak RSS: %d captures %d KiB, 200 captures %d KiB (%.2fx)", few, s, l, float64(l)/float64(s))
+	if float64(l) > 1.5*float64(s) {
+		t.Errorf("peak RSS over 200 captures is %d KiB, more than 1.5x the %d KiB over %d", l, s, few)
 	}
 }
 
@@ -89,4 +103,39 @@ func BenchmarkReplayManyCapturesRSS(b *testing.B) {
 	b.ReportMetric(float64(ten), "KiB-peak-10")
 	b.ReportMetric(float64(many), "KiB-peak-200")
 	b.ReportMetric(float64(many)/float64(ten), "ratio")
+}
+
+// TestReplayHTMLMemoryBoundedAcrossCaptures checks that an HTML report
+// holds its activity views' first --report-max findings, not every
+// capture's: over 200 captures it takes at most 1.5x the peak RSS over 20
+// (holding every capture's, 3.9x).
+func TestReplayHTMLMemoryBoundedAcrossCaptures(t *testing.T) {
+	checkRSSBounded(t, 20, func(dir string) int64 {
+		// A bound that 20 captures reach in every view: above it, the
+		// page's rows (its output) would still grow.
+		return childPeakRSS(t, "replay", "-q", "-o", "html", "--report-max", "20", "--out", filepath.Join(t.TempDir(), "report.html"), dir)
+	})
+}
+
+// TestTimelineMemoryBoundedAcrossCaptures checks that the views stream
+// their lines through the merge (text, JSON, Timesketch) or hold their
+// first --report-max findings (table, HTML): over 200 captures each takes
+// at most 1.5x the peak RSS over 20 (holding every finding, 2.6x to 4.5x).
+func TestTimelineMemoryBoundedAcrossCaptures(t *testing.T) {
+	skipRSS(t)
+	small, large := manyCaptures(t, 20, 2000), manyCaptures(t, 200, 2000)
+	for _, tc := range []struct{ view, format string }{
+		{"commands", "json"},
+		{"files", "text"},
+		{"io", "timesketch"},
+		{"commands", "table"},
+		{"files", "html"},
+	} {
+		t.Run(tc.view+" "+tc.format, func(t *testing.T) {
+			checkRSSBetween(t, small, large, 20, func(dir string) int64 {
+				out := filepath.Join(t.TempDir(), "out")
+				return childPeakRSS(t, "timeline", "-q", "-o", tc.format, "--report-max", "50", "--out", out, dir, tc.view)
+			})
+		})
+	}
 }
