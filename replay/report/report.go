@@ -56,6 +56,15 @@ type ActivityView struct {
 	Left int
 }
 
+// TabRow returns d with only what an activity view's tab of the HTML
+// report shows of it (and what [Tally] counts it by): a report holding
+// many views' findings for their tabs holds no more than that.
+func TabRow(d *Detection) Detection {
+	return Detection{Time: d.Time, Rule: d.Rule, Priority: d.Priority, Output: d.Output, Hostname: d.Hostname,
+		Capture: d.Capture, EventNum: d.EventNum, Frame: d.Frame, Container: d.Container,
+		Process: Process{Pid: d.Process.Pid, Name: d.Process.Name}}
+}
+
 // CaptureInfo describes one capture file a report covers.
 type CaptureInfo struct {
 	// File is the capture's path or base name as the user gave it.

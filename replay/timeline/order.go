@@ -52,6 +52,8 @@ func (a *placed) compare(b *placed) int {
 type firstFindings struct {
 	view string
 	max  int
+	// row, when set, is what is kept of a finding (see [report.TabRow]).
+	row  func(*report.Detection) report.Detection
 	kept []*placed // sorted once max is reached; merge swaps it with spare
 	// spare is the other buffer of a merge.
 	spare []*placed
@@ -71,6 +73,9 @@ func (f *firstFindings) add(unit int, found []report.Detection, cut int) {
 	in := make([]*placed, len(found))
 	for i := range found {
 		in[i] = &placed{d: found[i], at: orderOf(f.view, &found[i]), unit: unit, pos: i}
+		if f.row != nil {
+			in[i].d = f.row(&found[i])
+		}
 	}
 	if f.max == 0 {
 		f.kept = append(f.kept, in...)

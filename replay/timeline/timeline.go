@@ -176,10 +176,10 @@ func ParseReportViews(names []string) ([]string, error) {
 
 // AddViews runs views over the captures at paths ([RunViews]: one more
 // pass) and adds their findings to rep, a replay's report, for the HTML
-// report's tabs, with the count of those Options.MaxFindings left out and
-// notes saying so.
+// report's tabs: what the tabs show of them ([report.TabRow]), with the
+// count of those Options.MaxFindings left out and notes saying so.
 func AddViews(ctx context.Context, rep *report.Report, paths, views []string, opts Options) error {
-	reps, err := RunViews(ctx, paths, views, opts)
+	reps, err := runViews(ctx, paths, views, opts, report.TabRow)
 	for i, r := range reps {
 		rep.Views = append(rep.Views, report.ActivityView{Name: views[i], Findings: r.Detections, Left: r.Left.Count})
 		rep.Notes = append(rep.Notes, r.Notes...)
@@ -196,6 +196,12 @@ func AddViews(ctx context.Context, rep *report.Report, paths, views []string, op
 // (Scope.HasPid) keeps the tree view's descendants only when the tree is
 // the one view asked for.
 func RunViews(ctx context.Context, paths []string, views []string, opts Options) ([]*report.Report, error) {
+	return runViews(ctx, paths, views, opts, nil)
+}
+
+// runViews is [RunViews] keeping row(finding) of each finding (nil: the
+// whole finding).
+func runViews(ctx context.Context, paths []string, views []string, opts Options, row func(*report.Detection) report.Detection) ([]*report.Report, error) {
 	for _, v := range views {
 		if !slices.Contains(Views(), v) {
 			return nil, fmt.Errorf("timeline: %w", &UnknownViewError{Name: v})
@@ -214,7 +220,7 @@ func RunViews(ctx context.Context, paths []string, views []string, opts Options)
 	firsts := make([]*firstFindings, len(views))
 	trees := make([][][]report.ProcessNode, len(views)) // by view, then capture
 	for v, view := range views {
-		firsts[v] = &firstFindings{view: view, max: opts.MaxFindings}
+		firsts[v] = &firstFindings{view: view, max: opts.MaxFindings, row: row}
 		if view == ViewTree {
 			trees[v] = make([][]report.ProcessNode, len(units))
 		}

@@ -452,3 +452,43 @@ func TestLines(t *testing.T) {
 		}
 	}
 }
+
+// TestAddViewsHTML checks that the HTML report's tabs, made of what
+// AddViews keeps of each finding, are those of the whole findings.
+func TestAddViewsHTML(t *testing.T) {
+	paths := []string{attack("reverse-shell"), attack("persistence-host")}
+	views := timeline.ReportViews()
+	for _, max := range []int{0, 3} {
+		t.Run(fmt.Sprint("bound ", max), func(t *testing.T) {
+			opts := timeline.Options{MaxFindings: max}
+			var rows report.Report
+			if err := timeline.AddViews(context.Background(), &rows, paths, views, opts); err != nil {
+				t.Fatal(err)
+			}
+			reps, err := timeline.RunViews(context.Background(), paths, views, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole := report.Report{Notes: rows.Notes}
+			for i, r := range reps {
+				whole.Views = append(whole.Views, report.ActivityView{Name: views[i], Findings: r.Detections, Left: r.Left.Count})
+			}
+			var got, want strings.Builder
+			if err := report.WriteHTML(&got, &rows, report.Options{MaxDetections: max}); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.WriteHTML(&want, &whole, report.Options{MaxDetections: max}); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("the page of AddViews' rows differs from the page of the whole findings:\n%s", cmp.Diff(want.String(), got.String()))
+			}
+			if reps[0].Detections[0].Provenance == nil {
+				t.Fatal("the first finding of view " + views[0] + " has no provenance; the test needs one")
+			}
+			if rows.Views[0].Findings[0].Provenance != nil {
+				t.Error("AddViews keeps the findings' provenance, which no tab shows")
+			}
+		})
+	}
+}
