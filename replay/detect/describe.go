@@ -70,12 +70,24 @@ func NewDescriber(reg engine.Registry) *Describer {
 func (p *Describer) Pid(ev engine.Event) (int64, bool) { return p.self.pid.Int(ev) }
 
 // Describe returns a detection for e (rule and priority as given, source
-// "syscall") with its time, event number, capture and context.
+// "syscall") with its time, event number, capture and context. The
+// capture is the file that holds the event (of a rotated set, the member
+// file, which its frame number counts in), else capture.
 func (p *Describer) Describe(e *replay.Event, rule, priority, capture string) report.Detection {
 	d := report.Detection{Time: time.Unix(0, int64(e.Ev.Ts())), Rule: rule, Priority: priority, Source: "syscall",
-		Capture: capture, EventNum: e.Num, Frame: e.Frame}
+		Capture: captureOf(e, capture), EventNum: e.Num, Frame: e.Frame}
 	p.Fill(&d, e)
 	return d
+}
+
+// captureOf returns the file that holds e: of a rotated set, the member
+// file, which e.Frame counts in (e.Num counts from the set's first file);
+// capture when e was not read from a file.
+func captureOf(e *replay.Event, capture string) string {
+	if e.Capture != "" {
+		return e.Capture
+	}
+	return capture
 }
 
 // Fill completes d with ev's process, ancestry, container and objects.

@@ -262,7 +262,7 @@ func (w *worker) detection(r *engine.Rule, e *replay.Event, path, host string) *
 		Tags:     r.Tags,
 		Output:   string(w.scratch),
 		Hostname: host,
-		Capture:  path,
+		Capture:  captureOf(e, path),
 		EventNum: e.Num,
 		Frame:    e.Frame,
 	}

@@ -370,3 +370,44 @@ func TestReplaySetStops(t *testing.T) {
 		})
 	}
 }
+
+// TestSetDetectionsNameTheirFile checks that a detection in a rotated set
+// names the member file that holds its event, whose frames its frame
+// number counts, while its event number counts from the set's first file.
+func TestSetDetectionsNameTheirFile(t *testing.T) {
+	const set = "5e75e75e75e75e75e75e75e75e75e75e"
+	var members [3][]byte
+	for i := range members {
+		members[i] = rotatedCapture(t, set, i+1, 600, 8<<10, false)
+	}
+	files := damagedSet(t, members, [3]*memberDamage{})
+	d, err := New(Options{Rules: openOrExecRules(t, replay.NewFieldRegistry()), Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen [3]int
+	var lastNum uint64
+	if _, err := d.Run(context.Background(), files, func(it Item) error {
+		det := it.Detection
+		m := memberOf(it.Time)
+		seen[m]++
+		if det.Capture != files[m] {
+			t.Errorf("detection at evt.num %d of file %d names %s", det.EventNum, m+1, det.Capture)
+		}
+		if det.Frame < 0 {
+			t.Errorf("detection at evt.num %d has no frame", det.EventNum)
+		}
+		if det.EventNum <= lastNum {
+			t.Errorf("evt.num %d after %d: the set's numbers must go on across its files", det.EventNum, lastNum)
+		}
+		lastNum = det.EventNum
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range seen {
+		if n == 0 {
+			t.Errorf("no detection in file %d", i+1)
+		}
+	}
+}

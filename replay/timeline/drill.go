@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,7 +71,16 @@ func Drill(ctx context.Context, rep *report.Report, opts DrillOptions) (int, err
 	if err != nil {
 		return 0, err
 	}
-	// The detections of each capture, by event number.
+	// The detections of each capture, by event number. A detection names
+	// the file that holds its event: a rotated set's member is replayed
+	// as part of its set, named after its first file, which the set's
+	// event numbers count from.
+	setOf := map[string]string{}
+	for _, c := range rep.Captures {
+		for _, f := range c.Files {
+			setOf[f] = c.File
+		}
+	}
 	var paths []string
 	byPath := map[string]map[uint64][]int{}
 	skipped := 0
@@ -80,11 +90,12 @@ func Drill(ctx context.Context, rep *report.Report, opts DrillOptions) (int, err
 			skipped++
 			continue
 		}
-		m, ok := byPath[d.Capture]
+		path := cmp.Or(setOf[d.Capture], d.Capture)
+		m, ok := byPath[path]
 		if !ok {
 			m = map[uint64][]int{}
-			byPath[d.Capture] = m
-			paths = append(paths, d.Capture)
+			byPath[path] = m
+			paths = append(paths, path)
 		}
 		m[d.EventNum] = append(m[d.EventNum], i)
 	}
