@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -380,4 +382,59 @@ func TestIncidentFromJSON(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTimelineReportMax checks that --report-max bounds a view's table and
+// page, says so, and leaves the line formats whole; and that a view written
+// a line per finding creates no --out file when its options are wrong.
+func TestTimelineReportMax(t *testing.T) {
+	var caps []string
+	for _, name := range []string{"reverse-shell", "persistence-host", "container-terminal-shell"} {
+		caps = append(caps, filepath.Join(testutil.RepoRoot(), "testdata", "attacks", name+".scap.zst"))
+	}
+	all, _, err := runRetrace(t, append([]string{"timeline", "-q", "-o", "json"}, append(caps, "commands")...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := bytes.Count(all, []byte("\n"))
+	if n <= 6 {
+		t.Fatalf("%d commands; the test needs more than 6", n)
+	}
+	for _, tc := range []struct {
+		format              string
+		wantOut, wantStderr string
+		wantLines           int // 0: not counted
+	}{
+		{"table", "the table shows the first 2,", "retrace: view commands holds its first 2 findings; 4 more are left out; 3 capture(s) reached the bound of 2 findings on their own", 0},
+		{"html", `data-tab="detections">Findings <span class="n">6</span>`, "view commands holds its first 2 findings", 0},
+		{"json", "", "", n},
+		{"text", "", "", n},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			args := append([]string{"timeline", "-q", "-o", tc.format, "--report-max", "2"}, append(caps, "commands")...)
+			out, stderr, err := runRetrace(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(out, []byte(tc.wantOut)) || !bytes.Contains(stderr, []byte(tc.wantStderr)) {
+				t.Errorf("output lacks %q or stderr %q:\n%s\n%s", tc.wantOut, tc.wantStderr, out[max(0, len(out)-300):], stderr)
+			}
+			lines := 0
+			for l := range strings.Lines(string(out)) {
+				if !strings.HasPrefix(l, " ") { // provenance lines of text are indented
+					lines++
+				}
+			}
+			if tc.wantLines != 0 && lines != tc.wantLines {
+				t.Errorf("%d lines, want every command's %d", lines, tc.wantLines)
+			}
+		})
+	}
+	out := filepath.Join(t.TempDir(), "out.json")
+	if _, _, err := runRetrace(t, append([]string{"timeline", "-q", "-o", "json", "--path", "/x", "--out", out}, append(caps, "commands")...)...); err == nil || !strings.Contains(err.Error(), "--path applies to") {
+		t.Errorf("--path with the commands view: %v", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a run with wrong options left %s (%v)", out, err)
+	}
 }

@@ -126,7 +126,7 @@ func (f *firstFindings) finish(rep *report.Report) {
 		note += fmt.Sprintf("; %d more are left out", f.left.Count)
 	}
 	if f.cut > 0 {
-		note += fmt.Sprintf("; %d capture(s) reached the bound of %d findings on their own: %d of their later events are not shown", f.cutCaptures, f.max, f.cut)
+		note += fmt.Sprintf("; %d capture(s) reached the bound of %d findings on their own, and their %d later events are neither shown nor counted", f.cutCaptures, f.max, f.cut)
 	}
 	rep.Notes = append(rep.Notes, note)
 }
