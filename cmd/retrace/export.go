@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -58,6 +60,7 @@ the same inputs and -o write together what one export writes alone.`,
   retrace export --shard "$JOB_COMPLETION_INDEX/8" /data/captures -o /data/lake`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			setExportGC()
 			return runExport(cmd.Context(), &f, args, cmd.InOrStdin(), cmd.ErrOrStderr())
 		},
 	}
@@ -72,6 +75,22 @@ the same inputs and -o write together what one export writes alone.`,
 	fl.IntVarP(&f.workers, "workers", "j", 0, "captures exported at once (default: one per CPU)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no summary on stderr")
 	return cmd
+}
+
+// exportGCPercent is the garbage collector's target for an export, unless
+// GOGC says otherwise. An export's live heap is mostly the Parquet writers'
+// reusable buffers, which each worker keeps from one capture to the next;
+// Go's default (100) lets as much garbage again pile up on top of them.
+// 50 lowers the peak RSS over 400 small captures from about 66 to 59 MB
+// at no CPU cost measurable here (docs/PERFORMANCE.md).
+const exportGCPercent = 50
+
+// setExportGC sets the collector's target for an export, leaving a GOGC of
+// the user's alone.
+func setExportGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(exportGCPercent)
+	}
 }
 
 // runExport validates the flags and runs the export.
