@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/retrace-dev/retrace/internal/testutil"
+	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/replay/timeline"
 )
 
@@ -41,6 +42,36 @@ func BenchmarkRunViews(b *testing.B) {
 				}
 				events = 0
 				for _, c := range reps[0].Captures {
+					events += c.Events
+				}
+			}
+			b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkLines measures a view written a line per finding over the
+// attack recordings: in memory (a worker per capture) and through the
+// temporary files of one worker.
+func BenchmarkLines(b *testing.B) {
+	paths := attackCorpus(b)
+	enc := report.ViewLineEncoder(report.FormatJSON, report.Options{}, timeline.ViewFiles)
+	for _, bc := range []struct {
+		name    string
+		workers int
+	}{{"in memory", len(paths)}, {"through a file", 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var events uint64
+			for b.Loop() {
+				lines := 0
+				rep, err := timeline.Lines(context.Background(), paths, timeline.Options{View: timeline.ViewFiles, Workers: bc.workers}, b.TempDir(), enc,
+					func([]byte) error { lines++; return nil })
+				if err != nil || lines == 0 {
+					b.Fatalf("%d lines, %v", lines, err)
+				}
+				events = 0
+				for _, c := range rep.Captures {
 					events += c.Events
 				}
 			}
