@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,7 +137,7 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int, pi
 		*count++
 		hn := htmlNode{Name: cleanCell(procName(n.Process)), Cmdline: cleanCell(n.Process.Cmdline), User: cleanCell(n.Process.User),
 			Pid: n.Process.Pid, Host: cleanCell(n.Host), Capture: cleanCell(n.Capture), Pins: pins(n.Pins),
-			Where: htmlEventWhere(n.EventNum, n.Frame), ExitWhere: htmlEventWhere(n.ExitNum, n.ExitFrame)}
+			Where: htmlEventWhere("", n.EventNum, n.Frame), ExitWhere: htmlEventWhere(n.ExitCapture, n.ExitNum, n.ExitFrame)}
 		if !n.Container.IsHost() {
 			hn.Container = cleanCell(n.Container.Label())
 		}
@@ -151,7 +152,7 @@ func htmlTree(nodes []ProcessNode, loc *time.Location, depth int, count *int, pi
 		}
 		for _, a := range n.Activity {
 			hn.Activity = append(hn.Activity, htmlActivity{Time: a.Time.In(loc).Format("15:04:05.000000"), Kind: cleanCell(a.Kind), Object: cleanCell(a.Object),
-				Where: htmlEventWhere(a.EventNum, a.Frame)})
+				Where: htmlEventWhere(a.Capture, a.EventNum, a.Frame)})
 		}
 		if depth+1 < maxHTMLTreeDepth {
 			hn.Children = htmlTree(n.Children, loc, depth+1, count, pins)
@@ -545,8 +546,11 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	}
 	p.View = cleanCell(r.View)
 	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize, func(idx []int) []htmlPin { return htmlPins(idx, data.Detections, data.Rules) })
-	if hosts, captures := treeSources(p.Tree, map[string]bool{}, map[string]bool{}); hosts < 2 || captures < 2 {
-		clearTreeSources(p.Tree, hosts < 2, captures < 2)
+	captures := map[string]bool{}
+	hosts, nc := treeSources(p.Tree, map[string]bool{}, captures)
+	oneHost, oneCapture := hosts < 2, nc < 2 && !laterSetFile(captures, r.Captures)
+	if oneHost || oneCapture {
+		clearTreeSources(p.Tree, oneHost, oneCapture)
 	}
 	p.Notes = cleanAll(r.Notes)
 	for _, c := range r.Captures {
@@ -577,15 +581,21 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 }
 
 // htmlEventWhere returns "frame 1 · evt.num 812" for an event of a tree,
-// without the frame when the capture is not framed; "" for no event.
-func htmlEventWhere(num uint64, frame int) string {
+// without the frame when the capture is not framed; "" for no event. It
+// starts with the base name of file, when given: the file of a rotated
+// set that holds the event when it is not the process's.
+func htmlEventWhere(file string, num uint64, frame int) string {
 	if num == 0 {
 		return ""
 	}
-	if frame < 0 {
-		return "evt.num " + strconv.FormatUint(num, 10)
+	where := "evt.num " + strconv.FormatUint(num, 10)
+	if frame >= 0 {
+		where = "frame " + strconv.Itoa(frame) + " · " + where
 	}
-	return "frame " + strconv.Itoa(frame) + " · evt.num " + strconv.FormatUint(num, 10)
+	if file != "" {
+		where = cleanCell(filepath.Base(file)) + " · " + where
+	}
+	return where
 }
 
 // treeSources counts the distinct hosts and captures of nodes and their
@@ -601,6 +611,20 @@ func treeSources(nodes []htmlNode, hosts, captures map[string]bool) (int, int) {
 		treeSources(nodes[i].Children, hosts, captures)
 	}
 	return len(hosts), len(captures)
+}
+
+// laterSetFile reports whether one of captures (cleaned file names) is a
+// file of a rotated set but its first: the page's header names the set by
+// its first file only, so a process must name such a file itself.
+func laterSetFile(captures map[string]bool, caps []CaptureInfo) bool {
+	for _, c := range caps {
+		for _, f := range c.Files[min(1, len(c.Files)):] {
+			if captures[cleanCell(f)] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // clearTreeSources empties the nodes' hosts (host) and capture names

@@ -208,11 +208,15 @@ type ProcessNode struct {
 	// Exit is when the process exited; zero when it still ran at the end
 	// of the capture.
 	Exit time.Time
-	// ExitNum and ExitFrame locate the process's exit event in Capture
-	// (see [Activity]); ExitNum is 0 when the view did not see that event
-	// (an exit known from the replay's lineage records only).
+	// ExitNum and ExitFrame locate the process's exit event in
+	// ExitCapture, or in Capture when that is empty (see [Activity]);
+	// ExitNum is 0 when the view did not see that event (an exit known
+	// from the replay's lineage records only).
 	ExitNum   uint64
 	ExitFrame int
+	// ExitCapture is the file that holds the exit event when it is not
+	// Capture (another file of a rotated set); empty otherwise.
+	ExitCapture string
 	// Activity is what the process did, in time order.
 	Activity []Activity
 	// Children are the processes it started, in start order.
@@ -222,14 +226,17 @@ type ProcessNode struct {
 	Login string
 	// Host is the recorded machine the process ran on.
 	Host string
-	// Capture is the capture file the process was recorded in (for a
-	// rotated set, its first file), as the user named it.
+	// Capture is the capture file, as the user named it, that holds the
+	// event EventNum and Frame locate: of a rotated set (one capture of
+	// several files, [CaptureInfo.Files]), the member file, which Frame
+	// counts in; the set's first file when there is no such event.
 	Capture string
 	// EventNum and Frame locate the event that Process describes: the
 	// process's last execve, or else the first event of it the view saw.
-	// EventNum is 0 when the view saw no event of the process (one known
-	// only as the creator of another); Frame is then -1, as it is for a
-	// capture that is not framed.
+	// EventNum counts from the capture's first event (of a rotated set,
+	// from its first file's). EventNum is 0 when the view saw no event of
+	// the process (one known only as the creator of another); Frame is
+	// then -1, as it is for a capture that is not framed.
 	EventNum uint64
 	Frame    int
 	// Pins are the indices in Report.Detections of the detections of
@@ -249,11 +256,34 @@ type Activity struct {
 	Object string
 	// EventNum is the event's number in its capture (sysdig's evt.num),
 	// 0 for an activity that is no event (a "truncated" note); Frame is
-	// the zstd frame that holds it, -1 when the capture is not framed.
-	// With the process's Host and Capture they trace the activity back
-	// to its bytes.
+	// the zstd frame of Capture that holds it, -1 when the capture is not
+	// framed. With the process's Host they trace the activity back to its
+	// bytes.
 	EventNum uint64
 	Frame    int
+	// Capture is the file that holds the event when it is not the
+	// process's [ProcessNode.Capture] (another file of a rotated set);
+	// empty otherwise. A drill-down's [Step], of no node, always names
+	// its file.
+	Capture string
+}
+
+// ActivityFile returns the file that holds a's event, an activity of n:
+// a.Capture, else n.Capture.
+func (n *ProcessNode) ActivityFile(a *Activity) string {
+	if a.Capture != "" {
+		return a.Capture
+	}
+	return n.Capture
+}
+
+// ExitFile returns the file that holds n's exit event: ExitCapture, else
+// Capture.
+func (n *ProcessNode) ExitFile() string {
+	if n.ExitCapture != "" {
+		return n.ExitCapture
+	}
+	return n.Capture
 }
 
 // Format names an output format.

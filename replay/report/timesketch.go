@@ -141,7 +141,9 @@ func AppendTimesketch(dst []byte, d *Detection, view string) []byte {
 
 // appendTimesketchActivity appends one activity of a tree view's process,
 // with the keys of a detection's provenance: "host" (the process's, host
-// when it names none), "capture", "frame", "evt_num" and "time_ns".
+// when it names none), "capture" (the file that holds the activity's
+// event, of a rotated set the member file), "frame", "evt_num" and
+// "time_ns".
 func appendTimesketchActivity(dst []byte, n *ProcessNode, a *Activity, host string) []byte {
 	if n.Host != "" {
 		host = n.Host
@@ -157,7 +159,7 @@ func appendTimesketchActivity(dst []byte, n *ProcessNode, a *Activity, host stri
 	dst = appendTimesketchContainer(dst, n.Container)
 	dst = appendTimesketchProcess(dst, &n.Process)
 	dst = append(dst, `,"capture":`...)
-	dst = appendValue(dst, n.Capture)
+	dst = appendValue(dst, n.ActivityFile(a))
 	dst = append(dst, `,"frame":`...)
 	dst = strconv.AppendInt(dst, int64(a.Frame), 10)
 	dst = append(dst, `,"evt_num":`...)

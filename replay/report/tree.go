@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -37,27 +38,31 @@ func walkTree(roots []ProcessNode, fn func(n *ProcessNode, depth int, path []*Pr
 // process, then one line per activity, escaped like Falco's alert lines.
 // Each run of roots from one capture opens with a header line, "process
 // tree of web.scap.zst (host web-01):", after a blank line but for the
-// first (a tree that names no host and no capture has none); process lines name their host and capture and the event they
-// describe, activity lines their event (see [Activity]):
+// first (a tree that names no host and no capture has none); a rotated
+// set is one capture, named after its first file (sets maps its files to
+// that one, see [captureSets]). Process lines name their host and the
+// file and event they describe, activity and exit lines their event, and
+// its file when it is another one of the set (see [Activity]):
 //
 //	bash[8101] user=root host=web-01 capture=web.scap.zst evt.num=812 frame=1: bash
 //	  - 2026-11-20T09:14:01.200000000+0000 evt.num=815 frame=1 open-read /etc/shadow
+//	  - 2026-11-20T10:02:11.000000000+0000 capture=web-000002.scap.zst evt.num=91822 frame=0 open-read /etc/passwd
 //
 // The values come before the free text (command lines, paths), which a
 // process could choose to look like them.
-func writeTreeText(w io.Writer, roots []ProcessNode, opts Options) error {
+func writeTreeText(w io.Writer, roots []ProcessNode, sets map[string]string, opts Options) error {
 	var line []byte
 	var host, capture string // of the last header
 	return walkTree(roots, func(n *ProcessNode, depth int, _ []*ProcessNode) error {
 		line = line[:0]
-		if depth == 0 && (n.Host != host || n.Capture != capture) {
+		if c := cmp.Or(sets[n.Capture], n.Capture); depth == 0 && (n.Host != host || c != capture) {
 			if n != &roots[0] {
 				line = append(line, '\n')
 			}
 			line = append(line, "process tree of "...)
-			line = appendTreeSource(line, n.Host, n.Capture)
+			line = appendTreeSource(line, n.Host, c)
 			line = append(line, ":\n"...)
-			host, capture = n.Host, n.Capture
+			host, capture = n.Host, c
 		}
 		indent := strings.Repeat("  ", depth)
 		line = append(line, indent...)
@@ -67,7 +72,7 @@ func writeTreeText(w io.Writer, roots []ProcessNode, opts Options) error {
 			line = append(line, indent...)
 			line = append(line, "  - "...)
 			line = appendEventTime(line, a.Time, opts)
-			line = appendEventRef(line, a.EventNum, a.Frame)
+			line = appendEventRef(line, a.Capture, a.EventNum, a.Frame)
 			line = append(line, ' ')
 			line = appendEscaped(line, a.Kind)
 			line = append(line, ' ')
@@ -78,7 +83,7 @@ func writeTreeText(w io.Writer, roots []ProcessNode, opts Options) error {
 			line = append(line, indent...)
 			line = append(line, "  - "...)
 			line = appendEventTime(line, n.Exit, opts)
-			line = appendEventRef(line, n.ExitNum, n.ExitFrame)
+			line = appendEventRef(line, n.ExitCapture, n.ExitNum, n.ExitFrame)
 			line = append(line, " exit\n"...)
 		}
 		if _, err := w.Write(line); err != nil {
@@ -106,11 +111,16 @@ func appendTreeSource(dst []byte, host, capture string) []byte {
 	return dst
 }
 
-// appendEventRef appends " evt.num=N frame=F", without the frame when the
-// capture is not framed and nothing when num is 0 (no event).
-func appendEventRef(dst []byte, num uint64, frame int) []byte {
+// appendEventRef appends " capture=C evt.num=N frame=F", without the
+// capture when file is empty (the process line's), without the frame when
+// the capture is not framed and nothing when num is 0 (no event).
+func appendEventRef(dst []byte, file string, num uint64, frame int) []byte {
 	if num == 0 {
 		return dst
+	}
+	if file != "" {
+		dst = append(dst, " capture="...)
+		dst = appendEscaped(dst, file)
 	}
 	dst = append(dst, " evt.num="...)
 	dst = strconv.AppendUint(dst, num, 10)
@@ -155,7 +165,7 @@ func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 		dst = append(dst, " capture="...)
 		dst = appendEscaped(dst, n.Capture)
 	}
-	dst = appendEventRef(dst, n.EventNum, n.Frame)
+	dst = appendEventRef(dst, "", n.EventNum, n.Frame)
 	if p.Cmdline != "" {
 		dst = append(dst, ": "...)
 		dst = appendEscaped(dst, p.Cmdline)
@@ -166,18 +176,21 @@ func appendProcessSummary(dst []byte, n *ProcessNode) []byte {
 // writeTreeJSON writes one JSON object per process, parents before
 // children, so that line-oriented tools can index the tree:
 //
-//	{"activity":[{"evt_num","frame","kind","object","time"}...],"capture","cmdline",
-//	 "container":{"id","image","name"},"depth","evt_num","exe","exit","exit_evt_num","exit_frame",
-//	 "frame","host","login","name","path","pid","ppid","start","tty","user","view":"tree"}
+//	{"activity":[{"capture"?,"evt_num","frame","kind","object","time"}...],"capture","cmdline",
+//	 "container":{"id","image","name"},"depth","evt_num","exe","exit","exit_capture"?,"exit_evt_num",
+//	 "exit_frame","frame","host","login","name","path","pid","ppid","start","tty","user","view":"tree"}
 //
 // "path" is the process path from the root ("systemd > sshd > bash"),
 // "ppid" the parent's pid (0 for a root), times are UTC like Falco's "time"
 // key and a missing start or exit is null. "host" and "capture" say where
-// the process was recorded. "evt_num" and "frame" (the names of a
-// detection's provenance) locate the event the process's keys describe
-// and, in "activity", each activity's event; "exit_evt_num" and
-// "exit_frame" locate its exit. An evt_num of 0 is no event, a frame of -1
-// a capture that is not framed (see [ProcessNode]).
+// the process was recorded: "capture" is the file that holds the event
+// "evt_num" and "frame" (the names of a detection's provenance) locate,
+// the one the process's keys describe; in "activity" they locate each
+// activity's event, and "exit_evt_num" and "exit_frame" the exit. An
+// activity's "capture" and "exit_capture" are there only when that event
+// is in another file (of a rotated set, whose evt_num counts from its
+// first file). An evt_num of 0 is no event, a frame of -1 a capture that
+// is not framed (see [ProcessNode]).
 func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 	var line []byte
 	return walkTree(roots, func(n *ProcessNode, depth int, path []*ProcessNode) error {
@@ -187,7 +200,13 @@ func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 			if i > 0 {
 				line = append(line, ',')
 			}
-			line = append(line, `{"evt_num":`...)
+			line = append(line, '{')
+			if a.Capture != "" {
+				line = append(line, `"capture":`...)
+				line = appendValue(line, a.Capture)
+				line = append(line, ',')
+			}
+			line = append(line, `"evt_num":`...)
 			line = strconv.AppendUint(line, a.EventNum, 10)
 			line = append(line, `,"frame":`...)
 			line = strconv.AppendInt(line, int64(a.Frame), 10)
@@ -221,6 +240,10 @@ func writeTreeJSON(w io.Writer, roots []ProcessNode) error {
 		line = appendValue(line, p.Exe)
 		line = append(line, `,"exit":`...)
 		line = appendJSONTime(line, n.Exit)
+		if n.ExitCapture != "" {
+			line = append(line, `,"exit_capture":`...)
+			line = appendValue(line, n.ExitCapture)
+		}
 		line = append(line, `,"exit_evt_num":`...)
 		line = strconv.AppendUint(line, n.ExitNum, 10)
 		line = append(line, `,"exit_frame":`...)
@@ -276,7 +299,8 @@ func appendJSONTime(dst []byte, t time.Time) []byte {
 // recorded (host, capture, the frame and evt.num its row describes), its
 // container, the process indented under its parent, user, and its activity
 // one per line, each with its evt.num (short of room, the table leaves the
-// activities' frames to the other formats).
+// activities' frames, and their files when another file of a rotated set
+// holds them, to the other formats; the evt.num alone names the event).
 func writeTreeTable(w io.Writer, roots []ProcessNode, opts Options) error {
 	loc := opts.zone()
 	header := []string{"START", "SOURCE", "CONTAINER", "PROCESS", "USER", "ACTIVITY"}
@@ -352,4 +376,20 @@ func tableEventNum(num uint64) string {
 		return ""
 	}
 	return " evt.num " + strconv.FormatUint(num, 10)
+}
+
+// captureSets maps each file of a rotated set among caps to the set's
+// name, its first file ([CaptureInfo.Files]); a tree's header names a set
+// by it.
+func captureSets(caps []CaptureInfo) map[string]string {
+	var sets map[string]string
+	for _, c := range caps {
+		for _, f := range c.Files {
+			if sets == nil {
+				sets = map[string]string{}
+			}
+			sets[f] = c.File
+		}
+	}
+	return sets
 }

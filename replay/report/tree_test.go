@@ -25,15 +25,15 @@ func treeReport() *Report {
 			Children: []ProcessNode{{
 				Process: Process{Pid: 8101, Name: "bash", Exe: "/usr/bin/bash", Cmdline: "bash", User: "root", Tty: 34817, Start: at(0)},
 				Host:    host, Capture: capture, EventNum: 812, Frame: 1,
-				Activity: []Activity{{at(0), "exec", "bash", 812, 1}, {at(1200), "open-read", "/etc/shadow", 815, 1},
-					{at(2500), "connect", "tcp 10.0.0.5:40112->203.0.113.7:80", 2048, 2}},
+				Activity: []Activity{{at(0), "exec", "bash", 812, 1, ""}, {at(1200), "open-read", "/etc/shadow", 815, 1, ""},
+					{at(2500), "connect", "tcp 10.0.0.5:40112->203.0.113.7:80", 2048, 2, ""}},
 				Exit: at(9000), ExitNum: 4100, ExitFrame: 3,
 				Children: []ProcessNode{{
 					Process: Process{Pid: 8120, Name: "sh", Cmdline: "sh -c 'echo \x1b[2J\nowned' > /usr/bin/\xffx", User: "root", Start: at(3000)},
 					Host:    host, Capture: capture, EventNum: 2100, Frame: 2, ExitFrame: -1,
 					Container: web,
-					Activity: []Activity{{at(3000), "exec", "sh -c 'echo \x1b[2J\nowned'", 2100, 2}, {at(3001), "open-write", "/usr/bin/\xffx", 2103, 2},
-						{at(3002), "rename", "/usr/bin/\xffx -> /usr/bin/ls", 2110, 2}},
+					Activity: []Activity{{at(3000), "exec", "sh -c 'echo \x1b[2J\nowned'", 2100, 2, ""}, {at(3001), "open-write", "/usr/bin/\xffx", 2103, 2, ""},
+						{at(3002), "rename", "/usr/bin/\xffx -> /usr/bin/ls", 2110, 2, ""}},
 				}},
 			}},
 		}},
@@ -52,7 +52,7 @@ func treeHostsReport() *Report {
 		Children: []ProcessNode{{
 			Process: Process{Pid: 950, Name: "cron", Cmdline: "/usr/sbin/cron -f", User: "root", Start: t0},
 			Host:    "db-01", Capture: "db-01.scap", EventNum: 77, Frame: -1,
-			Activity: []Activity{{t0, "exec", "/usr/sbin/cron -f", 77, -1}, {t0.Add(time.Second), "open-write", "/etc/cron.d/x", 80, -1}},
+			Activity: []Activity{{t0, "exec", "/usr/sbin/cron -f", 77, -1, ""}, {t0.Add(time.Second), "open-write", "/etc/cron.d/x", 80, -1, ""}},
 			Exit:     t0.Add(2 * time.Second), ExitNum: 91, ExitFrame: -1,
 		}},
 	})

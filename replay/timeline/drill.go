@@ -311,7 +311,7 @@ func (dc *drillCollector) steps(e *replay.Event, a action) {
 			break
 		}
 		if step == nil {
-			step = &report.Step{Activity: report.Activity{Time: time.Unix(0, int64(e.Ev.Ts())), Kind: a.kind, Object: stepObject(l, a), EventNum: e.Num, Frame: e.Frame},
+			step = &report.Step{Activity: report.Activity{Time: time.Unix(0, int64(e.Ev.Ts())), Kind: a.kind, Object: stepObject(l, a), EventNum: e.Num, Frame: e.Frame, Capture: dc.vc.fileOf(e)},
 				Pid: l.Pid, Name: l.Comm}
 		}
 		for _, od := range open {

@@ -653,6 +653,15 @@ func (c *viewCollector) containerOf(id string) report.Container {
 	return report.Container{ID: id}
 }
 
+// fileOf returns the file that holds e: of a rotated set, the member file
+// (e.Frame counts in it); the capture when e was not read from a file.
+func (c *viewCollector) fileOf(e *replay.Event) string {
+	if e.Capture != "" {
+		return e.Capture
+	}
+	return c.capture
+}
+
 // treeEvent records a for e's process in the tree.
 func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 	l := e.Lineage()
@@ -663,7 +672,7 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 	ts := time.Unix(0, int64(e.Ev.Ts()))
 	if a.kind == "exit" {
 		if e.Thread.IsMain() {
-			n.node.Exit, n.node.ExitNum, n.node.ExitFrame = ts, e.Num, e.Frame
+			n.node.Exit, n.node.ExitNum, n.node.ExitFrame, n.node.ExitCapture = ts, e.Num, e.Frame, c.fileOf(e)
 		}
 		return
 	}
@@ -672,7 +681,7 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 		n.node.Process = d.Process
 		n.node.Process.Start = ts
 		n.node.Container = d.Container
-		n.node.EventNum, n.node.Frame = e.Num, e.Frame
+		n.node.EventNum, n.node.Frame, n.node.Capture = e.Num, e.Frame, c.fileOf(e)
 		c.containers[l.ContainerID] = d.Container
 	}
 	if a.kind == "open-read" && slices.ContainsFunc(treeNoiseDirs(), func(d string) bool {
@@ -693,9 +702,10 @@ func (c *viewCollector) treeEvent(e *replay.Event, a action) {
 	case len(a.paths) > 0:
 		obj = strings.Join(a.paths, " -> ")
 	}
-	n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: a.kind, Object: obj, EventNum: e.Num, Frame: e.Frame})
+	file := c.fileOf(e)
+	n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: a.kind, Object: obj, EventNum: e.Num, Frame: e.Frame, Capture: file})
 	if a.memfd {
-		n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: "memfd-exec", Object: obj, EventNum: e.Num, Frame: e.Frame})
+		n.node.Activity = append(n.node.Activity, report.Activity{Time: ts, Kind: "memfd-exec", Object: obj, EventNum: e.Num, Frame: e.Frame, Capture: file})
 	}
 }
 
@@ -714,7 +724,8 @@ func (c *viewCollector) node(e *replay.Event, l *replay.Lineage) *treeNode {
 	if l.Parent != nil {
 		parent = c.node(e, l.Parent)
 	}
-	n := &treeNode{node: report.ProcessNode{Process: c.lineageProcess(e, l), Container: c.containerOf(l.ContainerID), Frame: -1, ExitFrame: -1}}
+	n := &treeNode{node: report.ProcessNode{Process: c.lineageProcess(e, l), Container: c.containerOf(l.ContainerID), Capture: c.capture,
+		Frame: -1, ExitFrame: -1}}
 	c.describe(n, e, l)
 	if l.Exit != 0 {
 		n.node.Exit = time.Unix(0, int64(l.Exit))
@@ -736,8 +747,8 @@ func (c *viewCollector) describe(n *treeNode, e *replay.Event, l *replay.Lineage
 	if e.Thread == nil || e.Lineage() != l {
 		return
 	}
-	n.node.EventNum, n.node.Frame = e.Num, e.Frame
 	d := c.detection(e, "", "")
+	n.node.EventNum, n.node.Frame, n.node.Capture = e.Num, e.Frame, c.fileOf(e)
 	n.node.Process, n.node.Container = d.Process, d.Container
 	n.node.Login = d.Provenance.Login()
 	n.node.Process.Start = time.Unix(0, int64(l.Start))
@@ -785,7 +796,17 @@ func (c *viewCollector) finish() ([]report.Detection, []report.ProcessNode) {
 			return kids // an excluded process passes its included descendants up
 		}
 		out := n.node
-		out.Host, out.Capture, out.Pins = c.host, c.capture, n.pins
+		out.Host, out.Pins = c.host, n.pins
+		// An activity or exit names its file only when it is not the
+		// node's (another file of a rotated set).
+		for i := range out.Activity {
+			if out.Activity[i].Capture == out.Capture {
+				out.Activity[i].Capture = ""
+			}
+		}
+		if out.ExitCapture == out.Capture {
+			out.ExitCapture = ""
+		}
 		if n.dropped > 0 {
 			out.Activity = append(out.Activity, report.Activity{Kind: "truncated", Object: fmt.Sprintf("%d more events not shown", n.dropped), Frame: -1})
 		}
