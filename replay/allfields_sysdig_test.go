@@ -56,7 +56,7 @@ var sysdigIncomparable = map[string]string{
 	"fd.dev":                 "REPLAY-MINOR-FIELDS: device numbers of snapshot fds and pipes",
 	"fd.dev.major":           "REPLAY-MINOR-FIELDS: device numbers of snapshot fds and pipes",
 	"fd.dev.minor":           "REPLAY-MINOR-FIELDS: device numbers of snapshot fds and pipes",
-	"fd.is_server":           "REPLAY-MINOR-FIELDS: roles of unix sockets and fresh sockets",
+	"fd.is_server":           "REPLAY-MINOR-FIELDS: roles of unix, fresh and same-host sockets",
 	"fd.cport":               "REPLAY-MINOR-FIELDS: sysdig prints 0 for some sockets without a role",
 	"proc.fdopencount":       "REPLAY-MINOR-FIELDS: counting of fds closed by threads",
 	"proc.nchilds":           "REPLAY-MINOR-FIELDS: sysdig 0.29.3 counts children differently",
