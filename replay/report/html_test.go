@@ -224,6 +224,27 @@ func TestHTMLTreeSources(t *testing.T) {
 				`exit 09:14:07.000000 · evt.num 91</span>`,
 			},
 		},
+		{
+			name:   "rotated set: each process its file, an activity or exit in another file its own",
+			report: treeSetReport(),
+			inPage: []string{
+				`<span class="where">rec/web-000001.scap.zst · frame 1 · evt.num 812</span>`, // bash's exec
+				`<span class="obj">/etc/shadow</span> <span class="where">frame 1 · evt.num 815</span>`,
+				`<span class="where">web-000002.scap.zst · frame 0 · evt.num 20480</span>`, // its connect
+				`exit 09:15:09.000000 · web-000002.scap.zst · frame 3 · evt.num 41000</span>`,
+				`<span class="where">rec/web-000002.scap.zst · frame 0 · evt.num 21000</span>`, // sh
+			},
+			notPage: []string{`class="hostname"`},
+		},
+		{
+			name: "rotated set, every process in its second file: the file on each",
+			report: func() *Report {
+				r := treeSetReport()
+				r.Tree = r.Tree[1:] // cron
+				return r
+			}(),
+			inPage: []string{`<span class="where">rec/web-000002.scap.zst · frame 2 · evt.num 30000</span>`},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -78,13 +78,10 @@ func TestTimesketchRequiredFields(t *testing.T) {
 }
 
 // TestTimesketchTreeSources checks that each tree activity names its own
-// process's host and capture and its event, also when the tree covers
-// several hosts.
+// process's host and the file that holds its event, also when the tree
+// covers several hosts, or a rotated set whose files hold one process's
+// activities.
 func TestTimesketchTreeSources(t *testing.T) {
-	var b bytes.Buffer
-	if err := Write(&b, treeHostsReport(), FormatTimesketch, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	type source struct {
 		Pid     int64  `json:"proc_pid"`
 		Object  string `json:"object"`
@@ -93,23 +90,52 @@ func TestTimesketchTreeSources(t *testing.T) {
 		Frame   int    `json:"frame"`
 		EvtNum  uint64 `json:"evt_num"`
 	}
-	var got []source
-	for _, l := range bytes.Split(bytes.TrimSuffix(b.Bytes(), []byte("\n")), []byte("\n")) {
-		var s source
-		if err := json.Unmarshal(l, &s); err != nil {
-			t.Fatalf("%v: %s", err, l)
-		}
-		if s.Object == "/etc/shadow" || s.Pid == 950 {
-			got = append(got, s)
-		}
+	tests := []struct {
+		name   string
+		report *Report
+		keep   func(s source) bool
+		want   []source
+	}{
+		{
+			name: "two hosts", report: treeHostsReport(),
+			keep: func(s source) bool { return s.Object == "/etc/shadow" || s.Pid == 950 },
+			want: []source{
+				{8101, "/etc/shadow", "web-01", "hosts/web-01.scap.zst", 1, 815},
+				{950, "/usr/sbin/cron -f", "db-01", "db-01.scap", -1, 77},
+				{950, "/etc/cron.d/x", "db-01", "db-01.scap", -1, 80},
+			},
+		},
+		{
+			name: "rotated set", report: treeSetReport(),
+			keep: func(s source) bool { return s.Pid == 8101 || s.Pid == 8120 },
+			want: []source{
+				{8101, "bash", "web-01", "rec/web-000001.scap.zst", 1, 812},
+				{8101, "/etc/shadow", "web-01", "rec/web-000001.scap.zst", 1, 815},
+				{8101, "tcp 10.0.0.5:40112->203.0.113.7:80", "web-01", "rec/web-000002.scap.zst", 0, 20480},
+				{8120, "sh -c id", "web-01", "rec/web-000002.scap.zst", 0, 21000},
+			},
+		},
 	}
-	want := []source{
-		{8101, "/etc/shadow", "web-01", "hosts/web-01.scap.zst", 1, 815},
-		{950, "/usr/sbin/cron -f", "db-01", "db-01.scap", -1, 77},
-		{950, "/etc/cron.d/x", "db-01", "db-01.scap", -1, 80},
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("tree activities (-want +got):\n%s", diff)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Write(&b, tc.report, FormatTimesketch, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var got []source
+			for _, l := range bytes.Split(bytes.TrimSuffix(b.Bytes(), []byte("\n")), []byte("\n")) {
+				var s source
+				if err := json.Unmarshal(l, &s); err != nil {
+					t.Fatalf("%v: %s", err, l)
+				}
+				if tc.keep(s) {
+					got = append(got, s)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("tree activities (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -59,6 +59,41 @@ func treeHostsReport() *Report {
 	return r
 }
 
+// treeSetReport is the tree of a rotated set, one capture of two files:
+// bash execs in the first file and connects and exits in the second, where
+// its child sh and a second root, cron, run. Every line must name the file
+// its frame counts in, and the text one header for the set.
+func treeSetReport() *Report {
+	t0 := time.Date(2026, 11, 20, 9, 14, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	const host, f1, f2 = "web-01", "rec/web-000001.scap.zst", "rec/web-000002.scap.zst"
+	return &Report{
+		View:     "tree",
+		Captures: []CaptureInfo{{File: f1, Files: []string{f1, f2}, Hostname: host}},
+		Tree: []ProcessNode{{
+			Process: Process{Pid: 811, Name: "sshd", Cmdline: "sshd: /usr/sbin/sshd -D [listener]", User: "root"},
+			Host:    host, Capture: f1, Frame: -1, ExitFrame: -1,
+			Children: []ProcessNode{{
+				Process: Process{Pid: 8101, Name: "bash", Exe: "/usr/bin/bash", Cmdline: "bash", User: "root", Start: at(0)},
+				Host:    host, Capture: f1, EventNum: 812, Frame: 1,
+				Activity: []Activity{{Time: at(0), Kind: "exec", Object: "bash", EventNum: 812, Frame: 1},
+					{Time: at(1200), Kind: "open-read", Object: "/etc/shadow", EventNum: 815, Frame: 1},
+					{Time: at(62500), Kind: "connect", Object: "tcp 10.0.0.5:40112->203.0.113.7:80", EventNum: 20480, Frame: 0, Capture: f2}},
+				Exit: at(69000), ExitNum: 41000, ExitFrame: 3, ExitCapture: f2,
+				Children: []ProcessNode{{
+					Process: Process{Pid: 8120, Name: "sh", Cmdline: "sh -c id", User: "root", Start: at(63000)},
+					Host:    host, Capture: f2, EventNum: 21000, Frame: 0, ExitFrame: -1,
+					Activity: []Activity{{Time: at(63000), Kind: "exec", Object: "sh -c id", EventNum: 21000, Frame: 0}},
+				}},
+			}},
+		}, {
+			Process: Process{Pid: 950, Name: "cron", Cmdline: "/usr/sbin/cron -f", User: "root", Start: at(64000)},
+			Host:    host, Capture: f2, EventNum: 30000, Frame: 2, ExitFrame: -1,
+			Activity: []Activity{{Time: at(64000), Kind: "exec", Object: "/usr/sbin/cron -f", EventNum: 30000, Frame: 2}},
+		}},
+	}
+}
+
 // shellsReport is a "shells" view: one finding per shell, with the
 // commands it ran.
 func shellsReport() *Report {
@@ -85,6 +120,9 @@ func TestTreeGolden(t *testing.T) {
 		{"tree_hosts_text.golden", treeHostsReport(), FormatText, Options{}},
 		{"tree_hosts_json.golden", treeHostsReport(), FormatJSON, Options{}},
 		{"tree_hosts_table.golden", treeHostsReport(), FormatTable, Options{Width: 120}},
+		{"tree_set_text.golden", treeSetReport(), FormatText, Options{}},
+		{"tree_set_json.golden", treeSetReport(), FormatJSON, Options{}},
+		{"tree_set_table.golden", treeSetReport(), FormatTable, Options{Width: 120}},
 		{"shells_json.golden", shellsReport(), FormatJSON, Options{}},
 		{"shells_table.golden", shellsReport(), FormatTable, Options{}},
 	}
