@@ -18,7 +18,8 @@ import (
 
 // TestDrillRotatedSet checks that the detections of a rotated set, which
 // name the member file holding their event, get their drill-downs from a
-// replay of the whole set (their event numbers count from its first file).
+// replay of the whole set (their event numbers count from its first file),
+// and that the story's tree names the file of each event it cites.
 func TestDrillRotatedSet(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)
@@ -62,7 +63,7 @@ func TestDrillRotatedSet(t *testing.T) {
 	if len(rep.Captures) != 1 || len(rep.Captures[0].Files) != 3 {
 		t.Fatalf("captures %+v, want one set of 3 files", rep.Captures)
 	}
-	if _, err := timeline.Drill(context.Background(), rep, timeline.DrillOptions{Max: 1 << 20}); err != nil {
+	if _, err := timeline.Drill(context.Background(), rep, timeline.DrillOptions{Max: 1 << 20, Tree: true}); err != nil {
 		t.Fatal(err)
 	}
 	perFile := map[string]int{}
@@ -75,6 +76,13 @@ func TestDrillRotatedSet(t *testing.T) {
 	for _, f := range files {
 		if perFile[f] == 0 {
 			t.Errorf("no detection names %s", filepath.Base(f))
+		}
+	}
+	// The story's tree names the file of each event it cites.
+	inTree, _ := checkTreeRefs(t, setEvents(t, files), treeRefs(rep.Tree))
+	for _, f := range files {
+		if inTree[f] == 0 {
+			t.Errorf("the story's tree cites no event of %s", filepath.Base(f))
 		}
 	}
 }

@@ -109,6 +109,64 @@ func setEvents(t *testing.T, files []string) map[uint64]setEvent {
 	return evs
 }
 
+// treeRef is one event a line of a tree cites.
+type treeRef struct {
+	what, file string
+	num        uint64
+	frame      int
+	at         time.Time // zero: not checked
+	nodeFile   string    // the file of the process's own event
+}
+
+// treeRefs returns the events the processes, activities and exits of a
+// tree cite.
+func treeRefs(nodes []report.ProcessNode) []treeRef {
+	var refs []treeRef
+	for i := range nodes {
+		n := &nodes[i]
+		who := fmt.Sprintf("%s[%d]", n.Process.Name, n.Process.Pid)
+		if n.EventNum != 0 {
+			refs = append(refs, treeRef{who, n.Capture, n.EventNum, n.Frame, time.Time{}, n.Capture})
+		}
+		for j := range n.Activity {
+			a := &n.Activity[j]
+			if a.EventNum != 0 {
+				refs = append(refs, treeRef{who + " " + a.Kind, n.ActivityFile(a), a.EventNum, a.Frame, a.Time, n.Capture})
+			}
+		}
+		if n.ExitNum != 0 {
+			refs = append(refs, treeRef{who + " exit", n.ExitFile(), n.ExitNum, n.ExitFrame, n.Exit, n.Capture})
+		}
+		refs = append(refs, treeRefs(n.Children)...)
+	}
+	return refs
+}
+
+// checkTreeRefs checks that each of refs is the event of a set that evs
+// holds (see [setEvents]) and returns how many it checked in each file and
+// how many are in another file than their process's own event.
+func checkTreeRefs(t *testing.T, evs map[uint64]setEvent, refs []treeRef) (perFile map[string]int, elsewhere int) {
+	t.Helper()
+	perFile = map[string]int{}
+	for _, r := range refs {
+		ev, ok := evs[r.num]
+		switch {
+		case !ok:
+			t.Errorf("%s: evt.num %d is no event of the set", r.what, r.num)
+		case ev.file != r.file || ev.frame != r.frame:
+			t.Errorf("%s: evt.num %d in frame %d of %s, but it is in frame %d of %s",
+				r.what, r.num, r.frame, filepath.Base(r.file), ev.frame, filepath.Base(ev.file))
+		case !r.at.IsZero() && uint64(r.at.UnixNano()) != ev.ts:
+			t.Errorf("%s: evt.num %d at %s, but the event is at %d", r.what, r.num, r.at.Format(time.RFC3339Nano), ev.ts)
+		}
+		perFile[r.file]++
+		if r.file != r.nodeFile {
+			elsewhere++
+		}
+	}
+	return perFile, elsewhere
+}
+
 // TestTreeRotatedSet checks that the tree view of a rotated set, one
 // capture of three files, names the file that holds each event it cites:
 // every process's, activity's and exit's file, frame and evt.num are an
@@ -126,33 +184,9 @@ func TestTreeRotatedSet(t *testing.T) {
 		t.Fatalf("captures %+v, want one set of 3 files", rep.Captures)
 	}
 
-	// ref is one event a tree line cites.
-	type ref struct {
-		what, file string
-		num        uint64
-		frame      int
-		at         time.Time // zero: not checked
-		nodeFile   string    // the file of the process's own event
-	}
-	check := func(t *testing.T, refs []ref) {
+	check := func(t *testing.T, refs []treeRef) {
 		t.Helper()
-		perFile, elsewhere := map[string]int{}, 0
-		for _, r := range refs {
-			ev, ok := evs[r.num]
-			switch {
-			case !ok:
-				t.Errorf("%s: evt.num %d is no event of the set", r.what, r.num)
-			case ev.file != r.file || ev.frame != r.frame:
-				t.Errorf("%s: evt.num %d in frame %d of %s, but it is in frame %d of %s",
-					r.what, r.num, r.frame, filepath.Base(r.file), ev.frame, filepath.Base(ev.file))
-			case !r.at.IsZero() && uint64(r.at.UnixNano()) != ev.ts:
-				t.Errorf("%s: evt.num %d at %s, but the event is at %d", r.what, r.num, r.at.Format(time.RFC3339Nano), ev.ts)
-			}
-			perFile[r.file]++
-			if r.file != r.nodeFile {
-				elsewhere++
-			}
-		}
+		perFile, elsewhere := checkTreeRefs(t, evs, refs)
 		for _, f := range files {
 			if perFile[f] < 20 {
 				t.Errorf("%s: %d events checked, want the sessions' execs, opens and exits", filepath.Base(f), perFile[f])
@@ -162,32 +196,7 @@ func TestTreeRotatedSet(t *testing.T) {
 			t.Error("no activity or exit in another file than its process's event: the set does not test it")
 		}
 	}
-
-	t.Run("report", func(t *testing.T) {
-		var refs []ref
-		var walk func(nodes []report.ProcessNode)
-		walk = func(nodes []report.ProcessNode) {
-			for i := range nodes {
-				n := &nodes[i]
-				who := fmt.Sprintf("%s[%d]", n.Process.Name, n.Process.Pid)
-				if n.EventNum != 0 {
-					refs = append(refs, ref{who, n.Capture, n.EventNum, n.Frame, time.Time{}, n.Capture})
-				}
-				for j := range n.Activity {
-					a := &n.Activity[j]
-					if a.EventNum != 0 {
-						refs = append(refs, ref{who + " " + a.Kind, n.ActivityFile(a), a.EventNum, a.Frame, a.Time, n.Capture})
-					}
-				}
-				if n.ExitNum != 0 {
-					refs = append(refs, ref{who + " exit", n.ExitFile(), n.ExitNum, n.ExitFrame, n.Exit, n.Capture})
-				}
-				walk(n.Children)
-			}
-		}
-		walk(rep.Tree)
-		check(t, refs)
-	})
+	t.Run("report", func(t *testing.T) { check(t, treeRefs(rep.Tree)) })
 
 	t.Run("json", func(t *testing.T) {
 		var b bytes.Buffer
@@ -201,7 +210,7 @@ func TestTreeRotatedSet(t *testing.T) {
 			Kind    string    `json:"kind"`
 			Time    time.Time `json:"time"`
 		}
-		var refs []ref
+		var refs []treeRef
 		for _, l := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
 			var n struct {
 				event
@@ -218,15 +227,15 @@ func TestTreeRotatedSet(t *testing.T) {
 			}
 			who := fmt.Sprintf("%s[%d]", n.Name, n.Pid)
 			if n.Num != 0 {
-				refs = append(refs, ref{who, n.Capture, n.Num, n.Frame, time.Time{}, n.Capture})
+				refs = append(refs, treeRef{who, n.Capture, n.Num, n.Frame, time.Time{}, n.Capture})
 			}
 			for _, a := range n.Activity {
 				if a.Num != 0 {
-					refs = append(refs, ref{who + " " + a.Kind, cmp.Or(a.Capture, n.Capture), a.Num, a.Frame, a.Time, n.Capture})
+					refs = append(refs, treeRef{who + " " + a.Kind, cmp.Or(a.Capture, n.Capture), a.Num, a.Frame, a.Time, n.Capture})
 				}
 			}
 			if n.ExitNum != 0 {
-				refs = append(refs, ref{who + " exit", cmp.Or(n.ExitCapture, n.Capture), n.ExitNum, n.ExitFrame, *n.Exit, n.Capture})
+				refs = append(refs, treeRef{who + " exit", cmp.Or(n.ExitCapture, n.Capture), n.ExitNum, n.ExitFrame, *n.Exit, n.Capture})
 			}
 		}
 		check(t, refs)
