@@ -105,9 +105,13 @@ type htmlNode struct {
 	// the event the node describes ("frame 1 · evt.num 812"), ExitWhere
 	// its exit.
 	Capture, Where, ExitWhere string
-	Pid                       int64
-	Activity                  []htmlActivity
-	Children                  []htmlNode
+	// HostKey, set on the roots only (a tree is of one capture, so of one
+	// host), is what the page's host filter matches: the index of the
+	// host in htmlData.Hosts, "-1" for a host no detection names.
+	HostKey  string
+	Pid      int64
+	Activity []htmlActivity
+	Children []htmlNode
 	// Pins are the detections of this process, one per rule.
 	Pins []htmlPin
 }
@@ -546,6 +550,13 @@ func buildHTMLPage(r *Report, opts Options) *htmlPage {
 	}
 	p.View = cleanCell(r.View)
 	p.Tree = htmlTree(r.Tree, loc, 0, &p.TreeSize, func(idx []int) []htmlPin { return htmlPins(idx, data.Detections, data.Rules) })
+	for i := range p.Tree {
+		hi, ok := hostIdx[p.Tree[i].Host]
+		if !ok {
+			hi = -1
+		}
+		p.Tree[i].HostKey = strconv.Itoa(hi)
+	}
 	captures := map[string]bool{}
 	hosts, nc := treeSources(p.Tree, map[string]bool{}, captures)
 	oneHost, oneCapture := hosts < 2, nc < 2 && !laterSetFile(captures, r.Captures)

@@ -134,6 +134,13 @@ func TestHTMLStoryData(t *testing.T) {
 			if !strings.Contains(page, `<span class="hostname">host <b>db-01</b></span>`) {
 				t.Error("tree of two hosts does not name them")
 			}
+			// The host filter finds each root's host by its index.
+			for _, root := range []string{`data-host="0"><details open><summary><span class="pname">systemd`,
+				`data-host="1"><details open><summary><span class="pname">cat`} {
+				if !strings.Contains(page, root) {
+					t.Errorf("page lacks the tree root %s", root)
+				}
+			}
 		})
 	}
 }
@@ -158,7 +165,8 @@ func TestHTMLViewFindingsNotGrouped(t *testing.T) {
 
 // TestHTMLChromiumStory walks the story report as an analyst would: one
 // card for the three alerts of one shell, its drill-down, the host lanes
-// and filter, and the tree's pins leading to the detections.
+// and filter (of the detections and of the tree), and the tree's pins
+// leading to the detections.
 func TestHTMLChromiumStory(t *testing.T) {
 	t.Parallel()
 	p := openCDPPage(t, "file://"+writeHTMLFile(t, storyReport(), nil))
@@ -210,6 +218,29 @@ func TestHTMLChromiumStory(t *testing.T) {
 	if h := p.evalString(`location.hash`); !strings.Contains(h, "host=db-01") {
 		t.Errorf("host filter not in the URL fragment: %q", h)
 	}
+	// ... and that host's processes of the tree, saying so above it; its
+	// button shows every host's again.
+	roots := func() string {
+		return p.evalString(`Array.prototype.map.call(document.querySelectorAll("#ptree > li.node"), function(li){
+			return li.querySelector(".pname").textContent + (getComputedStyle(li).display === "none" ? " (hidden)" : "")}).join("|")`)
+	}
+	p.eval(`document.querySelector("#tabs [data-tab=tree]").click()`)
+	p.waitFor(`!document.getElementById("tab-tree").hidden`)
+	if got, want := roots(), "systemd (hidden)|cat"; got != want {
+		t.Errorf("tree roots with the host filter on db-01 = %q, want %q", got, want)
+	}
+	if got, want := text("#tree-host span"), "Host db-01 only (the host filter): 1 of 3 processes shown."; got != want || p.evalString(`String(document.getElementById("tree-host").hidden)`) != "false" {
+		t.Errorf("tree notice = %q, want %q, shown", got, want)
+	}
+	p.eval(`document.querySelector("#tree-host button").click()`)
+	p.waitFor(`document.getElementById("tree-host").hidden`)
+	if got, want := roots(), "systemd|cat"; got != want {
+		t.Errorf("tree roots after All hosts = %q, want %q", got, want)
+	}
+	if got := text("#count"); got != "4 detections in 2 cards" {
+		t.Errorf("count after the tree's All hosts = %q, want every detection", got)
+	}
+	p.eval(`document.querySelector("#tabs [data-tab=detections]").click()`)
 	p.eval(`document.getElementById("reset").click()`)
 
 	// The tree tab; a pin opens its detection on the detections tab.

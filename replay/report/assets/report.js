@@ -406,22 +406,36 @@
   function render() { drawTimeline(); renderList(); filterTree(); syncControls(); saveHash(); }
 
   // The process tree of a tree view is rendered by the page itself; the
-  // search hides processes whose subtree does not match.
+  // search hides processes whose subtree does not match, and the host
+  // filter the trees of other hosts (each root names its host; a notice
+  // above the tree says that some are hidden, and clears the filter).
   function filterTree() {
     var root = $("ptree");
     if (!root) return;
+    var host = state.host === "" ? null : HOSTS[+state.host], shown = 0, total = 0;
     function visit(li) {
       var own = "", any = false;
+      total++;
       Array.prototype.forEach.call(li.firstElementChild.children, function (c) {
         if (c.tagName === "SUMMARY" || c.classList.contains("acts")) own += c.textContent + "\n";
         if (c.classList.contains("ptree")) Array.prototype.forEach.call(c.children, function (k) { if (visit(k)) any = true; });
       });
       var show = !state.q || any || own.toLowerCase().indexOf(state.q) >= 0;
       li.hidden = !show;
+      if (show) shown++;
       return show;
     }
-    Array.prototype.forEach.call(root.children, visit);
+    Array.prototype.forEach.call(root.children, function (li) {
+      if (host === null || li.getAttribute("data-host") === state.host) { visit(li); return; }
+      li.hidden = true;
+      total += 1 + li.querySelectorAll("li.node").length;
+    });
+    var note = $("tree-host");
+    if (!note) return;
+    note.hidden = host === null;
+    if (host !== null) note.firstChild.textContent = "Host " + host + " only (the host filter): " + shown + " of " + total + " processes shown.";
   }
+  if ($("tree-host")) $("tree-host").querySelector("button").addEventListener("click", function () { state.host = ""; changed(); });
 
   // The filters live in the URL fragment (#q=…&rule=…&container=…&priority=…
   // &from=…&to=…, times in ms since the epoch) so that a view can be shared
