@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/engine"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
@@ -136,24 +135,10 @@ func sharedNameHosts(paths []string) map[string]string {
 	hosts := map[string]string{}
 	for _, p := range paths {
 		if count[Stem(p)] > 1 {
-			hosts[p] = captureHost(p)
+			hosts[p] = detect.CaptureHost(p)
 		}
 	}
 	return hosts
-}
-
-// captureHost returns the host name in the header of the capture at path,
-// "" when it has none or cannot be read.
-func captureHost(path string) string {
-	r, err := capture.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer r.Close()
-	if h := r.Header(); h != nil && h.Machine != nil {
-		return h.Machine.Hostname
-	}
-	return ""
 }
 
 // Run exports the captures at paths into opts.Dir, at most opts.Workers

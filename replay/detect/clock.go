@@ -65,7 +65,7 @@ func (c ClockOffsets) Check(paths []string) error {
 	}
 	var hosts []string
 	for _, p := range paths {
-		if h := captureHost(p); h != "" && !slices.Contains(hosts, h) {
+		if h := CaptureHost(p); h != "" && !slices.Contains(hosts, h) {
 			hosts = append(hosts, h)
 		}
 	}
@@ -88,9 +88,9 @@ func (c ClockOffsets) Check(paths []string) error {
 		h, h, suggest.DidYouMean(h, hosts), strings.Join(hosts, ", "))
 }
 
-// captureHost returns the host name in the header of the capture at path,
+// CaptureHost returns the host name in the header of the capture at path,
 // "" when it has none or cannot be read (the replay reports why).
-func captureHost(path string) string {
+func CaptureHost(path string) string {
 	r, err := capture.Open(path)
 	if err != nil {
 		return ""

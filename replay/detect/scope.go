@@ -167,7 +167,7 @@ func (s *ScopeFilter) Notes() []string {
 func lastEventTime(path string, clock ClockOffsets) uint64 {
 	var off int64
 	if len(clock) > 0 {
-		off = int64(clock.Of(captureHost(path)))
+		off = int64(clock.Of(CaptureHost(path)))
 	}
 	if sum, err := capture.ReadSummary(path); err == nil {
 		return uint64(int64(sum.LastTS) + off)
