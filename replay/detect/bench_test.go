@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/retrace-dev/retrace/capture"
@@ -50,4 +51,64 @@ func BenchmarkSets(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkMerge merges 200 runs of 1,000 lines of 100 bytes, their times
+// interleaved, as Run merges its captures: held in memory, and read back
+// from one spill file.
+func BenchmarkMerge(b *testing.B) {
+	const runs, lines = 200, 1000
+	line := make([]byte, 100)
+	items := make([][]Item, runs)
+	for r := range items {
+		for i := range lines {
+			items[r] = append(items[r], Item{Time: uint64(i*runs + (r*7919)%runs), Line: line})
+		}
+	}
+	for _, spilled := range []bool{false, true} {
+		name := "in memory"
+		if spilled {
+			name = "through a file"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			dir := b.TempDir()
+			for b.Loop() {
+				n := 0
+				if err := benchMerge(dir, items, spilled, func(Item) error { n++; return nil }); err != nil || n != runs*lines {
+					b.Fatalf("%d items, %v", n, err)
+				}
+			}
+			b.ReportMetric(float64(runs*lines)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
+
+// benchMerge merges runs, each first written to a spill file when spilled.
+func benchMerge(dir string, runs [][]Item, spilled bool, emit func(Item) error) error {
+	streams := make([]stream, len(runs))
+	if !spilled {
+		for i, r := range runs {
+			streams[i] = &sliceStream{items: slices.Clone(r)}
+		}
+		return merge(streams, emit)
+	}
+	sp, err := newSpill(dir)
+	if err != nil {
+		return err
+	}
+	defer sp.close()
+	for i, r := range runs {
+		start := sp.off
+		for _, it := range r {
+			if err := sp.write(it); err != nil {
+				return err
+			}
+		}
+		streams[i] = &spillRunRef{sp: sp, start: start, end: sp.off}
+	}
+	if err := sp.flush(); err != nil {
+		return err
+	}
+	return merge(streams, emit)
 }
