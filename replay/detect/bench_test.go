@@ -9,6 +9,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture"
 	"github.com/retrace-dev/retrace/capture/capgen"
+	"github.com/retrace-dev/retrace/internal/merge"
 )
 
 // BenchmarkSets groups 200 captures of 5,000 events: capgen's (none in a
@@ -75,7 +76,7 @@ func BenchmarkMerge(b *testing.B) {
 			dir := b.TempDir()
 			for b.Loop() {
 				n := 0
-				if err := benchMerge(dir, items, spilled, func(Item) error { n++; return nil }); err != nil || n != runs*lines {
+				if err := mergeItemRuns(dir, items, spilled, func(Item) error { n++; return nil }); err != nil || n != runs*lines {
 					b.Fatalf("%d items, %v", n, err)
 				}
 			}
@@ -84,31 +85,32 @@ func BenchmarkMerge(b *testing.B) {
 	}
 }
 
-// benchMerge merges runs, each first written to a spill file when spilled.
-func benchMerge(dir string, runs [][]Item, spilled bool, emit func(Item) error) error {
-	streams := make([]stream, len(runs))
+// mergeItemRuns merges runs as Run does, each first written to a spill file
+// when spilled.
+func mergeItemRuns(dir string, runs [][]Item, spilled bool, emit func(Item) error) error {
+	streams := make([]merge.Run[Item], len(runs))
 	if !spilled {
 		for i, r := range runs {
-			streams[i] = &sliceStream{items: slices.Clone(r)}
+			streams[i] = merge.NewSlice(slices.Clone(r))
 		}
-		return merge(streams, emit)
+		return merge.Merge(streams, compareItems, emit)
 	}
 	sp, err := newSpill(dir)
 	if err != nil {
 		return err
 	}
-	defer sp.close()
+	defer sp.Close()
 	for i, r := range runs {
-		start := sp.off
+		start := sp.Offset()
 		for _, it := range r {
-			if err := sp.write(it); err != nil {
+			if err := sp.Write(it); err != nil {
 				return err
 			}
 		}
-		streams[i] = &spillRunRef{sp: sp, start: start, end: sp.off}
+		streams[i] = sp.Run(start, sp.Offset())
 	}
-	if err := sp.flush(); err != nil {
+	if err := sp.Flush(); err != nil {
 		return err
 	}
-	return merge(streams, emit)
+	return merge.Merge(streams, compareItems, emit)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/retrace-dev/retrace/capture/scap"
 	"github.com/retrace-dev/retrace/engine"
+	"github.com/retrace-dev/retrace/internal/merge"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/report"
 	"github.com/retrace-dev/retrace/rules"
@@ -365,13 +366,13 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 	results := make([]Result, n)
 	errs := make([]error, n)
 	live := n <= d.workers
-	streams := make([]stream, n)
+	streams := make([]merge.Run[Item], n)
 	var mergeErr error
 	if live {
-		chans := make([]chan Item, n)
+		chans := make([]merge.Chan[Item], n)
 		for i := range chans {
-			chans[i] = make(chan Item, 1024)
-			streams[i] = chanStream(chans[i])
+			chans[i] = make(merge.Chan[Item], 1024)
+			streams[i] = chans[i]
 		}
 		done := make(chan struct{})
 		go func() {
@@ -384,19 +385,23 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 				})
 			})
 		}()
-		if mergeErr = merge(streams, emit); mergeErr != nil {
+		if mergeErr = merge.Merge(streams, compareItems, emit); mergeErr != nil {
 			cancel()
+			for _, c := range chans { // let the producers finish
+				for range c {
+				}
+			}
 		}
 		<-done
 	} else {
-		var spills []*spill
+		var spills []*merge.Spill[Item]
 		spills, mergeErr = d.runSpilled(ctx, units, many, results, errs, streams)
 		if mergeErr == nil {
-			mergeErr = merge(streams, emit)
+			mergeErr = merge.Merge(streams, compareItems, emit)
 		}
 		for _, sp := range spills {
 			if sp != nil {
-				sp.close()
+				sp.Close()
 			}
 		}
 	}
@@ -422,8 +427,8 @@ func (d *Detector) Run(ctx context.Context, paths []string, emit func(Item) erro
 // per capture; detections stay in memory. It fills streams with one
 // stream per capture, and returns the spill files (nil where a worker
 // wrote none), which the caller closes once it has merged the streams.
-func (d *Detector) runSpilled(ctx context.Context, units [][]string, many bool, results []Result, errs []error, streams []stream) ([]*spill, error) {
-	spills := make([]*spill, d.workers)
+func (d *Detector) runSpilled(ctx context.Context, units [][]string, many bool, results []Result, errs []error, streams []merge.Run[Item]) ([]*merge.Spill[Item], error) {
+	spills := make([]*merge.Spill[Item], d.workers)
 	var mu sync.Mutex
 	var spillErr error
 	ForEach(len(units), d.workers, func(wi, i int) {
@@ -431,7 +436,7 @@ func (d *Detector) runSpilled(ctx context.Context, units [][]string, many bool, 
 		sp := spills[wi]
 		start := int64(0)
 		if sp != nil {
-			start = sp.off
+			start = sp.Offset()
 		}
 		results[i], errs[i] = d.captureSet(ctx, units[i], many, func(it Item) error {
 			if it.Detection != nil {
@@ -449,40 +454,25 @@ func (d *Detector) runSpilled(ctx context.Context, units [][]string, many bool, 
 				spills[wi] = sp
 				start = 0
 			}
-			return sp.write(it)
+			return sp.Write(it)
 		})
 		switch {
 		case items != nil:
-			streams[i] = &sliceStream{items: items}
-		case sp != nil && sp.off > start:
-			streams[i] = &spillRunRef{sp: sp, start: start, end: sp.off}
+			streams[i] = merge.NewSlice(items)
+		case sp != nil && sp.Offset() > start:
+			streams[i] = sp.Run(start, sp.Offset())
 		default:
-			streams[i] = &sliceStream{}
+			streams[i] = merge.NewSlice[Item](nil)
 		}
 	})
 	for _, sp := range spills {
 		if sp != nil {
-			if err := sp.flush(); err != nil {
+			if err := sp.Flush(); err != nil {
 				spillErr = errors.Join(spillErr, err)
 			}
 		}
 	}
 	return spills, spillErr
-}
-
-// spillRunRef is a run of a spill file, opened on first read (once the
-// spill is flushed).
-type spillRunRef struct {
-	sp         *spill
-	start, end int64
-	r          stream
-}
-
-func (s *spillRunRef) next() (Item, bool, error) {
-	if s.r == nil {
-		s.r = s.sp.run(s.start, s.end)
-	}
-	return s.r.next()
 }
 
 // SysdigHidden reports events sysdig does not print (procinfo fillers and

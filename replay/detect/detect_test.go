@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -162,42 +164,43 @@ func FuzzParseTimeSpec(f *testing.F) {
 	})
 }
 
-func TestMerge(t *testing.T) {
+// TestMergeItems checks detect's merge of items by time, ties in the order
+// of the captures, held in memory and spilled (time and line read back).
+func TestMergeItems(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		inputs [][]uint64
 		want   []uint64
+		from   string // the run of each item, "a" the first
 	}{
-		{"empty", [][]uint64{{}, {}}, nil},
-		{"one", [][]uint64{{1, 2, 3}}, []uint64{1, 2, 3}},
-		{"interleaved", [][]uint64{{1, 4, 9}, {2, 3, 10}, {5}}, []uint64{1, 2, 3, 4, 5, 9, 10}},
-		{"ties keep argument order", [][]uint64{{7, 8}, {7}}, []uint64{7, 7, 8}},
+		{"empty", [][]uint64{{}, {}}, nil, ""},
+		{"one", [][]uint64{{1, 2, 3}}, []uint64{1, 2, 3}, "aaa"},
+		{"interleaved", [][]uint64{{1, 4, 9}, {2, 3, 10}, {5}}, []uint64{1, 2, 3, 4, 5, 9, 10}, "abbacab"},
+		{"ties keep argument order", [][]uint64{{7, 8}, {7}}, []uint64{7, 7, 8}, "aba"},
+		{"times past 2^63", [][]uint64{{1 << 63, math.MaxUint64}, {0}}, []uint64{0, 1 << 63, math.MaxUint64}, "baa"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			streams := make([]stream, len(tc.inputs))
-			for i, in := range tc.inputs {
-				s := &sliceStream{}
-				for _, ts := range in {
-					s.items = append(s.items, Item{Time: ts, Line: []byte{byte('a' + i)}})
+		for _, spilled := range []bool{false, true} {
+			t.Run(fmt.Sprint(tc.name, " spilled=", spilled), func(t *testing.T) {
+				runs := make([][]Item, len(tc.inputs))
+				for i, in := range tc.inputs {
+					for _, ts := range in {
+						runs[i] = append(runs[i], Item{Time: ts, Line: []byte{byte('a' + i)}})
+					}
 				}
-				streams[i] = s
-			}
-			var got []uint64
-			var from []byte
-			err := merge(streams, func(it Item) error {
-				got = append(got, it.Time)
-				from = append(from, it.Line...)
-				return nil
+				var got []uint64
+				var from []byte
+				err := mergeItemRuns(t.TempDir(), runs, spilled, func(it Item) error {
+					got = append(got, it.Time)
+					from = append(from, it.Line...)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, tc.want) || string(from) != tc.from {
+					t.Errorf("got %v from %q, want %v from %q", got, from, tc.want, tc.from)
+				}
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
-			if tc.name == "ties keep argument order" && string(from) != "aba" {
-				t.Errorf("tie order %q, want \"aba\"", from)
-			}
-		})
+		}
 	}
 }

@@ -1,16 +1,13 @@
 package timeline
 
 import (
-	"bufio"
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 
+	"github.com/retrace-dev/retrace/internal/merge"
 	"github.com/retrace-dev/retrace/replay"
 	"github.com/retrace-dev/retrace/replay/detect"
 	"github.com/retrace-dev/retrace/replay/report"
@@ -20,8 +17,8 @@ import (
 // finding: each capture's findings, sorted, are encoded by the worker that
 // replayed it into a run, held in memory while every capture has its own
 // worker and otherwise appended to that worker's temporary file; the runs
-// are then merged. replay/detect merges its detections the same way, by
-// time only.
+// are then merged (internal/merge, which replay/detect's merge by time
+// uses too).
 
 // Lines is [Run] for a view written a line per finding (text, JSON lines):
 // encode turns a finding into its line, in the worker that replayed the
@@ -52,10 +49,10 @@ func Lines(ctx context.Context, paths []string, opts Options, tempDir string, en
 	workers := detect.Workers(len(units), opts.Workers)
 	infos := make([]report.CaptureInfo, len(units))
 	errs := make([]error, len(units))
-	runs := make([]lineRun, len(units))
-	var spills []*lineSpill // by worker, when captures wait for workers
+	runs := make([]merge.Run[lineRecord], len(units))
+	var spills []*merge.Spill[lineRecord] // by worker, when captures wait for workers
 	if len(units) > workers {
-		spills = make([]*lineSpill, workers)
+		spills = make([]*merge.Spill[lineRecord], workers)
 	}
 	detect.ForEach(len(units), workers, func(w, i int) {
 		res := capture(ctx, &opts, reg, []string{view}, units[i])[0]
@@ -66,37 +63,41 @@ func Lines(ctx context.Context, paths []string, opts Options, tempDir string, en
 			sorted[j] = lineRecord{at: orderOf(view, &found[j]), line: encode(nil, &found[j])}
 			found[j] = report.Detection{} // encoded: let it go
 		}
-		slices.SortStableFunc(sorted, func(a, b lineRecord) int { return a.at.compare(b.at) })
+		slices.SortStableFunc(sorted, compareLines)
+		runs[i] = merge.NewSlice(sorted)
 		if spills == nil {
-			runs[i] = &memoryRun{recs: sorted}
 			return
 		}
 		if spills[w] == nil {
-			sp, err := newLineSpill(tempDir)
+			sp, err := merge.NewSpill(tempDir, "retrace-timeline-*", lineCodec)
 			if err != nil {
 				errs[i] = errors.Join(errs[i], err)
-				runs[i] = &memoryRun{}
+				runs[i] = merge.NewSlice[lineRecord](nil)
 				return
 			}
 			spills[w] = sp
 		}
-		run, err := spills[w].write(sorted)
-		if err != nil {
-			errs[i] = errors.Join(errs[i], err)
-			run = &memoryRun{}
+		sp := spills[w]
+		start := sp.Offset()
+		for _, r := range sorted {
+			if err := sp.Write(r); err != nil {
+				errs[i] = errors.Join(errs[i], err)
+				runs[i] = merge.NewSlice[lineRecord](nil)
+				return
+			}
 		}
-		runs[i] = run
+		runs[i] = sp.Run(start, sp.Offset())
 	})
 	for _, sp := range spills {
 		if sp != nil {
-			defer sp.f.Close()
-			if err := sp.w.Flush(); err != nil {
-				errs = append(errs, fmt.Errorf("write merge file: %w", err))
+			defer sp.Close()
+			if err := sp.Flush(); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
 	rep := &report.Report{Title: "retrace timeline: " + view, View: view, Captures: infos}
-	if err := mergeLines(runs, emit); err != nil {
+	if err := merge.Merge(runs, compareLines, func(r lineRecord) error { return emit(r.line) }); err != nil {
 		errs = append(errs, err)
 	}
 	return rep, errors.Join(errs...)
@@ -108,161 +109,40 @@ type lineRecord struct {
 	line []byte
 }
 
-// lineRun yields one capture's records, sorted.
-type lineRun interface {
-	// next returns the next record; ok is false at the end.
-	next() (rec lineRecord, ok bool, err error)
-}
+func compareLines(a, b lineRecord) int { return a.at.compare(b.at) }
 
-// memoryRun is a run held in memory.
-type memoryRun struct{ recs []lineRecord }
-
-func (m *memoryRun) next() (lineRecord, bool, error) {
-	if len(m.recs) == 0 {
-		return lineRecord{}, false, nil
-	}
-	r := m.recs[0]
-	m.recs[0] = lineRecord{}
-	m.recs = m.recs[1:]
-	return r, true, nil
-}
-
-// lineSpill is one worker's temporary file of runs, unlinked at once so
-// that nothing is left behind if retrace dies.
-type lineSpill struct {
-	f   *os.File
-	w   *bufio.Writer
-	off int64
-	buf []byte
-}
-
-func newLineSpill(dir string) (*lineSpill, error) {
-	f, err := os.CreateTemp(dir, "retrace-timeline-*")
-	if err != nil {
-		return nil, fmt.Errorf("create merge file: %w", err)
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("create merge file: %w", err)
-	}
-	return &lineSpill{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
-}
-
-// write appends recs as a run and returns it, readable once the spill is
-// flushed.
-func (s *lineSpill) write(recs []lineRecord) (lineRun, error) {
-	start := s.off
-	for _, r := range recs {
-		b := binary.AppendUvarint(s.buf[:0], r.at.rank)
-		b = binary.AppendUvarint(b, r.at.ops)
-		b = binary.AppendVarint(b, r.at.sec)
-		b = binary.AppendUvarint(b, uint64(r.at.nsec))
-		b = binary.AppendUvarint(b, uint64(len(r.line)))
-		s.buf = append(b, r.line...)
-		n, err := s.w.Write(s.buf)
-		s.off += int64(n)
-		if err != nil {
-			return nil, fmt.Errorf("write merge file: %w", err)
+// lineCodec spills a record's order, then its line.
+var lineCodec = merge.Codec[lineRecord]{
+	Append: func(dst []byte, r lineRecord) []byte {
+		dst = binary.AppendUvarint(dst, r.at.rank)
+		dst = binary.AppendUvarint(dst, r.at.ops)
+		dst = binary.AppendVarint(dst, r.at.sec)
+		dst = binary.AppendUvarint(dst, uint64(r.at.nsec))
+		return append(dst, r.line...)
+	},
+	Decode: func(b []byte) (lineRecord, error) {
+		var r lineRecord
+		var nsec uint64
+		ok := true
+		uvarint := func(v *uint64) {
+			n := 0
+			if ok {
+				*v, n = binary.Uvarint(b)
+				ok, b = n > 0, b[max(n, 0):]
+			}
 		}
-	}
-	return &spillRun{sp: s, start: start, end: s.off}, nil
-}
-
-// spillRunBuffer is the read buffer of a spilled run: hundreds of runs are
-// merged at once.
-const spillRunBuffer = 8 << 10
-
-// spillRun reads a run back from its spill, opened on the first read.
-type spillRun struct {
-	sp         *lineSpill
-	start, end int64
-	r          *bufio.Reader
-}
-
-func (s *spillRun) next() (lineRecord, bool, error) {
-	if s.r == nil {
-		s.r = bufio.NewReaderSize(io.NewSectionReader(s.sp.f, s.start, s.end-s.start), spillRunBuffer)
-	}
-	var rec lineRecord
-	var err error
-	if rec.at.rank, err = binary.ReadUvarint(s.r); err == io.EOF {
-		return lineRecord{}, false, nil
-	}
-	var nsec, n uint64
-	if err == nil {
-		rec.at.ops, err = binary.ReadUvarint(s.r)
-	}
-	if err == nil {
-		rec.at.sec, err = binary.ReadVarint(s.r)
-	}
-	if err == nil {
-		nsec, err = binary.ReadUvarint(s.r)
-	}
-	if err == nil {
-		n, err = binary.ReadUvarint(s.r)
-	}
-	if err == nil && (n > 1<<30 || nsec >= 1e9) {
-		err = errors.New("bad record")
-	}
-	if err == nil {
-		rec.at.nsec = int32(nsec)
-		rec.line = make([]byte, n)
-		_, err = io.ReadFull(s.r, rec.line)
-	}
-	if err != nil {
-		return lineRecord{}, false, fmt.Errorf("read merge file: %w", err)
-	}
-	return rec, true, nil
-}
-
-// lineHead is a run's next record in the merge heap.
-type lineHead struct {
-	rec lineRecord
-	run int // ties go to the lower run
-}
-
-type lineHeap []lineHead
-
-func (h lineHeap) Len() int { return len(h) }
-func (h lineHeap) Less(i, j int) bool {
-	if c := h[i].rec.at.compare(h[j].rec.at); c != 0 {
-		return c < 0
-	}
-	return h[i].run < h[j].run
-}
-func (h lineHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *lineHeap) Push(x any)   { *h = append(*h, x.(lineHead)) }
-func (h *lineHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-// mergeLines emits the lines of every run in order until all end or emit
-// or a read fails.
-func mergeLines(runs []lineRun, emit func([]byte) error) error {
-	h := make(lineHeap, 0, len(runs))
-	pull := func(i int) error {
-		rec, ok, err := runs[i].next()
+		uvarint(&r.at.rank)
+		uvarint(&r.at.ops)
 		if ok {
-			heap.Push(&h, lineHead{rec: rec, run: i})
+			var n int
+			r.at.sec, n = binary.Varint(b)
+			ok, b = n > 0, b[max(n, 0):]
 		}
-		return err
-	}
-	for i := range runs {
-		if err := pull(i); err != nil {
-			return err
+		uvarint(&nsec)
+		if !ok || nsec >= 1e9 {
+			return lineRecord{}, errors.New("bad record")
 		}
-	}
-	for h.Len() > 0 {
-		top := heap.Pop(&h).(lineHead)
-		if err := emit(top.rec.line); err != nil {
-			return err
-		}
-		if err := pull(top.run); err != nil {
-			return err
-		}
-	}
-	return nil
+		r.at.nsec, r.line = int32(nsec), b
+		return r, nil
+	},
 }
