@@ -29,7 +29,7 @@ func WriteText(w io.Writer, r *Report, opts Options) error {
 		}
 	}
 	if len(r.Tree) > 0 {
-		if err := writeTreeText(bw, r.Tree, captureSets(r.Captures), opts); err != nil {
+		if err := writeTreeText(bw, r.Tree, captureSets(r.Captures), &treeTextState{}, opts); err != nil {
 			return err
 		}
 	}

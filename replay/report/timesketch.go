@@ -27,26 +27,29 @@ func WriteTimesketch(w io.Writer, r *Report, opts Options) error {
 			return fmt.Errorf("write timesketch: %w", err)
 		}
 	}
-	if len(r.Tree) > 0 {
-		host := reportHost(r)
-		err := walkTree(r.Tree, func(n *ProcessNode, _ int, _ []*ProcessNode) error {
-			for i := range n.Activity {
-				line = appendTimesketchActivity(line[:0], n, &n.Activity[i], host)
-				line = append(line, '\n')
-				if _, err := bw.Write(line); err != nil {
-					return fmt.Errorf("write timesketch: %w", err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	if err := writeTreeTimesketch(bw, r.Tree, reportHost(r)); err != nil {
+		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write timesketch: %w", err)
 	}
 	return nil
+}
+
+// writeTreeTimesketch writes a line per activity of every process of
+// roots; host is the host of a process that names none.
+func writeTreeTimesketch(w io.Writer, roots []ProcessNode, host string) error {
+	var line []byte
+	return walkTree(roots, func(n *ProcessNode, _ int, _ []*ProcessNode) error {
+		for i := range n.Activity {
+			line = appendTimesketchActivity(line[:0], n, &n.Activity[i], host)
+			line = append(line, '\n')
+			if _, err := w.Write(line); err != nil {
+				return fmt.Errorf("write timesketch: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // reportHost names the recorded host of r's captures: their host names,

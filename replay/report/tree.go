@@ -50,20 +50,23 @@ func walkTree(roots []ProcessNode, fn func(n *ProcessNode, depth int, path []*Pr
 //
 // The values come before the free text (command lines, paths), which a
 // process could choose to look like them.
-func writeTreeText(w io.Writer, roots []ProcessNode, sets map[string]string, opts Options) error {
+//
+// last is where the text written before stands, for a tree written a
+// capture at a time ([TreeWriter]).
+func writeTreeText(w io.Writer, roots []ProcessNode, sets map[string]string, last *treeTextState, opts Options) error {
 	var line []byte
-	var host, capture string // of the last header
 	return walkTree(roots, func(n *ProcessNode, depth int, _ []*ProcessNode) error {
 		line = line[:0]
-		if c := cmp.Or(sets[n.Capture], n.Capture); depth == 0 && (n.Host != host || c != capture) {
-			if n != &roots[0] {
+		if c := cmp.Or(sets[n.Capture], n.Capture); depth == 0 && (n.Host != last.host || c != last.capture) {
+			if last.written {
 				line = append(line, '\n')
 			}
 			line = append(line, "process tree of "...)
 			line = appendTreeSource(line, n.Host, c)
 			line = append(line, ":\n"...)
-			host, capture = n.Host, c
+			last.host, last.capture = n.Host, c
 		}
+		last.written = true
 		indent := strings.Repeat("  ", depth)
 		line = append(line, indent...)
 		line = appendProcessSummary(line, n)
@@ -91,6 +94,13 @@ func writeTreeText(w io.Writer, roots []ProcessNode, sets map[string]string, opt
 		}
 		return nil
 	})
+}
+
+// treeTextState is where a text tree stands: the source its last header
+// named, and whether a line was written.
+type treeTextState struct {
+	host, capture string
+	written       bool
 }
 
 // appendTreeSource appends "web.scap.zst (host web-01)", the parts that
