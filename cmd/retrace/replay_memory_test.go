@@ -119,8 +119,10 @@ func TestReplayHTMLMemoryBoundedAcrossCaptures(t *testing.T) {
 
 // TestTimelineMemoryBoundedAcrossCaptures checks that the views stream
 // their lines through the merge (text, JSON, Timesketch) or hold their
-// first --report-max findings (table, HTML): over 200 captures each takes
-// at most 1.5x the peak RSS over 20 (holding every finding, 2.6x to 4.5x).
+// first --report-max findings (table, HTML), and that the tree streams a
+// capture at a time (text, JSON, Timesketch): over 200 captures each takes
+// at most 1.5x the peak RSS over 20 (holding every finding, 2.6x to 4.5x;
+// every tree, 1.6x for JSON).
 func TestTimelineMemoryBoundedAcrossCaptures(t *testing.T) {
 	skipRSS(t)
 	small, large := manyCaptures(t, 20, 2000), manyCaptures(t, 200, 2000)
@@ -130,6 +132,9 @@ func TestTimelineMemoryBoundedAcrossCaptures(t *testing.T) {
 		{"io", "timesketch"},
 		{"commands", "table"},
 		{"files", "html"},
+		{"tree", "json"},
+		{"tree", "text"},
+		{"tree", "timesketch"},
 	} {
 		t.Run(tc.view+" "+tc.format, func(t *testing.T) {
 			checkRSSBetween(t, small, large, 20, func(dir string) int64 {

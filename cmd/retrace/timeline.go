@@ -164,8 +164,9 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 
 // runTimeline replays every capture (one worker per capture, up to the
 // number of CPUs) and writes the merged view: a view's findings written a
-// line each stream through temporary files; a table or an HTML page holds
-// --report-max findings.
+// line each stream through temporary files, the tree in text, JSON and
+// Timesketch a capture at a time; a table or an HTML page holds
+// --report-max findings (a tree table, every capture's tree).
 func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -191,6 +192,36 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 				return err
 			}
 			return out.writeLine(line)
+		})
+		stopProgress()
+		if rep == nil {
+			return withCode(exitUsage, runErr)
+		}
+		printNotes(stderr, rep.Captures)
+		if err := open(); err != nil {
+			return withCode(exitFailure, errors.Join(runErr, err))
+		}
+		return out.finish(runErr)
+	}
+	if opts.View == timeline.ViewTree && report.NewTreeWriter(io.Discard, cfg.format, ropts) != nil {
+		// Each capture's tree is written once it and those before it are
+		// read; the output is created once the options are known to be
+		// valid.
+		var out *output
+		var tw *report.TreeWriter
+		open := func() (err error) {
+			if out == nil {
+				if out, err = openOutput(stdout, cfg.outPath); err == nil {
+					tw = report.NewTreeWriter(out, cfg.format, ropts)
+				}
+			}
+			return err
+		}
+		rep, runErr := timeline.Trees(ctx, cfg.files, opts, func(c report.CaptureInfo, roots []report.ProcessNode) error {
+			if err := open(); err != nil {
+				return err
+			}
+			return tw.WriteCapture(c, roots)
 		})
 		stopProgress()
 		if rep == nil {
