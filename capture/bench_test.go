@@ -172,20 +172,9 @@ func median(d []time.Duration) time.Duration {
 func BenchmarkWriteZstd(b *testing.B) {
 	const n = 200_000
 	plain := generate(b, n, capture.WriterOptions{Format: capture.FormatScap})
-	r, err := capture.NewReader(bytes.NewReader(plain), "plain")
+	r, evs, err := readAll(b, plain)
 	if err != nil {
 		b.Fatal(err)
-	}
-	var evs [][]byte
-	for {
-		ev, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		evs = append(evs, slices.Clone(ev.Raw()))
 	}
 	h := r.Header()
 	key, err := minisig.GenerateKey(nil)
@@ -285,23 +274,11 @@ func BenchmarkWriteManySmall(b *testing.B) {
 	}
 	var inputs []capEvents
 	for _, data := range caps {
-		r, err := capture.NewReader(bytes.NewReader(data), "plain")
+		r, evs, err := readAll(b, data)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var c capEvents
-		for {
-			ev, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.evs = append(c.evs, slices.Clone(ev.Raw()))
-		}
-		c.h = r.Header()
-		inputs = append(inputs, c)
+		inputs = append(inputs, capEvents{r.Header(), evs})
 	}
 	b.ReportAllocs()
 	var events int
