@@ -50,6 +50,17 @@ func docQueries(t *testing.T) []query {
 }
 
 // exportAttacks exports testdata/attacks/*.scap.zst with the built-in
+// openDuckDB opens an in-memory DuckDB, closed when the test ends.
+func openDuckDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // rules into a new directory and returns it.
 func exportAttacks(t *testing.T) string {
 	t.Helper()
@@ -79,11 +90,7 @@ func exportAttacks(t *testing.T) string {
 func TestDocQueries(t *testing.T) {
 	queries := docQueries(t)
 	dir := exportAttacks(t)
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDuckDB(t)
 	var names []string
 	for _, q := range queries {
 		names = append(names, q.name+".golden")
@@ -169,11 +176,7 @@ func cell(v any) string {
 // writer wrote parent_process.created_time as always NULL.
 func TestParentCreatedTime(t *testing.T) {
 	dir := exportAttacks(t)
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDuckDB(t)
 	files := "'" + filepath.ToSlash(filepath.Join(dir, "lake")) + "/class=process_activity/*/*/*.parquet'"
 	var known, missing, wrong, empty int
 	q := `SELECT
@@ -205,11 +208,7 @@ func TestParentCreatedTime(t *testing.T) {
 // capture span more than one frame.
 func TestProvenanceColumns(t *testing.T) {
 	dir := exportAttacks(t)
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDuckDB(t)
 	files := "'" + filepath.ToSlash(filepath.Join(dir, "lake")) + "/class=*/*/*/*.parquet'"
 	q := `SELECT count(*),
 	  count(*) FILTER (WHERE metadata.log_name <> regexp_extract(filename, '([^/]*)\.parquet$', 1) || '.scap.zst'),
@@ -255,11 +254,7 @@ func TestHostPartitions(t *testing.T) {
 	if _, err := export.Run(context.Background(), paths, export.Options{Detector: det, Registry: reg, Dir: lake, Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDuckDB(t)
 	rows, err := db.Query(`SELECT DISTINCT device.hostname, host FROM read_parquet('` + filepath.ToSlash(lake) +
 		`/class=process_activity/*/*/*.parquet', hive_partitioning = true) ORDER BY ALL`)
 	if err != nil {
