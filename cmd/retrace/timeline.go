@@ -162,6 +162,34 @@ func (f *timelineFlags) config(cmd *cobra.Command, args []string) (*timelineConf
 	return cfg, nil
 }
 
+// streamTimeline runs a view that writes as it goes: run writes through
+// the output open returns, which is created at its first call, once the
+// options are known to be valid; then the notes, and the output is
+// finished as the other timeline outputs are.
+func streamTimeline(stdout, stderr io.Writer, outPath string, stopProgress func(), run func(open func() (*output, error)) (*report.Report, error)) error {
+	var out *output
+	open := func() (*output, error) {
+		if out == nil {
+			o, err := openOutput(stdout, outPath)
+			if err != nil {
+				return nil, err
+			}
+			out = o
+		}
+		return out, nil
+	}
+	rep, runErr := run(open)
+	stopProgress()
+	if rep == nil {
+		return withCode(exitUsage, runErr)
+	}
+	printNotes(stderr, rep.Captures)
+	if _, err := open(); err != nil {
+		return withCode(exitFailure, errors.Join(runErr, err))
+	}
+	return out.finish(runErr)
+}
+
 // runTimeline replays every capture (one worker per capture, up to the
 // number of CPUs) and writes the merged view: a view's findings written a
 // line each stream through temporary files, the tree in text, JSON and
@@ -179,59 +207,32 @@ func runTimeline(ctx context.Context, cfg *timelineConfig, stdout, stderr io.Wri
 	}
 	ropts := report.Options{TZ: cfg.loc, MaxDetections: cfg.reportMax}
 	if enc := report.ViewLineEncoder(cfg.format, ropts, opts.View); enc != nil && !cfg.pcap && opts.View != timeline.ViewTree {
-		// The output is created once the options are known to be valid.
-		var out *output
-		open := func() (err error) {
-			if out == nil {
-				out, err = openOutput(stdout, cfg.outPath)
-			}
-			return err
-		}
-		rep, runErr := timeline.Lines(ctx, cfg.files, opts, "", enc, func(line []byte) error {
-			if err := open(); err != nil {
-				return err
-			}
-			return out.writeLine(line)
+		return streamTimeline(stdout, stderr, cfg.outPath, stopProgress, func(open func() (*output, error)) (*report.Report, error) {
+			return timeline.Lines(ctx, cfg.files, opts, "", enc, func(line []byte) error {
+				out, err := open()
+				if err != nil {
+					return err
+				}
+				return out.writeLine(line)
+			})
 		})
-		stopProgress()
-		if rep == nil {
-			return withCode(exitUsage, runErr)
-		}
-		printNotes(stderr, rep.Captures)
-		if err := open(); err != nil {
-			return withCode(exitFailure, errors.Join(runErr, err))
-		}
-		return out.finish(runErr)
 	}
 	if opts.View == timeline.ViewTree && report.NewTreeWriter(io.Discard, cfg.format, ropts) != nil {
 		// Each capture's tree is written once it and those before it are
-		// read; the output is created once the options are known to be
-		// valid.
-		var out *output
+		// read.
 		var tw *report.TreeWriter
-		open := func() (err error) {
-			if out == nil {
-				if out, err = openOutput(stdout, cfg.outPath); err == nil {
+		return streamTimeline(stdout, stderr, cfg.outPath, stopProgress, func(open func() (*output, error)) (*report.Report, error) {
+			return timeline.Trees(ctx, cfg.files, opts, func(c report.CaptureInfo, roots []report.ProcessNode) error {
+				out, err := open()
+				if err != nil {
+					return err
+				}
+				if tw == nil {
 					tw = report.NewTreeWriter(out, cfg.format, ropts)
 				}
-			}
-			return err
-		}
-		rep, runErr := timeline.Trees(ctx, cfg.files, opts, func(c report.CaptureInfo, roots []report.ProcessNode) error {
-			if err := open(); err != nil {
-				return err
-			}
-			return tw.WriteCapture(c, roots)
+				return tw.WriteCapture(c, roots)
+			})
 		})
-		stopProgress()
-		if rep == nil {
-			return withCode(exitUsage, runErr)
-		}
-		printNotes(stderr, rep.Captures)
-		if err := open(); err != nil {
-			return withCode(exitFailure, errors.Join(runErr, err))
-		}
-		return out.finish(runErr)
 	}
 	if !cfg.pcap {
 		opts.MaxFindings = cfg.reportMax // the io view's pcapng has every finding's data
